@@ -1,0 +1,35 @@
+# Two commands: `make demo` and `make test`. Both set everything up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint unit setup browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's chromium and chromium-driver for the dashboard's browser tests, when missing.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium and chromium-driver"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check survey_pipeline dash_app tests benchmarks data/fixtures
+
+test: $(STAMP) browser-deps lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/survey-pipeline demo --dir demo-project
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info artifacts demo-project

@@ -1,0 +1,43 @@
+"""The `survey-pipeline` command: parses arguments, calls the library, prints.
+
+Each command lives in a module of this package and is a thin shell over a library function.
+Library errors (`SurveyPipelineError`) become one clear message on stderr and exit code 2; a
+traceback shown to a user is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
+from survey_pipeline.cli._app import app, err
+from survey_pipeline.errors import SurveyPipelineError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 user error)."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="survey-pipeline")
+    except SurveyPipelineError as exc:
+        err.print(f"error: {exc.render()}", markup=False)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        return 1
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        return 130
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())

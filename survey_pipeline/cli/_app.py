@@ -1,0 +1,22 @@
+"""The typer application objects shared by the command modules (no commands here)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="survey-pipeline",
+    help="The open-source survey pipeline for community policing.\n\nExample: survey-pipeline instrument validate resident",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+instrument_app = typer.Typer(
+    help="Survey instruments: validate, export, import.\n\nExample: survey-pipeline instrument validate resident",
+    no_args_is_help=True,
+)
+app.add_typer(instrument_app, name="instrument")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)

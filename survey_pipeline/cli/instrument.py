@@ -1,0 +1,3 @@
+"""`survey-pipeline instrument ...` commands."""
+
+from __future__ import annotations
