@@ -21,7 +21,7 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 user error)."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="survey-pipeline")
+        rc = app(args=argv, standalone_mode=False, prog_name="survey-pipeline")
     except SurveyPipelineError as exc:
         err.print(f"error: {exc.render()}", markup=False)
         return 2
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("Interrupted.")
         return 130
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 def entry() -> None:  # pragma: no cover - console script
