@@ -171,7 +171,7 @@ def build_limesurvey_tsv(inst: Instrument) -> pd.DataFrame:
                 rows.append(base)
                 rows.extend(sub)
                 rows.extend(ans)
-    return pd.DataFrame(rows, columns=COLUMNS).fillna("")
+    return pd.DataFrame(rows, columns=COLUMNS, dtype=object).fillna("")
 
 
 def write_limesurvey_tsv(frame: pd.DataFrame, out: str | Path) -> Path:

@@ -237,11 +237,11 @@ def build_xlsform(inst: Instrument) -> dict[str, pd.DataFrame]:
         "version": inst.version,
         "default_language": cols[inst.language],
     }
-    survey_df = pd.DataFrame(survey).fillna("")
+    survey_df = pd.DataFrame(survey, dtype=object).fillna("")
     first = ["type", "name"] + [c for c in survey_df.columns if c.startswith("label::")] + \
         [c for c in survey_df.columns if c.startswith("hint::")]
     survey_df = survey_df[first + [c for c in survey_df.columns if c not in first]]
-    choices_df = pd.DataFrame(choices).fillna("")
+    choices_df = pd.DataFrame(choices, dtype=object).fillna("")
     return {"survey": survey_df, "choices": choices_df, "settings": pd.DataFrame([settings])}
 
 
