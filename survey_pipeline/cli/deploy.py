@@ -29,17 +29,6 @@ def export(
     fmt = check_format(fmt)
     inst = load_instrument(path)
     area_list = read_areas(areas) if areas is not None else None
-    if module:
-        optional = [m.id for m in inst.modules if m.optional]
-        unknown = [m for m in module if m not in {x.id for x in inst.modules}]
-        if unknown:
-            from survey_pipeline.errors import InstrumentError
-
-            raise InstrumentError(
-                f"{inst.source_file or inst.id}: unknown module(s) {', '.join(unknown)}.",
-                rule="unknown-module",
-                fix=f"Optional modules: {', '.join(optional) or '(none)'}; all modules: {', '.join(m.id for m in inst.modules)}.",
-            )
     written = export_instrument(inst, fmt, out_file, agency=agency, areas=area_list,
                                 languages=list(language) if language else None,
                                 modules=list(module) if module else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from survey_pipeline.errors import DeployError
+from survey_pipeline.errors import DeployError, InstrumentError
 from survey_pipeline.instrument import skiplogic
 from survey_pipeline.instrument.areas import apply_areas
 from survey_pipeline.instrument.model import Areas, Instrument, Question, Text
@@ -186,6 +186,16 @@ def prepare(
     DeployError
         A kept question's skip logic names a question in a module that was left out.
     """
+    if modules is not None:
+        known = [m.id for m in inst.modules]
+        unknown = [m for m in modules if m not in known]
+        if unknown:
+            optional = [m.id for m in inst.modules if m.optional]
+            raise InstrumentError(
+                f"{inst.source_file or inst.id}: unknown module(s) {', '.join(unknown)}.",
+                rule="unknown-module",
+                fix=f"Optional modules: {', '.join(optional) or '(none)'}; all modules: {', '.join(known)}.",
+            )
     out = inst.with_modules(modules).with_languages(languages)
     if areas is not None:
         out = apply_areas(out, areas)

@@ -4,7 +4,7 @@ One block per module; ``[[ID:<question id>]]`` on every question so Qualtrics' e
 the question ids (a grid's statements follow Qualtrics' ``<id>_<n>`` numbering, in item order:
 the codebook lists the item ids in the same order). Qualtrics assigns recode values 1..n in
 choice order and the TXT format cannot set them, nor skip logic (display logic): both are listed
-in the first block's note so the survey builder sets them after import.
+in a first "SETUP" block for the survey builder to apply after import, then delete.
 """
 
 from __future__ import annotations
@@ -32,15 +32,26 @@ def build_qualtrics_txt(inst: Instrument, language: str) -> str:
         lines.extend(_one_line(lab) for lab in labels)
         lines.append("")
 
-    logic = []
+    # What the TXT format cannot carry: recode values other than 1..n, and display logic.
+    recodes: dict[str, list[str]] = {}
+    logic: list[str] = []
     for q in inst.questions():
         opts = options(inst, q.answer_list) if q.answer_list else []
-        recode = [o for o in opts if o.code != opts.index(o) + 1]
-        if recode and q.type in ("single", "grid"):
-            logic.append(f"{q.id}: recode " + ", ".join(f"'{_one_line(text(o.label, language))}' = {o.code}" for o in opts))
+        if q.type in ("single", "multi", "grid") and any(o.code != i + 1 for i, o in enumerate(opts)):
+            recodes.setdefault(q.answer_list or "", []).append(q.id)
         if q.relevant:
             logic.append(f"{q.id}: display only if {q.relevant}")
+    setup: list[str] = []
+    for lst, qids in recodes.items():
+        codes = ", ".join(f"'{_one_line(text(o.label, language))}' = {o.code}" for o in options(inst, lst))
+        setup.append(f"Recode values of {', '.join(qids)}: {codes}")
+    setup.extend(logic)
 
+    if setup:
+        lines.extend(["[[Block:SETUP - delete this block before launch]]", ""])
+        question("DB", None, f"{inst.id}_setup",
+                 "After import, set these recode values (Recode Values) and display logic, then delete "
+                 "this block:<br>" + "<br>".join(setup))
     for mi, m in enumerate(inst.modules):
         lines.extend([f"[[Block:{_one_line(text(m.title, language)) or m.id}]]", ""])
         if mi == 0:
@@ -50,10 +61,6 @@ def build_qualtrics_txt(inst: Instrument, language: str) -> str:
             if inst.description:
                 head.append(text(inst.description, language))
             question("DB", None, f"{inst.id}_intro", "<br>".join(h for h in head if h))
-            if logic:
-                question("DB", None, f"{inst.id}_setup",
-                         "SETUP NOTE (delete before launch): set these recode values and display logic "
-                         "after import:<br>" + "<br>".join(logic))
         for q in m.questions:
             label = text(q.label, language)
             if q.hint:

@@ -8,7 +8,10 @@ Choice names: a scale's options are named by their code (``"1"``...), a choice l
 question on the agency's areas gets a district question before it (when every area has a
 district; the neighborhoods are then filtered by district) and a beat question after it (when
 areas list beats; filtered to the beats of the chosen neighborhood), named
-``<question>_district`` and ``<question>_beat``.
+``<question>_district`` and ``<question>_beat``. When the instrument already asks for the beat
+as a geography text question with id ``beat`` (as the templates do), that question is asked as
+the filtered beat list instead (same id, same labels; the answer is the beat as written in the
+areas file), so the form never asks for the beat twice.
 """
 
 from __future__ import annotations
@@ -136,6 +139,24 @@ def build_xlsform(inst: Instrument) -> dict[str, pd.DataFrame]:
     areas = inst.areas.items
     has_districts = bool(areas) and all(a.district for a in areas)
     has_beats = any(a.beats for a in areas)
+    geo_area_qs = [q.id for q in inst.questions() if q.type == "single" and q.answer_list == "areas"]
+    beat_q = next((q for q in inst.questions() if q.id == "beat" and q.type == "text"
+                   and q.role is not None and q.role.value == "geography"), None)
+    if not (has_beats and geo_area_qs):
+        beat_q = None
+
+    def add_beats() -> str:
+        if "beats" not in used_lists:
+            used_lists.add("beats")
+            beat_areas: dict[str, list[str]] = {}
+            for a in areas:
+                for b in a.beats:
+                    beat_areas.setdefault(b, []).append(a.name)
+            for b, names in beat_areas.items():
+                choices.append({"list_name": "beats", "name": _beat_name(b),
+                                **{f"label::{cols[lang]}": b for lang in langs},
+                                "neighborhoods": " ".join(names)})
+        return "beats"
 
     for m in inst.modules:
         survey.append({"type": "begin_group", "name": m.id, **labels("label", m.title),
@@ -160,21 +181,14 @@ def build_xlsform(inst: Instrument) -> dict[str, pd.DataFrame]:
                                       choice_filter=f"district = ${{{dname}}}"))
                 else:
                     survey.append(row(q, type=f"select_one {add_list('areas')}"))
-                if has_beats:
-                    if "beats" not in used_lists:
-                        used_lists.add("beats")
-                        beat_areas: dict[str, list[str]] = {}
-                        for a in areas:
-                            for b in a.beats:
-                                beat_areas.setdefault(b, []).append(a.name)
-                        for b, names in beat_areas.items():
-                            choices.append({"list_name": "beats", "name": _beat_name(b),
-                                            **{f"label::{cols[lang]}": b for lang in langs},
-                                            "neighborhoods": " ".join(names)})
-                    survey.append({"type": "select_one beats", "name": f"{q.id}_beat",
+                if has_beats and beat_q is None:
+                    survey.append({"type": f"select_one {add_beats()}", "name": f"{q.id}_beat",
                                    **{f"label::{cols[lang]}": phrases(lang, "xlsform")["beat"] for lang in langs},
                                    "choice_filter": f"selected(neighborhoods, ${{{q.id}}})",
                                    **({"relevant": translate_relevant(inst, q.relevant)} if q.relevant else {})})
+            elif beat_q is not None and q.id == beat_q.id:
+                survey.append(row(q, type=f"select_one {add_beats()}",
+                                  choice_filter=f"selected(neighborhoods, ${{{geo_area_qs[0]}}})"))
             elif q.type == "single":
                 appearance = "likert" if lst in inst.scales and inst.scales[lst].ordered else None
                 survey.append(row(q, type=f"select_one {add_list(lst)}",

@@ -239,7 +239,10 @@ def _qualtrics_questions(txt: str) -> list[dict]:
 def test_qualtrics_txt_types_ids_and_language(rich):
     txt = build_qualtrics_txt(prepare(rich, languages=["es"]), "es")
     assert txt.startswith("[[AdvancedFormat]]\n")
-    assert txt.count("[[Block:") == 2
+    assert txt.count("[[Block:") == 3  # a setup block, then one per module
+    setup = txt[txt.index("[[Block:SETUP"):txt.index("[[Block:Principal]]")]
+    assert "contact_fair: display only if ${contact} = 1" in setup
+    assert "Recode values of kinds: 'Los llamé' = 1, 'Me detuvieron' = 2, 'Prefiero no decir' = 99" in setup
     qs = {q["id"]: q for q in _qualtrics_questions(txt)}
     assert [qid for qid in qs if not qid.startswith("mini_")] == [q.id for q in rich.questions()]
     assert qs["contact"]["type"] == "MC:SingleAnswer:Vertical"
@@ -296,3 +299,33 @@ def test_limesurvey_selected_translation(write_instrument):
     frame = build_limesurvey_tsv(inst)
     rel = frame[(frame["class"] == "Q") & (frame["name"] == "years")]["relevance"].iloc[0]
     assert rel == 'kinds_called == "Y"'
+
+
+def test_existing_beat_text_question_becomes_the_filtered_beat_list(write_instrument, tmp_path):
+    text = RICH.replace("      - id: kinds\n", (
+        "      - id: beat\n        type: text\n        role: geography\n"
+        "        label: {en: Beat if known, es: Sector si lo sabe}\n      - id: kinds\n"), 1)
+    out = export_instrument(load_instrument(write_instrument(text)), "xlsform", tmp_path / "f.xlsx")
+    survey = {r["name"]: r for r in sheet_rows(out, "survey")}
+    assert "home_beat" not in survey
+    assert survey["beat"]["type"] == "select_one beats"
+    assert survey["beat"]["choice_filter"] == "selected(neighborhoods, ${home})"
+    assert survey["beat"]["label::English (en)"] == "Beat if known"
+    assert convert(xlsform=str(out), validate=False).warnings == []
+
+
+@pytest.mark.parametrize("name", ["resident", "partner", "agency_self_assessment"])
+def test_every_format_exports_each_template(name, tmp_path):
+    inst = load_instrument(name)
+    n_questions = len(inst.questions())
+    html = export_instrument(inst, "paper", tmp_path / "p.html", languages=["es"]).read_text(encoding="utf-8")
+    assert len(parse_html(html).classes.get("num", [])) == sum(q.type != "note" for q in inst.questions())
+    txt = export_instrument(inst, "qualtrics-txt", tmp_path / "q.txt", languages=["es"]).read_text(encoding="utf-8")
+    ids = [q["id"] for q in _qualtrics_questions(txt)]
+    assert [i for i in ids if i in {q.id for q in inst.questions()}] == [q.id for q in inst.questions()]
+    tsv = export_instrument(inst, "limesurvey-tsv", tmp_path / "l.txt").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(tsv), delimiter="\t"))
+    assert sum(r["class"] == "Q" for r in rows) == n_questions * len(inst.languages)
+    assert len({r["name"] for r in rows if r["class"] == "Q"}) == n_questions  # codes stay unique
+    cb = export_instrument(inst, "codebook", tmp_path / "c.xlsx")
+    assert len(sheet_rows(cb, "Variables")) == len(inst.variables())
