@@ -27,7 +27,7 @@ from survey_pipeline.instrument.model import Instrument
 __all__ = ["COLUMNS", "build_limesurvey_tsv", "limesurvey_code", "write_limesurvey_tsv"]
 
 COLUMNS = ["class", "type/scale", "name", "relevance", "text", "help", "language", "validation",
-           "mandatory", "other", "default", "same_default", "max_answers", "min_num_value_n",
+           "mandatory", "other", "default", "same_default", "max_answers", "max_subquestions", "min_num_value_n",
            "max_num_value_n", "num_value_int_only"]
 
 
@@ -119,9 +119,12 @@ def build_limesurvey_tsv(inst: Instrument) -> pd.DataFrame:
         if inst.description:
             rows.append({"class": "SL", "name": "surveyls_description", "text": text(inst.description, lang),
                          "language": lang})
-    for m in inst.modules:
+    for g, m in enumerate(inst.modules, start=1):
         for lang in langs:
-            rows.append({"class": "G", "name": text(m.title, lang) or m.id, "relevance": "1", "language": lang})
+            # type/scale carries the group's number so LimeSurvey joins a group's languages
+            # (without it, the importer's per-language group counter restarts at each language change)
+            rows.append({"class": "G", "type/scale": str(g), "name": text(m.title, lang) or m.id,
+                         "relevance": "1", "language": lang})
         for q in m.questions:
             opts = options(inst, q.answer_list) if q.answer_list else []
             for o in opts:
@@ -150,7 +153,8 @@ def build_limesurvey_tsv(inst: Instrument) -> pd.DataFrame:
                 elif q.type == "rank":
                     base["type/scale"] = "R"
                     if q.max_picks:
-                        base["max_answers"] = str(q.max_picks)
+                        # max_subquestions: how many ranks are stored (<code>_1..<code>_N)
+                        base["max_answers"] = base["max_subquestions"] = str(q.max_picks)
                     ans = [{"class": "A", "type/scale": "0", "name": str(o.code), "text": text(o.label, lang),
                             "language": lang} for o in opts if not o.missing]
                 elif q.type == "grid":

@@ -276,7 +276,9 @@ def test_limesurvey_tsv_rows_types_and_relevance(rich, tmp_path):
     types = {r["name"]: r["type/scale"] for r in qs}
     assert types == {"contact": "L", "contactfair": "L", "legit": "F", "serious": "F", "top": "R",
                      "extranote": "X", "home": "L", "kinds": "M", "years": "N", "says": "T"}
-    assert by[("top", "en")]["max_answers"] == "2"
+    assert by[("top", "en")]["max_answers"] == "2" and by[("top", "en")]["max_subquestions"] == "2"
+    assert [(r["type/scale"], r["language"]) for r in rows if r["class"] == "G"] == [
+        ("1", "en"), ("1", "es"), ("2", "en"), ("2", "es")]
     assert by[("years", "en")]["min_num_value_n"] == "0" and by[("years", "en")]["max_num_value_n"] == "99"
     assert by[("home", "en")]["mandatory"] == "Y"
     # answers follow their question, per language; grid items are subquestions
