@@ -198,6 +198,13 @@ def prepare(
             )
     out = inst.with_modules(modules).with_languages(languages)
     if areas is not None:
+        if not any(q.answer_list == "areas" for q in out.questions()):
+            raise DeployError(
+                f"{inst.source_file or inst.id}: areas were given, but no question asks for them "
+                "(none has 'choices: areas').",
+                rule="areas-unused",
+                fix="Leave out --areas for this instrument, or add a geography question with 'choices: areas'.",
+            )
         out = apply_areas(out, areas)
     if agency is not None:
         out = out.model_copy(update={"agency": agency})

@@ -115,7 +115,8 @@ def build_limesurvey_tsv(inst: Instrument) -> pd.DataFrame:
         {"class": "S", "name": "format", "text": "G"},
     ]
     for lang in langs:
-        rows.append({"class": "SL", "name": "surveyls_title", "text": text(inst.title, lang), "language": lang})
+        title = text(inst.title, lang) + (f" — {inst.agency}" if inst.agency else "")
+        rows.append({"class": "SL", "name": "surveyls_title", "text": title, "language": lang})
         if inst.description:
             rows.append({"class": "SL", "name": "surveyls_description", "text": text(inst.description, lang),
                          "language": lang})

@@ -331,3 +331,24 @@ def test_every_format_exports_each_template(name, tmp_path):
     assert len({r["name"] for r in rows if r["class"] == "Q"}) == n_questions  # codes stay unique
     cb = export_instrument(inst, "codebook", tmp_path / "c.xlsx")
     assert len(sheet_rows(cb, "Variables")) == len(inst.variables())
+
+
+def test_areas_for_an_instrument_without_a_geography_question_are_refused(write_instrument, tmp_path):
+    from survey_pipeline.instrument.model import Area, Areas
+
+    from .conftest import MINIMAL
+
+    inst = load_instrument(write_instrument(MINIMAL))
+    areas = Areas(items=[Area(code=1, name="x", label={"_": "X"})])
+    with pytest.raises(DeployError) as exc:
+        export_instrument(inst, "codebook", tmp_path / "c.xlsx", areas=areas)
+    assert exc.value.rule == "areas-unused" and "choices: areas" in str(exc.value)
+
+
+def test_agency_appears_in_every_format(rich, tmp_path):
+    agency = "Springfield PD"
+    for fmt, name in [("paper", "p.html"), ("qualtrics-txt", "q.txt"), ("limesurvey-tsv", "l.txt")]:
+        out = export_instrument(rich, fmt, tmp_path / name, agency=agency, languages=["en"])
+        assert agency in out.read_text(encoding="utf-8"), fmt
+    x = export_instrument(rich, "xlsform", tmp_path / "x.xlsx", agency=agency)
+    assert sheet_rows(x, "settings")[0]["form_title"] == f"Mini survey — {agency}"
