@@ -79,7 +79,25 @@ def describe_relevant(inst: Instrument, node, language: str, numbers: dict[str, 
         q = qs.get(qid)
         return options(inst, q.answer_list) if q and q.answer_list else []
 
+    def one_question(n) -> str | None:
+        """A sub-expression about one single-choice question, as the answers that satisfy it."""
+        refs = skiplogic.references(n)
+        names = {name for name, _ in refs}
+        if len(names) != 1 or any(choice is not None for _, choice in refs):
+            return None
+        qid = names.pop()
+        q = qs.get(qid)
+        if q is None or q.type != "single" or not opts_of(qid):
+            return None
+        opts = opts_of(qid)
+        hit = skiplogic.evaluate(n, pd.DataFrame({qid: [o.code for o in opts]}))
+        chosen = [o for o, h in zip(opts, hit, strict=True) if h]
+        return words["answered"].format(answers=_answers_words(chosen, language, words),
+                                        q=numbers.get(qid, qid))
+
     def render(n) -> str:
+        if not isinstance(n, skiplogic.Compare) and (said := one_question(n)) is not None:
+            return said
         if isinstance(n, skiplogic.BoolOp):
             return f" {words[n.op]} ".join(render(p) for p in n.parts)
         if isinstance(n, skiplogic.Not):

@@ -352,3 +352,14 @@ def test_agency_appears_in_every_format(rich, tmp_path):
         assert agency in out.read_text(encoding="utf-8"), fmt
     x = export_instrument(rich, "xlsform", tmp_path / "x.xlsx", agency=agency)
     assert sheet_rows(x, "settings")[0]["form_title"] == f"Mini survey — {agency}"
+
+
+def test_skip_logic_in_words_groups_conditions_on_one_question(rich):
+    from survey_pipeline.instrument import skiplogic
+    from survey_pipeline.instrument.deploy.common import numbered_questions
+    from survey_pipeline.instrument.deploy.paper import describe_relevant
+
+    node = skiplogic.parse("(${contact_fair} >= 4 and ${contact_fair} <= 5) or ${contact} != 1")
+    words = describe_relevant(rich, node, "en", numbered_questions(rich))
+    assert words == ("you answered 'Agree' or 'Strongly agree' to question 2 or "
+                     "you did not answer 'Yes' to question 1")
