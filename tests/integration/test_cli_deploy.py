@@ -107,3 +107,11 @@ def test_help_ends_with_example(capsys):
     assert main(["instrument", "export", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "Example: survey-pipeline instrument export resident --format xlsform" in out
+
+
+def test_missing_output_folder(inst_file, tmp_path, capsys):
+    rc = main(["instrument", "export", str(inst_file), "--format", "codebook",
+               "--out", str(tmp_path / "nope" / "c.xlsx")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Create the folder" in err
