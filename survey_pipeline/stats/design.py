@@ -284,7 +284,7 @@ class Design:
         ``s + sum_j A_j B_j`` with sparse ``A_j = diag(w_after) X_j`` and small dense ``B_j``;
         nothing ``n x k`` dense is formed beyond ``s`` itself.
         """
-        s = sparse.csr_matrix(s) if not sparse.issparse(s) else sparse.csr_matrix(s)
+        s = sparse.csr_matrix(s)
         k = s.shape[1]
         a_list: list[sparse.csr_matrix] = []
         b_list: list[np.ndarray] = []
@@ -530,7 +530,7 @@ class Design:
         included. Returns one row with a t test of zero difference on the design df.
         """
         y = self._numeric(var, what="difference")
-        codes, labels, nd, est, s, sw = self._mean_parts(y, by)
+        codes, labels, nd, est, s, _sw = self._mean_parts(y, by)
         lab = labels[by].tolist()
         for lv in (a, b):
             if lv not in lab:
@@ -589,7 +589,7 @@ class Design:
                 q = _qrule_math(ys, cw, tot, p)
                 ind = np.where(valid, (y <= q).astype(float), np.nan)
                 ind[codes != dom] = np.nan
-                cd, _, _, pe, s, _ = self._mean_parts(ind, None)
+                _, _, _, pe, s, _ = self._mean_parts(ind, None)
                 se_p = float(np.sqrt(max(self._cov(s)[0, 0], 0)))
                 lo_p, hi_p = pe[0] - t * se_p, pe[0] + t * se_p
                 lo = np.nan if (np.isnan(lo_p) or lo_p < 0) else _qrule_math(ys, cw, tot, lo_p)

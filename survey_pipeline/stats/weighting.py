@@ -129,7 +129,8 @@ def rake_weights(
     w = w0.astype(float).copy()
     err = np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         w = _ipf_sweep(w, codes_list, targets_list, w0, lo, hi)
         err = max(
             float(np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) - t) / t))
@@ -285,7 +286,8 @@ def trim_weights(
     high_mask = np.zeros(len(w), bool)
     moved = 0.0
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         over = (w > upper * (1 + tol)) if upper is not None else np.zeros(len(w), bool)
         under = (w < lower * (1 - tol)) if lower is not None else np.zeros(len(w), bool)
         if not (over.any() or under.any()):
