@@ -19,6 +19,7 @@ from typing import Literal, get_args
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 
 from ._linalg import stable_pinv
 from .errors import ConvergenceError, WeightingError
@@ -177,17 +178,15 @@ def _calfun(method: str, bounds: tuple[float, float]):
                 "Pass bounds=(0.5, 2.0) or similar."
             )
         a = (hi - lo) / ((hi - 1) * (1 - lo))
+        k = np.log((1 - lo) / (hi - 1))
 
+        # F(u) = lo + (hi - lo) * expit(a u + k): R's cal.logit, written without overflow
         def f(u):
-            e = np.exp(np.clip(a * u, -700, 700))
-            return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e)
+            return lo + (hi - lo) * expit(a * u + k)
 
         def df(u):
-            e = np.exp(np.clip(a * u, -700, 700))
-            d = hi - 1 + (1 - lo) * e
-            return hi * (1 - lo) * e * a / d - (lo * (hi - 1) + hi * (1 - lo) * e) * (
-                (1 - lo) * e * a
-            ) / d**2
+            s = expit(a * u + k)
+            return a * (hi - lo) * s * (1 - s)
 
     return f, df
 
@@ -227,9 +226,9 @@ def calibrate_weights(
     misfit = pop - xs.T @ (w0 * f(u))
     it = 0
     err = float(np.max(np.abs(misfit) / (1 + np.abs(pop))))
-    while err >= tol:
+    while not err < tol:
         it += 1
-        if it > max_iter:
+        if it > max_iter or not np.isfinite(err):
             raise ConvergenceError(
                 f"Calibration ({method}) did not converge in {max_iter} iterations: largest "
                 f"relative misfit {err:.3g}. The targets may be unreachable within "
