@@ -45,7 +45,8 @@ def stable_pinv(g: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
     d = np.sqrt(np.abs(np.diag(g)))
     d[d == 0] = 1.0
     gs = g / d[:, None] / d[None, :]
-    return np.linalg.pinv(gs, rcond=rcond, hermitian=True) / d[:, None] / d[None, :]
+    # SVD rather than eigh: LAPACK's eigh has a large first-call cost
+    return np.linalg.pinv(gs, rcond=rcond) / d[:, None] / d[None, :]
 
 
 def factorize_columns(
@@ -58,6 +59,10 @@ def factorize_columns(
                 f"{what}: column {c!r} is not in the data; available columns: "
                 f"{', '.join(map(str, df.columns[:30]))}. Fix the column name."
             )
+    if len(cols) == 1:
+        codes, uniques = pd.factorize(df[cols[0]], sort=True, use_na_sentinel=True)
+        labels = pd.DataFrame({cols[0]: np.asarray(uniques)})
+        return codes.astype(np.int64), labels
     keys = df[cols]
     grouped = keys.groupby(cols, sort=True, dropna=True, observed=True)
     codes = grouped.ngroup().to_numpy()

@@ -175,7 +175,7 @@ class Design:
                 factorize_columns(self.data, [c], what="clusters")
         else:
             ccode = np.arange(n, dtype=np.int64)
-        psu = pd.MultiIndex.from_arrays([scode, ccode]).factorize(sort=True)[0].astype(np.int64)
+        psu = pd.factorize(scode * (int(ccode.max()) + 1) + ccode, sort=True)[0].astype(np.int64)
         npsu = int(psu.max()) + 1
         psu_stratum = np.zeros(npsu, dtype=np.int64)
         psu_stratum[psu] = scode
