@@ -24,7 +24,7 @@ def onehot(codes: np.ndarray, ncol: int, values: np.ndarray | None = None) -> sp
 def rowscale(r: np.ndarray, m: sparse.spmatrix | np.ndarray) -> sparse.csr_matrix | np.ndarray:
     """``diag(r) @ m`` for a sparse or dense ``m``."""
     if sparse.issparse(m):
-        return sparse.csr_matrix(sparse.diags(r) @ m)
+        return sparse.csr_matrix(sparse.csr_matrix(m).multiply(np.asarray(r)[:, None]))
     return r[:, None] * m
 
 
@@ -63,9 +63,19 @@ def factorize_columns(
         codes, uniques = pd.factorize(df[cols[0]], sort=True, use_na_sentinel=True)
         labels = pd.DataFrame({cols[0]: np.asarray(uniques)})
         return codes.astype(np.int64), labels
-    keys = df[cols]
-    grouped = keys.groupby(cols, sort=True, dropna=True, observed=True)
-    codes = grouped.ngroup().to_numpy()
-    labels = grouped.size().index.to_frame(index=False)
-    labels.columns = cols
+    parts = [pd.factorize(df[c], sort=True, use_na_sentinel=True) for c in cols]
+    combined = np.zeros(len(df), dtype=np.int64)
+    missing = np.zeros(len(df), dtype=bool)
+    for codes_c, uniq_c in parts:
+        combined = combined * (len(uniq_c) + 1) + codes_c
+        missing |= codes_c < 0
+    uniq, inv = np.unique(combined[~missing], return_inverse=True)
+    codes = np.full(len(df), -1, dtype=np.int64)
+    codes[~missing] = inv
+    labels = {}
+    rest = uniq
+    for c, (_codes_c, uniq_c) in reversed(list(zip(cols, parts, strict=True))):
+        labels[c] = np.asarray(uniq_c)[rest % (len(uniq_c) + 1)]
+        rest = rest // (len(uniq_c) + 1)
+    labels = pd.DataFrame({c: labels[c] for c in cols})
     return codes.astype(np.int64), labels

@@ -175,7 +175,7 @@ class Design:
                 factorize_columns(self.data, [c], what="clusters")
         else:
             ccode = np.arange(n, dtype=np.int64)
-        psu = pd.factorize(scode * (int(ccode.max()) + 1) + ccode, sort=True)[0].astype(np.int64)
+        psu = pd.factorize(scode * (int(ccode.max()) + 1) + ccode, sort=False)[0].astype(np.int64)
         npsu = int(psu.max()) + 1
         psu_stratum = np.zeros(npsu, dtype=np.int64)
         psu_stratum[psu] = scode
@@ -223,6 +223,8 @@ class Design:
         scale = np.where(n_h > 1, f_h * n_h / np.maximum(n_h - 1, 1), f_h)
         scale[f_h < 1e-7] = 0.0
         self._scale_h = scale
+        # every row its own PSU (in row order): the PSU-sum matrix is the identity
+        self._psu_is_row = bool(npsu == n and np.array_equal(psu, np.arange(n)))
         self._P = sparse.csr_matrix((np.ones(n), (psu, np.arange(n))), shape=(npsu, n))
         self._H = sparse.csr_matrix(
             (np.ones(npsu), (psu_stratum, np.arange(npsu))), shape=(nstrat, npsu)
@@ -262,10 +264,10 @@ class Design:
     @property
     def degf(self) -> float:
         """Design degrees of freedom: PSUs minus strata among rows with non-zero weight (R)."""
-        inset = self._w_sampling != 0
-        return float(
-            len(np.unique(self._psu[inset])) - len(np.unique(self._strata[inset]))
-        )
+        inset = (self._w_sampling != 0).astype(float)
+        npsu = np.count_nonzero(np.bincount(self._psu, weights=inset))
+        nstr = np.count_nonzero(np.bincount(self._strata, weights=inset))
+        return float(npsu - nstr)
 
     def _derive(self, w: np.ndarray, step: _CalStep | None) -> Design:
         new = copy.copy(self)
@@ -298,18 +300,19 @@ class Design:
             b_new = -st.ginv @ m
             a_list.append(rowscale(st.w_after, st.x))
             b_list.append(b_new)
-        ps = self._P @ s  # P x k sparse
-        pa = [self._P @ a for a in a_list]
+        if self._psu_is_row:
+            ps, pa = s, a_list
+        else:
+            ps = self._P @ s  # P x k sparse
+            pa = [self._P @ a for a in a_list]
         scale_psu = self._scale_h[self._psu_stratum].copy()
         nstrat = len(self._n_h)
         nok = nstrat
         if self.lonely_psu == "average" and self._lonely.any():
             scale_psu[self._lonely[self._psu_stratum]] = 0.0
             nok = nstrat - int(self._lonely.sum())
-        d = sparse.diags(scale_psu)
-
         def quad(left, right):
-            return dense(left.T @ d @ right)
+            return dense(left.T @ rowscale(scale_psu, right))
 
         v = quad(ps, ps)
         for pa_j, b_j in zip(pa, b_list, strict=True):
