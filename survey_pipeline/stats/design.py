@@ -699,7 +699,7 @@ class Design:
         return codes, tv
 
     def _ginv(self, x: sparse.csr_matrix, w0: np.ndarray) -> np.ndarray:
-        return stable_pinv(dense(x.T @ sparse.diags(w0) @ x))
+        return stable_pinv(dense(x.T @ rowscale(w0, x)))
 
     def poststratify(self, var: str | tuple[str, ...], population: Mapping[Any, float]
                      ) -> Design:

@@ -168,6 +168,18 @@ for (nm in c("strat", "clus1", "srs")) {
   stat_rows(paste0(nm, "+jackknife+poststratify:stype:mean:api00"), coef(m), SE(m), rdf)
 }
 
+# Lonely PSUs: apistrat with the high-school stratum cut to one school
+lonely <- rbind(apistrat[apistrat$stype != "H", ], apistrat[apistrat$stype == "H", ][1, ])
+for (opt in c("adjust", "average", "remove", "certainty")) {
+  options(survey.lonely.psu = opt)
+  d <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = lonely)
+  m <- svymean(~api00, d)
+  stat_rows(paste0("lonely-", opt, ":mean:api00"), coef(m), SE(m), degf(d))
+  t <- svytotal(~enroll, d)
+  stat_rows(paste0("lonely-", opt, ":total:enroll"), coef(t), SE(t), degf(d))
+}
+options(survey.lonely.psu = "fail")
+
 res <- do.call(rbind, out)
 write.csv(res, "r_results.csv", row.names = FALSE)
 writeLines(capture.output(sessionInfo()), "r_session.txt")

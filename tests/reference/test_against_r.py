@@ -135,6 +135,13 @@ def python_results() -> pd.DataFrame:
                       r.calibrate(cal).mean("api00"))
         rows += _rows(f"{nm}+jackknife+poststratify:stype:mean:api00",
                       r.poststratify("stype", stype).mean("api00"))
+    strat = data()["strat"]
+    lonely = pd.concat([strat[strat["stype"] != "H"], strat[strat["stype"] == "H"].iloc[:1]])
+    for opt in ("adjust", "average", "remove", "certainty"):
+        d = Design(lonely, weights="pw", strata="stype", fpc="fpc", lonely_psu=opt)
+        qs = ("estimate", "se", "ci_low", "ci_high", "df")
+        rows += _rows(f"lonely-{opt}:mean:api00", d.mean("api00"), None, qs)
+        rows += _rows(f"lonely-{opt}:total:enroll", d.total("enroll"), None, qs)
     return pd.DataFrame(rows, columns=["case", "domain", "quantity", "py"])
 
 
