@@ -204,3 +204,42 @@ def test_results_are_tidy(apistrat):
     res = d.ratio("api.stu", "enroll", by="stype")
     assert list(res.columns) == ["stype", "estimate", "se", "ci_low", "ci_high", "df", "n",
                                  "n_eff", "deff"]
+
+
+def test_fpc_as_fraction_equals_population_size(apistrat):
+    a = Design(apistrat, weights="pw", strata="stype", fpc="fpc").mean("api00")
+    frac = apistrat.assign(f=apistrat.groupby("stype")["stype"].transform("size") / apistrat["fpc"])
+    b = Design(frac, weights="pw", strata="stype", fpc="f").mean("api00")
+    assert a["se"].iloc[0] == pytest.approx(b["se"].iloc[0], rel=1e-12)
+
+
+def test_quantile_by_domain(apistrat):
+    d = Design(apistrat, weights="pw", strata="stype", fpc="fpc")
+    q = d.quantile("api00", [0.5], by="stype")
+    assert list(q["stype"]) == ["E", "H", "M"]
+    med_e = d.data.loc[d.data["stype"] == "E", "api00"].sort_values()
+    assert q["estimate"].iloc[0] in set(med_e)
+
+
+def test_replicate_replays_weighting(apistrat):
+    d = Design(apistrat, weights="pw", strata="stype", fpc="fpc")
+    r = d.rake({"stype": STYPE, "sch.wide": SCH})
+    rep = r.replicate("jackknife")
+    assert rep.weights.sum() == pytest.approx(6194)
+    assert rep.replicate_weights.sum(axis=0) == pytest.approx(np.full(200, 6194.0))
+    taylor = r.mean("api00")["se"].iloc[0]
+    assert rep.mean("api00")["se"].iloc[0] == pytest.approx(taylor, rel=0.05)
+
+
+def test_multistage_uses_first_stage_only(apistrat):
+    two = Design(apistrat, weights="pw", clusters=["dnum", "snum"]).mean("api00")
+    one = Design(apistrat, weights="pw", clusters="dnum").mean("api00")
+    assert two["se"].iloc[0] == one["se"].iloc[0]
+
+
+def test_dotted_names_and_calibrate_level_keys(apistrat):
+    d = Design(apistrat, weights="pw")
+    c = d.calibrate({"_N": 6194, ("sch.wide", "Yes"): 5122})
+    res = c.proportion("sch.wide", level="Yes", method="beta")
+    assert res["estimate"].iloc[0] == pytest.approx(5122 / 6194)
+    assert res["se"].iloc[0] == pytest.approx(0, abs=1e-7)  # calibrated exactly
