@@ -24,7 +24,10 @@ def onehot(codes: np.ndarray, ncol: int, values: np.ndarray | None = None) -> sp
 def rowscale(r: np.ndarray, m: sparse.spmatrix | np.ndarray) -> sparse.csr_matrix | np.ndarray:
     """``diag(r) @ m`` for a sparse or dense ``m``."""
     if sparse.issparse(m):
-        return sparse.csr_matrix(sparse.csr_matrix(m).multiply(np.asarray(r)[:, None]))
+        m = sparse.csr_matrix(m)
+        out = m.copy()
+        out.data = m.data * np.repeat(np.asarray(r, dtype=float), np.diff(m.indptr))
+        return out
     return r[:, None] * m
 
 
