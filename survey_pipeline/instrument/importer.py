@@ -503,7 +503,8 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
     text_col = _find_column(header, TEXT_COLUMNS)
     val_col = _find_column(header, VALUE_COLUMNS)
     if id_col is None or text_col is None:
-        found = ", ".join(repr(h) for h in header if h) or "(none)"
+        named = [repr(h) for h in header if h]
+        found = ", ".join(named[:12]) + (f" ... ({len(named) - 12} more)" if len(named) > 12 else "") or "(none)"
         lacking = [k for k, c in (("a question id column", id_col), ("a question text column", text_col)) if c is None]
         raise _fail(
             path, "unknown-layout",
@@ -692,13 +693,13 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
             if k:
                 settings[k.strip().lower()] = v
     hint_cols = _label_columns(header, "hint")
-    langs = [k for k in label_cols if k]
     default = settings.get("default_language", "")
     if default:
         code = re.search(r"\(([A-Za-z]{2,3})\)", default)
         default = code.group(1).lower() if code else LANGUAGE_NAMES.get(default.lower(), snake(default))
     if "" in label_cols:
-        plain = default or (langs[0] if langs else "en")
+        # pyxform calls a plain 'label' the "default" language: take default_language, else English
+        plain = default = default or "en"
         if plain not in label_cols:
             label_cols[plain] = label_cols[""]
         del label_cols[""]
