@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from survey_pipeline.cli._app import app, err, out
-from survey_pipeline.instrument.plan import citywide_moe, plan_sample, read_areas
+from survey_pipeline.instrument.plan import citywide_moe, plan_sample, read_area_populations
 
 
 class AllocationOption(StrEnum):
@@ -41,7 +41,7 @@ def plan(
 
     Example: survey-pipeline plan --areas neighborhoods.csv --moe 0.05 --deff 1.5 --response-rate 0.2
     """
-    frame = read_areas(areas)
+    frame = read_area_populations(areas)
     result = plan_sample(frame, moe, confidence=confidence, p=p, deff=deff, allocation=allocation.value,
                          min_per_area=min_per_area, total=total, response_rate=response_rate)
     city = citywide_moe(result, confidence=confidence, p=p, deff=deff)

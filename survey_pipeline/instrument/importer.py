@@ -54,13 +54,15 @@ __all__ = ["ImportedInstrument", "import_instrument", "write_instrument_yaml"]
 # --- words the heuristics key on --------------------------------------------------------------
 
 DONT_KNOW = re.compile(r"\b(don'?t know|do not know|dk|not sure|unsure|no opinion|can'?t say|cannot say)\b", re.I)
-REFUSED = re.compile(r"\b(refused?|no answer|prefer not to (say|answer)|decline[ds]?( to answer)?|rather not say|n/?a)\b", re.I)
+REFUSED = re.compile(r"\b(refused?|no answer|prefer not to (say|answer)|decline[ds]?( to answer)?|rather not say)\b", re.I)
 RATING_WORDS = re.compile(
     r"\b(excellent|good|fair|poor|satisfied|dissatisfied|neutral|important|unimportant|agree|disagree|"
     r"likely|unlikely|safe|unsafe|better|worse|same|often|always|never|sometimes|rarely|serious|"
-    r"confident|trust|somewhat|strongly|very)\b", re.I)
-POSITIVE_WORDS = re.compile(r"\b(excellent|good|satisfied|important|agree|better|safe|likely|always|confident|serious)\b", re.I)
-NEGATIVE_WORDS = re.compile(r"\b(poor|dissatisfied|unimportant|not|disagree|worse|unsafe|unlikely|never)\b", re.I)
+    r"confident|trust|somewhat|strongly|very|extremely|slightly|moderately|problem|minor|major|none|little|some|"
+    r"a lot|great deal|not at all|partly|partially|fully|completely)\b", re.I)
+POSITIVE_WORDS = re.compile(r"\b(excellent|good|satisfied|important|agree|better|safe|likely|always|confident|serious|"
+                            r"great deal|a lot|fully|completely)\b", re.I)
+NEGATIVE_WORDS = re.compile(r"\b(poor|dissatisfied|unimportant|not|disagree|worse|unsafe|unlikely|never|none)\b", re.I)
 INTENSIFIERS = re.compile(r"\b(very|strongly|much|extremely|completely|totally|a lot|somewhat|a little)\b", re.I)
 ORDINAL_SLOT = re.compile(r"^\s*(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
                           r"\d+(st|nd|rd|th)|#?\d+)\b", re.I)
@@ -73,10 +75,20 @@ SCALE_ROLES = [
     ("trust", re.compile(r"\b(trust|confiden)", re.I), "trust/confidence scale"),
     ("problem", re.compile(r"\b(serious|big|minor) problem\b", re.I), "problem-seriousness scale"),
 ]
+AREA_WORDS = re.compile(r"\b(zip|zip code|postal code|council district|district|neighbou?rhood|beat|ward|precinct|"
+                        r"census tract|tract)\b", re.I)
+ASKS_WHERE = re.compile(r"\b(what|which|where|in which)\b", re.I)
+
+
+def _asks_for_area(text: str) -> bool:
+    """"ZIP code", "Council District", "Which neighborhood do you live in?" — not "safe in your neighborhood"."""
+    t = text.strip()
+    return bool(AREA_WORDS.search(t)) and (len(t) <= 25 or bool(ASKS_WHERE.search(t) and re.search(
+        r"\b(live|located|reside|home|address)\b", t, re.I)))
+
+
 # (role, pattern on the question wording, why)
 TEXT_ROLES = [
-    ("geography", re.compile(r"\b(zip|postal code|council district|district|neighbou?rhood|beat|ward|precinct)\b", re.I),
-     "asks for an area"),
     ("contact", re.compile(r"\b(had contact|contacted|your (most )?recent contact|contact with)\b", re.I),
      "asks about a contact"),
     ("demographic", re.compile(r"\b(your age|how old|age\b|gender|sex\b|race|ethnic|hispanic|latin[oa]|income|"
@@ -270,7 +282,8 @@ class _Builder:
         self.questions: list[_Q] = []
         self.modules: OrderedDict[str, dict[str, str]] = OrderedDict()
         self.notes: list[str] = []
-        self.ids = _Names()
+        self.ids = _Names()  # questions and grid items: the variable names, kept as close to the source as can be
+        self.module_ids = _Names()  # renamed at the end if a question holds the same id (XLSForm needs them distinct)
 
     def add_list(self, al: _AnswerList, user: str) -> tuple:
         key = al.signature()
@@ -284,28 +297,34 @@ class _Builder:
     # roles --------------------------------------------------------------------------------------
 
     def guess_role(self, q: _Q) -> None:
+        """Set ``q.role`` and ``q.role_note``: a guess with its reason, or ``other`` + TODO.
+
+        A question on an ordered scale is judged by its scale only (satisfaction, importance,
+        safety, trust, problem); other questions by their wording (area, contact, about the
+        respondent); a text answer is open text unless it asks for an area.
+        """
         text = q.raw_text
         if q.type == "note" or q.role_note:
             return
+        al = self.lists[q.list_key] if q.list_key is not None else None
+        if al is not None and al.ordered:
+            joined = " ".join(lab for _, _, lab in al.codes)
+            for role, pat, why in SCALE_ROLES:
+                if pat.search(joined):
+                    q.role, q.role_note = role, f"guessed: {why} '{al.name}'"
+                    return
+            q.role, q.role_note = "other", "TODO: set role"
+            return
+        if _asks_for_area(text):
+            q.role, q.role_note = "geography", "guessed: asks for an area"
+            return
         if q.type == "text":
             q.role, q.role_note = "open_text", "guessed: a text answer"
-            if TEXT_ROLES[0][1].search(text) and len(text) <= 60:
-                q.role, q.role_note = "geography", f"guessed: {TEXT_ROLES[0][2]}"
             return
         for role, pat, why in TEXT_ROLES:
-            # an area question is short ("ZIP code", "Council district"), not a sentence that
-            # happens to say "in your neighborhood"
-            if pat.search(text) and (role != "geography" or len(text) <= 60):
+            if pat.search(text):
                 q.role, q.role_note = role, f"guessed: {why}"
                 return
-        if q.list_key is not None:
-            al = self.lists[q.list_key]
-            joined = " ".join(lab for _, _, lab in al.codes)
-            if al.ordered:
-                for role, pat, why in SCALE_ROLES:
-                    if pat.search(joined):
-                        q.role, q.role_note = role, f"guessed: {why} '{al.name}'"
-                        return
         q.role, q.role_note = "other", "TODO: set role"
 
     # naming lists ------------------------------------------------------------------------------
@@ -372,10 +391,17 @@ class _Builder:
             if q.items is not None:
                 qd["items"] = q.items
             by_module.setdefault(q.module, []).append(qd)
+        taken = set(self.ids.used)
         for mid, qs in by_module.items():
             if not qs:
                 continue
-            m: dict[str, Any] = {"id": mid}
+            new_id = mid
+            while new_id in taken:
+                new_id = f"{new_id}_module"
+            taken.add(new_id)
+            if new_id != mid:
+                self.notes.append(f"module '{mid}' is named '{new_id}': a question holds the id '{mid}'.")
+            m: dict[str, Any] = {"id": new_id}
             if self.modules.get(mid):
                 m["title"] = self.modules[mid]
             m["questions"] = qs
@@ -392,7 +418,14 @@ class _Builder:
         if choice_lists:
             out["choice_lists"] = choice_lists
         out["modules"] = modules
-        n_vars = sum(len(q.items) if q.items is not None else (0 if q.type == "note" else 1) for q in self.questions)
+        def n_variables(q: _Q) -> int:
+            if q.items is not None:
+                return len(q.items)
+            if q.type in ("multi", "rank") and q.list_key is not None:
+                return len(self.lists[q.list_key].codes)
+            return 0 if q.type == "note" else 1
+
+        n_vars = sum(n_variables(q) for q in self.questions)
         out.summary = {
             "source": source,
             "questions": sum(q.type != "note" for q in self.questions),
@@ -514,7 +547,7 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
             "'1 - Yes, 2 - No'), or give an XLSForm with a 'survey' sheet.",
             what="the codebook", row=1)
     b = _Builder(["en"], "en")
-    b.modules[b.ids.take("main")] = {}
+    b.modules[b.module_ids.take("main")] = {}
     # first pass: rows
     entries = []
     for r, row in enumerate(rows[1:], start=2):
@@ -814,6 +847,7 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
         return key
 
     al_lookup: dict[str, dict[str, tuple[int, str]]] = {}
+    first_row: dict[str, int] = {}
     q_lists: dict[str, str] = {}  # our question id -> form list name
 
     for r, row in enumerate(survey[1:], start=2):
@@ -830,7 +864,7 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
         if t in ("begin_group", "begin group"):
             title = complete(text_of(row, label_cols), name or "group") if text_of(row, label_cols) else {}
             if not group_stack:
-                current_module = b.ids.take(snake(name or "group", default="module"))
+                current_module = b.module_ids.take(snake(name or "group", default="module"))
                 b.modules[current_module] = title
             group_stack.append((current_module, rel or None))
             continue
@@ -846,15 +880,21 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
                                     fix="Replace the repeat by a fixed number of questions, or remove it.", row=r, column="type"))
             continue
         base_type = t.split(" ")[0]
-        if base_type in METADATA_TYPES:
+        if base_type in METADATA_TYPES or base_type.endswith("_from_file"):
             skipped.append(f"{name or '?'} ({base_type}, row {r})")
             continue
         if not name:
             problems.append(Problem(file=str(path), rule="missing-name", message=f"a '{typ}' row has no name.",
                                     fix="Fill in the 'name' column with a unique question name.", row=r, column="name"))
             continue
+        if name in name_map:
+            problems.append(Problem(file=str(path), rule="duplicate-name",
+                                    message=f"question name '{name}' is used again (first at row {first_row[name]}).",
+                                    fix="Give each question its own name.", row=r, column="name"))
+            continue
+        first_row[name] = r
         if current_module is None:
-            current_module = b.ids.take("main")
+            current_module = b.module_ids.take("main")
             b.modules[current_module] = {}
         qid = b.ids.take(snake(name))
         name_map[name] = qid
@@ -866,9 +906,9 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
             q.hint = complete(hint, "")
         req = row[col["required"]].strip().lower() if "required" in col and col["required"] < len(row) else ""
         q.required = req in ("yes", "true", "true()", "1")
-        if base_type in ("select_one", "select_multiple", "rank", "select_one_from_file"):
+        if base_type in ("select_one", "select_multiple", "rank"):
             parts = t.split(" ")
-            if len(parts) < 2 or base_type == "select_one_from_file":
+            if len(parts) < 2:
                 problems.append(Problem(file=str(path), rule="missing-list-name",
                                         message=f"'{typ}' does not name a choice list.",
                                         fix=f"Write '{base_type} <list_name>' with a list from the choices sheet.",

@@ -46,7 +46,7 @@ __all__ = [
     "completes_for_moe",
     "moe_for_completes",
     "plan_sample",
-    "read_areas",
+    "read_area_populations",
 ]
 
 Allocation = Literal["proportional", "equal", "minimum"]
@@ -191,7 +191,7 @@ def plan_sample(areas: pd.DataFrame, moe: float, *, confidence: float = 0.95, p:
     for col in ("area", "population"):
         if col not in areas.columns:
             raise PlanError(f"the areas table has no '{col}' column (columns: {', '.join(map(str, areas.columns))}).",
-                            rule="missing-column", fix="Give a table with 'area' and 'population' columns (read_areas does this).")
+                            rule="missing-column", fix="Give a table with 'area' and 'population' columns (read_area_populations does this).")
     if areas.empty:
         raise PlanError("the areas table has no rows.", rule="no-areas", fix="Give at least one area with its population.")
     pop = pd.to_numeric(areas["population"], errors="coerce").to_numpy(dtype=float)
@@ -276,7 +276,7 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_areas(path: str | Path) -> pd.DataFrame:
+def read_area_populations(path: str | Path) -> pd.DataFrame:
     """Read areas and their populations from a CSV or a GeoJSON (feature properties).
 
     The population column may be called ``population``, ``pop``, ``households`` or ``adults``;

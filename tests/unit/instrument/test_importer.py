@@ -90,6 +90,7 @@ def test_xlsform_round_trip_questions_choices_and_skip_logic(xlsform, tmp_path):
     mapping = import_instrument(xlsform)
     inst, out = _round_trip(mapping, tmp_path)
     assert inst.id == "nbhd_2026" and inst.version == "2026.1"
+    assert mapping.summary["variables"] == len(inst.variables()) == 13  # 4 singles, 3 + 3 options, 3 numbers/text
     assert inst.languages == ["en", "es"]
     assert [m.id for m in inst.modules] == ["safety", "police"]
     assert [(q.id, q.type) for q in inst.questions()] == [
@@ -132,7 +133,9 @@ def test_xlsform_round_trip_questions_choices_and_skip_logic(xlsform, tmp_path):
 def test_xlsform_plain_label_column_and_missing_translation(tmp_path):
     survey = [["type", "name", "label", "label::es"],
               ["select_one yn", "q 1", "Question one", ""],
+              ["begin_group", "q_2", "", ""],
               ["integer", "Q-2", "Question two", "Pregunta dos"],
+              ["end_group", "", "", ""],
               ["integer", "q_1", "Clash after sanitising", "Choque"]]
     choices = [["list_name", "name", "label", "label::es"], ["yn", "1", "Yes", "Sí"], ["yn", "2", "No", "No"]]
     p = write_xlsx(tmp_path / "plain.xlsx", {"survey": survey, "choices": choices})
@@ -140,6 +143,8 @@ def test_xlsform_plain_label_column_and_missing_translation(tmp_path):
     inst, _ = _round_trip(mapping, tmp_path)
     assert inst.languages == ["en", "es"]
     assert [q.id for q in inst.questions()] == ["q_1", "q_2", "q_1_2"]
+    # a group named like a question keeps the question's id (the data column) and renames the module
+    assert [m.id for m in inst.modules] == ["main", "q_2_module", "main_2"]
     assert inst.question("q_1").label == {"en": "Question one", "es": "TODO(es): Question one"}
     assert [c.name for c in inst.choice_lists["yn"].choices] == ["yes", "no"]
 
@@ -254,12 +259,14 @@ def test_xlsform_row_errors_name_row_and_column_all_at_once(tmp_path):
     survey = [["type", "name", "label"],
               ["select_one nolist", "q1", "One"],
               ["integer", "", "Two"],
-              ["begin_repeat", "kids", "Kids"]]
+              ["begin_repeat", "kids", "Kids"],
+              ["integer", "q1", "Again"]]
     p = write_xlsx(tmp_path / "bad.xlsx", {"survey": survey, "choices": [["list_name", "name", "label"], ["yn", "1", "Yes"]]})
     with pytest.raises(ImportInstrumentError) as exc:
         import_instrument(p)
     got = [(q.rule, q.row, q.column) for q in exc.value.problems]
-    assert got == [("unknown-choice-list", 2, "type"), ("missing-name", 3, "name"), ("unsupported-repeat", 4, "type")]
+    assert got == [("unknown-choice-list", 2, "type"), ("missing-name", 3, "name"), ("unsupported-repeat", 4, "type"),
+                   ("duplicate-name", 5, "name")]
     assert "yn" in exc.value.problems[0].fix
 
 

@@ -17,7 +17,7 @@ from survey_pipeline.instrument.plan import (
     completes_for_moe,
     moe_for_completes,
     plan_sample,
-    read_areas,
+    read_area_populations,
 )
 
 Z = 1.959963984540054  # qnorm(0.975)
@@ -131,36 +131,36 @@ def test_bad_moe_and_population():
 def test_read_areas_csv_and_geojson(tmp_path: Path):
     csv = tmp_path / "areas.csv"
     csv.write_text('Neighborhood,Households\nDowntown,"1,200"\nNorth,800\n', encoding="utf-8")
-    got = read_areas(csv)
+    got = read_area_populations(csv)
     assert got.to_dict("list") == {"area": ["Downtown", "North"], "population": [1200, 800]}
     assert got.attrs["population_kind"] == "Households"
     gj = tmp_path / "areas.geojson"
     gj.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "A", "adults": 500}, "geometry": None},
         {"type": "Feature", "properties": {"name": "B", "adults": 1500}, "geometry": None}]}), encoding="utf-8")
-    assert read_areas(gj).to_dict("list") == {"area": ["A", "B"], "population": [500, 1500]}
+    assert read_area_populations(gj).to_dict("list") == {"area": ["A", "B"], "population": [500, 1500]}
 
 
 def test_read_areas_errors_name_file_columns_and_row(tmp_path: Path):
     with pytest.raises(PlanError) as exc:
-        read_areas(tmp_path / "none.csv")
+        read_area_populations(tmp_path / "none.csv")
     assert exc.value.problems[0].rule == "file-not-found"
     p = tmp_path / "nopop.csv"
     p.write_text("area,people_count\nA,10\n", encoding="utf-8")
     with pytest.raises(PlanError) as exc:
-        read_areas(p)
+        read_area_populations(p)
     prob = exc.value.problems[0]
     assert prob.rule == "missing-column" and prob.file == str(p)
     assert "Columns found: area, people_count" in prob.message and "households" in prob.message
     p.write_text("area,population\nA,10\nB,\nC,x\n", encoding="utf-8")
     with pytest.raises(PlanError) as exc:
-        read_areas(p)
+        read_area_populations(p)
     prob = exc.value.problems[0]
     assert prob.rule == "bad-population" and prob.row == 3 and prob.column == "population" and "2 such rows" in prob.message
     bad = tmp_path / "bad.geojson"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(PlanError) as exc:
-        read_areas(bad)
+        read_area_populations(bad)
     assert exc.value.problems[0].rule == "unreadable"
 
 
