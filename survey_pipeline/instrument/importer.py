@@ -965,12 +965,12 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
         q.relevant = new
     if skipped:
         b.notes.append("left out (not questions the instrument format holds): " + ", ".join(skipped) + ".")
+    title = complete({default: settings.get("form_title") or path.stem}, path.stem)
     if missing_translations[0]:
         b.notes.append(f"{missing_translations[0]} label(s) had no translation; they read 'TODO(<lang>): ...'.")
     iid = snake(settings.get("form_id") or path.stem, default="imported")
-    title_text = settings.get("form_title") or path.stem
     version = settings.get("version") or "1"
-    return b.mapping(iid=iid, version=str(version), title=dict.fromkeys(languages, title_text), source="xlsform")
+    return b.mapping(iid=iid, version=str(version), title=title, source="xlsform")
 
 
 def _rewrite_relevant(expr: str, name_map: dict[str, str], q_lists: dict[str, str],

@@ -92,7 +92,9 @@ def test_xlsform_round_trip_questions_choices_and_skip_logic(xlsform, tmp_path):
     assert inst.id == "nbhd_2026" and inst.version == "2026.1"
     assert mapping.summary["variables"] == len(inst.variables()) == 13  # 4 singles, 3 + 3 options, 3 numbers/text
     assert inst.languages == ["en", "es"]
+    assert inst.title == {"en": "Neighborhood survey", "es": "TODO(es): Neighborhood survey"}
     assert [m.id for m in inst.modules] == ["safety", "police"]
+    assert inst.modules[1].title == {"en": "Police", "es": "Policía"}
     assert [(q.id, q.type) for q in inst.questions()] == [
         ("safe_day", "single"), ("safe_night", "single"), ("contact", "single"), ("fair", "single"),
         ("problems", "multi"), ("top", "rank"), ("age", "integer"), ("hours", "integer"),

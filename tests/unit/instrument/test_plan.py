@@ -164,7 +164,7 @@ def test_read_areas_errors_name_file_columns_and_row(tmp_path: Path):
     assert exc.value.problems[0].rule == "unreadable"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(pops=st.lists(st.integers(1, 5000), min_size=1, max_size=12), frac=st.floats(0.01, 1.0),
        allocation=st.sampled_from(["proportional", "equal"]), floor=st.one_of(st.none(), st.integers(1, 50)))
 def test_split_allocation_properties(pops, frac, allocation, floor):
