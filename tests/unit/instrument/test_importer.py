@@ -197,6 +197,12 @@ def test_san_diego_codebook_imports_with_shared_scales_and_dont_know(tmp_path):
     assert inst.choice_lists["yes_no_2"].missing_codes() == {9: "dont_know"}
     assert inst.question("q1").role == "other" and "# TODO: set role" in out.read_text(encoding="utf-8")
     assert inst.question("q20").type == "integer" and inst.question("q20").role == "demographic"
+    # the variables are the data's columns: every column the codebook documents is matched
+    data = SAN_DIEGO.with_name("resident_survey_weighted_datasd.csv")
+    if data.exists():
+        columns = data.read_text(encoding="utf-8").splitlines()[0].lower().split(",")
+        assert sorted(set(columns) - names) == ["num", "q20_code", "q24_other", "q25_other", "zip"]
+        assert sorted(names - set(columns)) == ["q15_1"]  # in the codebook, not in the published data
 
 
 def test_codebook_xlsx(tmp_path):
