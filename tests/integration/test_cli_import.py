@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from survey_pipeline.cli import main
@@ -55,3 +56,15 @@ def test_bad_input_exits_2_with_one_message(tmp_path, capsys, name, content, wor
     err = capsys.readouterr().err
     assert words in err and str(src) in err and "Fix:" in err and "Traceback" not in err
     assert not (tmp_path / "o.yaml").exists()
+
+
+def test_xlsform_without_survey_sheet_exits_2(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    wb.active.title = "choices"
+    wb.active.append(["list_name", "name", "label"])
+    wb.create_sheet("settings").append(["form_id"])
+    src = tmp_path / "form.xlsx"
+    wb.save(src)
+    assert main(["instrument", "import", str(src), "--out", str(tmp_path / "o.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "no 'survey' sheet" in err and "sheets: choices, settings" in err and "Fix:" in err
