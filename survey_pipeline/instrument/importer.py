@@ -447,7 +447,8 @@ class _Builder:
 
 def _read_csv_rows(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
+    encodings = ("utf-16", "utf-8-sig", "cp1252") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252")
+    for enc in encodings:
         try:
             text = raw.decode(enc)
             break
@@ -561,6 +562,9 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
         raise _fail(path, "empty", "the codebook has a header but no question rows.",
                     "Add one row per question under the header.", what="the codebook", row=2)
     ids = [e[1] for e in entries]
+    repeated = sorted({q for q in ids if ids.count(q) > 1})
+    if repeated:
+        b.notes.append(f"question number(s) {', '.join(repeated)} appear more than once; the later rows got ids ending in _2, _3.")
     children: dict[str, list[int]] = {}
     for i, qnum in enumerate(ids):
         for j, other in enumerate(ids):

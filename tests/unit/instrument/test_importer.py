@@ -282,3 +282,16 @@ def test_written_yaml_loads_strictly(xlsform, tmp_path):
     out = write_instrument_yaml(import_instrument(xlsform), tmp_path / "x.yaml")
     inst = load_instrument(out)
     assert inst.question("fair").scale == "agree"
+
+
+def test_codebook_utf16_tab_separated_and_repeated_numbers(tmp_path):
+    text = ("question_number\tquestion_text\tquestion_responses\n"
+            "Q1\tHow safe?\t1 - Very unsafe, 2 - Unsafe, 3 - Safe, 4 - Very safe, 8 - Don't know\n"
+            "Q1\tHow safe at night?\t1 - Very unsafe, 2 - Unsafe, 3 - Safe, 4 - Very safe, 8 - Don't know\n")
+    p = tmp_path / "excel_unicode.csv"
+    p.write_bytes(text.encode("utf-16"))
+    mapping = import_instrument(p)
+    inst, _ = _round_trip(mapping, tmp_path)
+    assert [q.id for q in inst.questions()] == ["q1", "q1_2"]
+    assert inst.scales["safe_4"].missing_codes() == {8: "dont_know"}
+    assert any("Q1 appear more than once" in n for n in mapping.notes)
