@@ -23,6 +23,8 @@ class AllocationOption(StrEnum):
 @app.command("plan")
 def plan(
     areas: Path = typer.Option(..., "--areas", help="CSV or GeoJSON: an area column and population/pop/households/adults."),
+    population_column: str | None = typer.Option(None, "--population-column",
+                                                 help="The column to use when several are present (e.g. households)."),
     moe: float = typer.Option(..., "--moe", help="Target margin of error per area, as a proportion (0.05 = ±5 points)."),
     deff: float = typer.Option(1.0, "--deff", help="Design effect (1.0 simple random sampling; ~1.5 after weighting)."),
     p: float = typer.Option(0.5, "--p", help="Assumed proportion (0.5 is the most conservative)."),
@@ -41,7 +43,7 @@ def plan(
 
     Example: survey-pipeline plan --areas neighborhoods.csv --moe 0.05 --deff 1.5 --response-rate 0.2
     """
-    frame = read_area_populations(areas)
+    frame = read_area_populations(areas, population_column)
     result = plan_sample(frame, moe, confidence=confidence, p=p, deff=deff, allocation=allocation.value,
                          min_per_area=min_per_area, total=total, response_rate=response_rate)
     city = citywide_moe(result, confidence=confidence, p=p, deff=deff)

@@ -276,10 +276,11 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_area_populations(path: str | Path) -> pd.DataFrame:
+def read_area_populations(path: str | Path, population_column: str | None = None) -> pd.DataFrame:
     """Read areas and their populations from a CSV or a GeoJSON (feature properties).
 
-    The population column may be called ``population``, ``pop``, ``households`` or ``adults``;
+    The population column is ``population_column`` when given, else the first of
+    ``population``, ``pop``, ``households`` or ``adults`` present (case-insensitive);
     the area column ``area``, ``name``, ``neighborhood``, ``district``, ``beat``, ``zip``, ``code``
     or ``id``. Returns a DataFrame with ``area`` and ``population`` (and ``population_kind``, the
     column it came from, in ``attrs``).
@@ -327,15 +328,21 @@ def read_area_populations(path: str | Path) -> pd.DataFrame:
     except PermissionError as exc:
         raise fail("unreadable", f"cannot read the file ({exc.strerror}).", "Check the file's permissions.") from None
     cols = [str(c) for c in frame.columns]
-    pop_col = _pick(cols, POPULATION_COLUMNS)
+    if population_column is not None:
+        pop_col = _pick(cols, (population_column.strip().lower(),))
+        if pop_col is None:
+            raise fail("missing-column", f"there is no column '{population_column}'. Columns found: {', '.join(cols) or '(none)'}.",
+                       "Give one of the columns found as the population column.", row=1 if first_row == 2 else None)
+    else:
+        pop_col = _pick(cols, POPULATION_COLUMNS)
     area_col = _pick(cols, AREA_COLUMNS)
     if pop_col is None or area_col is None:
         lacking = []
         if pop_col is None:
-            lacking.append(f"a population column ({', '.join(POPULATION_COLUMNS)})")
+            lacking.append(f"no population column ({', '.join(POPULATION_COLUMNS)})")
         if area_col is None:
-            lacking.append(f"an area column ({', '.join(AREA_COLUMNS)})")
-        raise fail("missing-column", f"no {' and no '.join(lacking)}. Columns found: {', '.join(cols) or '(none)'}.",
+            lacking.append(f"no area column ({', '.join(AREA_COLUMNS)})")
+        raise fail("missing-column", f"{' and '.join(lacking)}. Columns found: {', '.join(cols) or '(none)'}.",
                    "Rename the columns (e.g. 'area' and 'population'; households or adults are fine).", row=1 if first_row == 2 else None)
     raw = frame[pop_col].astype(str).str.replace(",", "", regex=False).str.strip()
     pop = pd.to_numeric(raw, errors="coerce")

@@ -152,6 +152,12 @@ def test_read_areas_errors_name_file_columns_and_row(tmp_path: Path):
     prob = exc.value.problems[0]
     assert prob.rule == "missing-column" and prob.file == str(p)
     assert "Columns found: area, people_count" in prob.message and "households" in prob.message
+    p.write_text("area,population,households\nA,10,4\n", encoding="utf-8")
+    assert read_area_populations(p)["population"].tolist() == [10]
+    assert read_area_populations(p, "Households")["population"].tolist() == [4]
+    with pytest.raises(PlanError) as exc:
+        read_area_populations(p, "adults")
+    assert "no column 'adults'" in exc.value.render()
     p.write_text("area,population\nA,10\nB,\nC,x\n", encoding="utf-8")
     with pytest.raises(PlanError) as exc:
         read_area_populations(p)
