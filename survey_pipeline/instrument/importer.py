@@ -817,7 +817,7 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
         entries = raw_lists[ln]
         numeric = all(re.fullmatch(r"-?\d+", nm) for _, nm, _ in entries)
         codes, labels, missing, names = [], [], {}, []
-        n_sub = sum(1 for _, _, lbl in entries if not _missing_kind(complete(lbl, "")[default]))
+        n_sub = sum(1 for _, nm, lbl in entries if not _missing_kind(lbl.get(default) or next(iter(lbl.values()), nm)))
         next_code = 1
         uniq = _Names()
         lookup: dict[str, tuple[int, str]] = {}  # choice name in the form -> (code, our name)

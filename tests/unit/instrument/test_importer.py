@@ -149,6 +149,7 @@ def test_xlsform_plain_label_column_and_missing_translation(tmp_path):
     assert [m.id for m in inst.modules] == ["main", "q_2_module", "main_2"]
     assert inst.question("q_1").label == {"en": "Question one", "es": "TODO(es): Question one"}
     assert [c.name for c in inst.choice_lists["yn"].choices] == ["yes", "no"]
+    assert any(n.startswith("2 label(s) had no translation") for n in mapping.notes)  # q 1 and the title
 
 
 def test_value_labels_parse_with_commas_inside_labels():
