@@ -270,7 +270,6 @@ class _Q:
     module: str = "main"
     role: str = "other"
     role_note: str = ""
-    source_row: int | None = None
     raw_text: str = ""
 
 
@@ -617,14 +616,13 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
                          for k in kids]
                 if ordered:
                     b.questions.append(_Q(id=qid, type="grid", label={"en": text or qnum}, list_key=key, items=items,
-                                          source_row=r, raw_text=text))
+                                          raw_text=text))
                     grid_labels[qid] = [it["label"]["en"] for it in items]
                 else:
                     # an unordered list over several items (a checklist of yes/no, say): separate questions
-                    for k, it in zip(kids, items, strict=True):
+                    for it in items:
                         b.questions.append(_Q(id=it["id"], type="single", label={"en": f"{text} — {it['label']['en']}"},
-                                              list_key=b.add_list(lists[0], it["id"]), source_row=entries[k][0],
-                                              raw_text=f"{text} {it['label']['en']}"))
+                                              list_key=b.add_list(lists[0], it["id"]), raw_text=f"{text} {it['label']['en']}"))
                     b.lists[key].users.remove(qid)
             else:
                 if slots and lists[0] is not None and len(sigs) == 1:
@@ -644,13 +642,12 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
                 else:
                     b.notes.append(f"{qnum}: its items have different answer lists; imported as separate questions.")
                 if not slots:
-                    b.questions.append(_Q(id=qid, type="note", label={"en": text or qnum}, source_row=r))
+                    b.questions.append(_Q(id=qid, type="note", label={"en": text or qnum}))
                 for k, al in zip(kids, lists, strict=True):
-                    kr, kq, ktext, _ = entries[k]
+                    _, kq, ktext, _ = entries[k]
                     kid = b.ids.take(snake(kq))
                     label = f"{text} — {ktext}" if slots else (ktext or kq)
-                    q = _Q(id=kid, type="single" if al else "integer", label={"en": label}, source_row=kr,
-                           raw_text=f"{text} {ktext}")
+                    q = _Q(id=kid, type="single" if al else "integer", label={"en": label}, raw_text=f"{text} {ktext}")
                     if slots and re.search(r"\bmost important\b", text, re.I):
                         q.role, q.role_note = "importance", (
                             f"guessed: one of {len(kids)} picks of the most important items; "
@@ -661,7 +658,7 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
             i += 1
             continue
         al = parse(i)
-        q = _Q(id=qid, type="single" if al else "integer", label={"en": text or qnum}, source_row=r, raw_text=text)
+        q = _Q(id=qid, type="single" if al else "integer", label={"en": text or qnum}, raw_text=text)
         if al is not None:
             q.list_key = b.add_list(al, qid)
             if re.search(r"check all|select all|mark all", text, re.I):
@@ -903,8 +900,7 @@ def _xlsform(path: Path, sheets: dict[str, list[list[str]]]) -> ImportedInstrume
         qid = b.ids.take(snake(name))
         name_map[name] = qid
         label = text_of(row, label_cols)
-        q = _Q(id=qid, type="text", label=complete(label, name), module=current_module, source_row=r,
-               raw_text=label.get(default, name))
+        q = _Q(id=qid, type="text", label=complete(label, name), module=current_module, raw_text=label.get(default, name))
         hint = text_of(row, hint_cols)
         if hint:
             q.hint = complete(hint, "")
