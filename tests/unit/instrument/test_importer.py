@@ -296,3 +296,25 @@ def test_codebook_utf16_tab_separated_and_repeated_numbers(tmp_path):
     assert [q.id for q in inst.questions()] == ["q1", "q1_2"]
     assert inst.scales["safe_4"].missing_codes() == {8: "dont_know"}
     assert any("Q1 appear more than once" in n for n in mapping.notes)
+
+
+def test_codebook_stem_over_yes_no_items_and_mixed_items(tmp_path):
+    p = tmp_path / "cb.csv"
+    p.write_text(
+        "question_number,question_text,question_responses\n"
+        "Q5,In the past year did you:,\"1 - Yes, 2 - No\"\n"
+        "Q5_1,Call the police,\"1 - Yes, 2 - No\"\n"
+        "Q5_2,Attend a community meeting,\"1 - Yes, 2 - No\"\n"
+        "Q6,About your home,\n"
+        "Q6_a,Years at this address,Number of years\n"
+        "Q6_b,Own or rent,\"1 - Own, 2 - Rent, 9 - Refused\"\n", encoding="utf-8")
+    mapping = import_instrument(p)
+    inst, _ = _round_trip(mapping, tmp_path)
+    # a checklist on an unordered list: one single question per item, the stem in each label
+    q51 = inst.question("q5_1")
+    assert q51.type == "single" and q51.choices == "yes_no"
+    assert q51.label["en"] == "In the past year did you: — Call the police"
+    # items with different answers: the stem becomes a note, each item its own question
+    assert [(q.id, q.type) for q in inst.questions()][2:] == [("q6", "note"), ("q6_a", "integer"), ("q6_b", "single")]
+    assert inst.choice_lists["q6_b_options"].missing_codes() == {9: "refused"}
+    assert inst.question("q6_b").role == "demographic"
