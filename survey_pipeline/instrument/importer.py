@@ -8,7 +8,8 @@ Two inputs are understood:
   with the names rewritten), labels in ``label`` or ``label::English (en)`` columns;
 - a **codebook** (``.csv`` or ``.xlsx``): one row per variable with a question number, the
   question text and value labels such as ``5 - Excellent, 4 - Good, ... 9 - Don't Know``.
-  A stem row (``Q1``) followed by its items (``Q1_1``, ``Q1_2``...) becomes a grid.
+  A stem row (``Q1``) followed by its items (``Q1_1``, ``Q1_2``...) becomes a grid. The long
+  layout (``variable, label, value, value_label``: one row per answer code) is read too.
 
 What the importer decides, so the analyst can check it:
 
@@ -499,6 +500,9 @@ TEXT_COLUMNS = ("question_text", "question_label", "variable_label", "label", "t
                 "question_wording", "prompt")
 VALUE_COLUMNS = ("question_responses", "value_labels", "values", "responses", "response_options", "answers",
                  "answer_options", "codes", "categories", "value_label", "response_categories", "options")
+# a long codebook has one row per answer code: a code column and a label column beside the variable
+LONG_CODE_COLUMNS = ("value", "code", "value_code", "answer_code", "category_code")
+LONG_LABEL_COLUMNS = ("value_label", "label_value", "category_label", "answer_label", "code_label", "value_labels")
 VALUE_SPLIT = re.compile(r"(?:^|[,;|\n]\s*)(-?\d+)\s*(?:-|–|=|:|\))\s*")
 
 
@@ -549,14 +553,38 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
     b = _Builder(["en"], "en")
     b.modules[b.module_ids.take("main")] = {}
     # first pass: rows
-    entries = []
+    code_col = _find_column(header, LONG_CODE_COLUMNS)
+    vlab_col = _find_column(header, LONG_LABEL_COLUMNS)
+    long_format = code_col is not None and vlab_col is not None and code_col != id_col
+
+    def cell(row: list[str], c: int | None) -> str:
+        return row[c].strip() if c is not None and c < len(row) else ""
+
+    # entries: (row, question number, text, [(code, label)] or None, value column name)
+    entries: list[tuple[int, str, str, list[tuple[int, str]] | None, str]] = []
     for r, row in enumerate(rows[1:], start=2):
-        qnum = row[id_col].strip() if id_col < len(row) else ""
-        if not qnum:
+        qnum = cell(row, id_col)
+        if not long_format:
+            if qnum:
+                entries.append((r, qnum, cell(row, text_col), parse_value_labels(cell(row, val_col)),
+                                header[val_col] if val_col is not None else ""))
             continue
-        text = row[text_col].strip() if text_col < len(row) else ""
-        vals = row[val_col].strip() if val_col is not None and val_col < len(row) else ""
-        entries.append((r, qnum, text, vals))
+        if qnum and (not entries or qnum != entries[-1][1] or not cell(row, code_col)):
+            entries.append((r, qnum, cell(row, text_col), None, header[code_col]))
+        code = cell(row, code_col)
+        if not code:
+            continue
+        if not entries:
+            raise _fail(path, "code-before-variable", f"answer code {code!r} comes before any variable.",
+                        "Put the variable's row (id and text) above its answer codes.", what="the codebook",
+                        row=r, column=header[code_col])
+        if not re.fullmatch(r"-?\d+(\.0+)?", code):
+            raise _fail(path, "bad-code", f"answer code {code!r} of {entries[-1][1]} is not a whole number.",
+                        "Use numeric codes (1, 2, ... 9).", what="the codebook", row=r, column=header[code_col])
+        e = entries[-1]
+        if not e[2] and cell(row, text_col):
+            e = (e[0], e[1], cell(row, text_col), e[3], e[4])
+        entries[-1] = (e[0], e[1], e[2], [*(e[3] or []), (int(float(code)), cell(row, vlab_col))], e[4])
     if not entries:
         raise _fail(path, "empty", "the codebook has a header but no question rows.",
                     "Add one row per question under the header.", what="the codebook", row=2)
@@ -572,9 +600,8 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
                 break
 
     def parse(i: int):
-        r, qnum, _, vals = entries[i]
-        pairs = parse_value_labels(vals)
-        if pairs is None:
+        r, qnum, _, pairs, value_column = entries[i]
+        if not pairs:
             return None
         codes, missing, labels = [], {}, []
         for code, label in pairs:
@@ -586,9 +613,9 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
             labels.append(label)
         dup = {c for c in codes if codes.count(c) > 1}
         if dup:
-            raise _fail(path, "duplicate-code", f"question {qnum}: code {min(dup)} appears twice in the value labels {vals!r}.",
+            raise _fail(path, "duplicate-code", f"question {qnum}: code {min(dup)} appears twice in its value labels.",
                         "Give each answer its own code in the value labels.", what="the codebook", row=r,
-                        column=header[val_col])
+                        column=value_column)
         names = _unique_choice_names(labels)
         return _AnswerList(codes=list(zip(codes, names, labels, strict=True)), labels=[{"en": lab} for lab in labels],
                            missing=missing)
@@ -597,7 +624,7 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
     grid_labels: dict[str, list[str]] = {}  # grid id -> item labels (to spot pick lists of its items)
     i = 0
     while i < len(entries):
-        r, qnum, text, vals = entries[i]
+        r, qnum, text, _, _ = entries[i]
         if i in child_set:
             i += 1
             continue
@@ -644,7 +671,7 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
                 if not slots:
                     b.questions.append(_Q(id=qid, type="note", label={"en": text or qnum}))
                 for k, al in zip(kids, lists, strict=True):
-                    _, kq, ktext, _ = entries[k]
+                    _, kq, ktext, _, _ = entries[k]
                     kid = b.ids.take(snake(kq))
                     label = f"{text} — {ktext}" if slots else (ktext or kq)
                     q = _Q(id=kid, type="single" if al else "integer", label={"en": label}, raw_text=f"{text} {ktext}")

@@ -318,3 +318,28 @@ def test_codebook_stem_over_yes_no_items_and_mixed_items(tmp_path):
     assert [(q.id, q.type) for q in inst.questions()][2:] == [("q6", "note"), ("q6_a", "integer"), ("q6_b", "single")]
     assert inst.choice_lists["q6_b_options"].missing_codes() == {9: "refused"}
     assert inst.question("q6_b").role == "demographic"
+
+
+def test_long_codebook_one_row_per_code(tmp_path):
+    # the SPSS/DDI-style layout: the variable on its first row, then one row per answer code
+    p = tmp_path / "long.csv"
+    p.write_text(
+        "variable,label,value,value_label\n"
+        "SAT_POLICE,Satisfaction with police,1,Very dissatisfied\n"
+        ",,2,Dissatisfied\n,,3,Satisfied\n,,4,Very satisfied\n,,8,Don't know\n,,9,Refused\n"
+        "SAT_PARKS,Satisfaction with parks,1,Very dissatisfied\n"
+        "SAT_PARKS,,2,Dissatisfied\nSAT_PARKS,,3,Satisfied\nSAT_PARKS,,4,Very satisfied\nSAT_PARKS,,8,Don't know\n"
+        "SAT_PARKS,,9,Refused\n"
+        "AGE,Age in years,,\n", encoding="utf-8")
+    inst, _ = _round_trip(import_instrument(p), tmp_path)
+    assert [(q.id, q.type, q.scale) for q in inst.questions()] == [
+        ("sat_police", "single", "satisfied_4"), ("sat_parks", "single", "satisfied_4"), ("age", "integer", None)]
+    sc = inst.scales["satisfied_4"]
+    assert [c.code for c in sc.codes] == [1, 2, 3, 4] and sc.positive == [3, 4]
+    assert sc.missing_codes() == {8: "dont_know", 9: "refused"}
+    bad = tmp_path / "badlong.csv"
+    bad.write_text("variable,label,value,value_label\nQ1,Text,one,Yes\n", encoding="utf-8")
+    with pytest.raises(ImportInstrumentError) as exc:
+        import_instrument(bad)
+    prob = _problem(exc)
+    assert (prob.rule, prob.row, prob.column) == ("bad-code", 2, "value")
