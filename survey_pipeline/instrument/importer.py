@@ -502,7 +502,7 @@ VALUE_COLUMNS = ("question_responses", "value_labels", "values", "responses", "r
                  "answer_options", "codes", "categories", "value_label", "response_categories", "options")
 # a long codebook has one row per answer code: a code column and a label column beside the variable
 LONG_CODE_COLUMNS = ("value", "code", "value_code", "answer_code", "category_code")
-LONG_LABEL_COLUMNS = ("value_label", "label_value", "category_label", "answer_label", "code_label", "value_labels")
+LONG_LABEL_COLUMNS = ("value_label", "label_value", "category_label", "answer_label", "code_label")
 VALUE_SPLIT = re.compile(r"(?:^|[,;|\n]\s*)(-?\d+)\s*(?:-|–|=|:|\))\s*")
 
 
@@ -559,6 +559,11 @@ def _codebook(path: Path, rows: list[list[str]], sheet: str | None) -> ImportedI
 
     def cell(row: list[str], c: int | None) -> str:
         return row[c].strip() if c is not None and c < len(row) else ""
+
+    if long_format:  # ... and its code column holds codes, not question numbers
+        codes_seen = [cell(row, code_col) for row in rows[1:] if cell(row, code_col)]
+        numeric = sum(bool(re.fullmatch(r"-?\d+(\.0+)?", c)) for c in codes_seen)
+        long_format = bool(codes_seen) and numeric >= 0.8 * len(codes_seen)
 
     # entries: (row, question number, text, [(code, label)] or None, value column name)
     entries: list[tuple[int, str, str, list[tuple[int, str]] | None, str]] = []

@@ -338,8 +338,9 @@ def test_long_codebook_one_row_per_code(tmp_path):
     assert [c.code for c in sc.codes] == [1, 2, 3, 4] and sc.positive == [3, 4]
     assert sc.missing_codes() == {8: "dont_know", 9: "refused"}
     bad = tmp_path / "badlong.csv"
-    bad.write_text("variable,label,value,value_label\nQ1,Text,one,Yes\n", encoding="utf-8")
+    bad.write_text("variable,label,value,value_label\nQ1,Text,1,Yes\n,,2,No\nQ2,Text,1,A\n,,2,B\n,,3,C\n,,x4,D\n",
+                   encoding="utf-8")
     with pytest.raises(ImportInstrumentError) as exc:
         import_instrument(bad)
     prob = _problem(exc)
-    assert (prob.rule, prob.row, prob.column) == ("bad-code", 2, "value")
+    assert (prob.rule, prob.row, prob.column) == ("bad-code", 7, "value")
