@@ -6,7 +6,7 @@ records as a DataFrame of ``str``/``None`` cut to a given width.
 
 CSV is read twice: once with the standard library's ``csv`` module, which only counts the cells of
 each record (and where the last non-empty one is), and once with pandas' C parser with
-``dtype=str``, which builds the columns. The counts decide which rows are ragged; the row count of
+``dtype=object``, which builds the columns. The counts decide which rows are ragged; the row count of
 the two parsers is compared, and when they disagree (malformed quoting) the records of the ``csv``
 module are used instead, so no row is ever lost.
 """
@@ -192,14 +192,13 @@ def _big_fields():
 
 
 def _none_for_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns of ``str`` with ``None`` for empty cells (pandas 3 would make NaN of them)."""
+    out = {}
     for col in frame.columns:
-        values = frame[col].to_numpy(dtype=object, copy=False)
-        mask = pd.isna(values)
-        if mask.any():
-            values = values.copy()
-            values[mask] = None
-            frame[col] = values
-    return frame
+        values = np.array(frame[col].to_numpy(dtype=object), dtype=object, copy=True)
+        values[pd.isna(values) | (values == "")] = None
+        out[col] = values
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object)
 
 
 def _read_csv(path: Path, raw: bytes) -> Table:
@@ -226,7 +225,7 @@ def _read_csv(path: Path, raw: bytes) -> Table:
             try:
                 frame = pd.read_csv(
                     io.BytesIO(raw), sep=delim, header=None, names=range(max_len), usecols=range(width),
-                    dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False,
+                    dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False,
                     encoding=encoding, engine="c", quotechar='"', doublequote=True,
                     encoding_errors="strict", low_memory=False,
                 )
@@ -260,7 +259,7 @@ def _load_with_csv_module(raw: bytes, encoding: str, delim: str, width: int) -> 
     with _big_fields():
         recs = [(rec + [""] * width)[:width] for rec in csv.reader(stream, delimiter=delim)]
     frame = pd.DataFrame(recs, columns=range(width), dtype=object) if recs else pd.DataFrame(columns=range(width), dtype=object)
-    return frame.replace("", np.nan) if len(frame) else frame
+    return frame
 
 
 # --------------------------------------------------------------------------------------- XLSX

@@ -20,7 +20,7 @@ def _slash_formats(dayfirst: bool) -> list[str]:
     return out
 
 
-def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool = False) -> pd.Series:
+def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | None = None) -> pd.Series:
     """Parse platform timestamps into a timezone-aware datetime Series.
 
     Understands, value by value:
@@ -29,9 +29,10 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool = Fal
       ``2024-03-01 10:15:00``, LimeSurvey), with an offset or ``Z`` (KoboToolbox
       ``2024-03-01T10:15:00.000-05:00``, ODK Central ``2024-03-01T15:15:00.000Z``);
     - US month/day/year with an optional 24-hour or AM/PM time (Google Forms, SurveyMonkey,
-      Microsoft Forms: ``3/1/2024 10:15:03``, ``03/01/2024 10:15:00 AM``), or day/month/year when
-      ``dayfirst``;
-    - Excel serial day numbers (``45352.427``, days since 1899-12-30) between 1910 and 2150.
+      Microsoft Forms: ``3/1/2024 10:15:03``, ``03/01/2024 10:15:00 AM``), or day/month/year
+      (``14/8/2024 16:30``, as regional Excel saves them) when ``dayfirst``;
+    - Excel serial day numbers (``45352.427``, days since 1899-12-30) between 1910 and 2150,
+      to the second.
 
     Values with an offset are converted to ``tz``; values without one are taken to be in ``tz``
     (times that do not exist or are ambiguous there, at daylight-saving changes, become NaT).
@@ -44,7 +45,9 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool = Fal
     tz
         The IANA time zone of naive values and of the result.
     dayfirst
-        Read ``a/b/c`` dates as day/month/year instead of month/day/year.
+        Read ``a/b/c`` dates as day/month/year (``True``) or month/day/year (``False``). ``None``
+        decides once for the whole series: day first when some first number exceeds 12 and no
+        second number does, else month first.
 
     Returns
     -------
@@ -75,6 +78,9 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool = Fal
     if slash.any():
         sub = text[slash].str.replace(",", "", regex=False).str.replace(r"\s+", " ", regex=True)
         sub = sub.str.replace(r"([AaPp])\.?([Mm])\.?$", lambda m: (m.group(1) + m.group(2)).upper(), regex=True)
+        if dayfirst is None:
+            parts = sub.str.extract(r"^(\d{1,2})/(\d{1,2})/").astype(float)
+            dayfirst = bool((parts[0] > 12).any() and not (parts[1] > 12).any())
         parsed = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
         for fmt in _slash_formats(dayfirst):
             todo = parsed.isna()
@@ -87,6 +93,7 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool = Fal
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce")
         days = days.where((days >= 3654) & (days <= 91311))  # 1910-01-01 .. 2149-12-31
-        vals = _EXCEL_EPOCH + pd.to_timedelta(days * 86400.0, unit="s").round("ms")
+        # rounded to the second: serials carry float noise (10:15:00 is stored as 10:14:59.997)
+        vals = _EXCEL_EPOCH + pd.to_timedelta((days * 86400.0).round(), unit="s")
         out[serial] = vals.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     return out
