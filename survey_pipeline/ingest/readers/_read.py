@@ -101,7 +101,6 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
             notes.append(f"platform given as {platform}; the headers look {detected} ({why}); read 1 header row")
         else:
             notes.append(f"platform {platform} (given; the headers agree: {why}); {k} header row(s)")
-    notes.extend(table.notes)
 
     header_recs = table.head[:k]
     last_header = table.head_rows[k - 1] - 1  # 0-based record index
@@ -147,6 +146,7 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     columns, meta, col_notes = annotate(chosen, header_recs, width)
     notes.extend(col_notes)
     grid = table.load(width)
+    notes[1:1] = table.notes  # after load: the loader notes a fallback parse
     frame = grid.iloc[keep] if len(keep) != len(grid) else grid
     frame = frame.reset_index(drop=True)
     if frame.shape[1] < width:  # fewer cells in the whole file than the header rows name

@@ -102,39 +102,51 @@ def read_table(path: Path) -> Table:
 # ---------------------------------------------------------------------------------------- CSV
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str, str]:
-    """Return (text, encoding for pandas, note)."""
+def _decode_strict(raw: bytes, encoding: str) -> tuple[str, bytes, bool]:
+    """Decode strictly, forgiving only a character cut in half at the very end (a truncated file)."""
+    try:
+        return raw.decode(encoding), raw, False
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 3:
+            raise
+        cut = raw[: exc.start]
+        return cut.decode(encoding), cut, True
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str, str, bytes]:
+    """Return (text, encoding for pandas, note, the bytes the text came from)."""
+    candidates: list[tuple[str, str]] = []
     if raw.startswith(codecs.BOM_UTF8):
-        try:
-            return raw.decode("utf-8-sig"), "utf-8-sig", "encoding utf-8 with byte-order mark"
-        except UnicodeDecodeError:
-            pass
+        candidates.append(("utf-8-sig", "encoding utf-8 with byte-order mark"))
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16"), "utf-16", "encoding utf-16 (with byte-order mark)"
-        except UnicodeDecodeError as exc:
-            raise _err(path, f"starts like UTF-16 text but byte {exc.start} cannot be decoded.",
-                       "Save the file again as CSV UTF-8.", "encoding") from None
+        candidates.append(("utf-16", "encoding utf-16 (with byte-order mark)"))
     else:
-        nul = raw[:4096].count(0)
-        if nul > len(raw[:4096]) // 4:
+        head = raw[:4096]
+        if head.count(0) > len(head) // 4:
             for enc in ("utf-16-le", "utf-16-be"):
                 try:
-                    text = raw.decode(enc)
+                    text, used, cut = _decode_strict(raw, enc)
                 except UnicodeDecodeError:
                     continue
                 if "\x00" not in text[:2048]:
-                    return text, enc, f"encoding {enc} without byte-order mark"
+                    note = f"encoding {enc} without byte-order mark"
+                    return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
             raise _err(path, "holds binary data (many NUL bytes), not text.",
                        "Export the responses as CSV (UTF-8) or XLSX from the survey platform.", "encoding")
+        candidates.append(("utf-8", "encoding utf-8"))
+    for enc, note in candidates:
         try:
-            return raw.decode("utf-8"), "utf-8", "encoding utf-8"
+            text, used, cut = _decode_strict(raw, enc)
         except UnicodeDecodeError:
-            pass
+            if enc == "utf-16":
+                raise _err(path, "starts like UTF-16 text but holds bytes that are not UTF-16.",
+                           "Save the file again as CSV UTF-8.", "encoding") from None
+            continue
+        return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
     try:
-        return raw.decode("cp1252"), "cp1252", "encoding cp1252 (Windows-1252; the file is not valid UTF-8)"
+        return raw.decode("cp1252"), "cp1252", "encoding cp1252 (Windows-1252; the file is not valid UTF-8)", raw
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1", "encoding latin-1 (the file is neither UTF-8 nor Windows-1252)"
+        return raw.decode("latin-1"), "latin-1", "encoding latin-1 (the file is neither UTF-8 nor Windows-1252)", raw
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -202,7 +214,7 @@ def _none_for_empty(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, raw: bytes) -> Table:
-    text, encoding, enc_note = _decode(path, raw)
+    text, encoding, enc_note, raw = _decode(path, raw)
     delim = _sniff_delimiter(text)
     if len(text) < 2**22:
         stream = io.StringIO(text, newline="")

@@ -254,3 +254,10 @@ def test_split_multi_with_commas_in_labels():
     assert split_multi("Noise;Speeding;", ["Noise", "Speeding"], ";") == ["Noise", "Speeding"]
     assert split_multi("Noise, music; Litter", options, "; ") == ["Noise, music", "Litter"]
     assert split_multi(None, options) == [] and split_multi("", options) == []
+
+
+def test_truncated_in_the_middle_of_a_character(tmp_path):
+    data = "a,b\nJosé,Peñ".encode()[:-1]  # the file ends inside 'ñ'
+    raw = read_export(write(tmp_path, data))
+    assert raw.encoding == "utf-8" and raw.frame.iloc[0].tolist() == ["José", "Pe"]
+    assert any("incomplete character" in n for n in raw.notes)
