@@ -105,6 +105,9 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     header_recs = table.head[:k]
     last_header = table.head_rows[k - 1] - 1  # 0-based record index
     lens, effs = table.lens, table.eff_lens
+    skipped_above = int((lens[:last_header + 1] > 0).sum()) - k
+    if skipped_above:
+        notes.append(f"{skipped_above} row(s) with no text above or between the header rows skipped")
     data_idx = np.arange(last_header + 1, len(lens))
     d_lens, d_effs = lens[data_idx], effs[data_idx]
 
@@ -147,7 +150,10 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     notes.extend(col_notes)
     grid = table.load(width)
     notes[1:1] = table.notes  # after load: the loader notes a fallback parse
-    frame = grid.iloc[keep] if len(keep) != len(grid) else grid
+    if len(keep) and keep[-1] - keep[0] + 1 == len(keep):  # one block of rows: slice, no copy
+        frame = grid.iloc[int(keep[0]): int(keep[-1]) + 1]
+    else:
+        frame = grid.iloc[keep]
     frame = frame.reset_index(drop=True)
     if frame.shape[1] < width:  # fewer cells in the whole file than the header rows name
         for j in range(frame.shape[1], width):

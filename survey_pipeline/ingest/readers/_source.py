@@ -203,14 +203,20 @@ def _big_fields():
         csv.field_size_limit(old)
 
 
-def _none_for_empty(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns of ``str`` with ``None`` for empty cells (pandas 3 would make NaN of them)."""
+def _none_for_empty(frame: pd.DataFrame, padded: bool = True) -> pd.DataFrame:
+    """Object columns of ``str`` with ``None`` for empty cells.
+
+    ``padded``: some records are shorter than the frame, so the parser filled cells with NaN.
+    """
     out = {}
     for col in frame.columns:
         values = np.array(frame[col].to_numpy(dtype=object), dtype=object, copy=True)
-        values[pd.isna(values) | (values == "")] = None
+        mask = values == ""
+        if padded:
+            mask |= pd.isna(values)
+        values[mask] = None
         out[col] = values
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object)
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object, copy=False)
 
 
 def _read_csv(path: Path, raw: bytes) -> Table:
@@ -237,9 +243,9 @@ def _read_csv(path: Path, raw: bytes) -> Table:
             try:
                 frame = pd.read_csv(
                     io.BytesIO(raw), sep=delim, header=None, names=range(max_len), usecols=range(width),
-                    dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False,
+                    dtype=object, na_filter=False, skip_blank_lines=False,
                     encoding=encoding, engine="c", quotechar='"', doublequote=True,
-                    encoding_errors="strict", low_memory=False,
+                    encoding_errors="strict", low_memory=True,
                 )
             except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError):
                 frame = None
@@ -251,7 +257,7 @@ def _read_csv(path: Path, raw: bytes) -> Table:
             if len(frame) != n_records:  # pragma: no cover - both passes use the same reader
                 raise _err(path, "the number of rows changed between two reads of the file.",
                            "Report this file to the survey-pipeline maintainers.", "csv-syntax")
-        return _none_for_empty(frame)
+        return _none_for_empty(frame, padded=bool((lens < width).any()))
 
     return Table(
         head=[[c if c != "" else None for c in rec] for rec in head],

@@ -25,10 +25,20 @@ HEADERS = st.sampled_from([
 
 
 def _count_rows(data: bytes, encoding: str, delimiter: str, header_rows: int) -> int:
-    """Data rows of the file by the csv module alone: non-blank records after the header rows."""
+    """Data rows of the file by the csv module alone.
+
+    The header rows are the first ``header_rows`` records with a non-empty cell; every non-blank
+    record after them is a data row.
+    """
     text = data.decode(encoding, errors="ignore")  # the reader drops a cut last character too
-    records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-    return max(0, len(records) - header_rows)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    seen = 0
+    for i, rec in enumerate(records):
+        if any(rec):
+            seen += 1
+            if seen == header_rows:
+                return sum(1 for r in records[i + 1:] if r)
+    return 0
 
 
 @st.composite
