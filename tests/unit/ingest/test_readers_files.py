@@ -261,3 +261,9 @@ def test_truncated_in_the_middle_of_a_character(tmp_path):
     raw = read_export(write(tmp_path, data))
     assert raw.encoding == "utf-8" and raw.frame.iloc[0].tolist() == ["José", "Pe"]
     assert any("incomplete character" in n for n in raw.notes)
+
+
+def test_split_multi_separator_variants():
+    assert split_multi("Noise,Speeding", ["Noise", "Speeding"], ", ") == ["Noise", "Speeding"]
+    assert split_multi("noise speeding", ["noise", "speeding"], " ") == ["noise", "speeding"]
+    assert split_multi("Noise, other thing", ["Noise"]) == ["Noise", "other thing"]

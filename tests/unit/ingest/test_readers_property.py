@@ -62,7 +62,7 @@ def mangled_csv(draw) -> bytes:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled_csv())
 def test_mangled_csv_never_loses_a_row(data):
     with tempfile.TemporaryDirectory() as tmp:
