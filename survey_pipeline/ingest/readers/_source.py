@@ -5,7 +5,8 @@ Nothing here knows about survey platforms. The result is a :class:`Table`: the f
 records as a DataFrame of ``str``/``None`` cut to a given width.
 
 CSV is read twice: once with the standard library's ``csv`` module, which only counts the cells of
-each record (and where the last non-empty one is), and once with pandas' C parser with
+each record (and, for the few records longer than the header, where the last non-empty one is),
+and once with pandas' C parser with
 ``dtype=object``, which builds the columns. The counts decide which rows are ragged; the row count of
 the two parsers is compared, and when they disagree (malformed quoting) the records of the ``csv``
 module are used instead, so no row is ever lost.
@@ -52,9 +53,9 @@ class Table:
     head: list[list[str | None]]
     head_rows: list[int]
     lens: np.ndarray
-    eff_lens: np.ndarray
     rows: np.ndarray
     load: Callable[[int], pd.DataFrame]
+    filled: Callable[[np.ndarray], np.ndarray]
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -173,24 +174,38 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _scan(stream, delim: str) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[int]]:
-    """Count cells per record with the csv module; keep the first non-blank records."""
-    reader = csv.reader(stream, delimiter=delim)
-    lens: list[int] = []
-    effs: list[int] = []
+def _head(stream, delim: str) -> tuple[list[list[str]], list[int]]:
+    """The first records with a non-empty cell, and their 0-based record numbers."""
     head: list[list[str]] = []
-    head_idx: list[int] = []
-    append_len, append_eff = lens.append, effs.append
-    for rec in reader:
-        n = len(rec)
-        append_len(n)
-        while n and not rec[n - 1]:
-            n -= 1
-        append_eff(n)
-        if n and len(head) < HEAD_RECORDS:
+    idx: list[int] = []
+    for i, rec in enumerate(csv.reader(stream, delimiter=delim)):
+        if any(rec):
             head.append(rec)
-            head_idx.append(len(lens) - 1)
-    return np.asarray(lens, dtype=np.int64), np.asarray(effs, dtype=np.int64), head, head_idx
+            idx.append(i)
+            if len(head) >= HEAD_RECORDS:
+                break
+    return head, idx
+
+
+def _lens(stream, delim: str) -> np.ndarray:
+    """Number of cells of every record (0 for a blank line), at the C speed of the csv module."""
+    return np.fromiter(map(len, csv.reader(stream, delimiter=delim)), dtype=np.int64)
+
+
+def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
+    """For the records at ``indices``: the number of cells up to the last non-empty one."""
+    want = {int(i) for i in indices}
+    found: dict[int, int] = {}
+    if want:
+        for i, rec in enumerate(csv.reader(stream, delimiter=delim)):
+            if i in want:
+                n = len(rec)
+                while n and not rec[n - 1]:
+                    n -= 1
+                found[i] = n
+                if len(found) == len(want):
+                    break
+    return np.asarray([found.get(int(i), 0) for i in indices], dtype=np.int64)
 
 
 @contextlib.contextmanager
@@ -222,16 +237,25 @@ def _none_for_empty(frame: pd.DataFrame, padded: bool = True) -> pd.DataFrame:
 def _read_csv(path: Path, raw: bytes) -> Table:
     text, encoding, enc_note, raw = _decode(path, raw)
     delim = _sniff_delimiter(text)
-    if len(text) < 2**22:
-        stream = io.StringIO(text, newline="")
-    else:  # large file: stream-decode the bytes rather than copy the text
-        stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+    small = text if len(text) < 2**22 else None
     del text
+
+    def stream():
+        if small is not None:
+            return io.StringIO(small, newline="")
+        # a large file is stream-decoded from its bytes rather than held as text
+        return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+
     with _big_fields():
         try:
-            lens, effs, head, head_idx = _scan(stream, delim)
+            head, head_idx = _head(stream(), delim)
+            lens = _lens(stream(), delim)
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
+
+    def filled(indices: np.ndarray) -> np.ndarray:
+        with _big_fields():
+            return _filled(stream(), delim, indices)
     n_records = len(lens)
     max_len = int(lens.max()) if n_records else 0
     notes = [f"{enc_note}; delimiter {delim!r}"]
@@ -263,9 +287,9 @@ def _read_csv(path: Path, raw: bytes) -> Table:
         head=[[c if c != "" else None for c in rec] for rec in head],
         head_rows=[i + 1 for i in head_idx],
         lens=lens,
-        eff_lens=effs,
         rows=np.arange(1, n_records + 1, dtype=np.int64),
         load=load,
+        filled=filled,
         encoding=encoding,
         delimiter=delim,
         notes=notes,
@@ -410,6 +434,7 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
             return pd.DataFrame(columns=range(width), dtype=object)
         return pd.DataFrame(data, columns=range(width), dtype=object)
 
-    return Table(head=head, head_rows=head_rows, lens=lens, eff_lens=effs,
+    return Table(head=head, head_rows=head_rows, lens=lens,
                  rows=np.arange(1, len(text_rows) + 1, dtype=np.int64), load=load,
+                 filled=lambda indices: effs[indices],
                  sheet=chosen, notes=notes, bad_cells=bad_cells)
