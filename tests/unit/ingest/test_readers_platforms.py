@@ -211,3 +211,35 @@ def test_real_san_diego_generic():
     assert len(raw.frame) + len(raw.rejected) == 2477
     assert np.array_equal(raw.source_rows, np.arange(2, 2479))
     assert raw.frame.columns[-1] == "ZIP"
+
+
+def test_surveymonkey_header_only(tmp_path):
+    head = "\n".join(SURVEYMONKEY.splitlines()[:2]) + "\n"
+    raw = read_export(write(tmp_path, head))
+    assert (raw.platform, raw.header_rows, len(raw.frame), raw.rows_in) == ("surveymonkey", 2, 0, 0)
+    assert raw.frame.shape[1] == 15
+
+
+def test_kobo_xlsx(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    for line in KOBO.splitlines():
+        ws.append(line.split(";"))
+    wb.create_sheet("repeat_members").append(["name", "_parent_index"])
+    path = tmp_path / "kobo.xlsx"
+    wb.save(path)
+    raw = read_export(path)
+    assert (raw.platform, raw.sheet, raw.encoding, raw.delimiter) == ("kobo", "survey", None, None)
+    assert raw.column("grp_area/problems/speeding").role == "split"
+    assert raw.frame["_validation_status"].tolist() == ["validation_status_approved", None]
+    assert any("repeat_members" in n for n in raw.notes)
+
+
+def test_detect_platform_reads_only_the_start_of_a_large_file(tmp_path):
+    body = "".join(f"{i};{i};yes;d1;noise;1;0;;;{i};u{i};2024-03-01T15:21:00;;{i}\n" for i in range(30000))
+    path = write(tmp_path, KOBO.splitlines()[0] + "\n" + body + "ragged;;\"unterminated\n")
+    assert path.stat().st_size > 1 << 20
+    assert detect_platform(path) == "kobo"
