@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from survey_pipeline.ingest.readers import detect_platform, read_export
+from survey_pipeline.ingest.readers import detect_platform, parse_timestamps, read_export
 
 
 def write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
@@ -243,3 +244,19 @@ def test_detect_platform_reads_only_the_start_of_a_large_file(tmp_path):
     path = write(tmp_path, KOBO.splitlines()[0] + "\n" + body + "ragged;;\"unterminated\n")
     assert path.stat().st_size > 1 << 20
     assert detect_platform(path) == "kobo"
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [("public_web.csv", "2024-08-14 16:16", "2024-09-12 15:20"),  # day/month/year in this file
+     ("public_mail.csv", "2024-08-30 15:33", "2024-12-31 13:36")],  # month/day/year in this one
+)
+def test_real_tampa_bay_timestamps(name, first, last):
+    path = Path("/work/shared/realdata/tampa_bay_community_survey_2024") / name
+    if not path.exists():
+        pytest.skip("real data not available")
+    raw = read_export(path)
+    start = parse_timestamps(raw.frame[raw.meta["start"]], tz="America/New_York")
+    assert start.notna().all()
+    assert start.min() == pd.Timestamp(first, tz="America/New_York")
+    assert start.max() == pd.Timestamp(last, tz="America/New_York")
