@@ -30,6 +30,9 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 
 HEAD_RECORDS = 8
+_SNIFF_BYTES = 1 << 16
+#: CSV files at least this large are read from disk by each pass instead of being held in memory
+BIG_FILE = 1 << 22
 DELIMITERS = (",", ";", "\t", "|")
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -70,7 +73,9 @@ def _err(file: Path, message: str, fix: str, rule: str) -> IngestError:
 def read_table(path: Path) -> Table:
     """Read ``path`` (CSV or XLSX, decided from its bytes) into a :class:`Table`."""
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            start = fh.read(_SNIFF_BYTES)
     except FileNotFoundError:
         raise _err(path, "file not found.", "Check the path and the file name.", "file-missing") from None
     except IsADirectoryError:
@@ -78,25 +83,21 @@ def read_table(path: Path) -> Table:
     except OSError as exc:
         raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
     suffix = path.suffix.lower()
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+    if size == 0 or (size <= len(start) and not start.strip(b" \t\r\n\x00\xef\xbb\xbf")):
         what = "an empty workbook file (0 bytes)" if suffix in {".xlsx", ".xlsm"} else "empty"
         raise _err(path, f"the file is {what}: there is no header row and no response.",
                    "Export the responses again from the survey platform; the download may have failed.", "file-empty")
-    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _read_xlsx(path, raw, suffix)
+    if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _read_xlsx(path, path.read_bytes(), suffix)
     for magic, what in _MAGIC:
-        if raw.startswith(magic):
+        if start.startswith(magic):
             fix = ("Remove the password in Excel (File > Info > Protect Workbook) or save the sheet as .xlsx or CSV."
                    if magic.startswith(b"\xd0\xcf") else
                    "Export the responses as CSV or XLSX from the survey platform.")
             raise _err(path, f"this is {what}, not a CSV or XLSX export.", fix, "file-type")
+    table = _read_csv(path)
     if suffix in {".xlsx", ".xlsm"}:
-        note = f"file named {path.suffix} is text, not a workbook; read as CSV"
-    else:
-        note = None
-    table = _read_csv(path, raw)
-    if note:
-        table.notes.insert(0, note)
+        table.notes.insert(0, f"file named {path.suffix} is text, not a workbook; read as CSV")
     return table
 
 
@@ -219,43 +220,65 @@ def _big_fields():
 
 
 def _none_for_empty(frame: pd.DataFrame, padded: bool = True) -> pd.DataFrame:
-    """Object columns of ``str`` with ``None`` for empty cells.
+    """Object columns of ``str`` with ``None`` for empty cells; consumes ``frame``.
 
     ``padded``: some records are shorter than the frame, so the parser filled cells with NaN.
+    Columns are taken out of ``frame`` one by one, so each original is freed once converted.
     """
+    index, columns = frame.index, list(frame.columns)
     out = {}
-    for col in frame.columns:
-        values = np.array(frame[col].to_numpy(dtype=object), dtype=object, copy=True)
+    for col in columns:
+        values = np.array(frame.pop(col).to_numpy(dtype=object), dtype=object, copy=True)
         mask = values == ""
         if padded:
             mask |= pd.isna(values)
         values[mask] = None
         out[col] = values
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object, copy=False)
+    return pd.DataFrame(out, index=index, columns=columns, dtype=object, copy=False)
 
 
-def _read_csv(path: Path, raw: bytes) -> Table:
+def _read_csv(path: Path, raw: bytes | None = None) -> Table:
+    """Read a CSV file (or, when ``raw`` is given, those bytes of it)."""
+    from_disk = raw is None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
+    size = len(raw)
     text, encoding, enc_note, raw = _decode(path, raw)
     delim = _sniff_delimiter(text)
-    small = text if len(text) < 2**22 else None
+    small = text if len(text) < BIG_FILE else None
     del text
+    if from_disk and len(raw) == size and size >= BIG_FILE:
+        del raw  # each pass streams the file from disk: the bytes are not held in memory
+
+        def source():
+            return path.open("rb")
+    else:
+        def source():
+            return io.BytesIO(raw)
 
     def stream():
         if small is not None:
             return io.StringIO(small, newline="")
-        # a large file is stream-decoded from its bytes rather than held as text
-        return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+        return io.TextIOWrapper(source(), encoding=encoding, newline="")
 
     with _big_fields():
         try:
-            head, head_idx = _head(stream(), delim)
-            lens = _lens(stream(), delim)
+            with stream() as fh:
+                head, head_idx = _head(fh, delim)
+            with stream() as fh:
+                lens = _lens(fh, delim)
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
+        except OSError as exc:
+            raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
 
     def filled(indices: np.ndarray) -> np.ndarray:
-        with _big_fields():
-            return _filled(stream(), delim, indices)
+        with _big_fields(), stream() as fh:
+            return _filled(fh, delim, indices)
+
     n_records = len(lens)
     max_len = int(lens.max()) if n_records else 0
     notes = [f"{enc_note}; delimiter {delim!r}"]
@@ -265,18 +288,23 @@ def _read_csv(path: Path, raw: bytes) -> Table:
         frame = None
         if n_records and max_len:
             try:
-                frame = pd.read_csv(
-                    io.BytesIO(raw), sep=delim, header=None, names=range(max_len), usecols=range(width),
-                    dtype=object, na_filter=False, skip_blank_lines=False,
-                    encoding=encoding, engine="c", quotechar='"', doublequote=True,
-                    encoding_errors="strict", low_memory=True,
-                )
-            except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError):
+                with source() as fh:
+                    frame = pd.read_csv(
+                        fh, sep=delim, header=None, names=range(max_len), usecols=range(width),
+                        dtype=object, na_filter=False, skip_blank_lines=False,
+                        encoding=encoding, engine="c", quotechar='"', doublequote=True,
+                        encoding_errors="strict", low_memory=True,
+                    )
+            except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
             if frame is not None and len(frame) != n_records:
                 frame = None
         if frame is None:
-            frame = _load_with_csv_module(raw, encoding, delim, width)
+            try:
+                with source() as fh:
+                    frame = _load_with_csv_module(fh, encoding, delim, width)
+            except OSError as exc:
+                raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
             notes.append("the fast CSV parser disagreed with the file's quoting; read it with Python's csv module instead")
             if len(frame) != n_records:  # pragma: no cover - both passes use the same reader
                 raise _err(path, "the number of rows changed between two reads of the file.",
@@ -296,8 +324,8 @@ def _read_csv(path: Path, raw: bytes) -> Table:
     )
 
 
-def _load_with_csv_module(raw: bytes, encoding: str, delim: str, width: int) -> pd.DataFrame:
-    stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+def _load_with_csv_module(binary, encoding: str, delim: str, width: int) -> pd.DataFrame:
+    stream = io.TextIOWrapper(binary, encoding=encoding, newline="")
     with _big_fields():
         recs = [(rec + [""] * width)[:width] for rec in csv.reader(stream, delimiter=delim)]
     frame = pd.DataFrame(recs, columns=range(width), dtype=object) if recs else pd.DataFrame(columns=range(width), dtype=object)
