@@ -41,6 +41,7 @@ def test_qualtrics_three_header_rows(tmp_path):
     assert raw.column("Q5_7_TEXT").sub == "TEXT" and raw.column("Q5_7_TEXT").role == "answer"
     assert raw.column("Q5_DO").role == "meta"
     assert raw.column("StartDate").role == "meta"
+    assert raw.column("StartDate").timezone == "America/Denver" and raw.column("Status").timezone is None
     assert raw.column("district").key == "district" and raw.column("district").role == "answer"
     # every cell stays text, empties are None
     assert raw.frame.loc[0, "Status"] == "0" and raw.frame.loc[1, "Q5_1"] is None
