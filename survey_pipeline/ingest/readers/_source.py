@@ -290,7 +290,8 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
             try:
                 with source() as fh:
                     frame = pd.read_csv(
-                        fh, sep=delim, header=None, names=range(max_len), usecols=range(width),
+                        fh, sep=delim, header=None, names=range(max_len),
+                        usecols=range(width) if width < max_len else None,
                         dtype=object, na_filter=False, skip_blank_lines=False,
                         encoding=encoding, engine="c", quotechar='"', doublequote=True,
                         encoding_errors="strict", low_memory=True,
