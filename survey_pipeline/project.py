@@ -47,9 +47,10 @@ __all__ = [
 Mode = Literal["web", "mail", "phone", "in_person"]
 MODES: tuple[str, ...] = get_args(Mode)
 PLATFORMS: tuple[str, ...] = (
-    "auto", "qualtrics", "surveymonkey", "google_forms", "microsoft_forms", "kobo", "odk",
+    "auto", "qualtrics", "surveymonkey", "google_forms", "ms_forms", "kobo", "odk",
     "limesurvey", "generic",
 )
+"""``auto`` and the platforms of :mod:`survey_pipeline.ingest.readers`."""
 EXCLUDABLE_FLAGS: tuple[str, ...] = (
     "speeder", "straightliner", "duplicate_id", "duplicate_contact", "duplicate_answers",
     "attention_failed", "preview", "test", "bot", "fraud_duplicate", "fraud_score", "breakoff",

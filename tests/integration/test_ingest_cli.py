@@ -25,8 +25,7 @@ R5,IP Address,310,d@x.org,1.2.3.7,Oak Hill,Yes,Agree,Agree,Agree,Agree,Agree,Agr
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(pipeline, "_default_reader", read_generic)
+def setup(tmp_path: Path):
     (tmp_path / "areas.csv").write_text(AREAS)
     (tmp_path / "inst.yaml").write_text(INSTRUMENT)
     proj = tmp_path / "proj"
