@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,10 +19,10 @@ import pandas as pd
 
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
-from survey_pipeline.ingest.quality import contact_hash, disposition, quality_flags
+from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
 from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
 from survey_pipeline.instrument.model import Role
-from survey_pipeline.project import MODES, PLATFORMS, Project
+from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, IngestBatch, Store
 
 __all__ = ["IngestSummary", "ingest"]
@@ -57,6 +58,8 @@ class IngestSummary:
     identifiers_dropped: list[str] = field(default_factory=list)
     unknown_areas: dict[str, int] = field(default_factory=dict)
     mapping_file: str | None = None
+    funnel: list[dict] = field(default_factory=list)  # the wave's exclusion funnel after this ingest
+    response_rates: list[dict] = field(default_factory=list)  # AAPOR rates per area (with invitations)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -98,6 +101,40 @@ def check_export_file(export: Path) -> None:
     if export.stat().st_size == 0:
         raise IngestError(f"{export}: the file is empty (0 bytes).", file=export, rule="empty-file",
                           fix="Export the responses again; the download may have failed.")
+
+
+_IDENT_HEADERS: dict[str, re.Pattern] = {
+    "email": re.compile(r"^(e ?mail|email address|correo( electronico)?|respondent email)$"),
+    "recipient_email": re.compile(r"^recipient ?email$"),
+    "phone": re.compile(r"^(phone|phone number|telephone|mobile|cell|cell phone|telefono)$"),
+    "ip": re.compile(r"^(ip|ip ?address)$"),
+    "name": re.compile(r"^(name|full name|first name|last name|respondent name|nombre|apellido|recipient (first|last) ?name)$"),
+    "latitude": re.compile(r"^(location ?)?lat(itude)?$"),
+    "longitude": re.compile(r"^(location ?)?(lon|lng|long|longitude)$"),
+    "address": re.compile(r"^(street )?address$|^home address$|^direccion$"),
+}
+
+
+def identifier_columns(raw) -> dict[str, str]:
+    """Direct identifier columns: standard meta fields from the reader, plus headers that name one.
+
+    These are never mapped, never stored, and listed in the summary; e-mail and phone feed the
+    salted contact hash first.
+    """
+    found = {f: c for f, c in raw.meta.items() if f in IDENTIFIER_FIELDS}
+    taken = set(found.values())
+    for col in raw.columns:
+        if col.name in taken:
+            continue
+        for text in (col.header, col.text, col.key):
+            t = normalize_name(text or "")
+            hit = next((f for f, pat in _IDENT_HEADERS.items() if pat.match(t)), None)
+            if hit:
+                found.setdefault(hit, col.name)
+                if found[hit] != col.name:
+                    found[f"{hit}:{col.name}"] = col.name
+                break
+    return found
 
 
 def _resolve_mode(project: Project, wave_id: str, export: Path, mode: str | None) -> str:
@@ -197,8 +234,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         inst = proj.instrument_model
         mpath = mapping_path(proj.root, wave, export)
         stored = read_mapping(mpath, _targets(inst))
-        cmap = map_columns(raw.columns, inst, stored=stored, threshold=proj.quality.fuzzy_threshold)
-        answer_cols = [c.name for c in raw.columns if c.role != "meta"]
+        idents = identifier_columns(raw)
+        ident_cols = set(idents.values()) | {c for f, c in raw.meta.items() if f in IDENTIFIER_FIELDS}
+        usable = [c for c in raw.columns if c.name not in ident_cols]
+        cmap = map_columns(usable, inst, stored=stored, threshold=proj.quality.fuzzy_threshold)
+        answer_cols = [c.name for c in usable if c.role != "meta"]
         if not answer_cols:
             raise IngestError(f"{export}: no answer columns found (only metadata).", file=export,
                               rule="no-answer-columns", fix="Export the responses with the question columns included.")
@@ -218,7 +258,6 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         cells = frame.apply(lambda s: s.notna() & (s.astype(str).str.strip() != "")) if len(frame) else frame
         empty = ~cells.any(axis=1) if len(frame) else pd.Series(dtype=bool)
         source_rows = np.asarray(raw.source_rows)
-        ident_cols = {raw.meta[f] for f in IDENTIFIER_FIELDS if f in raw.meta}
         for i in np.flatnonzero(empty.to_numpy()):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
         keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
@@ -232,9 +271,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             if f not in IDENTIFIER_FIELDS and col in frame:
                 meta[f] = frame[col]
         salt = proj.contact_salt()
-        meta["contact_hash"] = contact_hash(frame[raw.meta["email"]] if "email" in raw.meta else None,
-                                            frame[raw.meta["phone"]] if "phone" in raw.meta else None,
-                                            salt).set_axis(frame.index) if ("email" in raw.meta or "phone" in raw.meta) \
+        email_col = idents.get("email") or idents.get("recipient_email")
+        phone_col = idents.get("phone")
+        meta["contact_hash"] = contact_hash(frame[email_col] if email_col else None,
+                                            frame[phone_col] if phone_col else None,
+                                            salt).set_axis(frame.index) if (email_col or phone_col) \
             else pd.Series(None, index=frame.index, dtype=object)
         start = _parse_times(meta.get("start"))
         end = _parse_times(meta.get("end") if "end" in meta else meta.get("submitted"))
@@ -331,6 +372,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes)
         sid = store.write_ingest(batch)
         write_mapping(mpath, cmap, answer_cols)
+        funnel = store.funnel(wave, proj.quality.exclude).to_dict("records")
+        rates = []
+        if wave_cfg is not None and wave_cfg.invitations:
+            rates = aapor_rates(store.read_responses(wave), wave_cfg.invitations,
+                                e=wave_cfg.eligibility_rate).to_dict("records")
         tick("done", 6)
     methods: dict[str, int] = {}
     for m in cmap.method.values():
@@ -346,7 +392,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         columns_mapped=len(cmap.columns), mapped_by_method=methods, unmapped_columns=cmap.unmapped,
         unknown_values=rec.invalid, identifiers_dropped=dropped,
         unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
-        mapping_file=str(mpath), notes=notes)
+        mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
 
 
 def _targets(inst):
