@@ -39,7 +39,8 @@ def _summary_table(s) -> Table:
             t.add_row(f"  unknown area: {a}", str(n))
         t.add_row("mapping (edit to fix)", s.mapping_file or "")
     for step in s.funnel:
-        t.add_row(f"wave funnel: {step['step']}", str(step["rows"]))
+        if step["rows"] or not step["step"].startswith("excluded"):
+            t.add_row(f"wave funnel: {step['step']}", str(step["rows"]))
     for r in s.response_rates:
         t.add_row(f"AAPOR {r['area']}", f"RR1 {r['RR1']:.1%}, RR2 {r['RR2']:.1%}, COOP1 {r['COOP1']:.1%}, "
                   f"REF1 {r['REF1']:.1%}, CON1 {r['CON1']:.1%} (I {r['I']}, P {r['P']}, R {r['R']}, invited {r['invited']})")
