@@ -106,6 +106,7 @@ class QualityRules:
 
     speeder_fraction: float = 0.3
     straightline_min_items: int = 5
+    straightline_grid_share: float = 0.5
     recaptcha_min: float = 0.5
     duplicate_score_min: float = 75.0
     fraud_score_min: float = 30.0
@@ -433,7 +434,8 @@ path = "{instrument}"
 
 [quality]
 speeder_fraction = 0.3        # speeder: duration < fraction x median duration of the mode
-straightline_min_items = 5    # straightliner: the same answer across >= this many items of a grid
+straightline_min_items = 5    # straightliner: the same answer across >= this many items of a grid ...
+straightline_grid_share = 0.5 # ... in at least this share of the respondent's grids of that size
 recaptcha_min = 0.5           # bot: Q_RecaptchaScore below this
 duplicate_score_min = 75      # fraud_duplicate: Q_RelevantIDDuplicateScore at or above this
 fraud_score_min = 30          # fraud_score: Q_RelevantIDFraudScore at or above this

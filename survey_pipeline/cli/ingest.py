@@ -87,6 +87,7 @@ def infer_cmd(
     out_path: Path = typer.Option(..., "--out", help="Where to write the draft instrument YAML."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     instrument_id: str | None = typer.Option(None, "--id", help="The instrument id (default: from the file name)."),
+    codebook: Path | None = typer.Option(None, "--codebook", help="A codebook CSV (variable, question text, value labels like '5 - Excellent, 9 - Don't know')."),
     as_json: bool = typer.Option(False, "--json", help="Print what was inferred as JSON."),
 ) -> None:
     """Draft an instrument YAML from an export (columns, value sets, likely scales, missing codes).
@@ -97,7 +98,7 @@ def infer_cmd(
     """
     from survey_pipeline.ingest.infer import infer_instrument
 
-    report = infer_instrument(export, out_path, platform=platform, instrument_id=instrument_id)
+    report = infer_instrument(export, out_path, platform=platform, instrument_id=instrument_id, codebook=codebook)
     if as_json:
         out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
     else:

@@ -58,3 +58,27 @@ exports = [{file = "public_web.csv", mode = "web"}, {file = "public_mail.csv", m
         assert len(wide) == funnel["analysed"]
         pr = wide["priority_acsnat"].dropna()
         assert set(pr.unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}  # Not a priority .. Top priority
+
+
+SAN_DIEGO = TAMPA.parent / "san_diego_resident_survey_2015"
+
+
+@pytest.mark.skipif(not SAN_DIEGO.exists(), reason="real data not available")
+def test_san_diego_with_codebook_keeps_dont_know_out_of_the_numbers(tmp_path: Path, capsys):
+    draft = tmp_path / "sd.yaml"
+    assert main(["instrument", "infer", str(SAN_DIEGO / "resident_survey_weighted_datasd.csv"), "--codebook",
+                 str(SAN_DIEGO / "resident_survey_dictionary_datasd.csv"), "--out", str(draft)]) == 0
+    proj = tmp_path / "sd"
+    assert main(["init", str(proj), "--instrument", str(draft)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", str(SAN_DIEGO / "resident_survey_weighted_datasd.csv"), "--project", str(proj),
+                 "--wave", "2015", "--mode", "phone", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["rows_read"] == s["rows_kept"] == 2477
+    assert "duplicate_answers" not in s["flagged_by_rule"]  # replicated rows (weighting) have no times
+    with Store(proj / "warehouse.duckdb", read_only=True) as st:
+        w = st.read_clean_wave("2015", include_excluded=True)
+    raw = __import__("pandas").read_csv(SAN_DIEGO / "resident_survey_weighted_datasd.csv", dtype=str)
+    n_dk = int((raw["Q1_1"] == "9").sum())
+    assert n_dk > 0 and int((w["q1_1__missing"] == "dont_know").sum()) == n_dk
+    assert w["q1_1"].max() == 5  # 9 = Don't know is never a number
