@@ -23,7 +23,7 @@ from survey_pipeline.ingest.quality import aapor_rates, contact_hash, dispositio
 from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
-from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, IngestBatch, Store
+from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
 
 __all__ = ["IngestSummary", "ingest"]
 
@@ -255,8 +255,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         rows_in = len(frame) + len(raw.rejected)
         # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
         q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
-        cells = frame.apply(lambda s: s.notna() & (s.astype(str).str.strip() != "")) if len(frame) else frame
-        empty = ~cells.any(axis=1) if len(frame) else pd.Series(dtype=bool)
+        # readers give None for empty cells; a row of only None is quarantined as "empty row"
+        empty = ~frame.notna().any(axis=1) if len(frame) else pd.Series(dtype=bool)
         source_rows = np.asarray(raw.source_rows)
         for i in np.flatnonzero(empty.to_numpy()):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
@@ -405,17 +405,19 @@ def _long_answers(rec, rid_of: pd.Series, wave: str) -> pd.DataFrame:
     """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind)."""
     if rec.codes.shape[1] == 0:
         return pd.DataFrame(columns=["response_id", "wave", "variable", "code", "missing_kind"])
+    # categoricals (codes + a small dictionary) keep millions of long rows cheap to build and load
     codes = rec.codes.to_numpy(dtype=float)
-    kinds = rec.kinds.to_numpy(dtype=object)
-    keep = ~np.isnan(codes) | pd.notna(kinds)
+    kcodes = np.column_stack([pd.Categorical(rec.kinds[c], categories=list(MISSING_KINDS)).codes
+                              for c in rec.codes.columns]).astype(np.int16)
+    has_code = ~np.isnan(codes)
+    kcodes[has_code] = -1
+    keep = has_code | (kcodes >= 0)
     r_idx, c_idx = np.nonzero(keep)
-    rids = rid_of.to_numpy()[r_idx]
-    var = np.asarray(rec.codes.columns, dtype=object)[c_idx]
-    kind_vals = kinds[r_idx, c_idx]
-    code_vals = codes[r_idx, c_idx]
-    kind_vals = np.where(np.isnan(code_vals), kind_vals, None)
-    return pd.DataFrame({"response_id": rids, "wave": wave, "variable": var, "code": code_vals,
-                         "missing_kind": kind_vals})
+    rid_cat = pd.Categorical.from_codes(r_idx, categories=pd.Index(rid_of.to_numpy(dtype=object)))
+    var_cat = pd.Categorical.from_codes(c_idx, categories=pd.Index(list(rec.codes.columns)))
+    kind_cat = pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=list(MISSING_KINDS))
+    return pd.DataFrame({"response_id": rid_cat, "wave": pd.Categorical([wave] * len(r_idx)),
+                         "variable": var_cat, "code": codes[r_idx, c_idx], "missing_kind": kind_cat})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

@@ -41,6 +41,7 @@ disposition
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -152,10 +153,13 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
     for cols in grids.values():
         if len(cols) < rules.straightline_min_items:
             continue
-        block = rec.codes[cols]
-        ok = block.notna().sum(axis=1) >= rules.straightline_min_items
+        block = rec.codes[cols].to_numpy(dtype=float)
+        ok = (~np.isnan(block)).sum(axis=1) >= rules.straightline_min_items
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            same = np.nanmax(block, axis=1) == np.nanmin(block, axis=1)
         eligible += ok.astype(int)
-        straight += (ok & (block.nunique(axis=1) == 1)).astype(int)
+        straight += (ok & same).astype(int)
     share = straight / eligible.where(eligible > 0, np.nan)
     record("straightliner", (straight > 0) & (share >= rules.straightline_grid_share), rules.straightline_grid_share,
            share, f"the same answer to every item in at least {rules.straightline_grid_share:.0%} of the grids of "
