@@ -57,6 +57,7 @@ def ingest_cmd(
     mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     append: bool = typer.Option(False, "--append", help="Add a second file to a wave and mode that already hold one."),
+    replace: bool = typer.Option(False, "--replace", help="Load an already loaded file again (after editing its mapping); its earlier rows are replaced."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Read an export, map and recode it to the instrument, flag quality problems and load it into the store.
@@ -68,7 +69,7 @@ def ingest_cmd(
     if mode is not None and mode not in MODES:
         raise IngestError(f"--mode '{mode}' is not known.", rule="unknown-mode", fix=f"Use one of: {', '.join(MODES)}.")
     if as_json:
-        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append)
+        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, replace=replace)
         out.print(summary.to_json(), markup=False)
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
@@ -77,7 +78,8 @@ def ingest_cmd(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=step)
 
-        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, progress=progress)
+        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, replace=replace,
+                         progress=progress)
     out.print(_summary_table(summary))
 
 

@@ -167,7 +167,7 @@ def _parse_times(s: pd.Series | None) -> pd.Series | None:
 
 def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mode: str | None = None,
            platform: str = "auto", progress: Progress | None = None, *, append: bool = False,
-           reader: Callable | None = None) -> IngestSummary:
+           replace: bool = False, reader: Callable | None = None) -> IngestSummary:
     """Ingest one export into the project's store.
 
     Parameters
@@ -188,6 +188,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
     append
         Allow a second, different file for a wave and mode that already hold one (also allowed
         when the file is listed under the wave in survey.toml).
+    replace
+        Load a file that is already loaded again (after editing its mapping CSV or survey.toml):
+        its earlier rows are removed in the same transaction that writes the new ones.
     reader
         The function that reads the export (``survey_pipeline.ingest.readers.read_export``).
 
@@ -212,15 +215,20 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
     sha = _sha256(export)
     with Store(proj.store_path) as store:
         prev = store.source_by_sha(sha)
-        if prev is not None:
+        replaces = int(prev["source_id"]) if prev is not None and replace else None
+        if prev is not None and replaces is None:
             return IngestSummary(file=str(export), wave=str(prev["wave"]), mode=str(prev["mode"]),
                                  platform=str(prev["platform"]), status="already loaded",
                                  source_id=int(prev["source_id"]), rows_read=int(prev["rows_in"]),
                                  rows_kept=int(prev["rows_kept"]), rows_quarantined=int(prev["rows_quarantined"]),
                                  notes=[f"{export.name} (sha256 {sha[:12]}…) was already loaded as source "
-                                        f"{prev['source_id']} ({prev['file_name']}, wave {prev['wave']}); nothing changed."])
+                                        f"{prev['source_id']} ({prev['file_name']}, wave {prev['wave']}); nothing changed. "
+                                        "To load it again after editing its mapping, pass --replace."])
+        if mode is None and replaces is not None:
+            mode = str(prev["mode"])
         mode = _resolve_mode(proj, wave, export, mode)
-        others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ?", [wave, mode])
+        others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ? AND sha256 <> ?",
+                             [wave, mode, sha])
         listed = wave_cfg is not None and wave_cfg.listed(export.name)
         if not others.empty and not append and not listed:
             raise IngestError(
@@ -298,9 +306,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():
             pid = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()])
+        seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()], exclude_source=replaces)
         flags, fdetail, qnotes = quality_flags(rec, inst, meta.assign(start=start, end=end), mode, proj.quality,
-                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes())
+                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces))
         sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
         rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
         fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
@@ -369,7 +377,10 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             wave_start=wave_cfg.start if wave_cfg else None, wave_end=wave_cfg.end if wave_cfg else None,
             mode=mode, rows_in=rows_in, responses=responses, answers=answers, open_text=open_text,
             quarantine=quarantine, flags=fl, variables=variables, instrument=inst.id,
-            instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes)
+            instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes,
+            replaces=replaces)
+        if replaces is not None:
+            notes.append(f"replaced the earlier load of this file (source {replaces}).")
         sid = store.write_ingest(batch)
         write_mapping(mpath, cmap, answer_cols)
         funnel = store.funnel(wave, proj.quality.exclude).to_dict("records")

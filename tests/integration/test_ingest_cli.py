@@ -171,3 +171,34 @@ def test_infer_writes_a_valid_draft(tmp_path, capsys, monkeypatch):
     sat = inst.scales[q["sat_grid"].scale]
     assert sat.codes[0].label["en"] == "Very dissatisfied" and sat.missing["dont_know"].code == 8
     assert "TODO" in (tmp_path / "d.yaml").read_text()
+
+
+def test_edited_mapping_is_honoured_with_replace(setup, capsys):
+    proj, export = setup
+    main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    mfile = proj / "mappings" / "w1__web.csv"
+    # the analyst decides 'Your age' is not to be used, and maps 'Comments' nowhere either
+    mfile.write_text(mfile.read_text().replace("Your age,age,text,100,yes", "Your age,age,text,100,no"))
+    capsys.readouterr()
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--replace", "--json"])
+    assert rc == 0 and s["status"] == "loaded" and s["mapped_by_method"]["stored"] == 11
+    assert "age" not in s["unknown_values"]
+    with Store(proj / "warehouse.duckdb") as st:
+        assert st.counts()["sources"] == 1 and len(st.read_responses("w1")) == 4
+        assert "age" not in st.read_clean_wave("w1", include_excluded=True).columns
+        assert st.query("SELECT count(*) n FROM answers WHERE variable = 'age'")["n"][0] == 0
+
+
+def test_refused_export_can_be_mapped_by_hand(setup, capsys, tmp_path):
+    proj, _ = setup
+    other = tmp_path / "other.csv"
+    other.write_text("ResponseId,Q_a,Q_b,Q_c,Q_d\nR1,Yes,Agree,Disagree,40\nR2,No,,Agree,51\n")
+    assert main(["ingest", str(other), "--project", str(proj), "--wave", "w2", "--mode", "web"]) == 2
+    mfile = proj / "mappings" / "w2__other.csv"
+    text = mfile.read_text()
+    for col, var in (("Q_a", "contact"), ("Q_b", "contact_fair"), ("Q_c", "legit_trust"), ("Q_d", "age")):
+        text = text.replace(f"{col},,unmapped,,no", f"{col},{var},,,yes")
+    mfile.write_text(text)
+    capsys.readouterr()
+    rc, s = run_json(capsys, ["ingest", str(other), "--project", str(proj), "--wave", "w2", "--mode", "web", "--json"])
+    assert rc == 0 and s["columns_mapped"] == 4 and s["rows_kept"] == 2
