@@ -202,3 +202,34 @@ def test_refused_export_can_be_mapped_by_hand(setup, capsys, tmp_path):
     capsys.readouterr()
     rc, s = run_json(capsys, ["ingest", str(other), "--project", str(proj), "--wave", "w2", "--mode", "web", "--json"])
     assert rc == 0 and s["columns_mapped"] == 4 and s["rows_kept"] == 2
+
+
+def test_response_rates_per_area_from_invitations(setup, capsys):
+    proj, export = setup
+    toml = proj / "survey.toml"
+    toml.write_text(toml.read_text() + '''
+[[waves]]
+id = "w1"
+modes = ["web"]
+eligibility_rate = 0.9
+[waves.invitations]
+"Downtown" = 10
+"Oak Hill" = 5
+''')
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--json"])
+    assert rc == 0
+    rates = {r["area"]: r for r in s["response_rates"]}
+    # Downtown: R1 complete and R2 ('downtwn') complete; Oak Hill: R5 complete; R3 is a web preview (not a case)
+    assert (rates["Downtown"]["I"], rates["Downtown"]["UH_UO"]) == (2, 8)
+    assert rates["Downtown"]["RR1"] == 0.2 and rates["Oak Hill"]["RR1"] == 0.2
+    assert abs(rates["all"]["RR3"] - 3 / (3 + 0.9 * 12)) < 1e-12
+    assert rates["all"]["e"] == 0.9
+
+
+def test_export_without_answer_columns_is_refused(setup, capsys, tmp_path):
+    proj, _ = setup
+    f = tmp_path / "meta.csv"
+    f.write_text("StartDate,EndDate,Status,ResponseId\n2024-01-01 10:00:00,2024-01-01 10:05:00,0,R1\n")
+    rc = main(["ingest", str(f), "--project", str(proj), "--wave", "w1", "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "no answer columns" in err
