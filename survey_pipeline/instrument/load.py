@@ -674,6 +674,13 @@ def _build(src: Source, pools: dict[str, dict[str, _Entry]], problems: ProblemLi
                         "Rename the item or question so each variable is unique.")
                 seen_vars.setdefault(vname, q.id)
 
+    # module ids become XLSForm group names: they may not clash with questions or variables
+    for m in modules:
+        if m.id in seen_q or m.id in seen_vars:
+            problems.add("name-clash", f"module id '{m.id}' is also a question or variable name.",
+                         "Rename the module (module ids, question ids and variables share one namespace).",
+                         line=src.line("modules"))
+
     # skip logic, after all ids are known
     all_q = {q.id: q for m in modules for q in m.questions}
     for m in modules:

@@ -118,3 +118,8 @@ def test_includes_contribute_scales_and_modules(write_instrument):
     assert [m.id for m in inst.with_modules(["demo"]).modules] == ["main", "demo"]
     with pytest.raises(InstrumentError, match="unknown module"):
         inst.with_modules(["nope"])
+
+
+def test_module_named_like_a_question_is_a_clash(write_instrument):
+    _, problems = validate_instrument(write_instrument(MINIMAL.replace("  - id: main\n", "  - id: contact\n")))
+    assert "name-clash" in {p.rule for p in problems.items}

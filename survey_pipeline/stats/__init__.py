@@ -1,0 +1,65 @@
+"""Design-based survey statistics: Taylor linearization, weighting, replicate variance.
+
+A general library with no knowledge of the surveys it serves; it imports nothing else from
+``survey_pipeline``. Start with :class:`Design`::
+
+    from survey_pipeline.stats import Design
+
+    d = Design(df, weights="pw", strata="stype", fpc="fpc")
+    d.mean("api00", by="stype")                       # tidy DataFrame, one row per domain
+    r = d.rake({"stype": {"E": 4421, "H": 755, "M": 1018},
+                "sch.wide": {"Yes": 5122, "No": 1072}})
+    r.proportion("sch.wide", level="Yes", method="beta")
+    r.weighting_report                                # iterations, remaining margin error
+
+Numbers are checked against R's survey package (tests/reference). References: Lumley (2010)
+*Complex Surveys*; Rao & Scott (1984); Korn & Graubard (1998); Deville & Särndal (1992);
+Parker et al. (2017) NCHS presentation standards for proportions.
+"""
+
+from __future__ import annotations
+
+from .design import LONELY_PSU_OPTIONS, Design, LonelyPSU, check_option
+from .errors import ConvergenceError, DesignError, EstimationError, StatsError, WeightingError
+from .proportion import CI_METHODS, CIMethod, proportion_ci
+from .regression import svyglm
+from .reliability import AdjustMethod, adjust_pvalues, nchs_reliability
+from .replicate import ReplicateDesign
+from .weighting import (
+    CAL_METHODS,
+    CalMethod,
+    TrimReport,
+    WeightingReport,
+    calibrate_weights,
+    rake_weights,
+    trim_weights,
+    weight_diagnostics,
+)
+
+__all__ = [
+    "CAL_METHODS",
+    "CI_METHODS",
+    "LONELY_PSU_OPTIONS",
+    "AdjustMethod",
+    "CIMethod",
+    "CalMethod",
+    "ConvergenceError",
+    "Design",
+    "DesignError",
+    "EstimationError",
+    "LonelyPSU",
+    "ReplicateDesign",
+    "StatsError",
+    "TrimReport",
+    "WeightingError",
+    "WeightingReport",
+    "adjust_pvalues",
+    "calibrate_weights",
+    "check_option",
+    "nchs_reliability",
+    "proportion_ci",
+    "rake_weights",
+    "svyglm",
+    "trim_weights",
+    "weight_diagnostics",
+]
