@@ -52,8 +52,8 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS responses (
         response_id VARCHAR PRIMARY KEY, platform_response_id VARCHAR, wave VARCHAR NOT NULL,
         mode VARCHAR NOT NULL, source_id INTEGER NOT NULL, source_row BIGINT NOT NULL,
-        district VARCHAR, neighborhood VARCHAR, beat VARCHAR, area_raw VARCHAR,
-        start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, duration_s DOUBLE, language VARCHAR,
+        area_district VARCHAR, area_neighborhood VARCHAR, area_beat VARCHAR, area_raw VARCHAR,
+        start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, duration_s DOUBLE, survey_language VARCHAR,
         status_raw VARCHAR, finished BOOLEAN, answered_share DOUBLE, disposition VARCHAR NOT NULL,
         contact_hash VARCHAR, """
     + ", ".join(f"flag_{f} BOOLEAN NOT NULL" for f in FLAG_COLUMNS)
@@ -72,8 +72,8 @@ _SCHEMA = [
 ]
 
 _RESPONSE_COLUMNS = [
-    "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "district",
-    "neighborhood", "beat", "area_raw", "start_time", "end_time", "duration_s", "language",
+    "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "area_district",
+    "area_neighborhood", "area_beat", "area_raw", "start_time", "end_time", "duration_s", "survey_language",
     "status_raw", "finished", "answered_share", "disposition", "contact_hash",
     *[f"flag_{f}" for f in FLAG_COLUMNS], "excluded", "exclusion_reasons",
 ]
@@ -290,6 +290,11 @@ class Store:
             "SELECT a.response_id, a.variable, a.code, a.missing_kind FROM answers a "
             "JOIN responses r USING (response_id) WHERE a.wave = ?"
             + ("" if include_excluded else " AND NOT r.excluded"), [wave])
+        clash = sorted(set(variables) & set(resp.columns))
+        if clash:
+            raise StoreError(f"{self.path}: wave '{wave}': variable(s) {', '.join(clash)} have the name of a response column.",
+                             file=self.path, rule="variable-name-clash",
+                             fix="Rename the question id(s) in the instrument (e.g. add a prefix) and re-ingest with --replace.")
         codes = ans.pivot(index="response_id", columns="variable", values="code") if not ans.empty else pd.DataFrame()
         kinds = ans.pivot(index="response_id", columns="variable", values="missing_kind") if not ans.empty else pd.DataFrame()
         codes = codes.reindex(index=resp["response_id"], columns=variables).astype(float)

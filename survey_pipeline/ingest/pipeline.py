@@ -316,10 +316,22 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         dup_key = rid.duplicated(keep="first") | rid.isin(list(seen_ids))
         rid = rid.where(~dup_key, rid.astype(str) + "~s" + str(sid_next) + "r" + pd.Series(source_rows, index=frame.index).astype(str))
         # areas
-        geo = [v.name for v in inst.variables() if v.role == Role.geography and v.name in cmap.columns.values()]
-        geo_col = next((c for c, t in cmap.columns.items() if t in geo), None)
-        area_raw = frame[geo_col] if geo_col else pd.Series(None, index=frame.index, dtype=object)
-        areas = normalize_areas(area_raw, proj.areas, proj.quality.fuzzy_threshold)
+        # areas: each geography column in questionnaire order (neighborhood, then ZIP, then beat...)
+        # fills the rows the earlier ones left unmatched
+        col_of = {t: c for c, t in cmap.columns.items()}
+        geo_cols = [col_of[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of]
+        area_raw = pd.Series(None, index=frame.index, dtype=object)
+        areas = normalize_areas(area_raw, None)
+        for gc in geo_cols:
+            todo = areas["neighborhood"].isna()
+            vals = frame.loc[todo, gc]
+            got = normalize_areas(vals, proj.areas, proj.quality.fuzzy_threshold)
+            first_value = area_raw.isna() & todo & frame[gc].notna()
+            area_raw = area_raw.where(~first_value, frame[gc])
+            matched = got["neighborhood"].notna()
+            areas.loc[matched[matched].index, ["district", "neighborhood", "beat"]] = got.loc[matched, ["district", "neighborhood", "beat"]]
+        if geo_cols and proj.areas is not None:
+            areas["unknown_area"] = areas["neighborhood"].isna() & area_raw.notna() & (area_raw.astype(str).str.strip() != "")
         flags["unknown_area"] = areas["unknown_area"].astype(bool)
         tick("writing", 4)
         excl_flags = [f for f in proj.quality.exclude if f in FLAG_COLUMNS]
@@ -334,11 +346,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             "response_id": rid.astype(str).values,
             "platform_response_id": pid.astype(object).values,
             "wave": wave, "mode": mode, "source_row": source_rows.astype(np.int64),
-            "district": areas["district"].values, "neighborhood": areas["neighborhood"].values,
-            "beat": areas["beat"].values, "area_raw": area_raw.values,
+            "area_district": areas["district"].values, "area_neighborhood": areas["neighborhood"].values,
+            "area_beat": areas["beat"].values, "area_raw": area_raw.values,
             "start_time": start.values if start is not None else pd.NaT,
             "end_time": end.values if end is not None else pd.NaT,
-            "duration_s": dur.values, "language": meta.get("language", pd.Series(None, index=frame.index)).values,
+            "duration_s": dur.values, "survey_language": meta.get("language", pd.Series(None, index=frame.index)).values,
             "status_raw": meta.get("status", pd.Series(None, index=frame.index)).values,
             "finished": fin.values if fin is not None else None,
             "answered_share": share_ans.values, "disposition": disp.values,

@@ -231,7 +231,7 @@ def _rates(I: float, P: float, R: float, NC: float, O: float, U: float, e: float
 
 
 def aapor_rates(responses: pd.DataFrame, invitations: dict[str, int], *, e: float | None = None,
-                area_column: str = "neighborhood") -> pd.DataFrame:
+                area_column: str = "area_neighborhood") -> pd.DataFrame:
     """AAPOR (2023) response, cooperation, refusal and contact rates per area and overall.
 
     Case counts, for a mailed or e-mailed invitation design with one invitation per sampled

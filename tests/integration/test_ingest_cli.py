@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from survey_pipeline.cli import main
@@ -58,7 +59,8 @@ def test_ingest_conserves_rows_and_drops_identifiers(setup, capsys):
         assert "a@x.org" not in dump and "1.2.3.4" not in dump
         wide = st.read_clean_wave("w1", include_excluded=True)
         assert wide["source_row"].tolist() == [2, 3, 4, 6]
-        assert wide.loc[0, "neighborhood"] == "Downtown" and wide.loc[1, "neighborhood"] == "Downtown"
+        assert wide.loc[0, "area_neighborhood"] == "Downtown" and wide.loc[1, "area_neighborhood"] == "Downtown"
+        assert wide.loc[0, "area_district"] == "Central" and pd.isna(wide.loc[2, "area_neighborhood"])
         assert wide.loc[1, "legit_rude__missing"] == "dont_know" and wide["legit_rude"].isna()[1]
         assert wide.loc[0, "top_drugs"] == 1 and wide.loc[0, "top_litter"] == 2
         assert st.read_open_text("w1")["text"].tolist() == ["Great work"]
