@@ -235,3 +235,26 @@ def test_export_without_answer_columns_is_refused(setup, capsys, tmp_path):
     rc = main(["ingest", str(f), "--project", str(proj), "--wave", "w1", "--mode", "web"])
     err = capsys.readouterr().err
     assert rc == 2 and "no answer columns" in err
+
+
+QUALTRICS_3ROWS = '''\
+StartDate,EndDate,Status,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,RecipientEmail,UserLanguage,contact,legit_1,legit_2,top_1,top_2,top_3
+Start Date,End Date,Response Type,Progress,Duration (in seconds),Finished,Recorded Date,Response ID,Recipient Email,User Language,Any contact?,Agree or disagree - I trust the police,Agree or disagree - Police are rude,Top two - Drugs,Top two - Litter,Top two - Speeding
+"{""ImportId"":""startDate""}","{""ImportId"":""endDate""}","{""ImportId"":""status""}","{""ImportId"":""progress""}","{""ImportId"":""duration""}","{""ImportId"":""finished""}","{""ImportId"":""recordedDate""}","{""ImportId"":""_recordId""}","{""ImportId"":""recipientEmail""}","{""ImportId"":""userLanguage""}","{""ImportId"":""QID1""}","{""ImportId"":""QID3_1""}","{""ImportId"":""QID3_2""}","{""ImportId"":""QID5_1""}","{""ImportId"":""QID5_2""}","{""ImportId"":""QID5_3""}"
+2024-03-01 10:00:00,2024-03-01 10:06:00,0,100,360,1,2024-03-01 10:06:00,R_a,x@y.org,EN,1,4,2,1,2,
+2024-03-01 11:00:00,2024-03-01 11:05:00,0,100,300,1,2024-03-01 11:05:00,R_b,z@y.org,ES,2,5,8,,1,2
+'''
+
+
+def test_qualtrics_three_header_rows_with_numeric_values(setup, capsys, tmp_path):
+    proj, _ = setup
+    f = tmp_path / "qualtrics.csv"
+    f.write_text(QUALTRICS_3ROWS)
+    rc, s = run_json(capsys, ["ingest", str(f), "--project", str(proj), "--wave", "q1", "--mode", "web", "--json"])
+    assert rc == 0 and s["platform"] == "qualtrics" and s["unmapped_columns"] == []
+    assert s["identifiers_dropped"] == ["RecipientEmail"] and s["unknown_values"] == {}
+    with Store(proj / "warehouse.duckdb") as st:
+        w = st.read_clean_wave("q1", include_excluded=True).set_index("platform_response_id")
+    assert w.loc["R_a", ["contact", "legit_trust", "legit_rude", "top_drugs", "top_litter"]].tolist() == [1, 4, 2, 1, 2]
+    assert w.loc["R_b", "legit_rude__missing"] == "dont_know" and w.loc["R_b", "top_speeding"] == 2
+    assert str(w.loc["R_a", "start_time"]).startswith("2024-03-01 10:00:00")
