@@ -257,7 +257,8 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
 
     A question counts as answered when any of its variables holds a code or a ``dont_know`` /
     ``refused`` answer (a substantive non-answer is still an answer for AAPOR dispositions);
-    it is applicable when its ``relevant`` expression is true (or it has none). Each grid item
+    it is applicable when its ``relevant`` expression is true (or it has none, or it refers to a
+    question the export does not hold). Each grid item
     counts as a question of its own; a multi-select or rank question counts once.
     """
     by_q: dict[str, list[str]] = {}
@@ -276,7 +277,11 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
         has = rec.codes[cols].notna().any(axis=1) | rec.kinds[cols].isin(["dont_know", "refused"]).any(axis=1)
         answered[q] = has
         if rel[q]:
-            applicable[q] = skiplogic.evaluate(skiplogic.parse(rel[q]), frame)
+            node = skiplogic.parse(rel[q])
+            refs = skiplogic.references(node)
+            known = all((f"{name}_{choice}" if choice else name) in frame.columns for name, choice in refs)
+            if known:  # skip logic on a question the export lacks cannot be judged: treat as asked
+                applicable[q] = skiplogic.evaluate(node, frame)
     return answered.astype(bool), applicable, qs
 
 

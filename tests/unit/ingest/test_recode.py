@@ -90,3 +90,9 @@ def test_multi_split_columns_with_labels_or_flags_and_joined(project):
     joined = map_columns([RawColumn("j", "j", "Which concern you?", None, None, "answer", 0)], inst)
     rec2 = recode(frame, joined, inst)
     assert rec2.codes.loc[2, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [1, 1, 0]
+
+
+def test_skip_logic_on_a_question_missing_from_the_export_counts_as_asked(project):
+    rec, inst = run(project, {"contact_fair": [None, "Agree"]})  # 'contact' (the condition) not exported
+    type_missing(rec, inst, pd.Series([False, False]))
+    assert rec.kinds.loc[0, "contact_fair"] == "skipped"
