@@ -19,8 +19,10 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from survey_pipeline.cli import deploy as _deploy  # noqa: F401  (registers commands)
 from survey_pipeline.cli import importer as _importer  # noqa: F401  (registers commands)
+from survey_pipeline.cli import ingest as _ingest  # noqa: F401  (registers commands)
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
 from survey_pipeline.cli import plan as _plan  # noqa: F401  (registers commands)
+from survey_pipeline.cli import project as _project  # noqa: F401  (registers commands)
 from survey_pipeline.cli._app import app, err
 from survey_pipeline.errors import SurveyPipelineError
 

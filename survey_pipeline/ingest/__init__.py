@@ -1,1 +1,1 @@
-"""Ingestion: platform readers, column mapping, recoding, quality flags and loading into the store."""
+"""Ingestion: platform readers, column mapping, recoding, quality flags, privacy, the ingest pipeline."""
