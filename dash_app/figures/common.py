@@ -1,0 +1,81 @@
+"""Shared pieces of the figure builders: the Okabe–Ito palette, number formats, base layout."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency. Yellow (#F0E442) is left out of lines and markers: too light on white (WCAG).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+CITY_COLOR = "#000000"
+SUPPRESSED_COLOR = "#BDBDBD"
+FLAG_COLOR = "#D55E00"
+# Sequential scale for maps: Cividis is designed to be read the same with colour-vision deficiency.
+SEQUENTIAL = "Cividis"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def is_share(statistic: str | None) -> bool:
+    return statistic == "share"
+
+
+def fmt_value(value: float | None, statistic: str | None) -> str:
+    """A number as shown: shares as whole percents, means and scores with two decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.0f}%" if is_share(statistic) else f"{value:.2f}"
+
+
+def fmt_diff(value: float | None, statistic: str | None) -> str:
+    """A difference: percentage points for shares, signed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:+.0f} pts" if is_share(statistic) else f"{value:+.2f}"
+
+
+def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False) -> str:
+    f = fmt_diff if diff else fmt_value
+    if diff:
+        return f"{f(lo, statistic).replace(' pts', '')} to {f(hi, statistic).replace(' pts', '')}"
+    return f"{f(lo, statistic)}–{f(hi, statistic)}"
+
+
+def fmt_estimate(row, statistic: str | None = None, suppressed_text: str = "suppressed") -> str:
+    """'62% (95% CI 58%–66%)' or 'suppressed: <reason>' for a row with estimate/ci/reliability."""
+    stat = statistic or row.get("statistic")
+    if row.get("reliability") == "suppress":
+        reason = row.get("reliability_reason")
+        return f"{suppressed_text}: {reason}" if reason else suppressed_text
+    return f"{fmt_value(row['estimate'], stat)} ({fmt_ci(row['ci_low'], row['ci_high'], stat)})"
+
+
+def scale(statistic: str | None) -> float:
+    """Multiplier from stored values to axis units (percent for shares)."""
+    return 100.0 if is_share(statistic) else 1.0
+
+
+def axis_title(label: str, statistic: str | None) -> str:
+    return f"{label} (%)" if is_share(statistic) else label
+
+
+def base_layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        template="simple_white", colorway=OKABE_ITO, height=height,
+        font={"family": FONT, "size": 14, "color": "#1A1A1A"},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}} if title else None,
+        margin={"l": 10, "r": 20, "t": 50 if title else 20, "b": 40},
+        hoverlabel={"font": {"family": FONT, "size": 13}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+    )
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 16})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, height=240)

@@ -1,0 +1,18 @@
+"""One module per page: ``layout(data, query, lang)``, ``state``, ``view_data`` (the data behind
+the view, also served as a download) and ``register(app, source)`` for its callback."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from dash_app.pages import overview
+
+PAGES: list[ModuleType] = [overview]
+
+
+def page_for_path(path: str) -> ModuleType | None:
+    path = "/" + (path or "/").strip("/")
+    for mod in PAGES:
+        if mod.PATH == path:
+            return mod
+    return None
