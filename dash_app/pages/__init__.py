@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dash_app.pages import overview
+from dash_app.pages import compare, equity, importance, methodology, overview, priorities, trends
+from dash_app.pages import map as map_page
 
-PAGES: list[ModuleType] = [overview]
+PAGES: list[ModuleType] = [overview, priorities, map_page, trends, compare, equity, importance, methodology]
 
 
 def page_for_path(path: str) -> ModuleType | None:
