@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from survey_pipeline.cli import dashboard as _dashboard  # noqa: F401  (registers commands)
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
 from survey_pipeline.cli._app import app, err
 from survey_pipeline.errors import SurveyPipelineError

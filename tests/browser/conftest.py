@@ -31,7 +31,8 @@ def pytest_setup_options():
     options = Options()
     for flag in ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1000",
-                 "--disable-extensions", "--disable-default-apps"):
+                 "--disable-extensions", "--disable-default-apps", "--enable-unsafe-swiftshader",
+                 "--use-angle=swiftshader"):
         options.add_argument(flag)
     return options
 
