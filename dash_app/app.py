@@ -45,7 +45,7 @@ def _nav(path: str, q: dict[str, str], lang: str) -> html.Nav:
     shared = {k: q[k] for k in SHARED_KEYS if k in q}
     links = []
     for mod in PAGES:
-        current = mod.PATH == path
+        current = path == mod.PATH
         links.append(html.Li(dcc.Link(t(mod.PAGE, lang), href=mod.PATH + build_query(shared),
                                       className="nav-link" + (" current" if current else ""),
                                       title=t(mod.PAGE, lang) + (" ✓" if current else ""))))
@@ -133,7 +133,7 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
         if not trig or not any(clicks):
             raise PreventUpdate
         mod = page_for_path(pathname or "/")
-        if mod is None or mod.PAGE != trig["page"]:
+        if mod is None or trig["page"] != mod.PAGE:
             raise PreventUpdate
         q = parse_query(search)
         lang = pick(q.get("lang"), list(LANGS), "en")

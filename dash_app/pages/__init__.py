@@ -14,6 +14,6 @@ PAGES: list[ModuleType] = [overview, priorities, map_page, trends, compare, equi
 def page_for_path(path: str) -> ModuleType | None:
     path = "/" + (path or "/").strip("/")
     for mod in PAGES:
-        if mod.PATH == path:
+        if path == mod.PATH:
             return mod
     return None

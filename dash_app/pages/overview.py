@@ -10,7 +10,17 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_value
 from dash_app.i18n import t
-from dash_app.pages._common import download_bar, fmt_change, fmt_ci, fmt_row, pick, radios, register_view, table_view, wave_options
+from dash_app.pages._common import (
+    download_bar,
+    fmt_change,
+    fmt_ci,
+    fmt_row,
+    pick,
+    radios,
+    register_view,
+    table_view,
+    wave_options,
+)
 
 PAGE = "overview"
 PATH = "/"
