@@ -228,7 +228,7 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
         keep = y.notna()
         if keep.sum() >= 1:
             xs = list(s.index[keep])
-            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(hi[keep]) + list(lo[keep])[::-1], fill="toself",
+            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(hi[keep]) + list(lo[keep])[::-1], fill="toself", mode="lines",
                                      fillcolor=rgba(color, 0.12 if area != "city" else 0.18),
                                      line={"width": 0}, hoverinfo="skip", showlegend=False,
                                      name=f"{name} 95% CI", legendgroup=area))

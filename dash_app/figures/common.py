@@ -64,10 +64,11 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 420) -> 
     fig.update_layout(
         template="simple_white", colorway=OKABE_ITO, height=height,
         font={"family": FONT, "size": 14, "color": "#1A1A1A"},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17}} if title else None,
-        margin={"l": 10, "r": 20, "t": 50 if title else 20, "b": 40},
+        title={"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 0.985, "yanchor": "top",
+               "font": {"size": 17}} if title else None,
+        margin={"l": 10, "r": 20, "t": 90 if title else 40, "b": 40},
         hoverlabel={"font": {"family": FONT, "size": 13}},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
     return fig
 

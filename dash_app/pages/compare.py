@@ -76,17 +76,18 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 def _columns(lang: str) -> list[dict]:
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 150},
+        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 140},
         {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 170},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
         {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "minWidth": 150},
         {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 190,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
-        {"field": "p_adj", "headerName": t("p_adj", lang), "valueFormatter": {"function": "params.value == null ? '–' : params.value.toFixed(3)"}},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn"},
-        {"field": "reliability", "headerName": t("reliability", lang)},
-        {"field": "reason", "headerName": t("reason", lang), "minWidth": 260, "tooltipField": "reason"},
+        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 110, "valueFormatter": {"function": "params.value == null ? '–' : params.value.toFixed(3)"}},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 190},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 130},
+        {"field": "reliability", "headerName": t("reliability", lang), "minWidth": 120},
+        {"field": "reason", "headerName": t("reason", lang), "minWidth": 320, "tooltipField": "reason", "wrapText": True,
+         "autoHeight": True},
     ]
 
 
@@ -99,7 +100,7 @@ def content(data: Results, st: dict, lang: str) -> list:
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
                          "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"}},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
-        columnSize="sizeToFit", className="ag-theme-quartz compare-grid",
+        className="ag-theme-quartz compare-grid",
     )
     return [html.H2(f"{label} — {t(st['level'], lang)}, {st['wave']}"),
             html.P(t("compare_intro", lang), className="intro"), grid]

@@ -11,14 +11,19 @@ from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from dash_app import create_app
 from dash_app.pages import PAGES
 
 
-def _text(dash_duo, element_id: str) -> str:
-    return dash_duo.driver.find_element(By.ID, element_id).get_attribute("textContent")
+def _text(dash_duo, element_id: str) -> str | None:
+    """The element's text, or None while it is being replaced (re-rendered)."""
+    try:
+        return dash_duo.driver.find_element(By.ID, element_id).get_attribute("textContent")
+    except (StaleElementReferenceException, NoSuchElementException):
+        return None
 
 
 def _open(dash_duo, path: str, view: str) -> None:
@@ -40,7 +45,7 @@ def _wait_change(fn, old, timeout: float = 10):
     end = time.time() + timeout
     while time.time() < end:
         new = fn()
-        if new != old:
+        if new is not None and new != old:
             return new
         time.sleep(0.1)
     raise AssertionError("the view did not change")
@@ -60,7 +65,7 @@ def test_every_page_opens_cleanly_and_stays_on_localhost(app_server, screenshots
     dash_duo = app_server
     for mod in PAGES:
         _open(dash_duo, mod.PATH, f"{mod.PAGE}-view")
-        time.sleep(1.0 if mod.PAGE == "map" else 0.4)  # let plotly/maplibre draw for the screenshot
+        time.sleep(3.0 if mod.PAGE == "map" else 0.4)  # let plotly/maplibre draw for the screenshot
         assert dash_duo.driver.find_element(By.TAG_NAME, "h1").text.strip()
         assert "lang=en" in dash_duo.driver.current_url  # the view's filters are in the URL
         dash_duo.driver.save_screenshot(str(screenshots_dir / f"{mod.PAGE}.png"))
