@@ -135,7 +135,7 @@ def _bounds(geojson: dict) -> tuple[float, float, float, float]:
     return (min(xs), min(ys), max(xs), max(ys)) if xs else (-180, -60, 180, 75)
 
 
-def map_view(geojson: dict, width: int = 760, height: int = 520) -> dict:
+def map_view(geojson: dict, width: int = 900, height: int = 500) -> dict:
     """Centre and zoom that fit the shapes in a map of ``width`` x ``height`` pixels."""
     x0, y0, x1, y1 = _bounds(geojson)
     lon_span = max(x1 - x0, 1e-6)

@@ -12,8 +12,9 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 CITY_COLOR = "#000000"
 SUPPRESSED_COLOR = "#BDBDBD"
 FLAG_COLOR = "#D55E00"
-# Sequential scale for maps: Cividis is designed to be read the same with colour-vision deficiency.
-SEQUENTIAL = "Cividis"
+# Sequential scale for maps: Viridis is perceptually uniform and readable with colour-vision
+# deficiency, and unlike Cividis has no grey midtones that could be mistaken for a suppressed area.
+SEQUENTIAL = "Viridis"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 

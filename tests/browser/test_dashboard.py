@@ -4,6 +4,7 @@ language switches, downloads read back."""
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 from pathlib import Path
@@ -55,6 +56,31 @@ def _click_radio(dash_duo, value: str) -> None:
     dash_duo.driver.find_element(By.CSS_SELECTOR, f"main input[type=radio][value='{value}']").click()
 
 
+_CANVAS_JS = """
+var done = arguments[arguments.length - 1];
+var g = document.querySelector('#map-graph .js-plotly-plot');
+var m = g._fullLayout.map._subplot.map;
+m.once('render', function () {
+  var c = m.getCanvas(), gl = c.getContext('webgl2') || c.getContext('webgl');
+  var px = new Uint8Array(4), coloured = 0, n = 0;
+  for (var i = 1; i < 10; i++) { for (var j = 1; j < 10; j++) {
+    gl.readPixels(Math.floor(c.width * i / 10), Math.floor(c.height * j / 10), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    n++; if (px[0] + px[1] + px[2] < 700) { coloured++; }
+  } }
+  done([coloured / n, c.toDataURL()]);
+});
+m.triggerRepaint();
+"""
+
+
+def _check_map_canvas(dash_duo, out: Path) -> None:
+    """The map draws in WebGL, which headless Chromium leaves out of page screenshots: read the
+    map's own canvas, save it, and check the shapes were painted (not a blank white map)."""
+    share, url = dash_duo.driver.execute_async_script(_CANVAS_JS)
+    out.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+    assert share > 0.3, f"only {share:.0%} of the map canvas is painted"
+
+
 @pytest.fixture
 def app_server(dash_duo, results_project):
     dash_duo.start_server(create_app(results_project))
@@ -69,6 +95,8 @@ def test_every_page_opens_cleanly_and_stays_on_localhost(app_server, screenshots
         assert dash_duo.driver.find_element(By.TAG_NAME, "h1").text.strip()
         assert "lang=en" in dash_duo.driver.current_url  # the view's filters are in the URL
         dash_duo.driver.save_screenshot(str(screenshots_dir / f"{mod.PAGE}.png"))
+        if mod.PAGE == "map":
+            _check_map_canvas(dash_duo, screenshots_dir / "map_canvas.png")
         assert dash_duo.get_logs() == [], mod.PAGE
         urls = dash_duo.driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)"
