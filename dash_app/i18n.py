@@ -119,6 +119,24 @@ TEXT: dict[str, dict[str, str]] = {
     "trust": {"en": "Trust", "es": "Confianza"},
 }
 
+# Common demographic categories; others are shown as stored, first letter capitalised.
+GROUPS: dict[str, dict[str, str]] = {
+    "female": {"en": "Female", "es": "Mujer"}, "male": {"en": "Male", "es": "Hombre"},
+    "nonbinary": {"en": "Non-binary", "es": "No binario"}, "other": {"en": "Other", "es": "Otro"},
+    "black": {"en": "Black", "es": "Negro"}, "white": {"en": "White", "es": "Blanco"},
+    "hispanic": {"en": "Hispanic or Latino", "es": "Hispano o latino"}, "asian": {"en": "Asian", "es": "Asiático"},
+    "owner": {"en": "Owner", "es": "Propietario"}, "renter": {"en": "Renter", "es": "Inquilino"},
+}
+
+
+def group_label(group: str, lang: str) -> str:
+    """A demographic category as shown: translated when known, else as stored (capitalised)."""
+    entry = GROUPS.get(str(group).lower())
+    if entry:
+        return entry.get(lang) or entry["en"]
+    g = str(group).replace("_", " ")
+    return g[:1].upper() + g[1:]
+
 
 def t(key: str, lang: str, **fmt: object) -> str:
     """The interface text ``key`` in ``lang`` (English when missing), formatted with ``fmt``."""

@@ -67,7 +67,7 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 420) -> 
         font={"family": FONT, "size": 14, "color": "#1A1A1A"},
         title={"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 0.985, "yanchor": "top",
                "font": {"size": 17}} if title else None,
-        margin={"l": 10, "r": 20, "t": 90 if title else 40, "b": 40},
+        margin={"l": 10, "r": 20, "t": 80 if title else 40, "b": 40},
         hoverlabel={"font": {"family": FONT, "size": 13}},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )

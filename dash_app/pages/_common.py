@@ -97,20 +97,22 @@ def download_bar(page: str, lang: str) -> html.Div:
     ])
 
 
-def table(df: pd.DataFrame, caption: str, table_id: str | None = None) -> html.Table:
-    """A plain HTML table: the text alternative of a chart."""
+def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False) -> html.Table:
+    """A plain HTML table: the text alternative of a chart. ``hide_caption`` keeps the caption for
+    screen readers only (when a visible heading already says the same)."""
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in df.columns]))
     body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else str(v)) for v in row])
                        for row in df.itertuples(index=False)])
     kw = {"id": table_id} if table_id else {}
-    return html.Table([html.Caption(caption), head, body], className="data-table", **kw)
+    cap = html.Caption(caption, className="sr-only" if hide_caption else None)
+    return html.Table([cap, head, body], className="data-table", **kw)
 
 
 def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
     """The chart's data as a table, in a disclosure widget next to the chart."""
     return html.Details(className="table-view", children=[
         html.Summary(t("table_view", lang)),
-        table(df, t("table_view", lang), ids.table_id(page)),
+        table(df, t("table_view", lang), ids.table_id(page), hide_caption=True),
     ])
 
 

@@ -9,7 +9,7 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import equity_figure
-from dash_app.i18n import t
+from dash_app.i18n import group_label, t
 from dash_app.pages._common import (
     area_label,
     area_options,
@@ -64,6 +64,7 @@ def _stat(data: Results, indicator: str) -> str:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d, ref = _rows(data, st)
+    d = d.assign(group=[group_label(g, lang) for g in d["group"]])
     if ref is not None:
         d = pd.concat([d, ref.to_frame().T.assign(group=t("all_residents", lang))], ignore_index=True)
     out = estimates_view(d, _stat(data, st["indicator"]), lang, "group", t("group_value", lang))
@@ -82,7 +83,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     fig = equity_figure(d, groups=groups, statistic=_stat(data, st["indicator"]), label=label, reference=ref,
                         title=f"{label} — {t(st['group'], lang) if st['group'] else ''}, {where}, {st['wave']}",
                         reference_label=t("all_residents", lang), suppressed_text=t("suppressed", lang),
-                        no_data=t("no_data", lang))
+                        group_labels={g: group_label(g, lang) for g in groups}, no_data=t("no_data", lang))
     return [graph(PAGE, fig, t("equity_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
 
 

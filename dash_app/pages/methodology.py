@@ -46,7 +46,8 @@ def _sample_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
         return pd.DataFrame()
     moe = {(r.area_level, r.area): r.value for r in m.itertuples()} if not m.empty else {}
     order = {"city": 0, "district": 1, "neighborhood": 2, "beat": 3}
-    s = s.assign(_o=s["area_level"].map(order)).sort_values(["_o", "area"])
+    nat = [(0, int(a), "") if str(a).isdigit() else (1, 0, str(a)) for a in s["area"]]
+    s = s.assign(_o=s["area_level"].map(order), _n=nat).sort_values(["_o", "_n"])
     return pd.DataFrame({
         t("level", lang): [t(lv, lang) for lv in s["area_level"]],
         t("area", lang): [t("city", lang) if lv == "city" else data.area_name(lv, a)
@@ -98,7 +99,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                     ("alpha", _metric_table(data, wave, "scale_alpha", lang)),
                     ("wording", _wording(data, lang))]:
         parts.append(html.Section([html.H2(t(key, lang)),
-                                   table(df, t(key, lang), f"methodology-{key}") if not df.empty
+                                   table(df, t(key, lang), f"methodology-{key}", hide_caption=True) if not df.empty
                                    else html.P(t("no_data", lang))], className="method-section"))
     return parts
 

@@ -137,7 +137,7 @@ def content(data: Results, st: dict, lang: str) -> list:
             html.P(lab, className="card-value card-value-text"),
             html.P(f"{fmt_value(top['estimate'], 'share')} (95% CI {fmt_ci(top['ci_low'], top['ci_high'], 'share')})"
                    f" · {t('rank_range', lang)} {int(top['rank_low'])}–{int(top['rank_high'])}", className="card-ci"),
-            html.P(f"{t('department', lang)}: {str(top['department']).replace('_', ' ')}", className="card-change"),
+            html.P(f"{t('department', lang)}: {str(top['department']).replace('_', ' ').capitalize()}", className="card-change"),
         ]))
     f = _findings(data, wave)
     items = [html.Li(x) for x in f["finding"]] if not f.empty else [html.Li(t("no_findings", lang))]

@@ -137,7 +137,7 @@ def test_filters_drive_the_view_and_a_shared_url_reloads_it(app_server):
     assert dash_duo.get_logs() == []
 
 
-def test_language_switch_keeps_the_filters(app_server):
+def test_language_switch_keeps_the_filters(app_server, screenshots_dir):
     dash_duo = app_server
     _open(dash_duo, "/equity?group=sex&wave=2025-spring", "equity-view")
     dash_duo.driver.find_element(By.CSS_SELECTOR, "header input[value='es']").click()
@@ -146,6 +146,8 @@ def test_language_switch_keeps_the_filters(app_server):
     assert "group=sex" in dash_duo.driver.current_url and "wave=2025-spring" in dash_duo.driver.current_url
     assert "Resumen" in dash_duo.driver.find_element(By.ID, "nav").text
     assert "Todos los residentes" in _text(dash_duo, "equity-table")
+    time.sleep(0.4)
+    dash_duo.driver.save_screenshot(str(screenshots_dir / "equity_es.png"))
     assert dash_duo.get_logs() == []
 
 
