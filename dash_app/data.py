@@ -25,6 +25,9 @@ STORE_NAME = "warehouse.duckdb"
 RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
                   "diagnostics", "runs")
 REQUIRED_TABLES = ("indicators", "estimates")
+# (table, keys) group indexes built when a snapshot is read; pages select through Results.part().
+PART_KEYS = (("estimates", ("wave", "indicator")), ("estimates", ("indicator", "group_dim")),
+             ("comparisons", ("kind", "wave", "indicator")), ("priorities", ("wave", "area_level", "area")))
 
 
 def project_paths(project: Any) -> tuple[Path, Path]:
@@ -75,6 +78,36 @@ class Results:
     geojson: dict | None = None
     area_names: dict[tuple[str, str], str] = field(default_factory=dict)
     mtime: float = 0.0
+    _memo: dict = field(default_factory=dict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def memo(self, key: Any, make):
+        """``make()`` computed once per snapshot (the snapshot never changes once read)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = make()
+            with self._memo_lock:
+                self._memo.setdefault(key, value)
+            return self._memo[key]
+
+    def warm(self) -> None:
+        """Build the group indexes the pages use, so no request pays for them."""
+        for table, keys in PART_KEYS:
+            df = self.tables.get(table)
+            if df is not None and not df.empty and set(keys) <= set(df.columns):
+                self.part(table, keys, tuple(df.iloc[0][list(keys)]))
+        _ = self.waves
+
+    def part(self, table: str, keys: tuple[str, ...], values: tuple) -> pd.DataFrame:
+        """The rows of ``table`` where ``keys`` equal ``values``, through a group index built once
+        per snapshot (callbacks then touch a few hundred rows, not the whole table)."""
+        df = self.tables[table]
+        if df.empty:
+            return df
+        index = self.memo(("part", table, keys), lambda: df.groupby(list(keys), sort=False, dropna=False).indices)
+        pos = index.get(values if len(values) > 1 else values[0])
+        return df.iloc[pos] if pos is not None else df.iloc[0:0]
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -85,17 +118,20 @@ class Results:
     @property
     def waves(self) -> list[str]:
         """Waves with estimates, oldest first (wave ids sort in time order by convention)."""
-        return sorted(self.tables["estimates"]["wave"].dropna().unique().tolist())
+        return self.memo("waves", lambda: sorted(self.tables["estimates"]["wave"].dropna().unique().tolist()))
 
     def levels(self) -> list[str]:
         order = ["city", "district", "neighborhood", "beat"]
-        found = set(self.tables["estimates"]["area_level"].dropna())
+        found = self.memo("levels", lambda: set(self.tables["estimates"]["area_level"].dropna()))
         return [lv for lv in order if lv in found]
 
     def areas(self, level: str) -> list[str]:
-        est = self.tables["estimates"]
-        codes = est.loc[est["area_level"] == level, "area"].dropna().unique().tolist()
-        return sorted(codes, key=_natural)
+        def make():
+            est = self.tables["estimates"]
+            codes = est.loc[est["area_level"] == level, "area"].dropna().unique().tolist()
+            return sorted(codes, key=_natural)
+
+        return self.memo(("areas", level), make)
 
     def area_name(self, level: str, code: str) -> str:
         if level == "city" or code == "city":
@@ -188,7 +224,9 @@ class ResultsSource:
                     df[col] = df[col].astype("string").astype(object)
         gj_path = find_areas_geojson(self.root, self._project)
         geojson = json.loads(gj_path.read_text(encoding="utf-8")) if gj_path else None
-        return Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
+        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
+        res.warm()
+        return res
 
     def get(self) -> Results:
         """The current snapshot, re-read when the store's modification time changed."""

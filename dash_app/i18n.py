@@ -80,6 +80,8 @@ TEXT: dict[str, dict[str, str]] = {
     "band_high": {"en": "High priority (.10–.20)", "es": "Prioridad alta (.10–.20)"},
     "band_medium": {"en": "Medium priority (.05–.10)", "es": "Prioridad media (.05–.10)"},
     "band_low": {"en": "Low priority (< .05)", "es": "Prioridad baja (< .05)"},
+    "areas_summary": {"en": "{k} areas (each in the download)", "es": "{k} zonas (cada una en la descarga)"},
+    "median": {"en": "median", "es": "mediana"},
     "sample": {"en": "Sample sizes", "es": "Tamaños de muestra"},
     "response_rates": {"en": "Response rates", "es": "Tasas de respuesta"},
     "weighting": {"en": "Weighting diagnostics", "es": "Diagnóstico de ponderación"},

@@ -18,8 +18,8 @@ from dash_app.figures.common import (
     SEQUENTIAL,
     SUPPRESSED_COLOR,
     axis_title,
-    base_layout,
     empty_figure,
+    figure,
     fmt_ci,
     fmt_value,
     scale,
@@ -69,31 +69,31 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
     else:
         d = d.sort_values("rank")
         d["_y"] = [f"{int(r)}. {lab}" for r, lab in zip(d["rank"], d[label_col], strict=True)]
-    fig = go.Figure()
-    depts = list(dict.fromkeys(d["_dept"]))
-    for i, dep in enumerate(depts):
+    traces = []
+    for i, dep in enumerate(dict.fromkeys(d["_dept"])):
         s = d[(d["_dept"] == dep) & ~d["_sup"]]
         if s.empty:
             continue
         color = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
-        fig.add_trace(go.Scatter(
-            x=s["estimate"] * 100, y=s["_y"], mode="markers", name=dl.get(dep, dep),
-            marker={"color": color, "size": 11, "line": {"color": "white", "width": 1}},
-            error_x={"type": "data", "symmetric": False, "array": (s["ci_high"] - s["estimate"]) * 100,
-                     "arrayminus": (s["estimate"] - s["ci_low"]) * 100, "color": color, "thickness": 2, "width": 4},
-            customdata=np.stack([s["ci_low"] * 100, s["ci_high"] * 100, s["rank_low"], s["rank_high"], s["n"]], axis=-1),
-            hovertemplate="%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
-                          "<br>rank range %{customdata[2]:.0f}–%{customdata[3]:.0f}; n=%{customdata[4]:.0f}<extra></extra>",
-        ))
-    for _, r in d[d["_sup"]].iterrows():
-        fig.add_annotation(x=0, y=r["_y"], xref="x", yref="y", xanchor="left", showarrow=False,
-                           text=f"{suppressed_text}: {r.get('reliability_reason') or ''}",
-                           font={"color": "#595959", "size": 12})
-    fig.update_yaxes(categoryorder="array", categoryarray=list(d["_y"]), autorange="reversed", title=None)
+        traces.append({
+            "type": "scatter", "x": (s["estimate"] * 100).to_numpy(), "y": s["_y"].tolist(), "mode": "markers",
+            "name": dl.get(dep, dep), "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1}},
+            "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * 100).to_numpy(),
+                        "arrayminus": ((s["estimate"] - s["ci_low"]) * 100).to_numpy(), "color": color,
+                        "thickness": 2, "width": 4},
+            "customdata": np.stack([s["ci_low"] * 100, s["ci_high"] * 100, s["rank_low"], s["rank_high"], s["n"]], axis=-1),
+            "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
+                             "<br>rank range %{customdata[2]:.0f}–%{customdata[3]:.0f}; n=%{customdata[4]:.0f}<extra></extra>",
+        })
+    notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
+              "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
+             for y, reason in zip(d.loc[d["_sup"], "_y"], d.loc[d["_sup"], "reliability_reason"], strict=True)]
     hi = float(np.nanmax(d.loc[~d["_sup"], "ci_high"])) if (~d["_sup"]).any() else 1.0
-    fig.update_xaxes(range=[0, min(100, math.ceil(hi * 10) * 10 + 5)], title=f"{axis_label} (%)",
-                     showgrid=True, gridcolor="#E5E5E5")
-    return base_layout(fig, title, height=max(320, 44 * len(d) + 110))
+    layout = {"annotations": notes,
+              "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
+              "xaxis": {"range": [0, min(100, math.ceil(hi * 10) * 10 + 5)], "title": {"text": f"{axis_label} (%)"},
+                        "showgrid": True, "gridcolor": "#E5E5E5"}}
+    return figure(traces, layout, title, height=max(320, 44 * len(d) + 110))
 
 
 def _feature_key(props: dict) -> list[str]:
@@ -147,24 +147,27 @@ def map_view(geojson: dict, width: int = 900, height: int = 500) -> dict:
 def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic: str, label: str,
                area_names: dict[str, str] | None = None, title: str | None = None,
                suppressed_text: str = "suppressed", no_data_text: str = "no estimate",
-               no_map_text: str = "No area shapes (areas.geojson) in this project") -> go.Figure:
+               no_map_text: str = "No area shapes (areas.geojson) in this project",
+               prepared: tuple[dict, pd.DataFrame] | None = None) -> go.Figure:
     """Choropleth of one indicator by area, offline (``go.Choroplethmap``, ``map_style="white-bg"``).
 
     ``est``: estimate rows of one wave, indicator and level (group ``all``). At district level the
     neighborhood shapes are coloured by their district's value (shapes carry a ``district``
     property). Suppressed and missing areas are drawn grey with the reason on hover.
+    ``prepared``: ``prepare_geojson(geojson)`` computed once by the caller (it is the same for every
+    call on one results snapshot).
     """
     if not geojson or not geojson.get("features"):
         return empty_figure(no_map_text)
-    gj, feats = prepare_geojson(geojson)
+    gj, feats = prepared if prepared is not None else prepare_geojson(geojson)
     names = area_names or {}
-    by_code = {str(r["area"]): r for _, r in est.iterrows()}
+    by_code = {str(r["area"]): r for r in est.to_dict("records")}
     lookup = {}
     for code in by_code:
         lookup[code] = code
         lookup[code.lower()] = code
     rows = []
-    for _, f in feats.iterrows():
+    for f in feats.to_dict("records"):
         if level == "district":
             code = None if f["district"] is None else lookup.get(f["district"], lookup.get(f["district"].lower()))
             area_label = names.get(code, (f["district"] or "").replace("_", " ").title())
@@ -177,31 +180,35 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
     k = scale(statistic)
     ok = [x for x in rows if x["row"] is not None and x["row"]["reliability"] != "suppress"]
     grey = [x for x in rows if x not in ok]
-    fig = go.Figure()
+    traces = []
+    by_fid = {f["id"]: f for f in gj["features"]}
+
+    def subset(items):  # each trace carries only its own shapes
+        return {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
+
     if ok:
-        z = [x["row"]["estimate"] * k for x in ok]
         text = [f"<b>{x['label']}</b><br>{_hover_value(x['row'], statistic)}<br>n={int(x['row']['n'])}"
                 + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
                 for x in ok]
-        fig.add_trace(go.Choroplethmap(
-            geojson=gj, locations=[x["fid"] for x in ok], z=z, colorscale=SEQUENTIAL,
-            marker={"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, text=text,
-            hovertemplate="%{text}<extra></extra>", name=label,
-            colorbar={"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14},
-        ))
+        traces.append({
+            "type": "choroplethmap", "geojson": subset(ok), "locations": [x["fid"] for x in ok],
+            "z": [x["row"]["estimate"] * k for x in ok], "colorscale": SEQUENTIAL,
+            "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text,
+            "hovertemplate": "%{text}<extra></extra>", "name": label,
+            "colorbar": {"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14},
+        })
     if grey:
         text = [f"<b>{x['label']}</b><br>" + (f"{suppressed_text}: {x['row']['reliability_reason']}"
                                              if x["row"] is not None else no_data_text) for x in grey]
-        fig.add_trace(go.Choroplethmap(
-            geojson=gj, locations=[x["fid"] for x in grey], z=[0] * len(grey),
-            colorscale=[[0, SUPPRESSED_COLOR], [1, SUPPRESSED_COLOR]], showscale=False,
-            marker={"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, text=text,
-            hovertemplate="%{text}<extra></extra>", name=suppressed_text,
-        ))
-    fig.update_layout(map={"style": "white-bg", **map_view(gj)})
-    base_layout(fig, title, height=540)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 50 if title else 10, "b": 0})
-    return fig
+        traces.append({
+            "type": "choroplethmap", "geojson": subset(grey), "locations": [x["fid"] for x in grey],
+            "z": [0] * len(grey),
+            "colorscale": [[0, SUPPRESSED_COLOR], [1, SUPPRESSED_COLOR]], "showscale": False,
+            "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
+            "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
+        })
+    layout = {"map": {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    return figure(traces, layout, title, height=540)
 
 
 def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
@@ -215,7 +222,7 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
     if est.empty:
         return empty_figure(no_data)
     k = scale(statistic)
-    fig = go.Figure()
+    traces = []
     series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, names) for i, (a, names) in
               enumerate((a, area_names.get(a, a)) for a in areas if a != "city")]
     series.append(("city", CITY_COLOR, 5, city_label))
@@ -228,20 +235,20 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
         keep = y.notna()
         if keep.sum() >= 1:
             xs = list(s.index[keep])
-            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=list(hi[keep]) + list(lo[keep])[::-1], fill="toself", mode="lines",
-                                     fillcolor=rgba(color, 0.12 if area != "city" else 0.18),
-                                     line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                     name=f"{name} 95% CI", legendgroup=area))
+            traces.append({"type": "scatter", "x": xs + xs[::-1], "y": list(hi[keep]) + list(lo[keep])[::-1],
+                           "fill": "toself", "mode": "lines", "line": {"width": 0},
+                           "fillcolor": rgba(color, 0.12 if area != "city" else 0.18), "hoverinfo": "skip",
+                           "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
         hover = [(_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
                  else (f"suppressed: {r['reliability_reason']}" if su else "no estimate")
                  for (_, r), su in zip(s.iterrows(), sup, strict=True)]
-        fig.add_trace(go.Scatter(x=list(s.index), y=y, mode="lines+markers", name=name, legendgroup=area,
-                                 line={"color": color, "width": width}, marker={"size": 9 if area == "city" else 7},
-                                 text=hover, hovertemplate=f"<b>{name}</b> %{{x}}<br>%{{text}}<extra></extra>",
-                                 connectgaps=False))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=waves, title=None)
-    fig.update_yaxes(title=axis_title(label, statistic), showgrid=True, gridcolor="#E5E5E5")
-    return base_layout(fig, title, height=460)
+        traces.append({"type": "scatter", "x": list(s.index), "y": y.to_numpy(), "mode": "lines+markers",
+                       "name": name, "legendgroup": area, "line": {"color": color, "width": width},
+                       "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
+                       "hovertemplate": f"<b>{name}</b> %{{x}}<br>%{{text}}<extra></extra>"})
+    layout = {"xaxis": {"type": "category", "categoryorder": "array", "categoryarray": waves},
+              "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
+    return figure(traces, layout, title, height=460)
 
 
 def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label: str,
@@ -258,31 +265,34 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
     d["_y"] = [gl.get(g, g) for g in d["group"]]
     sup = d["reliability"].eq("suppress") | d["estimate"].isna()
     s = d[~sup]
-    fig = go.Figure()
+    shapes, notes = [], []
     if reference is not None:
-        fig.add_vrect(x0=reference["ci_low"] * k, x1=reference["ci_high"] * k, fillcolor=rgba(CITY_COLOR, 0.08),
-                      line_width=0, layer="below")
-        fig.add_vline(x=reference["estimate"] * k, line={"color": CITY_COLOR, "dash": "dash", "width": 2},
-                      annotation_text=f"{reference_label}: {fmt_value(reference['estimate'], statistic)}",
-                      annotation_position="top")
-    fig.add_trace(go.Scatter(
-        x=s["estimate"] * k, y=s["_y"], mode="markers", name=label,
-        marker={"color": OKABE_ITO[0], "size": 12,
-                "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
-        error_x={"type": "data", "symmetric": False, "array": (s["ci_high"] - s["estimate"]) * k,
-                 "arrayminus": (s["estimate"] - s["ci_low"]) * k, "color": OKABE_ITO[0], "thickness": 2},
-        text=[_hover_value(r, statistic) + f"; n={int(r['n'])}" for _, r in s.iterrows()],
-        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False,
-    ))
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": reference["ci_low"] * k,
+                       "x1": reference["ci_high"] * k, "y0": 0, "y1": 1, "fillcolor": rgba(CITY_COLOR, 0.08),
+                       "line": {"width": 0}, "layer": "below"})
+        x_ref = reference["estimate"] * k
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x_ref, "x1": x_ref, "y0": 0, "y1": 1,
+                       "line": {"color": CITY_COLOR, "dash": "dash", "width": 2}})
+        notes.append({"x": x_ref, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                      "text": f"{reference_label}: {fmt_value(reference['estimate'], statistic)}"})
+    traces = [{
+        "type": "scatter", "x": (s["estimate"] * k).to_numpy(), "y": s["_y"].tolist(), "mode": "markers", "name": label,
+        "marker": {"color": OKABE_ITO[0], "size": 12,
+                   "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
+        "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * k).to_numpy(),
+                    "arrayminus": ((s["estimate"] - s["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0], "thickness": 2},
+        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}" for _, r in s.iterrows()],
+        "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": False,
+    }]
     lo_axis = float(np.nanmin(s["ci_low"])) * k if not s.empty else 0
-    for _, r in d[sup].iterrows():
-        fig.add_annotation(x=0.0, xref="paper", y=r["_y"], yref="y", xanchor="left", showarrow=False,
-                           text=f"{suppressed_text}: {r.get('reliability_reason') or ''}",
-                           font={"color": "#595959", "size": 12})
-    fig.update_yaxes(categoryorder="array", categoryarray=list(d["_y"]), autorange="reversed", title=None)
-    fig.update_xaxes(title=axis_title(label, statistic), showgrid=True, gridcolor="#E5E5E5",
-                     rangemode="normal" if lo_axis > 0 else "tozero")
-    return base_layout(fig, title, height=max(300, 60 * len(d) + 120))
+    notes += [{"x": 0.0, "xref": "paper", "y": y, "yref": "y", "xanchor": "left", "showarrow": False,
+               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
+              for y, reason in zip(d.loc[sup, "_y"], d.loc[sup, "reliability_reason"], strict=True)]
+    layout = {"shapes": shapes, "annotations": notes,
+              "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
+              "xaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5",
+                        "rangemode": "normal" if lo_axis > 0 else "tozero"}}
+    return figure(traces, layout, title, height=max(300, 60 * len(d) + 120))
 
 
 def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_en", title: str | None = None,
@@ -295,32 +305,38 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
     if df.empty:
         return empty_figure(no_data)
     bl = band_labels or {}
-    fig = go.Figure()
+    traces, notes = [], []
     sat = np.linspace(0.0, 0.99, 100)
     for cut in (0.05, 0.10, 0.20):
         imp = cut / (1 - sat)
         keep = imp <= 1
-        fig.add_trace(go.Scatter(x=sat[keep] * 100, y=imp[keep] * 100, mode="lines", hoverinfo="skip",
-                                 line={"color": "#8C8C8C", "dash": "dot", "width": 1}, showlegend=False,
-                                 name=f"I-S = {cut:.2f}"))
-        fig.add_annotation(x=float(sat[keep][-1]) * 100, y=100, text=f"I–S {cut:.2f}", showarrow=False,
-                           yanchor="bottom", font={"size": 11, "color": "#595959"})
+        traces.append({"type": "scatter", "x": sat[keep] * 100, "y": imp[keep] * 100, "mode": "lines",
+                       "hoverinfo": "skip", "line": {"color": "#8C8C8C", "dash": "dot", "width": 1},
+                       "showlegend": False, "name": f"I-S = {cut:.2f}"})
+        notes.append({"x": float(sat[keep][-1]) * 100, "y": 100, "text": f"I–S {cut:.2f}", "showarrow": False,
+                      "yanchor": "bottom", "font": {"size": 11, "color": "#595959"}})
     for band in BAND_ORDER:
         s = df[df["band"] == band]
         if s.empty:
             continue
-        fig.add_trace(go.Scatter(
-            x=s["satisfaction"] * 100, y=s["importance"] * 100, mode="markers+text", name=bl.get(band, band),
-            text=s[label_col], textposition="top center", textfont={"size": 12},
-            marker={"color": BAND_COLORS[band], "size": 13, "line": {"color": "white", "width": 1}},
-            error_x={"type": "data", "array": s["satisfaction_se"] * 196, "color": BAND_COLORS[band], "thickness": 1},
-            error_y={"type": "data", "array": s["importance_se"] * 196, "color": BAND_COLORS[band], "thickness": 1},
-            customdata=np.stack([s["is_score"]], axis=-1),
-            hovertemplate="<b>%{text}</b><br>satisfaction %{x:.0f}%, importance %{y:.0f}%"
-                          "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
-        ))
-    fig.add_vline(x=float(df["satisfaction"].mean()) * 100, line={"color": "#595959", "width": 1})
-    fig.add_hline(y=float(df["importance"].mean()) * 100, line={"color": "#595959", "width": 1})
-    fig.update_xaxes(range=[0, 100], title=x_title)
-    fig.update_yaxes(range=[0, 105], title=y_title)
-    return base_layout(fig, title, height=560)
+        traces.append({
+            "type": "scatter", "x": (s["satisfaction"] * 100).to_numpy(), "y": (s["importance"] * 100).to_numpy(),
+            "mode": "markers+text", "name": bl.get(band, band), "text": s[label_col].tolist(),
+            "textposition": "top center", "textfont": {"size": 12},
+            "marker": {"color": BAND_COLORS[band], "size": 13, "line": {"color": "white", "width": 1}},
+            "error_x": {"type": "data", "array": (s["satisfaction_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
+                        "thickness": 1},
+            "error_y": {"type": "data", "array": (s["importance_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
+                        "thickness": 1},
+            "customdata": np.stack([s["is_score"]], axis=-1),
+            "hovertemplate": "<b>%{text}</b><br>satisfaction %{x:.0f}%, importance %{y:.0f}%"
+                             "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
+        })
+    mx, my = float(df["satisfaction"].mean()) * 100, float(df["importance"].mean()) * 100
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": mx, "x1": mx, "y0": 0, "y1": 1,
+               "line": {"color": "#595959", "width": 1}},
+              {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": my, "y1": my,
+               "line": {"color": "#595959", "width": 1}}]
+    layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": [0, 100], "title": {"text": x_title}},
+              "yaxis": {"range": [0, 105], "title": {"text": y_title}}}
+    return figure(traces, layout, title, height=560)

@@ -67,8 +67,13 @@ def area_label(data: Results, level: str, code: str, lang: str) -> str:
     return data.area_name(level, code)
 
 
-def area_options(data: Results, frame: pd.DataFrame, lang: str, levels: Iterable[str] = LEVEL_ORDER) -> list[dict]:
-    """Options 'City', 'District: X', 'Neighborhood: Y' for the areas present in ``frame``."""
+def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: Iterable[str] = LEVEL_ORDER) -> list[dict]:
+    """Options 'City', 'District: X', 'Neighborhood: Y' for the areas present in ``frame`` (a
+    DataFrame, or the name of a results table: then cached per snapshot)."""
+    if isinstance(frame, str):
+        name = frame
+        return data.memo(("area_options", name, lang, tuple(levels)),
+                         lambda: area_options(data, _table_for_options(data, name), lang, levels))
     out = []
     present = frame[["area_level", "area"]].drop_duplicates()
     for level in levels:
@@ -78,6 +83,13 @@ def area_options(data: Results, frame: pd.DataFrame, lang: str, levels: Iterable
             lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c)}"
             out.append({"label": lab, "value": area_key(level, c)})
     return out
+
+
+def _table_for_options(data: Results, name: str) -> pd.DataFrame:
+    if name == "estimates_grouped":
+        e = data.estimates
+        return e[e["group_dim"] != "all"]
+    return data.tables[name]
 
 
 def level_options(levels: Iterable[str], lang: str) -> list[dict]:
@@ -108,11 +120,29 @@ def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_capt
     return html.Table([cap, head, body], className="data-table", **kw)
 
 
+def _md_cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>)."""
+    head = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
+    rule = "|" + "---|" * len(df.columns)
+    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
 def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
-    """The chart's data as a table, in a disclosure widget next to the chart."""
+    """The chart's data as a table, in a disclosure widget next to the chart (the summary names it).
+
+    Rendered from Markdown: one component instead of one per cell, which keeps large area lists
+    (hundreds of neighborhoods or beats) cheap to build and send."""
     return html.Details(className="table-view", children=[
         html.Summary(t("table_view", lang)),
-        table(df, t("table_view", lang), ids.table_id(page), hide_caption=True),
+        dcc.Markdown(markdown_table(df), id=ids.table_id(page), className="data-table-md"),
     ])
 
 

@@ -44,19 +44,19 @@ def _stat(data: Results, indicator: str) -> str:
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
-    e, c = data.estimates, data.comparisons
     stat = _stat(data, st["indicator"])
-    base = (e["wave"] == st["wave"]) & (e["indicator"] == st["indicator"]) & (e["group_dim"] == "all")
-    areas = e[base & (e["area_level"] == st["level"])]
-    city = e[base & (e["area_level"] == "city")]
+    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    e = e[e["group_dim"] == "all"]
+    areas = e[e["area_level"] == st["level"]]
+    city = e[e["area_level"] == "city"]
+    c = data.part("comparisons", ("kind", "wave", "indicator"), ("area_vs_rest", st["wave"], st["indicator"]))
     city_txt = fmt_row(city.iloc[0], stat, lang) if not city.empty else "–"
-    cmp_ = c[(c["kind"] == "area_vs_rest") & (c["wave"] == st["wave"]) & (c["indicator"] == st["indicator"])
-             & (c["area_level"] == st["level"]) & (c["group_dim"] == "all")] if not c.empty else c
-    cmp_ = cmp_.set_index("area") if not cmp_.empty else cmp_
+    cmp_ = c[(c["area_level"] == st["level"]) & (c["group_dim"] == "all")] if not c.empty else c
+    by_area = {d["area"]: d for d in cmp_.to_dict("records")} if not cmp_.empty else {}
     rows = []
-    for _, r in areas.iterrows():
+    for r in areas.to_dict("records"):
         sup = r["reliability"] == "suppress"
-        d = cmp_.loc[r["area"]] if (not cmp_.empty and r["area"] in cmp_.index) else None
+        d = by_area.get(r["area"])
         if sup or d is None:
             mark, diff, padj, diff_val = "–", "–", None, None
         else:

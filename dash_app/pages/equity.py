@@ -32,27 +32,21 @@ FILTERS = ["wave", "indicator", "area", "group"]
 
 
 def _dims(data: Results) -> list[str]:
-    e = data.estimates
-    return [d for d in dict.fromkeys(e["group_dim"].dropna()) if d != "all"]
-
-
-def _grouped(data: Results) -> pd.DataFrame:
-    e = data.estimates
-    return e[e["group_dim"] != "all"]
+    return data.memo("group_dims", lambda: [d for d in dict.fromkeys(data.estimates["group_dim"].dropna())
+                                            if d != "all"])
 
 
 def state(data: Results, q: dict) -> dict:
     waves, inds, dims = data.waves, data.indicators["indicator"].tolist(), _dims(data)
-    keys = [o["value"] for o in area_options(data, _grouped(data), "en")] or ["city"]
+    keys = [o["value"] for o in area_options(data, "estimates_grouped", "en")] or ["city"]
     return {"wave": pick(q.get("wave"), waves, waves[-1]), "indicator": pick(q.get("indicator"), inds, inds[0]),
             "area": pick(q.get("area"), keys, "city"), "group": pick(q.get("group"), dims, dims[0] if dims else None)}
 
 
 def _rows(data: Results, st: dict) -> tuple[pd.DataFrame, pd.Series | None]:
-    e = data.estimates
     level, code = split_area(st["area"])
-    base = e[(e["wave"] == st["wave"]) & (e["indicator"] == st["indicator"]) & (e["area_level"] == level)
-             & (e["area"] == code)]
+    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    base = e[(e["area_level"] == level) & (e["area"] == code)]
     ref = base[base["group_dim"] == "all"]
     return base[base["group_dim"] == st["group"]], (ref.iloc[0] if not ref.empty else None)
 
@@ -91,7 +85,7 @@ def controls(data: Results, st: dict, lang: str) -> list:
     return [
         radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
         dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, _grouped(data), lang), st["area"]),
+        dropdown(PAGE, "area", t("area", lang), area_options(data, "estimates_grouped", lang), st["area"]),
         radios(PAGE, "group", t("group", lang), [{"label": t(d, lang), "value": d} for d in _dims(data)], st["group"]),
     ]
 

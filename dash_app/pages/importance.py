@@ -32,7 +32,7 @@ FILTERS = ["wave", "area"]
 def state(data: Results, q: dict) -> dict:
     waves = data.waves
     d = data.importance_satisfaction
-    keys = [o["value"] for o in area_options(data, d, "en")] if not d.empty else ["city"]
+    keys = [o["value"] for o in area_options(data, "importance_satisfaction", "en")] if not d.empty else ["city"]
     return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city")}
 
 
@@ -76,7 +76,7 @@ def content(data: Results, st: dict, lang: str) -> list:
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
         radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, data.importance_satisfaction, lang), st["area"]),
+        dropdown(PAGE, "area", t("area", lang), area_options(data, "importance_satisfaction", lang), st["area"]),
     ]
 
 

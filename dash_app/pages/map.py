@@ -9,6 +9,7 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import map_figure
+from dash_app.figures.charts import prepare_geojson
 from dash_app.i18n import t
 from dash_app.pages._common import (
     download_bar,
@@ -40,9 +41,8 @@ def state(data: Results, q: dict) -> dict:
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
-    e = data.estimates
-    d = e[(e["wave"] == st["wave"]) & (e["indicator"] == st["indicator"]) & (e["area_level"] == st["level"])
-          & (e["group_dim"] == "all")].copy()
+    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    d = e[(e["area_level"] == st["level"]) & (e["group_dim"] == "all")].copy()
     d["name"] = [data.area_name(st["level"], a) for a in d["area"]]
     return d.sort_values("name")
 
@@ -67,7 +67,8 @@ def content(data: Results, st: dict, lang: str) -> list:
                      area_names=dict(zip(d["area"], d["name"], strict=True)),
                      title=f"{label} — {t(st['level'], lang)}, {st['wave']}",
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
-                     no_map_text=t("no_map", lang))
+                     no_map_text=t("no_map", lang),
+                     prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
     return [graph(PAGE, fig, t("map_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
 
 

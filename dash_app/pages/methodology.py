@@ -14,6 +14,7 @@ from dash_app.pages._common import download_bar, pick, radios, register_view, ta
 PAGE = "methodology"
 PATH = "/methodology"
 FILTERS = ["wave"]
+MAX_LISTED = 60  # levels with more areas are summarised on screen (every area is in the download)
 
 
 def state(data: Results, q: dict) -> dict:
@@ -48,7 +49,17 @@ def _sample_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
     order = {"city": 0, "district": 1, "neighborhood": 2, "beat": 3}
     nat = [(0, int(a), "") if str(a).isdigit() else (1, 0, str(a)) for a in s["area"]]
     s = s.assign(_o=s["area_level"].map(order), _n=nat).sort_values(["_o", "_n"])
-    return pd.DataFrame({
+    many = s["area_level"].map(s["area_level"].value_counts()) > MAX_LISTED
+    summary = []
+    for lv, g in s[many].groupby("area_level", sort=False):
+        worst = max((moe.get((lv, a), float("nan")) for a in g["area"]), default=float("nan"))
+        summary.append({t("level", lang): t(lv, lang),
+                        t("area", lang): t("areas_summary", lang, k=len(g)),
+                        t("n", lang): f"{g['value'].min():,.0f}–{g['value'].max():,.0f} "
+                                      f"({t('median', lang)} {g['value'].median():,.0f})",
+                        "± max margin of error (95%)": f"≤ {_fmt(worst, 'max_margin_error')}"})
+    s = s[~many]
+    listed = pd.DataFrame({
         t("level", lang): [t(lv, lang) for lv in s["area_level"]],
         t("area", lang): [t("city", lang) if lv == "city" else data.area_name(lv, a)
                           for lv, a in zip(s["area_level"], s["area"], strict=True)],
@@ -56,6 +67,7 @@ def _sample_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
         "± max margin of error (95%)": [_fmt(moe.get((lv, a)), "max_margin_error")
                                         for lv, a in zip(s["area_level"], s["area"], strict=True)],
     })
+    return pd.concat([listed, pd.DataFrame(summary)], ignore_index=True) if summary else listed
 
 
 def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFrame:

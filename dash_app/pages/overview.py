@@ -55,20 +55,19 @@ def headline_indicators(indicators: pd.DataFrame) -> list[str]:
 
 
 def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
-    est, cmp_ = data.estimates, data.comparisons
     waves = data.waves
     prev = waves[waves.index(wave) - 1] if waves.index(wave) > 0 else None
     rows = []
     for ind in headline_indicators(data.indicators):
-        e = est[(est["wave"] == wave) & (est["area_level"] == "city") & (est["group_dim"] == "all")
-                & (est["indicator"] == ind)]
+        e = data.part("estimates", ("wave", "indicator"), (wave, ind))
+        e = e[(e["area_level"] == "city") & (e["group_dim"] == "all")]
         if e.empty:
             continue
         r = e.iloc[0]
         c = pd.DataFrame()
-        if prev is not None and not cmp_.empty:
-            c = cmp_[(cmp_["kind"] == "wave_change") & (cmp_["wave"] == wave) & (cmp_["wave_ref"] == prev)
-                     & (cmp_["area_level"] == "city") & (cmp_["group_dim"] == "all") & (cmp_["indicator"] == ind)]
+        if prev is not None and not data.comparisons.empty:
+            c = data.part("comparisons", ("kind", "wave", "indicator"), ("wave_change", wave, ind))
+            c = c[(c["wave_ref"] == prev) & (c["area_level"] == "city") & (c["group_dim"] == "all")]
         ch = c.iloc[0] if not c.empty else None
         rows.append({"indicator": ind, "label": data.indicator_label(ind, lang), "statistic": r["statistic"],
                      "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"],
@@ -85,7 +84,8 @@ def _top_priority(data: Results, wave: str) -> pd.Series | None:
     p = data.priorities
     if p.empty:
         return None
-    p = p[(p["wave"] == wave) & (p["area_level"] == "city") & (p["reliability"] != "suppress")]
+    p = data.part("priorities", ("wave", "area_level", "area"), (wave, "city", "city"))
+    p = p[p["reliability"] != "suppress"]
     return None if p.empty else p.sort_values("rank").iloc[0]
 
 
@@ -93,7 +93,8 @@ def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
     c = data.comparisons
     if c.empty or "finding" not in c.columns:
         return c
-    f = c[(c["wave"] == wave) & c["finding"].notna() & (c["reliability"] != "suppress")]
+    c = data.memo("findings", lambda: c[c["finding"].notna() & (c["reliability"] != "suppress")])
+    f = c[c["wave"] == wave]
     return f.reindex(f["estimate"].abs().sort_values(ascending=False).index).head(n)
 
 

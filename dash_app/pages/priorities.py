@@ -34,7 +34,7 @@ ORDERS = ["rank", "department"]
 def state(data: Results, q: dict) -> dict:
     waves = data.waves
     p = data.priorities
-    keys = [o["value"] for o in area_options(data, p, "en")] if not p.empty else ["city"]
+    keys = [o["value"] for o in area_options(data, "priorities", "en")] if not p.empty else ["city"]
     return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city"),
             "order": pick(q.get("order"), ORDERS, "rank")}
 
@@ -44,7 +44,7 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
     if p.empty:
         return p
     level, code = split_area(st["area"])
-    return p[(p["wave"] == st["wave"]) & (p["area_level"] == level) & (p["area"] == code)].sort_values("rank")
+    return data.part("priorities", ("wave", "area_level", "area"), (st["wave"], level, code)).sort_values("rank")
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def content(data: Results, st: dict, lang: str) -> list:
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
         radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, data.priorities, lang), st["area"]),
+        dropdown(PAGE, "area", t("area", lang), area_options(data, "priorities", lang), st["area"]),
         radios(PAGE, "order", t("order", lang), [{"label": t("by_rank", lang), "value": "rank"},
                                                  {"label": t("by_department", lang), "value": "department"}], st["order"]),
     ]

@@ -30,17 +30,17 @@ FILTERS = ["indicator", "areas"]
 
 def state(data: Results, q: dict) -> dict:
     inds = data.indicators["indicator"].tolist()
-    e = data.estimates
-    allowed = [o["value"] for o in area_options(data, e, "en", levels=("district", "neighborhood", "beat"))]
-    asked = [a for a in str(q.get("areas") or "").split(",") if a in allowed]
+    allowed = data.memo("trend_areas", lambda: [o["value"] for o in area_options(
+        data, "estimates", "en", levels=("district", "neighborhood", "beat"))])
+    allowed_set = data.memo("trend_areas_set", lambda: set(allowed))
+    asked = [a for a in str(q.get("areas") or "").split(",") if a in allowed_set]
     if not asked and "areas" not in q:
         asked = [area_key("district", c) for c in data.areas("district")][:4] or allowed[:3]
     return {"indicator": pick(q.get("indicator"), inds, inds[0]), "areas": asked}
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
-    e = data.estimates
-    e = e[(e["indicator"] == st["indicator"]) & (e["group_dim"] == "all")]
+    e = data.part("estimates", ("indicator", "group_dim"), (st["indicator"], "all"))
     keys = {split_area(a) for a in st["areas"]} | {("city", "city")}
     mask = [(lv, a) in keys for lv, a in zip(e["area_level"], e["area"], strict=True)]
     d = e[mask].copy()
@@ -75,7 +75,7 @@ def content(data: Results, st: dict, lang: str) -> list:
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
-    opts = area_options(data, data.estimates, lang, levels=("district", "neighborhood", "beat"))
+    opts = area_options(data, "estimates", lang, levels=("district", "neighborhood", "beat"))
     return [
         dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
         dropdown(PAGE, "areas", t("areas", lang), opts, st["areas"], multi=True),
