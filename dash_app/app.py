@@ -55,7 +55,13 @@ def _nav(path: str, q: dict[str, str], lang: str) -> html.Nav:
 def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> list:
     data = source.get()
     mod = page_for_path(path)
-    body = mod.layout(data, q, lang) if mod else [html.H1(t("not_found", lang))]
+    if mod is None:
+        body = [html.H1(t("not_found", lang))]
+    else:  # a page's layout depends only on its normalised state and the language: cache it
+        st = mod.state(data, q)
+        key = ("layout", mod.PAGE, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                      for k, v in st.items())))
+        body = data.lru(key, lambda: mod.layout(data, q, lang))
     return [
         html.A(t("skip", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
         html.Header(className="header", children=[

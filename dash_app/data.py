@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,21 @@ class Results:
             if df is not None and not df.empty and set(keys) <= set(df.columns):
                 self.part(table, keys, tuple(df.iloc[0][list(keys)]))
         _ = self.waves
+
+    def lru(self, key: Any, make, maxsize: int = 256):
+        """``make()`` cached per snapshot in a bounded LRU (for rendered views: the results never
+        change within a snapshot, and popular views — the defaults, shared links — repeat)."""
+        with self._memo_lock:
+            cache = self._memo.setdefault("_lru", OrderedDict())
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._memo_lock:
+            cache[key] = value
+            while len(cache) > maxsize:
+                cache.popitem(last=False)
+        return value
 
     def part(self, table: str, keys: tuple[str, ...], values: tuple) -> pd.DataFrame:
         """The rows of ``table`` where ``keys`` equal ``values``, through a group index built once

@@ -180,6 +180,12 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
     })
 
 
+def cached_content(data: Results, page: str, st: dict, lang: str, content: Callable) -> list:
+    """A page's rendered view for (state, language), cached on the results snapshot."""
+    key = ("view", page, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
+    return data.lru(key, lambda: content(data, st, lang))
+
+
 def register_view(app, source, page: str, filters: list[str], render: Callable) -> None:
     """Register the callback that fills a page's view from its filters (and the language)."""
 

@@ -9,7 +9,15 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.i18n import t
-from dash_app.pages._common import download_bar, pick, radios, register_view, table, wave_options
+from dash_app.pages._common import (
+    cached_content,
+    download_bar,
+    pick,
+    radios,
+    register_view,
+    table,
+    wave_options,
+)
 
 PAGE = "methodology"
 PATH = "/methodology"
@@ -123,8 +131,8 @@ def controls(data: Results, st: dict, lang: str) -> list:
 def layout(data: Results, q: dict, lang: str) -> list:
     st = state(data, q)
     return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(content(data, st, lang), id=ids.view_id(PAGE))]
+            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
 
 
 def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: content(data, state(data, q), lang))
+    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

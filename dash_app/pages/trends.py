@@ -12,6 +12,7 @@ from dash_app.i18n import t
 from dash_app.pages._common import (
     area_key,
     area_options,
+    cached_content,
     download_bar,
     dropdown,
     estimates_view,
@@ -85,8 +86,8 @@ def controls(data: Results, st: dict, lang: str) -> list:
 def layout(data: Results, q: dict, lang: str) -> list:
     st = state(data, q)
     return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(content(data, st, lang), id=ids.view_id(PAGE))]
+            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
 
 
 def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: content(data, state(data, q), lang))
+    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))
