@@ -182,6 +182,8 @@ def _area_names(geojson: dict | None) -> dict[tuple[str, str], str]:
         for key in ("code", "slug", "name"):
             if props.get(key) is not None and name:
                 names[("neighborhood", str(props[key]))] = str(name)
+        if name:
+            names[("neighborhood", "_".join(str(name).lower().split()))] = str(name)
     return names
 
 

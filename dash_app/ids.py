@@ -16,6 +16,9 @@ MAIN = "main"
 SKIP_LINK = "skip-link"
 NAV = "nav"
 
+OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_FINDINGS = "overview-findings"
+
 FILTER = "filter"
 DOWNLOAD_BUTTON = "download-button"
 VIEW = "view"  # page output containers
@@ -46,3 +49,7 @@ def table_id(page: str) -> str:
 
 def grid_id(page: str) -> str:
     return f"{page}-grid"
+
+
+def section_table_id(page: str, section: str) -> str:
+    return f"{page}-{section}"

@@ -103,6 +103,8 @@ def _feature_key(props: dict) -> list[str]:
         if v is not None:
             keys.append(str(v))
             keys.append(str(v).lower())
+    if props.get("name"):  # "Old Town" also matches the area code "old_town"
+        keys.append("_".join(str(props["name"]).lower().split()))
     return keys
 
 

@@ -119,7 +119,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                     ("alpha", _metric_table(data, wave, "scale_alpha", lang)),
                     ("wording", _wording(data, lang))]:
         parts.append(html.Section([html.H2(t(key, lang)),
-                                   table(df, t(key, lang), f"methodology-{key}", hide_caption=True) if not df.empty
+                                   table(df, t(key, lang), ids.section_table_id(PAGE, key), hide_caption=True) if not df.empty
                                    else html.P(t("no_data", lang))], className="method-section"))
     return parts
 

@@ -154,9 +154,9 @@ def content(data: Results, st: dict, lang: str) -> list:
     }) if not h.empty else pd.DataFrame()
     return [
         html.P(t("overview_intro", lang, wave=wave) + " " + t("ci_note", lang), className="intro"),
-        html.Div(cards, className="cards", id="overview-cards"),
+        html.Div(cards, className="cards", id=ids.OVERVIEW_CARDS),
         html.H2(t("findings", lang)),
-        html.Ul(items, id="overview-findings", className="findings"),
+        html.Ul(items, id=ids.OVERVIEW_FINDINGS, className="findings"),
         table_view(table_df, lang, PAGE),
     ]
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from dash_app import create_app
 from dash_app.pages import PAGES
@@ -103,9 +104,11 @@ def test_every_page_opens_cleanly_and_stays_on_localhost(app_server, screenshots
             ".concat([document.location.href])")
         hosts = {urlparse(u).hostname for u in urls if not u.startswith(("data:", "blob:"))}
         assert hosts <= {"127.0.0.1", "localhost"}, (mod.PAGE, hosts)
-    # accessibility basics: a skip link to main, labelled controls, a table view per chart
+    # accessibility basics: the first Tab reaches the skip link to main; labelled controls
     skip = dash_duo.driver.find_element(By.CSS_SELECTOR, "a.skip-link")
     assert skip.get_attribute("href").endswith("#main")
+    dash_duo.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert dash_duo.driver.switch_to.active_element.get_attribute("id") == "skip-link"
     assert dash_duo.driver.find_elements(By.CSS_SELECTOR, "main fieldset legend")
 
 

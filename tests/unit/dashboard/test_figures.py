@@ -167,3 +167,11 @@ def test_exports_neutralise_formulas():
     assert "'=1+1" in csv and "\n=1+1" not in csv
     back = pd.read_excel(__import__("io").BytesIO(to_xlsx_bytes(df)))
     assert back["a"].iloc[0] == "'=1+1"
+
+
+def test_map_matches_area_codes_written_as_slugs(tables):
+    d = _est(tables, wave="2026-spring", indicator="safe_night", area_level="neighborhood", group_dim="all").copy()
+    d["area"] = d["area"].map({"1": "downtown", "2": "old_town"})
+    d = d.dropna(subset=["area"])
+    fig = map_figure(d, areas_geojson(), level="neighborhood", statistic="share", label="Safe")
+    assert sorted(fig.data[0].locations) == ["1", "2"]
