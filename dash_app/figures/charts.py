@@ -30,6 +30,9 @@ __all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "ma
 
 BAND_COLORS = {"highest": "#D55E00", "high": "#E69F00", "medium": "#0072B2", "low": "#009E73"}
 BAND_ORDER = ["highest", "high", "medium", "low"]
+# plotly >= 5.24 draws maps with MapLibre (Choroplethmap); older releases only have the Mapbox
+# trace, which also works offline with the "white-bg" style (no tiles, no token).
+MAP_TRACE, MAP_LAYOUT = ("choroplethmap", "map") if hasattr(go, "Choroplethmap") else ("choroplethmapbox", "mapbox")
 
 
 def rgba(hex_color: str, alpha: float) -> str:
@@ -193,7 +196,7 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
                 + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
                 for x in ok]
         traces.append({
-            "type": "choroplethmap", "geojson": subset(ok), "locations": [x["fid"] for x in ok],
+            "type": MAP_TRACE, "geojson": subset(ok), "locations": [x["fid"] for x in ok],
             "z": [x["row"]["estimate"] * k for x in ok], "colorscale": SEQUENTIAL,
             "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": label,
@@ -203,13 +206,13 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
         text = [f"<b>{x['label']}</b><br>" + (f"{suppressed_text}: {x['row']['reliability_reason']}"
                                              if x["row"] is not None else no_data_text) for x in grey]
         traces.append({
-            "type": "choroplethmap", "geojson": subset(grey), "locations": [x["fid"] for x in grey],
+            "type": MAP_TRACE, "geojson": subset(grey), "locations": [x["fid"] for x in grey],
             "z": [0] * len(grey),
             "colorscale": [[0, SUPPRESSED_COLOR], [1, SUPPRESSED_COLOR]], "showscale": False,
             "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
         })
-    layout = {"map": {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    layout = {MAP_LAYOUT: {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
     return figure(traces, layout, title, height=540)
 
 
