@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -231,8 +232,11 @@ class ResultsSource:
         con = duckdb.connect(str(self.store_path), read_only=True)
         try:
             have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            tables = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame())
-                      for t in RESULTS_TABLES}
+            with warnings.catch_warnings():
+                # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
+                warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+                tables = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame())
+                          for t in RESULTS_TABLES}
         finally:
             con.close()
         for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
