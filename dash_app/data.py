@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-import warnings
 import tomllib
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
