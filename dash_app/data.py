@@ -251,9 +251,15 @@ class ResultsSource:
         return res
 
     def get(self) -> Results:
-        """The current snapshot, re-read when the store's modification time changed."""
+        """The current snapshot, re-read when the store's (or its WAL's) modification time changed.
+
+        Each read opens the store read-only and closes it at once, so the analysis can take its
+        write lock between reads; while a writer holds the file, the previous snapshot is served."""
         try:
             mtime = self.store_path.stat().st_mtime
+            wal = self.store_path.with_name(self.store_path.name + ".wal")
+            if wal.exists():  # a commit not yet checkpointed changes only the write-ahead log
+                mtime = max(mtime, wal.stat().st_mtime)
         except OSError:
             if self._snapshot is not None:
                 return self._snapshot
