@@ -30,6 +30,7 @@ __all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "ma
 
 BAND_COLORS = {"highest": "#D55E00", "high": "#E69F00", "medium": "#0072B2", "low": "#009E73"}
 BAND_ORDER = ["highest", "high", "medium", "low"]
+MIN_SPAN = {"share": 20.0, "mean": 0.8, "score": 0.8}  # narrowest colour range of a map, in axis units
 # plotly >= 5.24 draws maps with MapLibre (Choroplethmap); older releases only have the Mapbox
 # trace, which also works offline with the "white-bg" style (no tiles, no token).
 MAP_TRACE, MAP_LAYOUT = ("choroplethmap", "map") if hasattr(go, "Choroplethmap") else ("choroplethmapbox", "mapbox")
@@ -192,12 +193,19 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
         return {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
 
     if ok:
+        z = [x["row"]["estimate"] * k for x in ok]
+        # colour range at least MIN_SPAN wide: a 1-point spread must not look like a 50-point one
+        span = MIN_SPAN.get(statistic, MIN_SPAN["mean"])
+        mid, width = (max(z) + min(z)) / 2, max(max(z) - min(z), span)
+        zmin, zmax = mid - width / 2, mid + width / 2
+        if statistic == "share":
+            zmin, zmax = max(0.0, zmin), min(100.0, zmax)
         text = [f"<b>{x['label']}</b><br>{_hover_value(x['row'], statistic)}<br>n={int(x['row']['n'])}"
                 + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
                 for x in ok]
         traces.append({
             "type": MAP_TRACE, "geojson": subset(ok), "locations": [x["fid"] for x in ok],
-            "z": [x["row"]["estimate"] * k for x in ok], "colorscale": SEQUENTIAL,
+            "z": z, "zmin": zmin, "zmax": zmax, "colorscale": SEQUENTIAL,
             "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": label,
             "colorbar": {"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14},

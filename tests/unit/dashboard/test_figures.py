@@ -175,3 +175,11 @@ def test_map_matches_area_codes_written_as_slugs(tables):
     d = d.dropna(subset=["area"])
     fig = map_figure(d, areas_geojson(), level="neighborhood", statistic="share", label="Safe")
     assert sorted(fig.data[0].locations) == ["1", "2"]
+
+
+def test_map_colour_range_is_never_narrower_than_20_points(tables):
+    d = _est(tables, wave="2026-spring", indicator="sat_police_overall", area_level="district", group_dim="all")
+    fig = map_figure(d, areas_geojson(), level="district", statistic="share", label="Satisfied")
+    tr = fig.data[0]
+    assert tr.zmax - tr.zmin == pytest.approx(20.0)
+    assert tr.zmin <= min(tr.z) and tr.zmax >= max(tr.z)
