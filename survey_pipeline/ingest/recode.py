@@ -137,8 +137,14 @@ def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
     return num, k
 
 
-def _split_joined(value: str, codes: dict) -> tuple[list[float], list[str]]:
-    """Split a joined multi-select cell against the known options (labels may contain commas)."""
+def _split_joined(value: str, codes: dict, names: dict | None = None) -> tuple[list[float], list[str]]:
+    """Split a joined multi-select or rank cell against the known options, in the cell's order.
+
+    Pieces are separated by ``,``, ``;`` or ``|`` (labels may contain commas: adjacent pieces are
+    tried joined first). A piece that matches nothing is split on whitespace when every word is a
+    choice *name* (``names``: normalized name -> code), as KoboToolbox and ODK join select_multiple
+    answers (``noise car_breakins graffiti``).
+    """
     pieces = [p for p in re.split(r"\s*[,;|]\s*", str(value)) if p.strip()]
     found: list[float] = []
     bad: list[str] = []
@@ -155,7 +161,11 @@ def _split_joined(value: str, codes: dict) -> tuple[list[float], list[str]]:
                 continue
             break
         else:
-            bad.append(pieces[i])
+            words = [normalize_name(w) for w in pieces[i].split()]
+            if names and len(words) > 1 and all(w in names for w in words):
+                found.extend(names[w] for w in words)
+            else:
+                bad.append(pieces[i])
             i += 1
     return found, bad
 
@@ -177,9 +187,14 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
     invalid: dict[str, dict] = {}
     texts = []
     multi_split: dict[str, list[str]] = {}
+    # a question held both joined (one cell) and split (0/1 column per option, as KoboToolbox and
+    # ODK export select_multiple): the joined cell wins, it also carries missing answers and order
+    joined = {cmap.targets[t].question for t in cmap.columns.values() if cmap.targets[t].kind == "question"}
 
     for col, t in cmap.columns.items():
         tg = cmap.targets[t]
+        if tg.kind == "variable" and tg.qtype in ("multi", "rank") and tg.question in joined:
+            continue
         raw = frame[col]
         q = inst.question(tg.question)
         if q.type == "text":
@@ -193,13 +208,14 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
         if tg.kind == "question":  # joined multi/rank cell
             choices, _ = inst.answer_options(q.answer_list)
             by_code = {float(c.code): f"{q.id}_{c.name}" for c in choices}
+            by_name = {normalize_name(c.name): float(c.code) for c in choices}
             names = list(by_code.values())
             answered = raw.notna() & (raw.astype(str).str.strip() != "")
             vals = raw[answered]
             cache: dict[str, tuple[list[float], list[str]]] = {}
             for u in vals.unique():
                 nk = lookup_kinds.get(normalize_name(u))
-                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes)
+                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes, by_name)
             for name in names:
                 codes.loc[answered, name] = 0.0
             bad_rows = []
@@ -210,6 +226,9 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
                         codes.loc[rows, name] = np.nan
                         kinds.loc[rows, name] = bad[0][8:]
                     continue
+                found = list(dict.fromkeys(found))  # an option picked twice counts once (first place)
+                if q.type == "rank" and q.max_picks:  # ranks beyond max_picks were not asked for
+                    found = found[:q.max_picks]
                 for rank, code in enumerate(found, start=1):
                     if code in by_code:
                         codes.loc[rows, by_code[code]] = float(rank) if q.type == "rank" else 1.0
