@@ -276,7 +276,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         source_rows = source_rows[keep]
         # --- recode ---------------------------------------------------------------------------
         tick("recoding", 2)
-        rec = recode(frame, cmap, inst)
+        rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
         meta = pd.DataFrame(index=frame.index)
         for f, col in raw.meta.items():
             if f not in IDENTIFIER_FIELDS and col in frame:
@@ -325,10 +325,13 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         geo_cols = [col_of[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of]
         area_raw = pd.Series(None, index=frame.index, dtype=object)
         areas = normalize_areas(area_raw, None)
+        area_labels = _area_labels(inst)
         for gc in geo_cols:
             todo = areas["neighborhood"].isna()
             vals = frame.loc[todo, gc]
-            got = normalize_areas(vals, proj.areas, proj.quality.fuzzy_threshold)
+            got = normalize_areas(vals, proj.areas, proj.quality.area_fuzzy_threshold, labels=area_labels)
+            fuzzy = got["area_score"] < 100
+            areas.loc[fuzzy[fuzzy].index, "area_score"] = got.loc[fuzzy, "area_score"]
             first_value = area_raw.isna() & todo & frame[gc].notna()
             area_raw = area_raw.where(~first_value, frame[gc])
             matched = got["neighborhood"].notna()
@@ -379,6 +382,19 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
                                               "threshold": np.nan, "value": np.nan,
                                               "detail": "area not in the areas file: " + area_raw[ua].astype(str).values})],
                            ignore_index=True)
+        fz = areas["area_score"].notna() & areas["neighborhood"].notna()
+        if fz.any():  # misspelled area names matched fuzzily: recorded per response, raw text in area_raw
+            fl = pd.concat([fl, pd.DataFrame({
+                "response_id": rid_of[fz].values, "wave": wave, "rule": "area_fuzzy_match",
+                "threshold": proj.quality.area_fuzzy_threshold, "value": areas.loc[fz, "area_score"].astype(float).values,
+                "detail": ("'" + area_raw[fz].astype(str) + "' read as " + areas.loc[fz, "neighborhood"].astype(str)).values})],
+                ignore_index=True)
+            counts = ("'" + area_raw[fz].astype(str) + "' -> " + areas.loc[fz, "neighborhood"].astype(str)).value_counts()
+            area_note = ("area name(s) matched fuzzily (rapidfuzz >= "
+                         f"{proj.quality.area_fuzzy_threshold:g}, unique best), original text kept in area_raw: "
+                         + "; ".join(f"{k} ({n})" for k, n in counts.head(20).items()))
+        else:
+            area_note = None
         quarantine = pd.DataFrame(q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
         quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
         variables = _variables_frame(inst, rec, wave)
@@ -386,6 +402,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         notes = list(getattr(raw, "notes", [])) + qnotes
         if dropped:
             notes.append(f"identifier column(s) dropped, never stored: {', '.join(dropped)}")
+        if area_note:
+            notes.append(area_note)
         batch = IngestBatch(
             file_name=export.name, sha256=sha, platform=raw.platform, wave=wave,
             wave_label=wave_cfg.label if wave_cfg else wave,
@@ -419,6 +437,19 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         unknown_values=rec.invalid, identifiers_dropped=dropped,
         unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
         mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
+
+
+def _area_labels(inst) -> list[tuple[str, str]]:
+    """Every label (each language) and name of the instrument's area choices, with its first label
+    (the neighborhood name of the areas file): Spanish answers find their neighborhood."""
+    out: list[tuple[str, str]] = []
+    for v in inst.variables():
+        if v.role == Role.geography and v.answer_list:
+            choices, _ = inst.answer_options(v.answer_list)
+            for ch in choices:
+                first = next(iter(ch.label.values()), ch.name)
+                out += [(lab, first) for lab in (*ch.label.values(), ch.name)]
+    return out
 
 
 def _targets(inst):

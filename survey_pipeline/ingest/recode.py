@@ -11,12 +11,13 @@ labels or common "Don't know"/"No sé" wordings; ``invalid`` for values not in t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
+from survey_pipeline.ingest.areamatch import AREA_FUZZY_THRESHOLD, AreaMatcher
 from survey_pipeline.ingest.mapping import ColumnMap
 from survey_pipeline.instrument import skiplogic
 from survey_pipeline.instrument.model import Instrument, Role
@@ -45,6 +46,7 @@ class Recoded:
     kinds: pd.DataFrame
     open_text: pd.DataFrame  # row, variable, text
     invalid: dict[str, dict] = field(default_factory=dict)  # variable -> {"count": n, "examples": [...]}
+    area_matches: dict[str, dict] = field(default_factory=dict)  # variable -> {raw text: (label, score, n)}
 
 
 def _lookup(inst: Instrument, list_name: str | None) -> tuple[dict[str, float], dict[str, str], set[float]]:
@@ -170,8 +172,46 @@ def _split_joined(value: str, codes: dict, names: dict | None = None) -> tuple[l
     return found, bad
 
 
-def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
-    """Recode every mapped column of ``frame`` (cells str or None) to canonical codes."""
+def _rematch_areas(raw: pd.Series, c: pd.Series, k: pd.Series, inst: Instrument, list_name: str, var: str,
+                   invalid: dict, area_matches: dict, threshold: float) -> None:
+    """Give misspelled area answers of a geography question (``Norht Hills``) their code, in place.
+
+    The values :func:`_recode_single` found invalid are matched with
+    :class:`~survey_pipeline.ingest.areamatch.AreaMatcher` against the areas' labels in every
+    language and names; each match is recorded in ``area_matches`` (the raw text stays in the
+    export and in ``responses.area_raw``).
+    """
+    choices, _ = inst.answer_options(list_name)
+    matcher = AreaMatcher([(lab, (float(ch.code), lab0)) for ch in choices
+                           for lab0 in [next(iter(ch.label.values()), ch.name)]
+                           for lab in (*ch.label.values(), ch.name)], threshold=threshold)
+    bad = k == "invalid"
+    still: list = []
+    for u, n in raw[bad].value_counts().items():
+        m = matcher.match(u)
+        if m is None:
+            still.append(u)
+            continue
+        (code, label), score = m
+        rows = bad & (raw == u)
+        c[rows] = code
+        k[rows] = None
+        area_matches.setdefault(var, {})[str(u)] = {"area": label, "score": round(score, 1), "count": int(n)}
+    left = int((k == "invalid").sum())
+    if left:
+        invalid[var] = {"count": left, "examples": [e for e in invalid[var]["examples"] if e in still]}
+    else:
+        invalid.pop(var, None)
+
+
+def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
+           area_threshold: float = AREA_FUZZY_THRESHOLD) -> Recoded:
+    """Recode every mapped column of ``frame`` (cells str or None) to canonical codes.
+
+    Answers of a geography question with an answer list (the areas) that match no label exactly
+    are matched as area names (misspellings, abbreviations) at ``area_threshold``; see
+    :func:`_rematch_areas`.
+    """
     idx = frame.index
     variables = [v for v in inst.variables() if v.type != "text"]
     mapped_vars: set[str] = set()
@@ -186,6 +226,7 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
     kinds = pd.DataFrame(None, index=idx, columns=order, dtype=object)
     invalid: dict[str, dict] = {}
     texts = []
+    area_matches: dict[str, dict] = {}
     multi_split: dict[str, list[str]] = {}
     # a question held both joined (one cell) and split (0/1 column per option, as KoboToolbox and
     # ODK export select_multiple): the joined cell wins, it also carries missing answers and order
@@ -260,6 +301,8 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
             codes[t], kinds[t] = c, k
         else:
             c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
+            if q.role == Role.geography and q.answer_list and t in invalid:
+                _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
             codes[t], kinds[t] = c, k
     # split multi-select: a blank option column is 0 when the question was answered at all
     for _qid, names in multi_split.items():
@@ -268,7 +311,7 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
             codes.loc[any_sel & codes[name].isna(), name] = 0.0
             codes.loc[codes[name].notna() & ~any_sel & (codes[names] == 0).all(axis=1), name] = 0.0
     ot = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["row", "variable", "text"])
-    return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid)
+    return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid, area_matches=area_matches)
 
 
 def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -334,46 +377,55 @@ def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series) -> None:
         rec.kinds[v.name] = col
 
 
-def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = 90.0) -> pd.DataFrame:
-    """Match raw area answers to neighborhoods (exact, ZIP/beat crosswalk, then fuzzy).
+def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = AREA_FUZZY_THRESHOLD,
+                    labels: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+    """Match raw area answers to neighborhoods (exact, beat, ZIP/beat crosswalk, then fuzzy).
 
-    Returns columns ``district``, ``neighborhood``, ``beat`` (None when unknown) and
-    ``unknown_area`` (True when a non-blank value matched nothing).
+    Names match with :class:`~survey_pipeline.ingest.areamatch.AreaMatcher` (abbreviations,
+    spacing and misspellings; fuzzy at ``threshold``, unique and clearly ahead). ``labels`` are
+    more ``(text, neighborhood)`` spellings, e.g. the areas' labels in other languages.
+
+    Returns columns ``district``, ``neighborhood``, ``beat`` (None when unknown), ``unknown_area``
+    (True when a non-blank value matched nothing) and ``area_score`` (100 exact, lower when fuzzy,
+    NaN when unmatched).
     """
-    out = pd.DataFrame({"district": None, "neighborhood": None, "beat": None, "unknown_area": False},
-                       index=values.index)
-    if areas is None:
+    out = pd.DataFrame({"district": None, "neighborhood": None, "beat": None, "unknown_area": False,
+                        "area_score": np.nan}, index=values.index)
+    if areas is None or values.empty:
         return out
     t = areas.table
     by_name = {normalize_name(r.neighborhood): r for r in t.itertuples()}
     by_beat = {normalize_name(r.beat): r for r in t.itertuples() if r.beat}
     xw = dict(zip(areas.crosswalk["key"], areas.crosswalk["neighborhood"], strict=False))
-    names = list(by_name)
-    result: dict[str, tuple | None] = {}
-    for u in values.dropna().unique():
+    matcher = AreaMatcher([(r.neighborhood, r.neighborhood) for r in t.itertuples()] + list(labels),
+                          threshold=threshold)
+    fac, uniq = pd.factorize(values, use_na_sentinel=True)
+    hits: list[tuple | None] = [None] * (len(uniq) + 1)  # the last slot serves the -1 (missing) sentinel
+    blank = np.zeros(len(uniq) + 1, dtype=bool)
+    blank[-1] = True
+    for i, u in enumerate(uniq):
         nu = normalize_name(u)
         if not nu:
+            blank[i] = True
             continue
         hit = None
-        if nu in by_name:
-            r = by_name[nu]
-            hit = (r.district, r.neighborhood, None)
+        m = matcher.match(u)
+        if m is not None and m[1] >= 100.0:
+            r = by_name[normalize_name(m[0])]
+            hit = (r.district, r.neighborhood, None, 100.0)
         elif nu in by_beat:
             r = by_beat[nu]
-            hit = (r.district, r.neighborhood, r.beat)
+            hit = (r.district, r.neighborhood, r.beat, 100.0)
         elif nu in xw and normalize_name(xw[nu]) in by_name:
             r = by_name[normalize_name(xw[nu])]
-            hit = (r.district, r.neighborhood, None)
-        elif names:
-            m = process.extractOne(nu, names, scorer=fuzz.WRatio, score_cutoff=threshold)
-            if m:
-                r = by_name[m[0]]
-                hit = (r.district, r.neighborhood, None)
-        result[u] = hit
-    for u, hit in result.items():
-        rows = values == u
-        if hit is None:
-            out.loc[rows, "unknown_area"] = True
-        else:
-            out.loc[rows, ["district", "neighborhood", "beat"]] = list(hit)
-    return out
+            hit = (r.district, r.neighborhood, None, 100.0)
+        elif m is not None and normalize_name(m[0]) in by_name:
+            r = by_name[normalize_name(m[0])]
+            hit = (r.district, r.neighborhood, None, m[1])
+        hits[i] = hit
+    cols = list(zip(*[h if h is not None else (None, None, None, np.nan) for h in hits], strict=True))
+    unknown = np.array([h is None for h in hits]) & ~blank
+    obj = [pd.Series(np.array(c, dtype=object)[fac], index=values.index, dtype=object) for c in cols[:3]]
+    return pd.DataFrame({"district": obj[0], "neighborhood": obj[1], "beat": obj[2],
+                         "unknown_area": unknown[fac], "area_score": np.array(cols[3], dtype=float)[fac]},
+                        index=values.index)
