@@ -311,7 +311,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             pid = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()], exclude_source=replaces)
         flags, fdetail, qnotes = quality_flags(rec, inst, meta.assign(start=start, end=end), mode, proj.quality,
-                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces))
+                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces),
+                                               wave_start=wave_cfg.start if wave_cfg is not None else None)
         sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
         rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
         fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
@@ -440,15 +441,16 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
 
 
 def _area_labels(inst) -> list[tuple[str, str]]:
-    """Every label (each language) and name of the instrument's area choices, with its first label
-    (the neighborhood name of the areas file): Spanish answers find their neighborhood."""
+    """Every label (each language), name and code of the instrument's area choices, with its first
+    label (the neighborhood name of the areas file): Spanish answers and coded exports find their
+    neighborhood."""
     out: list[tuple[str, str]] = []
     for v in inst.variables():
         if v.role == Role.geography and v.answer_list:
             choices, _ = inst.answer_options(v.answer_list)
             for ch in choices:
                 first = next(iter(ch.label.values()), ch.name)
-                out += [(lab, first) for lab in (*ch.label.values(), ch.name)]
+                out += [(lab, first) for lab in (*ch.label.values(), ch.name, str(ch.code))]
     return out
 
 

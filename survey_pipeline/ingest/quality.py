@@ -25,7 +25,10 @@ preview
     web mode**. In mail, phone and in-person waves staff key paper or interviewer answers through
     the preview link, so a preview row there is data entry, not a test (recorded as a note).
 test
-    status ``Survey Test`` (2) or distribution channel ``test``, in every mode.
+    status ``Survey Test`` (2) or ``test``, or distribution channel ``test``, in every mode; and
+    responses *started before the wave's start date* (``wave_start``, from survey.toml): the
+    platform was being tried before fieldwork opened (SurveyMonkey and KoboToolbox exports carry
+    no test status).
 bot
     ``Q_RecaptchaScore < recaptcha_min`` (web mode only) or status ``Spam``/``Preview Spam``/
     ``Imported Spam`` (every mode).
@@ -52,8 +55,8 @@ from survey_pipeline.project import QualityRules
 
 __all__ = ["aapor_rates", "contact_hash", "disposition", "quality_flags"]
 
-_PREVIEW = {"survey preview", "1", "17", "offline survey preview"}
-_TEST = {"survey test", "2"}
+_PREVIEW = {"survey preview", "1", "17", "offline survey preview", "preview"}
+_TEST = {"survey test", "2", "test"}
 _SPAM = {"spam", "8", "preview spam", "9", "imported spam", "12"}
 
 
@@ -101,7 +104,8 @@ def _status(meta: pd.DataFrame, name: str) -> pd.Series:
 
 
 def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str, rules: QualityRules, *,
-                  seen_ids: set[str], seen_contacts: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                  seen_ids: set[str], seen_contacts: set[str],
+                  wave_start=None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Compute every flag.
 
     Parameters
@@ -109,7 +113,9 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
     meta
         Standard meta fields by name (``response_id``, ``duration_s``, ``status``, ``start``,
         ``end``, ``recaptcha_score``, ``duplicate_score``, ``fraud_score``,
-        ``distribution_channel``, ``contact_hash``), one row per kept response.
+        ``distribution_channel``, ``contact_hash``, ``uuid``), one row per kept response.
+    wave_start
+        The wave's first fieldwork day (a date), or None: earlier starts are test rows.
 
     Returns
     -------
@@ -170,6 +176,11 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         r = rid.astype("string")
         dup = (r.duplicated() | r.isin(list(seen_ids))) & r.notna() & (r != "")
         record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "response id seen before")
+    uuid = meta.get("uuid")
+    if uuid is not None:  # KoboToolbox/ODK: a re-sent submission has a new _id but the same instance uuid
+        u = uuid.astype("string")
+        dup = u.duplicated() & u.notna() & (u != "")
+        record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "submission uuid seen before (re-sent form)")
     ch = meta.get("contact_hash")
     if ch is not None:
         c = ch.astype("string")
@@ -197,6 +208,12 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         notes.append(f"{int(is_preview.sum())} row(s) recorded through the survey preview were kept as data entry, "
                      f"not tests: the mode is '{mode}' (paper or interviewer answers keyed in by staff).")
     record("test", status.isin(list(_TEST)) | (channel == "test"), None, pd.Series(np.nan, index=idx), "survey test row")
+    if wave_start is not None and meta.get("start") is not None:
+        st = pd.to_datetime(meta["start"], errors="coerce", utc=True)
+        first = pd.Timestamp(wave_start).tz_localize("UTC")
+        early = st.notna() & (st < first - pd.Timedelta(hours=12))  # before the start day in UTC-12..UTC+12
+        record("test", early, None, pd.Series(np.nan, index=idx),
+               f"started before the wave's start date {wave_start} (a trial before fieldwork)")
     rc = _num(meta, "recaptcha_score")
     ds = _num(meta, "duplicate_score")
     fs = _num(meta, "fraud_score")
