@@ -13,6 +13,7 @@ store exactly as it was. Rows in = rows kept + rows quarantined is checked befor
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ class IngestBatch:
     mode: str
     rows_in: int
     responses: pd.DataFrame
-    answers: pd.DataFrame
+    answers: pd.DataFrame | Iterable[pd.DataFrame]  # one frame, or chunks written in the same transaction
     open_text: pd.DataFrame
     quarantine: pd.DataFrame
     flags: pd.DataFrame
@@ -119,6 +120,10 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc}).", file=self.path, rule="store-open",
                              fix="Close other programs using the store (the dashboard, another ingest) and retry.") from exc
         if not read_only:
+            # inserts need not keep their order (every reader sorts): DuckDB then streams the
+            # long answers table to disk instead of buffering it (measured: see docs/ingest.md)
+            self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute("SET memory_limit = '1GB'")
             for stmt in _SCHEMA:
                 self.con.execute(stmt)
 
@@ -248,7 +253,8 @@ class Store:
             self._insert("variables", batch.variables.assign(source_id=sid))
             resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
             self._insert("responses", resp)
-            self._insert("answers", batch.answers)
+            for chunk in ([batch.answers] if isinstance(batch.answers, pd.DataFrame) else batch.answers):
+                self._insert("answers", chunk)
             self._insert("open_text", batch.open_text)
             self._insert("quarantine", batch.quarantine.assign(source_id=sid))
             self._insert("flags", batch.flags)

@@ -460,23 +460,38 @@ def _targets(inst):
     return build_targets(inst)
 
 
-def _long_answers(rec, rid_of: pd.Series, wave: str) -> pd.DataFrame:
-    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind)."""
-    if rec.codes.shape[1] == 0:
-        return pd.DataFrame(columns=["response_id", "wave", "variable", "code", "missing_kind"])
-    # categoricals (codes + a small dictionary) keep millions of long rows cheap to build and load
-    codes = rec.codes.to_numpy(dtype=float)
-    kcodes = np.column_stack([pd.Categorical(rec.kinds[c], categories=list(MISSING_KINDS)).codes
-                              for c in rec.codes.columns]).astype(np.int16)
-    has_code = ~np.isnan(codes)
-    kcodes[has_code] = -1
-    keep = has_code | (kcodes >= 0)
-    r_idx, c_idx = np.nonzero(keep)
-    rid_cat = pd.Categorical.from_codes(r_idx, categories=pd.Index(rid_of.to_numpy(dtype=object)))
-    var_cat = pd.Categorical.from_codes(c_idx, categories=pd.Index(list(rec.codes.columns)))
-    kind_cat = pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=list(MISSING_KINDS))
-    return pd.DataFrame({"response_id": rid_cat, "wave": pd.Categorical([wave] * len(r_idx)),
-                         "variable": var_cat, "code": codes[r_idx, c_idx], "missing_kind": kind_cat})
+ANSWER_CHUNK_ROWS = 50_000
+"""Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
+
+
+def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
+    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind).
+
+    Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
+    never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
+    Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
+    """
+    variables = pd.Index(list(rec.codes.columns))
+    if len(variables) == 0:
+        return
+    kinds_index = pd.Index(list(MISSING_KINDS))
+    rids = rid_of.to_numpy(dtype=object)
+    codes_all = rec.codes.to_numpy(dtype=float)
+    kinds_all = rec.kinds.to_numpy(dtype=object)
+    for lo in range(0, len(rids), chunk_rows):
+        hi = min(lo + chunk_rows, len(rids))
+        codes = codes_all[lo:hi]
+        # one hash lookup for the whole block (None / unknown -> -1), not one Categorical per column
+        kcodes = kinds_index.get_indexer(kinds_all[lo:hi].ravel()).reshape(codes.shape).astype(np.int8)
+        has_code = ~np.isnan(codes)
+        kcodes[has_code] = -1
+        r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
+        yield pd.DataFrame({
+            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi])),
+            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=[wave]),
+            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16), categories=variables),
+            "code": codes[r_idx, c_idx],
+            "missing_kind": pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=kinds_index)})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:
