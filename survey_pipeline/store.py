@@ -186,33 +186,19 @@ class Store:
     # --- the one write path -----------------------------------------------------------------
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
-        """Append ``df`` to ``table``. Categorical columns travel as integer codes and are joined to
-        their (small) dictionaries inside DuckDB, which is much faster than scanning strings."""
+        """Append ``df`` to ``table``. Categorical columns (string categories) arrive in DuckDB as
+        ENUMs: integer codes plus a small dictionary, cast to VARCHAR on insert, which is much
+        faster than scanning millions of Python strings."""
         if df is None or df.empty:
             return
-        cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
-        flat = pd.DataFrame({c: (df[c].cat.codes.to_numpy() if c in cats else df[c].to_numpy()) for c in df.columns}) \
-            if cats else df
-        names = ["_batch"]
-        self.con.register("_batch", flat)
+        cats = {c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)}
+        self.con.register("_batch", df)
         try:
-            select, joins = [], []
-            for c in df.columns:
-                if c in cats:
-                    d = f"_dict{len(names)}"
-                    self.con.register(d, pd.DataFrame({"k": range(len(df[c].cat.categories)),
-                                                       "v": df[c].cat.categories.astype(object)}))
-                    names.append(d)
-                    joins.append(f'LEFT JOIN {d} ON {d}.k = b."{c}"')
-                    select.append(f"{d}.v")
-                else:
-                    select.append(f'b."{c}"')
+            select = ", ".join(f'"{c}"::VARCHAR' if c in cats else f'"{c}"' for c in df.columns)
             cols = ", ".join(f'"{c}"' for c in df.columns)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _batch b "
-                             + " ".join(joins)).fetchall()
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM _batch").fetchall()
         finally:
-            for n in names:
-                self.con.unregister(n)
+            self.con.unregister("_batch")
 
     def write_ingest(self, batch: IngestBatch) -> int:
         """Write one ingest in one transaction and return its ``source_id``.

@@ -471,10 +471,10 @@ def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CH
     never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
     Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
     """
-    variables = pd.Index(list(rec.codes.columns))
+    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
     if len(variables) == 0:
         return
-    kinds_index = pd.Index(list(MISSING_KINDS))
+    kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
     rids = rid_of.to_numpy(dtype=object)
     codes_all = rec.codes.to_numpy(dtype=float)
     kinds_all = rec.kinds.to_numpy(dtype=object)
@@ -487,8 +487,8 @@ def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CH
         kcodes[has_code] = -1
         r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
         yield pd.DataFrame({
-            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi])),
-            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=[wave]),
+            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi], dtype=object)),
+            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=pd.Index([wave], dtype=object)),
             "variable": pd.Categorical.from_codes(c_idx.astype(np.int16), categories=variables),
             "code": codes[r_idx, c_idx],
             "missing_kind": pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=kinds_index)})
