@@ -20,7 +20,7 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
 from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
-from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
+from survey_pipeline.ingest.recode import normalize_areas, question_status, recode, type_missing
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
@@ -295,7 +295,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             dur = (end - start).dt.total_seconds()
         meta["duration_s"] = dur
         tick("quality", 3)
-        disp, share_ans = disposition(rec, inst, proj.quality)
+        qstatus = question_status(rec, inst)  # computed once: dispositions and missing kinds
+        disp, share_ans = disposition(rec, inst, proj.quality, qstatus)
         finished = meta.get("finished")
         fin = None
         if finished is not None:
@@ -304,7 +305,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         broke = disp != "complete"
         if fin is not None:
             broke = broke | (fin == False)  # noqa: E712
-        type_missing(rec, inst, broke)
+        type_missing(rec, inst, broke, qstatus)
         # response ids: platform id kept; store key made unique
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():

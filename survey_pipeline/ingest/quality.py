@@ -77,9 +77,13 @@ def contact_hash(email: pd.Series | None, phone: pd.Series | None, salt: bytes) 
     return out.astype(object)
 
 
-def disposition(rec: Recoded, inst: Instrument, rules: QualityRules) -> tuple[pd.Series, pd.Series]:
-    """AAPOR disposition and the share of applicable questions answered, per response."""
-    answered, applicable, qs = question_status(rec, inst)
+def disposition(rec: Recoded, inst: Instrument, rules: QualityRules,
+                status: tuple | None = None) -> tuple[pd.Series, pd.Series]:
+    """AAPOR disposition and the share of applicable questions answered, per response.
+
+    ``status``: :func:`~survey_pipeline.ingest.recode.question_status` of ``rec`` when already computed.
+    """
+    answered, applicable, qs = status if status is not None else question_status(rec, inst)
     if not qs:
         share = pd.Series(0.0, index=rec.codes.index)
     else:

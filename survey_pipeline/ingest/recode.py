@@ -331,31 +331,36 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
             by_q.setdefault(key, []).append(v.name)
             rel[key] = v.relevant
     qs = list(by_q)
-    answered = pd.DataFrame(index=rec.codes.index, columns=qs, dtype=bool)
-    applicable = pd.DataFrame(True, index=rec.codes.index, columns=qs, dtype=bool)
     frame = rec.codes
+    # one pass over the whole matrix, then a column reduction per question (no per-cell Python)
+    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | \
+        np.isin(rec.kinds.to_numpy(dtype=object), np.array(["dont_know", "refused"], dtype=object))
+    col_pos = {c: i for i, c in enumerate(rec.codes.columns)}
+    answered = pd.DataFrame({q: has_any[:, [col_pos[c] for c in by_q[q]]].any(axis=1) for q in qs},
+                            index=rec.codes.index, columns=qs, dtype=bool)
+    app: dict[str, np.ndarray] = {}
     for q in qs:
-        cols = by_q[q]
-        has = rec.codes[cols].notna().any(axis=1) | rec.kinds[cols].isin(["dont_know", "refused"]).any(axis=1)
-        answered[q] = has
         if rel[q]:
             node = skiplogic.parse(rel[q])
             refs = skiplogic.references(node)
             known = all((f"{name}_{choice}" if choice else name) in frame.columns for name, choice in refs)
             if known:  # skip logic on a question the export lacks cannot be judged: treat as asked
-                applicable[q] = skiplogic.evaluate(node, frame)
+                app[q] = np.asarray(skiplogic.evaluate(node, frame), dtype=bool)
+    ones = np.ones(len(frame), dtype=bool)
+    applicable = pd.DataFrame({q: app.get(q, ones) for q in qs}, index=rec.codes.index, columns=qs, dtype=bool)
     return answered.astype(bool), applicable, qs
 
 
-def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series) -> None:
+def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series, status: tuple | None = None) -> None:
     """Give every still-untyped missing answer its kind, in place.
 
     ``not_asked`` when the question's skip logic is false; ``breakoff`` when the response broke off
     (``broke_off``) and the question comes after its last answered question; ``skipped`` otherwise
     (asked, not answered). Options left unranked in an answered rank question keep no kind
-    (NaN code, None kind: "not ranked").
+    (NaN code, None kind: "not ranked"). ``status``: :func:`question_status` of ``rec`` when
+    already computed (typing adds no answers, so it is still valid).
     """
-    answered, applicable, qs = question_status(rec, inst)
+    answered, applicable, qs = status if status is not None else question_status(rec, inst)
     pos = np.arange(len(qs))
     last = np.where(answered.to_numpy(), pos, -1).max(axis=1) if qs else np.full(len(rec.codes), -1)
     qpos = {q: i for i, q in enumerate(qs)}
