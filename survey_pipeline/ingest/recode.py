@@ -120,23 +120,53 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
     return c, k
 
 
-def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
-    s = col.astype("string").str.strip()
+def _on_uniques(col: pd.Series, fn) -> list[np.ndarray]:
+    """Apply ``fn`` to the distinct values of ``col`` (and one missing value), spread back to every row.
+
+    ``fn`` gets an object Series of the distinct values, the last one None, and returns arrays
+    aligned with it. Exports repeat a few values millions of times: string work per distinct value,
+    not per cell.
+    """
+    fac, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+    u = pd.Series([*uniq, None], dtype=object)
+    return [np.asarray(o)[fac] for o in fn(u)]  # code -1 (missing) takes the last slot
+
+
+def _number_of(u: pd.Series, q, kinds: dict) -> tuple[np.ndarray, np.ndarray]:
+    s = u.astype("string").str.strip()
     num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce").astype(float)
-    k = pd.Series([None] * len(col), index=col.index, dtype=object)
+    k = pd.Series([None] * len(u), index=u.index, dtype=object)
     blank = s.isna() | (s == "")
     nonnum = num.isna() & ~blank
     if nonnum.any():
         k[nonnum] = s[nonnum].map(lambda v: kinds.get(normalize_name(v), "invalid"))
-    out_of_range = pd.Series(False, index=col.index)
+    out_of_range = pd.Series(False, index=u.index)
     if q.min is not None:
         out_of_range |= num < q.min
     if q.max is not None:
         out_of_range |= num > q.max
     num[out_of_range] = np.nan
     k[out_of_range] = "invalid"
-    _note_invalid(invalid, var, col[k == "invalid"])
+    return num.to_numpy(dtype=float), k.to_numpy(dtype=object)
+
+
+def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
+    num, k = _on_uniques(col, lambda u: _number_of(u, q, kinds))
+    num, k = pd.Series(num, index=col.index), pd.Series(k, index=col.index, dtype=object)
+    _note_invalid(invalid, var, col[(k == "invalid").to_numpy()])
     return num, k
+
+
+def _multi_flag_of(u: pd.Series) -> tuple[np.ndarray]:
+    s = u.astype("string").str.strip().str.casefold()
+    sel = s.notna() & ~s.isin(list(_SELECTED_FALSE))
+    return (np.where((s.isna() | (s == "")).to_numpy(dtype=bool), np.nan, sel.to_numpy(dtype=float)),)
+
+
+def _rank_of(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    num = pd.to_numeric(u, errors="coerce").astype(float)
+    bad = u.notna() & num.isna() & (u.astype(str).str.strip() != "")
+    return num.to_numpy(dtype=float), bad.to_numpy(dtype=bool)
 
 
 def _split_joined(value: str, codes: dict, names: dict | None = None) -> tuple[list[float], list[str]]:
@@ -286,16 +316,14 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
                         d["examples"].append(b)
             continue
         if q.type == "multi":
-            s = raw.astype("string").str.strip().str.casefold()
-            sel = s.notna() & ~s.isin(list(_SELECTED_FALSE))
-            codes[t] = np.where(s.isna() | (s == ""), np.nan, sel.astype(float))
+            codes[t] = _on_uniques(raw, _multi_flag_of)[0]
             multi_split.setdefault(q.id, []).append(t)
         elif q.type == "rank":
-            num = pd.to_numeric(raw, errors="coerce").astype(float)
-            bad = raw.notna() & num.isna() & (raw.astype(str).str.strip() != "")
+            num, bad = _on_uniques(raw, _rank_of)
             codes[t] = num
-            kinds.loc[bad, t] = "invalid"
-            _note_invalid(invalid, t, raw[bad])
+            if bad.any():
+                kinds.loc[bad, t] = "invalid"
+                _note_invalid(invalid, t, raw[bad])
         elif q.type == "integer":
             c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
             codes[t], kinds[t] = c, k
