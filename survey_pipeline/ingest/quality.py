@@ -95,6 +95,30 @@ def disposition(rec: Recoded, inst: Instrument, rules: QualityRules,
     return disp, share
 
 
+def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
+    """True for a row whose codes, missing kinds and times equal an earlier row's.
+
+    A 64-bit hash per row (numeric matrices, no per-cell strings) finds the candidates; only rows
+    sharing a hash are compared in full, so a hash collision never flags a row.
+    """
+    from survey_pipeline.store import MISSING_KINDS
+
+    codes = rec.codes.to_numpy(dtype=float)
+    kinds = pd.Index(list(MISSING_KINDS), dtype=object).get_indexer(
+        rec.kinds.to_numpy(dtype=object).ravel()).reshape(codes.shape).astype(float)
+    # the times as exported (text): equal text, equal code
+    tnum = np.column_stack([pd.factorize(times[c].astype(str).to_numpy(dtype=object))[0].astype(float)
+                            for c in times.columns]) if len(times.columns) else np.zeros((len(codes), 0))
+    mat = pd.DataFrame(np.nan_to_num(np.hstack([codes, kinds, tnum]), nan=-1e300))
+    h = pd.Series(pd.util.hash_pandas_object(mat, index=False).to_numpy(), index=rec.codes.index)
+    cand = h.duplicated(keep=False).to_numpy()
+    out = pd.Series(False, index=rec.codes.index)
+    if cand.any():
+        sub = mat[cand]
+        out[cand] = sub.duplicated().to_numpy()
+    return out
+
+
 def _num(meta: pd.DataFrame, name: str) -> pd.Series:
     if name not in meta:
         return pd.Series(np.nan, index=meta.index)
@@ -192,9 +216,8 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         record("duplicate_contact", dup, None, pd.Series(np.nan, index=idx), "same e-mail/phone (salted hash) as an earlier response")
     if "start" in meta and "end" in meta and len(rec.codes.columns):
         has_times = meta["start"].notna() & meta["end"].notna()
-        key = pd.concat([rec.codes.fillna(-1e9), rec.kinds.fillna(""), meta[["start", "end"]].astype(str)], axis=1)
         answered_any = rec.codes.notna().any(axis=1)
-        dup = key.duplicated() & has_times & answered_any
+        dup = _duplicate_rows(rec, meta[["start", "end"]]) & has_times & answered_any
         record("duplicate_answers", dup, None, pd.Series(np.nan, index=idx), "identical answers and start/end times as an earlier row")
 
     for q in inst.questions():
