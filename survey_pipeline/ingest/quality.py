@@ -98,24 +98,26 @@ def disposition(rec: Recoded, inst: Instrument, rules: QualityRules,
 def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     """True for a row whose codes, missing kinds and times equal an earlier row's.
 
-    A 64-bit hash per row (numeric matrices, no per-cell strings) finds the candidates; only rows
-    sharing a hash are compared in full, so a hash collision never flags a row.
+    A 64-bit hash per row of the codes and times (numeric matrices, no per-cell strings) finds the
+    candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
+    collision never flags a row.
     """
-    from survey_pipeline.store import MISSING_KINDS
-
     codes = rec.codes.to_numpy(dtype=float)
-    kinds = pd.Index(list(MISSING_KINDS), dtype=object).get_indexer(
-        rec.kinds.to_numpy(dtype=object).ravel()).reshape(codes.shape).astype(float)
     # the times as exported (text): equal text, equal code
-    tnum = np.column_stack([pd.factorize(times[c].astype(str).to_numpy(dtype=object))[0].astype(float)
+    tnum = np.column_stack([pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float)
                             for c in times.columns]) if len(times.columns) else np.zeros((len(codes), 0))
-    mat = pd.DataFrame(np.nan_to_num(np.hstack([codes, kinds, tnum]), nan=-1e300))
-    h = pd.Series(pd.util.hash_pandas_object(mat, index=False).to_numpy(), index=rec.codes.index)
-    cand = h.duplicated(keep=False).to_numpy()
+    mat = np.ascontiguousarray(np.nan_to_num(np.hstack([codes, tnum]), nan=-1e300))
+    # candidates: a random linear hash of the codes' and times' 64-bit patterns (uint64 wraps)
+    mult = np.random.default_rng(20240415).integers(1, 2**63, mat.shape[1], dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        h = (mat.view(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+    cand = pd.Series(h).duplicated(keep=False).to_numpy()
     out = pd.Series(False, index=rec.codes.index)
-    if cand.any():
-        sub = mat[cand]
-        out[cand] = sub.duplicated().to_numpy()
+    if cand.any():  # in full, missing kinds included
+        kinds = rec.kinds[cand].fillna("").astype(str).reset_index(drop=True)
+        full = pd.concat([pd.DataFrame(mat[cand]), kinds.set_axis(range(mat.shape[1], mat.shape[1] + kinds.shape[1]), axis=1)],
+                         axis=1)
+        out[cand] = full.duplicated().to_numpy()
     return out
 
 
