@@ -272,8 +272,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         for i in np.flatnonzero(empty.to_numpy()):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
         keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
-        frame = frame[keep]
-        source_rows = source_rows[keep]
+        if not keep.all():  # no copy of the whole export when every row has content
+            frame = frame[keep]
+            source_rows = source_rows[keep]
         # --- recode ---------------------------------------------------------------------------
         tick("recoding", 2)
         rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
@@ -294,6 +295,12 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         if dur.isna().all() and start is not None and end is not None:
             dur = (end - start).dt.total_seconds()
         meta["duration_s"] = dur
+        # the answer cells are recoded: keep only what is still read (meta, identifiers, areas)
+        col_of_target = {t: c for c, t in cmap.columns.items()}
+        still = set(raw.meta.values()) | set(idents.values()) | {
+            col_of_target[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of_target}
+        frame = frame[[c for c in frame.columns if c in still]]
+        raw.frame = None
         tick("quality", 3)
         qstatus = question_status(rec, inst)  # computed once: dispositions and missing kinds
         disp, share_ans = disposition(rec, inst, proj.quality, qstatus)

@@ -102,21 +102,23 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
     collision never flags a row.
     """
-    codes = rec.codes.to_numpy(dtype=float)
     # the times as exported (text): equal text, equal code
-    tnum = np.column_stack([pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float)
-                            for c in times.columns]) if len(times.columns) else np.zeros((len(codes), 0))
-    mat = np.ascontiguousarray(np.nan_to_num(np.hstack([codes, tnum]), nan=-1e300))
-    # candidates: a random linear hash of the codes' and times' 64-bit patterns (uint64 wraps)
-    mult = np.random.default_rng(20240415).integers(1, 2**63, mat.shape[1], dtype=np.uint64) | np.uint64(1)
+    cols = [rec.codes[c].to_numpy(dtype=float) for c in rec.codes.columns] + \
+        [pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float) for c in times.columns]
+    # candidates: a random linear hash of the cells' 64-bit patterns (uint64 arithmetic wraps),
+    # accumulated column by column (no row x column copy)
+    mult = np.random.default_rng(20240415).integers(1, 2**63, len(cols), dtype=np.uint64) | np.uint64(1)
+    h = np.zeros(len(rec.codes), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        h = (mat.view(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+        for m, col in zip(mult, cols, strict=True):
+            h += np.nan_to_num(col, nan=-1e300).view(np.uint64) * m
     cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    mat = np.column_stack([col[cand] for col in cols]) if cand.any() else np.zeros((0, len(cols)))
     out = pd.Series(False, index=rec.codes.index)
     if cand.any():  # in full, missing kinds included
         kinds = rec.kinds[cand].fillna("").astype(str).reset_index(drop=True)
-        full = pd.concat([pd.DataFrame(mat[cand]), kinds.set_axis(range(mat.shape[1], mat.shape[1] + kinds.shape[1]), axis=1)],
-                         axis=1)
+        full = pd.concat([pd.DataFrame(np.nan_to_num(mat, nan=-1e300)),
+                          kinds.set_axis(range(mat.shape[1], mat.shape[1] + kinds.shape[1]), axis=1)], axis=1)
         out[cand] = full.duplicated().to_numpy()
     return out
 

@@ -361,8 +361,9 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
     qs = list(by_q)
     frame = rec.codes
     # one pass over the whole matrix, then a column reduction per question (no per-cell Python)
-    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | \
-        np.isin(rec.kinds.to_numpy(dtype=object), np.array(["dont_know", "refused"], dtype=object))
+    kinds_np = rec.kinds.to_numpy(dtype=object)
+    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | (kinds_np == "dont_know") | (kinds_np == "refused")
+    del kinds_np
     col_pos = {c: i for i, c in enumerate(rec.codes.columns)}
     answered = pd.DataFrame({q: has_any[:, [col_pos[c] for c in by_q[q]]].any(axis=1) for q in qs},
                             index=rec.codes.index, columns=qs, dtype=bool)
