@@ -142,7 +142,7 @@ def _split(total: int, weights: np.ndarray, caps: np.ndarray, floors: np.ndarray
             hi = mid
     alloc = filled(hi)
     base = np.minimum(np.floor(alloc + 1e-9), caps)
-    short = int(round(float(total - base.sum())))
+    short = round(float(total - base.sum()))
     if short > 0:
         room = base < caps
         order = np.argsort(-(alloc - base) + np.where(room, 0.0, 10.0), kind="stable")
