@@ -120,10 +120,9 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc}).", file=self.path, rule="store-open",
                              fix="Close other programs using the store (the dashboard, another ingest) and retry.") from exc
         if not read_only:
-            # inserts need not keep their order (every reader sorts): DuckDB then streams the
-            # long answers table to disk instead of buffering it (measured: see docs/ingest.md)
+            # inserts need not keep their order (every reader sorts with ORDER BY): DuckDB then
+            # inserts the long answers table in parallel, without order bookkeeping
             self.con.execute("SET preserve_insertion_order = false")
-            self.con.execute("SET memory_limit = '1GB'")
             for stmt in _SCHEMA:
                 self.con.execute(stmt)
 
