@@ -1,0 +1,1 @@
+"""Ingestion: platform readers, column mapping, recoding, quality flags, privacy, the ingest pipeline."""

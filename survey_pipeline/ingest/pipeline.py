@@ -1,0 +1,381 @@
+"""The ingest pipeline: read -> map -> recode -> quality -> store, in one transaction.
+
+:func:`ingest` is what ``survey-pipeline ingest`` calls. It returns an :class:`IngestSummary`
+(rows read, kept, quarantined by reason, flagged by rule, unmapped columns, unknown values per
+question with examples, identifiers dropped, the mapping file) and never leaves a partial store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.errors import IngestError
+from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
+from survey_pipeline.ingest.quality import contact_hash, disposition, quality_flags
+from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
+from survey_pipeline.instrument.model import Role
+from survey_pipeline.project import MODES, PLATFORMS, Project
+from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, IngestBatch, Store
+
+__all__ = ["IngestSummary", "ingest"]
+
+MIN_MAPPED_SHARE = 0.2
+"""Below this share of the export's answer columns mapped, the export is of another instrument."""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest did (printed as a table, or as JSON with ``--json``)."""
+
+    file: str
+    wave: str
+    mode: str
+    platform: str
+    status: str  # "loaded" or "already loaded"
+    source_id: int | None = None
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    flagged_by_rule: dict[str, int] = field(default_factory=dict)
+    dispositions: dict[str, int] = field(default_factory=dict)
+    excluded: int = 0
+    analysed: int = 0
+    columns_mapped: int = 0
+    mapped_by_method: dict[str, int] = field(default_factory=dict)
+    unmapped_columns: list[str] = field(default_factory=list)
+    unknown_values: dict[str, dict] = field(default_factory=dict)
+    identifiers_dropped: list[str] = field(default_factory=list)
+    unknown_areas: dict[str, int] = field(default_factory=dict)
+    mapping_file: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _default_reader(path: Path, platform: str):
+    from survey_pipeline.ingest.readers import read_export
+
+    return read_export(path, platform=platform)
+
+
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+
+def check_export_file(export: Path) -> None:
+    """Refuse, with one clear message, what cannot be an export: missing, a folder, wrong type, empty."""
+    if not export.exists():
+        raise IngestError(f"{export}: file not found.", file=export, rule="missing-file",
+                          fix="Check the path of the export.")
+    if export.is_dir():
+        raise IngestError(f"{export}: is a folder, not an export file.", file=export, rule="wrong-type",
+                          fix="Give the CSV or XLSX file exported from the survey platform.")
+    if export.suffix.lower() not in EXPORT_SUFFIXES:
+        raise IngestError(f"{export}: '{export.suffix or '(no extension)'}' is not an export type survey-pipeline reads.",
+                          file=export, rule="wrong-type",
+                          fix=f"Export the responses as CSV or Excel ({', '.join(EXPORT_SUFFIXES)}).")
+    if export.stat().st_size == 0:
+        raise IngestError(f"{export}: the file is empty (0 bytes).", file=export, rule="empty-file",
+                          fix="Export the responses again; the download may have failed.")
+
+
+def _resolve_mode(project: Project, wave_id: str, export: Path, mode: str | None) -> str:
+    if mode is not None:
+        if mode not in MODES:
+            raise IngestError(f"mode '{mode}' is not known.", rule="unknown-mode", fix=f"Use one of: {', '.join(MODES)}.")
+        return mode
+    w = project.waves.get(wave_id)
+    if w is not None:
+        for e in w.exports:
+            if Path(e.file).name == export.name and e.mode:
+                return e.mode
+        if len(w.modes) == 1:
+            return w.modes[0]
+    raise IngestError(
+        f"{export}: the mode of this export is not known.", file=export, rule="unknown-mode",
+        fix=f"Pass --mode ({'|'.join(MODES)}), or list the file with its mode under the wave in survey.toml.")
+
+
+def _parse_times(s: pd.Series | None) -> pd.Series | None:
+    if s is None:
+        return None
+    try:
+        from survey_pipeline.ingest.readers import parse_timestamps
+
+        return parse_timestamps(s)
+    except ImportError:  # readers not merged yet: a plain UTC parse
+        return pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
+
+
+def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mode: str | None = None,
+           platform: str = "auto", progress: Progress | None = None, *, append: bool = False,
+           reader: Callable | None = None) -> IngestSummary:
+    """Ingest one export into the project's store.
+
+    Parameters
+    ----------
+    project
+        A :class:`~survey_pipeline.project.Project` or its folder.
+    export_path
+        The platform export (CSV or XLSX).
+    wave
+        The wave id; defined in survey.toml, or new (recorded in the store's ``waves``).
+    mode
+        ``web``, ``mail``, ``phone`` or ``in_person``; taken from survey.toml when the file is
+        listed there or the wave has a single mode.
+    platform
+        ``auto`` (detect from the file) or a platform name.
+    progress
+        Called as ``progress(step, done, total)``.
+    append
+        Allow a second, different file for a wave and mode that already hold one (also allowed
+        when the file is listed under the wave in survey.toml).
+    reader
+        The function that reads the export (``survey_pipeline.ingest.readers.read_export``).
+
+    Raises
+    ------
+    IngestError
+        One clear message (file, place, rule, fix); the store is unchanged.
+    """
+    proj = project if isinstance(project, Project) else Project.load(project)
+    export = Path(export_path)
+    steps = 6
+
+    def tick(step: str, i: int) -> None:
+        if progress is not None:
+            progress(step, i, steps)
+
+    if platform not in PLATFORMS:
+        raise IngestError(f"platform '{platform}' is not known.", rule="unknown-platform",
+                          fix=f"Use one of: {', '.join(PLATFORMS)}.")
+    check_export_file(export)
+    wave_cfg = proj.waves.get(wave)
+    sha = _sha256(export)
+    with Store(proj.store_path) as store:
+        prev = store.source_by_sha(sha)
+        if prev is not None:
+            return IngestSummary(file=str(export), wave=str(prev["wave"]), mode=str(prev["mode"]),
+                                 platform=str(prev["platform"]), status="already loaded",
+                                 source_id=int(prev["source_id"]), rows_read=int(prev["rows_in"]),
+                                 rows_kept=int(prev["rows_kept"]), rows_quarantined=int(prev["rows_quarantined"]),
+                                 notes=[f"{export.name} (sha256 {sha[:12]}…) was already loaded as source "
+                                        f"{prev['source_id']} ({prev['file_name']}, wave {prev['wave']}); nothing changed."])
+        mode = _resolve_mode(proj, wave, export, mode)
+        others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ?", [wave, mode])
+        listed = wave_cfg is not None and wave_cfg.listed(export.name)
+        if not others.empty and not append and not listed:
+            raise IngestError(
+                f"{export}: wave '{wave}' already holds {', '.join(others['file_name'])} for mode '{mode}'.",
+                file=export, rule="wave-holds-other-file",
+                fix=f"Use another --wave, pass --append to add this file to wave '{wave}', "
+                    f"or list it under the wave's exports in {proj.toml_path}.")
+        tick("reading", 0)
+        raw = (reader or _default_reader)(export, platform)
+        tick("mapping", 1)
+        inst = proj.instrument_model
+        mpath = mapping_path(proj.root, wave, export)
+        stored = read_mapping(mpath, _targets(inst))
+        cmap = map_columns(raw.columns, inst, stored=stored, threshold=proj.quality.fuzzy_threshold)
+        answer_cols = [c.name for c in raw.columns if c.role != "meta"]
+        if not answer_cols:
+            raise IngestError(f"{export}: no answer columns found (only metadata).", file=export,
+                              rule="no-answer-columns", fix="Export the responses with the question columns included.")
+        share = len(cmap.columns) / len(answer_cols)
+        if share < MIN_MAPPED_SHARE:
+            write_mapping(mpath, cmap, answer_cols)
+            raise IngestError(
+                f"{export}: only {len(cmap.columns)} of {len(answer_cols)} answer columns match instrument "
+                f"'{inst.id}' ({share:.0%}); this looks like an export of a different instrument.",
+                file=export, rule="different-instrument",
+                fix=f"Check --project/--wave, or draft an instrument with 'survey-pipeline instrument infer {export.name} --out x.yaml', "
+                    f"or map the columns by hand in {mpath}.")
+        frame = raw.frame
+        rows_in = len(frame) + len(raw.rejected)
+        # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
+        q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
+        cells = frame.apply(lambda s: s.notna() & (s.astype(str).str.strip() != "")) if len(frame) else frame
+        empty = ~cells.any(axis=1) if len(frame) else pd.Series(dtype=bool)
+        source_rows = np.asarray(raw.source_rows)
+        ident_cols = {raw.meta[f] for f in IDENTIFIER_FIELDS if f in raw.meta}
+        for i in np.flatnonzero(empty.to_numpy()):
+            q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
+        keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+        frame = frame[keep]
+        source_rows = source_rows[keep]
+        # --- recode ---------------------------------------------------------------------------
+        tick("recoding", 2)
+        rec = recode(frame, cmap, inst)
+        meta = pd.DataFrame(index=frame.index)
+        for f, col in raw.meta.items():
+            if f not in IDENTIFIER_FIELDS and col in frame:
+                meta[f] = frame[col]
+        salt = proj.contact_salt()
+        meta["contact_hash"] = contact_hash(frame[raw.meta["email"]] if "email" in raw.meta else None,
+                                            frame[raw.meta["phone"]] if "phone" in raw.meta else None,
+                                            salt).set_axis(frame.index) if ("email" in raw.meta or "phone" in raw.meta) \
+            else pd.Series(None, index=frame.index, dtype=object)
+        start = _parse_times(meta.get("start"))
+        end = _parse_times(meta.get("end") if "end" in meta else meta.get("submitted"))
+        dur = pd.to_numeric(meta.get("duration_s", pd.Series(np.nan, index=frame.index)), errors="coerce").astype(float)
+        if dur.isna().all() and start is not None and end is not None:
+            dur = (end - start).dt.total_seconds()
+        meta["duration_s"] = dur
+        tick("quality", 3)
+        disp, share_ans = disposition(rec, inst, proj.quality)
+        finished = meta.get("finished")
+        fin = None
+        if finished is not None:
+            fs = finished.astype("string").str.strip().str.casefold()
+            fin = fs.map(lambda v: True if v in ("1", "true", "yes") else (False if v in ("0", "false", "no") else None))
+        broke = disp != "complete"
+        if fin is not None:
+            broke = broke | (fin == False)  # noqa: E712
+        type_missing(rec, inst, broke)
+        # response ids: platform id kept; store key made unique
+        pid = meta.get("response_id")
+        if pid is None or pid.isna().all():
+            pid = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()])
+        flags, fdetail, qnotes = quality_flags(rec, inst, meta.assign(start=start, end=end), mode, proj.quality,
+                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes())
+        sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
+        rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
+        fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
+        rid = rid.where(rid.notna(), fallback)
+        dup_key = rid.duplicated(keep="first") | rid.isin(list(seen_ids))
+        rid = rid.where(~dup_key, rid.astype(str) + "~s" + str(sid_next) + "r" + pd.Series(source_rows, index=frame.index).astype(str))
+        # areas
+        geo = [v.name for v in inst.variables() if v.role == Role.geography and v.name in cmap.columns.values()]
+        geo_col = next((c for c, t in cmap.columns.items() if t in geo), None)
+        area_raw = frame[geo_col] if geo_col else pd.Series(None, index=frame.index, dtype=object)
+        areas = normalize_areas(area_raw, proj.areas, proj.quality.fuzzy_threshold)
+        flags["unknown_area"] = areas["unknown_area"].astype(bool)
+        tick("writing", 4)
+        excl_flags = [f for f in proj.quality.exclude if f in FLAG_COLUMNS]
+        reasons = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+        for f in excl_flags:
+            reasons = reasons.where(~flags[f], reasons + "," + f)
+        for d in ("breakoff", "partial"):
+            if d in proj.quality.exclude:
+                reasons = reasons.where(disp != d, reasons + "," + d)
+        reasons = reasons.str.lstrip(",")
+        responses = pd.DataFrame({
+            "response_id": rid.astype(str).values,
+            "platform_response_id": pid.astype(object).values,
+            "wave": wave, "mode": mode, "source_row": source_rows.astype(np.int64),
+            "district": areas["district"].values, "neighborhood": areas["neighborhood"].values,
+            "beat": areas["beat"].values, "area_raw": area_raw.values,
+            "start_time": start.values if start is not None else pd.NaT,
+            "end_time": end.values if end is not None else pd.NaT,
+            "duration_s": dur.values, "language": meta.get("language", pd.Series(None, index=frame.index)).values,
+            "status_raw": meta.get("status", pd.Series(None, index=frame.index)).values,
+            "finished": fin.values if fin is not None else None,
+            "answered_share": share_ans.values, "disposition": disp.values,
+            "contact_hash": meta["contact_hash"].values,
+            **{f"flag_{f}": flags[f].values.astype(bool) for f in FLAG_COLUMNS},
+            "excluded": (reasons != "").values, "exclusion_reasons": reasons.replace("", None).values,
+        })
+        for c in ("start_time", "end_time"):
+            responses[c] = pd.to_datetime(responses[c], utc=True)
+        responses["finished"] = responses["finished"].astype("boolean")
+        rid_of = pd.Series(responses["response_id"].values, index=frame.index)
+        answers = _long_answers(rec, rid_of, wave)
+        ot = rec.open_text
+        open_text = pd.DataFrame({"response_id": rid_of.loc[ot["row"]].values if len(ot) else [],
+                                  "wave": wave, "variable": ot["variable"].values, "text": ot["text"].values})
+        fl = pd.DataFrame({"response_id": rid_of.loc[fdetail["row"]].values if len(fdetail) else [],
+                           "wave": wave, "rule": fdetail["rule"].values,
+                           "threshold": fdetail["threshold"].astype(float).values,
+                           "value": fdetail["value"].astype(float).values, "detail": fdetail["detail"].values})
+        ua = areas["unknown_area"]
+        if ua.any():
+            fl = pd.concat([fl, pd.DataFrame({"response_id": rid_of[ua].values, "wave": wave, "rule": "unknown_area",
+                                              "threshold": np.nan, "value": np.nan,
+                                              "detail": "area not in the areas file: " + area_raw[ua].astype(str).values})],
+                           ignore_index=True)
+        quarantine = pd.DataFrame(q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
+        quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
+        variables = _variables_frame(inst, rec, wave)
+        dropped = sorted(ident_cols)
+        notes = list(getattr(raw, "notes", [])) + qnotes
+        if dropped:
+            notes.append(f"identifier column(s) dropped, never stored: {', '.join(dropped)}")
+        batch = IngestBatch(
+            file_name=export.name, sha256=sha, platform=raw.platform, wave=wave,
+            wave_label=wave_cfg.label if wave_cfg else wave,
+            wave_start=wave_cfg.start if wave_cfg else None, wave_end=wave_cfg.end if wave_cfg else None,
+            mode=mode, rows_in=rows_in, responses=responses, answers=answers, open_text=open_text,
+            quarantine=quarantine, flags=fl, variables=variables, instrument=inst.id,
+            instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes)
+        sid = store.write_ingest(batch)
+        write_mapping(mpath, cmap, answer_cols)
+        tick("done", 6)
+    methods: dict[str, int] = {}
+    for m in cmap.method.values():
+        if m in ("stored", "key", "text", "fuzzy"):
+            methods[m] = methods.get(m, 0) + 1
+    return IngestSummary(
+        file=str(export), wave=wave, mode=mode, platform=raw.platform, status="loaded", source_id=sid,
+        rows_read=rows_in, rows_kept=len(responses), rows_quarantined=len(quarantine),
+        quarantined_by_reason=quarantine["reason"].value_counts().to_dict(),
+        flagged_by_rule={f: int(flags[f].sum()) for f in flags.columns if flags[f].any()},
+        dispositions=disp.value_counts().to_dict(),
+        excluded=int(responses["excluded"].sum()), analysed=int((~responses["excluded"]).sum()),
+        columns_mapped=len(cmap.columns), mapped_by_method=methods, unmapped_columns=cmap.unmapped,
+        unknown_values=rec.invalid, identifiers_dropped=dropped,
+        unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
+        mapping_file=str(mpath), notes=notes)
+
+
+def _targets(inst):
+    from survey_pipeline.ingest.mapping import build_targets
+
+    return build_targets(inst)
+
+
+def _long_answers(rec, rid_of: pd.Series, wave: str) -> pd.DataFrame:
+    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind)."""
+    if rec.codes.shape[1] == 0:
+        return pd.DataFrame(columns=["response_id", "wave", "variable", "code", "missing_kind"])
+    codes = rec.codes.to_numpy(dtype=float)
+    kinds = rec.kinds.to_numpy(dtype=object)
+    keep = ~np.isnan(codes) | pd.notna(kinds)
+    r_idx, c_idx = np.nonzero(keep)
+    rids = rid_of.to_numpy()[r_idx]
+    var = np.asarray(rec.codes.columns, dtype=object)[c_idx]
+    kind_vals = kinds[r_idx, c_idx]
+    code_vals = codes[r_idx, c_idx]
+    kind_vals = np.where(np.isnan(code_vals), kind_vals, None)
+    return pd.DataFrame({"response_id": rids, "wave": wave, "variable": var, "code": code_vals,
+                         "missing_kind": kind_vals})
+
+
+def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:
+    rows = []
+    for i, v in enumerate(inst.variables()):
+        if v.name in rec.codes.columns:
+            rows.append({"wave": wave, "variable": v.name, "question": v.question, "position": i, "type": v.type,
+                         "role": v.role.value if v.role else None, "answer_list": v.answer_list})
+    return pd.DataFrame(rows, columns=["wave", "variable", "question", "position", "type", "role", "answer_list"])

@@ -1,0 +1,263 @@
+"""Quality flags, AAPOR dispositions, the exclusion funnel and AAPOR response rates.
+
+Flag, don't delete: every rule records its threshold and the value it saw (``flags`` table), and
+``[quality] exclude`` in survey.toml decides which flags keep a response out of analysis.
+
+Rules
+-----
+speeder
+    ``duration_s < speeder_fraction x median(duration_s)`` over the responses of the same mode
+    in this export (not in mail mode: there the duration is the staff's keying time).
+straightliner
+    the same code for every answered item of a grid with at least ``straightline_min_items``
+    answered items.
+duplicate_id / duplicate_contact / duplicate_answers
+    the platform response id, or the salted hash of the e-mail/phone, already seen (earlier in
+    the file or in the store); identical answers *and* identical start and end times as an
+    earlier row (rows without times are never called duplicates: weighting by replication makes
+    identical rows legitimate).
+attention_failed
+    an ``attention_check`` question answered with a code other than its ``expected`` code.
+preview
+    Qualtrics status ``Survey Preview`` (1, 17) or distribution channel ``preview`` — **only in
+    web mode**. In mail, phone and in-person waves staff key paper or interviewer answers through
+    the preview link, so a preview row there is data entry, not a test (recorded as a note).
+test
+    status ``Survey Test`` (2) or distribution channel ``test``, in every mode.
+bot
+    ``Q_RecaptchaScore < recaptcha_min`` (web mode only) or status ``Spam``/``Preview Spam``/
+    ``Imported Spam`` (every mode).
+fraud_duplicate / fraud_score
+    ``Q_RelevantIDDuplicateScore >= duplicate_score_min``; ``Q_RelevantIDFraudScore >= fraud_score_min``
+    (web mode only: in keyed-in modes the browser scores describe the staff's device — on the
+    Tampa Bay mail file 51 of 68 keyed rows score >= 75 as "duplicates" of each other).
+disposition
+    AAPOR by the share of applicable (relevant) questions answered: complete ``>= complete_min``,
+    partial ``>= partial_min``, break-off below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.ingest.recode import Recoded, question_status
+from survey_pipeline.instrument.model import Instrument, Role
+from survey_pipeline.project import QualityRules
+
+__all__ = ["aapor_rates", "contact_hash", "disposition", "quality_flags"]
+
+_PREVIEW = {"survey preview", "1", "17", "offline survey preview"}
+_TEST = {"survey test", "2"}
+_SPAM = {"spam", "8", "preview spam", "9", "imported spam", "12"}
+
+
+def contact_hash(email: pd.Series | None, phone: pd.Series | None, salt: bytes) -> pd.Series:
+    """Salted SHA-256 of the normalized e-mail (or digits of the phone); None when neither is given."""
+    parts = []
+    if email is not None:
+        parts.append(email.astype("string").str.strip().str.casefold())
+    if phone is not None:
+        parts.append(phone.astype("string").str.replace(r"\D", "", regex=True).str[-10:])
+    if not parts:
+        return pd.Series(None, dtype=object)
+    key = parts[0]
+    for p in parts[1:]:
+        key = key.where(key.notna() & (key != ""), p)
+    out = key.map(lambda k: None if k is None or k is pd.NA or k == ""
+                  else hashlib.sha256(salt + b"\x00" + str(k).encode()).hexdigest()[:32])
+    return out.astype(object)
+
+
+def disposition(rec: Recoded, inst: Instrument, rules: QualityRules) -> tuple[pd.Series, pd.Series]:
+    """AAPOR disposition and the share of applicable questions answered, per response."""
+    answered, applicable, qs = question_status(rec, inst)
+    if not qs:
+        share = pd.Series(0.0, index=rec.codes.index)
+    else:
+        n_app = applicable.sum(axis=1)
+        share = (answered & applicable).sum(axis=1) / n_app.where(n_app > 0, np.nan)
+        share = share.fillna(0.0)
+    disp = pd.Series(np.where(share >= rules.complete_min, "complete",
+                              np.where(share >= rules.partial_min, "partial", "breakoff")), index=share.index)
+    return disp, share
+
+
+def _num(meta: pd.DataFrame, name: str) -> pd.Series:
+    if name not in meta:
+        return pd.Series(np.nan, index=meta.index)
+    return pd.to_numeric(meta[name], errors="coerce").astype(float)
+
+
+def _status(meta: pd.DataFrame, name: str) -> pd.Series:
+    if name not in meta:
+        return pd.Series("", index=meta.index)
+    return meta[name].astype("string").fillna("").str.strip().str.casefold()
+
+
+def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str, rules: QualityRules, *,
+                  seen_ids: set[str], seen_contacts: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Compute every flag.
+
+    Parameters
+    ----------
+    meta
+        Standard meta fields by name (``response_id``, ``duration_s``, ``status``, ``start``,
+        ``end``, ``recaptcha_score``, ``duplicate_score``, ``fraud_score``,
+        ``distribution_channel``, ``contact_hash``), one row per kept response.
+
+    Returns
+    -------
+    flags
+        Boolean frame, one column per flag.
+    detail
+        Long frame ``row, rule, threshold, value, detail`` of every flag raised.
+    notes
+        Sentences for the summary (e.g. preview rows kept as data entry in a mail wave).
+    """
+    idx = rec.codes.index
+    flags = pd.DataFrame(False, index=idx, columns=[
+        "speeder", "straightliner", "duplicate_id", "duplicate_contact", "duplicate_answers",
+        "attention_failed", "preview", "test", "bot", "fraud_duplicate", "fraud_score"])
+    detail: list[pd.DataFrame] = []
+    notes: list[str] = []
+
+    def record(rule: str, hit: pd.Series, threshold, value, text: str = "") -> None:
+        hit = hit.fillna(False).astype(bool)
+        flags[rule] = flags[rule] | hit
+        if hit.any():
+            val = value[hit] if isinstance(value, pd.Series) else pd.Series(value, index=idx)[hit]
+            detail.append(pd.DataFrame({"row": idx[hit.to_numpy()], "rule": rule,
+                                        "threshold": float(threshold) if threshold is not None else np.nan,
+                                        "value": pd.to_numeric(val, errors="coerce").astype(float).to_numpy(),
+                                        "detail": text}))
+
+    dur = _num(meta, "duration_s")
+    if mode == "mail":
+        pass  # a paper form's "duration" is the staff's keying time, not the respondent's
+    elif dur.notna().sum() >= 3:
+        cut = rules.speeder_fraction * float(dur.median())
+        record("speeder", dur < cut, cut, dur, f"duration < {rules.speeder_fraction} x median ({dur.median():.0f} s) in mode {mode}")
+
+    grids: dict[str, list[str]] = {}
+    for v in inst.variables():
+        if v.type == "grid" and v.name in rec.codes.columns:
+            grids.setdefault(v.question, []).append(v.name)
+    for q, cols in grids.items():
+        if len(cols) < rules.straightline_min_items:
+            continue
+        block = rec.codes[cols]
+        n_ans = block.notna().sum(axis=1)
+        same = block.nunique(axis=1) == 1
+        hit = same & (n_ans >= rules.straightline_min_items)
+        record("straightliner", hit, rules.straightline_min_items, n_ans, f"same answer across grid '{q}'")
+
+    rid = meta.get("response_id")
+    if rid is not None:
+        r = rid.astype("string")
+        dup = (r.duplicated() | r.isin(list(seen_ids))) & r.notna() & (r != "")
+        record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "response id seen before")
+    ch = meta.get("contact_hash")
+    if ch is not None:
+        c = ch.astype("string")
+        dup = (c.duplicated() | c.isin(list(seen_contacts))) & c.notna()
+        record("duplicate_contact", dup, None, pd.Series(np.nan, index=idx), "same e-mail/phone (salted hash) as an earlier response")
+    if "start" in meta and "end" in meta and len(rec.codes.columns):
+        has_times = meta["start"].notna() & meta["end"].notna()
+        key = pd.concat([rec.codes.fillna(-1e9), rec.kinds.fillna(""), meta[["start", "end"]].astype(str)], axis=1)
+        answered_any = rec.codes.notna().any(axis=1)
+        dup = key.duplicated() & has_times & answered_any
+        record("duplicate_answers", dup, None, pd.Series(np.nan, index=idx), "identical answers and start/end times as an earlier row")
+
+    for q in inst.questions():
+        if q.role == Role.attention_check and q.expected is not None and q.id in rec.codes.columns:
+            got = rec.codes[q.id]
+            record("attention_failed", got.notna() & (got != q.expected), q.expected, got,
+                   f"'{q.id}' answered other than the expected code {q.expected}")
+
+    status = _status(meta, "status")
+    channel = _status(meta, "distribution_channel")
+    is_preview = status.isin(list(_PREVIEW)) | (channel == "preview")
+    if mode == "web":
+        record("preview", is_preview, None, pd.Series(np.nan, index=idx), "Qualtrics survey preview in a web wave (a test)")
+    elif is_preview.any():
+        notes.append(f"{int(is_preview.sum())} row(s) recorded through the survey preview were kept as data entry, "
+                     f"not tests: the mode is '{mode}' (paper or interviewer answers keyed in by staff).")
+    record("test", status.isin(list(_TEST)) | (channel == "test"), None, pd.Series(np.nan, index=idx), "survey test row")
+    rc = _num(meta, "recaptcha_score")
+    ds = _num(meta, "duplicate_score")
+    fs = _num(meta, "fraud_score")
+    record("bot", status.isin(list(_SPAM)), None, pd.Series(np.nan, index=idx), "platform status spam")
+    if mode == "web":
+        record("bot", rc < rules.recaptcha_min, rules.recaptcha_min, rc, "Q_RecaptchaScore below the threshold")
+        record("fraud_duplicate", ds >= rules.duplicate_score_min, rules.duplicate_score_min, ds, "Q_RelevantIDDuplicateScore at or above the threshold")
+        record("fraud_score", fs >= rules.fraud_score_min, rules.fraud_score_min, fs, "Q_RelevantIDFraudScore at or above the threshold")
+    else:
+        would = int(((rc < rules.recaptcha_min) | (ds >= rules.duplicate_score_min) | (fs >= rules.fraud_score_min)).sum())
+        if would:
+            notes.append(f"{would} row(s) have browser bot/duplicate/fraud scores past the thresholds but were not flagged: "
+                         f"in mode '{mode}' staff key the answers on their own devices, so the scores describe the staff's browser.")
+    det = pd.concat(detail, ignore_index=True) if detail else pd.DataFrame(columns=["row", "rule", "threshold", "value", "detail"])
+    return flags, det, notes
+
+
+def _rates(I: float, P: float, R: float, NC: float, O: float, U: float, e: float) -> dict[str, float]:  # noqa: E741
+    def div(a: float, b: float) -> float:
+        return a / b if b > 0 else np.nan
+
+    ip, base = I + P, I + P + R + NC + O
+    return {
+        "RR1": div(I, base + U), "RR2": div(ip, base + U),
+        "RR3": div(I, base + e * U), "RR4": div(ip, base + e * U),
+        "RR5": div(I, base), "RR6": div(ip, base),
+        "COOP1": div(I, ip + R + O), "COOP2": div(ip, ip + R + O),
+        "COOP3": div(I, ip + R), "COOP4": div(ip, ip + R),
+        "REF1": div(R, base + U), "REF2": div(R, base + e * U), "REF3": div(R, base),
+        "CON1": div(ip + R + O, base + U), "CON2": div(ip + R + O, base + e * U), "CON3": div(ip + R + O, base),
+    }
+
+
+def aapor_rates(responses: pd.DataFrame, invitations: dict[str, int], *, e: float | None = None,
+                area_column: str = "neighborhood") -> pd.DataFrame:
+    """AAPOR (2023) response, cooperation, refusal and contact rates per area and overall.
+
+    Case counts, for a mailed or e-mailed invitation design with one invitation per sampled
+    address (AAPOR Standard Definitions, 10th ed., 2023):
+
+    - **I** complete interviews (disposition ``complete``), **P** partials (``partial``);
+    - **R** break-offs (``breakoff``: started, then stopped before ``partial_min``) — AAPOR
+      counts break-offs among refusals; explicit refusals are not observed in a self-administered
+      export, so R is a lower bound;
+    - **NC** non-contacts and **O** other non-interviews: not observed (0);
+    - **UH/UO** unknown eligibility: invitations with no returned response
+      (``invitations - I - P - R``);
+    - **e** the share of unknown-eligibility cases that are eligible: given, or estimated as 1
+      (no ineligible cases are observed). Test, preview, bot and duplicate rows are not cases.
+
+    Returns one row per area (and ``all``) with the counts and RR1-RR6, COOP1-4, REF1-3, CON1-3.
+    """
+    ok = ~responses[["flag_preview", "flag_test", "flag_bot", "flag_duplicate_id",
+                     "flag_duplicate_contact", "flag_duplicate_answers"]].any(axis=1)
+    r = responses[ok]
+    rows = []
+    e_used = 1.0 if e is None else float(e)
+    total = {"I": 0, "P": 0, "R": 0, "invited": 0}
+    for area, n_inv in invitations.items():
+        sub = r[r[area_column].astype("string").str.casefold() == str(area).casefold()]
+        I = int((sub["disposition"] == "complete").sum())  # noqa: E741
+        P = int((sub["disposition"] == "partial").sum())
+        R = int((sub["disposition"] == "breakoff").sum())
+        U = max(n_inv - I - P - R, 0)
+        rows.append({"area": area, "invited": n_inv, "I": I, "P": P, "R": R, "NC": 0, "O": 0, "UH_UO": U, "e": e_used,
+                     **_rates(I, P, R, 0, 0, U, e_used)})
+        for k, v in (("I", I), ("P", P), ("R", R), ("invited", n_inv)):
+            total[k] += v
+    if rows:
+        U = max(total["invited"] - total["I"] - total["P"] - total["R"], 0)
+        rows.append({"area": "all", "invited": total["invited"], "I": total["I"], "P": total["P"], "R": total["R"],
+                     "NC": 0, "O": 0, "UH_UO": U, "e": e_used,
+                     **_rates(total["I"], total["P"], total["R"], 0, 0, U, e_used)})
+    return pd.DataFrame(rows)
+

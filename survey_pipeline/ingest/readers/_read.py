@@ -1,0 +1,168 @@
+"""``read_export`` and ``detect_platform``: a platform export file to a :class:`RawExport`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from survey_pipeline.errors import IngestError
+from survey_pipeline.ingest.readers._model import PLATFORMS, RawExport
+from survey_pipeline.ingest.readers._platforms import annotate, detect
+from survey_pipeline.ingest.readers._source import _read_csv, read_table
+
+_DETECT_BYTES = 1 << 20
+
+
+def _check_platform(path: Path, platform: str) -> None:
+    if platform != "auto" and platform not in PLATFORMS:
+        raise IngestError(
+            f"{path}: unknown platform '{platform}'.", file=path, rule="option",
+            fix=f"Use one of: auto, {', '.join(PLATFORMS)}.",
+        )
+
+
+def detect_platform(path: str | Path) -> str:
+    """Name the survey platform that wrote ``path``, from its header rows (never its file name).
+
+    Parameters
+    ----------
+    path
+        A CSV or XLSX export.
+
+    Returns
+    -------
+    str
+        One of ``qualtrics``, ``surveymonkey``, ``google_forms``, ``ms_forms``, ``kobo``, ``odk``,
+        ``limesurvey`` or ``generic``.
+
+    Raises
+    ------
+    IngestError
+        When the file cannot be read (see :func:`read_export`).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > _DETECT_BYTES:
+        with path.open("rb") as fh:
+            raw = fh.read(_DETECT_BYTES)
+        if not raw.startswith(b"PK"):
+            cut = raw.rfind(b"\n")
+            table = _read_csv(path, raw[: cut + 1] if cut > 0 else raw)
+            return detect(table.head)[0]
+    return detect(read_table(path).head)[0]
+
+
+def read_export(path: str | Path, platform: str = "auto") -> RawExport:
+    """Read a survey platform's CSV or XLSX export, every cell as text.
+
+    The platform and its header rows are recognised from the file itself; every data row ends up
+    either in ``frame`` or in ``rejected`` (with the reason), never dropped silently.
+
+    Parameters
+    ----------
+    path
+        The export file: CSV (any of ``, ; tab |`` as delimiter; UTF-8 with or without BOM,
+        UTF-16 with BOM, Windows-1252 or latin-1) or XLSX.
+    platform
+        ``"auto"`` to detect, or one of the platform names to impose it.
+
+    Returns
+    -------
+    RawExport
+
+    Raises
+    ------
+    IngestError
+        Wrong file type (PDF, ZIP, legacy or password-protected workbook), empty file, damaged
+        workbook, unknown ``platform``. Duplicate headers and ragged rows are not errors: they are
+        renamed, padded or rejected row by row, and noted.
+    """
+    path = Path(path)
+    _check_platform(path, platform)
+    table = read_table(path)
+    if not table.head:
+        raise IngestError(
+            f"{path}: the file has no header row (only blank lines).", file=path, rule="file-empty",
+            fix="Export the responses again from the survey platform; the download may have failed.",
+        )
+    detected, k, why = detect(table.head)
+    notes: list[str] = []
+    if platform == "auto":
+        chosen = detected
+        notes.append(f"detected {detected} from {why}; {k} header row(s)")
+    else:
+        chosen = platform
+        if detected != platform:
+            k = 1
+            notes.append(f"platform given as {platform}; the headers look {detected} ({why}); read 1 header row")
+        else:
+            notes.append(f"platform {platform} (given; the headers agree: {why}); {k} header row(s)")
+
+    header_recs = table.head[:k]
+    last_header = table.head_rows[k - 1] - 1  # 0-based record index
+    lens, effs = table.lens, table.eff_lens
+    skipped_above = int((lens[:last_header + 1] > 0).sum()) - k
+    if skipped_above:
+        notes.append(f"{skipped_above} row(s) with no text above or between the header rows skipped")
+    data_idx = np.arange(last_header + 1, len(lens))
+    d_lens, d_effs = lens[data_idx], effs[data_idx]
+
+    is_csv = table.delimiter is not None
+    header_len = max(int(lens[r - 1]) for r in table.head_rows[:k])
+    named = max((max((i + 1 for i, c in enumerate(r) if c), default=0) for r in header_recs), default=0)
+    data_max = int(d_effs.max()) if len(d_effs) else 0
+    width = max(named, min(header_len, data_max)) if is_csv else max(named, data_max)
+    width = max(width, 1)
+    if is_csv and header_len > width:
+        notes.append(f"{header_len - width} trailing column(s) with no header and no data ignored")
+
+    blank = d_lens == 0
+    ragged = d_effs > width
+    if is_csv:
+        reasons = {int(i): f"ragged: {int(lens[i])} cells, header has {header_len}" for i in data_idx[ragged]}
+    else:
+        reasons = {int(i): f"ragged: cells up to column {int(effs[i])}, header has {width}" for i in data_idx[ragged]}
+    for row, why_bad in table.bad_cells.items():
+        i = row - 1
+        if i > last_header and i not in reasons and lens[i] > 0:
+            reasons[i] = why_bad
+        elif i <= last_header:
+            notes.append(f"header row {row}: {why_bad}; the header is read as empty")
+    bad_mask = np.zeros(len(lens), dtype=bool)
+    if reasons:
+        bad_mask[np.fromiter(reasons, dtype=np.int64)] = True
+    keep = data_idx[~blank & ~bad_mask[data_idx]]
+    if blank.any():
+        what = "blank line(s)" if is_csv else "empty row(s)"
+        notes.append(f"{int(blank.sum())} {what} between responses skipped")
+    short = data_idx[(d_lens > 0) & (d_lens < header_len) & ~bad_mask[data_idx]] if is_csv else np.array([], dtype=np.int64)
+    if len(short):
+        shown = ", ".join(str(int(table.rows[i])) for i in short[:10])
+        notes.append(f"{len(short)} row(s) have fewer cells than the header and were padded with empty cells (rows {shown}{' ...' if len(short) > 10 else ''})")
+    if reasons:
+        notes.append(f"{len(reasons)} row(s) rejected (see rejected)")
+
+    columns, meta, col_notes = annotate(chosen, header_recs, width)
+    notes.extend(col_notes)
+    grid = table.load(width)
+    notes[1:1] = table.notes  # after load: the loader notes a fallback parse
+    if len(keep) and keep[-1] - keep[0] + 1 == len(keep):  # one block of rows: slice, no copy
+        frame = grid.iloc[int(keep[0]): int(keep[-1]) + 1]
+    else:
+        frame = grid.iloc[keep]
+    frame = frame.reset_index(drop=True)
+    if frame.shape[1] < width:  # fewer cells in the whole file than the header rows name
+        for j in range(frame.shape[1], width):
+            frame[j] = None
+    frame.columns = [c.name for c in columns]
+    rejected = sorted((int(table.rows[i]), r) for i, r in reasons.items())
+    return RawExport(
+        file=path, platform=chosen, frame=frame, columns=columns,
+        source_rows=table.rows[keep].astype(np.int64), meta=meta, header_rows=k,
+        encoding=table.encoding, delimiter=table.delimiter, rejected=rejected, notes=notes,
+        sheet=table.sheet,
+    )

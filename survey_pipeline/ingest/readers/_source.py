@@ -1,0 +1,415 @@
+"""From a file's bytes to a table of text records: file-type sniffing, encodings, delimiters, XLSX.
+
+Nothing here knows about survey platforms. The result is a :class:`Table`: the first few records
+(for platform detection), the number of cells of every record, and a loader that returns all
+records as a DataFrame of ``str``/``None`` cut to a given width.
+
+CSV is read twice: once with the standard library's ``csv`` module, which only counts the cells of
+each record (and where the last non-empty one is), and once with pandas' C parser with
+``dtype=object``, which builds the columns. The counts decide which rows are ragged; the row count of
+the two parsers is compared, and when they disagree (malformed quoting) the records of the ``csv``
+module are used instead, so no row is ever lost.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.errors import IngestError
+
+HEAD_RECORDS = 8
+DELIMITERS = (",", ";", "\t", "|")
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 compound file (a legacy .xls workbook or a password-protected .xlsx)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"{\\rtf", "an RTF document"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+)
+
+
+@dataclass
+class Table:
+    """Records of a file before any platform logic."""
+
+    head: list[list[str | None]]
+    head_rows: list[int]
+    lens: np.ndarray
+    eff_lens: np.ndarray
+    rows: np.ndarray
+    load: Callable[[int], pd.DataFrame]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+    bad_cells: dict[int, str] = field(default_factory=dict)
+
+
+def _err(file: Path, message: str, fix: str, rule: str) -> IngestError:
+    return IngestError(f"{file}: {message}", file=file, rule=rule, fix=fix)
+
+
+def read_table(path: Path) -> Table:
+    """Read ``path`` (CSV or XLSX, decided from its bytes) into a :class:`Table`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _err(path, "file not found.", "Check the path and the file name.", "file-missing") from None
+    except IsADirectoryError:
+        raise _err(path, "is a folder, not an export file.", "Give the path of the CSV or XLSX file inside it.", "file-type") from None
+    except OSError as exc:
+        raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
+    suffix = path.suffix.lower()
+    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        what = "an empty workbook file (0 bytes)" if suffix in {".xlsx", ".xlsm"} else "empty"
+        raise _err(path, f"the file is {what}: there is no header row and no response.",
+                   "Export the responses again from the survey platform; the download may have failed.", "file-empty")
+    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _read_xlsx(path, raw, suffix)
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            fix = ("Remove the password in Excel (File > Info > Protect Workbook) or save the sheet as .xlsx or CSV."
+                   if magic.startswith(b"\xd0\xcf") else
+                   "Export the responses as CSV or XLSX from the survey platform.")
+            raise _err(path, f"this is {what}, not a CSV or XLSX export.", fix, "file-type")
+    if suffix in {".xlsx", ".xlsm"}:
+        note = f"file named {path.suffix} is text, not a workbook; read as CSV"
+    else:
+        note = None
+    table = _read_csv(path, raw)
+    if note:
+        table.notes.insert(0, note)
+    return table
+
+
+# ---------------------------------------------------------------------------------------- CSV
+
+
+def _decode_strict(raw: bytes, encoding: str) -> tuple[str, bytes, bool]:
+    """Decode strictly, forgiving only a character cut in half at the very end (a truncated file)."""
+    try:
+        return raw.decode(encoding), raw, False
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 3:
+            raise
+        cut = raw[: exc.start]
+        return cut.decode(encoding), cut, True
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str, str, bytes]:
+    """Return (text, encoding for pandas, note, the bytes the text came from)."""
+    candidates: list[tuple[str, str]] = []
+    if raw.startswith(codecs.BOM_UTF8):
+        candidates.append(("utf-8-sig", "encoding utf-8 with byte-order mark"))
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates.append(("utf-16", "encoding utf-16 (with byte-order mark)"))
+    else:
+        head = raw[:4096]
+        if head.count(0) > len(head) // 4:
+            for enc in ("utf-16-le", "utf-16-be"):
+                try:
+                    text, used, cut = _decode_strict(raw, enc)
+                except UnicodeDecodeError:
+                    continue
+                if "\x00" not in text[:2048]:
+                    note = f"encoding {enc} without byte-order mark"
+                    return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
+            raise _err(path, "holds binary data (many NUL bytes), not text.",
+                       "Export the responses as CSV (UTF-8) or XLSX from the survey platform.", "encoding")
+        candidates.append(("utf-8", "encoding utf-8"))
+    for enc, note in candidates:
+        try:
+            text, used, cut = _decode_strict(raw, enc)
+        except UnicodeDecodeError:
+            if enc == "utf-16":
+                raise _err(path, "starts like UTF-16 text but holds bytes that are not UTF-16.",
+                           "Save the file again as CSV UTF-8.", "encoding") from None
+            continue
+        return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
+    try:
+        return raw.decode("cp1252"), "cp1252", "encoding cp1252 (Windows-1252; the file is not valid UTF-8)", raw
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1", "encoding latin-1 (the file is neither UTF-8 nor Windows-1252)", raw
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the delimiter that splits the first lines into the most, most consistent, cells."""
+    sample = text[:65536]
+    cut = sample.rfind("\n")
+    if 0 < cut < len(sample) - 1 and len(text) > len(sample):
+        sample = sample[:cut]
+    best, best_score = ",", (-1.0, 0)
+    for delim in DELIMITERS:
+        try:
+            recs = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if r][:50]
+        except csv.Error:
+            continue
+        if not recs:
+            continue
+        width = len(recs[0])
+        if width < 2:
+            continue
+        same = sum(1 for r in recs if len(r) == width) / len(recs)
+        score = (same * width if same >= 0.5 else 0.0, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _scan(stream, delim: str) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[int]]:
+    """Count cells per record with the csv module; keep the first non-blank records."""
+    reader = csv.reader(stream, delimiter=delim)
+    lens: list[int] = []
+    effs: list[int] = []
+    head: list[list[str]] = []
+    head_idx: list[int] = []
+    append_len, append_eff = lens.append, effs.append
+    for rec in reader:
+        n = len(rec)
+        append_len(n)
+        while n and not rec[n - 1]:
+            n -= 1
+        append_eff(n)
+        if n and len(head) < HEAD_RECORDS:
+            head.append(rec)
+            head_idx.append(len(lens) - 1)
+    return np.asarray(lens, dtype=np.int64), np.asarray(effs, dtype=np.int64), head, head_idx
+
+
+@contextlib.contextmanager
+def _big_fields():
+    old = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _none_for_empty(frame: pd.DataFrame, padded: bool = True) -> pd.DataFrame:
+    """Object columns of ``str`` with ``None`` for empty cells.
+
+    ``padded``: some records are shorter than the frame, so the parser filled cells with NaN.
+    """
+    out = {}
+    for col in frame.columns:
+        values = np.array(frame[col].to_numpy(dtype=object), dtype=object, copy=True)
+        mask = values == ""
+        if padded:
+            mask |= pd.isna(values)
+        values[mask] = None
+        out[col] = values
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object, copy=False)
+
+
+def _read_csv(path: Path, raw: bytes) -> Table:
+    text, encoding, enc_note, raw = _decode(path, raw)
+    delim = _sniff_delimiter(text)
+    if len(text) < 2**22:
+        stream = io.StringIO(text, newline="")
+    else:  # large file: stream-decode the bytes rather than copy the text
+        stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+    del text
+    with _big_fields():
+        try:
+            lens, effs, head, head_idx = _scan(stream, delim)
+        except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
+            raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
+    n_records = len(lens)
+    max_len = int(lens.max()) if n_records else 0
+    notes = [f"{enc_note}; delimiter {delim!r}"]
+
+    def load(width: int) -> pd.DataFrame:
+        width = max(1, min(width, max_len))
+        frame = None
+        if n_records and max_len:
+            try:
+                frame = pd.read_csv(
+                    io.BytesIO(raw), sep=delim, header=None, names=range(max_len), usecols=range(width),
+                    dtype=object, na_filter=False, skip_blank_lines=False,
+                    encoding=encoding, engine="c", quotechar='"', doublequote=True,
+                    encoding_errors="strict", low_memory=True,
+                )
+            except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError):
+                frame = None
+            if frame is not None and len(frame) != n_records:
+                frame = None
+        if frame is None:
+            frame = _load_with_csv_module(raw, encoding, delim, width)
+            notes.append("the fast CSV parser disagreed with the file's quoting; read it with Python's csv module instead")
+            if len(frame) != n_records:  # pragma: no cover - both passes use the same reader
+                raise _err(path, "the number of rows changed between two reads of the file.",
+                           "Report this file to the survey-pipeline maintainers.", "csv-syntax")
+        return _none_for_empty(frame, padded=bool((lens < width).any()))
+
+    return Table(
+        head=[[c if c != "" else None for c in rec] for rec in head],
+        head_rows=[i + 1 for i in head_idx],
+        lens=lens,
+        eff_lens=effs,
+        rows=np.arange(1, n_records + 1, dtype=np.int64),
+        load=load,
+        encoding=encoding,
+        delimiter=delim,
+        notes=notes,
+    )
+
+
+def _load_with_csv_module(raw: bytes, encoding: str, delim: str, width: int) -> pd.DataFrame:
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+    with _big_fields():
+        recs = [(rec + [""] * width)[:width] for rec in csv.reader(stream, delimiter=delim)]
+    frame = pd.DataFrame(recs, columns=range(width), dtype=object) if recs else pd.DataFrame(columns=range(width), dtype=object)
+    return frame
+
+
+# --------------------------------------------------------------------------------------- XLSX
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return repr(value.total_seconds())
+    return str(value)
+
+
+def _sheet_has_formulas(zf: zipfile.ZipFile) -> bool:
+    for name in zf.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            with zf.open(name) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    buf = tail + chunk
+                    if b"<f>" in buf or b"<f " in buf or b"<f/>" in buf:
+                        return True
+                    tail = buf[-4:]
+    return False
+
+
+def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
+    import openpyxl  # imported here: only XLSX reading needs it
+    from openpyxl.utils import get_column_letter
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _err(path, "looks like a ZIP/XLSX file but is damaged (truncated or corrupt).",
+                   "Download or export the file again, or open it in Excel and save a copy.", "xlsx-corrupt") from None
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise _err(path, "is a ZIP archive, not an Excel workbook or a CSV export.",
+                   "Unzip it and give the CSV or XLSX file inside.", "file-type")
+    notes: list[str] = []
+    if suffix not in {".xlsx", ".xlsm"}:
+        notes.append(f"file named {path.suffix or '(no extension)'} is an Excel workbook; read as XLSX")
+    formulas = _sheet_has_formulas(zf)
+
+    def open_wb(data_only: bool):
+        try:
+            return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
+        except Exception as exc:  # openpyxl raises many types on damaged files
+            raise _err(path, f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
+                       "Open it in Excel and save a copy as .xlsx, or export CSV from the survey platform.", "xlsx-corrupt") from None
+
+    wb = open_wb(True)
+    try:
+        rows: list[tuple] | None = None
+        chosen = None
+        data_sheets = []
+        for ws in wb.worksheets:
+            try:
+                sheet_rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            except Exception as exc:
+                raise _err(path, f"sheet '{ws.title}' cannot be read ({type(exc).__name__}: {exc}).",
+                           "Open it in Excel and save a copy as .xlsx.", "xlsx-corrupt") from None
+            if any(v is not None and v != "" for r in sheet_rows for v in r):
+                data_sheets.append(ws.title)
+                if rows is None:
+                    rows, chosen = sheet_rows, ws.title
+        if rows is None:
+            raise _err(path, "the workbook has no sheet with any data.",
+                       "Export the responses again; the workbook is empty.", "file-empty")
+        if wb.worksheets[0].title != chosen:
+            notes.append(f"sheet '{wb.worksheets[0].title}' is empty; read sheet '{chosen}'")
+        if len(data_sheets) > 1:
+            others = ", ".join(repr(s) for s in data_sheets if s != chosen)
+            notes.append(f"read sheet '{chosen}'; other sheets with data were not read: {others}")
+    finally:
+        wb.close()
+
+    bad_cells: dict[int, str] = {}
+    if formulas:
+        fwb = open_wb(False)
+        try:
+            for r_i, frow in enumerate(fwb[chosen].iter_rows()):
+                for c_i, cell in enumerate(frow):
+                    if getattr(cell, "data_type", None) == "f":
+                        cached = rows[r_i][c_i] if r_i < len(rows) and c_i < len(rows[r_i]) else None
+                        if cached is None:
+                            ref = f"{get_column_letter(c_i + 1)}{r_i + 1}"
+                            bad_cells.setdefault(r_i + 1, f"formula without a cached value in cell {ref} ({cell.value}); formulas are never evaluated")
+        finally:
+            fwb.close()
+        n_f = len(bad_cells)
+        notes.append("the sheet holds formulas: their cached values were read"
+                     + (f"; {n_f} row(s) have a formula with no cached value" if n_f else ""))
+
+    text_rows = [[_cell_text(v) for v in r] for r in rows]
+    lens = np.asarray([len(r) for r in text_rows], dtype=np.int64)
+    effs = np.zeros(len(text_rows), dtype=np.int64)
+    head: list[list[str | None]] = []
+    head_rows: list[int] = []
+    for i, r in enumerate(text_rows):
+        n = len(r)
+        while n and r[n - 1] is None:
+            n -= 1
+        effs[i] = n
+        if n and len(head) < HEAD_RECORDS:
+            head.append(r[:n])
+            head_rows.append(i + 1)
+    lens = effs.copy()  # a workbook row has no delimiters: its length is its last filled cell
+
+    def load(width: int) -> pd.DataFrame:
+        width = max(1, width)
+        data = [(r + [None] * width)[:width] for r in text_rows]
+        if not data:
+            return pd.DataFrame(columns=range(width), dtype=object)
+        return pd.DataFrame(data, columns=range(width), dtype=object)
+
+    return Table(head=head, head_rows=head_rows, lens=lens, eff_lens=effs,
+                 rows=np.arange(1, len(text_rows) + 1, dtype=np.int64), load=load,
+                 sheet=chosen, notes=notes, bad_cells=bad_cells)

@@ -1,0 +1,296 @@
+"""The DuckDB warehouse of a survey project: schema, atomic writes, lineage, readers.
+
+One file, ``warehouse.duckdb``, inside the project folder. The schema is documented in
+``docs/store.md``. Answers are stored long (one row per response and variable), because
+instruments differ between waves and versions; :meth:`Store.read_clean_wave` returns the wide
+table analysis wants (one float column per variable, and a ``<variable>__missing`` column with
+the kind of each missing answer).
+
+Every ingest is one transaction (:meth:`Store.write_ingest`): a crash or a bad file leaves the
+store exactly as it was. Rows in = rows kept + rows quarantined is checked before committing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from survey_pipeline.errors import StoreError
+
+__all__ = ["FLAG_COLUMNS", "IDENTIFIER_FIELDS", "MISSING_KINDS", "IngestBatch", "Store"]
+
+FLAG_COLUMNS: tuple[str, ...] = (
+    "speeder", "straightliner", "duplicate_id", "duplicate_contact", "duplicate_answers",
+    "attention_failed", "preview", "test", "bot", "fraud_duplicate", "fraud_score", "unknown_area",
+)
+"""Quality flags kept as boolean columns ``flag_<name>`` of ``responses``."""
+
+MISSING_KINDS: tuple[str, ...] = ("dont_know", "refused", "not_asked", "breakoff", "invalid", "skipped")
+"""Kinds of missing answers in ``answers.missing_kind`` (never stored as a number)."""
+
+IDENTIFIER_FIELDS: tuple[str, ...] = (
+    "ip", "email", "name", "phone", "latitude", "longitude", "recipient_first", "recipient_last",
+    "recipient_email", "external_ref",
+)
+"""Standard meta fields that are direct identifiers: never written to the store."""
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS sources (
+        source_id INTEGER PRIMARY KEY, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL UNIQUE,
+        platform VARCHAR, wave VARCHAR NOT NULL, mode VARCHAR NOT NULL, rows_in BIGINT NOT NULL,
+        rows_kept BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL,
+        instrument VARCHAR, instrument_version VARCHAR, mapping_file VARCHAR, notes VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS waves (
+        wave VARCHAR PRIMARY KEY, label VARCHAR, start_date DATE, end_date DATE, modes VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS variables (
+        wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, question VARCHAR, position INTEGER,
+        type VARCHAR, role VARCHAR, answer_list VARCHAR, PRIMARY KEY (wave, variable))""",
+    """CREATE TABLE IF NOT EXISTS responses (
+        response_id VARCHAR PRIMARY KEY, platform_response_id VARCHAR, wave VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL, source_id INTEGER NOT NULL, source_row BIGINT NOT NULL,
+        district VARCHAR, neighborhood VARCHAR, beat VARCHAR, area_raw VARCHAR,
+        start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, duration_s DOUBLE, language VARCHAR,
+        status_raw VARCHAR, finished BOOLEAN, answered_share DOUBLE, disposition VARCHAR NOT NULL,
+        contact_hash VARCHAR, """
+    + ", ".join(f"flag_{f} BOOLEAN NOT NULL" for f in FLAG_COLUMNS)
+    + ", excluded BOOLEAN NOT NULL, exclusion_reasons VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS answers (
+        response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL,
+        code DOUBLE, missing_kind VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS open_text (
+        response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, text VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        source_id INTEGER NOT NULL, wave VARCHAR NOT NULL, source_row BIGINT NOT NULL,
+        reason VARCHAR NOT NULL, raw VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS flags (
+        response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+        threshold DOUBLE, value DOUBLE, detail VARCHAR)""",
+]
+
+_RESPONSE_COLUMNS = [
+    "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "district",
+    "neighborhood", "beat", "area_raw", "start_time", "end_time", "duration_s", "language",
+    "status_raw", "finished", "answered_share", "disposition", "contact_hash",
+    *[f"flag_{f}" for f in FLAG_COLUMNS], "excluded", "exclusion_reasons",
+]
+
+
+@dataclass
+class IngestBatch:
+    """Everything one ingest writes, in the shape of the tables (``source_id`` filled in by the store)."""
+
+    file_name: str
+    sha256: str
+    platform: str
+    wave: str
+    wave_label: str
+    wave_start: object
+    wave_end: object
+    mode: str
+    rows_in: int
+    responses: pd.DataFrame
+    answers: pd.DataFrame
+    open_text: pd.DataFrame
+    quarantine: pd.DataFrame
+    flags: pd.DataFrame
+    variables: pd.DataFrame
+    instrument: str = ""
+    instrument_version: str = ""
+    mapping_file: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class Store:
+    """The project's DuckDB warehouse. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store yet.", file=self.path, rule="no-store",
+                             fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc}).", file=self.path, rule="store-open",
+                             fix="Close other programs using the store (the dashboard, another ingest) and retry.") from exc
+        if not read_only:
+            for stmt in _SCHEMA:
+                self.con.execute(stmt)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def source_by_sha(self, sha256: str) -> dict | None:
+        df = self.query("SELECT * FROM sources WHERE sha256 = ?", [sha256])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def sources(self, wave: str | None = None) -> pd.DataFrame:
+        if wave is None:
+            return self.query("SELECT * FROM sources ORDER BY source_id")
+        return self.query("SELECT * FROM sources WHERE wave = ? ORDER BY source_id", [wave])
+
+    def existing_response_ids(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        df = pd.DataFrame({"rid": ids})
+        self.con.register("_ids", df)
+        try:
+            got = self.con.execute("SELECT response_id FROM responses JOIN _ids ON response_id = rid").fetchall()
+        finally:
+            self.con.unregister("_ids")
+        return {r[0] for r in got}
+
+    def contact_hashes(self) -> set[str]:
+        return {r[0] for r in self.con.execute(
+            "SELECT DISTINCT contact_hash FROM responses WHERE contact_hash IS NOT NULL").fetchall()}
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of every table (used to show that a failed ingest changed nothing)."""
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("sources", "waves", "variables", "responses", "answers", "open_text", "quarantine", "flags")}
+
+    # --- the one write path -----------------------------------------------------------------
+
+    def _insert(self, table: str, df: pd.DataFrame) -> None:
+        if df is None or df.empty:
+            return
+        self.con.register("_batch", df)
+        try:
+            cols = ", ".join(f'"{c}"' for c in df.columns)
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch").fetchall()
+        finally:
+            self.con.unregister("_batch")
+
+    def write_ingest(self, batch: IngestBatch) -> int:
+        """Write one ingest in one transaction and return its ``source_id``.
+
+        Raises
+        ------
+        StoreError
+            When rows in != rows kept + rows quarantined, or the write fails; the store is unchanged.
+        """
+        kept, quarantined = len(batch.responses), len(batch.quarantine)
+        if kept + quarantined != batch.rows_in:
+            raise StoreError(
+                f"{batch.file_name}: rows in ({batch.rows_in}) != kept ({kept}) + quarantined ({quarantined}).",
+                file=batch.file_name, rule="rows-conserved",
+                fix="This is a bug in survey-pipeline: please report it with the file's row count.")
+        self.con.begin()
+        try:
+            sid = self.con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
+            self._insert("sources", pd.DataFrame([{
+                "source_id": sid, "file_name": batch.file_name, "sha256": batch.sha256,
+                "platform": batch.platform, "wave": batch.wave, "mode": batch.mode,
+                "rows_in": batch.rows_in, "rows_kept": kept, "rows_quarantined": quarantined,
+                "loaded_at": pd.Timestamp.now(tz="UTC"), "instrument": batch.instrument,
+                "instrument_version": batch.instrument_version, "mapping_file": batch.mapping_file,
+                "notes": json.dumps(batch.notes, ensure_ascii=False),
+            }]))
+            found = self.con.execute("SELECT modes FROM waves WHERE wave = ?", [batch.wave]).fetchall()
+            exists = found[0] if found else None
+            if exists is None:
+                self._insert("waves", pd.DataFrame([{
+                    "wave": batch.wave, "label": batch.wave_label, "start_date": batch.wave_start,
+                    "end_date": batch.wave_end, "modes": batch.mode}]))
+            elif batch.mode not in (exists[0] or "").split(","):
+                modes = ",".join(sorted({*filter(None, (exists[0] or "").split(",")), batch.mode}))
+                self.con.execute("UPDATE waves SET modes = ? WHERE wave = ?", [modes, batch.wave]).fetchall()
+            have = {r[0] for r in self.con.execute("SELECT variable FROM variables WHERE wave = ?", [batch.wave]).fetchall()}
+            self._insert("variables", batch.variables[~batch.variables["variable"].isin(have)])
+            resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
+            self._insert("responses", resp)
+            self._insert("answers", batch.answers)
+            self._insert("open_text", batch.open_text)
+            self._insert("quarantine", batch.quarantine.assign(source_id=sid))
+            self._insert("flags", batch.flags)
+            n_resp = self.con.execute("SELECT count(*) FROM responses WHERE source_id = ?", [sid]).fetchall()[0][0]
+            n_quar = self.con.execute("SELECT count(*) FROM quarantine WHERE source_id = ?", [sid]).fetchall()[0][0]
+            if n_resp + n_quar != batch.rows_in:
+                raise StoreError(f"{batch.file_name}: the store holds {n_resp} + {n_quar} rows of {batch.rows_in}.",
+                                 file=batch.file_name, rule="rows-conserved",
+                                 fix="This is a bug in survey-pipeline: please report it.")
+            self.con.commit()
+        except BaseException as exc:
+            self.con.rollback()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"{self.path}: writing {batch.file_name} failed ({exc}); nothing was written.",
+                                 file=self.path, rule="store-write",
+                                 fix="Check the disk space and that no other program holds the store, then retry.") from exc
+            raise
+        return int(sid)
+
+    # --- readers ------------------------------------------------------------------------------
+
+    def read_responses(self, wave: str, *, include_excluded: bool = True) -> pd.DataFrame:
+        sql = "SELECT * FROM responses WHERE wave = ?" + ("" if include_excluded else " AND NOT excluded")
+        return self.query(sql + " ORDER BY source_id, source_row", [wave])
+
+    def read_clean_wave(self, wave: str, *, include_excluded: bool = False) -> pd.DataFrame:
+        """The wide clean wave: response columns, one float column per variable, and ``<var>__missing``.
+
+        ``<var>`` holds the canonical code (NaN when missing); ``<var>__missing`` holds the kind
+        (``dont_know``, ``refused``, ``not_asked``, ``breakoff``, ``invalid``, ``skipped``) or None.
+        Excluded responses are left out unless ``include_excluded``.
+        """
+        resp = self.read_responses(wave, include_excluded=include_excluded)
+        variables = self.query("SELECT variable FROM variables WHERE wave = ? ORDER BY position", [wave])["variable"].tolist()
+        ans = self.query(
+            "SELECT a.response_id, a.variable, a.code, a.missing_kind FROM answers a "
+            "JOIN responses r USING (response_id) WHERE a.wave = ?"
+            + ("" if include_excluded else " AND NOT r.excluded"), [wave])
+        codes = ans.pivot(index="response_id", columns="variable", values="code") if not ans.empty else pd.DataFrame()
+        kinds = ans.pivot(index="response_id", columns="variable", values="missing_kind") if not ans.empty else pd.DataFrame()
+        codes = codes.reindex(index=resp["response_id"], columns=variables).astype(float)
+        kinds = kinds.reindex(index=resp["response_id"], columns=variables).astype(object)
+        kinds = kinds.where(kinds.notna(), None)
+        kinds.columns = [f"{c}__missing" for c in kinds.columns]
+        wide = pd.concat([codes, kinds], axis=1)
+        order = [c for v in variables for c in (v, f"{v}__missing")]
+        wide = wide[order].reset_index(drop=True)
+        return pd.concat([resp.reset_index(drop=True), wide], axis=1)
+
+    def read_open_text(self, wave: str) -> pd.DataFrame:
+        return self.query("SELECT * FROM open_text WHERE wave = ? ORDER BY response_id, variable", [wave])
+
+    def funnel(self, wave: str, exclude: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The exclusion funnel of a wave: rows read -> quarantined -> flagged per rule -> analysed."""
+        src = self.query("SELECT coalesce(sum(rows_in),0) AS rows_in, coalesce(sum(rows_quarantined),0) AS q "
+                         "FROM sources WHERE wave = ?", [wave]).iloc[0]
+        resp = self.read_responses(wave)
+        rows = [{"step": "rows read", "rows": int(src["rows_in"])},
+                {"step": "quarantined", "rows": -int(src["q"])},
+                {"step": "kept", "rows": len(resp)}]
+        remaining = resp
+        if exclude is None:
+            seen = {r for s in resp["exclusion_reasons"].dropna() for r in s.split(",") if r}
+            exclude = tuple(f for f in (*FLAG_COLUMNS, "breakoff", "partial") if f in seen)
+        reasons = exclude
+        for rule in reasons:
+            if remaining.empty:
+                break
+            if rule in ("breakoff", "partial"):
+                hit = remaining["disposition"] == rule
+            else:
+                hit = remaining[f"flag_{rule}"].astype(bool)
+            rows.append({"step": f"excluded: {rule}", "rows": -int(hit.sum())})
+            remaining = remaining[~hit]
+        rows.append({"step": "analysed", "rows": int((~resp["excluded"]).sum())})
+        return pd.DataFrame(rows)

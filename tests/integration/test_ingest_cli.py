@@ -1,0 +1,173 @@
+"""init -> ingest -> store through the CLI: summaries, no-op re-ingest, atomicity, clear errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from survey_pipeline.cli import main
+from survey_pipeline.ingest import pipeline
+from survey_pipeline.store import Store
+from tests.unit.ingest._generic import read_generic
+from tests.unit.ingest.conftest import AREAS, INSTRUMENT
+
+EXPORT = """\
+ResponseId,Status,Duration (in seconds),Email,IPAddress,Neighborhood,Any contact?,Treated fairly,I trust the police,Police are rude,serious_drugs,serious_litter,serious_speeding,top,attn,Your age,Comments
+R1,IP Address,300,a@x.org,1.2.3.4,Downtown,Yes,Agree,Strongly agree,Disagree,Agree,Agree,Agree,"Drugs, Litter",Disagree,34,Great work
+R2,IP Address,20,b@x.org,1.2.3.5,downtwn,No,,De acuerdo,No sé,4,4,4,Speeding,Agree,abc,
+R3,Survey Preview,280,c@x.org,1.2.3.6,Atlantis,Sí,Maybe,Agree,,,,,,,,
+,,,,,,,,,,,,,,,,
+R5,IP Address,310,d@x.org,1.2.3.7,Oak Hill,Yes,Agree,Agree,Agree,Agree,Agree,Agree,Litter,Disagree,51,
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    (tmp_path / "areas.csv").write_text(AREAS)
+    (tmp_path / "inst.yaml").write_text(INSTRUMENT)
+    proj = tmp_path / "proj"
+    rc = main(["init", str(proj), "--instrument", str(tmp_path / "inst.yaml"), "--areas", str(tmp_path / "areas.csv")])
+    assert rc == 0
+    export = tmp_path / "web.csv"
+    export.write_text(textwrap.dedent(EXPORT))
+    return proj, export
+
+
+def run_json(capsys, args) -> tuple[int, dict | None]:
+    rc = main(args)
+    out = capsys.readouterr().out
+    return rc, (json.loads(out) if rc == 0 else None)
+
+
+def test_ingest_conserves_rows_and_drops_identifiers(setup, capsys):
+    proj, export = setup
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    assert rc == 0
+    assert (s["rows_read"], s["rows_kept"], s["rows_quarantined"]) == (5, 4, 1)
+    assert s["quarantined_by_reason"] == {"empty row": 1}
+    assert s["flagged_by_rule"] == {"speeder": 1, "attention_failed": 1, "preview": 1, "unknown_area": 1}
+    assert s["identifiers_dropped"] == ["Email", "IPAddress"]
+    assert s["unknown_values"]["contact_fair"]["examples"] == ["Maybe"]
+    assert s["unknown_areas"] == {"Atlantis": 1}
+    with Store(proj / "warehouse.duckdb", read_only=True) as st:
+        dump = " ".join(str(v) for t in ("responses", "answers", "open_text", "quarantine", "flags", "sources")
+                        for v in st.query(f"SELECT * FROM {t}").astype(str).to_numpy().ravel())
+        assert "a@x.org" not in dump and "1.2.3.4" not in dump
+        wide = st.read_clean_wave("w1", include_excluded=True)
+        assert wide["source_row"].tolist() == [2, 3, 4, 6]
+        assert wide.loc[0, "neighborhood"] == "Downtown" and wide.loc[1, "neighborhood"] == "Downtown"
+        assert wide.loc[1, "legit_rude__missing"] == "dont_know" and wide["legit_rude"].isna()[1]
+        assert wide.loc[0, "top_drugs"] == 1 and wide.loc[0, "top_litter"] == 2
+        assert st.read_open_text("w1")["text"].tolist() == ["Great work"]
+        assert st.read_clean_wave("w1")["response_id"].tolist() == ["R1", "R5"]
+        funnel = st.funnel("w1").set_index("step")["rows"]
+        assert funnel["rows read"] == 5 and funnel["analysed"] == 2
+
+
+def test_reingest_is_a_noop(setup, capsys):
+    proj, export = setup
+    main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    capsys.readouterr()
+    with Store(proj / "warehouse.duckdb") as st:
+        before = st.counts()
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--json"])
+    assert rc == 0 and s["status"] == "already loaded"
+    with Store(proj / "warehouse.duckdb") as st:
+        assert st.counts() == before
+
+
+def test_failure_midway_leaves_store_unchanged(setup, capsys, monkeypatch):
+    proj, export = setup
+    with Store(proj / "warehouse.duckdb") as st:
+        before = st.counts()
+    calls = []
+    orig = Store._insert
+
+    def boom(self, table, df):
+        calls.append(table)
+        if table == "answers":
+            raise RuntimeError("disk on fire")
+        return orig(self, table, df)
+
+    monkeypatch.setattr(Store, "_insert", boom)
+    with pytest.raises(RuntimeError):
+        pipeline.ingest(proj, export, "w1", mode="web")
+    assert "responses" in calls  # responses were written inside the transaction before the failure
+    monkeypatch.setattr(Store, "_insert", orig)
+    with Store(proj / "warehouse.duckdb") as st:
+        assert st.counts() == before
+
+
+def test_second_file_for_same_wave_and_mode_is_refused(setup, capsys, tmp_path):
+    proj, export = setup
+    main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    other = tmp_path / "web2.csv"
+    other.write_text(export.read_text().replace("R5", "R6"))
+    capsys.readouterr()
+    rc = main(["ingest", str(other), "--project", str(proj), "--wave", "w1", "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "already holds web.csv" in err and "--append" in err
+    rc, s = run_json(capsys, ["ingest", str(other), "--project", str(proj), "--wave", "w1", "--mode", "web", "--append", "--json"])
+    assert rc == 0 and s["flagged_by_rule"]["duplicate_id"] == 3  # R1, R2, R3 seen before
+
+
+def test_export_of_another_instrument_is_refused(setup, capsys, tmp_path):
+    proj, _ = setup
+    other = tmp_path / "other.csv"
+    other.write_text("ResponseId,Favourite colour,Pets,Shoe size\nR1,Blue,Cat,42\n")
+    rc = main(["ingest", str(other), "--project", str(proj), "--wave", "w1", "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "different instrument" in err and "instrument infer" in err
+    assert not (proj / "warehouse.duckdb").exists() or Store(proj / "warehouse.duckdb").counts()["sources"] == 0
+
+
+@pytest.mark.parametrize("name,content,expect", [
+    ("empty.csv", "", "empty"),
+    ("notes.pdf", "%PDF", "not an export type"),
+])
+def test_bad_files_give_one_message_and_exit_2(setup, capsys, tmp_path, name, content, expect):
+    proj, _ = setup
+    f = tmp_path / name
+    f.write_text(content)
+    rc = main(["ingest", str(f), "--project", str(proj), "--wave", "w1", "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and expect in err and "Traceback" not in err
+
+
+def test_mode_is_required_when_unknown(setup, capsys):
+    proj, export = setup
+    rc = main(["ingest", str(export), "--project", str(proj), "--wave", "w9"])
+    assert rc == 2 and "--mode" in capsys.readouterr().err
+
+
+def test_mapping_edits_win_on_the_next_wave(setup, capsys, tmp_path):
+    proj, export = setup
+    main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    mfile = proj / "mappings" / "w1__web.csv"
+    assert "Any contact?,contact,text,100,yes" in mfile.read_text()
+
+
+def test_infer_writes_a_valid_draft(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pipeline, "_default_reader", read_generic)
+    f = tmp_path / "x.csv"
+    f.write_text(textwrap.dedent("""\
+        ResponseId,SAT_POLICE,SAT_PARKS,SAT_ROADS,PRIORITY_A,HOW,INCOME,COMMENT_TEXT,AGE_YEARS
+        R1,Very satisfied,Satisfied,Don't know,Top priority,"Phone,Email","$100,000 or more",hello,40
+        R2,Dissatisfied,Very dissatisfied,Satisfied,Low priority,Phone,"Less than $25,000",,51
+        R3,Satisfied,Satisfied,Very satisfied,Not a priority,Email,"$25,000 - $49,999",bye,33
+        """))
+    rc = main(["instrument", "infer", str(f), "--out", str(tmp_path / "d.yaml"), "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    assert rc == 0 and rep["multi"] == 1 and rep["skipped_meta"] == 1
+    from survey_pipeline import load_instrument
+
+    inst = load_instrument(tmp_path / "d.yaml")
+    q = {x.id: x for x in inst.questions()}
+    assert q["how"].type == "multi" and q["income"].type == "single" and q["age_years"].type == "integer"
+    assert q["comment_text"].type == "text" and q["sat_grid"].type == "grid"
+    sat = inst.scales[q["sat_grid"].scale]
+    assert sat.codes[0].label["en"] == "Very dissatisfied" and sat.missing["dont_know"].code == 8
+    assert "TODO" in (tmp_path / "d.yaml").read_text()

@@ -1,0 +1,90 @@
+"""survey.toml: creating, loading, and clear errors for each kind of mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from survey_pipeline.errors import ProjectError
+from survey_pipeline.project import Project, init_project, normalize_name
+
+
+def test_init_writes_a_commented_toml_that_loads(tmp_path: Path):
+    proj = init_project(tmp_path / "p", instrument="mini.yaml")
+    text = proj.toml_path.read_text()
+    assert "# survey.toml" in text and "speeder_fraction = 0.3" in text
+    assert proj.quality.speeder_fraction == 0.3
+    assert proj.quality.complete_min == 0.8 and proj.quality.partial_min == 0.5
+    assert "preview" in proj.quality.exclude and "straightliner" not in proj.quality.exclude
+    assert (tmp_path / "p" / "mappings").is_dir()
+    assert proj.waves == {}
+
+
+def test_init_refuses_an_existing_project(tmp_path: Path):
+    init_project(tmp_path / "p")
+    with pytest.raises(ProjectError, match="already exists"):
+        init_project(tmp_path / "p")
+
+
+def test_waves_exports_and_invitations_are_read(tmp_path: Path):
+    init_project(tmp_path / "p")
+    toml = tmp_path / "p" / "survey.toml"
+    toml.write_text(toml.read_text() + '''
+[[waves]]
+id = "2026q1"
+label = "Spring"
+start = 2026-03-01
+modes = ["web", "mail"]
+exports = [{file = "exports/web.csv", platform = "qualtrics", mode = "web"}]
+[waves.invitations]
+"Downtown" = 1200
+''')
+    p = Project.load(tmp_path / "p")
+    w = p.wave("2026q1")
+    assert w.label == "Spring" and w.start.isoformat() == "2026-03-01"
+    assert w.modes == ("web", "mail") and w.exports[0].mode == "web"
+    assert w.invitations == {"Downtown": 1200}
+    assert w.listed("web.csv") and not w.listed("mail.csv")
+
+
+def test_every_problem_is_reported_with_key_and_fix(tmp_path: Path):
+    init_project(tmp_path / "p")
+    toml = tmp_path / "p" / "survey.toml"
+    toml.write_text(toml.read_text().replace('exclude = ["speeder"', 'exclude = ["speedy", "speeder"') + '''
+[[waves]]
+id = "w 1"
+[[waves]]
+id = "w2"
+modes = ["carrier-pigeon"]
+''')
+    with pytest.raises(ProjectError) as exc:
+        Project.load(tmp_path / "p")
+    rules = {p.rule for p in exc.value.problems}
+    assert rules == {"unknown-flag", "bad-wave-id", "unknown-mode"}
+    assert all(p.fix and p.file.endswith("survey.toml") for p in exc.value.problems)
+    assert any(p.column == "quality.exclude" for p in exc.value.problems)
+
+
+def test_missing_project_says_how_to_create_it(tmp_path: Path):
+    with pytest.raises(ProjectError) as exc:
+        Project.load(tmp_path)
+    assert "survey-pipeline init" in exc.value.render()
+
+
+def test_unknown_wave_lists_the_defined_ones(tmp_path: Path):
+    p = init_project(tmp_path / "p")
+    with pytest.raises(ProjectError, match="not defined"):
+        p.wave("nope")
+
+
+def test_areas_file_is_read_with_districts(project):
+    a = project.areas
+    assert a.neighborhoods() == ["Downtown", "Las Palmas", "Oak Hill", "Riverside"]
+    assert set(a.table["district"]) == {"Central", "North"}
+
+
+def test_normalize_name_folds_case_accents_and_punctuation():
+    assert normalize_name("  Don’t   KNOW! ") == normalize_name("don t know")
+    assert normalize_name("No sé") == "no se"
+    assert normalize_name(None) == ""

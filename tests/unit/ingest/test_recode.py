@@ -1,0 +1,73 @@
+"""Recoding: labels in any language and spelling, codes, typed missing answers, multi and rank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.ingest.mapping import map_columns
+from survey_pipeline.ingest.recode import _split_joined, normalize_areas, recode, type_missing
+from tests.unit.ingest._generic import RawColumn
+
+
+def run(project, data: dict):
+    inst = project.instrument_model
+    frame = pd.DataFrame(data, dtype=object)
+    cols = [RawColumn(c, c, None, c, None, "answer", i) for i, c in enumerate(frame.columns)]
+    cmap = map_columns(cols, inst)
+    return recode(frame, cmap, inst), inst
+
+
+def test_labels_any_language_case_and_codes(project):
+    rec, _ = run(project, {"legit_trust": ["strongly AGREE", "Muy de acuerdo", "5", "4.0", "De  acuerdo!"]})
+    assert rec.codes["legit_trust"].tolist() == [5, 5, 5, 4, 4]
+    assert rec.kinds["legit_trust"].isna().all()
+
+
+def test_missing_is_typed_never_a_number(project):
+    rec, _ = run(project, {"legit_trust": ["Don't know", "No sé", "8", "9", "Prefer not to say", "Maybe", None]})
+    assert rec.codes["legit_trust"].isna().all()
+    assert rec.kinds["legit_trust"].tolist()[:6] == ["dont_know", "dont_know", "dont_know", "refused", "refused", "invalid"]
+    assert rec.invalid == {"legit_trust": {"count": 1, "examples": ["Maybe"]}}
+
+
+def test_integer_range_and_text(project):
+    rec, _ = run(project, {"age": ["34", "abc", "7", None], "comments": ["hi", None, " ", "ok"]})
+    assert rec.codes["age"].tolist()[0] == 34 and np.isnan(rec.codes["age"][2])
+    assert rec.kinds["age"].tolist()[1:3] == ["invalid", "invalid"]
+    assert rec.open_text["text"].tolist() == ["hi", "ok"]
+
+
+def test_joined_rank_and_multi_with_commas_in_labels():
+    codes = {"drugs": 1.0, "litter": 2.0, "a boat kayak or canoe": 3.0}
+    assert _split_joined("Litter,A boat, kayak, or canoe", codes) == ([2.0, 3.0], [])
+    assert _split_joined("Litter; Bikes", codes) == ([2.0], ["Bikes"])
+
+
+def test_joined_rank_gives_per_option_rank(project):
+    rec, _ = run(project, {"top": ["Drugs, Litter", "Exceso de velocidad", None]})
+    assert rec.codes.loc[0, ["top_drugs", "top_litter"]].tolist() == [1, 2]
+    assert np.isnan(rec.codes.loc[0, "top_speeding"])
+    assert rec.codes.loc[1, "top_speeding"] == 1
+
+
+def test_not_asked_breakoff_and_skipped(project):
+    rec, inst = run(project, {
+        "contact": ["No", "Yes", "Yes"],
+        "contact_fair": [None, None, "Agree"],
+        "legit_trust": ["Agree", None, None],
+        "legit_rude": ["Agree", None, "Agree"],
+    })
+    type_missing(rec, inst, pd.Series([False, True, False]))
+    assert rec.kinds.loc[0, "contact_fair"] == "not_asked"   # skip logic: contact = 1 is false
+    assert rec.kinds.loc[1, "contact_fair"] == "breakoff"    # broke off after 'contact'
+    assert rec.kinds.loc[1, "legit_rude"] == "breakoff"
+    assert rec.kinds.loc[2, "legit_trust"] == "skipped"      # asked, left blank, went on
+    assert rec.codes.loc[0, "contact"] == 2
+
+
+def test_areas_exact_fuzzy_and_unknown(project):
+    out = normalize_areas(pd.Series(["downtown", "Las  Palmas", "Oak Hil", "Atlantis", None]), project.areas)
+    assert out["neighborhood"].tolist()[:3] == ["Downtown", "Las Palmas", "Oak Hill"]
+    assert out["district"].tolist()[:3] == ["Central", "North", "North"]
+    assert out["unknown_area"].tolist() == [False, False, False, True, False]
