@@ -48,6 +48,7 @@ __all__ = [
     "apply_reliability",
     "cronbach_alpha",
     "estimate_indicators",
+    "finding_label",
     "importance_satisfaction",
     "indicator_specs",
     "indicator_values",
@@ -170,6 +171,20 @@ def indicator_specs(inst: Instrument, top_n: int | None = None) -> list[Indicato
             None, True, reverse=tuple(v.reverse for v in items), code_range=(float(lo), float(hi)),
             min_items=k))
     return specs
+
+
+_PHRASE = {"safety": "Feeling safe ({})", "satisfaction": "Satisfaction with {}",
+           "importance": "{} named most important", "problem": "{} as a serious problem",
+           "priority": "{} as a top priority", "trust": "Trust ({})", "contact": "Contact: {}",
+           "scale": "{} score"}
+
+
+def finding_label(spec: IndicatorSpec, lang: str = "en") -> str:
+    """A label that reads in a sentence ("Satisfaction with Street lighting")."""
+    lab = spec.label.get(lang) or spec.indicator
+    if spec.kind == "dept":
+        return f"Problems owned by {lab} as a top priority"
+    return _PHRASE.get(spec.topic, "{}").format(lab)
 
 
 def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFrame:
