@@ -19,6 +19,8 @@ indicator and statistic. Comparisons use each indicator's headline statistic (``
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -84,7 +86,7 @@ def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") ->
     e = headline(est)
     key = ["area_level", "area", "group_dim", "group", "indicator", "statistic"]
     parts = []
-    for prev, cur in zip(waves[:-1], waves[1:], strict=True):
+    for prev, cur in itertools.pairwise(waves):
         a = e[e["wave"] == cur]
         b = e[e["wave"] == prev]
         m = a.merge(b, on=key, suffixes=("", "_ref"))

@@ -31,15 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
-from scipy import stats as sps
-
 from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
 from ._domains import domain_means
-
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -226,7 +224,7 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec) -> tuple[np.ndarr
         if spec.kind == "pick":
             col = next((i for i, v in enumerate(spec.variables) if v.endswith(f"_{spec.choice}")), None)
             if col is None:
-                col = [i for i, v in enumerate(spec.variables) if v == spec.indicator][0]
+                col = next(i for i, v in enumerate(spec.variables) if v == spec.indicator)
             x = m[:, col]
             top = spec.top_n
             hit = (x >= 1) & ((x <= top) if top else True)

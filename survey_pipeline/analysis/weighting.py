@@ -242,7 +242,8 @@ def weight_waves(
                                      fix=f"Derive '{var}' from the instrument or drop it from [weighting] margins.")
             col = df.loc[rows, var].astype(object).where(df.loc[rows, var].notna(), None)
             col = col.map(lambda x: None if x is None else str(x))
-            col = col.map(lambda x: s.recode.get(var, {}).get(x, x) if x is not None else None)
+            rec = s.recode.get(var, {})
+            col = col.map(lambda x, rec=rec: rec.get(x, x) if x is not None else None)
             foreign = col.notna() & ~col.isin(list(cats))
             if foreign.any():
                 to = "other" if "other" in cats else None
@@ -262,7 +263,7 @@ def weight_waves(
             if merged:
                 diag.append(_d(wave, "weighting", f"collapsed_{var}", len(set(merged.values())),
                                "; ".join(sorted(set(merged.values())))))
-            col = col.map(lambda x: cmap.get(x, x) if x is not None else None)
+            col = col.map(lambda x, cmap=cmap: cmap.get(x, x) if x is not None else None)
             tot = sum(cats.values())
             cell_pop: dict[str, float] = {}
             for c, p in cats.items():
@@ -279,7 +280,7 @@ def weight_waves(
     df["_base"] = base
     try:
         design = Design(df, weights="_base", strata="wave", lonely_psu="adjust")
-        design = design.rake({k: v for k, v in margins.items()}, bounds=s.bounds, max_iter=s.max_iter,
+        design = design.rake(dict(margins.items()), bounds=s.bounds, max_iter=s.max_iter,
                              tol=1e-7)
         if s.trim is not None:
             w = design.weights

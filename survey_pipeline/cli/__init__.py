@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from survey_pipeline.cli import analysis as _analysis  # noqa: F401  (registers commands)
 from survey_pipeline.cli import ingest as _ingest  # noqa: F401  (registers commands)
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
 from survey_pipeline.cli import project as _project  # noqa: F401  (registers commands)
