@@ -209,7 +209,13 @@ def _project_inputs(project: Project):
         if not waves:
             raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
                                 fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
-        frame = pd.concat([store.read_clean_wave(w) for w in waves], ignore_index=True)
+        parts = []
+        for w in waves:
+            f = store.read_clean_wave(w)
+            # a geography variable named like a response column (neighborhood, beat) repeats
+            # it; the response's matched area code comes first and wins
+            parts.append(f.loc[:, ~f.columns.duplicated()])
+        frame = pd.concat(parts, ignore_index=True)
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
     targets = read_targets(project.targets_file) if project.targets_file is not None else None
     inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}

@@ -31,7 +31,7 @@ def weight_cmd(
     for c in ("wave", "metric", "value", "detail"):
         t.add_column(c)
     for r in d.itertuples():
-        t.add_row(r.wave, r.metric, f"{r.value:.4g}", r.detail or "")
+        t.add_row(str(r.wave), str(r.metric), f"{r.value:.4g}", r.detail if isinstance(r.detail, str) else "")
     out.print(t)
 
 
