@@ -146,7 +146,7 @@ def _collapse(order: list[str], pops: dict[str, float], present: set[str]) -> di
         for i, g in enumerate(groups):
             if not any(c in present for c in g) and len(groups) > 1:
                 j = i + 1 if i + 1 < len(groups) else i - 1
-                groups[j] = groups[j] + g if j > i else g + groups[j]
+                groups[j] = g + groups[j] if j > i else groups[j] + g
                 del groups[i]
                 changed = True
                 break
