@@ -4,6 +4,8 @@ Public API (everything the CLI and dashboard can do is a library call first):
 
 - :func:`load_instrument` — load and validate an instrument (a path or a bundled template name).
 - :func:`validate_instrument` — the same, returning every problem instead of raising.
+- :func:`export_instrument` — deploy it: XLSForm, paper (HTML), codebook, Qualtrics TXT, LimeSurvey TSV.
+- :func:`read_areas` — an agency's neighborhoods, districts and beats from CSV or GeoJSON.
 - :mod:`survey_pipeline.stats` — design-based survey statistics (think R ``survey``).
 - :mod:`survey_pipeline.errors` — the exception tree.
 """
@@ -13,8 +15,10 @@ from __future__ import annotations
 from survey_pipeline.errors import Problem, SurveyPipelineError
 from survey_pipeline.instrument import (
     Instrument,
+    export_instrument,
     list_templates,
     load_instrument,
+    read_areas,
     validate_instrument,
 )
 
@@ -25,7 +29,9 @@ __all__ = [
     "Problem",
     "SurveyPipelineError",
     "__version__",
+    "export_instrument",
     "list_templates",
     "load_instrument",
+    "read_areas",
     "validate_instrument",
 ]

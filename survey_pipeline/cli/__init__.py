@@ -10,10 +10,19 @@ from __future__ import annotations
 import sys
 
 import click
+import typer
+
+try:  # typer >= 0.20 vendors click: its usage errors are not click's classes
+    from typer._click.exceptions import ClickException as _TyperClickException
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _TyperClickException = click.exceptions.ClickException
 
 from survey_pipeline.cli import analysis as _analysis  # noqa: F401  (registers commands)
+from survey_pipeline.cli import deploy as _deploy  # noqa: F401  (registers commands)
+from survey_pipeline.cli import importer as _importer  # noqa: F401  (registers commands)
 from survey_pipeline.cli import ingest as _ingest  # noqa: F401  (registers commands)
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
+from survey_pipeline.cli import plan as _plan  # noqa: F401  (registers commands)
 from survey_pipeline.cli import project as _project  # noqa: F401  (registers commands)
 from survey_pipeline.cli._app import app, err
 from survey_pipeline.errors import SurveyPipelineError
@@ -28,12 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except SurveyPipelineError as exc:
         err.print(f"error: {exc.render()}", markup=False)
         return 2
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err.print("Aborted.")
         return 1
-    except click.exceptions.ClickException as exc:
+    except (click.exceptions.ClickException, _TyperClickException) as exc:
         exc.show()
         return 2
     except KeyboardInterrupt:

@@ -1,7 +1,20 @@
 """Design-based survey statistics: Taylor linearization, weighting, replicate variance.
 
 A general library with no knowledge of the surveys it serves; it imports nothing else from
-``survey_pipeline``. Start with :class:`Design`.
+``survey_pipeline``. Start with :class:`Design`::
+
+    from survey_pipeline.stats import Design
+
+    d = Design(df, weights="pw", strata="stype", fpc="fpc")
+    d.mean("api00", by="stype")                       # tidy DataFrame, one row per domain
+    r = d.rake({"stype": {"E": 4421, "H": 755, "M": 1018},
+                "sch.wide": {"Yes": 5122, "No": 1072}})
+    r.proportion("sch.wide", level="Yes", method="beta")
+    r.weighting_report                                # iterations, remaining margin error
+
+Numbers are checked against R's survey package (tests/reference). References: Lumley (2010)
+*Complex Surveys*; Rao & Scott (1984); Korn & Graubard (1998); Deville & Särndal (1992);
+Parker et al. (2017) NCHS presentation standards for proportions.
 """
 
 from __future__ import annotations

@@ -119,6 +119,17 @@ class Design:
         the centred influence) instead of the stratum mean; ``average`` replaces its
         contribution by the average of the other strata.
 
+    Notes
+    -----
+    Every estimator returns a tidy DataFrame: the domain columns (if ``by``), then
+    ``estimate, se, ci_low, ci_high, df, n, n_eff, deff``. ``ci_*`` are Wald limits with the
+    t distribution on the design degrees of freedom ``df`` (PSUs minus strata of the whole
+    design, also for domains); ``n`` is the number of respondents with a non-missing value
+    and non-zero weight in the domain; ``deff`` is the design effect against simple random
+    sampling of the same size without replacement (R's ``deff=TRUE``; Kish 1965) and
+    ``n_eff = n / deff`` the effective sample size. Kish's weighting-only effective size is in
+    :meth:`weight_diagnostics`.
+
     Attributes
     ----------
     weighting_report : WeightingReport or None
@@ -846,6 +857,12 @@ class Design:
         new = self._derive(w1, None)
         new.trim_report = rep
         return new
+
+    def weight_diagnostics(self) -> dict[str, float]:
+        """Diagnostics of the current weights (see :func:`.weighting.weight_diagnostics`)."""
+        from .weighting import weight_diagnostics
+
+        return weight_diagnostics(self._w)
 
     # ------------------------------------------------------------------ replicates
     def replicate(self, method: ReplicateMethod = "jackknife", replicates: int = 200,

@@ -43,11 +43,12 @@ def _korn_graubard(p, n_eff, alpha):
     return lo, hi
 
 
-def _likelihood_one(p: float, se: float, tq: float) -> tuple[float, float]:
+def _likelihood_one(p: float, se: float, tq: float, n: float) -> tuple[float, float]:
     # Profile likelihood of the intercept-only binomial model with the design-based scaling of
     # the deviance (Rao–Scott), as svyglm's confint(method="likelihood"): the interval is
-    # {p0 : KL(p || p0) <= t^2 se^2 / (2 p (1-p))}.
-    cut = tq**2 * se**2 / (2 * p * (1 - p))
+    # {p0 : KL(p || p0) <= t^2 se^2 / (2 p (1-p)) * n / (n - 1)}; the n/(n-1) is the
+    # residual-df scaling of R's naive (model-based) variance.
+    cut = tq**2 * se**2 / (2 * p * (1 - p)) * n / (n - 1)
 
     def kl(p0: float) -> float:
         return p * np.log(p / p0) + (1 - p) * np.log((1 - p) / (1 - p0)) - cut
@@ -140,8 +141,8 @@ def proportion_ci(
         else:  # likelihood
             lo = np.full(p.shape, np.nan)
             hi = np.full(p.shape, np.nan)
-            for i in np.flatnonzero((p > 0) & (p < 1) & (se > 0) & np.isfinite(tq)):
-                lo[i], hi[i] = _likelihood_one(p[i], se[i], tq[i])
+            for i in np.flatnonzero((p > 0) & (p < 1) & (se > 0) & np.isfinite(tq) & (n > 1)):
+                lo[i], hi[i] = _likelihood_one(p[i], se[i], tq[i], n[i])
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     degenerate = (p == 0) | (p == 1)

@@ -49,8 +49,9 @@ basic <- function(name, d, with_deff = TRUE) {
   stat_rows(paste0(name, ":total:enroll"), coef(t), SE(t), df, if (with_deff) deff(t))
   m2 <- svymean(~enroll, d, na.rm = TRUE, deff = with_deff)
   stat_rows(paste0(name, ":mean:enroll"), coef(m2), SE(m2), df, if (with_deff) deff(m2))
-  r <- svyratio(~api.stu, ~enroll, d, na.rm = TRUE)
-  stat_rows(paste0(name, ":ratio:api.stu/enroll"), coef(r), SE(r), df)
+  r <- svyratio(~api.stu, ~enroll, d, na.rm = TRUE, deff = with_deff)
+  stat_rows(paste0(name, ":ratio:api.stu/enroll"), coef(r), SE(r), df,
+            if (with_deff) attr(r, "deff"))
   b <- svyby(~api00, ~stype, d, svymean, deff = with_deff, keep.var = TRUE)
   stat_rows(paste0(name, ":mean:api00:by:stype"), coef(b), SE(b), df,
             if (with_deff) deff(b), domain = b$stype)

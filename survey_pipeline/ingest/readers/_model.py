@@ -53,6 +53,9 @@ class RawColumn:
         0-based position in the file.
     duplicate_of
         For a renamed duplicate header, the header it duplicates; else ``None``.
+    timezone
+        The time zone the platform says a timestamp column is in (Qualtrics ImportId
+        ``"timeZone"``); else ``None``.
     """
 
     name: str
@@ -63,6 +66,7 @@ class RawColumn:
     role: Role
     position: int
     duplicate_of: str | None = None
+    timezone: str | None = None
 
 
 @dataclass

@@ -233,10 +233,12 @@ def _qualtrics(headers: list[str], rows) -> tuple[list[RawColumn], list[str | No
     fields: list[str | None] = []
     for i, tag in enumerate(headers):
         text = text_row[i] if text_row is not None else None
-        key = None
+        key = tz = None
         if import_row is not None and import_row[i]:
             try:
-                key = str(json.loads(import_row[i]).get("ImportId")) or None
+                spec = json.loads(import_row[i])
+                key = str(spec.get("ImportId")) or None
+                tz = spec.get("timeZone") or None
             except (ValueError, AttributeError):
                 key = None
         fieldname = QUALTRICS_META.get(tag.strip()) or (QUALTRICS_IMPORT_META.get(key) if key else None)
@@ -248,7 +250,9 @@ def _qualtrics(headers: list[str], rows) -> tuple[list[RawColumn], list[str | No
             sub = "TEXT"
         elif re.search(r"_\d+$", tag) and text and " - " in text:
             sub = text.rsplit(" - ", 1)[1].strip() or None
-        cols.append(_col(i, tag, text=text, key=key, sub=sub, role=role))
+        col = _col(i, tag, text=text, key=key, sub=sub, role=role)
+        col.timezone = str(tz) if tz else None
+        cols.append(col)
         fields.append(fieldname)
     return cols, fields
 

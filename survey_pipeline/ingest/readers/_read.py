@@ -104,28 +104,27 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
 
     header_recs = table.head[:k]
     last_header = table.head_rows[k - 1] - 1  # 0-based record index
-    lens, effs = table.lens, table.eff_lens
+    lens = table.lens
     skipped_above = int((lens[:last_header + 1] > 0).sum()) - k
     if skipped_above:
         notes.append(f"{skipped_above} row(s) with no text above or between the header rows skipped")
     data_idx = np.arange(last_header + 1, len(lens))
-    d_lens, d_effs = lens[data_idx], effs[data_idx]
-
+    d_lens = lens[data_idx]
     is_csv = table.delimiter is not None
     header_len = max(int(lens[r - 1]) for r in table.head_rows[:k])
     named = max((max((i + 1 for i, c in enumerate(r) if c), default=0) for r in header_recs), default=0)
-    data_max = int(d_effs.max()) if len(d_effs) else 0
-    width = max(named, min(header_len, data_max)) if is_csv else max(named, data_max)
-    width = max(width, 1)
-    if is_csv and header_len > width:
-        notes.append(f"{header_len - width} trailing column(s) with no header and no data ignored")
 
-    blank = d_lens == 0
-    ragged = d_effs > width
+    reasons: dict[int, str] = {}
     if is_csv:
-        reasons = {int(i): f"ragged: {int(lens[i])} cells, header has {header_len}" for i in data_idx[ragged]}
-    else:
-        reasons = {int(i): f"ragged: cells up to column {int(effs[i])}, header has {width}" for i in data_idx[ragged]}
+        # too many cells: fine when the extra ones are empty (trailing delimiters), else rejected
+        long_idx = data_idx[d_lens > header_len]
+        if len(long_idx):
+            filled = table.filled(long_idx)
+            for i in long_idx[filled > header_len]:
+                reasons[int(i)] = f"ragged: {int(lens[i])} cells, header has {header_len}"
+        width = max(header_len, 1)
+    else:  # a workbook has no delimiters: a filled cell right of the header is an unnamed column
+        width = max(named, int(d_lens.max()) if len(d_lens) else 0, 1)
     for row, why_bad in table.bad_cells.items():
         i = row - 1
         if i > last_header and i not in reasons and lens[i] > 0:
@@ -135,19 +134,19 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     bad_mask = np.zeros(len(lens), dtype=bool)
     if reasons:
         bad_mask[np.fromiter(reasons, dtype=np.int64)] = True
+    blank = d_lens == 0
     keep = data_idx[~blank & ~bad_mask[data_idx]]
     if blank.any():
         what = "blank line(s)" if is_csv else "empty row(s)"
         notes.append(f"{int(blank.sum())} {what} between responses skipped")
-    short = data_idx[(d_lens > 0) & (d_lens < header_len) & ~bad_mask[data_idx]] if is_csv else np.array([], dtype=np.int64)
-    if len(short):
-        shown = ", ".join(str(int(table.rows[i])) for i in short[:10])
-        notes.append(f"{len(short)} row(s) have fewer cells than the header and were padded with empty cells (rows {shown}{' ...' if len(short) > 10 else ''})")
+    if is_csv:
+        short = data_idx[(d_lens > 0) & (d_lens < header_len)]
+        if len(short):
+            shown = ", ".join(str(int(table.rows[i])) for i in short[:10])
+            notes.append(f"{len(short)} row(s) have fewer cells than the header and were padded with empty cells (rows {shown}{' ...' if len(short) > 10 else ''})")
     if reasons:
         notes.append(f"{len(reasons)} row(s) rejected (see rejected)")
 
-    columns, meta, col_notes = annotate(chosen, header_recs, width)
-    notes.extend(col_notes)
     grid = table.load(width)
     notes[1:1] = table.notes  # after load: the loader notes a fallback parse
     if len(keep) and keep[-1] - keep[0] + 1 == len(keep):  # one block of rows: slice, no copy
@@ -155,9 +154,19 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     else:
         frame = grid.iloc[keep]
     frame = frame.reset_index(drop=True)
-    if frame.shape[1] < width:  # fewer cells in the whole file than the header rows name
-        for j in range(frame.shape[1], width):
-            frame[j] = None
+    for j in range(frame.shape[1], width):  # no record in the file is as wide as the header
+        frame[j] = None
+    # trailing columns with neither a header nor any data (trailing delimiters) are dropped
+    trimmed = width
+    while trimmed > max(named, 1) and frame[trimmed - 1].isna().all():
+        trimmed -= 1
+    if trimmed < width:
+        frame = frame.iloc[:, :trimmed]
+        notes.append(f"{width - trimmed} trailing column(s) with no header and no data ignored")
+        width = trimmed
+
+    columns, meta, col_notes = annotate(chosen, header_recs, width)
+    notes.extend(col_notes)
     frame.columns = [c.name for c in columns]
     rejected = sorted((int(table.rows[i]), r) for i, r in reasons.items())
     return RawExport(

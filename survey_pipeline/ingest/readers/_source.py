@@ -5,7 +5,8 @@ Nothing here knows about survey platforms. The result is a :class:`Table`: the f
 records as a DataFrame of ``str``/``None`` cut to a given width.
 
 CSV is read twice: once with the standard library's ``csv`` module, which only counts the cells of
-each record (and where the last non-empty one is), and once with pandas' C parser with
+each record (and, for the few records longer than the header, where the last non-empty one is),
+and once with pandas' C parser with
 ``dtype=object``, which builds the columns. The counts decide which rows are ragged; the row count of
 the two parsers is compared, and when they disagree (malformed quoting) the records of the ``csv``
 module are used instead, so no row is ever lost.
@@ -29,6 +30,9 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 
 HEAD_RECORDS = 8
+_SNIFF_BYTES = 1 << 16
+#: CSV files at least this large are read from disk by each pass instead of being held in memory
+BIG_FILE = 1 << 22
 DELIMITERS = (",", ";", "\t", "|")
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -52,9 +56,9 @@ class Table:
     head: list[list[str | None]]
     head_rows: list[int]
     lens: np.ndarray
-    eff_lens: np.ndarray
     rows: np.ndarray
     load: Callable[[int], pd.DataFrame]
+    filled: Callable[[np.ndarray], np.ndarray]
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -69,7 +73,9 @@ def _err(file: Path, message: str, fix: str, rule: str) -> IngestError:
 def read_table(path: Path) -> Table:
     """Read ``path`` (CSV or XLSX, decided from its bytes) into a :class:`Table`."""
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            start = fh.read(_SNIFF_BYTES)
     except FileNotFoundError:
         raise _err(path, "file not found.", "Check the path and the file name.", "file-missing") from None
     except IsADirectoryError:
@@ -77,25 +83,21 @@ def read_table(path: Path) -> Table:
     except OSError as exc:
         raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
     suffix = path.suffix.lower()
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+    if size == 0 or (size <= len(start) and not start.strip(b" \t\r\n\x00\xef\xbb\xbf")):
         what = "an empty workbook file (0 bytes)" if suffix in {".xlsx", ".xlsm"} else "empty"
         raise _err(path, f"the file is {what}: there is no header row and no response.",
                    "Export the responses again from the survey platform; the download may have failed.", "file-empty")
-    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _read_xlsx(path, raw, suffix)
+    if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _read_xlsx(path, path.read_bytes(), suffix)
     for magic, what in _MAGIC:
-        if raw.startswith(magic):
+        if start.startswith(magic):
             fix = ("Remove the password in Excel (File > Info > Protect Workbook) or save the sheet as .xlsx or CSV."
                    if magic.startswith(b"\xd0\xcf") else
                    "Export the responses as CSV or XLSX from the survey platform.")
             raise _err(path, f"this is {what}, not a CSV or XLSX export.", fix, "file-type")
+    table = _read_csv(path)
     if suffix in {".xlsx", ".xlsm"}:
-        note = f"file named {path.suffix} is text, not a workbook; read as CSV"
-    else:
-        note = None
-    table = _read_csv(path, raw)
-    if note:
-        table.notes.insert(0, note)
+        table.notes.insert(0, f"file named {path.suffix} is text, not a workbook; read as CSV")
     return table
 
 
@@ -173,24 +175,38 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _scan(stream, delim: str) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[int]]:
-    """Count cells per record with the csv module; keep the first non-blank records."""
-    reader = csv.reader(stream, delimiter=delim)
-    lens: list[int] = []
-    effs: list[int] = []
+def _head(stream, delim: str) -> tuple[list[list[str]], list[int]]:
+    """The first records with a non-empty cell, and their 0-based record numbers."""
     head: list[list[str]] = []
-    head_idx: list[int] = []
-    append_len, append_eff = lens.append, effs.append
-    for rec in reader:
-        n = len(rec)
-        append_len(n)
-        while n and not rec[n - 1]:
-            n -= 1
-        append_eff(n)
-        if n and len(head) < HEAD_RECORDS:
+    idx: list[int] = []
+    for i, rec in enumerate(csv.reader(stream, delimiter=delim)):
+        if any(rec):
             head.append(rec)
-            head_idx.append(len(lens) - 1)
-    return np.asarray(lens, dtype=np.int64), np.asarray(effs, dtype=np.int64), head, head_idx
+            idx.append(i)
+            if len(head) >= HEAD_RECORDS:
+                break
+    return head, idx
+
+
+def _lens(stream, delim: str) -> np.ndarray:
+    """Number of cells of every record (0 for a blank line), at the C speed of the csv module."""
+    return np.fromiter(map(len, csv.reader(stream, delimiter=delim)), dtype=np.int64)
+
+
+def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
+    """For the records at ``indices``: the number of cells up to the last non-empty one."""
+    want = {int(i) for i in indices}
+    found: dict[int, int] = {}
+    if want:
+        for i, rec in enumerate(csv.reader(stream, delimiter=delim)):
+            if i in want:
+                n = len(rec)
+                while n and not rec[n - 1]:
+                    n -= 1
+                found[i] = n
+                if len(found) == len(want):
+                    break
+    return np.asarray([found.get(int(i), 0) for i in indices], dtype=np.int64)
 
 
 @contextlib.contextmanager
@@ -204,34 +220,65 @@ def _big_fields():
 
 
 def _none_for_empty(frame: pd.DataFrame, padded: bool = True) -> pd.DataFrame:
-    """Object columns of ``str`` with ``None`` for empty cells.
+    """Object columns of ``str`` with ``None`` for empty cells; consumes ``frame``.
 
     ``padded``: some records are shorter than the frame, so the parser filled cells with NaN.
+    Columns are taken out of ``frame`` one by one, so each original is freed once converted.
     """
+    index, columns = frame.index, list(frame.columns)
     out = {}
-    for col in frame.columns:
-        values = np.array(frame[col].to_numpy(dtype=object), dtype=object, copy=True)
+    for col in columns:
+        values = np.array(frame.pop(col).to_numpy(dtype=object), dtype=object, copy=True)
         mask = values == ""
         if padded:
             mask |= pd.isna(values)
         values[mask] = None
         out[col] = values
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns, dtype=object, copy=False)
+    return pd.DataFrame(out, index=index, columns=columns, dtype=object, copy=False)
 
 
-def _read_csv(path: Path, raw: bytes) -> Table:
+def _read_csv(path: Path, raw: bytes | None = None) -> Table:
+    """Read a CSV file (or, when ``raw`` is given, those bytes of it)."""
+    from_disk = raw is None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
+    size = len(raw)
     text, encoding, enc_note, raw = _decode(path, raw)
     delim = _sniff_delimiter(text)
-    if len(text) < 2**22:
-        stream = io.StringIO(text, newline="")
-    else:  # large file: stream-decode the bytes rather than copy the text
-        stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+    small = text if len(text) < BIG_FILE else None
     del text
+    if from_disk and len(raw) == size and size >= BIG_FILE:
+        del raw  # each pass streams the file from disk: the bytes are not held in memory
+
+        def source():
+            return path.open("rb")
+    else:
+        def source():
+            return io.BytesIO(raw)
+
+    def stream():
+        if small is not None:
+            return io.StringIO(small, newline="")
+        return io.TextIOWrapper(source(), encoding=encoding, newline="")
+
     with _big_fields():
         try:
-            lens, effs, head, head_idx = _scan(stream, delim)
+            with stream() as fh:
+                head, head_idx = _head(fh, delim)
+            with stream() as fh:
+                lens = _lens(fh, delim)
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
+        except OSError as exc:
+            raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
+
+    def filled(indices: np.ndarray) -> np.ndarray:
+        with _big_fields(), stream() as fh:
+            return _filled(fh, delim, indices)
+
     n_records = len(lens)
     max_len = int(lens.max()) if n_records else 0
     notes = [f"{enc_note}; delimiter {delim!r}"]
@@ -241,18 +288,24 @@ def _read_csv(path: Path, raw: bytes) -> Table:
         frame = None
         if n_records and max_len:
             try:
-                frame = pd.read_csv(
-                    io.BytesIO(raw), sep=delim, header=None, names=range(max_len), usecols=range(width),
-                    dtype=object, na_filter=False, skip_blank_lines=False,
-                    encoding=encoding, engine="c", quotechar='"', doublequote=True,
-                    encoding_errors="strict", low_memory=True,
-                )
-            except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError):
+                with source() as fh:
+                    frame = pd.read_csv(
+                        fh, sep=delim, header=None, names=range(max_len),
+                        usecols=range(width) if width < max_len else None,
+                        dtype=object, na_filter=False, skip_blank_lines=False,
+                        encoding=encoding, engine="c", quotechar='"', doublequote=True,
+                        encoding_errors="strict", low_memory=True,
+                    )
+            except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
             if frame is not None and len(frame) != n_records:
                 frame = None
         if frame is None:
-            frame = _load_with_csv_module(raw, encoding, delim, width)
+            try:
+                with source() as fh:
+                    frame = _load_with_csv_module(fh, encoding, delim, width)
+            except OSError as exc:
+                raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
             notes.append("the fast CSV parser disagreed with the file's quoting; read it with Python's csv module instead")
             if len(frame) != n_records:  # pragma: no cover - both passes use the same reader
                 raise _err(path, "the number of rows changed between two reads of the file.",
@@ -263,17 +316,17 @@ def _read_csv(path: Path, raw: bytes) -> Table:
         head=[[c if c != "" else None for c in rec] for rec in head],
         head_rows=[i + 1 for i in head_idx],
         lens=lens,
-        eff_lens=effs,
         rows=np.arange(1, n_records + 1, dtype=np.int64),
         load=load,
+        filled=filled,
         encoding=encoding,
         delimiter=delim,
         notes=notes,
     )
 
 
-def _load_with_csv_module(raw: bytes, encoding: str, delim: str, width: int) -> pd.DataFrame:
-    stream = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+def _load_with_csv_module(binary, encoding: str, delim: str, width: int) -> pd.DataFrame:
+    stream = io.TextIOWrapper(binary, encoding=encoding, newline="")
     with _big_fields():
         recs = [(rec + [""] * width)[:width] for rec in csv.reader(stream, delimiter=delim)]
     frame = pd.DataFrame(recs, columns=range(width), dtype=object) if recs else pd.DataFrame(columns=range(width), dtype=object)
@@ -410,6 +463,7 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
             return pd.DataFrame(columns=range(width), dtype=object)
         return pd.DataFrame(data, columns=range(width), dtype=object)
 
-    return Table(head=head, head_rows=head_rows, lens=lens, eff_lens=effs,
+    return Table(head=head, head_rows=head_rows, lens=lens,
                  rows=np.arange(1, len(text_rows) + 1, dtype=np.int64), load=load,
+                 filled=lambda indices: effs[indices],
                  sheet=chosen, notes=notes, bad_cells=bad_cells)

@@ -44,13 +44,16 @@ def split_multi(value: str | None, options: Iterable[str], sep: str = ", ") -> l
     while pos < n:
         for opt in opts:
             end = pos + len(opt)
-            if value.startswith(opt, pos) and (end == n or value.startswith(sep, end)
-                                                or (bare and value.startswith(bare, end) and value[end + len(bare):].strip() == value[end + len(bare):].lstrip())):
+            if value.startswith(opt, pos) and (
+                end == n or value.startswith(sep, end) or (bare and value.startswith(bare, end))
+            ):
                 out.append(opt)
                 pos = end
                 break
         else:
             nxt = value.find(sep, pos)
+            if nxt < 0 and bare:
+                nxt = value.find(bare, pos)
             end = n if nxt < 0 else nxt
             part = value[pos:end].strip()
             if part:

@@ -261,3 +261,23 @@ def test_truncated_in_the_middle_of_a_character(tmp_path):
     raw = read_export(write(tmp_path, data))
     assert raw.encoding == "utf-8" and raw.frame.iloc[0].tolist() == ["José", "Pe"]
     assert any("incomplete character" in n for n in raw.notes)
+
+
+def test_split_multi_separator_variants():
+    assert split_multi("Noise,Speeding", ["Noise", "Speeding"], ", ") == ["Noise", "Speeding"]
+    assert split_multi("noise speeding", ["noise", "speeding"], " ") == ["noise", "speeding"]
+    assert split_multi("Noise, other thing", ["Noise"]) == ["Noise", "other thing"]
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_large_files_stream_from_disk(tmp_path, monkeypatch, big):
+    """The same reading when each pass streams a large file from disk (threshold lowered here)."""
+    from survey_pipeline.ingest.readers import _source
+
+    if big:
+        monkeypatch.setattr(_source, "BIG_FILE", 16)
+    text = "\ufeffid;q1;q2\n1;é;x\n\n2;\"a\nb\";y;z\n3;c\n4;d;;;\n"
+    raw = read_export(write(tmp_path, text))
+    assert raw.frame["id"].tolist() == ["1", "3", "4"] and raw.frame["q1"].tolist() == ["é", "c", "d"]
+    assert raw.rejected == [(4, "ragged: 4 cells, header has 3")]
+    assert raw.source_rows.tolist() == [2, 5, 6] and raw.encoding == "utf-8-sig"

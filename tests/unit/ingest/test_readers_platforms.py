@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from survey_pipeline.ingest.readers import detect_platform, read_export
+from survey_pipeline.ingest.readers import detect_platform, parse_timestamps, read_export
 
 
 def write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
@@ -40,6 +41,7 @@ def test_qualtrics_three_header_rows(tmp_path):
     assert raw.column("Q5_7_TEXT").sub == "TEXT" and raw.column("Q5_7_TEXT").role == "answer"
     assert raw.column("Q5_DO").role == "meta"
     assert raw.column("StartDate").role == "meta"
+    assert raw.column("StartDate").timezone == "America/Denver" and raw.column("Status").timezone is None
     assert raw.column("district").key == "district" and raw.column("district").role == "answer"
     # every cell stays text, empties are None
     assert raw.frame.loc[0, "Status"] == "0" and raw.frame.loc[1, "Q5_1"] is None
@@ -211,3 +213,51 @@ def test_real_san_diego_generic():
     assert len(raw.frame) + len(raw.rejected) == 2477
     assert np.array_equal(raw.source_rows, np.arange(2, 2479))
     assert raw.frame.columns[-1] == "ZIP"
+
+
+def test_surveymonkey_header_only(tmp_path):
+    head = "\n".join(SURVEYMONKEY.splitlines()[:2]) + "\n"
+    raw = read_export(write(tmp_path, head))
+    assert (raw.platform, raw.header_rows, len(raw.frame), raw.rows_in) == ("surveymonkey", 2, 0, 0)
+    assert raw.frame.shape[1] == 15
+
+
+def test_kobo_xlsx(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    for line in KOBO.splitlines():
+        ws.append(line.split(";"))
+    wb.create_sheet("repeat_members").append(["name", "_parent_index"])
+    path = tmp_path / "kobo.xlsx"
+    wb.save(path)
+    raw = read_export(path)
+    assert (raw.platform, raw.sheet, raw.encoding, raw.delimiter) == ("kobo", "survey", None, None)
+    assert raw.column("grp_area/problems/speeding").role == "split"
+    assert raw.frame["_validation_status"].tolist() == ["validation_status_approved", None]
+    assert any("repeat_members" in n for n in raw.notes)
+
+
+def test_detect_platform_reads_only_the_start_of_a_large_file(tmp_path):
+    body = "".join(f"{i};{i};yes;d1;noise;1;0;;;{i};u{i};2024-03-01T15:21:00;;{i}\n" for i in range(30000))
+    path = write(tmp_path, KOBO.splitlines()[0] + "\n" + body + "ragged;;\"unterminated\n")
+    assert path.stat().st_size > 1 << 20
+    assert detect_platform(path) == "kobo"
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [("public_web.csv", "2024-08-14 16:16", "2024-09-12 15:20"),  # day/month/year in this file
+     ("public_mail.csv", "2024-08-30 15:33", "2024-12-31 13:36")],  # month/day/year in this one
+)
+def test_real_tampa_bay_timestamps(name, first, last):
+    path = Path("/work/shared/realdata/tampa_bay_community_survey_2024") / name
+    if not path.exists():
+        pytest.skip("real data not available")
+    raw = read_export(path)
+    start = parse_timestamps(raw.frame[raw.meta["start"]], tz="America/New_York")
+    assert start.notna().all()
+    assert start.min() == pd.Timestamp(first, tz="America/New_York")
+    assert start.max() == pd.Timestamp(last, tz="America/New_York")

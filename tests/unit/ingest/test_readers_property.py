@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from survey_pipeline.errors import IngestError
-from survey_pipeline.ingest.readers import read_export
+from survey_pipeline.ingest.readers import _source, read_export
 
 CELL = st.text(alphabet=st.sampled_from([*'ab éñ1,;\t|"\n\r', "“", "€", "\x00", "漢"]), max_size=8)
 HEADERS = st.sampled_from([
@@ -62,18 +62,22 @@ def mangled_csv(draw) -> bytes:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mangled_csv())
-def test_mangled_csv_never_loses_a_row(data):
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_csv(), st.booleans())
+def test_mangled_csv_never_loses_a_row(data, from_disk):
+    default = _source.BIG_FILE
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.csv"
         path.write_bytes(data)
         try:
+            _source.BIG_FILE = 16 if from_disk else default  # each pass streams from disk when big
             raw = read_export(path)
         except IngestError as err:
             event(f"IngestError {err.rule}")
             assert err.fix and err.file == str(path)
             return
+        finally:
+            _source.BIG_FILE = default
         event("read with csv module fallback" if any("csv module" in n for n in raw.notes) else "read")
         event(f"rejected rows: {bool(raw.rejected)}")
         expected = _count_rows(data, raw.encoding, raw.delimiter, raw.header_rows)

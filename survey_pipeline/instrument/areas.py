@@ -1,0 +1,219 @@
+"""An agency's areas (neighborhoods, districts, beats) read from a CSV or GeoJSON file.
+
+The areas replace an instrument's placeholder ``areas:`` at export, so the geography questions
+(``choices: areas``) list the agency's own neighborhoods. One row (or GeoJSON feature) per
+neighborhood, or one row per neighborhood and beat: rows sharing a code are merged.
+
+Accepted column (or GeoJSON property) names, case-insensitive:
+
+======================  ==============================================================
+what                    names
+======================  ==============================================================
+code (required)         ``code``, ``id``, ``area_code``, ``neighborhood_code``
+label (required)        ``neighborhood``, ``name``, ``area``, ``label``, ``neighborhood_name``
+district (optional)     ``district``, ``district_name``, ``precinct``, ``division``
+beats (optional)        ``beat``, ``beats`` (several separated by ``;`` ``,`` ``|`` or spaces)
+ZIP codes (optional)    ``zip``, ``zips``, ``zip_code``, ``zipcode``, ``postal_code``
+labels per language     ``label_<lang>`` or ``name_<lang>``, e.g. ``label_es``
+======================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from survey_pipeline.errors import InstrumentError, Problem
+from survey_pipeline.instrument.model import Area, Areas, Instrument
+
+__all__ = ["AREA_COLUMNS", "apply_areas", "read_areas", "slug"]
+
+AREA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "id", "area_code", "neighborhood_code", "neighbourhood_code"),
+    "label": ("neighborhood", "neighbourhood", "name", "area", "label", "neighborhood_name", "area_name"),
+    "district": ("district", "district_name", "precinct", "division"),
+    "beats": ("beats", "beat"),
+    "zips": ("zips", "zip", "zip_code", "zipcode", "postal_code"),
+}
+"""Accepted column names for each field, in order of preference."""
+
+_SPLIT = re.compile(r"[;,|\s]+")
+_LANG_COL = re.compile(r"^(?:label|name)_([a-z]{2,3}(?:-[a-z0-9]+)?)$")
+
+
+def slug(text: str) -> str:
+    """A lowercase ``snake_case`` name for a label: ``"Old Town"`` -> ``old_town``."""
+    ascii_ = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "_", ascii_.lower()).strip("_")
+    if not s:
+        s = "area"
+    if s[0].isdigit():
+        s = f"a{s}"
+    return s
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InstrumentError(f"{path}: cannot read the GeoJSON file ({exc}).", file=path,
+                                  rule="areas-unreadable",
+                                  fix="Save it as UTF-8 GeoJSON (a FeatureCollection).") from None
+        feats = data.get("features") if isinstance(data, dict) else None
+        if not isinstance(feats, list):
+            raise InstrumentError(f"{path}: not a GeoJSON FeatureCollection (no 'features' list).", file=path,
+                                  rule="areas-unreadable",
+                                  fix="Export the neighborhoods layer as a GeoJSON FeatureCollection.")
+        rows = []
+        for f in feats:
+            props = dict((f or {}).get("properties") or {})
+            if "id" in (f or {}) and not any(k.lower() in AREA_COLUMNS["code"] for k in props):
+                props["id"] = f["id"]
+            rows.append(props)
+        return pd.DataFrame(rows)
+    if suffix in (".csv", ".txt", ".tsv"):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+                               encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InstrumentError(f"{path}: cannot read the CSV file ({exc}).", file=path,
+                                  rule="areas-unreadable",
+                                  fix="Save the areas as a UTF-8 CSV with a header row.") from None
+    raise InstrumentError(f"{path}: unsupported areas file type '{path.suffix or '(none)'}'.", file=path,
+                          rule="areas-unreadable",
+                          fix="Give a .csv or a .geojson file.")
+
+
+def _find(columns: dict[str, str], field: str) -> str | None:
+    for name in AREA_COLUMNS[field]:
+        if name in columns:
+            return columns[name]
+    return None
+
+
+def read_areas(path: str | Path) -> Areas:
+    """Read an agency's neighborhoods (with district, beats and ZIP codes) from CSV or GeoJSON.
+
+    Parameters
+    ----------
+    path
+        A ``.csv`` (comma, semicolon or tab separated) or ``.geojson`` file; see the module
+        docstring for the accepted column names.
+
+    Returns
+    -------
+    Areas
+        One :class:`Area` per neighborhood code, in file order; ``levels`` lists ``district``
+        (when given), ``neighborhood`` and ``beat`` (when given). Labels are keyed ``"_"`` for
+        the plain label column and by language for ``label_<lang>`` columns;
+        :func:`apply_areas` fills the instrument's languages.
+
+    Raises
+    ------
+    InstrumentError
+        The file is missing or unreadable, a required column is missing (the message lists the
+        columns found), or a row has no code, a non-integer code, no name, or contradicts
+        another row with the same code. Every problem is reported at once.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InstrumentError(f"{path}: areas file not found.", file=path, rule="areas-missing",
+                              fix="Check the path given to --areas.")
+    table = _read_table(path)
+    columns = {str(c).strip().lower(): c for c in table.columns}
+    code_col, label_col = _find(columns, "code"), _find(columns, "label")
+    missing = [f for f, col in (("code", code_col), ("neighborhood name", label_col)) if col is None]
+    if missing:
+        found = ", ".join(repr(str(c)) for c in table.columns) or "(none)"
+        raise InstrumentError(
+            f"{path}: the areas file has no {' and no '.join(missing)} column. Columns found: {found}.",
+            file=path, rule="areas-columns",
+            fix=("Add a header row with 'code' (a stable integer per neighborhood) and 'neighborhood' "
+                 "(its name); optional: 'district', 'beat' (or 'beats'), 'zip', 'label_es'. Accepted names: "
+                 + "; ".join(f"{k}: {'/'.join(v)}" for k, v in AREA_COLUMNS.items()) + "."),
+        )
+    district_col, beats_col, zips_col = (_find(columns, f) for f in ("district", "beats", "zips"))
+    lang_cols = {m.group(1): col for low, col in columns.items() if (m := _LANG_COL.match(low))}
+
+    problems: list[Problem] = []
+    merged: dict[int, dict] = {}
+    for i, rec in enumerate(table.to_dict("records")):
+        row = i + 2 if path.suffix.lower() not in (".geojson", ".json") else i + 1
+
+        def cell(col, rec=rec) -> str:
+            v = rec.get(col) if col is not None else None
+            return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip()
+
+        raw_code, label = cell(code_col), cell(label_col)
+        if not raw_code and not label:
+            continue  # blank line
+        try:
+            code = int(float(raw_code))
+            if float(raw_code) != code:
+                raise ValueError
+        except ValueError:
+            problems.append(Problem(file=str(path), row=row, column=str(code_col), rule="areas-bad-code",
+                                    message=f"code {raw_code!r} is not an integer.",
+                                    fix="Give each neighborhood a stable whole-number code (1, 2, 3...)."))
+            continue
+        if not label:
+            problems.append(Problem(file=str(path), row=row, column=str(label_col), rule="areas-no-name",
+                                    message=f"neighborhood {code} has no name.",
+                                    fix="Fill in the neighborhood name."))
+            continue
+        district = cell(district_col) or None
+        beats = [b for b in _SPLIT.split(cell(beats_col)) if b]
+        zips = [z for z in _SPLIT.split(cell(zips_col)) if z]
+        labels = {"_": label, **{lang: cell(col) for lang, col in lang_cols.items() if cell(col)}}
+        if code in merged:
+            prev = merged[code]
+            if prev["label"]["_"] != label or prev["district"] != district:
+                problems.append(Problem(
+                    file=str(path), row=row, column=None, rule="areas-conflict",
+                    message=(f"code {code} appears again with a different name or district "
+                             f"({label!r}/{district!r} vs {prev['label']['_']!r}/{prev['district']!r} on row {prev['row']})."),
+                    fix="Give each neighborhood one code; repeat rows only to list more beats."))
+                continue
+            prev["beats"] += [b for b in beats if b not in prev["beats"]]
+            prev["zips"] += [z for z in zips if z not in prev["zips"]]
+        else:
+            merged[code] = {"row": row, "label": labels, "district": district, "beats": beats, "zips": zips}
+    names: dict[str, int] = {}
+    items: list[Area] = []
+    for code, rec in merged.items():
+        name = slug(rec["label"]["_"])
+        if name in names:
+            name = f"{name}_{code}"
+        names[name] = code
+        items.append(Area(code=code, name=name, label=rec["label"], district=rec["district"],
+                          beats=rec["beats"], zips=rec["zips"]))
+    if not items and not problems:
+        problems.append(Problem(file=str(path), rule="areas-empty", message="the file lists no neighborhoods.",
+                                fix="Add one row per neighborhood under the header."))
+    if problems:
+        raise InstrumentError(f"{path}: {len(problems)} problem(s) in the areas file.", problems, file=path,
+                              rule="areas-invalid")
+    levels = (["district"] if any(a.district for a in items) else []) + ["neighborhood"] + \
+        (["beat"] if any(a.beats for a in items) else [])
+    return Areas(levels=levels, items=items)
+
+
+def apply_areas(inst: Instrument, areas: Areas) -> Instrument:
+    """A copy of ``inst`` whose ``areas`` are ``areas``, labelled in every instrument language.
+
+    Labels read with :func:`read_areas` are keyed ``"_"`` (the plain name column) and by
+    language; a language without its own label column uses the plain name (place names are
+    usually not translated).
+    """
+    items = []
+    for a in areas.items:
+        plain = a.label.get("_") or a.label.get(inst.language) or next(iter(a.label.values()))
+        label = {lang: a.label.get(lang) or plain for lang in inst.languages}
+        items.append(a.model_copy(update={"label": label}))
+    return inst.model_copy(update={"areas": Areas(levels=list(areas.levels), items=items)}, deep=True)
