@@ -16,7 +16,7 @@ from scipy import sparse
 
 from survey_pipeline.stats import Design
 
-__all__ = ["domain_means"]
+__all__ = ["domain_codes", "domain_means"]
 
 _CHUNK = 256
 
@@ -74,16 +74,31 @@ def _diag_var(design: Design, s: sparse.csr_matrix) -> np.ndarray:
     return out
 
 
-def domain_means(design: Design, y: np.ndarray, domain_sets: list[list],
-                 count: np.ndarray | None = None) -> list[pd.DataFrame]:
+def domain_codes(data: pd.DataFrame, by: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """Domain code of every row (-1 outside) and the domain labels, for one ``by`` list."""
+    if not by:
+        return np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0])
+    keys = [data[c] if isinstance(c, str) else pd.Series(np.asarray(c, dtype=object), index=data.index,
+                                                         name=f"_by{i}")
+            for i, c in enumerate(by)]
+    g = data.groupby(keys, sort=True, dropna=True, observed=True)
+    codes = g.ngroup().fillna(-1).to_numpy().astype(np.int64)
+    return codes, g.size().index.to_frame(index=False)
+
+
+def domain_means(design: Design, y: np.ndarray, domain_sets: list,
+                 count: np.ndarray | None = None, as_arrays: bool = False) -> list:
     """Weighted domain means of ``y`` for each list of ``by`` columns, on the full design.
 
-    A ``by`` entry is a column name or an array/Series aligned with the rows (NaN = outside).
+    A ``by`` entry is a column name or an array/Series aligned with the rows (NaN = outside); a
+    domain set may also be given already coded, as ``(codes, labels)`` from :func:`domain_codes`
+    (reused across indicators, which saves the grouping).
     Returns, per domain set, a frame with the ``by`` columns and ``estimate, se, n, n_eff, deff,
     sw, count`` (the Hájek estimator, its linearization SE and R's ``svymean`` design effect), like
     ``Design.mean_of_array(y, by)`` but computed together. Rows outside every domain (or with
     NaN ``y``) contribute nothing but stay in the design. ``count`` (optional, a 0/1 array) is
-    summed over each domain's rows regardless of ``y`` (e.g. don't-know answers).
+    summed over each domain's rows regardless of ``y`` (e.g. don't-know answers). With
+    ``as_arrays`` each item is ``(labels, {column: array})`` instead of a frame (faster).
     """
     data = design.data
     w = design.weights
@@ -93,16 +108,7 @@ def domain_means(design: Design, y: np.ndarray, domain_sets: list[list],
     cols, blocks = [], []
     offset = 0
     for by in domain_sets:
-        if by:
-            keys = [data[c] if isinstance(c, str) else pd.Series(np.asarray(c, dtype=object), index=data.index,
-                                                                     name=f"_by{i}")
-                    for i, c in enumerate(by)]
-            g = data.groupby(keys, sort=True, dropna=True, observed=True)
-            codes = g.ngroup().fillna(-1).to_numpy().astype(np.int64)
-            lab = g.size().index.to_frame(index=False)
-        else:
-            codes = np.zeros(len(data), dtype=np.int64)
-            lab = pd.DataFrame(index=[0])
+        codes, lab = by if isinstance(by, tuple) else domain_codes(data, by)
         nd = len(lab)
         cnt = (np.bincount(codes[codes >= 0], weights=np.asarray(count, float)[codes >= 0], minlength=nd)
                if count is not None else np.zeros(nd))
@@ -133,13 +139,13 @@ def domain_means(design: Design, y: np.ndarray, domain_sets: list[list],
         with np.errstate(divide="ignore", invalid="ignore"):
             deff = v / vsrs
             n_eff = n / deff
+        cols_ = {"estimate": est, "se": np.sqrt(np.maximum(v, 0)), "n": n, "n_eff": n_eff, "deff": deff,
+                 "sw": sw, "count": cnt}
+        if as_arrays:
+            out.append((lab, cols_))
+            continue
         f = lab.copy()
-        f["estimate"] = est
-        f["se"] = np.sqrt(np.maximum(v, 0))
-        f["n"] = n
-        f["n_eff"] = n_eff
-        f["deff"] = deff
-        f["sw"] = sw
-        f["count"] = cnt
+        for c, a in cols_.items():
+            f[c] = a
         out.append(f)
     return out

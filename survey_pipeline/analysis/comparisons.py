@@ -27,7 +27,7 @@ from scipy import stats as sps
 
 from survey_pipeline.stats import Design, adjust_pvalues
 
-from ._domains import domain_means
+from ._domains import domain_codes, domain_means
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "findings", "trends",
@@ -162,21 +162,19 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
     e = headline(est)
     parts = []
     heads = [s for s in specs if s.statistic in ("share", "score")]
-    for spec in heads:
+    sets, meta = [], []
+    for lv in levels:
+        if lv not in data.columns:
+            continue
+        vals = data[lv].astype(object)
+        for a in sorted(vals.dropna().astype(str).unique()):
+            rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
+            rest[vals.isna().to_numpy()] = "rest"
+            sets.append(domain_codes(data, ["wave", rest]))
+            meta.append((lv, a))
+    for spec in heads if sets else []:
         y, _ = indicator_values(data, spec)
         if np.all(np.isnan(y)):
-            continue
-        sets, meta = [], []
-        for lv in levels:
-            if lv not in data.columns:
-                continue
-            vals = data[lv].astype(object)
-            for a in sorted(vals.dropna().astype(str).unique()):
-                rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
-                rest[vals.isna().to_numpy()] = "rest"
-                sets.append(["wave", rest])
-                meta.append((lv, a))
-        if not sets:
             continue
         res = domain_means(design, y, sets)
         for (lv, a), r in zip(meta, res, strict=True):

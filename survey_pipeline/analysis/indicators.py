@@ -37,7 +37,7 @@ from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
-from ._domains import domain_means
+from ._domains import domain_codes, domain_means
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -331,28 +331,32 @@ def estimate_indicators(
         for gd in ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     dfv = design.degf
+    coded = [domain_codes(data, b) for _, _, b in sets]
+    acc: list[list] = [[] for _ in sets]
     for spec in specs:
         y, dk = indicator_values(data, spec)
         if np.all(np.isnan(y)):
             continue
-        results = domain_means(design, y, [b for _, _, b in sets], count=dk)
-        for (lv, gd, _by), r in zip(sets, results, strict=True):
-            r = r[r["n"] > 0]
-            if r.empty:
-                continue
-            out = pd.DataFrame({
-                "wave": r["wave"].astype(str).to_numpy(),
-                "area_level": lv,
-                "area": "city" if lv == "city" else r[lv].astype(str).to_numpy(),
-                "group_dim": gd,
-                "group": "all" if gd == "all" else r[gd].astype(str).to_numpy(),
-            })
-            for c in ("estimate", "se", "n", "n_eff", "deff"):
-                out[c] = r[c].to_numpy()
-            out["n_dont_know"] = r["count"].to_numpy()
-            out["indicator"] = spec.indicator
-            out["statistic"] = spec.statistic
-            frames.append(out)
+        for i, (_lab, cols) in enumerate(domain_means(design, y, coded, count=dk, as_arrays=True)):
+            acc[i].append((spec, cols))
+    for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
+        if not items:
+            continue
+        k = len(lab)
+        m = len(items)
+        cols = {c: np.concatenate([it[1][c] for it in items]) for c in ("estimate", "se", "n", "n_eff", "deff", "count")}
+        out = pd.DataFrame({
+            "wave": np.tile(lab["wave"].astype(str).to_numpy(), m),
+            "area_level": lv,
+            "area": "city" if lv == "city" else np.tile(lab[by[1]].astype(str).to_numpy(), m),
+            "group_dim": gd,
+            "group": "all" if gd == "all" else np.tile(lab[by[-1]].astype(str).to_numpy(), m),
+            "estimate": cols["estimate"], "se": cols["se"], "n": cols["n"], "n_eff": cols["n_eff"],
+            "deff": cols["deff"], "n_dont_know": cols["count"],
+            "indicator": np.repeat([it[0].indicator for it in items], k),
+            "statistic": np.repeat([it[0].statistic for it in items], k),
+        })
+        frames.append(out[out["n"] > 0])
     if not frames:
         return pd.DataFrame(columns=ESTIMATE_COLUMNS)
     est = pd.concat(frames, ignore_index=True)

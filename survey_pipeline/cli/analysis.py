@@ -16,7 +16,7 @@ def weight_cmd(
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     as_json: bool = typer.Option(False, "--json", help="Print the diagnostics as JSON."),
 ) -> None:
-    """Weight every wave to the census targets ([targets] file) and store weights and diagnostics.
+    """Weight every wave to the census targets (the targets file of survey.toml) and store weights and diagnostics.
 
     Example: survey-pipeline weight --project my-survey
     """
