@@ -12,8 +12,9 @@ Variances of differences:
   ``var = sum c_w^2 var_w`` (independent waves).
 
 p-values use the t distribution on the design degrees of freedom; adjusted p-values (Holm or
-Benjamini–Hochberg) are computed within each family: one kind, wave (pair), area level,
-indicator and statistic. Comparisons use each indicator's headline statistic (``share`` or
+Benjamini–Hochberg) are computed within each family: for area comparisons one wave, area level,
+indicator and statistic; for wave changes one wave pair and area level across every indicator
+(the findings are chosen among them); for trends one area level and indicator. Comparisons use each indicator's headline statistic (``share`` or
 ``score``), for all respondents (``group = all``).
 """
 
@@ -102,7 +103,9 @@ def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") ->
             "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel, "reliability_reason": why}))
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level", "indicator", "statistic"])
+    # one family per wave pair and area level (every indicator and area): findings are drawn from
+    # these, so the adjustment must cover everything they are chosen from
+    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level"])
 
 
 def trends(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.DataFrame:
