@@ -106,6 +106,7 @@ class QualityRules:
 
     speeder_fraction: float = 0.3
     straightline_min_items: int = 5
+    straightline_grid_share: float = 0.5
     recaptcha_min: float = 0.5
     duplicate_score_min: float = 75.0
     fraud_score_min: float = 30.0
@@ -165,11 +166,21 @@ class Project:
 
     @cached_property
     def instrument_model(self):
-        """The loaded instrument (a path relative to the project, or a bundled name)."""
+        """The loaded instrument (a path relative to the project, or a bundled name).
+
+        When the areas file has area codes (the format ``instrument export --areas`` reads), the
+        instrument's placeholder areas are replaced by the project's, so ``choices: areas``
+        questions recode the agency's own neighborhoods.
+        """
         from survey_pipeline.instrument import load_instrument
 
         p = self.root / self.instrument
-        return load_instrument(p if p.exists() else self.instrument)
+        inst = load_instrument(p if p.exists() else self.instrument)
+        if self.areas_file is not None and _has_code_column(self.areas_file):
+            from survey_pipeline.instrument.areas import apply_areas, read_areas
+
+            inst = apply_areas(inst, read_areas(self.areas_file))
+        return inst
 
     @cached_property
     def areas(self) -> Areas | None:
@@ -361,8 +372,44 @@ def _pick(cols: dict[str, str], *names: str) -> str | None:
     return None
 
 
+def _has_code_column(path: Path) -> bool:
+    from survey_pipeline.instrument.areas import AREA_COLUMNS, _read_table
+
+    try:
+        cols = {str(c).strip().lower() for c in _read_table(path).columns}
+    except Exception:
+        return False
+    return any(c in cols for c in AREA_COLUMNS["code"])
+
+
+def _from_instrument_areas(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Neighborhood/district/beat rows and a ZIP crosswalk from the deploy areas format (with codes)."""
+    from survey_pipeline.instrument.areas import read_areas
+
+    areas = read_areas(path)
+    rows, xw = [], []
+    for a in areas.items:
+        name = a.label.get("_") or next(iter(a.label.values()))
+        for beat in a.beats or [None]:
+            rows.append({"neighborhood": name, "district": a.district, "beat": beat})
+        xw += [{"key": normalize_name(z), "neighborhood": name} for z in a.zips]
+    return pd.DataFrame(rows, columns=["neighborhood", "district", "beat"]), \
+        pd.DataFrame(xw, columns=["key", "neighborhood"])
+
+
 def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
-    """Read neighborhoods (CSV or GeoJSON) and an optional ZIP/beat crosswalk CSV."""
+    """Read neighborhoods (CSV or GeoJSON) and an optional ZIP/beat crosswalk CSV.
+
+    Files with an area code column are read with
+    :func:`survey_pipeline.instrument.areas.read_areas` (the format ``instrument export --areas``
+    uses, with ZIP codes per area); files with just ``neighborhood,district[,beat]`` are read here.
+    """
+    if path.exists() and _has_code_column(path):
+        table, xw = _from_instrument_areas(path)
+        if crosswalk is not None:
+            extra = _read_areas_crosswalk(crosswalk)
+            xw = pd.concat([xw, extra], ignore_index=True)
+        return Areas(table=table, crosswalk=xw)
     suffix = path.suffix.lower()
     try:
         if suffix in (".geojson", ".json"):
@@ -388,17 +435,23 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
         "district": raw[dist].astype(str).str.strip() if dist else None,
         "beat": raw[beat].astype(str).str.strip().replace("", None) if beat else None,
     })
-    xw = pd.DataFrame(columns=["key", "neighborhood"])
-    if crosswalk is not None:
-        c = pd.read_csv(crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        ccols = {normalize_name(x): x for x in c.columns}
-        key = _pick(ccols, "zip", "zipcode", "zip code", "beat", "key")
-        cnb = _pick(ccols, "neighborhood", "neighbourhood", "name", "area")
-        if key is None or cnb is None:
-            raise ProjectError(f"{crosswalk}: the crosswalk needs a zip (or beat) column and a neighborhood column.",
-                               file=crosswalk, rule="missing-column", fix="Use the header: zip,neighborhood")
-        xw = pd.DataFrame({"key": c[key].map(normalize_name), "neighborhood": c[cnb].astype(str).str.strip()})
+    xw = _read_areas_crosswalk(crosswalk) if crosswalk is not None else pd.DataFrame(columns=["key", "neighborhood"])
     return Areas(table=table, crosswalk=xw)
+
+
+def _read_areas_crosswalk(crosswalk: Path) -> pd.DataFrame:
+    try:
+        c = pd.read_csv(crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{crosswalk}: cannot read the crosswalk ({exc}).", file=crosswalk, rule="bad-crosswalk",
+                           fix="Save it as UTF-8 CSV with the header: zip,neighborhood") from exc
+    ccols = {normalize_name(x): x for x in c.columns}
+    key = _pick(ccols, "zip", "zipcode", "zip code", "beat", "key")
+    cnb = _pick(ccols, "neighborhood", "neighbourhood", "name", "area")
+    if key is None or cnb is None:
+        raise ProjectError(f"{crosswalk}: the crosswalk needs a zip (or beat) column and a neighborhood column.",
+                           file=crosswalk, rule="missing-column", fix="Use the header: zip,neighborhood")
+    return pd.DataFrame({"key": c[key].map(normalize_name), "neighborhood": c[cnb].astype(str).str.strip()})
 
 
 SURVEY_TOML_TEMPLATE = """\
@@ -434,7 +487,8 @@ path = "{instrument}"
 
 [quality]
 speeder_fraction = 0.3        # speeder: duration < fraction x median duration of the mode
-straightline_min_items = 5    # straightliner: the same answer across >= this many items of a grid
+straightline_min_items = 5    # straightliner: the same answer across >= this many items of a grid ...
+straightline_grid_share = 0.5 # ... in at least this share of the respondent's grids of that size
 recaptcha_min = 0.5           # bot: Q_RecaptchaScore below this
 duplicate_score_min = 75      # fraud_duplicate: Q_RelevantIDDuplicateScore at or above this
 fraud_score_min = 30          # fraud_score: Q_RelevantIDFraudScore at or above this

@@ -47,13 +47,13 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS waves (
         wave VARCHAR PRIMARY KEY, label VARCHAR, start_date DATE, end_date DATE, modes VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS variables (
-        wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, question VARCHAR, position INTEGER,
-        type VARCHAR, role VARCHAR, answer_list VARCHAR, PRIMARY KEY (wave, variable))""",
+        source_id INTEGER NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, question VARCHAR,
+        position INTEGER, type VARCHAR, role VARCHAR, answer_list VARCHAR, PRIMARY KEY (source_id, variable))""",
     """CREATE TABLE IF NOT EXISTS responses (
         response_id VARCHAR PRIMARY KEY, platform_response_id VARCHAR, wave VARCHAR NOT NULL,
         mode VARCHAR NOT NULL, source_id INTEGER NOT NULL, source_row BIGINT NOT NULL,
-        district VARCHAR, neighborhood VARCHAR, beat VARCHAR, area_raw VARCHAR,
-        start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, duration_s DOUBLE, language VARCHAR,
+        area_district VARCHAR, area_neighborhood VARCHAR, area_beat VARCHAR, area_raw VARCHAR,
+        start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, duration_s DOUBLE, survey_language VARCHAR,
         status_raw VARCHAR, finished BOOLEAN, answered_share DOUBLE, disposition VARCHAR NOT NULL,
         contact_hash VARCHAR, """
     + ", ".join(f"flag_{f} BOOLEAN NOT NULL" for f in FLAG_COLUMNS)
@@ -72,8 +72,8 @@ _SCHEMA = [
 ]
 
 _RESPONSE_COLUMNS = [
-    "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "district",
-    "neighborhood", "beat", "area_raw", "start_time", "end_time", "duration_s", "language",
+    "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "area_district",
+    "area_neighborhood", "area_beat", "area_raw", "start_time", "end_time", "duration_s", "survey_language",
     "status_raw", "finished", "answered_share", "disposition", "contact_hash",
     *[f"flag_{f}" for f in FLAG_COLUMNS], "excluded", "exclusion_reasons",
 ]
@@ -102,6 +102,7 @@ class IngestBatch:
     instrument_version: str = ""
     mapping_file: str = ""
     notes: list[str] = field(default_factory=list)
+    replaces: int | None = None  # a source_id to remove in the same transaction (re-load of a file)
 
 
 class Store:
@@ -145,20 +146,32 @@ class Store:
             return self.query("SELECT * FROM sources ORDER BY source_id")
         return self.query("SELECT * FROM sources WHERE wave = ? ORDER BY source_id", [wave])
 
-    def existing_response_ids(self, ids: list[str]) -> set[str]:
+    def existing_response_ids(self, ids: list[str], exclude_source: int | None = None) -> set[str]:
+        """Which of ``ids`` the store already holds (as platform or store id), outside ``exclude_source``."""
         if not ids:
             return set()
         df = pd.DataFrame({"rid": ids})
         self.con.register("_ids", df)
         try:
-            got = self.con.execute("SELECT response_id FROM responses JOIN _ids ON response_id = rid").fetchall()
+            got = self.con.execute(
+                "SELECT rid FROM _ids WHERE rid IN (SELECT response_id FROM responses WHERE source_id IS DISTINCT FROM ? "
+                "UNION SELECT platform_response_id FROM responses WHERE source_id IS DISTINCT FROM ?)",
+                [exclude_source, exclude_source]).fetchall()
         finally:
             self.con.unregister("_ids")
         return {r[0] for r in got}
 
-    def contact_hashes(self) -> set[str]:
+    def contact_hashes(self, exclude_source: int | None = None) -> set[str]:
         return {r[0] for r in self.con.execute(
-            "SELECT DISTINCT contact_hash FROM responses WHERE contact_hash IS NOT NULL").fetchall()}
+            "SELECT DISTINCT contact_hash FROM responses WHERE contact_hash IS NOT NULL "
+            "AND source_id IS DISTINCT FROM ?", [exclude_source]).fetchall()}
+
+    def _delete_source(self, sid: int) -> None:
+        rids = "(SELECT response_id FROM responses WHERE source_id = ?)"
+        for t in ("answers", "open_text", "flags"):
+            self.con.execute(f"DELETE FROM {t} WHERE response_id IN {rids}", [sid]).fetchall()
+        for t in ("responses", "quarantine", "variables", "sources"):
+            self.con.execute(f"DELETE FROM {t} WHERE source_id = ?", [sid]).fetchall()
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table (used to show that a failed ingest changed nothing)."""
@@ -168,14 +181,33 @@ class Store:
     # --- the one write path -----------------------------------------------------------------
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
+        """Append ``df`` to ``table``. Categorical columns travel as integer codes and are joined to
+        their (small) dictionaries inside DuckDB, which is much faster than scanning strings."""
         if df is None or df.empty:
             return
-        self.con.register("_batch", df)
+        cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+        flat = pd.DataFrame({c: (df[c].cat.codes.to_numpy() if c in cats else df[c].to_numpy()) for c in df.columns}) \
+            if cats else df
+        names = ["_batch"]
+        self.con.register("_batch", flat)
         try:
+            select, joins = [], []
+            for c in df.columns:
+                if c in cats:
+                    d = f"_dict{len(names)}"
+                    self.con.register(d, pd.DataFrame({"k": range(len(df[c].cat.categories)),
+                                                       "v": df[c].cat.categories.astype(object)}))
+                    names.append(d)
+                    joins.append(f'LEFT JOIN {d} ON {d}.k = b."{c}"')
+                    select.append(f"{d}.v")
+                else:
+                    select.append(f'b."{c}"')
             cols = ", ".join(f'"{c}"' for c in df.columns)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch").fetchall()
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _batch b "
+                             + " ".join(joins)).fetchall()
         finally:
-            self.con.unregister("_batch")
+            for n in names:
+                self.con.unregister(n)
 
     def write_ingest(self, batch: IngestBatch) -> int:
         """Write one ingest in one transaction and return its ``source_id``.
@@ -194,6 +226,8 @@ class Store:
         self.con.begin()
         try:
             sid = self.con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
+            if batch.replaces is not None:
+                self._delete_source(batch.replaces)
             self._insert("sources", pd.DataFrame([{
                 "source_id": sid, "file_name": batch.file_name, "sha256": batch.sha256,
                 "platform": batch.platform, "wave": batch.wave, "mode": batch.mode,
@@ -211,8 +245,7 @@ class Store:
             elif batch.mode not in (exists[0] or "").split(","):
                 modes = ",".join(sorted({*filter(None, (exists[0] or "").split(",")), batch.mode}))
                 self.con.execute("UPDATE waves SET modes = ? WHERE wave = ?", [modes, batch.wave]).fetchall()
-            have = {r[0] for r in self.con.execute("SELECT variable FROM variables WHERE wave = ?", [batch.wave]).fetchall()}
-            self._insert("variables", batch.variables[~batch.variables["variable"].isin(have)])
+            self._insert("variables", batch.variables.assign(source_id=sid))
             resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
             self._insert("responses", resp)
             self._insert("answers", batch.answers)
@@ -251,11 +284,17 @@ class Store:
         Excluded responses are left out unless ``include_excluded``.
         """
         resp = self.read_responses(wave, include_excluded=include_excluded)
-        variables = self.query("SELECT variable FROM variables WHERE wave = ? ORDER BY position", [wave])["variable"].tolist()
+        variables = self.query("SELECT variable FROM variables WHERE wave = ? GROUP BY variable "
+                               "ORDER BY min(position), variable", [wave])["variable"].tolist()
         ans = self.query(
             "SELECT a.response_id, a.variable, a.code, a.missing_kind FROM answers a "
             "JOIN responses r USING (response_id) WHERE a.wave = ?"
             + ("" if include_excluded else " AND NOT r.excluded"), [wave])
+        clash = sorted(set(variables) & set(resp.columns))
+        if clash:
+            raise StoreError(f"{self.path}: wave '{wave}': variable(s) {', '.join(clash)} have the name of a response column.",
+                             file=self.path, rule="variable-name-clash",
+                             fix="Rename the question id(s) in the instrument (e.g. add a prefix) and re-ingest with --replace.")
         codes = ans.pivot(index="response_id", columns="variable", values="code") if not ans.empty else pd.DataFrame()
         kinds = ans.pivot(index="response_id", columns="variable", values="missing_kind") if not ans.empty else pd.DataFrame()
         codes = codes.reindex(index=resp["response_id"], columns=variables).astype(float)

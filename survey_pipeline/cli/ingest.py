@@ -38,6 +38,12 @@ def _summary_table(s) -> Table:
         for a, n in s.unknown_areas.items():
             t.add_row(f"  unknown area: {a}", str(n))
         t.add_row("mapping (edit to fix)", s.mapping_file or "")
+    for step in s.funnel:
+        if step["rows"] or not step["step"].startswith("excluded"):
+            t.add_row(f"wave funnel: {step['step']}", str(step["rows"]))
+    for r in s.response_rates:
+        t.add_row(f"AAPOR {r['area']}", f"RR1 {r['RR1']:.1%}, RR2 {r['RR2']:.1%}, COOP1 {r['COOP1']:.1%}, "
+                  f"REF1 {r['REF1']:.1%}, CON1 {r['CON1']:.1%} (I {r['I']}, P {r['P']}, R {r['R']}, invited {r['invited']})")
     for n in s.notes:
         t.add_row("note", n)
     return t
@@ -51,6 +57,7 @@ def ingest_cmd(
     mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     append: bool = typer.Option(False, "--append", help="Add a second file to a wave and mode that already hold one."),
+    replace: bool = typer.Option(False, "--replace", help="Load an already loaded file again (after editing its mapping); its earlier rows are replaced."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Read an export, map and recode it to the instrument, flag quality problems and load it into the store.
@@ -62,7 +69,7 @@ def ingest_cmd(
     if mode is not None and mode not in MODES:
         raise IngestError(f"--mode '{mode}' is not known.", rule="unknown-mode", fix=f"Use one of: {', '.join(MODES)}.")
     if as_json:
-        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append)
+        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, replace=replace)
         out.print(summary.to_json(), markup=False)
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
@@ -71,7 +78,8 @@ def ingest_cmd(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=step)
 
-        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, progress=progress)
+        summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, replace=replace,
+                         progress=progress)
     out.print(_summary_table(summary))
 
 
@@ -81,6 +89,7 @@ def infer_cmd(
     out_path: Path = typer.Option(..., "--out", help="Where to write the draft instrument YAML."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     instrument_id: str | None = typer.Option(None, "--id", help="The instrument id (default: from the file name)."),
+    codebook: Path | None = typer.Option(None, "--codebook", help="A codebook CSV (variable, question text, value labels like '5 - Excellent, 9 - Don't know')."),
     as_json: bool = typer.Option(False, "--json", help="Print what was inferred as JSON."),
 ) -> None:
     """Draft an instrument YAML from an export (columns, value sets, likely scales, missing codes).
@@ -91,7 +100,7 @@ def infer_cmd(
     """
     from survey_pipeline.ingest.infer import infer_instrument
 
-    report = infer_instrument(export, out_path, platform=platform, instrument_id=instrument_id)
+    report = infer_instrument(export, out_path, platform=platform, instrument_id=instrument_id, codebook=codebook)
     if as_json:
         out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
     else:

@@ -24,7 +24,7 @@ from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.recode import COMMON_MISSING, _split_joined
 from survey_pipeline.project import normalize_name
 
-__all__ = ["KNOWN_SCALES", "infer_instrument", "infer_questions"]
+__all__ = ["KNOWN_SCALES", "infer_instrument", "infer_questions", "read_codebook"]
 
 KNOWN_SCALES: dict[str, list[str]] = {
     "satisfied_5": ["Very dissatisfied", "Dissatisfied", "Neither satisfied nor dissatisfied", "Satisfied", "Very satisfied"],
@@ -115,8 +115,57 @@ def _known_scale(values: list[str]) -> str | None:
     return best
 
 
-def infer_questions(frame: pd.DataFrame, columns) -> tuple[dict, dict, list[dict], dict[str, int]]:
-    """Infer scales, choice lists and questions from the answer columns of a read export."""
+_ORDINAL_WORDS = re.compile(r"\b(very|satisf|dissatisf|important|excellent|poor|good|fair|agree|disagree|likely|"
+                            r"better|worse|safe|unsafe|often|never|always|strongly|somewhat|neutral)", re.I)
+
+
+def read_codebook(path: str | Path) -> dict[str, tuple[str, list[tuple[int, str]]]]:
+    """Read a codebook CSV: variable, question text, value labels (``5 - Excellent, 4 - Good, ...``).
+
+    The columns are found by name (``variable``/``question_number``/``name``,
+    ``question_text``/``text``/``label``, ``question_responses``/``values``/``value_labels``), or
+    taken as the first three. Returns normalized variable -> (text, [(code, label), ...]).
+    """
+    path = Path(path)
+    try:
+        cb = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise IngestError(f"{path}: cannot read the codebook ({exc}).", file=path, rule="bad-codebook",
+                          fix="Save it as UTF-8 CSV with columns variable, question_text, question_responses.") from exc
+    cols = {normalize_name(c): c for c in cb.columns}
+
+    def pick(*names: str, default: int) -> str | None:
+        for n in names:
+            if n in cols:
+                return cols[n]
+        return cb.columns[default] if len(cb.columns) > default else None
+
+    var = pick("variable", "question number", "name", "column", default=0)
+    text = pick("question text", "text", "label", "question", default=1)
+    vals = pick("question responses", "values", "value labels", "responses", "codes", default=2)
+    if var is None or text is None:
+        raise IngestError(f"{path}: a codebook needs at least a variable and a question text column.", file=path,
+                          rule="bad-codebook", fix="Use the header: variable,question_text,question_responses")
+    out: dict[str, tuple[str, list[tuple[int, str]]]] = {}
+    for _, r in cb.iterrows():
+        pairs = []
+        if vals is not None and r[vals]:
+            for part in re.split(r",\s*(?=-?\d+\s*[-=:]\s)", r[vals]):
+                m = re.match(r"\s*(-?\d+)\s*[-=:]\s*(.+?)\s*$", part)
+                if m:
+                    pairs.append((int(m.group(1)), m.group(2)))
+        out[normalize_name(r[var])] = (r[text].strip(), pairs)
+    return out
+
+
+def infer_questions(frame: pd.DataFrame, columns, codebook: dict | None = None) -> tuple[dict, dict, list[dict], dict[str, int]]:
+    """Infer scales, choice lists and questions from the answer columns of a read export.
+
+    With a ``codebook`` (:func:`read_codebook`), its question texts and value labels win over what
+    the data alone suggest (numeric codes then keep their meaning, and "Don't know" codes become
+    missing codes instead of numbers).
+    """
+    codebook = codebook or {}
     scales: dict[str, dict] = {}
     choice_lists: dict[str, dict] = {}
     lists_by_key: dict[tuple, str] = {}
@@ -174,6 +223,33 @@ def infer_questions(frame: pd.DataFrame, columns) -> tuple[dict, dict, list[dict
             lists_by_key[key] = name
         return "choices", lists_by_key[key], []
 
+    def codebook_list(pairs: list[tuple[int, str]]) -> tuple[str, str]:
+        answers = [(c, lab) for c, lab in pairs if not COMMON_MISSING.get(normalize_name(lab))]
+        missing = {lab: COMMON_MISSING[normalize_name(lab)] for c, lab in pairs if COMMON_MISSING.get(normalize_name(lab))}
+        miss_codes = {COMMON_MISSING[normalize_name(lab)]: c for c, lab in pairs if COMMON_MISSING.get(normalize_name(lab))}
+        answers.sort()
+        key = ("codebook", tuple(answers), tuple(sorted(missing.items())))
+        if key in lists_by_key:
+            name = lists_by_key[key]
+            return ("scale" if name in scales else "choices"), name
+        miss = {kind: {"code": miss_codes[kind], "label": {"en": lab}} for lab, kind in missing.items()}
+        ordinal = _known_scale([lab for _, lab in answers]) is not None or (
+            sum(bool(_ORDINAL_WORDS.search(lab)) for _, lab in answers) >= max(2, len(answers) // 2))
+        if ordinal:
+            name = f"scale_{len(scales) + 1}"
+            scales[name] = {"ordered": True, "codes": [{"code": c, "label": {"en": lab}} for c, lab in answers]}
+            if miss:
+                scales[name]["missing"] = miss
+        else:
+            name = f"list_{len(choice_lists) + 1}"
+            used_names: set[str] = set()
+            choice_lists[name] = {"choices": [{"code": c, "name": _snake(lab, used_names)[:40], "label": {"en": lab}}
+                                              for c, lab in answers]}
+            if miss:
+                choice_lists[name]["missing"] = miss
+        lists_by_key[key] = name
+        return ("scale" if ordinal else "choices"), name
+
     for col in columns:
         if col.role == "meta":
             counts["skipped_meta"] += 1
@@ -187,7 +263,14 @@ def infer_questions(frame: pd.DataFrame, columns) -> tuple[dict, dict, list[dict
         q: dict = {"id": _snake(col.key or col.name, used), "label": {"en": label}}
         name = col.name
         num = pd.to_numeric(s, errors="coerce")
-        if _GEO.search(name) and not geo_done:
+        entry = codebook.get(normalize_name(col.name))
+        if entry and entry[0]:
+            q["label"] = {"en": entry[0]}
+        if entry and entry[1] and len({c for c, _ in entry[1]}) == len(entry[1]):
+            kind, lst = codebook_list(entry[1])
+            q.update(type="single", role="other", **{kind: lst})
+            counts["scales" if kind == "scale" else "choice_lists"] += 1
+        elif _GEO.search(name) and not geo_done:
             q.update(type="text", role="geography")
             geo_done = True
             counts["text"] += 1
@@ -228,7 +311,13 @@ def infer_questions(frame: pd.DataFrame, columns) -> tuple[dict, dict, list[dict
         q["_col"] = name
         questions.append(q)
     counts["questions"] = len(questions)
-    return scales, choice_lists, _group_grids(questions, used), dict(counts)
+    grouped = _group_grids(questions, used)
+    for g in grouped:
+        if g["type"] == "grid":
+            parent = codebook.get(normalize_name(g["id"].removesuffix("_grid")))
+            if parent and parent[0]:
+                g["label"] = {"en": parent[0]}
+    return scales, choice_lists, grouped, dict(counts)
 
 
 def _group_grids(questions: list[dict], used: set[str]) -> list[dict]:
@@ -261,7 +350,8 @@ def _group_grids(questions: list[dict], used: set[str]) -> list[dict]:
 
 
 def infer_instrument(export: str | Path, out: str | Path, *, platform: str = "auto",
-                     instrument_id: str | None = None, reader: Callable | None = None) -> dict:
+                     instrument_id: str | None = None, codebook: str | Path | None = None,
+                     reader: Callable | None = None) -> dict:
     """Read ``export``, write a draft instrument YAML to ``out``, and return what was inferred.
 
     Raises
@@ -276,7 +366,8 @@ def infer_instrument(export: str | Path, out: str | Path, *, platform: str = "au
 
     pipeline.check_export_file(export)
     raw = (reader or pipeline._default_reader)(export, platform)
-    scales, choice_lists, questions, counts = infer_questions(raw.frame, raw.columns)
+    cb = read_codebook(codebook) if codebook is not None else None
+    scales, choice_lists, questions, counts = infer_questions(raw.frame, raw.columns, cb)
     if not questions:
         raise IngestError(f"{export}: no answer columns to infer questions from.", file=export,
                           rule="no-answer-columns", fix="Export the responses with the question columns included.")

@@ -7,7 +7,8 @@ a multi-select or rank question shown as its own column) or a whole multi-select
 1. ``stored``: the reviewable CSV ``mappings/<wave>__<file>.csv`` written by the last run; the
    analyst's edits win (``accepted`` = no leaves a column unmapped).
 2. ``key``: the platform key (Qualtrics ImportId / export tag, XLSForm names, LimeSurvey codes,
-   with group prefixes stripped) equals a variable or question id.
+   with group prefixes stripped) equals a variable or question id, or Qualtrics' numbering of a
+   deployed grid or multi-select (``<question id>_<n>``, n = item or choice position).
 3. ``text``: the question text (and sub-label: grid row, multi-select option) equals a label in
    any of the instrument's languages, after :func:`~survey_pipeline.project.normalize_name`.
 4. ``fuzzy``: the best rapidfuzz ``token_sort_ratio`` against the labels is at least the
@@ -44,6 +45,7 @@ class Target:
     qtype: str
     position: int
     texts: tuple[str, ...]  # normalized labels in every language
+    aliases: tuple[str, ...] = ()  # other platform keys: Qualtrics numbering <question>_<n>
 
 
 @dataclass
@@ -88,22 +90,23 @@ def build_targets(inst: Instrument) -> dict[str, Target]:
             out[q.id] = Target(q.id, "question", q.id, q.type, pos,
                                tuple(normalize_name(x) for x in qlabels))
             choices, _ = inst.answer_options(q.answer_list) if q.answer_list else ([], {})
-            for c in choices:
+            for n_opt, c in enumerate(choices, start=1):
                 pos += 1
                 texts = []
                 for lang, lab in c.label.items():
                     ql = (q.label or {}).get(lang, "")
                     texts += [normalize_name(f"{ql} {lab}"), normalize_name(f"{ql} - {lab}")]
                 out[f"{q.id}_{c.name}"] = Target(f"{q.id}_{c.name}", "variable", q.id, q.type, pos,
-                                                 tuple(dict.fromkeys(texts)))
+                                                 tuple(dict.fromkeys(texts)), (f"{q.id}_{n_opt}",))
         elif q.type == "grid":
-            for it in q.items or []:
+            for n_item, it in enumerate(q.items or [], start=1):
                 pos += 1
                 texts = []
                 for lang, lab in it.label.items():
                     ql = (q.label or {}).get(lang, "")
                     texts += [normalize_name(lab), normalize_name(f"{ql} {lab}")]
-                out[it.id] = Target(it.id, "variable", q.id, q.type, pos, tuple(dict.fromkeys(texts)))
+                out[it.id] = Target(it.id, "variable", q.id, q.type, pos, tuple(dict.fromkeys(texts)),
+                                    (f"{q.id}_{n_item}",))
         else:
             out[q.id] = Target(q.id, "variable", q.id, q.type, pos, tuple(normalize_name(x) for x in qlabels))
         pos += 1
@@ -204,6 +207,9 @@ def map_columns(columns, inst: Instrument, *, stored: dict[str, tuple[str | None
     key_index: dict[str, str] = {}
     for t in targets.values():
         key_index.setdefault(normalize_name(t.name), t.name)
+    for t in targets.values():  # aliases never shadow a real id
+        for a in t.aliases:
+            key_index.setdefault(normalize_name(a), t.name)
     rest = []
     for c in pending:
         forms = _key_forms(c.key) | _key_forms(c.name)

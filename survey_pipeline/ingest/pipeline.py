@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,11 +19,11 @@ import pandas as pd
 
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
-from survey_pipeline.ingest.quality import contact_hash, disposition, quality_flags
+from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
 from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
 from survey_pipeline.instrument.model import Role
-from survey_pipeline.project import MODES, PLATFORMS, Project
-from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, IngestBatch, Store
+from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
+from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
 
 __all__ = ["IngestSummary", "ingest"]
 
@@ -57,6 +58,8 @@ class IngestSummary:
     identifiers_dropped: list[str] = field(default_factory=list)
     unknown_areas: dict[str, int] = field(default_factory=dict)
     mapping_file: str | None = None
+    funnel: list[dict] = field(default_factory=list)  # the wave's exclusion funnel after this ingest
+    response_rates: list[dict] = field(default_factory=list)  # AAPOR rates per area (with invitations)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -100,6 +103,40 @@ def check_export_file(export: Path) -> None:
                           fix="Export the responses again; the download may have failed.")
 
 
+_IDENT_HEADERS: dict[str, re.Pattern] = {
+    "email": re.compile(r"^(e ?mail|email address|correo( electronico)?|respondent email)$"),
+    "recipient_email": re.compile(r"^recipient ?email$"),
+    "phone": re.compile(r"^(phone|phone number|telephone|mobile|cell|cell phone|telefono)$"),
+    "ip": re.compile(r"^(ip|ip ?address)$"),
+    "name": re.compile(r"^(name|full name|first name|last name|respondent name|nombre|apellido|recipient (first|last) ?name)$"),
+    "latitude": re.compile(r"^(location ?)?lat(itude)?$"),
+    "longitude": re.compile(r"^(location ?)?(lon|lng|long|longitude)$"),
+    "address": re.compile(r"^(street )?address$|^home address$|^direccion$"),
+}
+
+
+def identifier_columns(raw) -> dict[str, str]:
+    """Direct identifier columns: standard meta fields from the reader, plus headers that name one.
+
+    These are never mapped, never stored, and listed in the summary; e-mail and phone feed the
+    salted contact hash first.
+    """
+    found = {f: c for f, c in raw.meta.items() if f in IDENTIFIER_FIELDS}
+    taken = set(found.values())
+    for col in raw.columns:
+        if col.name in taken:
+            continue
+        for text in (col.header, col.text, col.key):
+            t = normalize_name(text or "")
+            hit = next((f for f, pat in _IDENT_HEADERS.items() if pat.match(t)), None)
+            if hit:
+                found.setdefault(hit, col.name)
+                if found[hit] != col.name:
+                    found[f"{hit}:{col.name}"] = col.name
+                break
+    return found
+
+
 def _resolve_mode(project: Project, wave_id: str, export: Path, mode: str | None) -> str:
     if mode is not None:
         if mode not in MODES:
@@ -130,7 +167,7 @@ def _parse_times(s: pd.Series | None) -> pd.Series | None:
 
 def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mode: str | None = None,
            platform: str = "auto", progress: Progress | None = None, *, append: bool = False,
-           reader: Callable | None = None) -> IngestSummary:
+           replace: bool = False, reader: Callable | None = None) -> IngestSummary:
     """Ingest one export into the project's store.
 
     Parameters
@@ -151,6 +188,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
     append
         Allow a second, different file for a wave and mode that already hold one (also allowed
         when the file is listed under the wave in survey.toml).
+    replace
+        Load a file that is already loaded again (after editing its mapping CSV or survey.toml):
+        its earlier rows are removed in the same transaction that writes the new ones.
     reader
         The function that reads the export (``survey_pipeline.ingest.readers.read_export``).
 
@@ -175,15 +215,20 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
     sha = _sha256(export)
     with Store(proj.store_path) as store:
         prev = store.source_by_sha(sha)
-        if prev is not None:
+        replaces = int(prev["source_id"]) if prev is not None and replace else None
+        if prev is not None and replaces is None:
             return IngestSummary(file=str(export), wave=str(prev["wave"]), mode=str(prev["mode"]),
                                  platform=str(prev["platform"]), status="already loaded",
                                  source_id=int(prev["source_id"]), rows_read=int(prev["rows_in"]),
                                  rows_kept=int(prev["rows_kept"]), rows_quarantined=int(prev["rows_quarantined"]),
                                  notes=[f"{export.name} (sha256 {sha[:12]}…) was already loaded as source "
-                                        f"{prev['source_id']} ({prev['file_name']}, wave {prev['wave']}); nothing changed."])
+                                        f"{prev['source_id']} ({prev['file_name']}, wave {prev['wave']}); nothing changed. "
+                                        "To load it again after editing its mapping, pass --replace."])
+        if mode is None and replaces is not None:
+            mode = str(prev["mode"])
         mode = _resolve_mode(proj, wave, export, mode)
-        others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ?", [wave, mode])
+        others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ? AND sha256 <> ?",
+                             [wave, mode, sha])
         listed = wave_cfg is not None and wave_cfg.listed(export.name)
         if not others.empty and not append and not listed:
             raise IngestError(
@@ -197,8 +242,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         inst = proj.instrument_model
         mpath = mapping_path(proj.root, wave, export)
         stored = read_mapping(mpath, _targets(inst))
-        cmap = map_columns(raw.columns, inst, stored=stored, threshold=proj.quality.fuzzy_threshold)
-        answer_cols = [c.name for c in raw.columns if c.role != "meta"]
+        idents = identifier_columns(raw)
+        ident_cols = set(idents.values()) | {c for f, c in raw.meta.items() if f in IDENTIFIER_FIELDS}
+        usable = [c for c in raw.columns if c.name not in ident_cols]
+        cmap = map_columns(usable, inst, stored=stored, threshold=proj.quality.fuzzy_threshold)
+        answer_cols = [c.name for c in usable if c.role != "meta"]
         if not answer_cols:
             raise IngestError(f"{export}: no answer columns found (only metadata).", file=export,
                               rule="no-answer-columns", fix="Export the responses with the question columns included.")
@@ -215,10 +263,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         rows_in = len(frame) + len(raw.rejected)
         # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
         q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
-        cells = frame.apply(lambda s: s.notna() & (s.astype(str).str.strip() != "")) if len(frame) else frame
-        empty = ~cells.any(axis=1) if len(frame) else pd.Series(dtype=bool)
+        # readers give None for empty cells; a row of only None is quarantined as "empty row"
+        empty = ~frame.notna().any(axis=1) if len(frame) else pd.Series(dtype=bool)
         source_rows = np.asarray(raw.source_rows)
-        ident_cols = {raw.meta[f] for f in IDENTIFIER_FIELDS if f in raw.meta}
         for i in np.flatnonzero(empty.to_numpy()):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
         keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
@@ -232,9 +279,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             if f not in IDENTIFIER_FIELDS and col in frame:
                 meta[f] = frame[col]
         salt = proj.contact_salt()
-        meta["contact_hash"] = contact_hash(frame[raw.meta["email"]] if "email" in raw.meta else None,
-                                            frame[raw.meta["phone"]] if "phone" in raw.meta else None,
-                                            salt).set_axis(frame.index) if ("email" in raw.meta or "phone" in raw.meta) \
+        email_col = idents.get("email") or idents.get("recipient_email")
+        phone_col = idents.get("phone")
+        meta["contact_hash"] = contact_hash(frame[email_col] if email_col else None,
+                                            frame[phone_col] if phone_col else None,
+                                            salt).set_axis(frame.index) if (email_col or phone_col) \
             else pd.Series(None, index=frame.index, dtype=object)
         start = _parse_times(meta.get("start"))
         end = _parse_times(meta.get("end") if "end" in meta else meta.get("submitted"))
@@ -257,9 +306,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():
             pid = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()])
+        seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()], exclude_source=replaces)
         flags, fdetail, qnotes = quality_flags(rec, inst, meta.assign(start=start, end=end), mode, proj.quality,
-                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes())
+                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces))
         sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
         rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
         fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
@@ -267,10 +316,22 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         dup_key = rid.duplicated(keep="first") | rid.isin(list(seen_ids))
         rid = rid.where(~dup_key, rid.astype(str) + "~s" + str(sid_next) + "r" + pd.Series(source_rows, index=frame.index).astype(str))
         # areas
-        geo = [v.name for v in inst.variables() if v.role == Role.geography and v.name in cmap.columns.values()]
-        geo_col = next((c for c, t in cmap.columns.items() if t in geo), None)
-        area_raw = frame[geo_col] if geo_col else pd.Series(None, index=frame.index, dtype=object)
-        areas = normalize_areas(area_raw, proj.areas, proj.quality.fuzzy_threshold)
+        # areas: each geography column in questionnaire order (neighborhood, then ZIP, then beat...)
+        # fills the rows the earlier ones left unmatched
+        col_of = {t: c for c, t in cmap.columns.items()}
+        geo_cols = [col_of[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of]
+        area_raw = pd.Series(None, index=frame.index, dtype=object)
+        areas = normalize_areas(area_raw, None)
+        for gc in geo_cols:
+            todo = areas["neighborhood"].isna()
+            vals = frame.loc[todo, gc]
+            got = normalize_areas(vals, proj.areas, proj.quality.fuzzy_threshold)
+            first_value = area_raw.isna() & todo & frame[gc].notna()
+            area_raw = area_raw.where(~first_value, frame[gc])
+            matched = got["neighborhood"].notna()
+            areas.loc[matched[matched].index, ["district", "neighborhood", "beat"]] = got.loc[matched, ["district", "neighborhood", "beat"]]
+        if geo_cols and proj.areas is not None:
+            areas["unknown_area"] = areas["neighborhood"].isna() & area_raw.notna() & (area_raw.astype(str).str.strip() != "")
         flags["unknown_area"] = areas["unknown_area"].astype(bool)
         tick("writing", 4)
         excl_flags = [f for f in proj.quality.exclude if f in FLAG_COLUMNS]
@@ -285,11 +346,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             "response_id": rid.astype(str).values,
             "platform_response_id": pid.astype(object).values,
             "wave": wave, "mode": mode, "source_row": source_rows.astype(np.int64),
-            "district": areas["district"].values, "neighborhood": areas["neighborhood"].values,
-            "beat": areas["beat"].values, "area_raw": area_raw.values,
-            "start_time": start.values if start is not None else pd.NaT,
-            "end_time": end.values if end is not None else pd.NaT,
-            "duration_s": dur.values, "language": meta.get("language", pd.Series(None, index=frame.index)).values,
+            "area_district": areas["district"].values, "area_neighborhood": areas["neighborhood"].values,
+            "area_beat": areas["beat"].values, "area_raw": area_raw.values,
+            "start_time": start.array if start is not None else pd.NaT,
+            "end_time": end.array if end is not None else pd.NaT,
+            "duration_s": dur.values, "survey_language": meta.get("language", pd.Series(None, index=frame.index)).values,
             "status_raw": meta.get("status", pd.Series(None, index=frame.index)).values,
             "finished": fin.values if fin is not None else None,
             "answered_share": share_ans.values, "disposition": disp.values,
@@ -328,9 +389,17 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             wave_start=wave_cfg.start if wave_cfg else None, wave_end=wave_cfg.end if wave_cfg else None,
             mode=mode, rows_in=rows_in, responses=responses, answers=answers, open_text=open_text,
             quarantine=quarantine, flags=fl, variables=variables, instrument=inst.id,
-            instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes)
+            instrument_version=inst.version, mapping_file=str(mpath.relative_to(proj.root)), notes=notes,
+            replaces=replaces)
+        if replaces is not None:
+            notes.append(f"replaced the earlier load of this file (source {replaces}).")
         sid = store.write_ingest(batch)
         write_mapping(mpath, cmap, answer_cols)
+        funnel = store.funnel(wave, proj.quality.exclude).to_dict("records")
+        rates = []
+        if wave_cfg is not None and wave_cfg.invitations:
+            rates = aapor_rates(store.read_responses(wave), wave_cfg.invitations,
+                                e=wave_cfg.eligibility_rate).to_dict("records")
         tick("done", 6)
     methods: dict[str, int] = {}
     for m in cmap.method.values():
@@ -346,7 +415,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         columns_mapped=len(cmap.columns), mapped_by_method=methods, unmapped_columns=cmap.unmapped,
         unknown_values=rec.invalid, identifiers_dropped=dropped,
         unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
-        mapping_file=str(mpath), notes=notes)
+        mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
 
 
 def _targets(inst):
@@ -359,17 +428,19 @@ def _long_answers(rec, rid_of: pd.Series, wave: str) -> pd.DataFrame:
     """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind)."""
     if rec.codes.shape[1] == 0:
         return pd.DataFrame(columns=["response_id", "wave", "variable", "code", "missing_kind"])
+    # categoricals (codes + a small dictionary) keep millions of long rows cheap to build and load
     codes = rec.codes.to_numpy(dtype=float)
-    kinds = rec.kinds.to_numpy(dtype=object)
-    keep = ~np.isnan(codes) | pd.notna(kinds)
+    kcodes = np.column_stack([pd.Categorical(rec.kinds[c], categories=list(MISSING_KINDS)).codes
+                              for c in rec.codes.columns]).astype(np.int16)
+    has_code = ~np.isnan(codes)
+    kcodes[has_code] = -1
+    keep = has_code | (kcodes >= 0)
     r_idx, c_idx = np.nonzero(keep)
-    rids = rid_of.to_numpy()[r_idx]
-    var = np.asarray(rec.codes.columns, dtype=object)[c_idx]
-    kind_vals = kinds[r_idx, c_idx]
-    code_vals = codes[r_idx, c_idx]
-    kind_vals = np.where(np.isnan(code_vals), kind_vals, None)
-    return pd.DataFrame({"response_id": rids, "wave": wave, "variable": var, "code": code_vals,
-                         "missing_kind": kind_vals})
+    rid_cat = pd.Categorical.from_codes(r_idx, categories=pd.Index(rid_of.to_numpy(dtype=object)))
+    var_cat = pd.Categorical.from_codes(c_idx, categories=pd.Index(list(rec.codes.columns)))
+    kind_cat = pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=list(MISSING_KINDS))
+    return pd.DataFrame({"response_id": rid_cat, "wave": pd.Categorical([wave] * len(r_idx)),
+                         "variable": var_cat, "code": codes[r_idx, c_idx], "missing_kind": kind_cat})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

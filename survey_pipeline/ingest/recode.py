@@ -81,30 +81,40 @@ def _note_invalid(invalid: dict, var: str, values: pd.Series) -> None:
 
 
 def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: dict):
-    uniq = pd.Series(col.dropna().unique())
-    norm = {u: normalize_name(u) for u in uniq}
-    code_map = {u: codes.get(n, np.nan) for u, n in norm.items()}
-    kind_map = {u: kinds.get(n) for u, n in norm.items()}
-    for u, n in norm.items():
-        if np.isnan(code_map[u]) and kind_map[u] is None:
+    """Codes and kinds of one column: each distinct value is looked up once (factorize)."""
+    fac, uniq = pd.factorize(col, use_na_sentinel=True)
+    code_arr = np.full(len(uniq) + 1, np.nan)  # the last slot serves the -1 (missing) sentinel
+    kind_arr = np.full(len(uniq) + 1, None, dtype=object)
+    for i, u in enumerate(uniq):
+        n = normalize_name(u)
+        if not n:
+            continue  # blank: typed later (not_asked / breakoff / skipped)
+        if n in codes:
+            code_arr[i] = codes[n]
+        elif n in kinds:
+            kind_arr[i] = kinds[n]
+        else:
             try:  # "4.0" for code 4
                 f = float(str(u).strip())
-                if normalize_name(str(int(f))) in codes and f == int(f):
-                    code_map[u] = codes[normalize_name(str(int(f)))]
-                elif normalize_name(str(int(f))) in kinds and f == int(f):
-                    kind_map[u] = kinds[normalize_name(str(int(f)))]
+                key = normalize_name(str(int(f))) if f == int(f) else None
             except (ValueError, OverflowError):
-                pass
-            if n == "":
-                continue
-            if np.isnan(code_map[u]) and kind_map[u] is None:
-                kind_map[u] = "invalid"
-    c = col.map(code_map).astype(float)
-    k = col.map(kind_map)
-    blank = col.isna() | (col.astype(str).str.strip() == "")
-    c[blank] = np.nan
-    k[blank] = None
-    _note_invalid(invalid, var, col[k == "invalid"])
+                key = None
+            if key is not None and key in codes:
+                code_arr[i] = codes[key]
+            elif key is not None and key in kinds:
+                kind_arr[i] = kinds[key]
+            else:
+                kind_arr[i] = "invalid"
+    c = pd.Series(code_arr[fac], index=col.index)
+    k = pd.Series(kind_arr[fac], index=col.index, dtype=object)
+    bad = [i for i in range(len(uniq)) if kind_arr[i] == "invalid"]
+    if bad:
+        counts = np.bincount(fac[fac >= 0], minlength=len(uniq))
+        d = invalid.setdefault(var, {"count": 0, "examples": []})
+        d["count"] += int(counts[bad].sum())
+        for i in bad:
+            if len(d["examples"]) < _EXAMPLES and uniq[i] not in d["examples"]:
+                d["examples"].append(uniq[i])
     return c, k
 
 
@@ -247,7 +257,8 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
 
     A question counts as answered when any of its variables holds a code or a ``dont_know`` /
     ``refused`` answer (a substantive non-answer is still an answer for AAPOR dispositions);
-    it is applicable when its ``relevant`` expression is true (or it has none). Each grid item
+    it is applicable when its ``relevant`` expression is true (or it has none, or it refers to a
+    question the export does not hold). Each grid item
     counts as a question of its own; a multi-select or rank question counts once.
     """
     by_q: dict[str, list[str]] = {}
@@ -266,7 +277,11 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
         has = rec.codes[cols].notna().any(axis=1) | rec.kinds[cols].isin(["dont_know", "refused"]).any(axis=1)
         answered[q] = has
         if rel[q]:
-            applicable[q] = skiplogic.evaluate(skiplogic.parse(rel[q]), frame)
+            node = skiplogic.parse(rel[q])
+            refs = skiplogic.references(node)
+            known = all((f"{name}_{choice}" if choice else name) in frame.columns for name, choice in refs)
+            if known:  # skip logic on a question the export lacks cannot be judged: treat as asked
+                applicable[q] = skiplogic.evaluate(node, frame)
     return answered.astype(bool), applicable, qs
 
 

@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from survey_pipeline.cli import main
@@ -58,7 +59,8 @@ def test_ingest_conserves_rows_and_drops_identifiers(setup, capsys):
         assert "a@x.org" not in dump and "1.2.3.4" not in dump
         wide = st.read_clean_wave("w1", include_excluded=True)
         assert wide["source_row"].tolist() == [2, 3, 4, 6]
-        assert wide.loc[0, "neighborhood"] == "Downtown" and wide.loc[1, "neighborhood"] == "Downtown"
+        assert wide.loc[0, "area_neighborhood"] == "Downtown" and wide.loc[1, "area_neighborhood"] == "Downtown"
+        assert wide.loc[0, "area_district"] == "Central" and pd.isna(wide.loc[2, "area_neighborhood"])
         assert wide.loc[1, "legit_rude__missing"] == "dont_know" and wide["legit_rude"].isna()[1]
         assert wide.loc[0, "top_drugs"] == 1 and wide.loc[0, "top_litter"] == 2
         assert st.read_open_text("w1")["text"].tolist() == ["Great work"]
@@ -171,3 +173,88 @@ def test_infer_writes_a_valid_draft(tmp_path, capsys, monkeypatch):
     sat = inst.scales[q["sat_grid"].scale]
     assert sat.codes[0].label["en"] == "Very dissatisfied" and sat.missing["dont_know"].code == 8
     assert "TODO" in (tmp_path / "d.yaml").read_text()
+
+
+def test_edited_mapping_is_honoured_with_replace(setup, capsys):
+    proj, export = setup
+    main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web", "--json"])
+    mfile = proj / "mappings" / "w1__web.csv"
+    # the analyst decides 'Your age' is not to be used, and maps 'Comments' nowhere either
+    mfile.write_text(mfile.read_text().replace("Your age,age,text,100,yes", "Your age,age,text,100,no"))
+    capsys.readouterr()
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--replace", "--json"])
+    assert rc == 0 and s["status"] == "loaded" and s["mapped_by_method"]["stored"] == 11
+    assert "age" not in s["unknown_values"]
+    with Store(proj / "warehouse.duckdb") as st:
+        assert st.counts()["sources"] == 1 and len(st.read_responses("w1")) == 4
+        assert "age" not in st.read_clean_wave("w1", include_excluded=True).columns
+        assert st.query("SELECT count(*) n FROM answers WHERE variable = 'age'")["n"][0] == 0
+
+
+def test_refused_export_can_be_mapped_by_hand(setup, capsys, tmp_path):
+    proj, _ = setup
+    other = tmp_path / "other.csv"
+    other.write_text("ResponseId,Q_a,Q_b,Q_c,Q_d\nR1,Yes,Agree,Disagree,40\nR2,No,,Agree,51\n")
+    assert main(["ingest", str(other), "--project", str(proj), "--wave", "w2", "--mode", "web"]) == 2
+    mfile = proj / "mappings" / "w2__other.csv"
+    text = mfile.read_text()
+    for col, var in (("Q_a", "contact"), ("Q_b", "contact_fair"), ("Q_c", "legit_trust"), ("Q_d", "age")):
+        text = text.replace(f"{col},,unmapped,,no", f"{col},{var},,,yes")
+    mfile.write_text(text)
+    capsys.readouterr()
+    rc, s = run_json(capsys, ["ingest", str(other), "--project", str(proj), "--wave", "w2", "--mode", "web", "--json"])
+    assert rc == 0 and s["columns_mapped"] == 4 and s["rows_kept"] == 2
+
+
+def test_response_rates_per_area_from_invitations(setup, capsys):
+    proj, export = setup
+    toml = proj / "survey.toml"
+    toml.write_text(toml.read_text() + '''
+[[waves]]
+id = "w1"
+modes = ["web"]
+eligibility_rate = 0.9
+[waves.invitations]
+"Downtown" = 10
+"Oak Hill" = 5
+''')
+    rc, s = run_json(capsys, ["ingest", str(export), "--project", str(proj), "--wave", "w1", "--json"])
+    assert rc == 0
+    rates = {r["area"]: r for r in s["response_rates"]}
+    # Downtown: R1 complete and R2 ('downtwn') complete; Oak Hill: R5 complete; R3 is a web preview (not a case)
+    assert (rates["Downtown"]["I"], rates["Downtown"]["UH_UO"]) == (2, 8)
+    assert rates["Downtown"]["RR1"] == 0.2 and rates["Oak Hill"]["RR1"] == 0.2
+    assert abs(rates["all"]["RR3"] - 3 / (3 + 0.9 * 12)) < 1e-12
+    assert rates["all"]["e"] == 0.9
+
+
+def test_export_without_answer_columns_is_refused(setup, capsys, tmp_path):
+    proj, _ = setup
+    f = tmp_path / "meta.csv"
+    f.write_text("StartDate,EndDate,Status,ResponseId\n2024-01-01 10:00:00,2024-01-01 10:05:00,0,R1\n")
+    rc = main(["ingest", str(f), "--project", str(proj), "--wave", "w1", "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "no answer columns" in err
+
+
+QUALTRICS_3ROWS = '''\
+StartDate,EndDate,Status,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,RecipientEmail,UserLanguage,contact,legit_1,legit_2,top_1,top_2,top_3
+Start Date,End Date,Response Type,Progress,Duration (in seconds),Finished,Recorded Date,Response ID,Recipient Email,User Language,Any contact?,Agree or disagree - I trust the police,Agree or disagree - Police are rude,Top two - Drugs,Top two - Litter,Top two - Speeding
+"{""ImportId"":""startDate""}","{""ImportId"":""endDate""}","{""ImportId"":""status""}","{""ImportId"":""progress""}","{""ImportId"":""duration""}","{""ImportId"":""finished""}","{""ImportId"":""recordedDate""}","{""ImportId"":""_recordId""}","{""ImportId"":""recipientEmail""}","{""ImportId"":""userLanguage""}","{""ImportId"":""QID1""}","{""ImportId"":""QID3_1""}","{""ImportId"":""QID3_2""}","{""ImportId"":""QID5_1""}","{""ImportId"":""QID5_2""}","{""ImportId"":""QID5_3""}"
+2024-03-01 10:00:00,2024-03-01 10:06:00,0,100,360,1,2024-03-01 10:06:00,R_a,x@y.org,EN,1,4,2,1,2,
+2024-03-01 11:00:00,2024-03-01 11:05:00,0,100,300,1,2024-03-01 11:05:00,R_b,z@y.org,ES,2,5,8,,1,2
+'''
+
+
+def test_qualtrics_three_header_rows_with_numeric_values(setup, capsys, tmp_path):
+    proj, _ = setup
+    f = tmp_path / "qualtrics.csv"
+    f.write_text(QUALTRICS_3ROWS)
+    rc, s = run_json(capsys, ["ingest", str(f), "--project", str(proj), "--wave", "q1", "--mode", "web", "--json"])
+    assert rc == 0 and s["platform"] == "qualtrics" and s["unmapped_columns"] == []
+    assert s["identifiers_dropped"] == ["RecipientEmail"] and s["unknown_values"] == {}
+    with Store(proj / "warehouse.duckdb") as st:
+        w = st.read_clean_wave("q1", include_excluded=True).set_index("platform_response_id")
+    assert w.loc["R_a", ["contact", "legit_trust", "legit_rude", "top_drugs", "top_litter"]].tolist() == [1, 4, 2, 1, 2]
+    assert w.loc["R_b", "legit_rude__missing"] == "dont_know" and w.loc["R_b", "top_speeding"] == 2
+    assert str(w.loc["R_a", "start_time"]).startswith("2024-03-01 10:00:00")

@@ -18,8 +18,14 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import gzip
 import io
+import os
+import shutil
+import tempfile
+import weakref
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +44,6 @@ DELIMITERS = (",", ";", "\t", "|")
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "a PDF document"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 compound file (a legacy .xls workbook or a password-protected .xlsx)"),
-    (b"\x1f\x8b", "a gzip archive"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
@@ -87,6 +92,8 @@ def read_table(path: Path) -> Table:
         what = "an empty workbook file (0 bytes)" if suffix in {".xlsx", ".xlsm"} else "empty"
         raise _err(path, f"the file is {what}: there is no header row and no response.",
                    "Export the responses again from the survey platform; the download may have failed.", "file-empty")
+    if start[:2] == b"\x1f\x8b":
+        return _read_gzip(path)
     if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _read_xlsx(path, path.read_bytes(), suffix)
     for magic, what in _MAGIC:
@@ -99,6 +106,30 @@ def read_table(path: Path) -> Table:
     if suffix in {".xlsx", ".xlsm"}:
         table.notes.insert(0, f"file named {path.suffix} is text, not a workbook; read as CSV")
     return table
+
+
+def _read_gzip(path: Path) -> Table:
+    """A gzip-compressed export (``.csv.gz``): decompress to a temporary file and read that.
+
+    The temporary file lives as long as the returned table (its loaders read it lazily).
+    """
+    fd, tmp_name = tempfile.mkstemp(suffix=Path(path.stem).suffix or ".csv", prefix="survey-pipeline-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+            shutil.copyfileobj(src, out, length=1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise _err(path, f"the gzip archive is damaged and cannot be decompressed ({exc}).",
+                   "Download or copy the file again, or decompress it yourself and ingest the CSV.", "file-unreadable") from None
+    try:
+        inner = read_table(tmp)
+    except IngestError as exc:
+        tmp.unlink(missing_ok=True)
+        raise IngestError(str(exc).replace(str(tmp), f"{path} (decompressed)"), file=path, rule=exc.rule, fix=exc.fix) from None
+    weakref.finalize(inner, tmp.unlink, missing_ok=True)
+    inner.notes.insert(0, "gzip-compressed; decompressed before reading")
+    return inner
 
 
 # ---------------------------------------------------------------------------------------- CSV

@@ -36,6 +36,11 @@ INSTRUMENT = MINIMAL.replace(
         min: 18
         max: 110
         label: {en: Your age, es: Su edad}
+      - id: concerns
+        type: multi
+        role: other
+        choices: problems
+        label: {en: "Which concern you?", es: "¿Qué le preocupa?"}
       - id: comments
         type: text
         role: open_text

@@ -59,3 +59,10 @@ def test_stored_mapping_with_unknown_variable_names_row_and_fix(project, tmp_pat
     with pytest.raises(IngestError) as exc:
         read_mapping(path, build_targets(project.instrument_model))
     assert "row 2" in str(exc.value) and "Did you mean 'contact'" in str(exc.value)
+
+
+def test_qualtrics_numbered_export_tags_of_a_deployed_instrument(project):
+    # 'legit' grid items and 'top' rank options exported as <id>_<n> by Qualtrics
+    m = map_columns([col("legit_2", key="QID3_2"), col("top_3", key="QID5_3"), col("contact", key="QID1")],
+                    project.instrument_model)
+    assert m.columns == {"legit_2": "legit_rude", "top_3": "top_speeding", "contact": "contact"}

@@ -88,3 +88,20 @@ def test_normalize_name_folds_case_accents_and_punctuation():
     assert normalize_name("  Don’t   KNOW! ") == normalize_name("don t know")
     assert normalize_name("No sé") == "no se"
     assert normalize_name(None) == ""
+
+
+def test_deploy_areas_format_with_codes_and_zips_feeds_ingest(tmp_path: Path):
+    (tmp_path / "areas.csv").write_text("code,neighborhood,district,beats,zips\n1,Downtown,Central,C1;C2,33601\n"
+                                        "2,Oak Hill,North,N1,33602 33603\n")
+    p = init_project(tmp_path / "p", areas=tmp_path / "areas.csv")
+    a = p.areas
+    assert sorted(a.table["beat"]) == ["C1", "C2", "N1"]
+    assert dict(zip(a.crosswalk["key"], a.crosswalk["neighborhood"], strict=True)) == {
+        "33601": "Downtown", "33602": "Oak Hill", "33603": "Oak Hill"}
+    import pandas as pd
+
+    from survey_pipeline.ingest.recode import normalize_areas
+
+    out = normalize_areas(pd.Series(["33603", "c2", "downtown"]), a)
+    assert out["neighborhood"].tolist() == ["Oak Hill", "Downtown", "Downtown"]
+    assert out["beat"].tolist() == [None, "C2", None]

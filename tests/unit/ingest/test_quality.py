@@ -75,7 +75,7 @@ def test_disposition_by_share_of_applicable_questions(project):
 
 
 def test_aapor_rates_match_hand_computation():
-    r = pd.DataFrame({"neighborhood": ["A"] * 6 + ["B"] * 2,
+    r = pd.DataFrame({"area_neighborhood": ["A"] * 6 + ["B"] * 2,
                       "disposition": ["complete"] * 3 + ["partial", "breakoff", "complete", "complete", "complete"]})
     for f in ("preview", "test", "bot", "duplicate_id", "duplicate_contact", "duplicate_answers"):
         r[f"flag_{f}"] = False

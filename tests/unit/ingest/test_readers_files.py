@@ -121,7 +121,7 @@ def test_header_only_gives_zero_rows(tmp_path):
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "export.xlsx", "file-type", "password"),
         (b"", "export.xlsx", "file-empty", "0 bytes"),
         (b"PK\x03\x04" + b"\x00" * 40, "export.xlsx", "xlsx-corrupt", "damaged"),
-        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "export.csv", "file-type", "gzip"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "export.csv.gz", "file-unreadable", "gzip"),
         (b"\x00\x01\x02\x00\x00\x00\x00\x00" * 100, "export.csv", "encoding", "binary"),
     ],
 )
@@ -132,6 +132,17 @@ def test_bad_files_raise_ingest_error(tmp_path, data, name, rule, words):
     err = info.value
     assert err.rule == rule and err.file == str(path) and err.fix
     assert words.lower() in (str(err) + err.fix).lower()
+
+
+def test_gzip_compressed_csv_reads_like_the_plain_file(tmp_path):
+    import gzip
+
+    text = "ResponseId,Q1,Q2\nR_1,Yes,3\nR_2,,4\n"
+    plain = read_export(write(tmp_path, text.encode(), "plain.csv"))
+    packed = read_export(write(tmp_path, gzip.compress(text.encode()), "packed.csv.gz"))
+    assert packed.frame.equals(plain.frame)
+    assert packed.source_rows.tolist() == plain.source_rows.tolist()
+    assert any("gzip" in n for n in packed.notes)
 
 
 def test_zip_renamed_csv(tmp_path):

@@ -71,3 +71,28 @@ def test_areas_exact_fuzzy_and_unknown(project):
     assert out["neighborhood"].tolist()[:3] == ["Downtown", "Las Palmas", "Oak Hill"]
     assert out["district"].tolist()[:3] == ["Central", "North", "North"]
     assert out["unknown_area"].tolist() == [False, False, False, True, False]
+
+
+def test_multi_split_columns_with_labels_or_flags_and_joined(project):
+    inst = project.instrument_model
+    frame = pd.DataFrame({"a": ["Drugs", None, None], "b": [None, "1", None], "c": ["Exceso de velocidad", "0", None],
+                          "j": [None, None, "Basura; Drogas"]}, dtype=object)
+    cols = [RawColumn("a", "a", "Which concern you?", None, "Drugs", "split", 0),
+            RawColumn("b", "b", "Which concern you?", None, "Litter", "split", 1),
+            RawColumn("c", "c", "¿Qué le preocupa?", None, "Exceso de velocidad", "split", 2)]
+    cmap = map_columns(cols, inst)
+    assert cmap.columns == {"a": "concerns_drugs", "b": "concerns_litter", "c": "concerns_speeding"}
+    rec = recode(frame, cmap, inst)
+    got = rec.codes[["concerns_drugs", "concerns_litter", "concerns_speeding"]]
+    assert got.iloc[0].tolist() == [1, 0, 1]   # blank option of an answered question is 0
+    assert got.iloc[1].tolist() == [0, 1, 0]
+    assert got.iloc[2].isna().all()             # nothing ticked anywhere: unanswered, typed later
+    joined = map_columns([RawColumn("j", "j", "Which concern you?", None, None, "answer", 0)], inst)
+    rec2 = recode(frame, joined, inst)
+    assert rec2.codes.loc[2, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [1, 1, 0]
+
+
+def test_skip_logic_on_a_question_missing_from_the_export_counts_as_asked(project):
+    rec, inst = run(project, {"contact_fair": [None, "Agree"]})  # 'contact' (the condition) not exported
+    type_missing(rec, inst, pd.Series([False, False]))
+    assert rec.kinds.loc[0, "contact_fair"] == "skipped"
