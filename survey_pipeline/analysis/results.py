@@ -212,8 +212,12 @@ def _project_inputs(project: Project):
         parts = []
         for w in waves:
             f = store.read_clean_wave(w)
-            # a geography variable named like a response column (neighborhood, beat) repeats
-            # it; the response's matched area code comes first and wins
+            # the matched area codes are the response columns area_<level>; a geography
+            # question may hold the raw answer under the level's own name: the match wins
+            levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in f.columns]
+            f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
+                                                                        if f"{c}__missing" in f.columns])
+            f = f.rename(columns={f"area_{c}": c for c in levels})
             parts.append(f.loc[:, ~f.columns.duplicated()])
         frame = pd.concat(parts, ignore_index=True)
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
