@@ -13,6 +13,7 @@ Prints the wall time of each stage and the number of rows of each results table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -62,10 +63,10 @@ def main() -> None:
         stamps = [("start", time.perf_counter())]
         run = analyze_frame(frame, inst, targets=targets,
                             weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}}, trim=None),
-                            settings=AnalysisSettings(), progress=lambda m: stamps.append((m, time.perf_counter())))
+                            settings=AnalysisSettings(), progress=lambda m, st=stamps: st.append((m, time.perf_counter())))
         t2 = time.perf_counter()
         stamps.append(("end", t2))
-        stages = ", ".join(f"{a_[0]} {b_[1] - a_[1]:.1f}s" for a_, b_ in zip(stamps[:-1], stamps[1:], strict=True))
+        stages = ", ".join(f"{a_[0]} {b_[1] - a_[1]:.1f}s" for a_, b_ in itertools.pairwise(stamps))
         sizes = ", ".join(f"{k} {len(v):,}" for k, v in run.tables.items())
         print(f"n={n:>9,}  build {t1 - t0:5.1f}s  analysis {t2 - t1:6.1f}s  [{stages}]")
         print(f"             rows: {sizes}")

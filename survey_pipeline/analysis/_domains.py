@@ -16,7 +16,7 @@ from scipy import sparse
 
 from survey_pipeline.stats import Design
 
-__all__ = ["domain_codes", "domain_means"]
+__all__ = ["CellDomains", "cell_domains", "domain_codes", "domain_means"]
 
 _CHUNK = 256
 
@@ -149,3 +149,148 @@ def domain_means(design: Design, y: np.ndarray, domain_sets: list,
             f[c] = a
         out.append(f)
     return out
+
+
+class CellDomains:
+    """Domain means from per-cell moments: one pass over the rows per indicator.
+
+    The rows are grouped into *cells*, the cross-classification of every domain column and every
+    calibration (margin) column. When each cell has one row of the calibration matrix and every
+    row is its own PSU, the Hájek domain mean, its linearization variance with the calibration
+    residuals and stratum centring (the same numbers as :func:`domain_means`), and the design
+    effect are all functions of a few weighted sums per cell, so each indicator costs a handful
+    of ``bincount`` passes over the rows and small dense algebra over the cells.
+
+    Use :meth:`eligible` first; :func:`domain_means` is the general path.
+    """
+
+    def __init__(self, design: Design, columns: list[str]):
+        d = design
+        self.design = d
+        data = d.data
+        self.columns = list(columns)
+        g = data.groupby(columns, sort=True, dropna=False, observed=True)
+        self.cell = g.ngroup().to_numpy().astype(np.int64)
+        self.cells = g.size().index.to_frame(index=False)
+        nc = len(self.cells)
+        first = np.full(nc, -1, dtype=np.int64)
+        first[self.cell[::-1]] = np.arange(len(self.cell))[::-1]
+        self.nc = nc
+        self.ok = d._psu_is_row and len(d._steps) <= 1
+        self.strat_cell = d._strata[first]
+        self.s = d._scale_h[d._psu_stratum]  # per row (rows are PSUs)
+        nstrat = len(d._n_h)
+        self.nok = nstrat
+        if d.lonely_psu == "average" and d._lonely.any():
+            self.s = self.s.copy()
+            self.s[d._lonely[d._psu_stratum]] = 0.0
+            self.nok = nstrat - int(d._lonely.sum())
+        self.nstrat = nstrat
+        centre = np.ones(nstrat, bool)
+        if d.lonely_psu in ("adjust", "average"):
+            centre &= ~d._lonely
+        self.coef = np.where(centre, d._scale_h / d._n_h, 0.0)
+        self.step = None
+        if self.ok and d._steps:
+            st = d._steps[0]
+            x = sparse.csr_matrix(st.x)
+            xc = sparse.csr_matrix(x[first])
+            if (x - xc[self.cell]).count_nonzero() != 0:
+                self.ok = False
+                return
+            r = np.divide(st.w_before, st.w_after, out=np.zeros_like(st.w_after), where=st.w_after != 0)
+            wa = st.w_after
+            ada_c = np.bincount(self.cell, weights=self.s * wa * wa, minlength=nc)
+            ada = np.asarray((xc.T @ sparse.diags(ada_c) @ xc).todense())
+            wa_c = np.bincount(self.cell, weights=wa, minlength=nc)
+            ha = np.zeros((nstrat, x.shape[1]))
+            hc = sparse.csr_matrix((wa_c, (self.strat_cell, np.arange(nc))), shape=(nstrat, nc))
+            ha = np.asarray((hc @ xc).todense())
+            self.step = (xc, r, wa, st.ginv, ada, ha)
+
+    def means(self, y: np.ndarray, domain_sets: list[list[str]], count: np.ndarray | None = None,
+              ) -> list[tuple[pd.DataFrame, dict[str, np.ndarray]]]:
+        """As ``domain_means(..., as_arrays=True)``.
+
+        A domain set is a list of cell columns, or ``(codes, labels)`` with the domain code of
+        every *cell* (-1 outside), e.g. "the rest of the city" in each wave.
+        """
+        d = self.design
+        w = d.weights
+        y = np.asarray(y, float)
+        valid = (~np.isnan(y)) & (w != 0)
+        yv = np.where(valid, y, 0.0)
+        wv = np.where(valid, w, 0.0)
+        c, nc, s = self.cell, self.nc, self.s
+
+        def bc(weights):
+            return np.bincount(c, weights=weights, minlength=nc)
+
+        mom = {"N": bc(valid.astype(float)), "W": bc(wv), "WY": bc(wv * yv), "WY2": bc(wv * yv * yv),
+               "A0": bc(s * wv * wv), "A1": bc(s * wv * wv * yv), "A2": bc(s * wv * wv * yv * yv),
+               "C": bc(np.asarray(count, float)) if count is not None else np.zeros(nc)}
+        if self.step is not None:
+            xc, r, wa, ginv, ada, ha = self.step
+            mom["R0"], mom["R1"] = bc(r * wv), bc(r * wv * yv)
+            mom["Q0"], mom["Q1"] = bc(s * wv * wa), bc(s * wv * wa * yv)
+        out = []
+        for by in domain_sets:
+            if isinstance(by, tuple):
+                dc, lab = by
+            else:
+                g = self.cells.groupby(by, sort=True, dropna=True, observed=True)
+                dc = g.ngroup().fillna(-1).to_numpy().astype(np.int64)
+                lab = g.size().index.to_frame(index=False)
+            nd = len(lab)
+            inside = dc >= 0
+            dci = dc[inside]
+
+            def agg(v, dci=dci, inside=inside, nd=nd):
+                return np.bincount(dci, weights=v[inside], minlength=nd)
+
+            n, sw, swy, swy2 = agg(mom["N"]), agg(mom["W"]), agg(mom["WY"]), agg(mom["WY2"])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = swy / sw
+                mm = np.where(np.isfinite(m), m, 0.0)
+                var = (agg(mom["A2"]) - 2 * mm * agg(mom["A1"]) + mm * mm * agg(mom["A0"])) / sw**2
+                # stratum totals of the influence inside each domain
+                md = np.zeros(nc)
+                md[inside] = mm[dci]
+                swd = np.ones(nc)
+                swd[inside] = sw[dci]
+                zc = np.where(inside, (mom["WY"] - md * mom["W"]) / swd, 0.0)
+            tot = np.zeros((self.nstrat, nd))
+            np.add.at(tot, (self.strat_cell[inside], dci), zc[inside])
+            if self.step is not None:
+                xc, r, wa, ginv, ada, ha = self.step
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    u = np.where(inside, (mom["R1"] - md * mom["R0"]) / swd, 0.0)
+                    q = np.where(inside, (mom["Q1"] - md * mom["Q0"]) / swd, 0.0)
+                oh_u = sparse.csr_matrix((u[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
+                oh_q = sparse.csr_matrix((q[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
+                mmat = np.asarray((xc.T @ oh_u).todense())          # p x nd
+                b = -ginv @ mmat
+                cross = np.asarray((xc.T @ oh_q).todense())         # p x nd
+                var = var + 2 * np.sum(cross * b, axis=0) + np.sum(b * (ada @ b), axis=0)
+                tot = tot + ha @ b
+            var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
+            if self.nok < self.nstrat:
+                var = var * self.nstrat / self.nok
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
+                vsrs = wvar * (sw - n) / (sw * n)
+                deff = var / vsrs
+                n_eff = n / deff
+            out.append((lab, {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff,
+                              "deff": deff, "sw": sw, "count": agg(mom["C"])}))
+        return out
+
+
+def cell_domains(design: Design, columns: list[str]) -> CellDomains | None:
+    """A :class:`CellDomains` over ``columns`` plus the calibration columns, or None when the
+    design is not eligible (clusters, several calibration steps, calibration rows that vary
+    within a cell)."""
+    cols = list(dict.fromkeys([c for c in columns if c in design.data.columns]
+                              + [c for c in design.data.columns if str(c).startswith("_m_")]))
+    cd = CellDomains(design, cols)
+    return cd if cd.ok else None

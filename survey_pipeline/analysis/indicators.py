@@ -37,7 +37,7 @@ from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
-from ._domains import domain_codes, domain_means
+from ._domains import cell_domains, domain_codes, domain_means
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -331,13 +331,18 @@ def estimate_indicators(
         for gd in ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     dfv = design.degf
-    coded = [domain_codes(data, b) for _, _, b in sets]
+    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
+    coded = [domain_codes(data, b) for _, _, b in sets] if cd is None else \
+        [(None, cd.cells.groupby(b, sort=True, dropna=True, observed=True).size().index.to_frame(index=False))
+         for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     for spec in specs:
         y, dk = indicator_values(data, spec)
         if np.all(np.isnan(y)):
             continue
-        for i, (_lab, cols) in enumerate(domain_means(design, y, coded, count=dk, as_arrays=True)):
+        res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
+               else cd.means(y, [b for _, _, b in sets], count=dk))
+        for i, (_lab, cols) in enumerate(res):
             acc[i].append((spec, cols))
     for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
         if not items:
