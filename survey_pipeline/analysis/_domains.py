@@ -208,6 +208,11 @@ class CellDomains:
             ha = np.asarray((hc @ xc).todense())
             self.step = (xc, r, wa, st.ginv, ada, ha)
 
+    def codes(self, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        """Domain code of every cell (-1 outside) and the labels, to reuse across indicators."""
+        g = self.cells.groupby(by, sort=True, dropna=True, observed=True)
+        return g.ngroup().fillna(-1).to_numpy().astype(np.int64), g.size().index.to_frame(index=False)
+
     def means(self, y: np.ndarray, domain_sets: list[list[str]], count: np.ndarray | None = None,
               ) -> list[tuple[pd.DataFrame, dict[str, np.ndarray]]]:
         """As ``domain_means(..., as_arrays=True)``.
@@ -259,8 +264,8 @@ class CellDomains:
                 swd = np.ones(nc)
                 swd[inside] = sw[dci]
                 zc = np.where(inside, (mom["WY"] - md * mom["W"]) / swd, 0.0)
-            tot = np.zeros((self.nstrat, nd))
-            np.add.at(tot, (self.strat_cell[inside], dci), zc[inside])
+            tot = np.bincount(self.strat_cell[inside] * nd + dci, weights=zc[inside],
+                              minlength=self.nstrat * nd).reshape(self.nstrat, nd)
             if self.step is not None:
                 xc, r, wa, ginv, ada, ha = self.step
                 with np.errstate(divide="ignore", invalid="ignore"):

@@ -332,16 +332,14 @@ def estimate_indicators(
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     dfv = design.degf
     cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
-    coded = [domain_codes(data, b) for _, _, b in sets] if cd is None else \
-        [(None, cd.cells.groupby(b, sort=True, dropna=True, observed=True).size().index.to_frame(index=False))
-         for _, _, b in sets]
+    coded = [domain_codes(data, b) if cd is None else cd.codes(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     for spec in specs:
         y, dk = indicator_values(data, spec)
         if np.all(np.isnan(y)):
             continue
         res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
-               else cd.means(y, [b for _, _, b in sets], count=dk))
+               else cd.means(y, coded, count=dk))
         for i, (_lab, cols) in enumerate(res):
             acc[i].append((spec, cols))
     for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
