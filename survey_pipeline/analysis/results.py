@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import AnalysisError, StoreError
@@ -133,8 +132,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                             fix="Ingest an export (survey-pipeline ingest) before analysing.")
     for c in ("district", "neighborhood", "beat"):
         if c in frame.columns:
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-            frame[c] = frame[c].map(lambda x: x if x is None else str(x))
+            frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
     amap = area_lookup(frame.get("neighborhood", []), inst, areas)
     tick("weighting")
     if targets is not None:
@@ -263,7 +261,7 @@ def weight_project(root: str | Path) -> WeightingResult:
     frame = derive_groups(frame, inst)
     for c in ("district", "neighborhood", "beat"):
         if c in frame.columns:
-            frame[c] = frame[c].map(lambda x: None if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))
+            frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
     amap = area_lookup(frame["neighborhood"], inst, areas)
     wr = weight_waves(frame, targets, ws, invitations=inv or None, areas=amap)
     with Store(project.store_path) as store:

@@ -240,10 +240,11 @@ def weight_waves(
                 raise WeightingError(f"weighting: the responses have no column '{var}' for the target margin.",
                                      rule="missing-variable",
                                      fix=f"Derive '{var}' from the instrument or drop it from [weighting] margins.")
-            col = df.loc[rows, var].astype(object).where(df.loc[rows, var].notna(), None)
-            col = col.map(lambda x: None if x is None else str(x))
+            raw = df.loc[rows, var]
+            col = raw.astype(str).astype(object).where(raw.notna(), None)
             rec = s.recode.get(var, {})
-            col = col.map(lambda x, rec=rec: rec.get(x, x) if x is not None else None)
+            if rec:
+                col = col.replace(rec)
             foreign = col.notna() & ~col.isin(list(cats))
             if foreign.any():
                 to = "other" if "other" in cats else None
@@ -263,7 +264,8 @@ def weight_waves(
             if merged:
                 diag.append(_d(wave, "weighting", f"collapsed_{var}", len(set(merged.values())),
                                "; ".join(sorted(set(merged.values())))))
-            col = col.map(lambda x, cmap=cmap: cmap.get(x, x) if x is not None else None)
+            mapped = col.map(cmap)
+            col = mapped.astype(object).where(mapped.notna(), None)
             tot = sum(cats.values())
             cell_pop: dict[str, float] = {}
             for c, p in cats.items():
