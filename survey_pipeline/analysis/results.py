@@ -218,11 +218,36 @@ def _project_inputs(project: Project):
             f = f.rename(columns={f"area_{c}": c for c in levels})
             parts.append(f.loc[:, ~f.columns.duplicated()])
         frame = pd.concat(parts, ignore_index=True)
+        rates = response_rates(project, store, waves)
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
     targets = read_targets(project.targets_file) if project.targets_file is not None else None
     inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}
     areas = project.areas.table if project.areas is not None else None
-    return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas
+    return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
+
+
+def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
+    """Diagnostics rows (kind ``response_rate``): AAPOR RR1, RR3, COOP1 per wave and area.
+
+    Uses :func:`survey_pipeline.ingest.quality.aapor_rates` on every kept response of the wave
+    (excluded or not) for waves whose invitations are recorded in ``survey.toml``.
+    """
+    from survey_pipeline.ingest.quality import aapor_rates
+
+    rows = []
+    for w in waves:
+        wave = project.waves.get(w)
+        if wave is None or not wave.invitations:
+            continue
+        r = aapor_rates(store.read_responses(w, include_excluded=True), wave.invitations, e=wave.eligibility_rate)
+        for rec in r.itertuples():
+            city = rec.area == "all"
+            for metric in ("RR1", "RR3", "COOP1"):
+                rows.append({"wave": w, "area_level": "city" if city else "neighborhood",
+                             "area": "city" if city else str(rec.area), "kind": "response_rate",
+                             "metric": metric, "value": float(getattr(rec, metric)),
+                             "detail": f"AAPOR 2023; invited {rec.invited}, completes {rec.I}"})
+    return pd.DataFrame(rows, columns=DIAG_COLUMNS)
 
 
 def analyze_project(root: str | Path, progress: Callable[[str], None] | None = None) -> AnalysisRun:
@@ -231,9 +256,12 @@ def analyze_project(root: str | Path, progress: Callable[[str], None] | None = N
 
     project = Project.load(root)
     started = pd.Timestamp.now(tz="UTC")
-    inst, ws, st, waves, labels, frame, targets, inv, areas = _project_inputs(project)
+    inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
     run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
                         areas=areas, waves=waves, wave_labels=labels, progress=progress)
+    if len(rates):
+        run.tables["diagnostics"] = _sorted(pd.concat([run.tables["diagnostics"], rates], ignore_index=True),
+                                            ["wave", "kind", "metric", "area_level", "area", "detail"])
     settings = {"weighting": {k: (list(v) if isinstance(v, tuple) else v) for k, v in ws.__dict__.items()},
                 "analysis": {k: (list(v) if isinstance(v, tuple) else v) for k, v in st.__dict__.items()
                              if k != "evaluations"},
@@ -254,7 +282,7 @@ def weight_project(root: str | Path) -> WeightingResult:
     from survey_pipeline.store import Store
 
     project = Project.load(root)
-    inst, ws, _st, _waves, _labels, frame, targets, inv, areas = _project_inputs(project)
+    inst, ws, _st, _waves, _labels, frame, targets, inv, areas, _rates = _project_inputs(project)
     if targets is None:
         raise AnalysisError(f"{project.toml_path}: no targets file.", file=project.toml_path, rule="no-targets",
                             fix='Add [targets] file = "targets.csv" (wave,area,variable,category,population).')

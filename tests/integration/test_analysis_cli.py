@@ -72,6 +72,8 @@ def test_weight_then_analyze_writes_every_results_table(project, capsys):
     assert str(est["n"].dtype) == "int64"
     assert set(t["comparisons"]["kind"]) >= {"area_vs_rest", "area_pair", "wave_change"}
     assert t["indicators"]["higher_is_better"].dtype == bool
+    rr = t["diagnostics"].query("kind == 'response_rate' and metric == 'RR1' and area == 'city'")
+    assert len(rr) == len(WAVES) and rr["value"].between(0.05, 0.3).all()
     w = t["weights"]
     assert w.groupby("wave")["weight"].sum().round(0).tolist() == pytest.approx(
         pd.read_csv(project / "targets.csv").query("variable == 'neighborhood' and area == 'city'")
