@@ -29,7 +29,7 @@ test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 demo: $(STAMP)
-	$(BIN)/survey-pipeline demo --dir demo-project
+	$(BIN)/survey-pipeline demo --dir demo-project $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info artifacts demo-project

@@ -94,10 +94,13 @@ def check_export_file(export: Path) -> None:
     if export.is_dir():
         raise IngestError(f"{export}: is a folder, not an export file.", file=export, rule="wrong-type",
                           fix="Give the CSV or XLSX file exported from the survey platform.")
-    if export.suffix.lower() not in EXPORT_SUFFIXES:
+    suffix = export.suffix.lower()
+    if suffix == ".gz":  # a compressed CSV: the readers decompress it
+        suffix = Path(export.stem).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
         raise IngestError(f"{export}: '{export.suffix or '(no extension)'}' is not an export type survey-pipeline reads.",
                           file=export, rule="wrong-type",
-                          fix=f"Export the responses as CSV or Excel ({', '.join(EXPORT_SUFFIXES)}).")
+                          fix=f"Export the responses as CSV or Excel ({', '.join(EXPORT_SUFFIXES)}; CSV may be gzipped as .csv.gz).")
     if export.stat().st_size == 0:
         raise IngestError(f"{export}: the file is empty (0 bytes).", file=export, rule="empty-file",
                           fix="Export the responses again; the download may have failed.")

@@ -90,6 +90,14 @@ def _read_table(path: Path) -> pd.DataFrame:
                           fix="Give a .csv or a .geojson file.")
 
 
+def _listed(rec: dict, col: str | None, cell) -> list[str]:
+    """A cell holding several values: a GeoJSON list property, or text joined by ; , or |."""
+    v = rec.get(col) if col is not None else None
+    if isinstance(v, (list, tuple)):
+        return [str(x).strip() for x in v if x is not None and str(x).strip()]
+    return [x for x in _SPLIT.split(cell(col)) if x]
+
+
 def _find(columns: dict[str, str], field: str) -> str | None:
     for name in AREA_COLUMNS[field]:
         if name in columns:
@@ -168,8 +176,7 @@ def read_areas(path: str | Path) -> Areas:
                                     fix="Fill in the neighborhood name."))
             continue
         district = cell(district_col) or None
-        beats = [b for b in _SPLIT.split(cell(beats_col)) if b]
-        zips = [z for z in _SPLIT.split(cell(zips_col)) if z]
+        beats, zips = _listed(rec, beats_col, cell), _listed(rec, zips_col, cell)
         labels = {"_": label, **{lang: cell(col) for lang, col in lang_cols.items() if cell(col)}}
         if code in merged:
             prev = merged[code]

@@ -36,6 +36,16 @@ def test_geojson_properties_and_feature_id(tmp_path):
     assert areas.levels == ["neighborhood"]
 
 
+def test_geojson_list_properties_are_lists_not_text(tmp_path):
+    p = tmp_path / "areas.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": 1, "name": "Downtown", "district": "central",
+                                           "beats": ["101", "102"], "zips": ["54101"]}, "geometry": None},
+    ]}), encoding="utf-8")
+    (a,) = read_areas(p).items
+    assert (a.beats, a.zips) == (["101", "102"], ["54101"])
+
+
 def test_missing_columns_names_file_columns_found_and_fix(tmp_path):
     p = tmp_path / "hoods.csv"
     p.write_text("hood,precinct\nDowntown,1\n", encoding="utf-8")

@@ -1,0 +1,156 @@
+"""The dashboard factory: ``create_app(project)`` builds a single-page Dash app.
+
+One router callback renders the page named by the URL path from the URL query string; one
+callback mirrors every filter on screen back into the query string, so a view can be shared and
+reloaded; one callback serves downloads. Every page registers its own view callback on the app
+instance given to it: nothing is registered at import time, so apps do not leak into each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dash_app import ids
+from dash_app.data import ResultsSource
+from dash_app.export import to_csv_bytes, to_xlsx_bytes
+from dash_app.i18n import LANGS, t
+from dash_app.pages import PAGES, page_for_path
+from dash_app.pages._common import language_control, pick
+
+__all__ = ["create_app"]
+
+SHARED_KEYS = ("lang", "wave", "indicator")
+
+
+def parse_query(search: str | None) -> dict[str, str]:
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def build_query(values: dict[str, Any]) -> str:
+    items = []
+    for k in sorted(values):
+        v = values[k]
+        if v is None or v == []:
+            continue
+        items.append((k, ",".join(map(str, v)) if isinstance(v, list) else str(v)))
+    return "?" + urlencode(items) if items else ""
+
+
+def _nav(path: str, q: dict[str, str], lang: str) -> html.Nav:
+    shared = {k: q[k] for k in SHARED_KEYS if k in q}
+    links = []
+    for mod in PAGES:
+        current = path == mod.PATH
+        links.append(html.Li(dcc.Link(t(mod.PAGE, lang), href=mod.PATH + build_query(shared),
+                                      className="nav-link" + (" current" if current else ""),
+                                      title=t(mod.PAGE, lang) + (" ✓" if current else ""))))
+    return html.Nav(html.Ul(links), id=ids.NAV, className="nav", **{"aria-label": t("nav", lang)})
+
+
+def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> list:
+    data = source.get()
+    mod = page_for_path(path)
+    if mod is None:
+        body = [html.H1(t("not_found", lang))]
+    else:  # a page's layout depends only on its normalised state and the language: cache it
+        st = mod.state(data, q)
+        key = ("layout", mod.PAGE, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                      for k, v in st.items())))
+        body = data.lru(key, lambda: mod.layout(data, q, lang))
+    return [
+        html.A(t("skip", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
+        html.Header(className="header", children=[
+            html.Div(t("title", lang), className="site-title"),
+            language_control(lang),
+        ]),
+        _nav(path, q, lang),
+        html.Main(body, id=ids.MAIN, tabIndex="-1", className="main", lang=lang),
+    ]
+
+
+def create_app(project: Any, *, title: str = "Community survey results") -> dash.Dash:
+    """Build the dashboard for a project.
+
+    Parameters
+    ----------
+    project
+        A project folder containing ``warehouse.duckdb`` (and optionally ``areas.geojson`` or a
+        ``survey.toml`` naming it), or an object with ``.store_path`` such as
+        ``survey_pipeline.project.Project``.
+
+    Raises
+    ------
+    survey_pipeline.errors.ProjectError
+        When the project has no results yet.
+    """
+    source = ResultsSource(project)
+    app = dash.Dash(
+        __name__, title=title, serve_locally=True, external_stylesheets=[], external_scripts=[],
+        suppress_callback_exceptions=True, update_title=None,
+        assets_folder=str(__import__("pathlib").Path(__file__).with_name("assets")),
+    )
+    app.layout = html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.RENDERED),
+        dcc.Store(id=ids.SYNCED),
+        dcc.Download(id=ids.DOWNLOAD),
+        html.Div(id=ids.SHELL),
+    ])
+    app.results = source  # for benchmarks and tests
+
+    @app.callback(
+        Output(ids.SHELL, "children"), Output(ids.RENDERED, "data"),
+        Input(ids.URL, "pathname"), Input(ids.URL, "search"),
+        State(ids.RENDERED, "data"), State(ids.SYNCED, "data"),
+    )
+    def route(pathname, search, rendered, synced):
+        q = parse_query(search)
+        lang = pick(q.get("lang"), list(LANGS), "en")
+        key = {"path": pathname or "/", "lang": lang}
+        if rendered == key and (search or "") == (synced or ""):
+            raise PreventUpdate  # the search was written by the filters on screen
+        return _shell(source, pathname or "/", q, lang), key
+
+    @app.callback(
+        Output(ids.URL, "search"), Output(ids.SYNCED, "data"),
+        Input({"type": ids.FILTER, "name": ALL, "page": ALL}, "value"),
+        State({"type": ids.FILTER, "name": ALL, "page": ALL}, "id"),
+        State(ids.URL, "search"),
+    )
+    def sync(values, id_list, search):
+        if not id_list:
+            raise PreventUpdate
+        new = build_query({i["name"]: v for i, v in zip(id_list, values, strict=True)})
+        return (dash.no_update if new == (search or "") else new), new
+
+    @app.callback(
+        Output(ids.DOWNLOAD, "data"),
+        Input({"type": ids.DOWNLOAD_BUTTON, "page": ALL, "fmt": ALL}, "n_clicks"),
+        State(ids.URL, "pathname"), State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def download(clicks, pathname, search):
+        trig = dash.ctx.triggered_id
+        if not trig or not any(clicks):
+            raise PreventUpdate
+        mod = page_for_path(pathname or "/")
+        if mod is None or trig["page"] != mod.PAGE:
+            raise PreventUpdate
+        q = parse_query(search)
+        lang = pick(q.get("lang"), list(LANGS), "en")
+        data = source.get()
+        st = mod.state(data, q)
+        df = mod.view_data(data, st, lang)
+        stem = "_".join([mod.PAGE, *[str(st[k]).replace(":", "-").replace(",", "+") for k in mod.FILTERS if st.get(k)]])
+        if trig["fmt"] == "xlsx":
+            return dcc.send_bytes(to_xlsx_bytes(df, mod.PAGE), f"{stem}.xlsx")
+        return dcc.send_bytes(to_csv_bytes(df), f"{stem}.csv")
+
+    for mod in PAGES:
+        mod.register(app, source)
+    return app

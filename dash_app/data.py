@@ -1,0 +1,275 @@
+"""The dashboard's data: the results tables of ``docs/results.md``, read from the project's store.
+
+Reads only the results tables (never ``responses``, ``answers`` or ``open_text``), once when the
+app starts and again whenever the store file's modification time changes; between changes every
+callback works on the same cached DataFrames.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import tomllib
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from survey_pipeline.errors import ProjectError, StoreError
+
+__all__ = ["RESULTS_TABLES", "Results", "ResultsSource", "find_areas_geojson", "project_paths"]
+
+STORE_NAME = "warehouse.duckdb"
+RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
+                  "diagnostics", "runs")
+REQUIRED_TABLES = ("indicators", "estimates")
+# (table, keys) group indexes built when a snapshot is read; pages select through Results.part().
+PART_KEYS = (("estimates", ("wave", "indicator")), ("estimates", ("indicator", "group_dim")),
+             ("comparisons", ("kind", "wave", "indicator")), ("priorities", ("wave", "area_level", "area")))
+
+
+def project_paths(project: Any) -> tuple[Path, Path]:
+    """(project folder, store path) for a folder path or an object with ``.store_path``."""
+    store = getattr(project, "store_path", None)
+    if store is not None:
+        store = Path(store)
+        root = Path(getattr(project, "root", store.parent))
+        return root, store
+    if isinstance(project, str | Path):
+        root = Path(project)
+        return root, root / STORE_NAME
+    raise TypeError(f"project must be a folder path or have .store_path, not {type(project).__name__}")
+
+
+def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
+    """The project's areas GeoJSON: the project's areas file or survey.toml ``[areas]`` entry when it
+    is a .geojson, else ``areas.geojson`` in the project folder; None when there is none."""
+    candidates: list[Path] = []
+    areas_file = getattr(project, "areas_file", None)
+    if areas_file:
+        candidates.append(Path(areas_file))
+    toml = root / "survey.toml"
+    if toml.exists():
+        try:
+            conf = tomllib.loads(toml.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError):
+            conf = {}
+        areas = conf.get("areas")
+        if isinstance(areas, str):
+            candidates.append(root / areas)
+        elif isinstance(areas, dict):
+            for key in ("geojson", "shapes", "file"):
+                if isinstance(areas.get(key), str):
+                    candidates.append(root / areas[key])
+    candidates.append(root / "areas.geojson")
+    for c in candidates:
+        if c.suffix.lower() in (".geojson", ".json") and c.exists():
+            return c
+    return None
+
+
+@dataclass
+class Results:
+    """One snapshot of the results tables, with the areas' shapes and names."""
+
+    tables: dict[str, pd.DataFrame]
+    geojson: dict | None = None
+    area_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    mtime: float = 0.0
+    _memo: dict = field(default_factory=dict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def memo(self, key: Any, make):
+        """``make()`` computed once per snapshot (the snapshot never changes once read)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = make()
+            with self._memo_lock:
+                self._memo.setdefault(key, value)
+            return self._memo[key]
+
+    def warm(self) -> None:
+        """Build the group indexes the pages use, so no request pays for them."""
+        for table, keys in PART_KEYS:
+            df = self.tables.get(table)
+            if df is not None and not df.empty and set(keys) <= set(df.columns):
+                self.part(table, keys, tuple(df.iloc[0][list(keys)]))
+        _ = self.waves
+
+    def lru(self, key: Any, make, maxsize: int = 256):
+        """``make()`` cached per snapshot in a bounded LRU (for rendered views: the results never
+        change within a snapshot, and popular views — the defaults, shared links — repeat)."""
+        with self._memo_lock:
+            cache = self._memo.setdefault("_lru", OrderedDict())
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._memo_lock:
+            cache[key] = value
+            while len(cache) > maxsize:
+                cache.popitem(last=False)
+        return value
+
+    def part(self, table: str, keys: tuple[str, ...], values: tuple) -> pd.DataFrame:
+        """The rows of ``table`` where ``keys`` equal ``values``, through a group index built once
+        per snapshot (callbacks then touch a few hundred rows, not the whole table)."""
+        df = self.tables[table]
+        if df.empty:
+            return df
+        index = self.memo(("part", table, keys), lambda: df.groupby(list(keys), sort=False, dropna=False).indices)
+        pos = index.get(values if len(values) > 1 else values[0])
+        return df.iloc[pos] if pos is not None else df.iloc[0:0]
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    @property
+    def waves(self) -> list[str]:
+        """Waves with estimates, oldest first (wave ids sort in time order by convention)."""
+        return self.memo("waves", lambda: sorted(self.tables["estimates"]["wave"].dropna().unique().tolist()))
+
+    def levels(self) -> list[str]:
+        order = ["city", "district", "neighborhood", "beat"]
+        found = self.memo("levels", lambda: set(self.tables["estimates"]["area_level"].dropna()))
+        return [lv for lv in order if lv in found]
+
+    def areas(self, level: str) -> list[str]:
+        def make():
+            est = self.tables["estimates"]
+            codes = est.loc[est["area_level"] == level, "area"].dropna().unique().tolist()
+            return sorted(codes, key=_natural)
+
+        return self.memo(("areas", level), make)
+
+    def area_name(self, level: str, code: str) -> str:
+        if level == "city" or code == "city":
+            return "City"
+        return self.area_names.get((level, str(code)), str(code).replace("_", " ").title())
+
+    def indicator_label(self, indicator: str, lang: str) -> str:
+        ind = self.tables["indicators"]
+        row = ind[ind["indicator"] == indicator]
+        if row.empty:
+            return indicator
+        col = f"label_{lang}" if f"label_{lang}" in ind.columns else "label_en"
+        val = row.iloc[0].get(col)
+        return str(val) if isinstance(val, str) and val else str(row.iloc[0].get("label_en") or indicator)
+
+    def indicator_row(self, indicator: str) -> pd.Series | None:
+        ind = self.tables["indicators"]
+        row = ind[ind["indicator"] == indicator]
+        return None if row.empty else row.iloc[0]
+
+
+def _natural(code: str):
+    s = str(code)
+    return (0, int(s), s) if s.isdigit() else (1, 0, s)
+
+
+def _area_names(geojson: dict | None) -> dict[tuple[str, str], str]:
+    names: dict[tuple[str, str], str] = {}
+    for f in (geojson or {}).get("features", []):
+        props = f.get("properties") or {}
+        name = props.get("name") or props.get("label")
+        for key in ("code", "slug", "name"):
+            if props.get(key) is not None and name:
+                names[("neighborhood", str(props[key]))] = str(name)
+        if name:
+            names[("neighborhood", "_".join(str(name).lower().split()))] = str(name)
+    return names
+
+
+class ResultsSource:
+    """Reads the results tables of one project and re-reads them when the store file changes.
+
+    Parameters
+    ----------
+    project
+        A project folder (containing ``warehouse.duckdb``) or an object with ``.store_path``
+        (a ``survey_pipeline.project.Project``).
+    """
+
+    def __init__(self, project: Any):
+        self.root, self.store_path = project_paths(project)
+        self._project = project
+        self._lock = threading.Lock()
+        self._snapshot: Results | None = None
+        self.check()
+        self.get()
+
+    def check(self) -> None:
+        """Raise ProjectError when the project has no results yet."""
+        hint = f"run `survey-pipeline run --project {self.root}` first."
+        if not self.store_path.exists():
+            raise ProjectError(f"{self.store_path}: the project has no store, so no results to show.",
+                               file=self.store_path, rule="no-results", fix=hint)
+        try:
+            con = duckdb.connect(str(self.store_path), read_only=True)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.store_path}: cannot open the store ({exc}).", file=self.store_path,
+                             rule="store-unreadable", fix="Close other programs writing to it and retry.") from exc
+        try:
+            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            missing = [t for t in REQUIRED_TABLES if t not in have]
+            empty = not missing and con.execute("SELECT count(*) FROM estimates").fetchone()[0] == 0
+        finally:
+            con.close()
+        if missing or empty:
+            what = f"tables {', '.join(missing)} are missing" if missing else "table estimates is empty"
+            raise ProjectError(f"{self.store_path}: the project has no results yet ({what}).",
+                               file=self.store_path, rule="no-results", fix=hint)
+
+    def _read(self, mtime: float) -> Results:
+        con = duckdb.connect(str(self.store_path), read_only=True)
+        try:
+            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            with warnings.catch_warnings():
+                # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
+                warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+                tables = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame())
+                          for t in RESULTS_TABLES}
+        finally:
+            con.close()
+        for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
+            df = tables[t]
+            for col in ("area", "area_ref"):
+                if col in df.columns:
+                    df[col] = df[col].astype("string").astype(object)
+        gj_path = find_areas_geojson(self.root, self._project)
+        geojson = json.loads(gj_path.read_text(encoding="utf-8")) if gj_path else None
+        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
+        res.warm()
+        return res
+
+    def get(self) -> Results:
+        """The current snapshot, re-read when the store's (or its WAL's) modification time changed.
+
+        Each read opens the store read-only and closes it at once, so the analysis can take its
+        write lock between reads; while a writer holds the file, the previous snapshot is served."""
+        try:
+            mtime = self.store_path.stat().st_mtime
+            wal = self.store_path.with_name(self.store_path.name + ".wal")
+            if wal.exists():  # a commit not yet checkpointed changes only the write-ahead log
+                mtime = max(mtime, wal.stat().st_mtime)
+        except OSError:
+            if self._snapshot is not None:
+                return self._snapshot
+            raise
+        with self._lock:
+            if self._snapshot is None or mtime != self._snapshot.mtime:
+                try:
+                    self._snapshot = self._read(mtime)
+                except duckdb.Error:
+                    if self._snapshot is None:
+                        raise
+                    # a writer holds the file: keep serving the previous snapshot
+            return self._snapshot

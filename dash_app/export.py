@@ -1,0 +1,57 @@
+"""The data behind a view as CSV or XLSX bytes, with spreadsheet formula injection neutralised."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+
+__all__ = ["neutralise", "to_csv_bytes", "to_xlsx_bytes"]
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(v: object) -> object:
+    if isinstance(v, str) and v.startswith(_DANGEROUS):
+        return "'" + v
+    return v
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` where every text cell (and column name) starting with = + - @ (or a tab or
+    carriage return) is prefixed with ``'`` so a spreadsheet shows it as text, never runs it as a
+    formula (OWASP "CSV injection"). Numbers stay numbers: a negative number is not a formula."""
+    out = df.copy()
+    out.columns = [_safe(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_safe)
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a byte-order mark (Excel opens accented text correctly)."""
+    return neutralise(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def _cell(v: object) -> object:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """One-sheet workbook (openpyxl write-only mode: streams rows, several times faster)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    safe = neutralise(df)
+    ws.append([str(c) for c in safe.columns])
+    for row in safe.itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,355 @@
+"""Pure figure builders: functions of results-table DataFrames that return a plotly Figure.
+
+Every number drawn carries its 95% interval (error bars or bands); suppressed cells are never drawn
+as values: they are greyed (maps) or marked "suppressed" with the reason (charts).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dash_app.figures.common import (
+    CITY_COLOR,
+    OKABE_ITO,
+    SEQUENTIAL,
+    SUPPRESSED_COLOR,
+    axis_title,
+    empty_figure,
+    figure,
+    fmt_ci,
+    fmt_value,
+    scale,
+)
+
+__all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "map_figure",
+           "priorities_figure", "rgba", "trends_figure"]
+
+BAND_COLORS = {"highest": "#D55E00", "high": "#E69F00", "medium": "#0072B2", "low": "#009E73"}
+BAND_ORDER = ["highest", "high", "medium", "low"]
+MIN_SPAN = {"share": 20.0, "mean": 0.8, "score": 0.8}  # narrowest colour range of a map, in axis units
+# plotly >= 5.24 draws maps with MapLibre (Choroplethmap); older releases only have the Mapbox
+# trace, which also works offline with the "white-bg" style (no tiles, no token).
+MAP_TRACE, MAP_LAYOUT = ("choroplethmap", "map") if hasattr(go, "Choroplethmap") else ("choroplethmapbox", "mapbox")
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _suppressed(df: pd.DataFrame) -> pd.Series:
+    return df["reliability"].eq("suppress") if "reliability" in df.columns else pd.Series(False, index=df.index)
+
+
+def _hover_value(r, statistic: str) -> str:
+    return f"{fmt_value(r['estimate'], statistic)} (95% CI {fmt_ci(r['ci_low'], r['ci_high'], statistic)})"
+
+
+def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_department: bool = False,
+                      department_labels: dict[str, str] | None = None, title: str | None = None,
+                      axis_label: str = "Share naming it a top problem", suppressed_text: str = "suppressed",
+                      no_data: str = "No data") -> go.Figure:
+    """Ranked problems as dots with 95% intervals, coloured by owning department.
+
+    ``df``: rows of ``priorities`` for one wave and area. With ``by_department`` the problems are
+    grouped under their department (departments ordered by their top problem), else ranked.
+    """
+    if df.empty:
+        return empty_figure(no_data)
+    dl = department_labels or {}
+    d = df.copy()
+    d["_dept"] = d["department"].fillna("other")
+    d["_sup"] = _suppressed(d)
+    if by_department:
+        top = d.groupby("_dept")["rank"].min().sort_values()
+        d["_dorder"] = d["_dept"].map({k: i for i, k in enumerate(top.index)})
+        d = d.sort_values(["_dorder", "rank"])
+        d["_y"] = [f"{dl.get(dep, dep)} · {lab}" for dep, lab in zip(d["_dept"], d[label_col], strict=True)]
+    else:
+        d = d.sort_values("rank")
+        d["_y"] = [f"{int(r)}. {lab}" for r, lab in zip(d["rank"], d[label_col], strict=True)]
+    traces = []
+    for i, dep in enumerate(dict.fromkeys(d["_dept"])):
+        s = d[(d["_dept"] == dep) & ~d["_sup"]]
+        if s.empty:
+            continue
+        color = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
+        traces.append({
+            "type": "scatter", "x": (s["estimate"] * 100).to_numpy(), "y": s["_y"].tolist(), "mode": "markers",
+            "name": dl.get(dep, dep), "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1}},
+            "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * 100).to_numpy(),
+                        "arrayminus": ((s["estimate"] - s["ci_low"]) * 100).to_numpy(), "color": color,
+                        "thickness": 2, "width": 4},
+            "customdata": np.stack([s["ci_low"] * 100, s["ci_high"] * 100, s["rank_low"], s["rank_high"], s["n"]], axis=-1),
+            "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
+                             "<br>rank range %{customdata[2]:.0f}–%{customdata[3]:.0f}; n=%{customdata[4]:.0f}<extra></extra>",
+        })
+    notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
+              "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
+             for y, reason in zip(d.loc[d["_sup"], "_y"], d.loc[d["_sup"], "reliability_reason"], strict=True)]
+    hi = float(np.nanmax(d.loc[~d["_sup"], "ci_high"])) if (~d["_sup"]).any() else 1.0
+    layout = {"annotations": notes,
+              "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
+              "xaxis": {"range": [0, min(100, math.ceil(hi * 10) * 10 + 5)], "title": {"text": f"{axis_label} (%)"},
+                        "showgrid": True, "gridcolor": "#E5E5E5"}}
+    return figure(traces, layout, title, height=max(320, 44 * len(d) + 110))
+
+
+def _feature_key(props: dict) -> list[str]:
+    keys = []
+    for k in ("code", "slug", "name", "id"):
+        v = props.get(k)
+        if v is not None:
+            keys.append(str(v))
+            keys.append(str(v).lower())
+    if props.get("name"):  # "Old Town" also matches the area code "old_town"
+        keys.append("_".join(str(props["name"]).lower().split()))
+    return keys
+
+
+def prepare_geojson(geojson: dict) -> tuple[dict, pd.DataFrame]:
+    """A copy of ``geojson`` with each feature's ``id`` set to a string key, and a table of features
+    (fid, keys, name, district) for matching area codes to shapes."""
+    feats, rows = [], []
+    for i, f in enumerate(geojson.get("features", [])):
+        props = f.get("properties") or {}
+        fid = str(props.get("code", f.get("id", i)))
+        feats.append({**f, "id": fid})
+        rows.append({"fid": fid, "keys": set(_feature_key(props)) | {fid}, "name": props.get("name") or fid,
+                     "district": None if props.get("district") is None else str(props["district"])})
+    return {"type": "FeatureCollection", "features": feats}, pd.DataFrame(rows)
+
+
+def _bounds(geojson: dict) -> tuple[float, float, float, float]:
+    xs, ys = [], []
+
+    def walk(c):
+        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
+            xs.append(c[0])
+            ys.append(c[1])
+        elif isinstance(c, list | tuple):
+            for x in c:
+                walk(x)
+
+    for f in geojson.get("features", []):
+        walk((f.get("geometry") or {}).get("coordinates", []))
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else (-180, -60, 180, 75)
+
+
+def map_view(geojson: dict, width: int = 900, height: int = 500) -> dict:
+    """Centre and zoom that fit the shapes in a map of ``width`` x ``height`` pixels."""
+    x0, y0, x1, y1 = _bounds(geojson)
+    lon_span = max(x1 - x0, 1e-6)
+    lat_span = max(y1 - y0, 1e-6) / math.cos(math.radians((y0 + y1) / 2))
+    zoom = min(math.log2(360 * width / (512 * lon_span)), math.log2(360 * height / (512 * lat_span))) - 0.35
+    return {"center": {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}, "zoom": round(zoom, 2)}
+
+
+def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic: str, label: str,
+               area_names: dict[str, str] | None = None, title: str | None = None,
+               suppressed_text: str = "suppressed", no_data_text: str = "no estimate",
+               no_map_text: str = "No area shapes (areas.geojson) in this project",
+               prepared: tuple[dict, pd.DataFrame] | None = None) -> go.Figure:
+    """Choropleth of one indicator by area, offline (``go.Choroplethmap``, ``map_style="white-bg"``).
+
+    ``est``: estimate rows of one wave, indicator and level (group ``all``). At district level the
+    neighborhood shapes are coloured by their district's value (shapes carry a ``district``
+    property). Suppressed and missing areas are drawn grey with the reason on hover.
+    ``prepared``: ``prepare_geojson(geojson)`` computed once by the caller (it is the same for every
+    call on one results snapshot).
+    """
+    if not geojson or not geojson.get("features"):
+        return empty_figure(no_map_text)
+    gj, feats = prepared if prepared is not None else prepare_geojson(geojson)
+    names = area_names or {}
+    by_code = {str(r["area"]): r for r in est.to_dict("records")}
+    lookup = {}
+    for code in by_code:
+        lookup[code] = code
+        lookup[code.lower()] = code
+    rows = []
+    for f in feats.to_dict("records"):
+        if level == "district":
+            code = None if f["district"] is None else lookup.get(f["district"], lookup.get(f["district"].lower()))
+            area_label = names.get(code, (f["district"] or "").replace("_", " ").title())
+            shape_label = f"{area_label} ({f['name']})"
+        else:
+            code = next((lookup[k] for k in f["keys"] if k in lookup), None)
+            shape_label = names.get(code, f["name"]) if code else f["name"]
+        r = by_code.get(code) if code else None
+        rows.append({"fid": f["fid"], "label": shape_label, "row": r})
+    k = scale(statistic)
+    ok = [x for x in rows if x["row"] is not None and x["row"]["reliability"] != "suppress"]
+    grey = [x for x in rows if x not in ok]
+    traces = []
+    by_fid = {f["id"]: f for f in gj["features"]}
+
+    def subset(items):  # each trace carries only its own shapes
+        return {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
+
+    if ok:
+        z = [x["row"]["estimate"] * k for x in ok]
+        # colour range at least MIN_SPAN wide: a 1-point spread must not look like a 50-point one
+        span = MIN_SPAN.get(statistic, MIN_SPAN["mean"])
+        mid, width = (max(z) + min(z)) / 2, max(max(z) - min(z), span)
+        zmin, zmax = mid - width / 2, mid + width / 2
+        if statistic == "share":
+            zmin, zmax = max(0.0, zmin), min(100.0, zmax)
+        text = [f"<b>{x['label']}</b><br>{_hover_value(x['row'], statistic)}<br>n={int(x['row']['n'])}"
+                + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
+                for x in ok]
+        traces.append({
+            "type": MAP_TRACE, "geojson": subset(ok), "locations": [x["fid"] for x in ok],
+            "z": z, "zmin": zmin, "zmax": zmax, "colorscale": SEQUENTIAL,
+            "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text,
+            "hovertemplate": "%{text}<extra></extra>", "name": label,
+            "colorbar": {"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14},
+        })
+    if grey:
+        text = [f"<b>{x['label']}</b><br>" + (f"{suppressed_text}: {x['row']['reliability_reason']}"
+                                             if x["row"] is not None else no_data_text) for x in grey]
+        traces.append({
+            "type": MAP_TRACE, "geojson": subset(grey), "locations": [x["fid"] for x in grey],
+            "z": [0] * len(grey),
+            "colorscale": [[0, SUPPRESSED_COLOR], [1, SUPPRESSED_COLOR]], "showscale": False,
+            "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
+            "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
+        })
+    layout = {MAP_LAYOUT: {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    return figure(traces, layout, title, height=540)
+
+
+def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
+                  label: str, waves: list[str], title: str | None = None, city_label: str = "City",
+                  no_data: str = "No data") -> go.Figure:
+    """An indicator over waves: one line with a 95% band per area, the city as a bold black line.
+
+    ``est``: estimate rows of one indicator (group ``all``) for the city and ``areas``. Suppressed
+    points are left out of lines and bands (gaps), never drawn as values.
+    """
+    if est.empty:
+        return empty_figure(no_data)
+    k = scale(statistic)
+    traces = []
+    series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, names) for i, (a, names) in
+              enumerate((a, area_names.get(a, a)) for a in areas if a != "city")]
+    series.append(("city", CITY_COLOR, 5, city_label))
+    for area, color, width, name in series:
+        s = est[est["area"] == area].set_index("wave").reindex(waves)
+        sup = s["reliability"].eq("suppress")
+        y = s["estimate"].where(~sup) * k
+        lo = s["ci_low"].where(~sup) * k
+        hi = s["ci_high"].where(~sup) * k
+        keep = y.notna()
+        if keep.sum() >= 1:
+            xs = list(s.index[keep])
+            traces.append({"type": "scatter", "x": xs + xs[::-1], "y": list(hi[keep]) + list(lo[keep])[::-1],
+                           "fill": "toself", "mode": "lines", "line": {"width": 0},
+                           "fillcolor": rgba(color, 0.12 if area != "city" else 0.18), "hoverinfo": "skip",
+                           "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
+        hover = [(_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
+                 else (f"suppressed: {r['reliability_reason']}" if su else "no estimate")
+                 for (_, r), su in zip(s.iterrows(), sup, strict=True)]
+        traces.append({"type": "scatter", "x": list(s.index), "y": y.to_numpy(), "mode": "lines+markers",
+                       "name": name, "legendgroup": area, "line": {"color": color, "width": width},
+                       "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
+                       "hovertemplate": f"<b>{name}</b> %{{x}}<br>%{{text}}<extra></extra>"})
+    layout = {"xaxis": {"type": "category", "categoryorder": "array", "categoryarray": waves},
+              "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
+    return figure(traces, layout, title, height=460)
+
+
+def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label: str,
+                  reference: pd.Series | None = None, title: str | None = None,
+                  reference_label: str = "All residents", suppressed_text: str = "suppressed",
+                  group_labels: dict[str, str] | None = None, no_data: str = "No data") -> go.Figure:
+    """An indicator by demographic group: dots with 95% intervals, the all-residents value as a
+    dashed reference line with its band; suppressed groups are named with the reason, no value."""
+    if est.empty:
+        return empty_figure(no_data)
+    gl = group_labels or {}
+    k = scale(statistic)
+    d = est.set_index("group").reindex(groups).reset_index()
+    d["_y"] = [gl.get(g, g) for g in d["group"]]
+    sup = d["reliability"].eq("suppress") | d["estimate"].isna()
+    s = d[~sup]
+    shapes, notes = [], []
+    if reference is not None:
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": reference["ci_low"] * k,
+                       "x1": reference["ci_high"] * k, "y0": 0, "y1": 1, "fillcolor": rgba(CITY_COLOR, 0.08),
+                       "line": {"width": 0}, "layer": "below"})
+        x_ref = reference["estimate"] * k
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x_ref, "x1": x_ref, "y0": 0, "y1": 1,
+                       "line": {"color": CITY_COLOR, "dash": "dash", "width": 2}})
+        notes.append({"x": x_ref, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                      "text": f"{reference_label}: {fmt_value(reference['estimate'], statistic)}"})
+    traces = [{
+        "type": "scatter", "x": (s["estimate"] * k).to_numpy(), "y": s["_y"].tolist(), "mode": "markers", "name": label,
+        "marker": {"color": OKABE_ITO[0], "size": 12,
+                   "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
+        "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * k).to_numpy(),
+                    "arrayminus": ((s["estimate"] - s["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0], "thickness": 2},
+        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}" for _, r in s.iterrows()],
+        "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": False,
+    }]
+    lo_axis = float(np.nanmin(s["ci_low"])) * k if not s.empty else 0
+    notes += [{"x": 0.0, "xref": "paper", "y": y, "yref": "y", "xanchor": "left", "showarrow": False,
+               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
+              for y, reason in zip(d.loc[sup, "_y"], d.loc[sup, "reliability_reason"], strict=True)]
+    layout = {"shapes": shapes, "annotations": notes,
+              "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
+              "xaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5",
+                        "rangemode": "normal" if lo_axis > 0 else "tozero"}}
+    return figure(traces, layout, title, height=max(300, 60 * len(d) + 120))
+
+
+def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_en", title: str | None = None,
+                                   band_labels: dict[str, str] | None = None,
+                                   x_title: str = "Satisfaction (%)", y_title: str = "Importance (%)",
+                                   no_data: str = "No data") -> go.Figure:
+    """The importance–satisfaction quadrant chart: services by satisfaction (x) and importance (y)
+    with 95% error bars, coloured by I–S priority band, the band boundaries (I–S = importance x
+    (1 - satisfaction) = .05, .10, .20) as dotted curves and the means as quadrant lines."""
+    if df.empty:
+        return empty_figure(no_data)
+    bl = band_labels or {}
+    traces, notes = [], []
+    sat = np.linspace(0.0, 0.99, 100)
+    for cut in (0.05, 0.10, 0.20):
+        imp = cut / (1 - sat)
+        keep = imp <= 1
+        traces.append({"type": "scatter", "x": sat[keep] * 100, "y": imp[keep] * 100, "mode": "lines",
+                       "hoverinfo": "skip", "line": {"color": "#8C8C8C", "dash": "dot", "width": 1},
+                       "showlegend": False, "name": f"I-S = {cut:.2f}"})
+        notes.append({"x": float(sat[keep][-1]) * 100, "y": 100, "text": f"I–S {cut:.2f}", "showarrow": False,
+                      "yanchor": "bottom", "font": {"size": 11, "color": "#595959"}})
+    for band in BAND_ORDER:
+        s = df[df["band"] == band]
+        if s.empty:
+            continue
+        traces.append({
+            "type": "scatter", "x": (s["satisfaction"] * 100).to_numpy(), "y": (s["importance"] * 100).to_numpy(),
+            "mode": "markers+text", "name": bl.get(band, band), "text": s[label_col].tolist(),
+            "textposition": "top center", "textfont": {"size": 12},
+            "marker": {"color": BAND_COLORS[band], "size": 13, "line": {"color": "white", "width": 1}},
+            "error_x": {"type": "data", "array": (s["satisfaction_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
+                        "thickness": 1},
+            "error_y": {"type": "data", "array": (s["importance_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
+                        "thickness": 1},
+            "customdata": np.stack([s["is_score"]], axis=-1),
+            "hovertemplate": "<b>%{text}</b><br>satisfaction %{x:.0f}%, importance %{y:.0f}%"
+                             "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
+        })
+    mx, my = float(df["satisfaction"].mean()) * 100, float(df["importance"].mean()) * 100
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": mx, "x1": mx, "y0": 0, "y1": 1,
+               "line": {"color": "#595959", "width": 1}},
+              {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": my, "y1": my,
+               "line": {"color": "#595959", "width": 1}}]
+    layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": [0, 100], "title": {"text": x_title}},
+              "yaxis": {"range": [0, 105], "title": {"text": y_title}}}
+    return figure(traces, layout, title, height=560)

@@ -1,0 +1,203 @@
+"""Building blocks shared by the pages: labelled controls, download buttons, table views, state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+from dash_app import ids
+from dash_app.data import Results
+from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
+from dash_app.i18n import LANGS, t
+
+LEVEL_ORDER = ["city", "district", "neighborhood", "beat"]
+
+
+def dropdown(page: str, key: str, label: str, options: list[dict], value: Any, multi: bool = False) -> html.Div:
+    """A dropdown inside its <label> (the label names the control for assistive technology)."""
+    return html.Div(className="control", children=html.Label([
+        html.Span(label, className="control-label"),
+        dcc.Dropdown(id=ids.filter_id(page, key), options=options, value=value, multi=multi, clearable=False,
+                     searchable=True, className="dropdown"),
+    ]))
+
+
+def radios(page: str, key: str, label: str, options: list[dict], value: Any) -> html.Fieldset:
+    """Radio buttons in a fieldset with a legend: reachable with Tab and the arrow keys."""
+    return html.Fieldset(className="control radios", children=[
+        html.Legend(label, className="control-label"),
+        dcc.RadioItems(id=ids.filter_id(page, key), options=options, value=value, inline=True,
+                       className="radio-items", inputClassName="radio-input", labelClassName="radio-label"),
+    ])
+
+
+def pick(value: Any, allowed: list, default: Any) -> Any:
+    """``value`` when allowed, else ``default`` (unknown URL values fall back, never break a page)."""
+    return value if value in allowed else default
+
+
+def wave_options(data: Results) -> list[dict]:
+    return [{"label": w, "value": w} for w in reversed(data.waves)]
+
+
+def indicator_options(data: Results, lang: str, topics: Iterable[str] | None = None) -> list[dict]:
+    ind = data.indicators
+    if topics is not None:
+        ind = ind[ind["topic"].isin(list(topics))]
+    return [{"label": data.indicator_label(i, lang), "value": i} for i in ind["indicator"]]
+
+
+def area_key(level: str, code: str) -> str:
+    return "city" if level == "city" else f"{level}:{code}"
+
+
+def split_area(key: str) -> tuple[str, str]:
+    if key == "city" or ":" not in key:
+        return "city", "city"
+    level, code = key.split(":", 1)
+    return level, code
+
+
+def area_label(data: Results, level: str, code: str, lang: str) -> str:
+    if level == "city":
+        return t("city", lang)
+    return data.area_name(level, code)
+
+
+def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: Iterable[str] = LEVEL_ORDER) -> list[dict]:
+    """Options 'City', 'District: X', 'Neighborhood: Y' for the areas present in ``frame`` (a
+    DataFrame, or the name of a results table: then cached per snapshot)."""
+    if isinstance(frame, str):
+        name = frame
+        return data.memo(("area_options", name, lang, tuple(levels)),
+                         lambda: area_options(data, _table_for_options(data, name), lang, levels))
+    out = []
+    present = frame[["area_level", "area"]].drop_duplicates()
+    for level in levels:
+        codes = sorted(present.loc[present["area_level"] == level, "area"].astype(str),
+                       key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
+        for c in codes:
+            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c)}"
+            out.append({"label": lab, "value": area_key(level, c)})
+    return out
+
+
+def _table_for_options(data: Results, name: str) -> pd.DataFrame:
+    if name == "estimates_grouped":
+        e = data.estimates
+        return e[e["group_dim"] != "all"]
+    return data.tables[name]
+
+
+def level_options(levels: Iterable[str], lang: str) -> list[dict]:
+    return [{"label": t(lv, lang), "value": lv} for lv in levels]
+
+
+def language_control(lang: str) -> html.Fieldset:
+    return radios("shell", "lang", t("language", lang),
+                  [{"label": "English", "value": "en"}, {"label": "Español", "value": "es"}], lang)
+
+
+def download_bar(page: str, lang: str) -> html.Div:
+    return html.Div(className="downloads", role="group", **{"aria-label": t("download_label", lang)}, children=[
+        html.Span(t("download_label", lang) + ":", className="downloads-label"),
+        html.Button(t("download_csv", lang), id=ids.download_id(page, "csv"), className="button", n_clicks=0),
+        html.Button(t("download_xlsx", lang), id=ids.download_id(page, "xlsx"), className="button", n_clicks=0),
+    ])
+
+
+def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False) -> html.Table:
+    """A plain HTML table: the text alternative of a chart. ``hide_caption`` keeps the caption for
+    screen readers only (when a visible heading already says the same)."""
+    head = html.Thead(html.Tr([html.Th(c, scope="col") for c in df.columns]))
+    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else str(v)) for v in row])
+                       for row in df.itertuples(index=False)])
+    kw = {"id": table_id} if table_id else {}
+    cap = html.Caption(caption, className="sr-only" if hide_caption else None)
+    return html.Table([cap, head, body], className="data-table", **kw)
+
+
+def _md_cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>)."""
+    head = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
+    rule = "|" + "---|" * len(df.columns)
+    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
+    """The chart's data as a table, in a disclosure widget next to the chart (the summary names it).
+
+    Rendered from Markdown: one component instead of one per cell, which keeps large area lists
+    (hundreds of neighborhoods or beats) cheap to build and send."""
+    return html.Details(className="table-view", children=[
+        html.Summary(t("table_view", lang)),
+        dcc.Markdown(markdown_table(df), id=ids.table_id(page), className="data-table-md"),
+    ])
+
+
+def graph(page: str, fig, caption: str) -> html.Figure:
+    return html.Figure(className="chart", children=[
+        dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True}),
+        html.Figcaption(caption, className="caption"),
+    ])
+
+
+def fmt_row(r: pd.Series | dict, stat: str, lang: str) -> str:
+    """'62% (58%–66%)', or 'suppressed: reason'."""
+    if r.get("reliability") == "suppress":
+        return f"{t('suppressed', lang)}: {r.get('reliability_reason') or ''}".strip()
+    if pd.isna(r.get("estimate")):
+        return t("no_estimate", lang)
+    return f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})"
+
+
+def fmt_change(r: pd.Series | dict, stat: str) -> str:
+    return f"{fmt_diff(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True)})"
+
+
+def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_title: str) -> pd.DataFrame:
+    """A readable table of estimate rows (the table view and the download share it)."""
+    return pd.DataFrame({
+        name_title: df[name_col].to_list(),
+        t("estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
+        t("ci", lang) + " low": [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
+        t("ci", lang) + " high": [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
+        t("estimate", lang) + " (95% CI)": [fmt_row(r, stat, lang) for _, r in df.iterrows()],
+        t("n", lang): df["n"].to_list(),
+        t("reliability", lang): df["reliability"].to_list(),
+        t("reason", lang): df["reliability_reason"].to_list(),
+    })
+
+
+def cached_content(data: Results, page: str, st: dict, lang: str, content: Callable) -> list:
+    """A page's rendered view for (state, language), cached on the results snapshot."""
+    key = ("view", page, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
+    return data.lru(key, lambda: content(data, st, lang))
+
+
+def register_view(app, source, page: str, filters: list[str], render: Callable) -> None:
+    """Register the callback that fills a page's view from its filters (and the language)."""
+
+    @app.callback(
+        Output(ids.view_id(page), "children"),
+        [Input(ids.filter_id(page, k), "value") for k in filters],
+        State(ids.filter_id("shell", "lang"), "value"),
+        prevent_initial_call=True,  # the router renders the first view; this follows changes
+    )
+    def _update(*args):
+        *values, lang = args
+        lang = pick(lang, list(LANGS), "en")
+        data = source.get()
+        q = {k: (",".join(v) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
+        return render(data, q, lang)

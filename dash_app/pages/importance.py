@@ -1,0 +1,91 @@
+"""Importance–satisfaction: the quadrant chart of services with the ETC Institute priority bands."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from dash_app import ids
+from dash_app.data import Results
+from dash_app.figures import importance_satisfaction_figure
+from dash_app.figures.common import fmt_ci
+from dash_app.i18n import t
+from dash_app.pages._common import (
+    area_label,
+    area_options,
+    cached_content,
+    download_bar,
+    dropdown,
+    graph,
+    pick,
+    radios,
+    register_view,
+    split_area,
+    table_view,
+    wave_options,
+)
+
+PAGE = "importance"
+PATH = "/importance"
+FILTERS = ["wave", "area"]
+
+
+def state(data: Results, q: dict) -> dict:
+    waves = data.waves
+    d = data.importance_satisfaction
+    keys = [o["value"] for o in area_options(data, "importance_satisfaction", "en")] if not d.empty else ["city"]
+    return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city")}
+
+
+def _rows(data: Results, st: dict) -> pd.DataFrame:
+    d = data.importance_satisfaction
+    if d.empty:
+        return d
+    level, code = split_area(st["area"])
+    return d[(d["wave"] == st["wave"]) & (d["area_level"] == level) & (d["area"] == code)].sort_values(
+        "is_score", ascending=False)
+
+
+def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
+    d = _rows(data, st)
+    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    return pd.DataFrame({
+        t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
+        t("service", lang): d[lab], t("department", lang): d["department"],
+        t("importance_col", lang): d["importance"],
+        t("importance_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+                                                 for i, s in zip(d["importance"], d["importance_se"], strict=True)],
+        t("satisfaction_col", lang): d["satisfaction"],
+        t("satisfaction_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+                                                   for i, s in zip(d["satisfaction"], d["satisfaction_se"], strict=True)],
+        t("is_score", lang): d["is_score"].round(3), t("band", lang): [t(f"band_{b}", lang) for b in d["band"]],
+    })
+
+
+def content(data: Results, st: dict, lang: str) -> list:
+    d = _rows(data, st)
+    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    where = area_label(data, *split_area(st["area"]), lang)
+    fig = importance_satisfaction_figure(
+        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {st['wave']}",
+        band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
+        x_title=t("satisfaction_col", lang) + " (%)", y_title=t("importance_col", lang) + " (%)",
+        no_data=t("no_data", lang))
+    return [graph(PAGE, fig, t("importance_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+
+
+def controls(data: Results, st: dict, lang: str) -> list:
+    return [
+        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
+        dropdown(PAGE, "area", t("area", lang), area_options(data, "importance_satisfaction", lang), st["area"]),
+    ]
+
+
+def layout(data: Results, q: dict, lang: str) -> list:
+    st = state(data, q)
+    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
+            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
+
+
+def register(app, source) -> None:
+    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

@@ -1,0 +1,91 @@
+"""Map: an indicator by neighborhood or district for a wave, offline (white background, the
+project's own area shapes); suppressed areas grey with the reason on hover."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from dash_app import ids
+from dash_app.data import Results
+from dash_app.figures import map_figure
+from dash_app.figures.charts import prepare_geojson
+from dash_app.i18n import t
+from dash_app.pages._common import (
+    cached_content,
+    download_bar,
+    dropdown,
+    estimates_view,
+    graph,
+    indicator_options,
+    level_options,
+    pick,
+    radios,
+    register_view,
+    table_view,
+    wave_options,
+)
+
+PAGE = "map"
+PATH = "/map"
+FILTERS = ["wave", "indicator", "level"]
+
+
+def _levels(data: Results) -> list[str]:
+    return [lv for lv in data.levels() if lv in ("neighborhood", "district")]
+
+
+def state(data: Results, q: dict) -> dict:
+    waves, inds, levels = data.waves, data.indicators["indicator"].tolist(), _levels(data)
+    return {"wave": pick(q.get("wave"), waves, waves[-1]), "indicator": pick(q.get("indicator"), inds, inds[0]),
+            "level": pick(q.get("level"), levels, levels[-1] if "neighborhood" not in levels else "neighborhood")}
+
+
+def _rows(data: Results, st: dict) -> pd.DataFrame:
+    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    d = e[(e["area_level"] == st["level"]) & (e["group_dim"] == "all")].copy()
+    d["name"] = [data.area_name(st["level"], a) for a in d["area"]]
+    return d.sort_values("name")
+
+
+def _stat(data: Results, indicator: str) -> str:
+    r = data.indicator_row(indicator)
+    return "share" if r is None else str(r["statistic"])
+
+
+def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
+    d = _rows(data, st)
+    out = estimates_view(d, _stat(data, st["indicator"]), lang, "name", t("area", lang))
+    out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
+    out.insert(0, t("wave", lang), st["wave"])
+    return out
+
+
+def content(data: Results, st: dict, lang: str) -> list:
+    d = _rows(data, st)
+    label = data.indicator_label(st["indicator"], lang)
+    fig = map_figure(d, data.geojson, level=st["level"], statistic=_stat(data, st["indicator"]), label=label,
+                     area_names=dict(zip(d["area"], d["name"], strict=True)),
+                     title=f"{label} — {t(st['level'], lang)}, {st['wave']}",
+                     suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
+                     no_map_text=t("no_map", lang),
+                     prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
+    return [graph(PAGE, fig, t("map_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+
+
+def controls(data: Results, st: dict, lang: str) -> list:
+    return [
+        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
+        dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
+        radios(PAGE, "level", t("level", lang), level_options(_levels(data), lang), st["level"]),
+    ]
+
+
+def layout(data: Results, q: dict, lang: str) -> list:
+    st = state(data, q)
+    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
+            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
+
+
+def register(app, source) -> None:
+    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

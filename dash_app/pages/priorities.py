@@ -1,0 +1,94 @@
+"""Priorities: problems ranked by the share naming them a top problem, with 95% intervals and rank
+ranges, citywide or for an area; optionally grouped by the department that owns them."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from dash_app import ids
+from dash_app.data import Results
+from dash_app.figures import priorities_figure
+from dash_app.i18n import t
+from dash_app.pages._common import (
+    area_label,
+    area_options,
+    cached_content,
+    download_bar,
+    dropdown,
+    fmt_row,
+    graph,
+    pick,
+    radios,
+    register_view,
+    split_area,
+    table_view,
+    wave_options,
+)
+
+PAGE = "priorities"
+PATH = "/priorities"
+FILTERS = ["wave", "area", "order"]
+ORDERS = ["rank", "department"]
+
+
+def state(data: Results, q: dict) -> dict:
+    waves = data.waves
+    p = data.priorities
+    keys = [o["value"] for o in area_options(data, "priorities", "en")] if not p.empty else ["city"]
+    return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city"),
+            "order": pick(q.get("order"), ORDERS, "rank")}
+
+
+def _rows(data: Results, st: dict) -> pd.DataFrame:
+    p = data.priorities
+    if p.empty:
+        return p
+    level, code = split_area(st["area"])
+    return data.part("priorities", ("wave", "area_level", "area"), (st["wave"], level, code)).sort_values("rank")
+
+
+def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
+    d = _rows(data, st)
+    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    sup = d["reliability"].eq("suppress")
+    return pd.DataFrame({
+        t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
+        t("rank", lang): d["rank"], t("rank_range", lang): [f"{int(a)}–{int(b)}" for a, b in zip(d["rank_low"], d["rank_high"], strict=True)],
+        t("problem", lang): d[lab], t("department", lang): d["department"],
+        t("estimate", lang): d["estimate"].where(~sup), "ci_low": d["ci_low"].where(~sup),
+        "ci_high": d["ci_high"].where(~sup),
+        t("estimate", lang) + " (95% CI)": [fmt_row(r, "share", lang) for _, r in d.iterrows()],
+        t("n", lang): d["n"], t("reliability", lang): d["reliability"], t("reason", lang): d["reliability_reason"],
+    })
+
+
+def content(data: Results, st: dict, lang: str) -> list:
+    d = _rows(data, st)
+    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    depts = {x: x.replace("_", " ").capitalize() for x in d["department"].dropna().unique()} if not d.empty else {}
+    where = area_label(data, *split_area(st["area"]), lang)
+    fig = priorities_figure(d, label_col=lab, by_department=st["order"] == "department", department_labels=depts,
+                            title=f"{t('priorities', lang)} — {where}, {st['wave']}", axis_label=t("share_top", lang),
+                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang))
+    tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
+    return [graph(PAGE, fig, t("priorities_intro", lang)), table_view(tv, lang, PAGE)]
+
+
+def controls(data: Results, st: dict, lang: str) -> list:
+    return [
+        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
+        dropdown(PAGE, "area", t("area", lang), area_options(data, "priorities", lang), st["area"]),
+        radios(PAGE, "order", t("order", lang), [{"label": t("by_rank", lang), "value": "rank"},
+                                                 {"label": t("by_department", lang), "value": "department"}], st["order"]),
+    ]
+
+
+def layout(data: Results, q: dict, lang: str) -> list:
+    st = state(data, q)
+    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
+            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
+
+
+def register(app, source) -> None:
+    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

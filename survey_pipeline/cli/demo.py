@@ -1,0 +1,36 @@
+"""`survey-pipeline demo`: the fixture city, run end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from survey_pipeline.cli._app import app, out
+
+
+@app.command("demo")
+def demo(
+    directory: Path = typer.Option(Path("demo-project"), "--dir", help="Folder for the demo project (made or refreshed)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Stop after the pipeline; do not start the dashboard."),
+) -> None:
+    """Copy the fixture city (Riverton) into a project folder, run the pipeline on it, and serve the dashboard.
+
+    Example: survey-pipeline demo --dir demo-project --no-serve
+    """
+    from survey_pipeline.demo import run_demo
+
+    result = run_demo(directory)
+    table = Table(title=f"Demo project: {result.project_dir}")
+    for col in ("wave", "platform", "rows read", "kept", "quarantined", "analysed"):
+        table.add_column(col, justify="right" if col not in ("wave", "platform") else "left")
+    for s in result.ingests:
+        table.add_row(s.wave, s.platform, str(s.rows_read), str(s.rows_kept), str(s.rows_quarantined), str(s.analysed))
+    out.print(table)
+    for path in result.deployed:
+        out.print(f"deployed: {path}", markup=False)
+    out.print(f"stages run: {', '.join(result.stages)}", markup=False)
+    if not no_serve:
+        out.print("The dashboard is not part of this build yet; the pipeline output is in the store "
+                  f"{result.project_dir / 'warehouse.duckdb'}.", markup=False)

@@ -1,0 +1,185 @@
+"""The figure builders are pure functions of results tables: traces, intervals, suppression, palette."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dash_app.export import neutralise, to_csv_bytes, to_xlsx_bytes
+from dash_app.figures import (
+    BAND_COLORS,
+    OKABE_ITO,
+    SUPPRESSED_COLOR,
+    equity_figure,
+    importance_satisfaction_figure,
+    map_figure,
+    priorities_figure,
+    trends_figure,
+)
+from dash_app.figures.charts import map_view
+from tests.fixtures_results import areas_geojson, build_tables
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return build_tables()
+
+
+def _est(tables, **kw):
+    e = tables["estimates"]
+    m = pd.Series(True, index=e.index)
+    for k, v in kw.items():
+        m &= e[k] == v
+    return e[m]
+
+
+def test_priorities_dots_carry_their_intervals(tables):
+    p = tables["priorities"]
+    d = p[(p.wave == "2026-spring") & (p.area_level == "city")]
+    fig = priorities_figure(d)
+    xs = np.concatenate([np.asarray(t.x, dtype=float) for t in fig.data])
+    plus = np.concatenate([np.asarray(t.error_x.array, dtype=float) for t in fig.data])
+    assert len(xs) == len(d) == 8
+    row = d.sort_values("rank").iloc[0]
+    trace = next(t for t in fig.data if f"1. {row.label_en}" in list(t.y))
+    i = list(trace.y).index(f"1. {row.label_en}")
+    assert trace.x[i] == pytest.approx(row.estimate * 100)
+    assert trace.error_x.array[i] == pytest.approx((row.ci_high - row.estimate) * 100)
+    assert trace.error_x.arrayminus[i] == pytest.approx((row.estimate - row.ci_low) * 100)
+    assert (plus > 0).all()
+    assert all(t.marker.color in OKABE_ITO for t in fig.data)
+
+
+def test_priorities_grouped_by_department_keeps_departments_together(tables):
+    p = tables["priorities"]
+    d = p[(p.wave == "2026-spring") & (p.area_level == "city")]
+    fig = priorities_figure(d, by_department=True)
+    order = list(fig.layout.yaxis.categoryarray)
+    depts = [y.split(" · ")[0] for y in order]
+    # each department appears in one contiguous block
+    assert len([k for k, g in __import__("itertools").groupby(depts)]) == len(set(depts))
+
+
+def test_priorities_suppressed_rows_are_named_not_drawn(tables):
+    p = tables["priorities"]
+    d = p[(p.wave == "2026-spring") & (p.area == "12")].copy()
+    assert (d.reliability == "suppress").all()
+    fig = priorities_figure(d)
+    assert sum(len(t.x) for t in fig.data) == 0
+    assert len(fig.layout.annotations) == len(d)
+    assert all("suppressed" in a.text and "fewer than 30" in a.text for a in fig.layout.annotations)
+
+
+def test_map_is_offline_and_greys_suppressed_areas(tables):
+    d = _est(tables, wave="2026-spring", indicator="sat_police_overall", area_level="neighborhood", group_dim="all")
+    assert (d.reliability == "suppress").sum() == 1  # the fixture's thin neighborhood 12
+    fig = map_figure(d, areas_geojson(), level="neighborhood", statistic="share", label="Satisfied")
+    assert all(isinstance(t, go.Choroplethmap) for t in fig.data)
+    assert fig.layout.map.style == "white-bg"
+    values, grey = fig.data
+    assert len(values.locations) == 11 and list(grey.locations) == ["12"]
+    assert grey.colorscale[0][1] == SUPPRESSED_COLOR and grey.showscale is False
+    assert "fewer than 30" in grey.text[0]
+    row = d[d.area == "9"].iloc[0]
+    i = list(values.locations).index("9")
+    assert values.z[i] == pytest.approx(row.estimate * 100)
+    assert f"{row.ci_low * 100:.0f}%" in values.text[i]
+
+
+def test_map_district_level_colours_neighborhoods_by_their_district(tables):
+    d = _est(tables, wave="2026-spring", indicator="safe_night", area_level="district", group_dim="all")
+    fig = map_figure(d, areas_geojson(), level="district", statistic="share", label="Safe")
+    z = dict(zip(fig.data[0].locations, fig.data[0].z, strict=True))
+    central = d[d.area == "central"].estimate.iloc[0] * 100
+    assert [z[c] for c in ("1", "2", "3", "4")] == pytest.approx([central] * 4)
+
+
+def test_map_view_fits_the_shapes():
+    v = map_view(areas_geojson())
+    assert v["center"]["lon"] == pytest.approx(-89.64) and 9 < v["zoom"] < 14
+
+
+def test_map_without_shapes_says_so():
+    fig = map_figure(pd.DataFrame(), None, level="neighborhood", statistic="share", label="x", no_map_text="no shapes")
+    assert fig.layout.annotations[0].text == "no shapes"
+
+
+def test_trends_have_bands_and_a_bold_city_line(tables):
+    e = _est(tables, indicator="safe_night", group_dim="all")
+    d = e[e.area.isin(["city", "9", "12"]) & e.area_level.isin(["city", "neighborhood"])]
+    fig = trends_figure(d, areas=["9", "12"], area_names={"9": "Eastgate", "12": "Brookside"}, statistic="share",
+                        label="Safe", waves=["2024-spring", "2025-spring", "2026-spring"])
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    bands = [t for t in fig.data if t.fill == "toself"]
+    city = next(t for t in lines if t.name == "City")
+    assert city.line.width > max(t.line.width for t in lines if t.name != "City")
+    assert city.line.color == "#000000"
+    assert len(bands) == 3
+    # Brookside (12) is suppressed in the first and last waves: gaps, no values
+    brook = next(t for t in lines if t.name == "Brookside")
+    assert np.isnan(brook.y[0]) and np.isnan(brook.y[2]) and not np.isnan(brook.y[1])
+    assert "suppressed" in brook.text[0]
+    c = d[(d.area == "city") & (d.wave == "2026-spring")].iloc[0]
+    band = next(t for t in bands if t.legendgroup == "city")
+    assert max(band.y) == pytest.approx(c.ci_high * 100) or c.ci_high * 100 in band.y
+
+
+def test_equity_marks_suppressed_groups_and_draws_reference(tables):
+    e = _est(tables, wave="2026-spring", indicator="sat_police_overall", area_level="district", area="east")
+    d = e[e.group_dim == "race_ethnicity"]
+    ref = e[e.group_dim == "all"].iloc[0]
+    fig = equity_figure(d, groups=list(d.group), statistic="share", label="Satisfied", reference=ref)
+    pts = fig.data[0]
+    assert "other" not in list(pts.y) and len(pts.y) == 3
+    assert any("suppressed" in a.text for a in fig.layout.annotations)
+    assert any(s.x0 == pytest.approx(ref.estimate * 100) for s in fig.layout.shapes if s.type == "line")
+    r = d[d.group == "black"].iloc[0]
+    i = list(pts.y).index("black")
+    assert pts.error_x.arrayminus[i] == pytest.approx((r.estimate - r.ci_low) * 100)
+
+
+def test_importance_satisfaction_bands_and_curves(tables):
+    s = tables["importance_satisfaction"]
+    d = s[(s.wave == "2026-spring") & (s.area_level == "city")]
+    fig = importance_satisfaction_figure(d)
+    pts = [t for t in fig.data if t.mode == "markers+text"]
+    assert sum(len(t.x) for t in pts) == len(d)
+    for t in pts:
+        assert t.marker.color == BAND_COLORS[t.name]
+    curves = [t for t in fig.data if t.mode == "lines"]
+    assert len(curves) == 3
+    c = curves[1]  # I-S = .10: importance x (1 - satisfaction) = .10 along the curve
+    assert np.allclose(np.asarray(c.y) / 100 * (1 - np.asarray(c.x) / 100), 0.10)
+
+
+def test_palette_is_okabe_ito():
+    assert OKABE_ITO[:7] == ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+
+
+def test_exports_neutralise_formulas():
+    df = pd.DataFrame({"a": ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "fine"], "n": [-1.5, 2.0, 3.0, 4.0, 5.0]})
+    out = neutralise(df)
+    assert list(out["a"]) == ["'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "fine"]
+    assert list(out["n"]) == [-1.5, 2.0, 3.0, 4.0, 5.0]
+    csv = to_csv_bytes(df).decode("utf-8-sig")
+    assert "'=1+1" in csv and "\n=1+1" not in csv
+    back = pd.read_excel(__import__("io").BytesIO(to_xlsx_bytes(df)))
+    assert back["a"].iloc[0] == "'=1+1"
+
+
+def test_map_matches_area_codes_written_as_slugs(tables):
+    d = _est(tables, wave="2026-spring", indicator="safe_night", area_level="neighborhood", group_dim="all").copy()
+    d["area"] = d["area"].map({"1": "downtown", "2": "old_town"})
+    d = d.dropna(subset=["area"])
+    fig = map_figure(d, areas_geojson(), level="neighborhood", statistic="share", label="Safe")
+    assert sorted(fig.data[0].locations) == ["1", "2"]
+
+
+def test_map_colour_range_is_never_narrower_than_20_points(tables):
+    d = _est(tables, wave="2026-spring", indicator="sat_police_overall", area_level="district", group_dim="all")
+    fig = map_figure(d, areas_geojson(), level="district", statistic="share", label="Satisfied")
+    tr = fig.data[0]
+    assert tr.zmax - tr.zmin == pytest.approx(20.0)
+    assert tr.zmin <= min(tr.z) and tr.zmax >= max(tr.z)
