@@ -220,7 +220,8 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec) -> tuple[np.ndarr
         return y, dk
     if spec.kind in ("pick", "priority", "dept"):
         m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
-        answered = ~np.all(np.isnan(m), axis=1)
+        # answered: anything picked or ranked (a 0 is "not picked" in some exports, like a blank)
+        answered = np.any(np.nan_to_num(m, nan=0.0) >= 1, axis=1)
         if spec.kind == "pick":
             col = next((i for i, v in enumerate(spec.variables) if v.endswith(f"_{spec.choice}")), None)
             if col is None:

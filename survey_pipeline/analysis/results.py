@@ -222,8 +222,28 @@ def _project_inputs(project: Project):
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
     targets = read_targets(project.targets_file) if project.targets_file is not None else None
     inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}
-    areas = project.areas.table if project.areas is not None else None
+    areas = _area_aliases(project)
     return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
+
+
+def _area_aliases(project: Project) -> pd.DataFrame | None:
+    """Every column of the areas file that names an area (code, name, slug, label ...), so that
+    targets and evaluations may use codes while the store holds names (or the reverse)."""
+    if project.areas_file is None:
+        return None
+    path = project.areas_file
+    try:
+        if path.suffix.lower() in (".geojson", ".json"):
+            raw = pd.DataFrame([f.get("properties", {}) for f in json.loads(path.read_text(encoding="utf-8"))
+                                .get("features", [])])
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError):
+        return project.areas.table if project.areas is not None else None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    keep = [c for c in raw.columns if c in ("code", "name", "slug", "neighborhood", "neighbourhood", "label")
+            or c.startswith("label_")]
+    return raw[keep].astype(str) if keep else None
 
 
 def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:

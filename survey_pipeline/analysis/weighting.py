@@ -103,7 +103,8 @@ def area_lookup(values, inst=None, areas: pd.DataFrame | None = None) -> dict[st
         for a in inst.areas.items:
             alias_sets.append([str(a.code), a.name, *a.label.values()])
     if areas is not None:
-        cols = [c for c in areas.columns if c in ("code", "name", "slug", "neighborhood", "label")]
+        cols = [c for c in areas.columns if c in ("code", "name", "slug", "neighborhood", "neighbourhood", "label")
+                or str(c).startswith("label_")]
         for _, r in areas[cols].astype(str).iterrows():
             alias_sets.append(list(r.values))
     for aliases in alias_sets:
