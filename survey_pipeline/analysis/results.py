@@ -176,7 +176,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                                           "value": rel["value"].astype(float), "detail": None})], ignore_index=True)
     tu = wr.targets_used
     tables = {
-        "indicators": _sorted(indicators_table(specs, inst), ["indicator", "statistic"]),
+        "indicators": indicators_table(specs, inst),  # questionnaire order (deterministic)
         "estimates": est[ESTIMATE_COLUMNS],
         "comparisons": _sorted(comp[COMPARISON_COLUMNS], ["kind", "indicator", "statistic", "wave", "wave_ref",
                                                           "area_level", "area", "area_ref", "group_dim", "group"]),

@@ -110,3 +110,13 @@ def test_analyze_without_store_is_a_clear_error(tmp_path, capsys):
     assert main(["analyze", "--project", str(root)]) == 2
     err = capsys.readouterr().err
     assert "no store yet" in err and "survey-pipeline ingest" in err
+
+
+def test_dashboard_reads_the_results(project):
+    """The contract end to end: every dashboard page has data from a real analysis run."""
+    from dash_app import create_app
+    from dash_app.pages import PAGES
+
+    data = create_app(project).results.get()
+    for mod in PAGES:
+        assert len(mod.view_data(data, mod.state(data, {}), "en")) > 0, mod.PAGE
