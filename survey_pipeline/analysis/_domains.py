@@ -206,7 +206,10 @@ class CellDomains:
             ha = np.zeros((nstrat, x.shape[1]))
             hc = sparse.csr_matrix((wa_c, (self.strat_cell, np.arange(nc))), shape=(nstrat, nc))
             ha = np.asarray((hc @ xc).todense())
-            self.step = (xc, r, wa, st.ginv, ada, ha)
+            g_ = st.ginv
+            # b = -G M (M: the domains' calibration sums, sparse: a domain touches few margin
+            # cells), so b'ADA b = M'(G ADA G)M, cross'b = -Q'G M, HA b = -(HA G) M
+            self.step = (xc, r, wa, g_, g_ @ ada @ g_, ha @ g_)
 
     def codes(self, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
         """Domain code of every cell (-1 outside) and the labels, to reuse across indicators."""
@@ -235,7 +238,7 @@ class CellDomains:
                "A0": bc(s * wv * wv), "A1": bc(s * wv * wv * yv), "A2": bc(s * wv * wv * yv * yv),
                "C": bc(np.asarray(count, float)) if count is not None else np.zeros(nc)}
         if self.step is not None:
-            xc, r, wa, ginv, ada, ha = self.step
+            xc, r, wa, _g, _k, _h = self.step
             mom["R0"], mom["R1"] = bc(r * wv), bc(r * wv * yv)
             mom["Q0"], mom["Q1"] = bc(s * wv * wa), bc(s * wv * wa * yv)
         out = []
@@ -271,13 +274,17 @@ class CellDomains:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     u = np.where(inside, (mom["R1"] - md * mom["R0"]) / swd, 0.0)
                     q = np.where(inside, (mom["Q1"] - md * mom["Q0"]) / swd, 0.0)
+                g_, kmat, hag = ginv, ada, ha
                 oh_u = sparse.csr_matrix((u[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
                 oh_q = sparse.csr_matrix((q[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
-                mmat = np.asarray((xc.T @ oh_u).todense())          # p x nd
-                b = -ginv @ mmat
-                cross = np.asarray((xc.T @ oh_q).todense())         # p x nd
-                var = var + 2 * np.sum(cross * b, axis=0) + np.sum(b * (ada @ b), axis=0)
-                tot = tot + ha @ b
+                mt = sparse.csr_matrix((xc.T @ oh_u).T)             # nd x p, sparse
+                qt = sparse.csr_matrix((xc.T @ oh_q).T)             # nd x p, sparse
+                gm = np.asarray(mt @ g_)                            # nd x p  (= (G M)')
+                km = np.asarray(mt @ kmat)                          # nd x p  (= (K M)')
+                quad = np.asarray(mt.multiply(km).sum(axis=1)).ravel()
+                crs = np.asarray(qt.multiply(gm).sum(axis=1)).ravel()
+                var = var - 2 * crs + quad
+                tot = tot - np.asarray(mt @ hag.T).T
             var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
             if self.nok < self.nstrat:
                 var = var * self.nstrat / self.nok

@@ -152,3 +152,23 @@ def test_settings_are_checked(tmp_path):
     assert st.evaluations[0].areas == ("Eastgate",)
 
 
+
+
+def test_cell_moments_equal_the_general_path(targets):
+    from survey_pipeline.analysis._domains import cell_domains
+
+    f = frame(seed=5, n=400)
+    f["tenure"] = np.where(np.arange(400) % 3 == 0, "rent", "own")
+    r = weight_waves(f, targets, WeightingSettings(min_cell=1), areas=AREAS)
+    d = r.design
+    y = (d.data["y"].to_numpy() > 0).astype(float)
+    y[::5] = np.nan
+    dk = np.isnan(y)
+    sets = [["wave"], ["wave", "neighborhood"], ["wave", "neighborhood", "tenure"], ["wave", "age_group"]]
+    cd = cell_domains(d, ["wave", "neighborhood", "tenure", "age_group"])
+    assert cd is not None
+    for (lab_f, fast), (lab_g, gen) in zip(cd.means(y, sets, count=dk),
+                                            domain_means(d, y, sets, count=dk, as_arrays=True), strict=True):
+        assert lab_f.astype(str).equals(lab_g.astype(str))
+        for k in ("estimate", "se", "n", "n_eff", "deff", "count"):
+            assert fast[k] == pytest.approx(gen[k], rel=1e-10, nan_ok=True), k
