@@ -184,8 +184,9 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
                 sets.append((np.where(in_a, -1, code).astype(np.int64),
                              pd.DataFrame({"wave": waves_, "_rest": "rest"})))
             meta.append((lv, a))
+    cache: dict = {}
     for spec in heads if sets else []:
-        y, _ = indicator_values(data, spec)
+        y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
         if cd is None:

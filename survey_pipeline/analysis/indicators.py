@@ -203,8 +203,13 @@ def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask."""
+def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask.
+
+    ``cache`` (a dict kept by the caller for one frame) holds the stacked answers of
+    multi-variable questions, so that the options of one priority question are read once.
+    """
     n = len(frame)
     dk = np.zeros(n, bool)
     if spec.kind == "item":
@@ -219,9 +224,15 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec) -> tuple[np.ndarr
             y = x
         return y, dk
     if spec.kind in ("pick", "priority", "dept"):
-        m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
-        # answered: anything picked or ranked (a 0 is "not picked" in some exports, like a blank)
-        answered = np.any(np.nan_to_num(m, nan=0.0) >= 1, axis=1)
+        key = ("stack", spec.variables)
+        if cache is not None and key in cache:
+            m, answered = cache[key]
+        else:
+            m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
+            # answered: anything picked or ranked (a 0 is "not picked" in some exports, like a blank)
+            answered = np.any(np.nan_to_num(m, nan=0.0) >= 1, axis=1)
+            if cache is not None:
+                cache[key] = (m, answered)
         if spec.kind == "pick":
             col = next((i for i, v in enumerate(spec.variables) if v.endswith(f"_{spec.choice}")), None)
             if col is None:
@@ -335,8 +346,9 @@ def estimate_indicators(
     cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
     coded = [domain_codes(data, b) if cd is None else cd.codes(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
+    cache: dict = {}
     for spec in specs:
-        y, dk = indicator_values(data, spec)
+        y, dk = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
         res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
