@@ -223,6 +223,17 @@ class CellDomains:
         A domain set is a list of cell columns, or ``(codes, labels)`` with the domain code of
         every *cell* (-1 outside), e.g. "the rest of the city" in each wave.
         """
+        mom = self._moments(y, count)
+        out = []
+        for by in domain_sets:
+            if isinstance(by, tuple):
+                dc, lab = by
+            else:
+                dc, lab = self.codes(by)
+            out.append((lab, self._finish(self._linear(mom, dc, len(lab)))))
+        return out
+
+    def _moments(self, y: np.ndarray, count: np.ndarray | None) -> dict[str, np.ndarray]:
         d = self.design
         w = d.weights
         y = np.asarray(y, float)
@@ -238,64 +249,67 @@ class CellDomains:
                "A0": bc(s * wv * wv), "A1": bc(s * wv * wv * yv), "A2": bc(s * wv * wv * yv * yv),
                "C": bc(np.asarray(count, float)) if count is not None else np.zeros(nc)}
         if self.step is not None:
-            xc, r, wa, _g, _k, _h = self.step
+            _xc, r, wa, _g, _k, _h = self.step
             mom["R0"], mom["R1"] = bc(r * wv), bc(r * wv * yv)
             mom["Q0"], mom["Q1"] = bc(s * wv * wa), bc(s * wv * wa * yv)
-        out = []
-        for by in domain_sets:
-            if isinstance(by, tuple):
-                dc, lab = by
-            else:
-                g = self.cells.groupby(by, sort=True, dropna=True, observed=True)
-                dc = g.ngroup().fillna(-1).to_numpy().astype(np.int64)
-                lab = g.size().index.to_frame(index=False)
-            nd = len(lab)
-            inside = dc >= 0
-            dci = dc[inside]
+        return mom
 
-            def agg(v, dci=dci, inside=inside, nd=nd):
-                return np.bincount(dci, weights=v[inside], minlength=nd)
-
-            n, sw, swy, swy2 = agg(mom["N"]), agg(mom["W"]), agg(mom["WY"]), agg(mom["WY2"])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                m = swy / sw
-                mm = np.where(np.isfinite(m), m, 0.0)
-                var = (agg(mom["A2"]) - 2 * mm * agg(mom["A1"]) + mm * mm * agg(mom["A0"])) / sw**2
-                # stratum totals of the influence inside each domain
-                md = np.zeros(nc)
-                md[inside] = mm[dci]
-                swd = np.ones(nc)
-                swd[inside] = sw[dci]
-                zc = np.where(inside, (mom["WY"] - md * mom["W"]) / swd, 0.0)
-            tot = np.bincount(self.strat_cell[inside] * nd + dci, weights=zc[inside],
-                              minlength=self.nstrat * nd).reshape(self.nstrat, nd)
-            if self.step is not None:
-                xc, r, wa, ginv, ada, ha = self.step
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    u = np.where(inside, (mom["R1"] - md * mom["R0"]) / swd, 0.0)
-                    q = np.where(inside, (mom["Q1"] - md * mom["Q0"]) / swd, 0.0)
-                g_, kmat, hag = ginv, ada, ha
-                oh_u = sparse.csr_matrix((u[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
-                oh_q = sparse.csr_matrix((q[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
-                mt = sparse.csr_matrix((xc.T @ oh_u).T)             # nd x p, sparse
-                qt = sparse.csr_matrix((xc.T @ oh_q).T)             # nd x p, sparse
-                gm = np.asarray(mt @ g_)                            # nd x p  (= (G M)')
-                km = np.asarray(mt @ kmat)                          # nd x p  (= (K M)')
-                quad = np.asarray(mt.multiply(km).sum(axis=1)).ravel()
-                crs = np.asarray(qt.multiply(gm).sum(axis=1)).ravel()
-                var = var - 2 * crs + quad
-                tot = tot - np.asarray(mt @ hag.T).T
-            var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
-            if self.nok < self.nstrat:
-                var = var * self.nstrat / self.nok
-            with np.errstate(divide="ignore", invalid="ignore"):
-                wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
-                vsrs = wvar * (sw - n) / (sw * n)
-                deff = var / vsrs
-                n_eff = n / deff
-            out.append((lab, {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff,
-                              "deff": deff, "sw": sw, "count": agg(mom["C"])}))
+    def _linear(self, mom: dict[str, np.ndarray], dc: np.ndarray, nd: int) -> dict[str, np.ndarray]:
+        """Sums of the cell moments over each domain (all linear, so they can be subtracted)."""
+        inside = dc >= 0
+        dci = dc[inside]
+        rows = np.flatnonzero(inside)
+        out = {k: np.bincount(dci, weights=mom[k][inside], minlength=nd)
+               for k in ("N", "W", "WY", "WY2", "A0", "A1", "A2", "C")}
+        hidx = self.strat_cell[inside] * nd + dci
+        for k in ("W", "WY"):
+            out[f"H{k}"] = np.bincount(hidx, weights=mom[k][inside], minlength=self.nstrat * nd).reshape(
+                self.nstrat, nd)
+        if self.step is not None:
+            xc = self.step[0]
+            for k in ("R0", "R1", "Q0", "Q1"):
+                oh = sparse.csr_matrix((mom[k][inside], (dci, rows)), shape=(nd, self.nc))
+                out[f"X{k}"] = np.asarray((oh @ xc).todense())        # nd x p
         return out
+
+    def _finish(self, lin: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        n, sw, swy, swy2 = lin["N"], lin["W"], lin["WY"], lin["WY2"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = swy / sw
+            mm = np.where(np.isfinite(m), m, 0.0)
+            sw1 = np.where(sw > 0, sw, 1.0)
+            var = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
+            tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
+        if self.step is not None:
+            _xc, _r, _wa, g_, kmat, hag = self.step
+            mt = (lin["XR1"] - mm[:, None] * lin["XR0"]) / sw1[:, None]   # nd x p  (= M')
+            qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
+            var = var + np.sum(mt * (mt @ kmat), axis=1) - 2 * np.sum(qt * (mt @ g_), axis=1)
+            tot = tot - (mt @ hag.T).T
+        var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
+        if self.nok < self.nstrat:
+            var = var * self.nstrat / self.nok
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
+            vsrs = wvar * (sw - n) / (sw * n)
+            deff = var / vsrs
+            n_eff = n / deff
+        return {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff, "deff": deff,
+                "sw": sw, "count": lin["C"]}
+
+    def rest_means(self, y: np.ndarray, level: str, count: np.ndarray | None = None
+                   ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """For every wave and area of ``level``: the mean of the rest of the city (all other rows
+        of the wave, rows without an area included), from wave sums minus area sums."""
+        mom = self._moments(y, count)
+        wc, wlab = self.codes(["wave"])
+        ac, alab = self.codes(["wave", level])
+        lw = self._linear(mom, wc, len(wlab))
+        la = self._linear(mom, ac, len(alab))
+        widx = pd.Index(wlab["wave"]).get_indexer(alab["wave"])
+        rest = {k: lw[k][..., widx] - la[k] if lw[k].ndim == 1 or k.startswith("H") else
+                lw[k][widx, :] - la[k] for k in la}
+        return alab, self._finish(rest)
 
 
 def cell_domains(design: Design, columns: list[str]) -> CellDomains | None:

@@ -28,7 +28,7 @@ from scipy import stats as sps
 
 from survey_pipeline.stats import Design, adjust_pvalues
 
-from ._domains import cell_domains, domain_codes, domain_means
+from ._domains import cell_domains, domain_means
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "findings", "trends",
@@ -165,37 +165,33 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
     e = headline(est)
     parts = []
     heads = [s for s in specs if s.statistic in ("share", "score")]
-    sets, meta = [], []
     cd = cell_domains(design, ["wave", *[lv for lv in levels if lv in data.columns]])
-    for lv in levels:
-        if lv not in data.columns:
-            continue
-        vals = data[lv].astype(object)
-        for a in sorted(vals.dropna().astype(str).unique()):
-            if cd is None:
-                rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
-                rest[vals.isna().to_numpy()] = "rest"
-                sets.append(domain_codes(data, ["wave", rest]))
-            else:
-                waves_ = pd.Index(sorted(cd.cells["wave"].astype(str).unique()))
-                in_a = cd.cells[lv].astype(object).where(cd.cells[lv].notna(), None).map(
-                    lambda x, a=a: x is not None and str(x) == a).to_numpy(bool)
-                code = waves_.get_indexer(cd.cells["wave"].astype(str))
-                sets.append((np.where(in_a, -1, code).astype(np.int64),
-                             pd.DataFrame({"wave": waves_, "_rest": "rest"})))
-            meta.append((lv, a))
+    lvls = [lv for lv in levels if lv in data.columns]
     cache: dict = {}
-    for spec in heads if sets else []:
+    for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        if cd is None:
-            res = domain_means(design, y, sets)
-        else:
-            res = [lab.assign(**cols) for lab, cols in cd.means(y, sets)]
-        for (lv, a), r in zip(meta, res, strict=True):
-            r = r[r["n"] > 0]
-            parts.append(pd.DataFrame({"wave": r["wave"].astype(str).to_numpy(), "area_level": lv, "area": a,
+        for lv in lvls:
+            if cd is not None:
+                lab, cols = cd.rest_means(y, lv)
+                r = lab.assign(**cols)
+                r = r[r["n"] > 0]
+                areas_ = r[lv].astype(str).to_numpy()
+            else:
+                vals = data[lv].astype(object)
+                res, areas_l = [], []
+                for a in sorted(vals.dropna().astype(str).unique()):
+                    rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
+                    rest[vals.isna().to_numpy()] = "rest"
+                    ra = domain_means(design, y, [["wave", rest]])[0]
+                    res.append(ra)
+                    areas_l += [a] * len(ra)
+                r = pd.concat(res, ignore_index=True)
+                keep = (r["n"] > 0).to_numpy()
+                r = r[keep]
+                areas_ = np.asarray(areas_l, dtype=object)[keep]
+            parts.append(pd.DataFrame({"wave": r["wave"].astype(str).to_numpy(), "area_level": lv, "area": areas_,
                                        "indicator": spec.indicator, "statistic": spec.statistic,
                                        "estimate_ref": r["estimate"].to_numpy(), "se_ref": r["se"].to_numpy(),
                                        "n_ref": r["n"].to_numpy(), "n_eff_ref": r["n_eff"].to_numpy()}))

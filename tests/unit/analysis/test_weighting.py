@@ -172,3 +172,21 @@ def test_cell_moments_equal_the_general_path(targets):
         assert lab_f.astype(str).equals(lab_g.astype(str))
         for k in ("estimate", "se", "n", "n_eff", "deff", "count"):
             assert fast[k] == pytest.approx(gen[k], rel=1e-10, nan_ok=True), k
+
+
+def test_rest_of_city_from_totals_equals_the_general_path(targets):
+    from survey_pipeline.analysis._domains import cell_domains
+
+    f = frame(seed=9, n=400)
+    r = weight_waves(f, targets, WeightingSettings(min_cell=1), areas=AREAS)
+    d = r.design
+    y = d.data["y"].to_numpy().copy()
+    y[::6] = np.nan
+    cd = cell_domains(d, ["wave", "neighborhood"])
+    lab, fast = cd.rest_means(y, "neighborhood")
+    for i, row in lab.iterrows():
+        rest = np.where(d.data["neighborhood"].astype(str).to_numpy() == row["neighborhood"], None, "rest")
+        ref = domain_means(d, y, [["wave", rest]])[0].set_index("wave").loc[row["wave"]]
+        assert fast["estimate"][i] == pytest.approx(ref["estimate"], rel=1e-10)
+        assert fast["se"][i] == pytest.approx(ref["se"], rel=1e-9)
+        assert fast["n"][i] == ref["n"]
