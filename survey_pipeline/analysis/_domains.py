@@ -224,13 +224,61 @@ class CellDomains:
         every *cell* (-1 outside), e.g. "the rest of the city" in each wave.
         """
         mom = self._moments(y, count)
+        nc = self.nc
         out = []
         for by in domain_sets:
             if isinstance(by, tuple):
                 dc, lab = by
             else:
-                dc, lab = self.codes(by)
-            out.append((lab, self._finish(self._linear(mom, dc, len(lab)))))
+                g = self.cells.groupby(by, sort=True, dropna=True, observed=True)
+                dc = g.ngroup().fillna(-1).to_numpy().astype(np.int64)
+                lab = g.size().index.to_frame(index=False)
+            nd = len(lab)
+            inside = dc >= 0
+            dci = dc[inside]
+
+            def agg(v, dci=dci, inside=inside, nd=nd):
+                return np.bincount(dci, weights=v[inside], minlength=nd)
+
+            n, sw, swy, swy2 = agg(mom["N"]), agg(mom["W"]), agg(mom["WY"]), agg(mom["WY2"])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = swy / sw
+                mm = np.where(np.isfinite(m), m, 0.0)
+                var = (agg(mom["A2"]) - 2 * mm * agg(mom["A1"]) + mm * mm * agg(mom["A0"])) / sw**2
+                # stratum totals of the influence inside each domain
+                md = np.zeros(nc)
+                md[inside] = mm[dci]
+                swd = np.ones(nc)
+                swd[inside] = sw[dci]
+                zc = np.where(inside, (mom["WY"] - md * mom["W"]) / swd, 0.0)
+            tot = np.bincount(self.strat_cell[inside] * nd + dci, weights=zc[inside],
+                              minlength=self.nstrat * nd).reshape(self.nstrat, nd)
+            if self.step is not None:
+                xc, _r, _wa, ginv, ada, ha = self.step
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    u = np.where(inside, (mom["R1"] - md * mom["R0"]) / swd, 0.0)
+                    q = np.where(inside, (mom["Q1"] - md * mom["Q0"]) / swd, 0.0)
+                g_, kmat, hag = ginv, ada, ha
+                oh_u = sparse.csr_matrix((u[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
+                oh_q = sparse.csr_matrix((q[inside], (np.flatnonzero(inside), dci)), shape=(nc, nd))
+                mt = sparse.csr_matrix((xc.T @ oh_u).T)             # nd x p, sparse
+                qt = sparse.csr_matrix((xc.T @ oh_q).T)             # nd x p, sparse
+                gm = np.asarray(mt @ g_)                            # nd x p  (= (G M)')
+                km = np.asarray(mt @ kmat)                          # nd x p  (= (K M)')
+                quad = np.asarray(mt.multiply(km).sum(axis=1)).ravel()
+                crs = np.asarray(qt.multiply(gm).sum(axis=1)).ravel()
+                var = var - 2 * crs + quad
+                tot = tot - np.asarray(mt @ hag.T).T
+            var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
+            if self.nok < self.nstrat:
+                var = var * self.nstrat / self.nok
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
+                vsrs = wvar * (sw - n) / (sw * n)
+                deff = var / vsrs
+                n_eff = n / deff
+            out.append((lab, {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff,
+                              "deff": deff, "sw": sw, "count": agg(mom["C"])}))
         return out
 
     def _moments(self, y: np.ndarray, count: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -269,7 +317,7 @@ class CellDomains:
             xc = self.step[0]
             for k in ("R0", "R1", "Q0", "Q1"):
                 oh = sparse.csr_matrix((mom[k][inside], (dci, rows)), shape=(nd, self.nc))
-                out[f"X{k}"] = np.asarray((oh @ xc).todense())        # nd x p
+                out[f"X{k}"] = sparse.csr_matrix(oh @ xc)              # nd x p, sparse
         return out
 
     def _finish(self, lin: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -282,10 +330,14 @@ class CellDomains:
             tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
         if self.step is not None:
             _xc, _r, _wa, g_, kmat, hag = self.step
-            mt = (lin["XR1"] - mm[:, None] * lin["XR0"]) / sw1[:, None]   # nd x p  (= M')
-            qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
-            var = var + np.sum(mt * (mt @ kmat), axis=1) - 2 * np.sum(qt * (mt @ g_), axis=1)
-            tot = tot - (mt @ hag.T).T
+            inv = sparse.diags(1.0 / sw1)
+            # M' and Q' (nd x p) stay sparse: a domain touches the margin cells of its wave only
+            mt = sparse.csr_matrix(inv @ (lin["XR1"] - sparse.diags(mm) @ lin["XR0"]))
+            qt = sparse.csr_matrix(inv @ (lin["XQ1"] - sparse.diags(mm) @ lin["XQ0"]))
+            quad = np.asarray(mt.multiply(np.asarray(mt @ kmat)).sum(axis=1)).ravel()
+            crs = np.asarray(qt.multiply(np.asarray(mt @ g_)).sum(axis=1)).ravel()
+            var = var + quad - 2 * crs
+            tot = tot - np.asarray(mt @ hag.T).T
         var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
         if self.nok < self.nstrat:
             var = var * self.nstrat / self.nok
@@ -307,8 +359,8 @@ class CellDomains:
         lw = self._linear(mom, wc, len(wlab))
         la = self._linear(mom, ac, len(alab))
         widx = pd.Index(wlab["wave"]).get_indexer(alab["wave"])
-        rest = {k: lw[k][..., widx] - la[k] if lw[k].ndim == 1 or k.startswith("H") else
-                lw[k][widx, :] - la[k] for k in la}
+        rest = {k: (sparse.csr_matrix(lw[k][widx, :] - la[k]) if k.startswith("X") else lw[k][..., widx] - la[k])
+                for k in la}
         return alab, self._finish(rest)
 
 
