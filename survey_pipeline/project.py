@@ -113,6 +113,7 @@ class QualityRules:
     complete_min: float = 0.8
     partial_min: float = 0.5
     fuzzy_threshold: float = 90.0
+    area_fuzzy_threshold: float = 80.0
     exclude: tuple[str, ...] = (
         "speeder", "duplicate_id", "duplicate_contact", "duplicate_answers", "attention_failed",
         "preview", "test", "bot", "fraud_duplicate", "fraud_score", "breakoff",
@@ -494,7 +495,8 @@ duplicate_score_min = 75      # fraud_duplicate: Q_RelevantIDDuplicateScore at o
 fraud_score_min = 30          # fraud_score: Q_RelevantIDFraudScore at or above this
 complete_min = 0.8            # AAPOR complete: share of applicable questions answered >= 0.8
 partial_min = 0.5             # partial: 0.5 to 0.8; break-off: below 0.5
-fuzzy_threshold = 90          # column and area name fuzzy matching (0-100)
+fuzzy_threshold = 90          # column name fuzzy matching (0-100)
+area_fuzzy_threshold = 80     # area names: fuzzy match at or above this, unique and clearly ahead (0-100)
 # Flags that exclude a response from analysis (flagged rows stay in the store either way):
 exclude = ["speeder", "duplicate_id", "duplicate_contact", "duplicate_answers", "attention_failed",
            "preview", "test", "bot", "fraud_duplicate", "fraud_score", "breakoff"]

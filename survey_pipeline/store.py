@@ -13,6 +13,7 @@ store exactly as it was. Rows in = rows kept + rows quarantined is checked befor
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ class IngestBatch:
     mode: str
     rows_in: int
     responses: pd.DataFrame
-    answers: pd.DataFrame
+    answers: pd.DataFrame | Iterable[pd.DataFrame]  # one frame, or chunks written in the same transaction
     open_text: pd.DataFrame
     quarantine: pd.DataFrame
     flags: pd.DataFrame
@@ -119,6 +120,10 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc}).", file=self.path, rule="store-open",
                              fix="Close other programs using the store (the dashboard, another ingest) and retry.") from exc
         if not read_only:
+            # inserts need not keep their order (every reader sorts): DuckDB then streams the
+            # long answers table to disk instead of buffering it (measured: see docs/ingest.md)
+            self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute("SET memory_limit = '1GB'")
             for stmt in _SCHEMA:
                 self.con.execute(stmt)
 
@@ -181,33 +186,19 @@ class Store:
     # --- the one write path -----------------------------------------------------------------
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
-        """Append ``df`` to ``table``. Categorical columns travel as integer codes and are joined to
-        their (small) dictionaries inside DuckDB, which is much faster than scanning strings."""
+        """Append ``df`` to ``table``. Categorical columns (string categories) arrive in DuckDB as
+        ENUMs: integer codes plus a small dictionary, cast to VARCHAR on insert, which is much
+        faster than scanning millions of Python strings."""
         if df is None or df.empty:
             return
-        cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
-        flat = pd.DataFrame({c: (df[c].cat.codes.to_numpy() if c in cats else df[c].to_numpy()) for c in df.columns}) \
-            if cats else df
-        names = ["_batch"]
-        self.con.register("_batch", flat)
+        cats = {c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)}
+        self.con.register("_batch", df)
         try:
-            select, joins = [], []
-            for c in df.columns:
-                if c in cats:
-                    d = f"_dict{len(names)}"
-                    self.con.register(d, pd.DataFrame({"k": range(len(df[c].cat.categories)),
-                                                       "v": df[c].cat.categories.astype(object)}))
-                    names.append(d)
-                    joins.append(f'LEFT JOIN {d} ON {d}.k = b."{c}"')
-                    select.append(f"{d}.v")
-                else:
-                    select.append(f'b."{c}"')
+            select = ", ".join(f'"{c}"::VARCHAR' if c in cats else f'"{c}"' for c in df.columns)
             cols = ", ".join(f'"{c}"' for c in df.columns)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _batch b "
-                             + " ".join(joins)).fetchall()
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM _batch").fetchall()
         finally:
-            for n in names:
-                self.con.unregister(n)
+            self.con.unregister("_batch")
 
     def write_ingest(self, batch: IngestBatch) -> int:
         """Write one ingest in one transaction and return its ``source_id``.
@@ -248,7 +239,8 @@ class Store:
             self._insert("variables", batch.variables.assign(source_id=sid))
             resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
             self._insert("responses", resp)
-            self._insert("answers", batch.answers)
+            for chunk in ([batch.answers] if isinstance(batch.answers, pd.DataFrame) else batch.answers):
+                self._insert("answers", chunk)
             self._insert("open_text", batch.open_text)
             self._insert("quarantine", batch.quarantine.assign(source_id=sid))
             self._insert("flags", batch.flags)

@@ -63,19 +63,24 @@ class ColumnMap:
         return self.targets[self.columns[column]]
 
 
-def _key_forms(text: str | None) -> set[str]:
-    """Normalized forms of a platform key: whole, without group prefixes, LimeSurvey brackets."""
+def _key_forms(text: str | None) -> list[str]:
+    """Normalized forms of a platform key, most specific first: whole; for a split column
+    ``group/question/option`` the option variable ``question_option``; without group prefixes;
+    LimeSurvey brackets ``Q[SQ001]`` as ``Q_SQ001``."""
     if not text:
-        return set()
+        return []
     s = str(text).strip()
-    forms = {s}
+    forms = [s]
     for sep in ("/", "-", ":"):
         if sep in s:
-            forms.add(s.rsplit(sep, 1)[-1])
+            parts = s.split(sep)
+            if len(parts) >= 3:  # a split column group/question/option: the option variable
+                forms.append(f"{parts[-2]}_{parts[-1]}")
+            forms.append(parts[-1])
     m = re.fullmatch(r"(.+?)\[(.+)\]", s)
     if m:
-        forms.add(f"{m.group(1)}_{m.group(2)}")
-    return {normalize_name(f) for f in forms if f}
+        forms.append(f"{m.group(1)}_{m.group(2)}")
+    return list(dict.fromkeys(normalize_name(f) for f in forms if f))
 
 
 def build_targets(inst: Instrument) -> dict[str, Target]:
@@ -212,7 +217,7 @@ def map_columns(columns, inst: Instrument, *, stored: dict[str, tuple[str | None
             key_index.setdefault(normalize_name(a), t.name)
     rest = []
     for c in pending:
-        forms = _key_forms(c.key) | _key_forms(c.name)
+        forms = list(dict.fromkeys(_key_forms(c.key) + _key_forms(c.name)))
         hit = next((key_index[f] for f in forms if f in key_index and key_index[f] not in used), None)
         if hit:
             take(c, hit, "key", 100.0)

@@ -20,7 +20,7 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
 from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
-from survey_pipeline.ingest.recode import normalize_areas, recode, type_missing
+from survey_pipeline.ingest.recode import normalize_areas, question_status, recode, type_missing
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
@@ -272,11 +272,12 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         for i in np.flatnonzero(empty.to_numpy()):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
         keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
-        frame = frame[keep]
-        source_rows = source_rows[keep]
+        if not keep.all():  # no copy of the whole export when every row has content
+            frame = frame[keep]
+            source_rows = source_rows[keep]
         # --- recode ---------------------------------------------------------------------------
         tick("recoding", 2)
-        rec = recode(frame, cmap, inst)
+        rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
         meta = pd.DataFrame(index=frame.index)
         for f, col in raw.meta.items():
             if f not in IDENTIFIER_FIELDS and col in frame:
@@ -294,8 +295,15 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         if dur.isna().all() and start is not None and end is not None:
             dur = (end - start).dt.total_seconds()
         meta["duration_s"] = dur
+        # the answer cells are recoded: keep only what is still read (meta, identifiers, areas)
+        col_of_target = {t: c for c, t in cmap.columns.items()}
+        still = set(raw.meta.values()) | set(idents.values()) | {
+            col_of_target[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of_target}
+        frame = frame[[c for c in frame.columns if c in still]]
+        raw.frame = None
         tick("quality", 3)
-        disp, share_ans = disposition(rec, inst, proj.quality)
+        qstatus = question_status(rec, inst)  # computed once: dispositions and missing kinds
+        disp, share_ans = disposition(rec, inst, proj.quality, qstatus)
         finished = meta.get("finished")
         fin = None
         if finished is not None:
@@ -304,14 +312,15 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         broke = disp != "complete"
         if fin is not None:
             broke = broke | (fin == False)  # noqa: E712
-        type_missing(rec, inst, broke)
+        type_missing(rec, inst, broke, qstatus)
         # response ids: platform id kept; store key made unique
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():
             pid = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         seen_ids = store.existing_response_ids([str(x) for x in pid.dropna().unique()], exclude_source=replaces)
         flags, fdetail, qnotes = quality_flags(rec, inst, meta.assign(start=start, end=end), mode, proj.quality,
-                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces))
+                                               seen_ids=seen_ids, seen_contacts=store.contact_hashes(exclude_source=replaces),
+                                               wave_start=wave_cfg.start if wave_cfg is not None else None)
         sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
         rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
         fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
@@ -325,10 +334,13 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         geo_cols = [col_of[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of]
         area_raw = pd.Series(None, index=frame.index, dtype=object)
         areas = normalize_areas(area_raw, None)
+        area_labels = _area_labels(inst)
         for gc in geo_cols:
             todo = areas["neighborhood"].isna()
             vals = frame.loc[todo, gc]
-            got = normalize_areas(vals, proj.areas, proj.quality.fuzzy_threshold)
+            got = normalize_areas(vals, proj.areas, proj.quality.area_fuzzy_threshold, labels=area_labels)
+            fuzzy = got["area_score"] < 100
+            areas.loc[fuzzy[fuzzy].index, "area_score"] = got.loc[fuzzy, "area_score"]
             first_value = area_raw.isna() & todo & frame[gc].notna()
             area_raw = area_raw.where(~first_value, frame[gc])
             matched = got["neighborhood"].notna()
@@ -379,6 +391,19 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
                                               "threshold": np.nan, "value": np.nan,
                                               "detail": "area not in the areas file: " + area_raw[ua].astype(str).values})],
                            ignore_index=True)
+        fz = areas["area_score"].notna() & areas["neighborhood"].notna()
+        if fz.any():  # misspelled area names matched fuzzily: recorded per response, raw text in area_raw
+            fl = pd.concat([fl, pd.DataFrame({
+                "response_id": rid_of[fz].values, "wave": wave, "rule": "area_fuzzy_match",
+                "threshold": proj.quality.area_fuzzy_threshold, "value": areas.loc[fz, "area_score"].astype(float).values,
+                "detail": ("'" + area_raw[fz].astype(str) + "' read as " + areas.loc[fz, "neighborhood"].astype(str)).values})],
+                ignore_index=True)
+            counts = ("'" + area_raw[fz].astype(str) + "' -> " + areas.loc[fz, "neighborhood"].astype(str)).value_counts()
+            area_note = ("area name(s) matched fuzzily (rapidfuzz >= "
+                         f"{proj.quality.area_fuzzy_threshold:g}, unique best), original text kept in area_raw: "
+                         + "; ".join(f"{k} ({n})" for k, n in counts.head(20).items()))
+        else:
+            area_note = None
         quarantine = pd.DataFrame(q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
         quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
         variables = _variables_frame(inst, rec, wave)
@@ -386,6 +411,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         notes = list(getattr(raw, "notes", [])) + qnotes
         if dropped:
             notes.append(f"identifier column(s) dropped, never stored: {', '.join(dropped)}")
+        if area_note:
+            notes.append(area_note)
         batch = IngestBatch(
             file_name=export.name, sha256=sha, platform=raw.platform, wave=wave,
             wave_label=wave_cfg.label if wave_cfg else wave,
@@ -421,29 +448,58 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
 
 
+def _area_labels(inst) -> list[tuple[str, str]]:
+    """Every label (each language), name and code of the instrument's area choices, with its first
+    label (the neighborhood name of the areas file): Spanish answers and coded exports find their
+    neighborhood."""
+    out: list[tuple[str, str]] = []
+    for v in inst.variables():
+        if v.role == Role.geography and v.answer_list:
+            choices, _ = inst.answer_options(v.answer_list)
+            for ch in choices:
+                first = next(iter(ch.label.values()), ch.name)
+                out += [(lab, first) for lab in (*ch.label.values(), ch.name, str(ch.code))]
+    return out
+
+
 def _targets(inst):
     from survey_pipeline.ingest.mapping import build_targets
 
     return build_targets(inst)
 
 
-def _long_answers(rec, rid_of: pd.Series, wave: str) -> pd.DataFrame:
-    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind)."""
-    if rec.codes.shape[1] == 0:
-        return pd.DataFrame(columns=["response_id", "wave", "variable", "code", "missing_kind"])
-    # categoricals (codes + a small dictionary) keep millions of long rows cheap to build and load
-    codes = rec.codes.to_numpy(dtype=float)
-    kcodes = np.column_stack([pd.Categorical(rec.kinds[c], categories=list(MISSING_KINDS)).codes
-                              for c in rec.codes.columns]).astype(np.int16)
-    has_code = ~np.isnan(codes)
-    kcodes[has_code] = -1
-    keep = has_code | (kcodes >= 0)
-    r_idx, c_idx = np.nonzero(keep)
-    rid_cat = pd.Categorical.from_codes(r_idx, categories=pd.Index(rid_of.to_numpy(dtype=object)))
-    var_cat = pd.Categorical.from_codes(c_idx, categories=pd.Index(list(rec.codes.columns)))
-    kind_cat = pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=list(MISSING_KINDS))
-    return pd.DataFrame({"response_id": rid_cat, "wave": pd.Categorical([wave] * len(r_idx)),
-                         "variable": var_cat, "code": codes[r_idx, c_idx], "missing_kind": kind_cat})
+ANSWER_CHUNK_ROWS = 50_000
+"""Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
+
+
+def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
+    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind).
+
+    Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
+    never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
+    Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
+    """
+    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
+    if len(variables) == 0:
+        return
+    kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
+    rids = rid_of.to_numpy(dtype=object)
+    codes_all = rec.codes.to_numpy(dtype=float)
+    kinds_all = rec.kinds.to_numpy(dtype=object)
+    for lo in range(0, len(rids), chunk_rows):
+        hi = min(lo + chunk_rows, len(rids))
+        codes = codes_all[lo:hi]
+        # one hash lookup for the whole block (None / unknown -> -1), not one Categorical per column
+        kcodes = kinds_index.get_indexer(kinds_all[lo:hi].ravel()).reshape(codes.shape).astype(np.int8)
+        has_code = ~np.isnan(codes)
+        kcodes[has_code] = -1
+        r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
+        yield pd.DataFrame({
+            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi], dtype=object)),
+            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=pd.Index([wave], dtype=object)),
+            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16), categories=variables),
+            "code": codes[r_idx, c_idx],
+            "missing_kind": pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=kinds_index)})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

@@ -25,7 +25,10 @@ preview
     web mode**. In mail, phone and in-person waves staff key paper or interviewer answers through
     the preview link, so a preview row there is data entry, not a test (recorded as a note).
 test
-    status ``Survey Test`` (2) or distribution channel ``test``, in every mode.
+    status ``Survey Test`` (2) or ``test``, or distribution channel ``test``, in every mode; and
+    responses *started before the wave's start date* (``wave_start``, from survey.toml): the
+    platform was being tried before fieldwork opened (SurveyMonkey and KoboToolbox exports carry
+    no test status).
 bot
     ``Q_RecaptchaScore < recaptcha_min`` (web mode only) or status ``Spam``/``Preview Spam``/
     ``Imported Spam`` (every mode).
@@ -52,8 +55,8 @@ from survey_pipeline.project import QualityRules
 
 __all__ = ["aapor_rates", "contact_hash", "disposition", "quality_flags"]
 
-_PREVIEW = {"survey preview", "1", "17", "offline survey preview"}
-_TEST = {"survey test", "2"}
+_PREVIEW = {"survey preview", "1", "17", "offline survey preview", "preview"}
+_TEST = {"survey test", "2", "test"}
 _SPAM = {"spam", "8", "preview spam", "9", "imported spam", "12"}
 
 
@@ -74,9 +77,13 @@ def contact_hash(email: pd.Series | None, phone: pd.Series | None, salt: bytes) 
     return out.astype(object)
 
 
-def disposition(rec: Recoded, inst: Instrument, rules: QualityRules) -> tuple[pd.Series, pd.Series]:
-    """AAPOR disposition and the share of applicable questions answered, per response."""
-    answered, applicable, qs = question_status(rec, inst)
+def disposition(rec: Recoded, inst: Instrument, rules: QualityRules,
+                status: tuple | None = None) -> tuple[pd.Series, pd.Series]:
+    """AAPOR disposition and the share of applicable questions answered, per response.
+
+    ``status``: :func:`~survey_pipeline.ingest.recode.question_status` of ``rec`` when already computed.
+    """
+    answered, applicable, qs = status if status is not None else question_status(rec, inst)
     if not qs:
         share = pd.Series(0.0, index=rec.codes.index)
     else:
@@ -86,6 +93,34 @@ def disposition(rec: Recoded, inst: Instrument, rules: QualityRules) -> tuple[pd
     disp = pd.Series(np.where(share >= rules.complete_min, "complete",
                               np.where(share >= rules.partial_min, "partial", "breakoff")), index=share.index)
     return disp, share
+
+
+def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
+    """True for a row whose codes, missing kinds and times equal an earlier row's.
+
+    A 64-bit hash per row of the codes and times (numeric matrices, no per-cell strings) finds the
+    candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
+    collision never flags a row.
+    """
+    # the times as exported (text): equal text, equal code
+    cols = [rec.codes[c].to_numpy(dtype=float) for c in rec.codes.columns] + \
+        [pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float) for c in times.columns]
+    # candidates: a random linear hash of the cells' 64-bit patterns (uint64 arithmetic wraps),
+    # accumulated column by column (no row x column copy)
+    mult = np.random.default_rng(20240415).integers(1, 2**63, len(cols), dtype=np.uint64) | np.uint64(1)
+    h = np.zeros(len(rec.codes), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for m, col in zip(mult, cols, strict=True):
+            h += np.nan_to_num(col, nan=-1e300).view(np.uint64) * m
+    cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    mat = np.column_stack([col[cand] for col in cols]) if cand.any() else np.zeros((0, len(cols)))
+    out = pd.Series(False, index=rec.codes.index)
+    if cand.any():  # in full, missing kinds included
+        kinds = rec.kinds[cand].fillna("").astype(str).reset_index(drop=True)
+        full = pd.concat([pd.DataFrame(np.nan_to_num(mat, nan=-1e300)),
+                          kinds.set_axis(range(mat.shape[1], mat.shape[1] + kinds.shape[1]), axis=1)], axis=1)
+        out[cand] = full.duplicated().to_numpy()
+    return out
 
 
 def _num(meta: pd.DataFrame, name: str) -> pd.Series:
@@ -101,7 +136,8 @@ def _status(meta: pd.DataFrame, name: str) -> pd.Series:
 
 
 def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str, rules: QualityRules, *,
-                  seen_ids: set[str], seen_contacts: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                  seen_ids: set[str], seen_contacts: set[str],
+                  wave_start=None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Compute every flag.
 
     Parameters
@@ -109,7 +145,9 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
     meta
         Standard meta fields by name (``response_id``, ``duration_s``, ``status``, ``start``,
         ``end``, ``recaptcha_score``, ``duplicate_score``, ``fraud_score``,
-        ``distribution_channel``, ``contact_hash``), one row per kept response.
+        ``distribution_channel``, ``contact_hash``, ``uuid``), one row per kept response.
+    wave_start
+        The wave's first fieldwork day (a date), or None: earlier starts are test rows.
 
     Returns
     -------
@@ -170,6 +208,11 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         r = rid.astype("string")
         dup = (r.duplicated() | r.isin(list(seen_ids))) & r.notna() & (r != "")
         record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "response id seen before")
+    uuid = meta.get("uuid")
+    if uuid is not None:  # KoboToolbox/ODK: a re-sent submission has a new _id but the same instance uuid
+        u = uuid.astype("string")
+        dup = u.duplicated() & u.notna() & (u != "")
+        record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "submission uuid seen before (re-sent form)")
     ch = meta.get("contact_hash")
     if ch is not None:
         c = ch.astype("string")
@@ -177,9 +220,8 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         record("duplicate_contact", dup, None, pd.Series(np.nan, index=idx), "same e-mail/phone (salted hash) as an earlier response")
     if "start" in meta and "end" in meta and len(rec.codes.columns):
         has_times = meta["start"].notna() & meta["end"].notna()
-        key = pd.concat([rec.codes.fillna(-1e9), rec.kinds.fillna(""), meta[["start", "end"]].astype(str)], axis=1)
         answered_any = rec.codes.notna().any(axis=1)
-        dup = key.duplicated() & has_times & answered_any
+        dup = _duplicate_rows(rec, meta[["start", "end"]]) & has_times & answered_any
         record("duplicate_answers", dup, None, pd.Series(np.nan, index=idx), "identical answers and start/end times as an earlier row")
 
     for q in inst.questions():
@@ -197,6 +239,12 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         notes.append(f"{int(is_preview.sum())} row(s) recorded through the survey preview were kept as data entry, "
                      f"not tests: the mode is '{mode}' (paper or interviewer answers keyed in by staff).")
     record("test", status.isin(list(_TEST)) | (channel == "test"), None, pd.Series(np.nan, index=idx), "survey test row")
+    if wave_start is not None and meta.get("start") is not None:
+        st = pd.to_datetime(meta["start"], errors="coerce", utc=True)
+        first = pd.Timestamp(wave_start).tz_localize("UTC")
+        early = st.notna() & (st < first - pd.Timedelta(hours=12))  # before the start day in UTC-12..UTC+12
+        record("test", early, None, pd.Series(np.nan, index=idx),
+               f"started before the wave's start date {wave_start} (a trial before fieldwork)")
     rc = _num(meta, "recaptcha_score")
     ds = _num(meta, "duplicate_score")
     fs = _num(meta, "fraud_score")

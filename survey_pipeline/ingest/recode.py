@@ -11,12 +11,13 @@ labels or common "Don't know"/"No sé" wordings; ``invalid`` for values not in t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
+from survey_pipeline.ingest.areamatch import AREA_FUZZY_THRESHOLD, AreaMatcher
 from survey_pipeline.ingest.mapping import ColumnMap
 from survey_pipeline.instrument import skiplogic
 from survey_pipeline.instrument.model import Instrument, Role
@@ -45,6 +46,7 @@ class Recoded:
     kinds: pd.DataFrame
     open_text: pd.DataFrame  # row, variable, text
     invalid: dict[str, dict] = field(default_factory=dict)  # variable -> {"count": n, "examples": [...]}
+    area_matches: dict[str, dict] = field(default_factory=dict)  # variable -> {raw text: (label, score, n)}
 
 
 def _lookup(inst: Instrument, list_name: str | None) -> tuple[dict[str, float], dict[str, str], set[float]]:
@@ -118,27 +120,63 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
     return c, k
 
 
-def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
-    s = col.astype("string").str.strip()
+def _on_uniques(col: pd.Series, fn) -> list[np.ndarray]:
+    """Apply ``fn`` to the distinct values of ``col`` (and one missing value), spread back to every row.
+
+    ``fn`` gets an object Series of the distinct values, the last one None, and returns arrays
+    aligned with it. Exports repeat a few values millions of times: string work per distinct value,
+    not per cell.
+    """
+    fac, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+    u = pd.Series([*uniq, None], dtype=object)
+    return [np.asarray(o)[fac] for o in fn(u)]  # code -1 (missing) takes the last slot
+
+
+def _number_of(u: pd.Series, q, kinds: dict) -> tuple[np.ndarray, np.ndarray]:
+    s = u.astype("string").str.strip()
     num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce").astype(float)
-    k = pd.Series([None] * len(col), index=col.index, dtype=object)
+    k = pd.Series([None] * len(u), index=u.index, dtype=object)
     blank = s.isna() | (s == "")
     nonnum = num.isna() & ~blank
     if nonnum.any():
         k[nonnum] = s[nonnum].map(lambda v: kinds.get(normalize_name(v), "invalid"))
-    out_of_range = pd.Series(False, index=col.index)
+    out_of_range = pd.Series(False, index=u.index)
     if q.min is not None:
         out_of_range |= num < q.min
     if q.max is not None:
         out_of_range |= num > q.max
     num[out_of_range] = np.nan
     k[out_of_range] = "invalid"
-    _note_invalid(invalid, var, col[k == "invalid"])
+    return num.to_numpy(dtype=float), k.to_numpy(dtype=object)
+
+
+def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
+    num, k = _on_uniques(col, lambda u: _number_of(u, q, kinds))
+    num, k = pd.Series(num, index=col.index), pd.Series(k, index=col.index, dtype=object)
+    _note_invalid(invalid, var, col[(k == "invalid").to_numpy()])
     return num, k
 
 
-def _split_joined(value: str, codes: dict) -> tuple[list[float], list[str]]:
-    """Split a joined multi-select cell against the known options (labels may contain commas)."""
+def _multi_flag_of(u: pd.Series) -> tuple[np.ndarray]:
+    s = u.astype("string").str.strip().str.casefold()
+    sel = s.notna() & ~s.isin(list(_SELECTED_FALSE))
+    return (np.where((s.isna() | (s == "")).to_numpy(dtype=bool), np.nan, sel.to_numpy(dtype=float)),)
+
+
+def _rank_of(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    num = pd.to_numeric(u, errors="coerce").astype(float)
+    bad = u.notna() & num.isna() & (u.astype(str).str.strip() != "")
+    return num.to_numpy(dtype=float), bad.to_numpy(dtype=bool)
+
+
+def _split_joined(value: str, codes: dict, names: dict | None = None) -> tuple[list[float], list[str]]:
+    """Split a joined multi-select or rank cell against the known options, in the cell's order.
+
+    Pieces are separated by ``,``, ``;`` or ``|`` (labels may contain commas: adjacent pieces are
+    tried joined first). A piece that matches nothing is split on whitespace when every word is a
+    choice *name* (``names``: normalized name -> code), as KoboToolbox and ODK join select_multiple
+    answers (``noise car_breakins graffiti``).
+    """
     pieces = [p for p in re.split(r"\s*[,;|]\s*", str(value)) if p.strip()]
     found: list[float] = []
     bad: list[str] = []
@@ -155,13 +193,55 @@ def _split_joined(value: str, codes: dict) -> tuple[list[float], list[str]]:
                 continue
             break
         else:
-            bad.append(pieces[i])
+            words = [normalize_name(w) for w in pieces[i].split()]
+            if names and len(words) > 1 and all(w in names for w in words):
+                found.extend(names[w] for w in words)
+            else:
+                bad.append(pieces[i])
             i += 1
     return found, bad
 
 
-def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
-    """Recode every mapped column of ``frame`` (cells str or None) to canonical codes."""
+def _rematch_areas(raw: pd.Series, c: pd.Series, k: pd.Series, inst: Instrument, list_name: str, var: str,
+                   invalid: dict, area_matches: dict, threshold: float) -> None:
+    """Give misspelled area answers of a geography question (``Norht Hills``) their code, in place.
+
+    The values :func:`_recode_single` found invalid are matched with
+    :class:`~survey_pipeline.ingest.areamatch.AreaMatcher` against the areas' labels in every
+    language and names; each match is recorded in ``area_matches`` (the raw text stays in the
+    export and in ``responses.area_raw``).
+    """
+    choices, _ = inst.answer_options(list_name)
+    matcher = AreaMatcher([(lab, (float(ch.code), lab0)) for ch in choices
+                           for lab0 in [next(iter(ch.label.values()), ch.name)]
+                           for lab in (*ch.label.values(), ch.name)], threshold=threshold)
+    bad = k == "invalid"
+    still: list = []
+    for u, n in raw[bad].value_counts().items():
+        m = matcher.match(u)
+        if m is None:
+            still.append(u)
+            continue
+        (code, label), score = m
+        rows = bad & (raw == u)
+        c[rows] = code
+        k[rows] = None
+        area_matches.setdefault(var, {})[str(u)] = {"area": label, "score": round(score, 1), "count": int(n)}
+    left = int((k == "invalid").sum())
+    if left:
+        invalid[var] = {"count": left, "examples": [e for e in invalid[var]["examples"] if e in still]}
+    else:
+        invalid.pop(var, None)
+
+
+def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
+           area_threshold: float = AREA_FUZZY_THRESHOLD) -> Recoded:
+    """Recode every mapped column of ``frame`` (cells str or None) to canonical codes.
+
+    Answers of a geography question with an answer list (the areas) that match no label exactly
+    are matched as area names (misspellings, abbreviations) at ``area_threshold``; see
+    :func:`_rematch_areas`.
+    """
     idx = frame.index
     variables = [v for v in inst.variables() if v.type != "text"]
     mapped_vars: set[str] = set()
@@ -176,10 +256,16 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
     kinds = pd.DataFrame(None, index=idx, columns=order, dtype=object)
     invalid: dict[str, dict] = {}
     texts = []
+    area_matches: dict[str, dict] = {}
     multi_split: dict[str, list[str]] = {}
+    # a question held both joined (one cell) and split (0/1 column per option, as KoboToolbox and
+    # ODK export select_multiple): the joined cell wins, it also carries missing answers and order
+    joined = {cmap.targets[t].question for t in cmap.columns.values() if cmap.targets[t].kind == "question"}
 
     for col, t in cmap.columns.items():
         tg = cmap.targets[t]
+        if tg.kind == "variable" and tg.qtype in ("multi", "rank") and tg.question in joined:
+            continue
         raw = frame[col]
         q = inst.question(tg.question)
         if q.type == "text":
@@ -193,13 +279,14 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
         if tg.kind == "question":  # joined multi/rank cell
             choices, _ = inst.answer_options(q.answer_list)
             by_code = {float(c.code): f"{q.id}_{c.name}" for c in choices}
+            by_name = {normalize_name(c.name): float(c.code) for c in choices}
             names = list(by_code.values())
             answered = raw.notna() & (raw.astype(str).str.strip() != "")
             vals = raw[answered]
             cache: dict[str, tuple[list[float], list[str]]] = {}
             for u in vals.unique():
                 nk = lookup_kinds.get(normalize_name(u))
-                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes)
+                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes, by_name)
             for name in names:
                 codes.loc[answered, name] = 0.0
             bad_rows = []
@@ -210,6 +297,9 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
                         codes.loc[rows, name] = np.nan
                         kinds.loc[rows, name] = bad[0][8:]
                     continue
+                found = list(dict.fromkeys(found))  # an option picked twice counts once (first place)
+                if q.type == "rank" and q.max_picks:  # ranks beyond max_picks were not asked for
+                    found = found[:q.max_picks]
                 for rank, code in enumerate(found, start=1):
                     if code in by_code:
                         codes.loc[rows, by_code[code]] = float(rank) if q.type == "rank" else 1.0
@@ -226,21 +316,21 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
                         d["examples"].append(b)
             continue
         if q.type == "multi":
-            s = raw.astype("string").str.strip().str.casefold()
-            sel = s.notna() & ~s.isin(list(_SELECTED_FALSE))
-            codes[t] = np.where(s.isna() | (s == ""), np.nan, sel.astype(float))
+            codes[t] = _on_uniques(raw, _multi_flag_of)[0]
             multi_split.setdefault(q.id, []).append(t)
         elif q.type == "rank":
-            num = pd.to_numeric(raw, errors="coerce").astype(float)
-            bad = raw.notna() & num.isna() & (raw.astype(str).str.strip() != "")
+            num, bad = _on_uniques(raw, _rank_of)
             codes[t] = num
-            kinds.loc[bad, t] = "invalid"
-            _note_invalid(invalid, t, raw[bad])
+            if bad.any():
+                kinds.loc[bad, t] = "invalid"
+                _note_invalid(invalid, t, raw[bad])
         elif q.type == "integer":
             c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
             codes[t], kinds[t] = c, k
         else:
             c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
+            if q.role == Role.geography and q.answer_list and t in invalid:
+                _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
             codes[t], kinds[t] = c, k
     # split multi-select: a blank option column is 0 when the question was answered at all
     for _qid, names in multi_split.items():
@@ -249,7 +339,7 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument) -> Recoded:
             codes.loc[any_sel & codes[name].isna(), name] = 0.0
             codes.loc[codes[name].notna() & ~any_sel & (codes[names] == 0).all(axis=1), name] = 0.0
     ot = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["row", "variable", "text"])
-    return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid)
+    return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid, area_matches=area_matches)
 
 
 def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -269,31 +359,37 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
             by_q.setdefault(key, []).append(v.name)
             rel[key] = v.relevant
     qs = list(by_q)
-    answered = pd.DataFrame(index=rec.codes.index, columns=qs, dtype=bool)
-    applicable = pd.DataFrame(True, index=rec.codes.index, columns=qs, dtype=bool)
     frame = rec.codes
+    # one pass over the whole matrix, then a column reduction per question (no per-cell Python)
+    kinds_np = rec.kinds.to_numpy(dtype=object)
+    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | (kinds_np == "dont_know") | (kinds_np == "refused")
+    del kinds_np
+    col_pos = {c: i for i, c in enumerate(rec.codes.columns)}
+    answered = pd.DataFrame({q: has_any[:, [col_pos[c] for c in by_q[q]]].any(axis=1) for q in qs},
+                            index=rec.codes.index, columns=qs, dtype=bool)
+    app: dict[str, np.ndarray] = {}
     for q in qs:
-        cols = by_q[q]
-        has = rec.codes[cols].notna().any(axis=1) | rec.kinds[cols].isin(["dont_know", "refused"]).any(axis=1)
-        answered[q] = has
         if rel[q]:
             node = skiplogic.parse(rel[q])
             refs = skiplogic.references(node)
             known = all((f"{name}_{choice}" if choice else name) in frame.columns for name, choice in refs)
             if known:  # skip logic on a question the export lacks cannot be judged: treat as asked
-                applicable[q] = skiplogic.evaluate(node, frame)
+                app[q] = np.asarray(skiplogic.evaluate(node, frame), dtype=bool)
+    ones = np.ones(len(frame), dtype=bool)
+    applicable = pd.DataFrame({q: app.get(q, ones) for q in qs}, index=rec.codes.index, columns=qs, dtype=bool)
     return answered.astype(bool), applicable, qs
 
 
-def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series) -> None:
+def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series, status: tuple | None = None) -> None:
     """Give every still-untyped missing answer its kind, in place.
 
     ``not_asked`` when the question's skip logic is false; ``breakoff`` when the response broke off
     (``broke_off``) and the question comes after its last answered question; ``skipped`` otherwise
     (asked, not answered). Options left unranked in an answered rank question keep no kind
-    (NaN code, None kind: "not ranked").
+    (NaN code, None kind: "not ranked"). ``status``: :func:`question_status` of ``rec`` when
+    already computed (typing adds no answers, so it is still valid).
     """
-    answered, applicable, qs = question_status(rec, inst)
+    answered, applicable, qs = status if status is not None else question_status(rec, inst)
     pos = np.arange(len(qs))
     last = np.where(answered.to_numpy(), pos, -1).max(axis=1) if qs else np.full(len(rec.codes), -1)
     qpos = {q: i for i, q in enumerate(qs)}
@@ -315,46 +411,55 @@ def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series) -> None:
         rec.kinds[v.name] = col
 
 
-def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = 90.0) -> pd.DataFrame:
-    """Match raw area answers to neighborhoods (exact, ZIP/beat crosswalk, then fuzzy).
+def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = AREA_FUZZY_THRESHOLD,
+                    labels: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+    """Match raw area answers to neighborhoods (exact, beat, ZIP/beat crosswalk, then fuzzy).
 
-    Returns columns ``district``, ``neighborhood``, ``beat`` (None when unknown) and
-    ``unknown_area`` (True when a non-blank value matched nothing).
+    Names match with :class:`~survey_pipeline.ingest.areamatch.AreaMatcher` (abbreviations,
+    spacing and misspellings; fuzzy at ``threshold``, unique and clearly ahead). ``labels`` are
+    more ``(text, neighborhood)`` spellings, e.g. the areas' labels in other languages.
+
+    Returns columns ``district``, ``neighborhood``, ``beat`` (None when unknown), ``unknown_area``
+    (True when a non-blank value matched nothing) and ``area_score`` (100 exact, lower when fuzzy,
+    NaN when unmatched).
     """
-    out = pd.DataFrame({"district": None, "neighborhood": None, "beat": None, "unknown_area": False},
-                       index=values.index)
-    if areas is None:
+    out = pd.DataFrame({"district": None, "neighborhood": None, "beat": None, "unknown_area": False,
+                        "area_score": np.nan}, index=values.index)
+    if areas is None or values.empty:
         return out
     t = areas.table
     by_name = {normalize_name(r.neighborhood): r for r in t.itertuples()}
     by_beat = {normalize_name(r.beat): r for r in t.itertuples() if r.beat}
     xw = dict(zip(areas.crosswalk["key"], areas.crosswalk["neighborhood"], strict=False))
-    names = list(by_name)
-    result: dict[str, tuple | None] = {}
-    for u in values.dropna().unique():
+    matcher = AreaMatcher([(r.neighborhood, r.neighborhood) for r in t.itertuples()] + list(labels),
+                          threshold=threshold)
+    fac, uniq = pd.factorize(values, use_na_sentinel=True)
+    hits: list[tuple | None] = [None] * (len(uniq) + 1)  # the last slot serves the -1 (missing) sentinel
+    blank = np.zeros(len(uniq) + 1, dtype=bool)
+    blank[-1] = True
+    for i, u in enumerate(uniq):
         nu = normalize_name(u)
         if not nu:
+            blank[i] = True
             continue
         hit = None
-        if nu in by_name:
-            r = by_name[nu]
-            hit = (r.district, r.neighborhood, None)
+        m = matcher.match(u)
+        if m is not None and m[1] >= 100.0:
+            r = by_name[normalize_name(m[0])]
+            hit = (r.district, r.neighborhood, None, 100.0)
         elif nu in by_beat:
             r = by_beat[nu]
-            hit = (r.district, r.neighborhood, r.beat)
+            hit = (r.district, r.neighborhood, r.beat, 100.0)
         elif nu in xw and normalize_name(xw[nu]) in by_name:
             r = by_name[normalize_name(xw[nu])]
-            hit = (r.district, r.neighborhood, None)
-        elif names:
-            m = process.extractOne(nu, names, scorer=fuzz.WRatio, score_cutoff=threshold)
-            if m:
-                r = by_name[m[0]]
-                hit = (r.district, r.neighborhood, None)
-        result[u] = hit
-    for u, hit in result.items():
-        rows = values == u
-        if hit is None:
-            out.loc[rows, "unknown_area"] = True
-        else:
-            out.loc[rows, ["district", "neighborhood", "beat"]] = list(hit)
-    return out
+            hit = (r.district, r.neighborhood, None, 100.0)
+        elif m is not None and normalize_name(m[0]) in by_name:
+            r = by_name[normalize_name(m[0])]
+            hit = (r.district, r.neighborhood, None, m[1])
+        hits[i] = hit
+    cols = list(zip(*[h if h is not None else (None, None, None, np.nan) for h in hits], strict=True))
+    unknown = np.array([h is None for h in hits]) & ~blank
+    obj = [pd.Series(np.array(c, dtype=object)[fac], index=values.index, dtype=object) for c in cols[:3]]
+    return pd.DataFrame({"district": obj[0], "neighborhood": obj[1], "beat": obj[2],
+                         "unknown_area": unknown[fac], "area_score": np.array(cols[3], dtype=float)[fac]},
+                        index=values.index)

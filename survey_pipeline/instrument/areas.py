@@ -73,6 +73,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         rows = []
         for f in feats:
             props = dict((f or {}).get("properties") or {})
+            # a list property (beats: ["101", "102"]) is one cell of ;-separated values
+            props = {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in props.items()}
             if "id" in (f or {}) and not any(k.lower() in AREA_COLUMNS["code"] for k in props):
                 props["id"] = f["id"]
             rows.append(props)

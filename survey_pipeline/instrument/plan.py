@@ -122,29 +122,35 @@ def moe_for_completes(completes, population=None, *, confidence: float = 0.95, p
 def _split(total: int, weights: np.ndarray, caps: np.ndarray, floors: np.ndarray) -> np.ndarray:
     """Integers summing to ``total``, proportional to ``weights``, within [floors, caps].
 
-    Areas that hit a bound are fixed there and the rest is re-split among the others; the final
-    rounding uses the largest remainder (Hamilton's method).
+    Water-filling: find the scale ``lam`` with ``sum(clip(lam * weights, floors, caps)) == total``
+    (bisection; the sum is monotone in ``lam``), then round by the largest remainder (Hamilton's
+    method) among areas below their cap. Needs ``floors.sum() <= total <= caps.sum()``.
     """
-    k = len(weights)
-    fixed = np.full(k, np.nan)
-    for _ in range(2 * k + 1):
-        free = np.isnan(fixed)
-        rest = total - np.nansum(fixed)
-        w = np.where(free, weights, 0.0)
-        share = rest * w / w.sum() if w.sum() > 0 else np.zeros(k)
-        over = free & (share > caps)
-        under = free & (share < floors)
-        if not over.any() and not under.any():
-            break
-        fixed[over] = caps[over]
-        fixed[under & ~over] = floors[under & ~over]
-    alloc = np.where(np.isnan(fixed), share, fixed)
-    base = np.floor(alloc + 1e-9)
+    w = np.asarray(weights, dtype=float)
+
+    def filled(lam: float) -> np.ndarray:
+        return np.clip(lam * w, floors, caps)
+
+    lo, hi = 0.0, 1.0
+    while filled(hi).sum() < total and hi < 1e18:
+        hi *= 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if filled(mid).sum() < total:
+            lo = mid
+        else:
+            hi = mid
+    alloc = filled(hi)
+    base = np.minimum(np.floor(alloc + 1e-9), caps)
     short = round(float(total - base.sum()))
     if short > 0:
-        room = np.isnan(fixed) & (base < caps)
-        order = np.argsort(-(alloc - base) + np.where(room, 0, 10), kind="stable")
+        room = base < caps
+        order = np.argsort(-(alloc - base) + np.where(room, 0.0, 10.0), kind="stable")
         base[order[:short]] += 1
+    elif short < 0:  # rounding up overshot: take back from the largest fractions above the floor
+        room = base > floors
+        order = np.argsort((alloc - base) + np.where(room, 0.0, 10.0), kind="stable")
+        base[order[: -short]] -= 1
     return base.astype(int)
 
 

@@ -217,8 +217,33 @@ def _dedupe(columns: list[RawColumn]) -> list[str]:
     return notes
 
 
+GENERIC_META: dict[str, str | None] = {
+    **{f: f for f in ("response_id", "start", "end", "submitted", "duration_s", "status", "finished",
+                      "progress", "language", "ip", "email", "phone", "latitude", "longitude",
+                      "recaptcha_score", "duplicate_score", "fraud_score", "external_ref")},
+    "respondent_id": "response_id", "responseid": "response_id", "start_time": "start",
+    "start_date": "start", "startdate": "start", "end_time": "end", "end_date": "end", "enddate": "end",
+    "submission_time": "submitted", "submitted_at": "submitted", "duration": "duration_s",
+    "duration_seconds": "duration_s", "duration_in_seconds": "duration_s", "complete": "finished",
+    "survey_language": "language", "email_address": "email", "ip_address": "ip",
+    "wave": None, "platform": None,
+}
+"""Metadata headers of a generic export (one header row of variable names), normalized with
+spaces and dashes as ``_`` and casefolded -> the standard field (None: metadata kept out of the answers)."""
+
+
 def _generic(headers: list[str], rows) -> tuple[list[RawColumn], list[str | None]]:
-    return [_col(i, h) for i, h in enumerate(headers)], [None] * len(headers)
+    cols, fields = [], []
+    for i, h in enumerate(headers):
+        key = re.sub(r"[\s\-]+", "_", h.strip().casefold()).strip("_")
+        key = re.sub(r"[()]", "", key)
+        if key in GENERIC_META:
+            cols.append(_col(i, h, role="meta"))
+            fields.append(GENERIC_META[key])
+        else:
+            cols.append(_col(i, h))
+            fields.append(None)
+    return cols, fields
 
 
 def _qualtrics(headers: list[str], rows) -> tuple[list[RawColumn], list[str | None]]:

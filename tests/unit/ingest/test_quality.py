@@ -87,3 +87,24 @@ def test_aapor_rates_match_hand_computation():
     assert math.isclose(a.RR3, 3 / (5 + 0.5 * 15)) and math.isclose(a.RR6, 4 / 5)
     assert math.isclose(a.COOP1, 3 / 5) and math.isclose(a.REF1, 1 / 20) and math.isclose(a.CON1, 5 / 20)
     assert out.loc["all", "I"] == 5 and out.loc["all", "invited"] == 30
+
+
+def test_duplicate_answers_compare_missing_kinds_and_times_in_full(project):
+    # same codes and times, but "Don't know" vs "Refused" on the attention item: not duplicates
+    f, _, _ = flags_for(project, {"start": ["1", "1", "1", "1"], "end": ["5", "5", "5", "6"]},
+                        data={"attn": ["Don't know", "Refused", "Don't know", "Don't know"],
+                              "age": ["30", "30", "30", "30"]})
+    assert f["duplicate_answers"].tolist() == [False, False, True, False]
+
+
+def test_kobo_resent_uuid_and_starts_before_the_wave_are_flagged(project):
+    import datetime as dt
+
+    n = 3
+    rec, inst = recoded(project, {"attn": ["Disagree"] * n})
+    meta = pd.DataFrame({"response_id": ["1", "2", "3"], "uuid": ["u1", "u2", "u1"],
+                         "start": ["2026-03-10T09:00:00", "2026-03-15T08:00:00", "2026-03-16T10:00:00"]})
+    f, _, _ = quality_flags(rec, inst, meta, "web", project.quality, seen_ids=set(), seen_contacts=set(),
+                            wave_start=dt.date(2026, 3, 15))
+    assert f["duplicate_id"].tolist() == [False, False, True]
+    assert f["test"].tolist() == [True, False, False]

@@ -96,3 +96,31 @@ def test_skip_logic_on_a_question_missing_from_the_export_counts_as_asked(projec
     rec, inst = run(project, {"contact_fair": [None, "Agree"]})  # 'contact' (the condition) not exported
     type_missing(rec, inst, pd.Series([False, False]))
     assert rec.kinds.loc[0, "contact_fair"] == "skipped"
+
+
+def test_kobo_space_joined_names_rank_order_and_max_picks(project):
+    # KoboToolbox/ODK join select_multiple and rank answers as choice NAMES with spaces
+    rec, _ = run(project, {"top": ["speeding drugs", "litter speeding drugs", "drugs bikes"],
+                           "concerns": ["drugs speeding", "litter", None]})
+    top = rec.codes[["top_drugs", "top_litter", "top_speeding"]]
+    assert top.iloc[0].tolist()[0] == 2 and top.iloc[0].tolist()[2] == 1 and np.isnan(top.iloc[0, 1])
+    assert top.iloc[1, 1] == 1 and top.iloc[1, 2] == 2
+    assert np.isnan(top.iloc[1, 0])                # max_picks 2: the third pick is dropped
+    assert rec.invalid["top"]["examples"] == ["drugs bikes"]   # an unknown word: the piece is invalid
+    assert rec.codes.loc[0, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [1, 0, 1]
+    assert rec.codes.loc[1, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [0, 1, 0]
+
+
+def test_kobo_split_columns_map_by_last_path_parts_and_joined_cell_wins(project):
+    inst = project.instrument_model
+    frame = pd.DataFrame({"grp/concerns": ["drugs litter", "dont_know", None],
+                          "grp/concerns/drugs": ["1", "0", None], "grp/concerns/litter": ["1", "0", None],
+                          "grp/concerns/speeding": ["0", "0", None]}, dtype=object)
+    cols = [RawColumn(c, c, None, c, None, "answer", i) for i, c in enumerate(frame.columns)]
+    cmap = map_columns(cols, inst)
+    assert cmap.unmapped == []
+    assert cmap.columns["grp/concerns/litter"] == "concerns_litter"
+    assert cmap.columns["grp/concerns"] == "concerns"
+    rec = recode(frame, cmap, inst)
+    assert rec.codes.loc[0, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [1, 1, 0]
+    assert rec.codes.loc[1].isna().all() and (rec.kinds.loc[1] == "dont_know").all()

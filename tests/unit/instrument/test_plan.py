@@ -185,3 +185,12 @@ def test_split_allocation_properties(pops, frac, allocation, floor):
     assert (plan["completes"] <= plan["population"]).all()
     if floor:
         assert (plan["completes"] >= [min(p, floor) for p in pops]).all()
+
+
+@pytest.mark.parametrize(("pops", "total", "floor"), [([1, 1, 1, 1, 204], 13, 3), ([1, 1, 158], 5, 2)])
+def test_equal_split_with_tiny_areas_and_a_floor(pops, total, floor):
+    # found by hypothesis: areas capped by their population and a floor bound in the same round
+    plan = plan_sample(areas(*pops), 0.05, allocation="equal", total=total, min_per_area=floor)
+    assert plan["completes"].sum() == total
+    assert (plan["completes"] <= plan["population"]).all()
+    assert (plan["completes"] >= [min(p, floor) for p in pops]).all()
