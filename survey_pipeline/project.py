@@ -231,7 +231,8 @@ def _parse(root: Path, toml: Path, data: dict[str, Any]) -> Project:
     def add(key: str, rule: str, msg: str, fix: str) -> None:
         probs.add(rule, msg, fix, column=key)
 
-    allowed_top = {"project", "instrument", "areas", "waves", "quality", "reporting", "targets"}
+    allowed_top = {"project", "instrument", "areas", "waves", "quality", "reporting", "targets",
+                   "weighting", "analysis"}  # the last two: survey_pipeline.analysis.settings
     for k in data:
         if k not in allowed_top:
             add(k, "unknown-key", f"unknown section '{k}'.", f"Use one of: {', '.join(sorted(allowed_top))}.")

@@ -17,6 +17,7 @@ try:  # typer >= 0.20 vendors click: its usage errors are not click's classes
 except ImportError:  # pragma: no cover - older typer uses click itself
     _TyperClickException = click.exceptions.ClickException
 
+from survey_pipeline.cli import analysis as _analysis  # noqa: F401  (registers commands)
 from survey_pipeline.cli import dashboard as _dashboard  # noqa: F401  (registers commands)
 from survey_pipeline.cli import demo as _demo  # noqa: F401  (registers commands)
 from survey_pipeline.cli import deploy as _deploy  # noqa: F401  (registers commands)

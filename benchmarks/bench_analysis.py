@@ -1,0 +1,76 @@
+"""Benchmark: the whole analysis core (weighting, all indicators, all groups, comparisons).
+
+The fixture city's clean responses are resampled (with replacement) to N responses spread over
+5 waves and 30 neighborhoods (6 districts); targets are the resampled frame's own margins x 50.
+Then :func:`survey_pipeline.analysis.results.analyze_frame` runs with the default settings (four
+demographic groups, every indicator of the resident instrument, every comparison kind).
+
+    PYTHONPATH=. python benchmarks/bench_analysis.py [--sizes 100000 1000000]
+
+Prints the wall time of each stage and the number of rows of each results table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.analysis.results import analyze_frame
+from survey_pipeline.analysis.settings import AnalysisSettings, WeightingSettings
+from tests.unit.analysis.fixture_city import city_frame, city_instrument
+
+WAVES = [f"{2022 + i}-spring" for i in range(5)]
+N_NBHD = 30
+
+
+def synthetic(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    base = city_frame()
+    rng = np.random.default_rng(seed)
+    f = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    f["response_id"] = [f"b{i}" for i in range(n)]
+    f["wave"] = np.asarray(WAVES)[rng.integers(0, len(WAVES), n)]
+    nb = rng.integers(1, N_NBHD + 1, n)
+    f["neighborhood"] = nb.astype(str)
+    f["district"] = np.char.add("d", ((nb - 1) // 5).astype(str))
+    f["beat"] = None
+    rows = []
+    for var in ("age_group", "sex", "race_ethnicity", "tenure", "neighborhood"):
+        col = f[var].replace({"no_rent": "rent", "another_gender": None, "aian": "other", "nhpi": "other",
+                              "other_race": "other", "multiracial": "other"}) if var != "neighborhood" else f[var]
+        cnt = col.groupby(f["wave"]).value_counts()
+        for (w, c), k in cnt.items():
+            rows.append({"wave": w, "area": "city", "variable": var, "category": c, "population": 50.0 * k})
+    t = pd.DataFrame(rows)
+    # every margin of a wave must describe the same total
+    tot = t[t["variable"] == "neighborhood"].groupby("wave")["population"].sum()
+    t["population"] = t["population"] * t["wave"].map(tot) / t.groupby(["wave", "variable"])["population"].transform("sum")
+    return f, t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    a = ap.parse_args()
+    inst = city_instrument()
+    for n in a.sizes:
+        t0 = time.perf_counter()
+        frame, targets = synthetic(n)
+        t1 = time.perf_counter()
+        stamps = [("start", time.perf_counter())]
+        run = analyze_frame(frame, inst, targets=targets,
+                            weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}}, trim=None),
+                            settings=AnalysisSettings(), progress=lambda m, st=stamps: st.append((m, time.perf_counter())))
+        t2 = time.perf_counter()
+        stamps.append(("end", t2))
+        stages = ", ".join(f"{a_[0]} {b_[1] - a_[1]:.1f}s" for a_, b_ in itertools.pairwise(stamps))
+        sizes = ", ".join(f"{k} {len(v):,}" for k, v in run.tables.items())
+        print(f"n={n:>9,}  build {t1 - t0:5.1f}s  analysis {t2 - t1:6.1f}s  [{stages}]")
+        print(f"             rows: {sizes}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,524 @@
+"""Indicators driven by question roles: what each is, its values per respondent, its estimates.
+
+Nothing here knows a question id. :func:`indicator_specs` reads the instrument's roles:
+
+======================  ===========================================================================
+role / type             indicators
+======================  ===========================================================================
+safety, satisfaction,   ``<variable>``: ``share`` answering one of the scale's ``positive`` codes
+importance, problem,    among valid answers (don't know and refused excluded; don't know counted
+trust, contact (single  in ``n_dont_know``) and ``mean`` code (scales with 3+ points)
+or grid with a scale)
+priority (rank/multi)   ``priority_<choice>``: share ranking the problem in the top N among
+                        respondents who ranked anything; ``priority_dept_<department>``: share
+                        ranking any problem the department owns in the top N (roll-up)
+importance (rank/multi) ``importance_<choice>``: share naming the service among the most important
+contact (multi)         ``<variable>``: share choosing the option among those who answered
+scale_item              ``index_<index>``: ``score``, the mean of the available items (reverse-keyed
+                        items as ``min + max - code``), for respondents with at least
+                        ``min_items`` (default: half, rounded up) items answered
+======================  ===========================================================================
+
+:func:`estimate_indicators` estimates every indicator for the city, each district, neighborhood
+and beat, by wave, overall and for each demographic group, as domains of one design (``by=``
+on the full sample, never subsets), and applies the reliability rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from survey_pipeline.errors import AnalysisError
+from survey_pipeline.instrument.model import Instrument, Role
+from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
+
+from ._domains import cell_domains, domain_codes, domain_means
+from .settings import AnalysisSettings
+
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "IndicatorSpec",
+    "apply_reliability",
+    "cronbach_alpha",
+    "estimate_indicators",
+    "finding_label",
+    "importance_satisfaction",
+    "indicator_specs",
+    "indicator_values",
+    "indicators_table",
+    "priorities_table",
+]
+
+ESTIMATE_COLUMNS = ["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic",
+                    "estimate", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff", "n_dont_know",
+                    "reliability", "reliability_reason", "method"]
+
+TOPIC = {Role.safety: "safety", Role.satisfaction: "satisfaction", Role.importance: "importance",
+         Role.problem: "problem", Role.trust: "trust", Role.contact: "contact",
+         Role.priority: "priority", Role.scale_item: "scale"}
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One indicator: how to compute its value per respondent, and its description."""
+
+    indicator: str
+    topic: str
+    statistic: str            # share | mean | score
+    kind: str                 # item | pick | priority | dept | index
+    variables: tuple[str, ...]
+    definition: str
+    label: dict[str, str] = field(default_factory=dict)
+    wording: dict[str, str] = field(default_factory=dict)
+    department: str | None = None
+    higher_is_better: bool = True
+    positive: tuple[float, ...] = ()
+    top_n: int | None = None
+    reverse: tuple[bool, ...] = ()
+    code_range: tuple[float, float] = (0.0, 0.0)
+    min_items: int = 1
+    choice: str | None = None       # priority / importance: the choice name
+    choice_code: int | None = None
+    codes: tuple[float, ...] = ()   # priority / dept: the choice code of each variable
+
+
+def indicator_specs(inst: Instrument, top_n: int | None = None) -> list[IndicatorSpec]:
+    """Every indicator the instrument's roles define (see the module docstring)."""
+    specs: list[IndicatorSpec] = []
+    variables = inst.variables()
+    langs = inst.languages
+    by_q: dict[str, list] = {}
+    for v in variables:
+        by_q.setdefault(v.question, []).append(v)
+    for v in variables:
+        if v.role not in TOPIC or v.role in (Role.priority, Role.scale_item):
+            continue
+        topic = TOPIC[v.role]
+        wording = {lg: (v.question_label or {}).get(lg, "") for lg in langs}
+        label = {lg: v.label.get(lg, v.name) for lg in langs}
+        if v.type in ("single", "grid") and v.answer_list in inst.scales:
+            sc = inst.scales[v.answer_list]
+            if not sc.positive:
+                continue
+            pos_lab = ", ".join(c.label.get(inst.language, str(c.code)) for c in sc.codes if c.code in sc.positive)
+            codes = ", ".join(str(c) for c in sc.positive)
+            hib = v.role != Role.problem
+            specs.append(IndicatorSpec(
+                v.name, topic, "share", "item", (v.name,),
+                f"share answering {codes} ({pos_lab}) among valid answers; don't know and refused excluded",
+                label, wording, v.department, hib, tuple(float(c) for c in sc.positive)))
+            if len(sc.codes) >= 3:
+                lo, hi = min(sc.code_values()), max(sc.code_values())
+                specs.append(IndicatorSpec(
+                    v.name, topic, "mean", "item", (v.name,),
+                    f"mean code on the {lo}-{hi} scale among valid answers; don't know and refused excluded",
+                    label, wording, v.department, hib))
+        elif v.type in ("rank", "multi") and v.role in (Role.importance, Role.contact):
+            q = inst.question(v.question)
+            choice = next((c for c in inst.answer_options(v.answer_list)[0] if c.code == v.choice_code), None)
+            name = f"importance_{choice.name}" if v.role == Role.importance and choice else v.name
+            specs.append(IndicatorSpec(
+                name, topic, "share", "pick", tuple(x.name for x in by_q[v.question]),
+                "share naming it among respondents who answered the question", label, wording,
+                v.department, True, top_n=q.max_picks, choice=choice.name if choice else None,
+                choice_code=v.choice_code))
+    # priorities and their department roll-up
+    for qid, vs in by_q.items():
+        if vs[0].role != Role.priority or vs[0].type not in ("rank", "multi"):
+            continue
+        q = inst.question(qid)
+        n_top = top_n or q.max_picks or 3
+        allvars = tuple(x.name for x in vs)
+        allcodes = tuple(float(x.choice_code or 0) for x in vs)
+        choices = {c.code: c for c in inst.answer_options(vs[0].answer_list)[0]}
+        wording = {lg: (q.label or {}).get(lg, "") for lg in langs}
+        for v in vs:
+            c = choices.get(v.choice_code)
+            specs.append(IndicatorSpec(
+                f"priority_{c.name if c else v.name}", "priority", "share", "priority", allvars,
+                f"share ranking it among the top {n_top} among respondents who ranked any problem",
+                {lg: v.label.get(lg, v.name) for lg in langs}, wording, v.department, False,
+                (float(v.choice_code or 0),), n_top, choice=c.name if c else v.name, choice_code=v.choice_code,
+                codes=allcodes))
+        depts = sorted({v.department for v in vs if v.department})
+        for d in depts:
+            members = tuple(float(v.choice_code) for v in vs if v.department == d)
+            dl = inst.departments.get(d, {})
+            specs.append(IndicatorSpec(
+                f"priority_dept_{d}", "priority", "share", "dept", allvars,
+                f"share ranking any problem owned by {dl.get(inst.language, d)} among the top {n_top}",
+                {lg: dl.get(lg, d) for lg in langs}, wording, d, False, members, n_top, codes=allcodes))
+    # multi-item scales
+    for idx_id, idx in inst.indices.items():
+        items = [v for v in variables if v.index == idx_id and v.role == Role.scale_item]
+        if not items:
+            continue
+        lo = min(min(inst.answer_options(v.answer_list)[0], key=lambda c: c.code).code for v in items)
+        hi = max(max(inst.answer_options(v.answer_list)[0], key=lambda c: c.code).code for v in items)
+        k = idx.min_items or math.ceil(len(items) / 2)
+        specs.append(IndicatorSpec(
+            f"index_{idx_id}", "scale", "score", "index", tuple(v.name for v in items),
+            f"mean of the {len(items)} items ({lo}-{hi}; reverse-keyed items as {lo + hi} - code) "
+            f"for respondents answering at least {k}",
+            {lg: idx.label.get(lg, idx_id) for lg in langs}, {lg: idx.label.get(lg, "") for lg in langs},
+            None, True, reverse=tuple(v.reverse for v in items), code_range=(float(lo), float(hi)),
+            min_items=k))
+    return specs
+
+
+_PHRASE = {"safety": "Feeling safe ({})", "satisfaction": "Satisfaction with {}",
+           "importance": "{} named most important", "problem": "{} as a serious problem",
+           "priority": "{} as a top priority", "trust": "Trust ({})", "contact": "Contact: {}",
+           "scale": "{} score"}
+
+
+def finding_label(spec: IndicatorSpec, lang: str = "en") -> str:
+    """A label that reads in a sentence ("Satisfaction with Street lighting")."""
+    lab = spec.label.get(lang) or spec.indicator
+    if spec.kind == "dept":
+        return f"Problems owned by {lab} as a top priority"
+    return _PHRASE.get(spec.topic, "{}").format(lab)
+
+
+def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFrame:
+    """The ``indicators`` results table (one row per indicator and statistic)."""
+    rows = []
+    for s in specs:
+        r = {"indicator": s.indicator, "topic": s.topic, "statistic": s.statistic,
+             "variable": ";".join(s.variables if s.kind in ("index", "dept") else
+                                  (s.variables[:1] if s.kind == "item" else
+                                   [v for v in s.variables if v.endswith(f"_{s.choice}")] or s.variables[:1])),
+             "department": s.department}
+        for lg in inst.languages:
+            r[f"label_{lg}"] = s.label.get(lg)
+            r[f"wording_{lg}"] = s.wording.get(lg)
+        r["definition"] = s.definition
+        r["higher_is_better"] = s.higher_is_better
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask.
+
+    ``cache`` (a dict kept by the caller for one frame) holds the stacked answers of
+    multi-variable questions, so that the options of one priority question are read once.
+    """
+    n = len(frame)
+    dk = np.zeros(n, bool)
+    if spec.kind == "item":
+        v = spec.variables[0]
+        x = frame[v].to_numpy(float)
+        miss = f"{v}__missing"
+        if miss in frame.columns:
+            dk = (frame[miss] == "dont_know").to_numpy()
+        if spec.statistic == "share":
+            y = np.where(np.isnan(x), np.nan, np.isin(x, spec.positive).astype(float))
+        else:
+            y = x
+        return y, dk
+    if spec.kind in ("pick", "priority", "dept"):
+        key = ("stack", spec.variables)
+        if cache is not None and key in cache:
+            m, answered = cache[key]
+        else:
+            m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
+            # answered: anything picked or ranked (a 0 is "not picked" in some exports, like a blank)
+            answered = np.any(np.nan_to_num(m, nan=0.0) >= 1, axis=1)
+            if cache is not None:
+                cache[key] = (m, answered)
+        if spec.kind == "pick":
+            col = next((i for i, v in enumerate(spec.variables) if v.endswith(f"_{spec.choice}")), None)
+            if col is None:
+                col = next(i for i, v in enumerate(spec.variables) if v == spec.indicator)
+            x = m[:, col]
+            top = spec.top_n
+            hit = (x >= 1) & ((x <= top) if top else True)
+            y = np.where(answered, hit.astype(float), np.nan)
+            return y, dk
+        ranks = np.where(np.isnan(m), np.inf, m)
+        in_top = (ranks >= 1) & (ranks <= spec.top_n)
+        cols = [i for i, c in enumerate(spec.codes) if c in spec.positive]
+        y = np.where(answered, in_top[:, cols].any(axis=1).astype(float), np.nan)
+        return y, dk
+    if spec.kind == "index":
+        lo, hi = spec.code_range
+        m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
+        rev = np.array(spec.reverse, bool)
+        m[:, rev] = lo + hi - m[:, rev]
+        k = np.sum(~np.isnan(m), axis=1)
+        with np.errstate(invalid="ignore"):
+            score = np.nanmean(np.where(k[:, None] > 0, m, 0.0), axis=1) if m.size else np.full(n, np.nan)
+        score = np.where(k >= spec.min_items, score, np.nan)
+        for v in spec.variables:
+            miss = f"{v}__missing"
+            if miss in frame.columns:
+                dk |= (frame[miss] == "dont_know").to_numpy()
+        dk &= np.isnan(score)
+        return score, dk
+    raise AnalysisError(f"indicator {spec.indicator}: unknown kind {spec.kind!r}.", rule="indicator-kind",
+                        fix="This is a bug in survey-pipeline; please report it.")
+
+
+# ------------------------------------------------------------------------------- estimation
+
+
+def apply_reliability(est: pd.DataFrame, min_n: int = 30, nchs: bool = True) -> pd.DataFrame:
+    """Set ``reliability`` and ``reliability_reason`` on estimate rows.
+
+    Every statistic: fewer than ``min_n`` valid answers -> ``suppress``. Shares: the NCHS
+    presentation standards for proportions (Parker et al. 2017) when ``nchs``; means and
+    scores: effective sample size below ``min_n`` -> ``suppress``, design df below 8 -> ``flag``.
+    """
+    out = est.copy()
+    status = np.full(len(out), "ok", dtype=object)
+    reason = np.full(len(out), "", dtype=object)
+    share = (out["statistic"] == "share").to_numpy()
+    if share.any() and nchs:
+        r = nchs_reliability(out.loc[share, ["estimate", "ci_low", "ci_high", "df", "n", "n_eff"]].astype(float),
+                             min_n_eff=float(min_n))
+        status[share] = r["reliability"].to_numpy()
+        reason[share] = r["reason"].to_numpy()
+    other = ~share
+    if other.any():
+        neff = out["n_eff"].to_numpy(float)
+        low = other & (np.nan_to_num(neff, nan=0.0) < min_n) & ~np.isnan(neff)
+        status[low] = "suppress"
+        reason[low] = f"effective sample size below {min_n}"
+        few_df = other & (out["df"].to_numpy(float) < 8) & (status != "suppress")
+        status[few_df] = "flag"
+        reason[few_df] = "design df below 8"
+    small = out["n"].to_numpy(float) < min_n
+    status[small] = "suppress"
+    reason[small] = f"fewer than {min_n} valid answers"
+    empty = ~np.isfinite(out["estimate"].to_numpy(float))
+    status[empty] = "suppress"
+    reason[empty] = "no valid answers"
+    out["reliability"] = status
+    out["reliability_reason"] = pd.Series(reason, index=out.index).replace("", None)
+    return out
+
+
+def area_levels(data: pd.DataFrame) -> list[str]:
+    """Area levels present in the data: city, district, neighborhood, beat (when filled)."""
+    out = ["city"]
+    for lv in ("district", "neighborhood", "beat"):
+        if lv in data.columns and data[lv].notna().any():
+            out.append(lv)
+    return out
+
+
+def estimate_indicators(
+    design: Design,
+    specs: list[IndicatorSpec],
+    settings: AnalysisSettings | None = None,
+    *,
+    levels: list[str] | None = None,
+    groups: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Estimate rows for every indicator x area level x area x wave x group.
+
+    ``design`` is the weighted design of all waves (``strata = wave``; see
+    :func:`~survey_pipeline.analysis.weighting.weight_waves`); its data must hold ``wave``, the
+    area columns and the group columns. Each estimate is a domain mean of the indicator's
+    per-respondent value on the full design (the estimator and variance of
+    ``Design.mean_of_array(by=...)``, computed for all domains at once by
+    :func:`~survey_pipeline.analysis._domains.domain_means`); shares get the
+    ``settings.ci_method`` interval, means and scores a t interval on the design df.
+    """
+    st = settings or AnalysisSettings()
+    data = design.data
+    levels = levels or area_levels(data)
+    groups = tuple(g for g in (groups if groups is not None else st.groups) if g in data.columns)
+    frames = []
+    sets: list[tuple[str, str, list[str]]] = []
+    for lv in levels:
+        base = ["wave"] if lv == "city" else ["wave", lv]
+        for gd in ("all", *groups):
+            sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
+    dfv = design.degf
+    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
+    coded = [domain_codes(data, b) if cd is None else cd.codes(b) for _, _, b in sets]
+    acc: list[list] = [[] for _ in sets]
+    cache: dict = {}
+    for spec in specs:
+        y, dk = indicator_values(data, spec, cache)
+        if np.all(np.isnan(y)):
+            continue
+        res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
+               else cd.means(y, coded, count=dk))
+        for i, (_lab, cols) in enumerate(res):
+            acc[i].append((spec, cols))
+    for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
+        if not items:
+            continue
+        k = len(lab)
+        m = len(items)
+        cols = {c: np.concatenate([it[1][c] for it in items]) for c in ("estimate", "se", "n", "n_eff", "deff", "count")}
+        out = pd.DataFrame({
+            "wave": np.tile(lab["wave"].astype(str).to_numpy(), m),
+            "area_level": lv,
+            "area": "city" if lv == "city" else np.tile(lab[by[1]].astype(str).to_numpy(), m),
+            "group_dim": gd,
+            "group": "all" if gd == "all" else np.tile(lab[by[-1]].astype(str).to_numpy(), m),
+            "estimate": cols["estimate"], "se": cols["se"], "n": cols["n"], "n_eff": cols["n_eff"],
+            "deff": cols["deff"], "n_dont_know": cols["count"],
+            "indicator": np.repeat([it[0].indicator for it in items], k),
+            "statistic": np.repeat([it[0].statistic for it in items], k),
+        })
+        frames.append(out[out["n"] > 0])
+    if not frames:
+        return pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    est = pd.concat(frames, ignore_index=True)
+    est["df"] = dfv
+    tq = float(sps.t.ppf(0.975, dfv)) if np.isfinite(dfv) and dfv > 0 else float(sps.norm.ppf(0.975))
+    est["ci_low"] = est["estimate"] - tq * est["se"]
+    est["ci_high"] = est["estimate"] + tq * est["se"]
+    share = (est["statistic"] == "share").to_numpy()
+    if share.any():
+        lo, hi = proportion_ci(est.loc[share, "estimate"].to_numpy(float), est.loc[share, "se"].to_numpy(float),
+                               est.loc[share, "df"].to_numpy(float), est.loc[share, "n"].to_numpy(float),
+                               method=st.ci_method)
+        est.loc[share, "ci_low"] = lo
+        est.loc[share, "ci_high"] = hi
+    est = apply_reliability(est, st.min_n, st.nchs)
+    weighted = "raked weights" if design.weighting_report is not None else "weights"
+    est["method"] = np.where(share, f"taylor; {weighted}; {st.ci_method} CI", f"taylor; {weighted}; t CI")
+    est["n"] = est["n"].astype("int64")
+    est["n_dont_know"] = est["n_dont_know"].astype("int64")
+    return est[ESTIMATE_COLUMNS].sort_values(
+        ["indicator", "statistic", "wave", "area_level", "area", "group_dim", "group"], kind="stable"
+    ).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- derived tables
+
+
+def rank_with_uncertainty(est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rank (1 = largest) and a 95% range from confidence-interval overlap.
+
+    ``rank_low = 1 + #{k: lo_k > hi_j}`` (items clearly above), ``rank_high = #{k: hi_k >=
+    lo_j}`` (items not clearly below, itself included). Conservative: two items whose 95%
+    intervals overlap may swap ranks (Goldstein & Spiegelhalter 1996 use the same idea with
+    pairwise intervals).
+    """
+    est = np.asarray(est, float)
+    order = (-np.nan_to_num(est, nan=-np.inf)).argsort(kind="stable")
+    rank = np.empty(len(est), dtype=np.int64)
+    rank[order] = np.arange(1, len(est) + 1)
+    above = (lo[None, :] > hi[:, None]).sum(axis=1)
+    not_below = (hi[None, :] >= lo[:, None]).sum(axis=1)
+    return rank, 1 + above, np.maximum(not_below, 1)
+
+
+def priorities_table(est: pd.DataFrame, specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFrame:
+    """The ``priorities`` results table from the priority estimates (all respondents)."""
+    pr = {s.indicator: s for s in specs if s.kind == "priority"}
+    e = est[est["indicator"].isin(list(pr)) & (est["group_dim"] == "all")].copy()
+    if e.empty:
+        return pd.DataFrame(columns=["wave", "area_level", "area", "problem", "department"])
+    e["problem"] = e["indicator"].map(lambda i: pr[i].choice)
+    e["department"] = e["indicator"].map(lambda i: pr[i].department)
+    for lg in inst.languages:
+        e[f"label_{lg}"] = e["indicator"].map(lambda i, lg=lg: pr[i].label.get(lg))
+    parts = []
+    for _, g in e.groupby(["wave", "area_level", "area"], sort=True):
+        g = g.copy()
+        r, rl, rh = rank_with_uncertainty(g["estimate"].to_numpy(), g["ci_low"].to_numpy(float),
+                                          g["ci_high"].to_numpy(float))
+        g["rank"], g["rank_low"], g["rank_high"] = r, rl, rh
+        parts.append(g)
+    out = pd.concat(parts, ignore_index=True)
+    cols = ["wave", "area_level", "area", "problem", "department", *[f"label_{lg}" for lg in inst.languages],
+            "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "reliability", "reliability_reason",
+            "rank", "rank_low", "rank_high"]
+    return out[cols].sort_values(["wave", "area_level", "area", "rank"], kind="stable").reset_index(drop=True)
+
+
+IS_BANDS = ((0.20, "highest"), (0.10, "high"), (0.05, "medium"), (-np.inf, "low"))
+
+
+def is_band(score: np.ndarray) -> np.ndarray:
+    """ETC Institute importance–satisfaction bands: >= .20 highest, .10–.20 high, .05–.10 medium."""
+    score = np.asarray(score, float)
+    out = np.full(len(score), None, dtype=object)
+    for cut, name in reversed(IS_BANDS):
+        out[score >= cut] = name
+    out[np.isnan(score)] = None
+    return out
+
+
+def importance_satisfaction(est: pd.DataFrame, specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFrame:
+    """The ``importance_satisfaction`` table: importance x (1 - satisfaction) per service.
+
+    A service's importance indicator (``importance_<choice>``) is paired with the satisfaction
+    item of the grid whose items come from the same choice list and code.
+    """
+    imp = {s.choice_code: s for s in specs if s.kind == "pick" and s.topic == "importance"}
+    variables = {v.name: v for v in inst.variables()}
+    sat = {}
+    for s in specs:
+        if s.topic == "satisfaction" and s.statistic == "share" and s.kind == "item":
+            v = variables[s.variables[0]]
+            if v.choice_code is not None and v.choice_code in imp:
+                q = inst.question(v.question)
+                if q.items_from == variables[imp[v.choice_code].variables[0]].answer_list:
+                    sat[v.choice_code] = s
+    rows = []
+    a = est[(est["group_dim"] == "all")]
+    key = ["wave", "area_level", "area"]
+    for code, si in sat.items():
+        ii = imp[code]
+        ei = a[(a["indicator"] == ii.indicator)][[*key, "estimate", "se"]].rename(
+            columns={"estimate": "importance", "se": "importance_se"})
+        es = a[(a["indicator"] == si.indicator) & (a["statistic"] == "share")][[*key, "estimate", "se"]].rename(
+            columns={"estimate": "satisfaction", "se": "satisfaction_se"})
+        m = ei.merge(es, on=key)
+        m["service"] = ii.choice
+        m["department"] = ii.department
+        for lg in inst.languages:
+            m[f"label_{lg}"] = ii.label.get(lg)
+        rows.append(m)
+    cols = [*key, "service", "department", *[f"label_{lg}" for lg in inst.languages], "importance",
+            "importance_se", "satisfaction", "satisfaction_se", "is_score", "band"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(rows, ignore_index=True)
+    out["is_score"] = out["importance"] * (1 - out["satisfaction"])
+    out["band"] = is_band(out["is_score"].to_numpy())
+    return out[cols].sort_values([*key, "is_score"], ascending=[True, True, True, False],
+                                 kind="stable").reset_index(drop=True)
+
+
+def cronbach_alpha(items: np.ndarray) -> float:
+    """Cronbach's alpha of complete cases: ``k/(k-1) (1 - sum var_i / var(sum))`` (1951)."""
+    m = np.asarray(items, float)
+    m = m[~np.isnan(m).any(axis=1)]
+    k = m.shape[1]
+    if k < 2 or len(m) < 3:
+        return float("nan")
+    item_var = m.var(axis=0, ddof=1).sum()
+    tot_var = m.sum(axis=1).var(ddof=1)
+    return float(k / (k - 1) * (1 - item_var / tot_var)) if tot_var > 0 else float("nan")
+
+
+def scale_alphas(data: pd.DataFrame, specs: list[IndicatorSpec]) -> pd.DataFrame:
+    """Diagnostics rows: Cronbach's alpha of every index per wave (reverse-keyed items recoded)."""
+    rows = []
+    for s in specs:
+        if s.kind != "index":
+            continue
+        lo, hi = s.code_range
+        for wave, g in data.groupby("wave", sort=True):
+            m = np.column_stack([g[v].to_numpy(float) for v in s.variables])
+            rev = np.array(s.reverse, bool)
+            m[:, rev] = lo + hi - m[:, rev]
+            rows.append({"wave": str(wave), "area_level": "city", "area": "city", "kind": "scale_alpha",
+                         "metric": "alpha", "value": cronbach_alpha(m), "detail": s.indicator})
+    return pd.DataFrame(rows, columns=["wave", "area_level", "area", "kind", "metric", "value", "detail"])

@@ -1,0 +1,319 @@
+"""Run the analysis of a project and write the results tables (``docs/results.md``) atomically.
+
+:func:`write_results` replaces every results table in ONE transaction: a failure (or a kill)
+before the commit leaves the store exactly as it was. Rows are sorted before writing, so a rerun
+on the same store writes identical tables (only ``runs`` records the time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from survey_pipeline.errors import AnalysisError, StoreError
+from survey_pipeline.project import Project, normalize_name
+
+from .comparisons import COMPARISON_COLUMNS, compare_all, findings
+from .evaluation import did
+from .indicators import (
+    ESTIMATE_COLUMNS,
+    estimate_indicators,
+    finding_label,
+    importance_satisfaction,
+    indicator_specs,
+    indicators_table,
+    priorities_table,
+    scale_alphas,
+)
+from .prepare import derive_groups
+from .settings import AnalysisSettings, WeightingSettings, load_settings
+from .weighting import DIAG_COLUMNS, WeightingResult, area_lookup, read_targets, weight_waves
+
+__all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "weight_project", "write_results"]
+
+RESULT_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
+                 "diagnostics", "weights", "targets", "runs")
+
+_TYPES = {
+    "n": "BIGINT", "n_dont_know": "BIGINT", "rank": "BIGINT", "rank_low": "BIGINT", "rank_high": "BIGINT",
+    "higher_is_better": "BOOLEAN", "significant": "BOOLEAN", "started_at": "TIMESTAMPTZ",
+    "finished_at": "TIMESTAMPTZ",
+}
+_TEXT = {"wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group", "indicator", "statistic",
+         "topic", "variable", "department", "definition", "reliability", "reliability_reason", "method",
+         "kind", "adjust", "finding", "problem", "service", "band", "metric", "detail", "response_id",
+         "category", "run_id", "instrument", "instrument_version", "waves", "settings"}
+
+
+def _sql_type(col: str, s: pd.Series) -> str:
+    if col in _TYPES:
+        return _TYPES[col]
+    if col in _TEXT or col.startswith(("label_", "wording_")):
+        return "VARCHAR"
+    if pd.api.types.is_bool_dtype(s):
+        return "BOOLEAN"
+    if pd.api.types.is_numeric_dtype(s):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def write_results(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
+    """Replace the given results tables in one transaction (all or nothing).
+
+    Raises
+    ------
+    StoreError
+        When the write fails; the store is unchanged.
+    """
+    unknown = sorted(set(tables) - set(RESULT_TABLES))
+    if unknown:
+        raise StoreError(f"write_results: unknown table(s) {', '.join(unknown)}.", rule="unknown-table",
+                         fix=f"Use the results tables: {', '.join(RESULT_TABLES)}.")
+    con.begin()
+    try:
+        for name, df in tables.items():
+            frame = df.reset_index(drop=True)
+            cols = list(frame.columns)
+            for c in cols:
+                if _sql_type(c, frame[c]) == "VARCHAR":
+                    frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+                    frame[c] = frame[c].map(lambda x: x if x is None else str(x))
+            view = f"_results_{name}"
+            con.register(view, frame)
+            try:
+                sel = ", ".join(f'CAST("{c}" AS {_sql_type(c, frame[c])}) AS "{c}"' for c in cols)
+                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {sel} FROM {view}').fetchall()
+            finally:
+                con.unregister(view)
+        con.commit()
+    except BaseException as exc:
+        con.rollback()
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(f"writing the results failed ({exc}); the store is unchanged.", rule="store-write",
+                             fix="Check the disk space and that no other program holds the store, then retry.") from exc
+        raise
+
+
+@dataclass
+class AnalysisRun:
+    """Everything one analysis produced (the results tables) and a short summary."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict = field(default_factory=dict)
+
+
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    keys = [k for k in keys if k in df.columns]
+    return df.sort_values(keys, kind="stable").reset_index(drop=True) if keys and len(df) else df.reset_index(drop=True)
+
+
+def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = None,
+                  weighting: WeightingSettings | None = None, settings: AnalysisSettings | None = None,
+                  invitations: dict | None = None, areas: pd.DataFrame | None = None,
+                  waves: list[str] | None = None, wave_labels: dict[str, str] | None = None,
+                  progress: Callable[[str], None] | None = None) -> AnalysisRun:
+    """The pure analysis: wide clean frame (all waves) -> results tables.
+
+    Without ``targets`` the weights are 1 (recorded in the diagnostics).
+    """
+    st = settings or AnalysisSettings()
+    tick = progress or (lambda _msg: None)
+    frame = derive_groups(frame, inst)
+    frame["wave"] = frame["wave"].astype(str)
+    waves = waves or sorted(frame["wave"].unique())
+    frame = frame[frame["wave"].isin(waves)].reset_index(drop=True)
+    if frame.empty:
+        raise AnalysisError("No analysable responses.", rule="no-responses",
+                            fix="Ingest an export (survey-pipeline ingest) before analysing.")
+    for c in ("district", "neighborhood", "beat"):
+        if c in frame.columns:
+            frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
+    amap = area_lookup(frame.get("neighborhood", []), inst, areas)
+    tick("weighting")
+    if targets is not None:
+        wr = weight_waves(frame, targets, weighting, invitations=invitations, areas=amap)
+    else:
+        from survey_pipeline.stats import Design
+
+        f2 = frame.assign(_base=1.0)
+        wr = WeightingResult(Design(f2, weights="_base", strata="wave", lonely_psu="adjust"),
+                             pd.DataFrame({**({"response_id": f2["response_id"]} if "response_id" in f2 else {}),
+                                           "wave": f2["wave"], "base_weight": 1.0, "weight": 1.0}),
+                             pd.DataFrame([{"wave": w, "area_level": "city", "area": "city", "kind": "weighting",
+                                            "metric": "unweighted", "value": 1.0,
+                                            "detail": "no targets file: weights are 1"} for w in waves],
+                                          columns=DIAG_COLUMNS), pd.DataFrame())
+    design = wr.design
+    specs = indicator_specs(inst, st.top_n)
+    tick("indicators")
+    est = estimate_indicators(design, specs, st)
+    tick("comparisons")
+    comp = compare_all(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+    for ev in st.evaluations:
+        d = did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+        if not d.empty:
+            comp = pd.concat([comp, d], ignore_index=True)
+    labels = {s.indicator: finding_label(s, inst.language) for s in specs if s.topic != "contact"}
+    names = {}
+    for a in inst.areas.items:
+        for alias in (str(a.code), a.name, *a.label.values()):
+            v = amap.get(normalize_name(alias))
+            if v is not None:
+                names[v] = a.label.get(inst.language, a.name)
+    comp = findings(comp, labels, names, wave_labels, st.findings)
+    tick("priorities")
+    pri = priorities_table(est, specs, inst)
+    iss = importance_satisfaction(est, specs, inst)
+    diag = pd.concat([wr.diagnostics, scale_alphas(design.data, specs)], ignore_index=True)
+    rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")
+    diag = pd.concat([diag, pd.DataFrame({"wave": rel["wave"], "area_level": "city", "area": "city",
+                                          "kind": "reliability_rule", "metric": "estimates_" + rel["reliability"],
+                                          "value": rel["value"].astype(float), "detail": None})], ignore_index=True)
+    tu = wr.targets_used
+    tables = {
+        "indicators": indicators_table(specs, inst),  # questionnaire order (deterministic)
+        "estimates": est[ESTIMATE_COLUMNS],
+        "comparisons": _sorted(comp[COMPARISON_COLUMNS], ["kind", "indicator", "statistic", "wave", "wave_ref",
+                                                          "area_level", "area", "area_ref", "group_dim", "group"]),
+        "priorities": pri,
+        "importance_satisfaction": iss,
+        "diagnostics": _sorted(diag[DIAG_COLUMNS], ["wave", "kind", "metric", "area_level", "area", "detail"]),
+        "weights": _sorted(wr.weights, ["wave", "response_id"]),
+        "targets": _sorted(tu, ["wave", "variable", "category"]) if len(tu) else
+        pd.DataFrame(columns=["wave", "variable", "category", "population"]),
+    }
+    summary = {"waves": waves, "responses": len(design.data), "indicators": int(tables["indicators"]["indicator"].nunique()),
+               "estimates": len(est), "suppressed": int((est["reliability"] == "suppress").sum()),
+               "comparisons": len(comp), "findings": list(comp["finding"].dropna())}
+    return AnalysisRun(tables, summary)
+
+
+def _project_inputs(project: Project):
+    from survey_pipeline.store import Store
+
+    inst = project.instrument_model
+    wsettings, asettings = load_settings(project.toml_path)
+    if not project.store_path.exists():
+        raise StoreError(f"{project.store_path}: no store yet.", file=project.store_path, rule="no-store",
+                         fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
+    with Store(project.store_path, read_only=True) as store:
+        wv = store.query("SELECT wave, label FROM waves ORDER BY start_date NULLS LAST, wave")
+        waves = wv["wave"].astype(str).tolist()
+        if not waves:
+            raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
+                                fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
+        parts = []
+        for w in waves:
+            f = store.read_clean_wave(w)
+            # the matched area codes are the response columns area_<level>; a geography
+            # question may hold the raw answer under the level's own name: the match wins
+            levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in f.columns]
+            f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
+                                                                        if f"{c}__missing" in f.columns])
+            f = f.rename(columns={f"area_{c}": c for c in levels})
+            parts.append(f.loc[:, ~f.columns.duplicated()])
+        frame = pd.concat(parts, ignore_index=True)
+        rates = response_rates(project, store, waves)
+    labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
+    targets = read_targets(project.targets_file) if project.targets_file is not None else None
+    inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}
+    areas = _area_aliases(project)
+    return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
+
+
+def _area_aliases(project: Project) -> pd.DataFrame | None:
+    """Every column of the areas file that names an area (code, name, slug, label ...), so that
+    targets and evaluations may use codes while the store holds names (or the reverse)."""
+    if project.areas_file is None:
+        return None
+    path = project.areas_file
+    try:
+        if path.suffix.lower() in (".geojson", ".json"):
+            raw = pd.DataFrame([f.get("properties", {}) for f in json.loads(path.read_text(encoding="utf-8"))
+                                .get("features", [])])
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError):
+        return project.areas.table if project.areas is not None else None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    keep = [c for c in raw.columns if c in ("code", "name", "slug", "neighborhood", "neighbourhood", "label")
+            or c.startswith("label_")]
+    return raw[keep].astype(str) if keep else None
+
+
+def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
+    """Diagnostics rows (kind ``response_rate``): AAPOR RR1, RR3, COOP1 per wave and area.
+
+    Uses :func:`survey_pipeline.ingest.quality.aapor_rates` on every kept response of the wave
+    (excluded or not) for waves whose invitations are recorded in ``survey.toml``.
+    """
+    from survey_pipeline.ingest.quality import aapor_rates
+
+    rows = []
+    for w in waves:
+        wave = project.waves.get(w)
+        if wave is None or not wave.invitations:
+            continue
+        r = aapor_rates(store.read_responses(w, include_excluded=True), wave.invitations, e=wave.eligibility_rate)
+        for rec in r.itertuples():
+            city = rec.area == "all"
+            for metric in ("RR1", "RR3", "COOP1"):
+                rows.append({"wave": w, "area_level": "city" if city else "neighborhood",
+                             "area": "city" if city else str(rec.area), "kind": "response_rate",
+                             "metric": metric, "value": float(getattr(rec, metric)),
+                             "detail": f"AAPOR 2023; invited {rec.invited}, completes {rec.I}"})
+    return pd.DataFrame(rows, columns=DIAG_COLUMNS)
+
+
+def analyze_project(root: str | Path, progress: Callable[[str], None] | None = None) -> AnalysisRun:
+    """``survey-pipeline analyze``: read the store, weight, analyse, write every results table at once."""
+    from survey_pipeline.store import Store
+
+    project = Project.load(root)
+    started = pd.Timestamp.now(tz="UTC")
+    inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
+    run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
+                        areas=areas, waves=waves, wave_labels=labels, progress=progress)
+    if len(rates):
+        run.tables["diagnostics"] = _sorted(pd.concat([run.tables["diagnostics"], rates], ignore_index=True),
+                                            ["wave", "kind", "metric", "area_level", "area", "detail"])
+    settings = {"weighting": {k: (list(v) if isinstance(v, tuple) else v) for k, v in ws.__dict__.items()},
+                "analysis": {k: (list(v) if isinstance(v, tuple) else v) for k, v in st.__dict__.items()
+                             if k != "evaluations"},
+                "evaluations": [e.__dict__ for e in st.evaluations]}
+    run.tables["runs"] = pd.DataFrame([{
+        "run_id": started.strftime("%Y%m%dT%H%M%S%fZ"), "started_at": started,
+        "finished_at": pd.Timestamp.now(tz="UTC"), "instrument": inst.id, "instrument_version": inst.version,
+        "waves": ",".join(waves), "settings": json.dumps(settings, default=str, sort_keys=True)}])
+    if progress:
+        progress("writing")
+    with Store(project.store_path) as store:
+        write_results(store.con, run.tables)
+    return run
+
+
+def weight_project(root: str | Path) -> WeightingResult:
+    """``survey-pipeline weight``: weights, targets used and weighting diagnostics to the store."""
+    from survey_pipeline.store import Store
+
+    project = Project.load(root)
+    inst, ws, _st, _waves, _labels, frame, targets, inv, areas, _rates = _project_inputs(project)
+    if targets is None:
+        raise AnalysisError(f"{project.toml_path}: no targets file.", file=project.toml_path, rule="no-targets",
+                            fix='Add [targets] file = "targets.csv" (wave,area,variable,category,population).')
+    frame = derive_groups(frame, inst)
+    for c in ("district", "neighborhood", "beat"):
+        if c in frame.columns:
+            frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
+    amap = area_lookup(frame["neighborhood"], inst, areas)
+    wr = weight_waves(frame, targets, ws, invitations=inv or None, areas=amap)
+    with Store(project.store_path) as store:
+        write_results(store.con, {"weights": _sorted(wr.weights, ["wave", "response_id"]),
+                                  "targets": _sorted(wr.targets_used, ["wave", "variable", "category"]),
+                                  "diagnostics": _sorted(wr.diagnostics, ["wave", "kind", "metric", "area_level", "area"])})
+    return wr

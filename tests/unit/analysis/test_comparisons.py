@@ -1,0 +1,77 @@
+"""Comparisons and evaluation on hand-checkable estimate rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from survey_pipeline.analysis.comparisons import area_pairs, findings, trends, wave_changes
+from survey_pipeline.analysis.evaluation import did
+from survey_pipeline.analysis.indicators import indicator_specs
+from survey_pipeline.analysis.settings import Evaluation
+from survey_pipeline.errors import AnalysisError
+from survey_pipeline.stats import Design
+
+
+def est_rows(values):
+    rows = []
+    for wave, area, est, se, rel in values:
+        rows.append({"wave": wave, "area_level": "neighborhood", "area": area, "group_dim": "all", "group": "all",
+                     "indicator": "safe_night", "statistic": "share", "estimate": est, "se": se, "df": 1000.0,
+                     "reliability": rel, "reliability_reason": None if rel == "ok" else "why"})
+    return pd.DataFrame(rows)
+
+
+def test_wave_change_sums_variances_and_names_the_change():
+    e = est_rows([("w1", "9", 0.40, 0.03, "ok"), ("w2", "9", 0.30, 0.04, "ok"),
+                  ("w1", "3", 0.50, 0.03, "ok"), ("w2", "3", 0.51, 0.03, "suppress")])
+    c = wave_changes(e, ["w1", "w2"], adjust="holm").set_index("area")
+    assert c.loc["9", "estimate"] == pytest.approx(-0.10)
+    assert c.loc["9", "se"] == pytest.approx(0.05)
+    assert c.loc["9", "p"] == pytest.approx(2 * sps.t.sf(2.0, 1000))
+    assert c.loc["9", "p_adj"] == pytest.approx(min(1, 2 * c.loc["9", "p"]))  # Holm over 2 tests
+    assert c.loc["3", "reliability"] == "suppress"
+    f = findings(c.reset_index(), {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "spring 2025"})
+    assert f["finding"].isna().all()  # p_adj = 0.09: not significant
+    c2 = wave_changes(est_rows([("w1", "9", 0.40, 0.02, "ok"), ("w2", "9", 0.30, 0.02, "ok")]), ["w1", "w2"])
+    f2 = findings(c2, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "spring 2025"})
+    assert f2["finding"].iloc[0] == "Safety at night in Eastgate fell 10 points (95% CI 4 to 16) since spring 2025"  # se = 0.0283
+
+
+def test_trend_is_the_wls_slope():
+    e = est_rows([("w1", "9", 0.40, 0.02, "ok"), ("w2", "9", 0.45, 0.02, "ok"), ("w3", "9", 0.56, 0.02, "ok")])
+    t = trends(e, ["w1", "w2", "w3"]).iloc[0]
+    assert t["estimate"] == pytest.approx(0.08)  # (0.56 - 0.40) / 2
+    assert t["se"] == pytest.approx(np.sqrt(2 * (0.5 * 0.02) ** 2))
+    assert t["wave"] == "w3" and t["wave_ref"] == "w1"
+
+
+def test_area_pairs_within_wave_with_bh():
+    e = est_rows([("w1", "1", 0.4, 0.02, "ok"), ("w1", "2", 0.5, 0.02, "ok"), ("w1", "3", 0.6, 0.02, "flag")])
+    p = area_pairs(e, adjust="fdr_bh")
+    assert len(p) == 3 and set(zip(p["area"], p["area_ref"], strict=True)) == {("1", "2"), ("1", "3"), ("2", "3")}
+    row = p[(p["area"] == "1") & (p["area_ref"] == "3")].iloc[0]
+    assert row["estimate"] == pytest.approx(-0.2) and row["reliability"] == "flag"
+    assert (p["p_adj"] >= p["p"]).all()
+
+
+def test_did_recovers_a_planted_effect(mini):
+    rng = np.random.default_rng(7)
+    n = 4000
+    wave = rng.choice(["w1", "w2"], n)
+    nb = rng.choice(["a", "b", "c", "d"], n)
+    treated = np.isin(nb, ["a", "b"])
+    p = 0.3 + 0.2 * ((wave == "w2") & treated) + 0.05 * (wave == "w2")
+    y = np.where(rng.random(n) < p, 5.0, 2.0)
+    data = pd.DataFrame({"wave": wave, "neighborhood": nb, "serious_drugs": y, "w": 1.0})
+    d = Design(data, weights="w", strata="wave")
+    specs = [s for s in indicator_specs(mini) if s.indicator == "serious_drugs"]
+    r = did(d, specs, Evaluation("effort", ("a", "b"), "w2"), ["w1", "w2"]).iloc[0]
+    assert r["kind"] == "did" and r["area"] == "a;b" and r["wave_ref"] == "w1"
+    assert r["ci_low"] < 0.2 < r["ci_high"] and r["significant"]
+    with pytest.raises(AnalysisError, match="not a neighborhood"):
+        did(d, specs, Evaluation("effort", ("zz",), "w2"), ["w1", "w2"])
+    with pytest.raises(AnalysisError, match="no wave before"):
+        did(d, specs, Evaluation("effort", ("a",), "w1"), ["w1", "w2"])

@@ -1,0 +1,106 @@
+"""The whole analysis core on the fixture city (generic exports, no store) against its ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survey_pipeline.analysis.results import analyze_frame
+from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
+from survey_pipeline.analysis.weighting import read_targets
+
+from .fixture_city import city_dir, city_frame, city_instrument, ground_truth, invitations
+
+EFFORT = ("problem_litter_dumping", "problem_street_lighting", "sat_service_street_lights",
+          "sat_service_trash_recycling")
+
+
+@pytest.fixture(scope="module")
+def run():
+    gt = ground_truth()
+    effort = gt["planted"]["problem_solving"]
+    settings = AnalysisSettings(groups=("tenure",), evaluations=(
+        Evaluation("litter and lighting", tuple(str(c) for c in effort["neighborhoods"]), effort["from_wave"],
+                   EFFORT),))
+    return analyze_frame(city_frame(), city_instrument(), targets=read_targets(city_dir() / "census_targets.csv"),
+                         weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}}),
+                         settings=settings, invitations=invitations())
+
+
+def test_estimates_cover_the_truth_at_the_expected_rate(run):
+    truth = pd.DataFrame(ground_truth()["indicators"])
+    truth["area"] = truth["area"].astype(str)
+    est = run.tables["estimates"]
+    e = est[(est["group_dim"] == "all") & (est["statistic"] == "share")]
+    m = truth.rename(columns={"level": "area_level", "variable": "indicator"}).merge(
+        e, on=["wave", "area_level", "area", "indicator"])
+    assert len(m) == len(truth[truth["level"] != "beat"])  # every true value has its estimate
+    shown = m[m["reliability"] != "suppress"]
+    inside = (shown["ci_low"] <= shown["share_positive"]) & (shown["share_positive"] <= shown["ci_high"])
+    # nominal 95%; weighting cannot remove all nonresponse bias, so a little lower is expected
+    assert 0.85 <= inside.mean() <= 1.0, inside.mean()
+    city = m[m["area_level"] == "city"]
+    assert (np.abs(city["estimate"] - city["share_positive"]) < 0.06).all()
+
+
+def test_thin_neighborhoods_are_suppressed(run):
+    thin = ground_truth()["planted"]["thin_neighborhoods"]
+    est = run.tables["estimates"]
+    nb = est[(est["area_level"] == "neighborhood") & (est["group_dim"] == "all")]
+    for code in thin["codes"]:
+        rel = nb[nb["area"] == str(code)]["reliability"]
+        assert (rel == "suppress").mean() > 0.9, code
+    others = nb[~nb["area"].isin([str(c) for c in thin["codes"]])]
+    assert (others[others["indicator"] == "safe_nbhd_day"]["reliability"] != "suppress").mean() > 0.8
+    assert set(run.tables["diagnostics"]["kind"]) >= {"sample", "weighting", "scale_alpha", "reliability_rule"}
+
+
+def _true_did(variable: str, treated: list[str], start: str) -> float:
+    """The population DiD of the generator: population-weighted shares, post waves pooled."""
+    truth = pd.DataFrame(ground_truth()["indicators"])
+    t = truth[(truth["level"] == "neighborhood") & (truth["variable"] == variable)].copy()
+    tg = pd.read_csv(city_dir() / "census_targets.csv", dtype={"category": str, "area": str})
+    pop = tg[(tg["area"] == "city") & (tg["variable"] == "neighborhood")].drop(columns="area").rename(
+        columns={"category": "area", "population": "pop"})[["wave", "area", "pop"]]
+    t = t.merge(pop, on=["wave", "area"])
+    t["post"] = t["wave"] >= start
+    t["arm"] = t["area"].isin(treated)
+    g = t.groupby(["post", "arm"]).apply(lambda d: np.average(d["share_positive"], weights=d["pop"]),
+                                         include_groups=False)
+    return float((g[(True, True)] - g[(False, True)]) - (g[(True, False)] - g[(False, False)]))
+
+
+def test_planted_changes_are_recovered_and_findings_written(run):
+    gt = ground_truth()["planted"]
+    comp = run.tables["comparisons"]
+    did = comp[(comp["kind"] == "did") & (comp["wave"] == gt["problem_solving"]["from_wave"])].set_index("indicator")
+    effort = gt["problem_solving"]
+    treated = [str(c) for c in effort["neighborhoods"]]
+    for var in EFFORT:
+        truth = _true_did(var, treated, effort["from_wave"])
+        row = did.loc[var]
+        assert row["ci_low"] <= truth <= row["ci_high"], (var, truth, row["estimate"])
+    # the problem items fall in the effort areas (the planted direction)
+    assert did.loc["problem_street_lighting", "estimate"] < 0 and did.loc["problem_litter_dumping", "estimate"] < 0
+    # only significant, reliable changes get a sentence. (With ~60-130 completes per
+    # neighborhood the planted effects are not significant after adjustment in the committed
+    # fixture; the sentence itself is checked in test_comparisons.)
+    sig = comp["finding"].notna()
+    assert comp.loc[sig, "significant"].all() and (comp.loc[sig, "reliability"] != "suppress").all()
+    night = gt["night_safety_drop"]
+    wc = comp[(comp["kind"] == "wave_change") & (comp["indicator"] == night["variable"])
+              & (comp["area"] == str(night["neighborhood"])) & (comp["wave"] == night["wave"])].iloc[0]
+    drop = night["true_after"] - night["true_before"]
+    assert wc["estimate"] < 0 and wc["ci_low"] <= drop <= wc["ci_high"]
+
+
+def test_priorities_and_importance_satisfaction(run):
+    pr = run.tables["priorities"]
+    city = pr[(pr["area_level"] == "city")]
+    for _, g in city.groupby("wave"):
+        assert sorted(g["rank"]) == list(range(1, len(g) + 1))
+        assert ((g["rank_low"] <= g["rank"]) & (g["rank"] <= g["rank_high"])).all()
+    iss = run.tables["importance_satisfaction"]
+    assert set(iss["band"]) <= {"highest", "high", "medium", "low"} and len(iss) > 0
+    assert np.allclose(iss["is_score"], iss["importance"] * (1 - iss["satisfaction"]))
