@@ -33,6 +33,7 @@ class DemoResult:
     ingests: list = field(default_factory=list)
     deployed: list[Path] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
+    analysis: object | None = None
 
 
 def _toml_str(s: str) -> str:
@@ -105,6 +106,23 @@ def build_demo_project(directory: str | Path, *, fixture: Path = FIXTURE_CITY) -
             *[f"{_toml_str(area)} = {n}" for area, n in sorted(invitations.get(w["wave"], {}).items())],
             "",
         ]
+    planted = truth.get("planted", {}).get("problem_solving", {})
+    lines += [
+        "[weighting]",
+        'recode = {tenure = {no_rent = "rent"}}   # the census files "no rent paid" with renters',
+        "",
+        "[analysis]",
+        'adjust = "fdr_bh"',
+        "",
+    ]
+    if planted:
+        lines += [
+            "[[analysis.evaluations]]",
+            'name = "Problem-solving effort: litter and street lighting"',
+            f"areas = [{', '.join(_toml_str(n) for n in planted['names'])}]",
+            f"start_wave = {_toml_str(planted['from_wave'])}",
+            "",
+        ]
     lines += [
         "[quality]",
         "speeder_fraction = 0.3",
@@ -119,7 +137,8 @@ def build_demo_project(directory: str | Path, *, fixture: Path = FIXTURE_CITY) -
 
 
 def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
-    """Build the demo project, ingest every wave and deploy the resident template for the city."""
+    """Build the demo project, run the pipeline on it (ingest, weight, analyze) and deploy the
+    resident template for the city."""
     from survey_pipeline.ingest.pipeline import ingest
     from survey_pipeline.instrument.areas import read_areas
     from survey_pipeline.instrument.deploy import export_instrument
@@ -133,6 +152,11 @@ def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
             result.ingests.append(ingest(project, root / spec.file, wave.id, mode=spec.mode,
                                          platform=spec.platform, progress=progress))
     result.stages.append("ingest")
+
+    from survey_pipeline.analysis.results import analyze_project
+
+    result.analysis = analyze_project(root)
+    result.stages.append("weight and analyze")
 
     deploy_dir = root / "deploy"
     deploy_dir.mkdir()

@@ -14,6 +14,8 @@ from survey_pipeline.cli._app import app, out
 def demo(
     directory: Path = typer.Option(Path("demo-project"), "--dir", help="Folder for the demo project (made or refreshed)."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Stop after the pipeline; do not start the dashboard."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface the dashboard listens on."),
+    port: int = typer.Option(8050, "--port", min=1, max=65535, help="TCP port of the dashboard."),
 ) -> None:
     """Copy the fixture city (Riverton) into a project folder, run the pipeline on it, and serve the dashboard.
 
@@ -30,7 +32,18 @@ def demo(
     out.print(table)
     for path in result.deployed:
         out.print(f"deployed: {path}", markup=False)
+    if result.analysis is not None:
+        summary = result.analysis.summary
+        out.print(f"analysis: {summary['estimates']} estimates ({summary['suppressed']} suppressed), "
+                  f"{summary['comparisons']} comparisons", markup=False)
+        for finding in summary.get("findings", [])[:5]:
+            out.print(f"  finding: {finding}", markup=False)
     out.print(f"stages run: {', '.join(result.stages)}", markup=False)
-    if not no_serve:
-        out.print("The dashboard is not part of this build yet; the pipeline output is in the store "
-                  f"{result.project_dir / 'warehouse.duckdb'}.", markup=False)
+    if no_serve:
+        out.print(f"Browse it with: survey-pipeline dashboard --project {result.project_dir}", markup=False)
+        return
+    from dash_app import create_app
+
+    app_ = create_app(result.project_dir)
+    out.print(f"Serving the Riverton dashboard on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
+    app_.run(host=host, port=port, debug=False)

@@ -18,16 +18,37 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     try:
         rows = con.execute("SELECT wave, platform, rows_in, rows_kept, rows_quarantined FROM sources ORDER BY wave").fetchall()
         n_responses = con.execute("SELECT count(*) FROM responses").fetchone()[0]
+        n_estimates = con.execute("SELECT count(*) FROM estimates").fetchone()[0]
+        findings = [r[0] for r in con.execute("SELECT finding FROM comparisons WHERE finding IS NOT NULL").fetchall()]
     finally:
         con.close()
     assert [(r[0], r[1], r[2]) for r in rows] == [(w["wave"], w["platform"], w["rows"]) for w in truth["waves"]]
     assert all(r[2] == r[3] + r[4] for r in rows)  # rows in = kept + quarantined
     assert n_responses == sum(r[3] for r in rows)
+    assert n_estimates > 1000
+    # the problem-solving effort the generator planted in Southside and Millbrook is found
+    assert any("Southside" in f and "Millbrook" in f for f in findings), findings[:5]
     for name in ("resident_xlsform.xlsx", "resident_paper_en.html", "resident_paper_es.html", "resident_codebook.xlsx"):
         assert (target / "deploy" / name).stat().st_size > 1000
     assert "Centro" in (target / "deploy" / "resident_paper_es.html").read_text(encoding="utf-8")
-    # a second run refreshes the demo folder instead of failing or duplicating rows
+    # `run` on the demo project: every export is already loaded, the analysis is redone identically
+    assert main(["run", "--project", str(target), "--json"]) == 0
+    run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [i["status"] for i in run["ingests"]] == ["already loaded"] * 3
+    assert run["analysis"]["estimates"] == n_estimates
+    # the dashboard app builds from the demo's results
+    from dash_app import create_app
+
+    assert create_app(target).layout is not None
+    # a second demo refreshes the folder instead of failing or duplicating rows
     assert main(["demo", "--dir", str(target), "--no-serve"]) == 0
+
+
+def test_run_without_exports_says_what_to_list(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "p")]) == 0
+    assert main(["run", "--project", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "no exports are listed" in err and "[[waves]]" in err
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path, capsys):
