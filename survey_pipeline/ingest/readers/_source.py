@@ -140,7 +140,9 @@ def _decode_strict(raw: bytes, encoding: str) -> tuple[str, bytes, bool]:
     try:
         return raw.decode(encoding), raw, False
     except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3:
+        # only a sequence cut by the end of the file ("unexpected end of data" / "truncated data")
+        # is forgiven; an invalid byte near the end means another encoding, not a truncated file
+        if exc.start < len(raw) - 3 or not any(w in str(exc.reason) for w in ("end of data", "truncated")):
             raise
         cut = raw[: exc.start]
         return cut.decode(encoding), cut, True

@@ -292,3 +292,11 @@ def test_large_files_stream_from_disk(tmp_path, monkeypatch, big):
     assert raw.frame["id"].tolist() == ["1", "3", "4"] and raw.frame["q1"].tolist() == ["é", "c", "d"]
     assert raw.rejected == [(4, "ragged: 4 cells, header has 3")]
     assert raw.source_rows.tolist() == [2, 5, 6] and raw.encoding == "utf-8-sig"
+
+
+def test_invalid_byte_near_the_end_is_another_encoding_not_a_truncated_file(tmp_path):
+    # found by hypothesis: 'é' in cp1252 on the last line was taken for a cut UTF-8 character,
+    # and the whole last row was dropped
+    raw = read_export(write(tmp_path, b"StartDate,EndDate,Status,ResponseId,Q1\n\xe9,\n", "export.csv"))
+    assert raw.encoding in ("cp1252", "latin-1")
+    assert len(raw.frame) == 1 and raw.frame.iloc[0, 0] == "é"
