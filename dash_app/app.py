@@ -20,7 +20,7 @@ from dash_app.data import ResultsSource
 from dash_app.export import to_csv_bytes, to_xlsx_bytes
 from dash_app.i18n import LANGS, t
 from dash_app.pages import PAGES, page_for_path
-from dash_app.pages._common import language_control, pick
+from dash_app.pages._common import language_control, page_layout, pick, register_page
 
 __all__ = ["create_app"]
 
@@ -61,7 +61,7 @@ def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> li
         st = mod.state(data, q)
         key = ("layout", mod.PAGE, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                                                       for k, v in st.items())))
-        body = data.lru(key, lambda: mod.layout(data, q, lang))
+        body = data.lru(key, lambda: page_layout(mod, data, q, lang))
     return [
         html.A(t("skip", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
         html.Header(className="header", children=[
@@ -152,5 +152,5 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
         return dcc.send_bytes(to_csv_bytes(df), f"{stem}.csv")
 
     for mod in PAGES:
-        mod.register(app, source)
+        register_page(app, source, mod)
     return app

@@ -1,5 +1,6 @@
-"""One module per page: ``layout(data, query, lang)``, ``state``, ``view_data`` (the data behind
-the view, also served as a download) and ``register(app, source)`` for its callback."""
+"""One module per page: ``PAGE``, ``PATH``, ``FILTERS``, ``state``, ``controls``, ``content`` and
+``view_data`` (the data behind the view, also served as a download). The page frame and its
+callback are shared: ``_common.page_layout`` and ``_common.register_page``."""
 
 from __future__ import annotations
 

@@ -201,3 +201,20 @@ def register_view(app, source, page: str, filters: list[str], render: Callable) 
         data = source.get()
         q = {k: (",".join(v) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
         return render(data, q, lang)
+
+
+def page_layout(mod, data: Results, q: dict, lang: str) -> list:
+    """A page: its title, its controls, the download bar and its (cached) view.
+
+    ``mod`` is a page module with ``PAGE``, ``state``, ``controls`` and ``content``.
+    """
+    st = mod.state(data, q)
+    return [html.H1(t(mod.PAGE, lang)), html.Div(mod.controls(data, st, lang), className="controls"),
+            download_bar(mod.PAGE, lang),
+            html.Div(cached_content(data, mod.PAGE, st, lang, mod.content), id=ids.view_id(mod.PAGE))]
+
+
+def register_page(app, source, mod) -> None:
+    """Register the callback that redraws a page module's view when its filters change."""
+    register_view(app, source, mod.PAGE, mod.FILTERS,
+                  lambda data, q, lang: cached_content(data, mod.PAGE, mod.state(data, q), lang, mod.content))

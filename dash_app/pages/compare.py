@@ -11,8 +11,6 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.i18n import t
 from dash_app.pages._common import (
-    cached_content,
-    download_bar,
     dropdown,
     fmt_change,
     fmt_row,
@@ -20,7 +18,6 @@ from dash_app.pages._common import (
     level_options,
     pick,
     radios,
-    register_view,
     wave_options,
 )
 
@@ -113,13 +110,3 @@ def controls(data: Results, st: dict, lang: str) -> list:
         dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
         radios(PAGE, "level", t("level", lang), level_options(_levels(data), lang), st["level"]),
     ]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

@@ -4,24 +4,19 @@ groups are suppressed with the reason."""
 from __future__ import annotations
 
 import pandas as pd
-from dash import html
 
-from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import equity_figure
 from dash_app.i18n import group_label, t
 from dash_app.pages._common import (
     area_label,
     area_options,
-    cached_content,
-    download_bar,
     dropdown,
     estimates_view,
     graph,
     indicator_options,
     pick,
     radios,
-    register_view,
     split_area,
     table_view,
     wave_options,
@@ -89,13 +84,3 @@ def controls(data: Results, st: dict, lang: str) -> list:
         dropdown(PAGE, "area", t("area", lang), area_options(data, "estimates_grouped", lang), st["area"]),
         radios(PAGE, "group", t("group", lang), [{"label": t(d, lang), "value": d} for d in _dims(data)], st["group"]),
     ]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

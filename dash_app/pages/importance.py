@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import html
 
-from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import importance_satisfaction_figure
 from dash_app.figures.common import fmt_ci
@@ -13,13 +11,10 @@ from dash_app.i18n import t
 from dash_app.pages._common import (
     area_label,
     area_options,
-    cached_content,
-    download_bar,
     dropdown,
     graph,
     pick,
     radios,
-    register_view,
     split_area,
     table_view,
     wave_options,
@@ -79,13 +74,3 @@ def controls(data: Results, st: dict, lang: str) -> list:
         radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
         dropdown(PAGE, "area", t("area", lang), area_options(data, "importance_satisfaction", lang), st["area"]),
     ]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

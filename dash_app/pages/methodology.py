@@ -10,11 +10,8 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.i18n import t
 from dash_app.pages._common import (
-    cached_content,
-    download_bar,
     pick,
     radios,
-    register_view,
     table,
     wave_options,
 )
@@ -126,13 +123,3 @@ def content(data: Results, st: dict, lang: str) -> list:
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"])]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

@@ -11,14 +11,11 @@ from dash_app.data import Results
 from dash_app.figures.common import fmt_value
 from dash_app.i18n import t
 from dash_app.pages._common import (
-    cached_content,
-    download_bar,
     fmt_change,
     fmt_ci,
     fmt_row,
     pick,
     radios,
-    register_view,
     table_view,
     wave_options,
 )
@@ -163,13 +160,3 @@ def content(data: Results, st: dict, lang: str) -> list:
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"])]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

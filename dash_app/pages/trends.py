@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import html
 
-from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import trends_figure
 from dash_app.i18n import t
 from dash_app.pages._common import (
     area_key,
     area_options,
-    cached_content,
-    download_bar,
     dropdown,
     estimates_view,
     graph,
     indicator_options,
     pick,
-    register_view,
     split_area,
     table_view,
 )
@@ -81,13 +76,3 @@ def controls(data: Results, st: dict, lang: str) -> list:
         dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
         dropdown(PAGE, "areas", t("areas", lang), opts, st["areas"], multi=True),
     ]
-
-
-def layout(data: Results, q: dict, lang: str) -> list:
-    st = state(data, q)
-    return [html.H1(t(PAGE, lang)), html.Div(controls(data, st, lang), className="controls"),
-            download_bar(PAGE, lang), html.Div(cached_content(data, PAGE, st, lang, content), id=ids.view_id(PAGE))]
-
-
-def register(app, source) -> None:
-    register_view(app, source, PAGE, FILTERS, lambda data, q, lang: cached_content(data, PAGE, state(data, q), lang, content))

@@ -8,6 +8,7 @@ import pytest
 from dash_app import create_app
 from dash_app.app import build_query, parse_query
 from dash_app.pages import PAGES, page_for_path
+from dash_app.pages._common import page_layout
 from tests.fixtures_results import make_results_project
 
 
@@ -47,7 +48,7 @@ def test_every_page_renders_its_layout_in_both_languages(project):
     data = app.results.get()
     for mod in PAGES:
         for lang in ("en", "es"):
-            layout = mod.layout(data, {}, lang)
+            layout = page_layout(mod, data, {}, lang)
             assert layout and str(layout[0].children).strip()
         df = mod.view_data(data, mod.state(data, {}), "en")
         assert len(df) > 0, mod.PAGE
