@@ -269,16 +269,7 @@ class CellDomains:
                 crs = np.asarray(qt.multiply(gm).sum(axis=1)).ravel()
                 var = var - 2 * crs + quad
                 tot = tot - np.asarray(mt @ hag.T).T
-            var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
-            if self.nok < self.nstrat:
-                var = var * self.nstrat / self.nok
-            with np.errstate(divide="ignore", invalid="ignore"):
-                wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
-                vsrs = wvar * (sw - n) / (sw * n)
-                deff = var / vsrs
-                n_eff = n / deff
-            out.append((lab, {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff,
-                              "deff": deff, "sw": sw, "count": agg(mom["C"])}))
+            out.append((lab, self._close(var, tot, m, mm, n, sw, swy, swy2, agg(mom["C"]))))
         return out
 
     def _moments(self, y: np.ndarray, count: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -338,6 +329,11 @@ class CellDomains:
             crs = np.asarray(qt.multiply(np.asarray(mt @ g_)).sum(axis=1)).ravel()
             var = var + quad - 2 * crs
             tot = tot - np.asarray(mt @ hag.T).T
+        return self._close(var, tot, m, mm, n, sw, swy, swy2, lin["C"])
+
+    def _close(self, var, tot, m, mm, n, sw, swy, swy2, count) -> dict[str, np.ndarray]:
+        """Finish a domain variance: the between-PSU term of the stratum totals, the lonely-stratum
+        scaling, and the design effect against simple random sampling (as ``Design.mean``)."""
         var = var - (self.coef[:, None] * tot * tot).sum(axis=0)
         if self.nok < self.nstrat:
             var = var * self.nstrat / self.nok
@@ -347,7 +343,7 @@ class CellDomains:
             deff = var / vsrs
             n_eff = n / deff
         return {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff, "deff": deff,
-                "sw": sw, "count": lin["C"]}
+                "sw": sw, "count": count}
 
     def rest_means(self, y: np.ndarray, level: str, count: np.ndarray | None = None
                    ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
