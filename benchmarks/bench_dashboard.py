@@ -286,7 +286,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def load(project: Path, clients: int, duration: float, rate: float, seed: int) -> dict:
+def load(project: Path, clients: int, duration: float, rate: float, seed: int,
+         server_args: list[str] | None = None) -> dict:
     """Open-loop load: ``rate`` requests/s in total, Poisson arrivals, spread over ``clients`` threads."""
     from dash_app.data import ResultsSource
 
@@ -294,7 +295,7 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int) -
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     server = subprocess.Popen(
         [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
-         "dashboard", "--project", str(project), "--port", str(port)],
+         "dashboard", "--project", str(project), "--port", str(port), *(server_args or [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -361,28 +362,44 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
-    ap.add_argument("--rate", type=float, default=50.0, help="total requests per second (open loop)")
+    ap.add_argument("--rate", default="10,25", help="total requests per second (open loop); several: 10,25")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-serial", action="store_true")
+    ap.add_argument("--project", type=Path, default=None,
+                    help="keep the generated project here (reused when it already holds a store)")
+    ap.add_argument("--server-args", default="",
+                    help="extra `survey-pipeline dashboard` options for the load test, e.g. '--workers 2'")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "dashboard.json")
     args = ap.parse_args()
+    rates = [float(x) for x in args.rate.split(",") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "large"
-        t0 = time.perf_counter()
-        sizes = make_large_results(project, args.seed)
-        print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
-        print("serial, server-side (Flask test client):", flush=True)
-        res = {"sizes": sizes, "serial": serial(project, args.reps, args.seed), "cpus": os.cpu_count()}
-        if not args.skip_load:
-            print(f"open-loop load: {args.clients} clients, {args.rate:g} req/s total, {args.duration:g} s", flush=True)
-            res["load"] = load(project, args.clients, args.duration, args.rate, args.seed)
-            ld = res["load"]
+        project = args.project or Path(tmp) / "large"
+        if (project / "warehouse.duckdb").exists():
+            sizes = {"reused": str(project)}
+            print(f"results store: reusing {project}", flush=True)
+        else:
+            t0 = time.perf_counter()
+            sizes = make_large_results(project, args.seed)
+            print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
+        res: dict = {"sizes": sizes, "cpus": os.cpu_count(), "server_args": args.server_args,
+                     "loadavg_before": os.getloadavg()}
+        if not args.skip_serial:
+            print("serial, server-side (Flask test client):", flush=True)
+            res["serial"] = serial(project, args.reps, args.seed)
+        res["load"] = {}
+        for rate in [] if args.skip_load else rates:
+            print(f"open-loop load: {args.clients} clients, {rate:g} req/s total, {args.duration:g} s, "
+                  f"server options {args.server_args or '(defaults)'}", flush=True)
+            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split())
+            res["load"][f"{rate:g}"] = ld
             print(f"  requests {ld['requests']}, errors {ld['errors']}, p50 {ld['p50_ms']:.1f} ms, "
                   f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms", flush=True)
             for k, v in ld["by_callback"].items():
                 print(f"    {k:22s} n {v['n']:5d}  p95 {v['p95_ms']:7.1f} ms")
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dashboard.json").write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+        res["loadavg_after"] = os.getloadavg()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

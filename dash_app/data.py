@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import ProjectError, StoreError
@@ -155,19 +156,46 @@ class Results:
             return "City"
         return self.area_names.get((level, str(code)), str(code).replace("_", " ").title())
 
+    def _indicator_rows(self) -> dict[str, pd.Series]:
+        """Each indicator's row, by id (built once per snapshot: callbacks look rows up by id)."""
+        def make():
+            ind = self.tables["indicators"]
+            return {} if ind.empty else {i: ind.iloc[k] for k, i in enumerate(ind["indicator"])}
+
+        return self.memo("indicator_rows", make)
+
     def indicator_label(self, indicator: str, lang: str) -> str:
-        ind = self.tables["indicators"]
-        row = ind[ind["indicator"] == indicator]
-        if row.empty:
-            return indicator
-        col = f"label_{lang}" if f"label_{lang}" in ind.columns else "label_en"
-        val = row.iloc[0].get(col)
-        return str(val) if isinstance(val, str) and val else str(row.iloc[0].get("label_en") or indicator)
+        def make():
+            out = {}
+            for i, row in self._indicator_rows().items():
+                val = row.get(f"label_{lang}")
+                out[i] = str(val) if isinstance(val, str) and val else str(row.get("label_en") or i)
+            return out
+
+        return self.memo(("indicator_labels", lang), make).get(indicator, indicator)
 
     def indicator_row(self, indicator: str) -> pd.Series | None:
-        ind = self.tables["indicators"]
-        row = ind[ind["indicator"] == indicator]
-        return None if row.empty else row.iloc[0]
+        return self._indicator_rows().get(indicator)
+
+
+def _plain_text_columns(df: pd.DataFrame) -> None:
+    """Store text columns as plain object arrays, one Python str per distinct value (in place).
+
+    pandas' ``str`` dtype boxes every element it hands out, which makes the per-row loops of the
+    callbacks (labels, hover text, table rows) several times slower than on object arrays; and
+    sharing one object per distinct value keeps the (very repetitive) columns small."""
+    for col in df.columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+            codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            if len(uniques) and not all(isinstance(u, str) for u in uniques):
+                continue  # mixed or non-text objects (e.g. lists): leave as they are
+            values = np.asarray(uniques, dtype=object)
+            missing = s[codes < 0].iloc[0] if (codes < 0).any() else None
+            out = values.take(np.where(codes < 0, 0, codes)) if len(values) else np.full(len(s), missing, dtype=object)
+            if missing is not None and len(values):
+                out[codes < 0] = missing
+            df[col] = pd.Series(out, index=df.index, dtype=object)
 
 
 def _natural(code: str):
@@ -244,6 +272,8 @@ class ResultsSource:
             for col in ("area", "area_ref"):
                 if col in df.columns:
                     df[col] = df[col].astype("string").astype(object)
+        for df in tables.values():
+            _plain_text_columns(df)
         gj_path = find_areas_geojson(self.root, self._project)
         geojson = json.loads(gj_path.read_text(encoding="utf-8")) if gj_path else None
         res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
