@@ -7,6 +7,7 @@ callback works on the same cached DataFrames.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import tomllib
@@ -81,6 +82,8 @@ class Results:
     geojson: dict | None = None
     area_names: dict[tuple[str, str], str] = field(default_factory=dict)
     mtime: float = 0.0
+    # where the browser fetches the shapes (versioned by their content), or None to embed them
+    geojson_url: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -224,10 +227,15 @@ class ResultsSource:
     project
         A project folder (containing ``warehouse.duckdb``) or an object with ``.store_path``
         (a ``survey_pipeline.project.Project``).
+    geojson_route
+        The URL path where the app serves the area shapes: snapshots then carry
+        ``geojson_url`` (that path, versioned by the file's content) so maps reference the shapes
+        instead of embedding them. None: maps embed them.
     """
 
-    def __init__(self, project: Any):
+    def __init__(self, project: Any, *, geojson_route: str | None = None):
         self.root, self.store_path = project_paths(project)
+        self.geojson_route = geojson_route
         self._project = project
         self._lock = threading.Lock()
         self._snapshot: Results | None = None
@@ -275,8 +283,12 @@ class ResultsSource:
         for df in tables.values():
             _plain_text_columns(df)
         gj_path = find_areas_geojson(self.root, self._project)
-        geojson = json.loads(gj_path.read_text(encoding="utf-8")) if gj_path else None
-        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
+        raw = gj_path.read_bytes() if gj_path else None
+        geojson = json.loads(raw.decode("utf-8")) if raw is not None else None
+        url = (f"{self.geojson_route}?v={hashlib.sha1(raw).hexdigest()[:12]}"
+               if self.geojson_route and raw is not None else None)
+        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime,
+                      geojson_url=url)
         res.warm()
         return res
 

@@ -154,14 +154,17 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
                area_names: dict[str, str] | None = None, title: str | None = None,
                suppressed_text: str = "suppressed", no_data_text: str = "no estimate",
                no_map_text: str = "No area shapes (areas.geojson) in this project",
-               prepared: tuple[dict, pd.DataFrame] | None = None) -> go.Figure:
+               prepared: tuple[dict, pd.DataFrame] | None = None, geojson_url: str | None = None,
+               view: dict | None = None) -> go.Figure:
     """Choropleth of one indicator by area, offline (``go.Choroplethmap``, ``map_style="white-bg"``).
 
     ``est``: estimate rows of one wave, indicator and level (group ``all``). At district level the
     neighborhood shapes are coloured by their district's value (shapes carry a ``district``
     property). Suppressed and missing areas are drawn grey with the reason on hover.
     ``prepared``: ``prepare_geojson(geojson)`` computed once by the caller (it is the same for every
-    call on one results snapshot).
+    call on one results snapshot). ``geojson_url``: where the browser can fetch the prepared
+    shapes (features with ``id`` = their key): each trace references it instead of carrying its
+    shapes. ``view``: ``map_view`` of the prepared shapes, computed once by the caller.
     """
     if not geojson or not geojson.get("features"):
         return empty_figure(no_map_text)
@@ -189,8 +192,8 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
     traces = []
     by_fid = {f["id"]: f for f in gj["features"]}
 
-    def subset(items):  # each trace carries only its own shapes
-        return {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
+    def subset(items):  # each trace carries only its own shapes (or references them all)
+        return geojson_url or {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
 
     if ok:
         z = [x["row"]["estimate"] * k for x in ok]
@@ -220,7 +223,7 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
             "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
         })
-    layout = {MAP_LAYOUT: {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
     return figure(traces, layout, title, height=540)
 
 

@@ -76,10 +76,13 @@ def figure(traces: list[dict], layout: dict | None = None, title: str | None = N
     """Build the Figure in one go from trace dicts and a layout dict, with the shared look (white
     background, dark axis lines: plotly's "simple_white" look set directly).
 
-    One constructor call validates everything at once: incremental ``update_layout``/``add_trace``
-    calls and named templates cost tens of milliseconds a figure, which adds up in callbacks."""
+    One constructor call, without plotly's property validation: validating (which deep-copies
+    every trace, GeoJSON included) took about half of a chart callback's time. The builders'
+    output is checked against plotly's schema by the tests instead
+    (tests/unit/dashboard/test_perf.py). The template is plotly's "none" template, spelled out."""
     base = {
-        "template": "none", "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "colorway": OKABE_ITO,
+        # plotly.io.templates["none"] as plotly serialises it (a named template needs validation)
+        "template": {"data": {"scatter": [{"type": "scatter"}]}}, "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "colorway": OKABE_ITO,
         "height": height, "font": {"family": FONT, "size": 14, "color": "#1A1A1A"},
         "margin": {"l": 10, "r": 20, "t": 80 if title else 40, "b": 40},
         "hoverlabel": {"font": {"family": FONT, "size": 13}},
@@ -89,7 +92,7 @@ def figure(traces: list[dict], layout: dict | None = None, title: str | None = N
     if title:
         base["title"] = {"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 0.985,
                          "yanchor": "top", "font": {"size": 17}}
-    return go.Figure(data=traces, layout=_merge(base, layout or {}))
+    return go.Figure(data=traces, layout=_merge(base, layout or {}), _validate=False)
 
 
 def empty_figure(message: str) -> go.Figure:

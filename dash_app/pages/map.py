@@ -7,7 +7,7 @@ import pandas as pd
 
 from dash_app.data import Results
 from dash_app.figures import map_figure
-from dash_app.figures.charts import prepare_geojson
+from dash_app.figures.charts import map_view, prepare_geojson
 from dash_app.i18n import t
 from dash_app.pages._common import (
     dropdown,
@@ -59,12 +59,15 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 def content(data: Results, st: dict, lang: str) -> list:
     d = _rows(data, st)
     label = data.indicator_label(st["indicator"], lang)
+    # the shapes, prepared and fitted once per snapshot; maps reference them by URL when served
+    prepared = data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None
+    view = data.memo("map_view", lambda: map_view(prepared[0])) if prepared else None
     fig = map_figure(d, data.geojson, level=st["level"], statistic=_stat(data, st["indicator"]), label=label,
                      area_names=dict(zip(d["area"], d["name"], strict=True)),
                      title=f"{label} — {t(st['level'], lang)}, {st['wave']}",
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
                      no_map_text=t("no_map", lang),
-                     prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
+                     prepared=prepared, geojson_url=data.geojson_url, view=view)
     return [graph(PAGE, fig, t("map_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
