@@ -286,17 +286,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Other servers, for comparison with `survey-pipeline dashboard` (gunicorn): Flask's threaded
+# development server (how the command served before) and waitress (threads in one process;
+# `pip install waitress`).
+OTHER_SERVERS = {
+    "flask": "from dash_app import create_app; create_app(sys.argv[1]).run(host='127.0.0.1', port=int(sys.argv[2]))",
+    "waitress": "import waitress; from dash_app import create_app; "
+                "waitress.serve(create_app(sys.argv[1]).server, host='127.0.0.1', port=int(sys.argv[2]), "
+                "threads=int(sys.argv[3]) if len(sys.argv) > 3 else 4)",
+}
+
+
 def load(project: Path, clients: int, duration: float, rate: float, seed: int,
-         server_args: list[str] | None = None) -> dict:
+         server_args: list[str] | None = None, server_kind: str = "cli") -> dict:
     """Open-loop load: ``rate`` requests/s in total, Poisson arrivals, spread over ``clients`` threads."""
     from dash_app.data import ResultsSource
 
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    server = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
-         "dashboard", "--project", str(project), "--port", str(port), *(server_args or [])],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if server_kind == "cli":
+        cmd = [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
+               "dashboard", "--project", str(project), "--port", str(port), *(server_args or [])]
+    else:
+        cmd = [sys.executable, "-c", "import sys; " + OTHER_SERVERS[server_kind], str(project), str(port),
+               *(server_args or [])]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -347,7 +361,7 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
         for th in threads:
             th.join()
         every = [x for v in lat.values() for x in v]
-        res = {"requests": len(every), "errors": len(errors), "error_examples": errors[:5],
+        res = {"loadavg_end": os.getloadavg(), "requests": len(every), "errors": len(errors), "error_examples": errors[:5],
                "p50_ms": _pct(every, 50), "p95_ms": _pct(every, 95), "p99_ms": _pct(every, 99),
                "max_ms": max(every) if every else None,
                "by_callback": {k: {"n": len(v), "p95_ms": _pct(v, 95)} for k, v in sorted(lat.items())}}
@@ -368,8 +382,12 @@ def main() -> None:
     ap.add_argument("--skip-serial", action="store_true")
     ap.add_argument("--project", type=Path, default=None,
                     help="keep the generated project here (reused when it already holds a store)")
+    ap.add_argument("--server", choices=["cli", *OTHER_SERVERS], default="cli",
+                    help="cli: `survey-pipeline dashboard` (gunicorn); flask: Flask's threaded dev server; "
+                         "waitress: waitress with --server-args threads")
     ap.add_argument("--server-args", default="",
-                    help="extra `survey-pipeline dashboard` options for the load test, e.g. '--workers 2'")
+                    help="extra `survey-pipeline dashboard` options for the load test, e.g. '--workers 2' "
+                         "(with --server waitress: the thread count)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "dashboard.json")
     args = ap.parse_args()
     rates = [float(x) for x in args.rate.split(",") if x.strip()]
@@ -382,7 +400,7 @@ def main() -> None:
             t0 = time.perf_counter()
             sizes = make_large_results(project, args.seed)
             print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
-        res: dict = {"sizes": sizes, "cpus": os.cpu_count(), "server_args": args.server_args,
+        res: dict = {"sizes": sizes, "cpus": os.cpu_count(), "server": args.server, "server_args": args.server_args,
                      "loadavg_before": os.getloadavg()}
         if not args.skip_serial:
             print("serial, server-side (Flask test client):", flush=True)
@@ -390,8 +408,8 @@ def main() -> None:
         res["load"] = {}
         for rate in [] if args.skip_load else rates:
             print(f"open-loop load: {args.clients} clients, {rate:g} req/s total, {args.duration:g} s, "
-                  f"server options {args.server_args or '(defaults)'}", flush=True)
-            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split())
+                  f"server {args.server} {args.server_args or '(defaults)'}", flush=True)
+            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split(), args.server)
             res["load"][f"{rate:g}"] = ld
             print(f"  requests {ld['requests']}, errors {ld['errors']}, p50 {ld['p50_ms']:.1f} ms, "
                   f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms", flush=True)

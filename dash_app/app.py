@@ -25,7 +25,7 @@ from dash_app.i18n import LANGS, t
 from dash_app.pages import PAGES, page_for_path
 from dash_app.pages._common import language_control, page_layout, pick, register_page
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "warm_up"]
 
 SHARED_KEYS = ("lang", "wave", "indicator")
 GEOJSON_PATH = "_dashboard/areas.geojson"  # under the app's path prefix
@@ -180,3 +180,11 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     for mod in PAGES:
         register_page(app, source, mod)
     return app
+
+
+def warm_up(app: dash.Dash) -> None:
+    """Render every page's default view in every language once, so the first visitors find them
+    cached (and a forking server's workers inherit them, with the lazily imported modules)."""
+    for mod in PAGES:
+        for lang in LANGS:
+            _shell(app.results, mod.PATH, {"lang": lang}, lang)

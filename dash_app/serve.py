@@ -119,10 +119,11 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
         raise SurveyPipelineError(
             "The production server (gunicorn) needs a POSIX system (Linux, macOS).", rule="no-gunicorn",
             fix="Use --debug (Dash's development server) on Windows, or serve from WSL or Linux.")
-    from dash_app import create_app
+    from dash_app.app import create_app, warm_up
 
     app = create_app(project)  # raises ProjectError when there are no results
     _check_port_free(host, port)
+    warm_up(app)
     if announce is not None:
         how = ("Dash's development server (debug)" if debug
                else f"gunicorn, {workers} worker{'s' * (workers > 1)} x {threads} thread{'s' * (threads > 1)}")
