@@ -11,6 +11,7 @@ the store changes; the store is only ever opened read-only, so any number of the
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import socket
 import sys
@@ -131,4 +132,7 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
     if debug:
         app.run(host=host, port=port, debug=True)
     else:
+        # what the workers inherit stays shared: the collector leaves it alone from here on
+        gc.collect()
+        gc.freeze()
         _gunicorn(app.server, host, port, workers, threads)
