@@ -280,6 +280,22 @@ def serial(project: Path, reps: int, seed: int) -> dict:
     return out
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its live children (Linux /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -356,12 +372,18 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
                 t_next += r.expovariate(rate / clients)
 
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+        server_cpu0, client_cpu0, wall0 = _tree_cpu_seconds(server.pid), time.process_time(), time.perf_counter()
         for th in threads:
             th.start()
         for th in threads:
             th.join()
+        wall = time.perf_counter() - wall0
+        server_cpu, client_cpu = _tree_cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
         every = [x for v in lat.values() for x in v]
-        res = {"loadavg_end": os.getloadavg(), "requests": len(every), "errors": len(errors), "error_examples": errors[:5],
+        res = {"loadavg_end": os.getloadavg(),
+               "server_cores_used": server_cpu / wall, "client_cores_used": client_cpu / wall,
+               "server_cpu_ms_per_request": server_cpu * 1000 / max(len(every), 1),
+               "requests": len(every), "errors": len(errors), "error_examples": errors[:5],
                "p50_ms": _pct(every, 50), "p95_ms": _pct(every, 95), "p99_ms": _pct(every, 99),
                "max_ms": max(every) if every else None,
                "by_callback": {k: {"n": len(v), "p95_ms": _pct(v, 95)} for k, v in sorted(lat.items())}}
@@ -412,7 +434,9 @@ def main() -> None:
             ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split(), args.server)
             res["load"][f"{rate:g}"] = ld
             print(f"  requests {ld['requests']}, errors {ld['errors']}, p50 {ld['p50_ms']:.1f} ms, "
-                  f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms", flush=True)
+                  f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms; "
+                  f"server {ld['server_cores_used']:.2f} cores ({ld['server_cpu_ms_per_request']:.1f} ms CPU a request), "
+                  f"client {ld['client_cores_used']:.2f} cores, load average {ld['loadavg_end'][0]:.1f}", flush=True)
             for k, v in ld["by_callback"].items():
                 print(f"    {k:22s} n {v['n']:5d}  p95 {v['p95_ms']:7.1f} ms")
         res["loadavg_after"] = os.getloadavg()

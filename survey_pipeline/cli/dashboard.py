@@ -16,7 +16,7 @@ def dashboard(
     port: int = typer.Option(8050, "--port", min=1, max=65535, help="TCP port."),
     workers: int | None = typer.Option(
         None, "--workers", min=1,
-        help="Worker processes of the production server (gunicorn); default: one per CPU core, at least 2."),
+        help="Worker processes of the production server (gunicorn); default: one per CPU core (2 to 8)."),
     threads: int | None = typer.Option(
         None, "--threads", min=1, help="Threads per worker process; default: 4."),
     debug: bool = typer.Option(False, "--debug", help="Dash's development server (reloader and dev tools), one process."),
