@@ -9,6 +9,7 @@ instance given to it: nothing is registered at import time, so apps do not leak 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -27,6 +28,7 @@ from dash_app.pages._common import language_control, page_layout, pick, register
 
 __all__ = ["create_app", "warm_up"]
 
+_log = logging.getLogger(__name__)
 SHARED_KEYS = ("lang", "wave", "indicator")
 GEOJSON_PATH = "_dashboard/areas.geojson"  # under the app's path prefix
 
@@ -182,9 +184,19 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     return app
 
 
-def warm_up(app: dash.Dash) -> None:
+def warm_up(app: dash.Dash) -> list[str]:
     """Render every page's default view in every language once, so the first visitors find them
-    cached (and a forking server's workers inherit them, with the lazily imported modules)."""
+    cached (and a forking server's workers inherit them, with the lazily imported modules).
+
+    Best effort: a view that fails to render is logged and left out (it fails the same way when
+    a visitor opens it, as without warming); returns the pages that failed."""
+    failed = []
     for mod in PAGES:
         for lang in LANGS:
-            _shell(app.results, mod.PATH, {"lang": lang}, lang)
+            try:
+                _shell(app.results, mod.PATH, {"lang": lang}, lang)
+            except Exception as exc:  # a page's bug must not stop the whole dashboard from serving
+                _log.warning("dashboard: the default view of %s (%s) failed to render: %r", mod.PATH, lang, exc)
+                failed.append(mod.PAGE)
+                break
+    return failed

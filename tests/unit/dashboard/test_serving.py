@@ -114,3 +114,17 @@ def test_serve_refuses_bad_options_before_reading_anything(tmp_path, kwargs, rul
     with pytest.raises(SurveyPipelineError) as exc:
         serve(tmp_path / "nowhere", **kwargs)
     assert exc.value.rule == rule and exc.value.fix
+
+
+def test_warm_up_survives_a_page_that_fails(project, monkeypatch, caplog):
+    app = create_app(project)
+    trends = page_for_path("/trends")
+
+    def broken(*_a, **_k):
+        raise ValueError("cannot reindex on an axis with duplicate labels")
+
+    monkeypatch.setattr(trends, "content", broken)
+    assert warm_up(app) == ["trends"]
+    assert "/trends" in caplog.text and "duplicate labels" in caplog.text
+    pages = {key[1] for key in app.results.get()._memo["_lru"] if key[0] == "layout"}
+    assert pages == {mod.PAGE for mod in PAGES} - {"trends"}
