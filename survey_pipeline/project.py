@@ -391,7 +391,7 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
         keys = [*a.zips, *(lab for lang, lab in a.label.items() if lang != "_")]
         xw += [{"key": k, "neighborhood": name} for k in dict.fromkeys(map(normalize_name, keys))
                if k and k != normalize_name(name)]
-    table = pd.DataFrame(rows, columns=["neighborhood", "district", "beat"])
+    table = pd.DataFrame(rows, columns=["neighborhood", "district", "beat"], dtype=object)
     xw = pd.DataFrame(xw, columns=["key", "neighborhood"])
     if crosswalk is not None:
         xw = pd.concat([xw, _read_areas_crosswalk(crosswalk)], ignore_index=True)
