@@ -142,3 +142,23 @@ def test_limesurvey_spanish_full_headings(tmp_path):
     assert raw.meta == {"response_id": "ID de respuesta", "submitted": "Fecha de envío"}
     ruido = raw.column("Problemas [Ruido]")
     assert (ruido.text, ruido.sub, ruido.role) == ("Problemas", "Ruido", "answer")
+
+
+def test_ms_forms_spanish_workbook(tmp_path):
+    # Microsoft Forms downloads responses as a workbook; its times are Excel datetimes
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["Id", "Hora de inicio", "Hora de finalización", "Correo electrónico", "Nombre", "¿Barrio?"])
+    ws.append([1, dt.datetime(2024, 3, 1, 10, 15, 3), dt.datetime(2024, 3, 1, 10, 20), "anonymous", None, "Centro"])
+    path = tmp_path / "Encuesta.xlsx"
+    wb.save(path)
+    raw = read_export(path)
+    assert (raw.platform, raw.sheet) == ("ms_forms", "Sheet1")
+    assert raw.meta["start"] == "Hora de inicio" and raw.meta["submitted"] == "Hora de finalización"
+    assert raw.frame.loc[0, "Hora de finalización"] == "2024-03-01 10:20:00"
+    assert raw.frame.loc[0, "Id"] == "1" and raw.frame.loc[0, "¿Barrio?"] == "Centro"
