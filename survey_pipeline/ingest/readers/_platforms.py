@@ -112,10 +112,13 @@ LIMESURVEY_META = {
     "Start language": "language", "Seed": None, "Date started": "start",
     "Date last action": "end", "IP address": "ip", "Referrer URL": None, "Access code": "external_ref",
     "Token": "external_ref", "Total time": "duration_s",
-    # Spanish full headings (only these two are confirmed; see docs/platform-exports.md)
-    "ID de respuesta": "response_id", "Fecha de envío": "submitted",
+    # Spanish full headings (as seen in a real export; see docs/platform-exports.md)
+    "ID de respuesta": "response_id", "Fecha de envío": "submitted", "Última página": "lastpage",
+    "Lenguaje inicial": "language", "Semilla": None, "Fecha de inicio": "start",
+    "Fecha de la última acción": "end", "Código de acceso": "external_ref",
 }
-LIMESURVEY_ES = {"ID de respuesta", "Fecha de envío"}
+LIMESURVEY_ES = {"ID de respuesta", "Fecha de envío", "Última página", "Lenguaje inicial", "Semilla",
+                 "Fecha de inicio", "Fecha de la última acción", "Código de acceso"}
 _LIME_TIMING = re.compile(r"^(groupTime\d+|[A-Za-z][A-Za-z0-9_]*Time)$")
 _LIME_CODE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([^\[\]]+)\])?(?:\[([^\[\]]+)\])?$")
 _BRACKET_SUB = re.compile(r"^(.*\S)\s*\[([^\[\]]+)\]$")
@@ -196,8 +199,8 @@ def detect(head: Head) -> tuple[str, int, str]:
     lime_full = s0 & {"Response ID", "Date submitted", "Last page", "Start language", "Seed", "Date started"}
     if len(lime) >= 3 or len(lime_full) >= 3:
         return "limesurvey", 1, "LimeSurvey headers (id, submitdate, lastpage, startlanguage)"
-    if s0 >= LIMESURVEY_ES:
-        return "limesurvey", 1, "LimeSurvey Spanish headings (ID de respuesta, Fecha de envío)"
+    if "ID de respuesta" in s0 and len(s0 & LIMESURVEY_ES) >= 2:
+        return "limesurvey", 1, "LimeSurvey Spanish headings (ID de respuesta, Fecha de envío, Última página...)"
     lang = _ms_forms_locale(s0)
     if lang is not None:
         heads = [h for h, f in MS_FORMS_LOCALES[lang].items() if f in ("start", "end")]

@@ -135,13 +135,25 @@ def test_spanish_nombre_alone_is_not_ms_forms(tmp_path):
 # ----------------------------------------------------------------------------- LimeSurvey Spanish
 
 def test_limesurvey_spanish_full_headings(tmp_path):
-    text = ("ID de respuesta,Fecha de envío,¿Se siente seguro?,Problemas [Ruido]\n"
-            "7,2024-03-01 10:20:00,Seguro,Sí\n")
+    text = ("ID de respuesta,Fecha de envío,Última página,Lenguaje inicial,Semilla,Código de acceso,"
+            "Fecha de inicio,Fecha de la última acción,¿Se siente seguro?,Problemas [Ruido]\n"
+            "7,2024-03-01 10:20:00,2,es,123456,tok7,2024-03-01 10:15:00,2024-03-01 10:20:00,Seguro,Sí\n")
     raw = read_export(write(tmp_path, text))
     assert raw.platform == "limesurvey"
-    assert raw.meta == {"response_id": "ID de respuesta", "submitted": "Fecha de envío"}
+    assert raw.meta == {"response_id": "ID de respuesta", "submitted": "Fecha de envío",
+                        "lastpage": "Última página", "language": "Lenguaje inicial",
+                        "external_ref": "Código de acceso", "start": "Fecha de inicio",
+                        "end": "Fecha de la última acción"}
+    assert raw.column("Semilla").role == "meta"
+    assert [c.name for c in raw.columns if c.role == "answer"] == ["¿Se siente seguro?", "Problemas [Ruido]"]
     ruido = raw.column("Problemas [Ruido]")
     assert (ruido.text, ruido.sub, ruido.role) == ("Problemas", "Ruido", "answer")
+
+
+def test_id_de_respuesta_alone_is_not_limesurvey(tmp_path):
+    # other platforms (QuestionPro, Zoho) also write "ID de respuesta"
+    raw = read_export(write(tmp_path, "ID de respuesta,Respuesta iniciada,¿Barrio?\n1,2024-03-01,Centro\n"))
+    assert raw.platform == "generic"
 
 
 def test_ms_forms_spanish_workbook(tmp_path):
