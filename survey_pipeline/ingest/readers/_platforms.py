@@ -104,6 +104,15 @@ ODK_META = {
     "deviceid": None, "phonenumber": "phone", "username": None, "audit": None,
     "meta-audit": None,
 }
+LIMESURVEY_LOCALES: dict[str, dict[str, str | None]] = {
+    # full headings as seen in real exports (see docs/platform-exports.md); the first is the response id
+    "es": {"ID de respuesta": "response_id", "Fecha de envío": "submitted", "Última página": "lastpage",
+           "Lenguaje inicial": "language", "Semilla": None, "Fecha de inicio": "start",
+           "Fecha de la última acción": "end", "Código de acceso": "external_ref"},
+    "fr": {"ID de la réponse": "response_id", "Date de soumission": "submitted", "Dernière page": "lastpage",
+           "Langue de départ": "language", "Tête de série": None, "Date de lancement": "start",
+           "Date de la dernière action": "end", "Code d'accès": "external_ref"},
+}
 LIMESURVEY_META = {
     "id": "response_id", "submitdate": "submitted", "lastpage": "lastpage",
     "startlanguage": "language", "seed": None, "startdate": "start", "datestamp": "end",
@@ -112,13 +121,8 @@ LIMESURVEY_META = {
     "Start language": "language", "Seed": None, "Date started": "start",
     "Date last action": "end", "IP address": "ip", "Referrer URL": None, "Access code": "external_ref",
     "Token": "external_ref", "Total time": "duration_s",
-    # Spanish full headings (as seen in a real export; see docs/platform-exports.md)
-    "ID de respuesta": "response_id", "Fecha de envío": "submitted", "Última página": "lastpage",
-    "Lenguaje inicial": "language", "Semilla": None, "Fecha de inicio": "start",
-    "Fecha de la última acción": "end", "Código de acceso": "external_ref",
+    **{h: f for heads in LIMESURVEY_LOCALES.values() for h, f in heads.items()},
 }
-LIMESURVEY_ES = {"ID de respuesta", "Fecha de envío", "Última página", "Lenguaje inicial", "Semilla",
-                 "Fecha de inicio", "Fecha de la última acción", "Código de acceso"}
 _LIME_TIMING = re.compile(r"^(groupTime\d+|[A-Za-z][A-Za-z0-9_]*Time)$")
 _LIME_CODE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([^\[\]]+)\])?(?:\[([^\[\]]+)\])?$")
 _BRACKET_SUB = re.compile(r"^(.*\S)\s*\[([^\[\]]+)\]$")
@@ -199,8 +203,10 @@ def detect(head: Head) -> tuple[str, int, str]:
     lime_full = s0 & {"Response ID", "Date submitted", "Last page", "Start language", "Seed", "Date started"}
     if len(lime) >= 3 or len(lime_full) >= 3:
         return "limesurvey", 1, "LimeSurvey headers (id, submitdate, lastpage, startlanguage)"
-    if "ID de respuesta" in s0 and len(s0 & LIMESURVEY_ES) >= 2:
-        return "limesurvey", 1, "LimeSurvey Spanish headings (ID de respuesta, Fecha de envío, Última página...)"
+    for lang, heads in LIMESURVEY_LOCALES.items():
+        rid = next(iter(heads))
+        if rid in s0 and len(s0 & set(heads)) >= 2:
+            return "limesurvey", 1, f"LimeSurvey full headings ({lang}: {', '.join(h for h in heads if h in s0)})"
     lang = _ms_forms_locale(s0)
     if lang is not None:
         heads = [h for h, f in MS_FORMS_LOCALES[lang].items() if f in ("start", "end")]

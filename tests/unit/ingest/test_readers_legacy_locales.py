@@ -150,6 +150,19 @@ def test_limesurvey_spanish_full_headings(tmp_path):
     assert (ruido.text, ruido.sub, ruido.role) == ("Problemas", "Ruido", "answer")
 
 
+def test_limesurvey_french_full_headings(tmp_path):
+    text = ("ID de la réponse;Date de soumission;Dernière page;Langue de départ;Tête de série;"
+            "Date de lancement;Date de la dernière action;Vous sentez-vous en sécurité ?\n"
+            "12;2024-03-01 10:20:00;3;fr;987;2024-03-01 10:15:00;2024-03-01 10:20:00;Oui\n")
+    raw = read_export(write(tmp_path, text))
+    assert raw.platform == "limesurvey" and raw.delimiter == ";"
+    assert "(fr:" in raw.notes[0]
+    assert raw.meta == {"response_id": "ID de la réponse", "submitted": "Date de soumission",
+                        "lastpage": "Dernière page", "language": "Langue de départ",
+                        "start": "Date de lancement", "end": "Date de la dernière action"}
+    assert [c.name for c in raw.columns if c.role == "answer"] == ["Vous sentez-vous en sécurité ?"]
+
+
 def test_id_de_respuesta_alone_is_not_limesurvey(tmp_path):
     # other platforms (QuestionPro, Zoho) also write "ID de respuesta"
     raw = read_export(write(tmp_path, "ID de respuesta,Respuesta iniciada,¿Barrio?\n1,2024-03-01,Centro\n"))
