@@ -187,3 +187,14 @@ def test_ms_forms_spanish_workbook(tmp_path):
     assert raw.meta["start"] == "Hora de inicio" and raw.meta["submitted"] == "Hora de finalización"
     assert raw.frame.loc[0, "Hora de finalización"] == "2024-03-01 10:20:00"
     assert raw.frame.loc[0, "Id"] == "1" and raw.frame.loc[0, "¿Barrio?"] == "Centro"
+
+
+def test_dotted_day_first_timestamps_of_german_exports():
+    from survey_pipeline.ingest.readers import parse_timestamps
+
+    got = parse_timestamps(pd.Series(["01.03.2024 10:15", "13.03.2024 09:05:07", "1.3.24", "31.02.2024", None]),
+                           tz="Europe/Berlin")
+    assert got.dt.strftime("%Y-%m-%d %H:%M:%S").tolist()[:3] == [
+        "2024-03-01 10:15:00", "2024-03-13 09:05:07", "2024-03-01 00:00:00"]
+    assert got.isna().tolist() == [False, False, False, True, True]
+    assert str(got.dt.tz) == "Europe/Berlin"
