@@ -92,8 +92,12 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.DataFrame(rows)
     if suffix in (".csv", ".txt", ".tsv"):
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
-                               encoding="utf-8-sig")
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                first = fh.readline()
+            # the delimiter that splits the header most; a one-column file (just 'neighborhood')
+            # has none, and is not split on a letter as a generic sniffer would
+            sep = max((",", ";", "\t", "|"), key=first.count) if any(d in first for d in ",;\t|") else ","
+            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InstrumentError(f"{path}: cannot read the CSV file ({exc}).", file=path,
                                   rule="areas-unreadable",
@@ -187,13 +191,13 @@ def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
     missing = [f for f, col in needed if col is None]
     if missing:
         found = ", ".join(repr(str(c)) for c in table.columns) or "(none)"
-        start = ("Add a header row with 'code' (a stable integer per neighborhood) and 'neighborhood' (its name)"
-                 if codes == "required" else
-                 "Add a header row with 'neighborhood' (its name); optional: 'code' (a stable integer)")
+        start = ("Add a header row with 'code' (a stable integer per neighborhood) and 'neighborhood' "
+                 "(its name); optional: " if codes == "required" else
+                 "Add a header row with 'neighborhood' (its name); optional: 'code' (a stable integer), ")
         raise InstrumentError(
             f"{path}: the areas file has no {' and no '.join(missing)} column. Columns found: {found}.",
             file=path, rule="areas-columns",
-            fix=(start + "; optional: 'district', 'beat' (or 'beats'), 'zip', 'label_es'. Accepted names: "
+            fix=(start + "'district', 'beat' (or 'beats'), 'zip', 'label_es'. Accepted names: "
                  + "; ".join(f"{k}: {'/'.join(v)}" for k, v in AREA_COLUMNS.items()) + "."),
         )
     district_col, beats_col, zips_col = (_find(columns, f) for f in ("district", "beats", "zips"))

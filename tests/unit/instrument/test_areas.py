@@ -126,3 +126,18 @@ def test_unknown_codes_option_is_refused():
     with pytest.raises(InstrumentError) as exc:
         read_areas("areas.csv", codes="maybe")
     assert exc.value.rule == "option" and "required, optional" in exc.value.fix
+
+
+def test_one_column_and_semicolon_files(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("Neighborhood\nDowntown\nOak Hill\n", encoding="utf-8")
+    assert [a.label["_"] for a in read_areas(one, codes="optional").items] == ["Downtown", "Oak Hill"]
+    semi = tmp_path / "semi.csv"
+    semi.write_text("\ufeffcode;name;beats\n1;Downtown;101, 102\n", encoding="utf-8")
+    (a,) = read_areas(semi).items
+    assert (a.label["_"], a.beats) == ("Downtown", ["101", "102"])
+    bad = tmp_path / "hood.csv"
+    bad.write_text("hood\nX\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as exc:
+        read_areas(bad, codes="optional")
+    assert "Columns found: 'hood'." in str(exc.value)
