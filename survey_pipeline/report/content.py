@@ -36,7 +36,7 @@ __all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_
 STORE_FILE = "warehouse.duckdb"
 #: How a column's numbers are shown: ``pct`` shares (0..1), ``pp`` changes of shares, ``num`` scale
 #: values, ``stat``/``dstat`` per row by the row's statistic (``_stat``), ``int`` counts, ``p`` p-values.
-Kind = Literal["text", "int", "num", "pct", "pp", "stat", "dstat", "p"]
+Kind = Literal["text", "int", "num", "pct", "pct2", "pp", "stat", "dstat", "p"]
 #: Topics with a section of their own, in order, and the indicator topics each one shows.
 TOPIC_SECTIONS = (("problem_topic", ("problem",)), ("satisfaction", ("satisfaction",)), ("safety", ("safety",)),
                   ("trust", ("trust", "scale")), ("contact", ("contact",)))
@@ -63,6 +63,7 @@ class Table:
     note: str = ""
     split_by: str | None = None  # HTML shows one table per value of this column
     row_header: str | None = None  # the column that names each row (HTML th scope="row")
+    split_drop: tuple[str, ...] = ()  # columns the split makes redundant (HTML)
 
 
 @dataclass
@@ -395,7 +396,7 @@ def _priorities(ctx: _Ctx) -> Section | None:
             Column("n", t("n", lang), "int"), Column("rel_text", t("reliability", lang)),
             Column("note", t("note", lang))]
     table = Table("priorities", t("priorities", lang), p.reset_index(drop=True), cols, split_by="area_key",
-                  row_header="label")
+                  row_header="label", split_drop=("level_text", "area_text"))
     return Section("priorities", t("priorities", lang), intro=t("priorities_intro", lang, wave=ctx.wl(ctx.wave)),
                    tables=[table], legend=_legend(ctx))
 
@@ -451,7 +452,7 @@ def _importance(ctx: _Ctx) -> Section | None:
             Column("satisfaction_se", t("satisfaction_se", lang), "pct"),
             Column("is_score", t("is_score", lang), "num"), Column("band_text", t("band", lang))]
     table = Table("importance", t("importance", lang), d.reset_index(drop=True), cols, split_by="area_key",
-                  row_header="label")
+                  row_header="label", split_drop=("level_text", "area_text"))
     return Section("importance", t("importance", lang), intro=t("importance_intro", lang, wave=ctx.wl(ctx.wave)),
                    tables=[table])
 
@@ -513,7 +514,7 @@ def _methodology(ctx: _Ctx) -> Section:
                             [Column("level_text", t("level", lang)), Column("area_text", t("area", lang))]
                             + [Column(w, ctx.wl(w), "int") for w in wcols], row_header="area_text"))
     wdiag = _diag(ctx, "weighting")
-    metrics = {"kish_n_eff": ("n_eff", "num"), "deff_weighting": ("deff", "num"), "max_margin_error": ("moe", "pct")}
+    metrics = {"kish_n_eff": ("n_eff", "num"), "deff_weighting": ("deff", "num")}
     if not wdiag.empty:
         a = wdiag[(wdiag["wave"] == ctx.wave) & wdiag["metric"].isin(list(metrics))]
         comp = s[s["wave"] == ctx.wave] if not s.empty else s
@@ -530,7 +531,7 @@ def _methodology(ctx: _Ctx) -> Section:
                                 wide.reset_index(drop=True), cols, row_header="area_text"))
         city = wdiag[wdiag["area_level"] == "city"]
         wm = {"kish_n_eff": "n_eff", "deff_weighting": "deff", "weight_min": "weight_min", "weight_max": "weight_max",
-              "weight_ratio": "weight_ratio", "trimmed": "trimmed"}
+              "weight_ratio": "weight_ratio", "trimmed": "trimmed", "max_margin_error": "margin_gap"}
         rows = []
         for w in waves:
             g = city[city["wave"] == w]
@@ -546,7 +547,7 @@ def _methodology(ctx: _Ctx) -> Section:
         if rows:
             df = pd.DataFrame(rows)
             cols = [Column("wave_text", t("wave", lang))] + [
-                Column(m, t(k, lang), "int" if m == "trimmed" else "num") for m, k in wm.items()
+                Column(m, t(k, lang), {"trimmed": "int", "max_margin_error": "pct2"}.get(m, "num")) for m, k in wm.items()
                 if df[m].notna().any()] + [Column("notes", t("weight_notes", lang))]
             tables.append(Table("weighting_waves", t("weighting_waves", lang), df, cols, row_header="wave_text"))
     rr = _diag(ctx, "response_rate")
