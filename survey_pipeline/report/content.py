@@ -41,6 +41,9 @@ Kind = Literal["text", "int", "num", "pct", "pct2", "pp", "stat", "dstat", "p"]
 TOPIC_SECTIONS = (("problem_topic", ("problem",)), ("satisfaction", ("satisfaction",)), ("safety", ("safety",)),
                   ("trust", ("trust", "scale")), ("contact", ("contact",)))
 MAX_FINDINGS = 10
+_KEYS = ["area_level", "area", "indicator", "statistic"]
+_COMP_COLS = {"estimate": "{p}", "ci_low": "{p}_ci_low", "ci_high": "{p}_ci_high", "p_adj": "{p}_p",
+              "significant": "{p}_sig", "reliability": "{p}_rel"}
 
 
 @dataclass
@@ -173,6 +176,17 @@ class _Ctx:
         comp = tables.get("comparisons", pd.DataFrame())
         self.comp = comp if not comp.empty else pd.DataFrame(columns=["kind", "wave", "group_dim"])
         self.comp_w = self.comp[(self.comp["wave"] == wave) & (self.comp["group_dim"] == "all")]
+        self.comp_kind = dict(tuple(self.comp_w.groupby("kind", sort=False))) if len(self.comp_w) else {}
+        self._joined: dict[str, pd.DataFrame] = {}
+
+    def joinable(self, kind: str, prefix: str) -> pd.DataFrame:
+        """This wave's ``kind`` comparisons keyed for a merge, columns renamed with ``prefix`` (made once)."""
+        if kind not in self._joined:
+            c = self.comp_kind.get(kind, pd.DataFrame(columns=[*_KEYS, *_COMP_COLS]))
+            if kind == "wave_change" and self.wave_ref is not None and "wave_ref" in c.columns:
+                c = c[c["wave_ref"] == self.wave_ref]
+            self._joined[kind] = c[_KEYS + list(_COMP_COLS)].drop_duplicates(_KEYS)
+        return self._joined[kind].rename(columns={k: v.format(p=prefix) for k, v in _COMP_COLS.items()})
 
     def wl(self, w: str | None) -> str:
         return "" if w is None else self.wave_labels.get(w, w)
@@ -241,20 +255,14 @@ def report_from_tables(tables: dict[str, pd.DataFrame], *, project: str = "", wa
 def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
     """``est`` (one wave, group all) with the change since the previous wave and the difference from
     the rest of the city; numbers of suppressed estimates and comparisons blanked."""
-    keys = ["area_level", "area", "indicator", "statistic"]
     out = est.copy()
     for kind, prefix in (("wave_change", "chg"), ("area_vs_rest", "rest")):
-        c = ctx.comp_w[ctx.comp_w["kind"] == kind] if "kind" in ctx.comp_w.columns else ctx.comp_w
-        if kind == "wave_change" and ctx.wave_ref is not None and "wave_ref" in c.columns:
-            c = c[c["wave_ref"] == ctx.wave_ref]
-        cols = {"estimate": f"{prefix}", "ci_low": f"{prefix}_ci_low", "ci_high": f"{prefix}_ci_high",
-                "p_adj": f"{prefix}_p", "significant": f"{prefix}_sig", "reliability": f"{prefix}_rel"}
+        c = ctx.joinable(kind, prefix)
         if c.empty:
-            for v in cols.values():
-                out[v] = None
+            for v in _COMP_COLS.values():
+                out[v.format(p=prefix)] = None
             continue
-        c = c[keys + list(cols)].rename(columns=cols).drop_duplicates(keys)
-        out = out.merge(c, on=keys, how="left")
+        out = out.merge(c, on=_KEYS, how="left")
         bad = out[f"{prefix}_rel"].eq("suppress") | out["reliability"].eq("suppress")
         for v in (f"{prefix}", f"{prefix}_ci_low", f"{prefix}_ci_high", f"{prefix}_p"):
             out[v] = out[v].astype(float).where(~bad)
@@ -459,7 +467,7 @@ def _importance(ctx: _Ctx) -> Section | None:
 
 def _comparisons(ctx: _Ctx) -> Section:
     lang = ctx.lang
-    c = ctx.comp_w[ctx.comp_w["kind"] == "area_vs_rest"] if "kind" in ctx.comp_w.columns else ctx.comp_w
+    c = ctx.comp_kind.get("area_vs_rest", pd.DataFrame())
     if not c.empty:
         c = c[c["statistic"] == c["indicator"].map(ctx.stat)]
         heads = set(headline_indicators(ctx.ind))

@@ -161,7 +161,7 @@ def _section(ws, s: Section, lang: str) -> None:
         if s.bullets:
             sh.text(s.bullets_title, bold=True, size=12)
             for b in s.bullets:
-                sh.text(f"• {b}")
+                sh.text(b)
             sh.row += 1
     if s.legend:
         sh.row += 0 if not single else 1
