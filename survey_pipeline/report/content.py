@@ -41,6 +41,10 @@ Kind = Literal["text", "int", "num", "pct", "pct2", "pp", "stat", "dstat", "p"]
 TOPIC_SECTIONS = (("problem_topic", ("problem",)), ("satisfaction", ("satisfaction",)), ("safety", ("safety",)),
                   ("trust", ("trust", "scale")), ("contact", ("contact",)))
 MAX_FINDINGS = 10
+#: The rows a report shows: estimates for all residents; changes, differences from the rest of the
+#: city and findings (not the demographic breakdowns, area pairs or trends).
+REPORT_ROWS = {"estimates": "group_dim = 'all'",
+               "comparisons": "group_dim = 'all' AND (kind IN ('wave_change', 'area_vs_rest') OR finding IS NOT NULL)"}
 _KEYS = ["area_level", "area", "indicator", "statistic"]
 _COMP_COLS = {"estimate": "{p}", "ci_low": "{p}_ci_low", "ci_high": "{p}_ci_high", "p_adj": "{p}_p",
               "significant": "{p}_sig", "reliability": "{p}_rel"}
@@ -137,7 +141,7 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     _check_language(language)
     store = root / STORE_FILE
     check_results(store, root)
-    tables = read_results_tables(store)
+    tables = read_results_tables(store, where=REPORT_ROWS)
     gj = find_areas_geojson(root)
     try:
         geojson = json.loads(gj.read_text(encoding="utf-8")) if gj else None
@@ -614,7 +618,7 @@ def _rules(ctx: _Ctx) -> list[Table]:
     out = [Table("rules", t("rules", lang), pd.DataFrame(rows), [Column("rule", t("setting", lang)),
                                                                  Column("value", t("value", lang))], row_header="rule")]
     est = ctx.tables["estimates"]
-    e = est[est["wave"] == ctx.wave]
+    e = est[(est["wave"] == ctx.wave) & (est["group_dim"] == "all")]
     if not e.empty:
         cnt = (e.assign(reason=e["reliability_reason"].fillna(""))
                .groupby(["reliability", "reason"]).size().reset_index(name="count"))

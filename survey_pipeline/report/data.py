@@ -69,19 +69,23 @@ def check_results(store_path: Path, root: Path | None = None) -> None:
                            file=store_path, rule="no-results", fix=hint)
 
 
-def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABLES) -> dict[str, pd.DataFrame]:
+def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABLES,
+                        where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """The results tables of the store as DataFrames (an empty frame for a table the store lacks).
 
     The store is opened read-only and closed at once. Area codes (``area``, ``area_ref``) are
-    plain Python strings.
+    plain Python strings. ``where`` maps a table to an SQL condition on its rows (the caller's
+    constant, never user input), so a reader takes only the rows it shows.
     """
+    where = where or {}
     con = duckdb.connect(str(store_path), read_only=True)
     try:
         have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         with warnings.catch_warnings():
             # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
             warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
-            out = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame()) for t in tables}
+            out = {t: (con.execute(f'SELECT * FROM "{t}"' + (f" WHERE {where[t]}" if t in where else "")).df()
+                       if t in have else pd.DataFrame()) for t in tables}
     finally:
         con.close()
     for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
