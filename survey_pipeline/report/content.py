@@ -149,7 +149,7 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
         geojson = None
     name, labels = _project_info(root)
     return report_from_tables(tables, project=name, wave=wave, language=language, wave_labels=labels,
-                              area_names=area_names_from_geojson(geojson), source=store)
+                              area_names=area_names_from_geojson(geojson, language), source=store)
 
 
 def _check_language(language: str) -> None:
@@ -316,8 +316,8 @@ def _summary(ctx: _Ctx, project: str) -> Section:
         if isinstance(r.get("instrument"), str):
             facts.append((t("instrument", lang), f"{r['instrument']} {r.get('instrument_version') or ''}".strip()))
     counts = ctx.est.drop_duplicates(["area_level", "area"])["area_level"].value_counts()
-    facts.append((t("areas_count", lang), ", ".join(f"{t(lv, lang)} {int(counts[lv])}" for lv in LEVEL_ORDER
-                                                     if lv in counts and lv != "city")))
+    facts.append((t("areas_count", lang), "; ".join(f"{t(lv, lang)}: {int(counts[lv])}" for lv in LEVEL_ORDER
+                                                     if lv in counts and lv != "city") or "–"))
     heads = headline_indicators(ctx.ind)
     e = ctx.est[(ctx.est["area_level"] == "city") & ctx.est["indicator"].isin(heads)]
     e = e[e["statistic"] == e["indicator"].map(ctx.stat)]

@@ -126,17 +126,22 @@ def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
     return None
 
 
-def area_names_from_geojson(geojson: dict | None) -> dict[tuple[str, str], str]:
-    """``{(level, code): name}`` for the neighborhoods of an areas GeoJSON (keyed by code, slug and name)."""
+def area_names_from_geojson(geojson: dict | None, lang: str | None = None) -> dict[tuple[str, str], str]:
+    """``{(level, code): name}`` for the neighborhoods of an areas GeoJSON (keyed by code, slug and name).
+
+    With ``lang``, a feature's ``label_<lang>`` property names it when present (else ``name``).
+    """
     names: dict[tuple[str, str], str] = {}
     for f in (geojson or {}).get("features", []):
         props = f.get("properties") or {}
-        name = props.get("name") or props.get("label")
+        local = props.get(f"label_{lang}") if lang else None
+        name = local or props.get("name") or props.get("label")
         for key in ("code", "slug", "name"):
             if props.get(key) is not None and name:
                 names[("neighborhood", str(props[key]))] = str(name)
-        if name:
-            names[("neighborhood", "_".join(str(name).lower().split()))] = str(name)
+        for key in ("name", "label"):
+            if props.get(key) and name:
+                names[("neighborhood", "_".join(str(props[key]).lower().split()))] = str(name)
     return names
 
 

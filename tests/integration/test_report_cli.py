@@ -109,6 +109,7 @@ def test_report_html_from_the_analysis(project, tmp_path, capsys):
     assert not re.search(r"""(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
     sat = city_estimate(project, "sat_police_overall", "share")
     assert format_value(sat["estimate"], "pct", lang="es") in page
+    assert "Centro" in page and "Casco Antiguo" in page  # the areas GeoJSON's label_es
 
 
 def test_report_errors_exit_2_with_a_clear_message(project, tmp_path, capsys):

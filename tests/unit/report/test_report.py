@@ -231,3 +231,22 @@ def test_clear_errors(project, tmp_path):
     with pytest.raises(ReportError, match="does not exist"):
         write_report(project, tmp_path / "missing" / "r.html")
     assert not list(tmp_path.glob("*.html")) and not list(tmp_path.glob(".r.*"))  # nothing half-written
+
+
+def test_a_store_with_only_indicators_and_estimates(project, tmp_path):
+    p = tmp_path / "bare"
+    p.mkdir()
+    con = duckdb.connect(str(p / "warehouse.duckdb"))
+    con.execute(f"ATTACH '{project / 'warehouse.duckdb'}' AS src (READ_ONLY)")
+    con.execute("CREATE TABLE indicators AS SELECT * FROM src.indicators")
+    con.execute("CREATE TABLE estimates AS SELECT * FROM src.estimates")
+    con.close()
+    rep = write_report(p, tmp_path / "bare.xlsx")
+    assert [s.key for s in rep.sections] == ["summary", "problem_topic", "satisfaction", "safety", "trust",
+                                             "comparisons", "methodology"]
+    assert rep.section("summary").bullets == ["No reliable difference large enough to report in this wave."]
+    wb = load_workbook(tmp_path / "bare.xlsx")
+    cells = sheet_rows(wb["Satisfaction"])
+    assert "Change since 2025-spring" in cells.columns  # the column is there, empty: no comparisons stored
+    assert all(c.value is None for c in cells["Change since 2025-spring"])
+    assert "<table>" in render_html(build_report(p))
