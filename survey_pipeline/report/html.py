@@ -91,16 +91,41 @@ def _bar(share: float) -> str:
     return f'<svg class="bar" viewBox="0 0 60 8" aria-hidden="true"><rect width="60" height="8"/><rect width="{w:.1f}" height="8"/></svg>'
 
 
+def _units(cols: list[Column], lang: str) -> list[tuple[Column, Column | None, str]]:
+    """Columns as shown: an interval's low and high limits (``*ci_low`` then ``*ci_high``) become one
+    "95% CI" column on the page (the workbook keeps them apart, as numbers)."""
+    out: list[tuple[Column, Column | None, str]] = []
+    k = 0
+    while k < len(cols):
+        c = cols[k]
+        nxt = cols[k + 1] if k + 1 < len(cols) else None
+        if c.key.endswith("ci_low") and nxt is not None and nxt.key == c.key[:-3] + "high":
+            title = t("ci95", lang) if c.key == "ci_low" else t("change_ci95", lang)
+            out.append((c, nxt, title))
+            k += 2
+        else:
+            out.append((c, None, c.title))
+            k += 1
+    return out
+
+
 def _table(tb: Table, caption: str, frame: pd.DataFrame, cols: list[Column], lang: str) -> str:
-    head = "".join(f'<th scope="col">{escape(c.title)}</th>' for c in cols)
+    units = _units(cols, lang)
+    head = "".join(f'<th scope="col">{escape(title)}</th>' for _, _, title in units)
     stats = frame["_stat"].tolist() if "_stat" in frame.columns else [None] * len(frame)
     sup = frame["_suppressed"].tolist() if "_suppressed" in frame.columns else [False] * len(frame)
-    data = {c.key: (frame[c.key].tolist() if c.key in frame.columns else [None] * len(frame)) for c in cols}
+    data = {c.key: (frame[c.key].tolist() if c.key in frame.columns else [None] * len(frame))
+            for unit in units for c in unit[:2] if c is not None}
     rows = []
     for i in range(len(frame)):
         cells = []
-        for c in cols:
+        for c, high, _ in units:
             v = data[c.key][i]
+            if high is not None:
+                lo = format_value(v, c.kind, stats[i], lang)
+                hi = format_value(data[high.key][i], high.kind, stats[i], lang)
+                cells.append(f'<td class="num">{escape(f"{lo} to {hi}" if lang == "en" else f"{lo} a {hi}") if lo and hi else ""}</td>')
+                continue
             if c.kind == "text":
                 body = "" if _missing(v) else escape(str(v))
                 tag = "th" if c.key == tb.row_header else "td"
