@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import pandas as pd
 
-from survey_pipeline.errors import ProjectError
+from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report.data import (
     LEVEL_ORDER,
     area_names_from_geojson,
@@ -141,7 +142,12 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     _check_language(language)
     store = root / STORE_FILE
     check_results(store, root)
-    tables = read_results_tables(store, where=REPORT_ROWS)
+    try:
+        tables = read_results_tables(store, where=REPORT_ROWS)
+    except duckdb.Error as exc:
+        raise StoreError(f"{store}: the results tables cannot be read ({exc}).", file=store, rule="results-schema",
+                         fix=f"Run the analysis again (survey-pipeline run --project {root}) so the results tables "
+                             "follow docs/results.md.") from exc
     gj = find_areas_geojson(root)
     try:
         geojson = json.loads(gj.read_text(encoding="utf-8")) if gj else None

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from survey_pipeline.errors import ProjectError
+from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report import ReportError, build_report, write_report
 from survey_pipeline.report.html import format_value, render_html
 from survey_pipeline.report.safe import FORMULA_START
@@ -252,3 +252,14 @@ def test_a_store_with_only_indicators_and_estimates(project, tmp_path):
     assert "Change since 2025-spring" in cells.columns  # the column is there, empty: no comparisons stored
     assert all(c.value is None for c in cells["Change since 2025-spring"])
     assert "<table>" in render_html(build_report(p))
+
+
+def test_results_tables_of_another_shape_are_a_clear_error(project, tmp_path):
+    p = tmp_path / "old"
+    shutil.copytree(project, p)
+    con = duckdb.connect(str(p / "warehouse.duckdb"))
+    con.execute("ALTER TABLE comparisons DROP COLUMN finding")
+    con.close()
+    with pytest.raises(StoreError, match="results tables cannot be read") as exc:
+        build_report(p)
+    assert "survey-pipeline run --project" in exc.value.fix
