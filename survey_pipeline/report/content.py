@@ -177,8 +177,9 @@ class _Ctx:
         lab = f"label_{lang}" if f"label_{lang}" in ind.columns else "label_en"
         self.labels = {}
         for r in ind.itertuples():
-            v = getattr(r, lab, None)
-            self.labels.setdefault(r.indicator, v if isinstance(v, str) and v else (r.label_en or r.indicator))
+            v, en = getattr(r, lab, None), getattr(r, "label_en", None)
+            self.labels.setdefault(r.indicator, v if isinstance(v, str) and v else
+                                   en if isinstance(en, str) and en else r.indicator)
         self.departments = {i[len("priority_dept_"):]: lbl for i, lbl in self.labels.items()
                             if i.startswith("priority_dept_")}
         est = tables["estimates"]
