@@ -48,6 +48,7 @@ svg.bar rect + rect { fill: var(--bar); }
 .legend ul { margin: .3rem 0; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
 a { color: var(--bar); }
+@page { size: landscape; margin: 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }
