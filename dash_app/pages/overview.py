@@ -19,6 +19,7 @@ from dash_app.pages._common import (
     table_view,
     wave_options,
 )
+from survey_pipeline.report.data import headline_indicators  # shared with the reports
 
 PAGE = "overview"
 PATH = "/"
@@ -28,28 +29,6 @@ FILTERS = ["wave"]
 def state(data: Results, q: dict) -> dict:
     waves = data.waves
     return {"wave": pick(q.get("wave"), waves, waves[-1])}
-
-
-def headline_indicators(indicators: pd.DataFrame) -> list[str]:
-    """Satisfaction with police, feeling safe at night, trust: the first indicator found for each."""
-    ids_ = indicators["indicator"].tolist()
-    topic = dict(zip(indicators["indicator"], indicators["topic"], strict=True))
-
-    def first(preds):
-        for p in preds:
-            for i in ids_:
-                if p(i):
-                    return i
-        return None
-
-    picks = [
-        first([lambda i: i == "sat_police_overall", lambda i: i.startswith("sat_police"),
-               lambda i: topic[i] == "satisfaction"]),
-        first([lambda i: i == "safe_night", lambda i: "night" in i, lambda i: topic[i] == "safety"]),
-        first([lambda i: topic[i] == "trust" and i.startswith("index"), lambda i: topic[i] == "trust",
-               lambda i: "trust" in i]),
-    ]
-    return [p for p in dict.fromkeys(picks) if p]
 
 
 def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
