@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Lang = Literal["en", "es"]
@@ -44,8 +45,9 @@ TEXT: dict[str, dict[str, str]] = {
                "es": "Este proyecto no tiene formas de zonas (areas.geojson)."},
     "latest_wave": {"en": "Latest wave", "es": "Ola más reciente"},
     "change_since": {"en": "Change since {wave}", "es": "Cambio desde {wave}"},
-    "significant": {"en": "significant (adjusted p {p})", "es": "significativo (p ajustado {p})"},
-    "not_significant": {"en": "not significant (adjusted p {p})", "es": "no significativo (p ajustado {p})"},
+    "significant": {"en": "a significant change (adjusted p {p})", "es": "un cambio significativo (p ajustado {p})"},
+    "not_significant": {"en": "no clear change: not significant (adjusted p {p})",
+                        "es": "sin cambio claro: no significativo (p ajustado {p})"},
     "no_change": {"en": "no earlier wave to compare", "es": "no hay ola anterior para comparar"},
     "top_priority": {"en": "Top priority", "es": "Prioridad principal"},
     "findings": {"en": "Largest reliable findings", "es": "Hallazgos fiables más importantes"},
@@ -119,7 +121,128 @@ TEXT: dict[str, dict[str, str]] = {
     "safety": {"en": "Safety", "es": "Seguridad"},
     "satisfaction": {"en": "Satisfaction", "es": "Satisfacción"},
     "trust": {"en": "Trust", "es": "Confianza"},
+    "topic_safety": {"en": "Feeling safe", "es": "Sensación de seguridad"},
+    "topic_satisfaction": {"en": "Satisfaction", "es": "Satisfacción"},
+    "topic_importance": {"en": "Most important service", "es": "Servicio más importante"},
+    "topic_problem": {"en": "Serious problem", "es": "Problema grave"},
+    "topic_priority": {"en": "Top priority", "es": "Prioridad principal"},
+    "topic_trust": {"en": "Trust", "es": "Confianza"},
+    "topic_scale": {"en": "Index", "es": "Índice"},
+    "topic_contact": {"en": "Police contact", "es": "Contacto con la policía"},
+    "pts": {"en": "pts", "es": "puntos"},
+    "pts_long": {"en": "percentage points", "es": "puntos porcentuales"},
+    "to": {"en": "to", "es": "a"},
+    "share_of_satisfaction": {"en": "satisfied", "es": "satisfechos"},
+    "share_of_safety": {"en": "feel safe", "es": "se sienten seguros"},
+    "share_of_trust": {"en": "trust the police", "es": "confían en la policía"},
+    "share_of_other": {"en": "of residents", "es": "de los residentes"},
+    "on_scale": {"en": "on a {lo}–{hi} scale", "es": "en una escala de {lo} a {hi}"},
+    "higher_more": {"en": "higher is better", "es": "más alto es mejor"},
+    "points": {"en": "points", "es": "puntos"},
+    "change_vs": {"en": "{change} since {wave}", "es": "{change} desde {wave}"},
+    "stat": {"en": "Show as", "es": "Mostrar como"},
+    "stat_share": {"en": "Percent", "es": "Porcentaje"},
+    "share_axis": {"en": "Share of residents", "es": "Proporción de residentes"},
+    "stat_mean": {"en": "Average answer", "es": "Respuesta media"},
+    "stat_score": {"en": "Index score", "es": "Puntuación del índice"},
+    "rank_of": {"en": "rank {rank} of {k}", "es": "puesto {rank} de {k}"},
+    "rank_between": {"en": "rank {lo}–{hi} of {k} (95%)", "es": "puesto {lo}–{hi} de {k} (95%)"},
+    "named_by": {"en": "name it a top problem", "es": "lo señalan como problema principal"},
+    "reason_few": {"en": "fewer than {n} answers", "es": "menos de {n} respuestas"},
+    "reason_neff": {"en": "too few answers once weighted (effective sample below {n})",
+                    "es": "muy pocas respuestas tras ponderar (muestra efectiva menor que {n})"},
+    "reason_wide": {"en": "too uncertain (confidence interval too wide)",
+                    "es": "demasiado incierto (intervalo de confianza demasiado amplio)"},
+    "reason_extreme": {"en": "0% or 100%: too few answers to tell", "es": "0% o 100%: muy pocas respuestas para saberlo"},
+    "reason_wave": {"en": "one of the waves is unreliable", "es": "una de las olas no es fiable"},
+    "weighting_fit": {"en": "largest gap to census targets", "es": "mayor diferencia con el censo"},
+    "moe": {"en": "± margin of error (95%, at 50%)", "es": "± margen de error (95%, con 50%)"},
+    "n_eff": {"en": "effective n", "es": "n efectiva"},
+    "rows_count": {"en": "estimates", "es": "estimaciones"},
+    "sample_note": {"en": "The margin of error is for a 50% answer, the widest case, and allows for the weighting "
+                           "(effective n); an estimate for a smaller group is less precise.",
+                    "es": "El margen de error corresponde a una respuesta del 50%, el caso más amplio, y tiene en cuenta "
+                          "la ponderación (n efectiva); la estimación de un grupo más pequeño es menos precisa."},
+    "rules_note": {"en": "Estimates with too few answers or too wide an interval are suppressed (not shown as "
+                          "numbers); borderline ones are flagged.",
+                   "es": "Las estimaciones con muy pocas respuestas o un intervalo demasiado amplio se suprimen (no se "
+                         "muestran como números); las dudosas se marcan."},
+    "metric_completes": {"en": "Completed surveys", "es": "Encuestas completas"},
+    "metric_kish_n_eff": {"en": "Effective sample size (Kish)", "es": "Tamaño de muestra efectivo (Kish)"},
+    "metric_deff_weighting": {"en": "Design effect of the weights", "es": "Efecto de diseño de los pesos"},
+    "metric_weight_min": {"en": "Smallest weight", "es": "Peso mínimo"},
+    "metric_weight_max": {"en": "Largest weight", "es": "Peso máximo"},
+    "metric_weight_ratio": {"en": "Largest / smallest weight", "es": "Peso máximo / mínimo"},
+    "metric_max_margin_error": {"en": "Largest gap between weighted totals and census targets",
+                                "es": "Mayor diferencia entre totales ponderados y el censo"},
+    "metric_trimmed": {"en": "Weights trimmed", "es": "Pesos recortados"},
+    "metric_base_weight_areas": {"en": "Areas with a base weight", "es": "Zonas con peso base"},
+    "metric_collapsed_neighborhood": {"en": "Neighborhoods merged for weighting", "es": "Vecindarios agrupados para ponderar"},
+    "metric_imputed_age_group": {"en": "Age group imputed (answers)", "es": "Grupo de edad imputado (respuestas)"},
+    "metric_imputed_sex": {"en": "Sex imputed (answers)", "es": "Sexo imputado (respuestas)"},
+    "metric_imputed_race_ethnicity": {"en": "Race and ethnicity imputed (answers)", "es": "Raza y etnia imputadas (respuestas)"},
+    "metric_imputed_tenure": {"en": "Housing tenure imputed (answers)", "es": "Tenencia imputada (respuestas)"},
+    "metric_recoded_sex": {"en": "Sex recoded (answers)", "es": "Sexo recodificado (respuestas)"},
+    "metric_recoded_race_ethnicity": {"en": "Race and ethnicity recoded (answers)", "es": "Raza y etnia recodificadas (respuestas)"},
+    "metric_estimates_ok": {"en": "Estimates shown", "es": "Estimaciones mostradas"},
+    "metric_estimates_flag": {"en": "Estimates shown with a caution", "es": "Estimaciones mostradas con advertencia"},
+    "metric_estimates_suppress": {"en": "Estimates suppressed", "es": "Estimaciones suprimidas"},
+    "metric_alpha": {"en": "Cronbach's alpha", "es": "Alfa de Cronbach"},
+    "rose": {"en": "rose", "es": "subió"},
+    "fell": {"en": "fell", "es": "bajó"},
+    "the_city": {"en": "the city", "es": "la ciudad"},
+    "finding_change": {"en": "{label} in {where} {verb} {amount} ({ci}) since {ref}",
+                       "es": "{label} en {where} {verb} {amount} ({ci}) desde {ref}"},
+    "finding_did": {"en": "{label} in {where} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}",
+                    "es": "{label} en {where} {verb} {amount} más que en el resto de la ciudad ({ci}) entre {ref} y {wave}"},
 }
+
+SEASONS: dict[str, dict[str, str]] = {
+    "spring": {"en": "Spring", "es": "Primavera"}, "summer": {"en": "Summer", "es": "Verano"},
+    "fall": {"en": "Fall", "es": "Otoño"}, "autumn": {"en": "Autumn", "es": "Otoño"},
+    "winter": {"en": "Winter", "es": "Invierno"},
+}
+
+
+def wave_label(wave: str, lang: str) -> str:
+    """A wave id as read: '2026-spring' -> 'Spring 2026' / 'Primavera 2026', '2026q1' -> '2026 Q1';
+    other ids as stored."""
+    w = str(wave)
+    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-z]+)", w)
+    if m and m.group(2).lower() in SEASONS:
+        return f"{SEASONS[m.group(2).lower()].get(lang) or SEASONS[m.group(2).lower()]['en']} {m.group(1)}"
+    m = re.fullmatch(r"(\d{4})[-_ ]?[qQ]([1-4])", w)
+    if m:
+        return f"{m.group(1)} {'T' if lang == 'es' else 'Q'}{m.group(2)}"
+    return w
+
+
+_REASONS = [  # (pattern of the analysis' reliability reason, text key)
+    (re.compile(r"fewer than (\d+) valid answers"), "reason_few"),
+    (re.compile(r"effective sample size below (\d+)"), "reason_neff"),
+    (re.compile(r"CI width|relative CI width"), "reason_wide"),
+    (re.compile(r"estimate is 0 or 1"), "reason_extreme"),
+    (re.compile(r"a wave's estimate is flagged or suppressed"), "reason_wave"),
+]
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """A reliability reason in plain words ("CI width >= 0.30" -> "too uncertain ..."); unknown
+    reasons as stored. Parts joined with ';' are translated one by one, repeats dropped."""
+    if reason is None or (isinstance(reason, float) and reason != reason) or not str(reason).strip():
+        return ""
+    out: list[str] = []
+    for part in str(reason).split(";"):
+        part = part.strip()
+        text = part
+        for pattern, key in _REASONS:
+            m = pattern.search(part)
+            if m:
+                text = t(key, lang, n=m.group(1)) if m.groups() else t(key, lang)
+                break
+        if text not in out:
+            out.append(text)
+    return "; ".join(out)
 
 # Common demographic categories; others are shown as stored, first letter capitalised.
 GROUPS: dict[str, dict[str, str]] = {

@@ -7,17 +7,18 @@ import pandas as pd
 from dash_app.data import Results
 from dash_app.figures import importance_satisfaction_figure
 from dash_app.figures.common import fmt_ci
-from dash_app.i18n import t
+from dash_app.i18n import t, wave_label
 from dash_app.pages._common import (
+    area_control,
     area_label,
     area_options,
-    dropdown,
+    department_name,
     graph,
     pick,
-    radios,
     split_area,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "importance"
@@ -26,10 +27,9 @@ FILTERS = ["wave", "area"]
 
 
 def state(data: Results, q: dict) -> dict:
-    waves = data.waves
     d = data.importance_satisfaction
     keys = [o["value"] for o in area_options(data, "importance_satisfaction", "en")] if not d.empty else ["city"]
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city")}
+    return {"wave": wave_state(data, q), "area": pick(q.get("area"), keys, "city")}
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
     return pd.DataFrame({
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
-        t("service", lang): d[lab], t("department", lang): d["department"],
+        t("service", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
         t("importance_col", lang): d["importance"],
         t("importance_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
                                                  for i, s in zip(d["importance"], d["importance_se"], strict=True)],
@@ -62,7 +62,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
     where = area_label(data, *split_area(st["area"]), lang)
     fig = importance_satisfaction_figure(
-        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {st['wave']}",
+        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {wave_label(st['wave'], lang)}",
         band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
         x_title=t("satisfaction_col", lang) + " (%)", y_title=t("importance_col", lang) + " (%)",
         no_data=t("no_data", lang))
@@ -71,6 +71,6 @@ def content(data: Results, st: dict, lang: str) -> list:
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, "importance_satisfaction", lang), st["area"]),
+        wave_control(PAGE, data, st, lang),
+        area_control(PAGE, data, "importance_satisfaction", st, lang),
     ]
