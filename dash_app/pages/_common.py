@@ -290,7 +290,10 @@ def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
 
 def graph(page: str, fig, caption: str) -> html.Figure:
     return html.Figure(className="chart", children=[
-        dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True}),
+        dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True,
+                                                             # only "save as picture": zoom and lasso tools
+                                                             # confuse more than they help here
+                                                             "modeBarButtons": [["toImage"]]}),
         html.Figcaption(caption, className="caption"),
     ])
 
