@@ -109,8 +109,12 @@ TEXT: dict[str, dict[str, str]] = {
                   "es": "Las zonas grises no tienen una estimación fiable (suprimidas por pocas respuestas, o sin encuesta); pase el cursor para ver el motivo. La escala de color de una proporción abarca al menos 20 puntos porcentuales, para que diferencias pequeñas no parezcan grandes."},
     "trends_intro": {"en": "Bands are 95% confidence intervals; the city is the bold black line. Suppressed points are left out.",
                      "es": "Las bandas son intervalos de confianza del 95%; la ciudad es la línea negra gruesa. Los puntos suprimidos se omiten."},
-    "compare_intro": {"en": "Each area against the rest of the city; ▲/▼ mark differences significant after adjustment for multiple comparisons.",
-                      "es": "Cada zona frente al resto de la ciudad; ▲/▼ marcan diferencias significativas tras ajustar por comparaciones múltiples."},
+    "compare_intro": {"en": "Each area against the rest of the city; ▲/▼ mark differences that stay significant after "
+                            "adjusting for the many areas compared at once. The intervals are not adjusted, so an "
+                            "interval can miss zero while the difference is still not clear.",
+                      "es": "Cada zona frente al resto de la ciudad; ▲/▼ marcan diferencias que siguen siendo "
+                            "significativas tras ajustar por las muchas zonas comparadas a la vez. Los intervalos no "
+                            "están ajustados: un intervalo puede excluir el cero sin que la diferencia sea clara."},
     "equity_intro": {"en": "The indicator by demographic group, with 95% intervals; the dashed line is all residents.",
                      "es": "El indicador por grupo demográfico, con intervalos del 95%; la línea discontinua son todos los residentes."},
     "importance_intro": {"en": "Services residents rate important but are less satisfied with are the highest priorities (top left).",
@@ -137,7 +141,7 @@ TEXT: dict[str, dict[str, str]] = {
     "share_of_trust": {"en": "trust the police", "es": "confían en la policía"},
     "share_of_other": {"en": "of residents", "es": "de los residentes"},
     "on_scale": {"en": "on a {lo}–{hi} scale", "es": "en una escala de {lo} a {hi}"},
-    "higher_more": {"en": "higher is better", "es": "más alto es mejor"},
+    "index_word": {"en": "index", "es": "índice"},
     "points": {"en": "points", "es": "puntos"},
     "change_vs": {"en": "{change} since {wave}", "es": "{change} desde {wave}"},
     "stat": {"en": "Show as", "es": "Mostrar como"},
@@ -188,6 +192,13 @@ TEXT: dict[str, dict[str, str]] = {
     "metric_estimates_flag": {"en": "Estimates shown with a caution", "es": "Estimaciones mostradas con advertencia"},
     "metric_estimates_suppress": {"en": "Estimates suppressed", "es": "Estimaciones suprimidas"},
     "metric_alpha": {"en": "Cronbach's alpha", "es": "Alfa de Cronbach"},
+    "alpha_low": {"en": "below 0.70: the items hang together weakly; read this index with care",
+                  "es": "menor que 0,70: los ítems concuerdan poco; interprete este índice con cuidado"},
+    "ranking_title": {"en": "Each {level}, highest first", "es": "Cada {level}, de mayor a menor"},
+    "ranking_intro": {"en": "The same values as the map, with 95% intervals; the dashed line is the city. Areas whose "
+                            "intervals overlap may not really differ.",
+                      "es": "Los mismos valores del mapa, con intervalos del 95%; la línea discontinua es la ciudad. "
+                            "Las zonas cuyos intervalos se solapan quizá no difieran realmente."},
     "rose": {"en": "rose", "es": "subió"},
     "fell": {"en": "fell", "es": "bajó"},
     "the_city": {"en": "the city", "es": "la ciudad"},
@@ -251,6 +262,12 @@ GROUPS: dict[str, dict[str, str]] = {
     "black": {"en": "Black", "es": "Negro"}, "white": {"en": "White", "es": "Blanco"},
     "hispanic": {"en": "Hispanic or Latino", "es": "Hispano o latino"}, "asian": {"en": "Asian", "es": "Asiático"},
     "owner": {"en": "Owner", "es": "Propietario"}, "renter": {"en": "Renter", "es": "Inquilino"},
+    "own": {"en": "Owns their home", "es": "Vivienda propia"}, "rent": {"en": "Rents", "es": "Alquila"},
+    "no_rent": {"en": "Lives without paying rent", "es": "Vive sin pagar alquiler"},
+    "aian": {"en": "American Indian or Alaska Native", "es": "Indígena americano o nativo de Alaska"},
+    "nhpi": {"en": "Native Hawaiian or Pacific Islander", "es": "Nativo de Hawái o de las islas del Pacífico"},
+    "multiracial": {"en": "Multiracial", "es": "Multirracial"}, "other_race": {"en": "Another race", "es": "Otra raza"},
+    "another_gender": {"en": "Another gender", "es": "Otro género"},
 }
 
 
@@ -259,6 +276,12 @@ def group_label(group: str, lang: str) -> str:
     entry = GROUPS.get(str(group).lower())
     if entry:
         return entry.get(lang) or entry["en"]
+    m = re.fullmatch(r"age_(\d+)_(\d+)", str(group))
+    if m:  # age_18_24 -> 18–24
+        return f"{m.group(1)}–{m.group(2)}"
+    m = re.fullmatch(r"age_(\d+)_(plus|over|older)", str(group))
+    if m:  # age_65_plus -> 65+
+        return f"{m.group(1)}+"
     g = str(group).replace("_", " ")
     return g[:1].upper() + g[1:]
 

@@ -229,39 +229,50 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
 def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
                   label: str, waves: list[str], title: str | None = None, city_label: str = "City",
                   no_data: str = "No data") -> go.Figure:
-    """An indicator over waves: one line with a 95% band per area, the city as a bold black line.
+    """An indicator over waves: the city as a bold black line with its 95% band, each chosen area
+    as a line with 95% error bars, nudged sideways so that overlapping intervals stay readable
+    (several overlapping bands blend into one grey mass).
 
     ``est``: estimate rows of one indicator (group ``all``) for the city and ``areas``. Suppressed
-    points are left out of lines and bands (gaps), never drawn as values.
+    points are left out of lines and intervals (gaps), never drawn as values.
     """
     if est.empty:
         return empty_figure(no_data)
     k = scale(statistic)
     traces = []
-    series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, names) for i, (a, names) in
-              enumerate((a, area_names.get(a, a)) for a in areas if a != "city")]
-    series.append(("city", CITY_COLOR, 5, city_label))
-    for area, color, width, name in series:
+    shown = [a for a in areas if a != "city"]
+    step = min(0.06, 0.4 / max(len(shown), 1))
+    series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, area_names.get(a, a), (i - (len(shown) - 1) / 2) * step)
+              for i, a in enumerate(shown)]
+    series.append(("city", CITY_COLOR, 5, city_label, 0.0))
+    pos = np.arange(len(waves), dtype=float)
+    for area, color, width, name, nudge in series:
         s = est[est["area"] == area].set_index("wave").reindex(waves)
         sup = s["reliability"].eq("suppress")
         y = s["estimate"].where(~sup) * k
         lo = s["ci_low"].where(~sup) * k
         hi = s["ci_high"].where(~sup) * k
-        keep = y.notna()
-        if keep.sum() >= 1:
-            xs = list(s.index[keep])
+        keep = y.notna().to_numpy()
+        x = pos + nudge
+        if area == "city" and keep.sum() >= 1:
+            xs = list(x[keep])
             traces.append({"type": "scatter", "x": xs + xs[::-1], "y": list(hi[keep]) + list(lo[keep])[::-1],
                            "fill": "toself", "mode": "lines", "line": {"width": 0},
-                           "fillcolor": rgba(color, 0.12 if area != "city" else 0.18), "hoverinfo": "skip",
+                           "fillcolor": rgba(color, 0.14), "hoverinfo": "skip",
                            "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
-        hover = [(_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
-                 else (f"suppressed: {r['reliability_reason']}" if su else "no estimate")
-                 for (_, r), su in zip(s.iterrows(), sup, strict=True)]
-        traces.append({"type": "scatter", "x": list(s.index), "y": y.to_numpy(), "mode": "lines+markers",
-                       "name": name, "legendgroup": area, "line": {"color": color, "width": width},
-                       "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
-                       "hovertemplate": f"<b>{name}</b> %{{x}}<br>%{{text}}<extra></extra>"})
-    layout = {"xaxis": {"type": "category", "categoryorder": "array", "categoryarray": waves},
+        hover = [f"{w}: " + ((_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
+                             else (f"suppressed: {r['reliability_reason']}" if su else "no estimate"))
+                 for w, (_, r), su in zip(waves, s.iterrows(), sup, strict=True)]
+        trace = {"type": "scatter", "x": x, "y": y.to_numpy(), "mode": "lines+markers",
+                 "name": name, "legendgroup": area, "line": {"color": color, "width": width},
+                 "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
+                 "hovertemplate": f"<b>{name}</b><br>%{{text}}<extra></extra>"}
+        if area != "city":
+            trace["error_y"] = {"type": "data", "symmetric": False, "array": (hi - y).to_numpy(),
+                                "arrayminus": (y - lo).to_numpy(), "color": color, "thickness": 1.5, "width": 3}
+        traces.append(trace)
+    layout = {"xaxis": {"tickmode": "array", "tickvals": pos.tolist(), "ticktext": list(waves),
+                        "range": [-0.35, len(waves) - 0.65]},
               "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
     return figure(traces, layout, title, height=460)
 
@@ -376,8 +387,10 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
         traces.append({"type": "scatter", "x": sat[keep] * 100, "y": imp[keep] * 100, "mode": "lines",
                        "hoverinfo": "skip", "line": {"color": "#8C8C8C", "dash": "dot", "width": 1},
                        "showlegend": False, "name": f"I-S = {cut:.2f}"})
-        notes.append({"x": float(sat[keep][-1]) * 100, "y": float(imp[keep][-1]) * 100, "text": f"I–S {cut:.2f}",
-                      "showarrow": False, "xanchor": "left", "yanchor": "bottom",
+        x_end = float(sat[keep][-1]) * 100
+        at_right = x_end > xr[1] - 0.08 * (xr[1] - xr[0])  # the curve leaves through the right edge
+        notes.append({"x": x_end, "y": float(imp[keep][-1]) * 100, "text": f"I–S {cut:.2f}",
+                      "showarrow": False, "xanchor": "right" if at_right else "left", "yanchor": "bottom",
                       "font": {"size": 11, "color": "#595959"}})
     for band in BAND_ORDER:
         s = d[d["band"] == band]

@@ -40,7 +40,12 @@ def fmt_diff(value: float | None, statistic: str | None, pts: str = "pts") -> st
     """A difference, signed: percentage points (``pts``, the unit's word) for shares."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{_signed(f'{value * 100:+.0f}')} {pts}" if is_share(statistic) else _signed(f"{value:+.2f}")
+    if not is_share(statistic):
+        return _signed(f"{value:+.2f}")
+    text = _signed(f"{value * 100:+.0f}")
+    if text.lstrip("+−") == "1" and pts.endswith("s"):  # "−1 pt", "+1 punto"
+        pts = pts[:-1]
+    return f"{text} {pts}"
 
 
 def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False, to: str = "to") -> str:

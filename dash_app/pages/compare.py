@@ -64,7 +64,8 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             "area": data.area_name(st["level"], r["area"]), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
             "ci_low": None if sup else float(r["ci_low"]), "ci_high": None if sup else float(r["ci_high"]),
-            "estimate_text": fmt_row(r, stat, lang), "city": city_txt, "difference": diff_val,
+            "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang), "city": city_txt,
+            "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
             "reliability": r["reliability"], "reason": reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
@@ -73,19 +74,22 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 
 def _columns(lang: str) -> list[dict]:
+    """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
+    heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 140},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 170},
+        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 130, "flex": 1},
+        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 150, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
-        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "minWidth": 150},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 190,
+        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
+        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 190, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
-        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 110, "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : params.value.toFixed(3))"}},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 190},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 130},
-        {"field": "reliability", "headerName": t("reliability", lang), "minWidth": 120},
-        {"field": "reason", "headerName": t("reason", lang), "minWidth": 320, "tooltipField": "reason", "wrapText": True,
-         "autoHeight": True},
+        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 105, "maxWidth": 130,
+         "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : params.value.toFixed(3))"}},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 170, "flex": 1},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 90, "maxWidth": 140},
+        {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
+        {"field": "reason", "headerName": t("reason", lang), "minWidth": 200, "flex": 2, "tooltipField": "reason",
+         "wrapText": True, "autoHeight": True},
     ]
 
 
@@ -100,8 +104,9 @@ def content(data: Results, st: dict, lang: str) -> list:
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
     )
+    city = df["city"].iloc[0] if not df.empty else "–"
     return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
-            html.P(t("compare_intro", lang), className="intro"), grid]
+            html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"), grid]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dash_app.data import Results
-from dash_app.figures import map_figure
+from dash_app.figures import equity_figure, map_figure
 from dash_app.figures.charts import prepare_geojson
 from dash_app.i18n import t, wave_label
 from dash_app.pages._common import (
@@ -64,7 +64,30 @@ def content(data: Results, st: dict, lang: str) -> list:
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
                      no_map_text=t("no_map", lang),
                      prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
-    return [graph(PAGE, fig, t("map_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+    parts = [graph(PAGE, fig, t("map_intro", lang))]
+    if 1 < len(d) <= MAX_RANKED:
+        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang)))
+    return [*parts, table_view(view_data(data, st, lang), lang, PAGE)]
+
+
+MAX_RANKED = 80  # more areas than this are listed in the table only
+
+
+def _ranking(data: Results, d: pd.DataFrame, st: dict, lang: str):
+    """The areas ranked, highest first, each with its 95% interval and the city as the reference
+    line: the map's values readable without hovering (suppressed areas last, named with why)."""
+    stat = headline_statistic(data, st["indicator"])
+    e = estimates_for(data, st["wave"], st["indicator"], stat)
+    city = e[(e["area_level"] == "city") & (e["group_dim"] == "all")]
+    ok = d["reliability"] != "suppress"
+    order = (d[ok].sort_values("estimate", ascending=False)["area"].tolist()
+             + d[~ok].sort_values("name")["area"].tolist())
+    return equity_figure(d.assign(group=d["area"]), groups=order, statistic=stat,
+                         label=indicator_title(data, st["indicator"], lang),
+                         reference=city.iloc[0] if not city.empty else None,
+                         title=t("ranking_title", lang, level=t(st["level"], lang).lower()),
+                         reference_label=t("city", lang), suppressed_text=t("suppressed", lang),
+                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("no_data", lang))
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

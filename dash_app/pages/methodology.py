@@ -43,6 +43,8 @@ def _fmt(v: float, metric: str) -> str:
         return "–"
     if metric in COUNTS or metric.startswith(COUNT_PREFIXES) or metric == "kish_n_eff":
         return f"{v:,.0f}"
+    if metric == "max_margin_error" and v < 0.001:
+        return "<0.1%"
     if metric.startswith(("RR", "COOP")) or metric == "max_margin_error":
         return f"{v * 100:.1f}%"
     return f"{v:.2f}"
@@ -124,12 +126,20 @@ def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFram
         d = d[~d["metric"].isin(["kish_n_eff", "deff_weighting"]) | (d["area_level"] == "city")]
     if d.empty:
         return pd.DataFrame()
-    return pd.DataFrame({t("area", lang): [_name(data, lv, a, lang)
-                                           for lv, a in zip(d["area_level"], d["area"], strict=True)],
-                         t("metric", lang): [_metric_name(m, lang) for m in d["metric"]],
-                         t("value", lang): [_fmt(v, m) for v, m in zip(d["value"], d["metric"], strict=True)],
-                         t("detail", lang): d["detail"].fillna("").map(lambda x: data.indicator_label(x, lang)
-                                                                      if str(x).startswith("index_") else x)})
+    value = [_fmt(v, m) for v, m in zip(d["value"], d["metric"], strict=True)]
+    if kind == "scale_alpha":  # Nunnally (1978): 0.70 is the usual floor for a scale used to compare groups
+        value = [f"{x} ⚠ {t('alpha_low', lang)}" if v < 0.7 else x for x, v in zip(value, d["value"], strict=True)]
+    out = pd.DataFrame({t("area", lang): [_name(data, lv, a, lang)
+                                          for lv, a in zip(d["area_level"], d["area"], strict=True)],
+                        t("metric", lang): [_metric_name(m, lang) for m in d["metric"]],
+                        t("value", lang): value,
+                        t("detail", lang): d["detail"].fillna("").map(lambda x: data.indicator_label(x, lang)
+                                                                     if str(x).startswith("index_") else x)})
+    if (d["area_level"] == "city").all():  # one area: the column says nothing
+        out = out.drop(columns=[t("area", lang)])
+    if not out[t("detail", lang)].astype(bool).any():
+        out = out.drop(columns=[t("detail", lang)])
+    return out
 
 
 def _wording(data: Results, lang: str) -> pd.DataFrame:
@@ -137,7 +147,10 @@ def _wording(data: Results, lang: str) -> pd.DataFrame:
     ind = data.indicators
     wcol = f"wording_{lang}" if f"wording_{lang}" in ind.columns else "wording_en"
     first = ind.drop_duplicates("indicator")
-    defs = ind.groupby("indicator", sort=False)["definition"].agg(lambda x: "; ".join(dict.fromkeys(x.dropna())))
+    named = [f"{t('stat_' + str(st), lang)}: {df}" if f"stat_{st}" in TEXT else str(df)
+             for st, df in zip(ind["statistic"], ind["definition"].fillna(""), strict=True)]
+    defs = pd.Series(named, index=ind.index).groupby(ind["indicator"], sort=False).agg(
+        lambda x: " · ".join(dict.fromkeys(x)))
     return pd.DataFrame({t("indicator", lang): [data.indicator_label(i, lang) for i in first["indicator"]],
                          "id": first["indicator"], t("question", lang): first[wcol].fillna(first.get("wording_en")),
                          t("definition", lang): defs.reindex(first["indicator"]).to_list()})

@@ -58,7 +58,10 @@ def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
             c = c[(c["wave_ref"] == prev) & (c["area_level"] == "city") & (c["group_dim"] == "all")]
         ch = c.iloc[0] if not c.empty else None
         lo_hi = scale_range(indicator_definition(data, ind, stat)) if stat != "share" else None
-        rows.append({"indicator": ind, "label": data.indicator_label(ind, lang), "topic": topics.get(ind),
+        label = data.indicator_label(ind, lang)
+        if stat == "score" and t("index_word", lang).lower() not in label.lower():
+            label = f"{label} ({t('index_word', lang)})"
+        rows.append({"indicator": ind, "label": label, "topic": topics.get(ind),
                      "statistic": stat, "scale": None if lo_hi is None else f"{lo_hi[0]}-{lo_hi[1]}",
                      "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"],
                      "reliability": r["reliability"], "reliability_reason": r["reliability_reason"],
@@ -133,7 +136,7 @@ def _value(r: pd.Series, lang: str) -> list:
         unit = t(key, lang)
     elif r["scale"]:
         lo, hi = r["scale"].split("-")
-        unit = t("on_scale", lang, lo=lo, hi=hi) + f" ({t('higher_more', lang)})"
+        unit = t("on_scale", lang, lo=lo, hi=hi)
     else:
         unit = ""
     return [html.Span(fmt_value(r["estimate"], stat), className="card-number"),

@@ -116,11 +116,16 @@ def test_trends_have_bands_and_a_bold_city_line(tables):
     city = next(t for t in lines if t.name == "City")
     assert city.line.width > max(t.line.width for t in lines if t.name != "City")
     assert city.line.color == "#000000"
-    assert len(bands) == 3
-    # Brookside (12) is suppressed in the first and last waves: gaps, no values
+    assert len(bands) == 1 and bands[0].legendgroup == "city"  # areas carry error bars instead
+    # Brookside (12) is suppressed in the first and last waves: gaps, no values, no interval
     brook = next(t for t in lines if t.name == "Brookside")
     assert np.isnan(brook.y[0]) and np.isnan(brook.y[2]) and not np.isnan(brook.y[1])
+    assert np.isnan(brook.error_y.array[0]) and brook.error_y.array[1] > 0
     assert "suppressed" in brook.text[0]
+    # the areas are nudged apart around each wave, the city sits on it
+    east = next(t for t in lines if t.name == "Eastgate")
+    assert list(city.x) == [0, 1, 2] and east.x[0] != brook.x[0] and abs(east.x[0]) < 0.2
+    assert list(fig.layout.xaxis.ticktext) == ["2024-spring", "2025-spring", "2026-spring"]
     c = d[(d.area == "city") & (d.wave == "2026-spring")].iloc[0]
     band = next(t for t in bands if t.legendgroup == "city")
     assert max(band.y) == pytest.approx(c.ci_high * 100) or c.ci_high * 100 in band.y
