@@ -163,6 +163,21 @@ def indicator_state(data: Results, q: dict) -> str:
     return pick(q.get("indicator"), inds, default)
 
 
+def area_state(data: Results, q: dict, table: str) -> str:
+    """The asked area ('city', 'district:east', ...) when ``table`` has it, else the city."""
+    def make() -> frozenset:
+        if table != "estimates_grouped" and data.tables.get(table, pd.DataFrame()).empty:
+            return frozenset({"city"})
+        return frozenset(o["value"] for o in area_options(data, table, "en")) or frozenset({"city"})
+
+    return pick(q.get("area"), data.memo(("area_keys", table), make), "city")
+
+
+def label_column(df: pd.DataFrame, lang: str) -> str:
+    """``label_<lang>`` when the table has it, else ``label_en``."""
+    return f"label_{lang}" if f"label_{lang}" in df.columns else "label_en"
+
+
 def wave_options(data: Results, lang: str = "en") -> list[dict]:
     return [{"label": wave_label(w, lang), "value": w} for w in reversed(data.waves)]
 

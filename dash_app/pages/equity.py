@@ -11,7 +11,7 @@ from dash_app.i18n import group_label, t, wave_label
 from dash_app.pages._common import (
     area_control,
     area_label,
-    area_options,
+    area_state,
     estimates_for,
     estimates_view,
     graph,
@@ -40,9 +40,8 @@ def _dims(data: Results) -> list[str]:
 
 def state(data: Results, q: dict) -> dict:
     dims = _dims(data)
-    keys = [o["value"] for o in area_options(data, "estimates_grouped", "en")] or ["city"]
     return {"wave": wave_state(data, q), "indicator": indicator_state(data, q),
-            "area": pick(q.get("area"), keys, "city"), "group": pick(q.get("group"), dims, dims[0] if dims else None)}
+            "area": area_state(data, q, "estimates_grouped"), "group": pick(q.get("group"), dims, dims[0] if dims else None)}
 
 
 def _rows(data: Results, st: dict) -> tuple[pd.DataFrame, pd.Series | None]:

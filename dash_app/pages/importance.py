@@ -11,10 +11,10 @@ from dash_app.i18n import t, wave_label
 from dash_app.pages._common import (
     area_control,
     area_label,
-    area_options,
+    area_state,
     department_name,
     graph,
-    pick,
+    label_column,
     split_area,
     table_view,
     wave_control,
@@ -27,9 +27,7 @@ FILTERS = ["wave", "area"]
 
 
 def state(data: Results, q: dict) -> dict:
-    d = data.importance_satisfaction
-    keys = [o["value"] for o in area_options(data, "importance_satisfaction", "en")] if not d.empty else ["city"]
-    return {"wave": wave_state(data, q), "area": pick(q.get("area"), keys, "city")}
+    return {"wave": wave_state(data, q), "area": area_state(data, q, "importance_satisfaction")}
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
@@ -43,7 +41,7 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     return pd.DataFrame({
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
         t("service", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
@@ -59,7 +57,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 def content(data: Results, st: dict, lang: str) -> list:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     where = area_label(data, *split_area(st["area"]), lang)
     fig = importance_satisfaction_figure(
         d, label_col=lab, title=f"{t('importance', lang)} — {where}, {wave_label(st['wave'], lang)}",

@@ -11,10 +11,11 @@ from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
     area_control,
     area_label,
-    area_options,
+    area_state,
     department_name,
     fmt_row,
     graph,
+    label_column,
     pick,
     plain_reasons,
     radios,
@@ -31,9 +32,7 @@ ORDERS = ["rank", "department"]
 
 
 def state(data: Results, q: dict) -> dict:
-    p = data.priorities
-    keys = [o["value"] for o in area_options(data, "priorities", "en")] if not p.empty else ["city"]
-    return {"wave": wave_state(data, q), "area": pick(q.get("area"), keys, "city"),
+    return {"wave": wave_state(data, q), "area": area_state(data, q, "priorities"),
             "order": pick(q.get("order"), ORDERS, "rank")}
 
 
@@ -47,7 +46,7 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     sup = d["reliability"].eq("suppress")
     return pd.DataFrame({
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
@@ -63,7 +62,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 def content(data: Results, st: dict, lang: str) -> list:
     d = plain_reasons(_rows(data, st), lang)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     depts = {x: department_name(data, x, lang) for x in d["department"].dropna().unique()} if not d.empty else {}
     where = area_label(data, *split_area(st["area"]), lang)
     fig = priorities_figure(d, label_col=lab, by_department=st["order"] == "department", department_labels=depts,
