@@ -128,7 +128,7 @@ def test_demo_overview_in_spanish_and_downloads(dash_duo, demo_app, demo_shots):
     _settled(dash_duo, "overview")
     _screenshot(dash_duo, demo_shots / "overview_es.png")
     cards = dash_duo.driver.find_element(By.ID, "overview-cards").text
-    assert "%" in cards and "puntos" in cards, cards  # shares, changes in percentage points, in Spanish
+    assert "%" in cards and "punto" in cards and "Primavera 2025" in cards, cards  # shares, changes in points, in Spanish
     assert dash_duo.get_logs() == []
 
     # the Overview's CSV: the headline rows as shares with their wave change
