@@ -115,8 +115,11 @@ TEXT: dict[str, dict[str, str]] = {
                       "es": "Cada zona frente al resto de la ciudad; ▲/▼ marcan diferencias que siguen siendo "
                             "significativas tras ajustar por las muchas zonas comparadas a la vez. Los intervalos no "
                             "están ajustados: un intervalo puede excluir el cero sin que la diferencia sea clara."},
-    "equity_intro": {"en": "The indicator by demographic group, with 95% intervals; the dashed line is all residents.",
-                     "es": "El indicador por grupo demográfico, con intervalos del 95%; la línea discontinua son todos los residentes."},
+    "equity_intro": {"en": "The indicator by demographic group, with 95% intervals; the dashed line is all residents. "
+                           "A diamond marks an estimate to use with caution (hover for why).",
+                     "es": "El indicador por grupo demográfico, con intervalos del 95%; la línea discontinua son todos "
+                           "los residentes. Un rombo marca una estimación que debe usarse con cautela (pase el cursor "
+                           "para ver el motivo)."},
     "importance_intro": {"en": "Services residents rate important but are less satisfied with are the highest priorities (top left).",
                          "es": "Los servicios importantes con menor satisfacción son las prioridades más altas (arriba a la izquierda)."},
     "methodology_intro": {"en": "How the numbers were made and how far to trust them.",
@@ -198,7 +201,9 @@ TEXT: dict[str, dict[str, str]] = {
     "ranking_intro": {"en": "The same values as the map, with 95% intervals; the dashed line is the city. Areas whose "
                             "intervals overlap may not really differ.",
                       "es": "Los mismos valores del mapa, con intervalos del 95%; la línea discontinua es la ciudad. "
-                            "Las zonas cuyos intervalos se solapan quizá no difieran realmente."},
+                            "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
+                            "estimación que debe usarse con cautela."},
+    "caution": {"en": "use with caution", "es": "usar con cautela"},
     "rose": {"en": "rose", "es": "subió"},
     "fell": {"en": "fell", "es": "bajó"},
     "the_city": {"en": "the city", "es": "la ciudad"},

@@ -307,7 +307,8 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
                    "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
         "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * k).to_numpy(),
                     "arrayminus": ((s["estimate"] - s["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0], "thickness": 2},
-        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}" for _, r in s.iterrows()],
+        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}"
+                 + (f"<br>⚠ {r['reliability_reason']}" if r["reliability"] == "flag" else "") for _, r in s.iterrows()],
         "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": False,
     }]
     lo_axis = float(np.nanmin(s["ci_low"])) * k if not s.empty else 0

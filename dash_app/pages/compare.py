@@ -64,10 +64,12 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             "area": data.area_name(st["level"], r["area"]), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
             "ci_low": None if sup else float(r["ci_low"]), "ci_high": None if sup else float(r["ci_high"]),
-            "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang), "city": city_txt,
+            "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang) + (" ⚠" if r["reliability"] == "flag" else ""),
+            "city": city_txt,
             "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
-            "reliability": r["reliability"], "reason": reason_text(r["reliability_reason"], lang),
+            "reliability": r["reliability"],
+            "reason": (t("caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
         })
     return pd.DataFrame(rows)
@@ -77,18 +79,18 @@ def _columns(lang: str) -> list[dict]:
     """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
     heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 130, "flex": 1},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 150, "flex": 1},
+        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 120, "flex": 1},
+        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 140, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
         {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 190, "flex": 1,
+        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 165, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
-        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 105, "maxWidth": 130,
+        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : params.value.toFixed(3))"}},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 170, "flex": 1},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 90, "maxWidth": 140},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150, "flex": 1},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 85, "maxWidth": 120},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
-        {"field": "reason", "headerName": t("reason", lang), "minWidth": 200, "flex": 2, "tooltipField": "reason",
+        {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
     ]
 
@@ -98,7 +100,8 @@ def content(data: Results, st: dict, lang: str) -> list:
     label = indicator_title(data, st["indicator"], lang)
     grid = dag.AgGrid(
         id=ids.grid_id(PAGE), rowData=df.to_dict("records"), columnDefs=_columns(lang),
-        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
+                       "autoHeaderHeight": True},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
                          "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"}},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
