@@ -199,7 +199,7 @@ TEXT: dict[str, dict[str, str]] = {
                   "es": "menor que 0,70: los ítems concuerdan poco; interprete este índice con cuidado"},
     "ranking_title": {"en": "Each {level}, highest first", "es": "Cada {level}, de mayor a menor"},
     "ranking_intro": {"en": "The same values as the map, with 95% intervals; the dashed line is the city. Areas whose "
-                            "intervals overlap may not really differ.",
+                            "intervals overlap may not really differ; a diamond marks an estimate to use with caution.",
                       "es": "Los mismos valores del mapa, con intervalos del 95%; la línea discontinua es la ciudad. "
                             "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
                             "estimación que debe usarse con cautela."},
