@@ -107,8 +107,8 @@ TEXT: dict[str, dict[str, str]] = {
                          "es": "Lo que los residentes quieren resolver primero, con intervalos del 95%. Cada problema corresponde al departamento que puede actuar."},
     "map_intro": {"en": "Grey areas have no reliable estimate (suppressed for too few answers, or not surveyed); hover for the reason. The colour range of a share spans at least 20 percentage points, so small differences do not look large.",
                   "es": "Las zonas grises no tienen una estimación fiable (suprimidas por pocas respuestas, o sin encuesta); pase el cursor para ver el motivo. La escala de color de una proporción abarca al menos 20 puntos porcentuales, para que diferencias pequeñas no parezcan grandes."},
-    "trends_intro": {"en": "Bands are 95% confidence intervals; the city is the bold black line. Suppressed points are left out.",
-                     "es": "Las bandas son intervalos de confianza del 95%; la ciudad es la línea negra gruesa. Los puntos suprimidos se omiten."},
+    "trends_intro": {"en": "The city is the bold black line with its 95% confidence band in grey; each area's vertical bar is its 95% interval (areas are set slightly apart so the bars stay readable). Suppressed points are left out.",
+                     "es": "La ciudad es la línea negra gruesa con su banda de confianza del 95% en gris; la barra vertical de cada zona es su intervalo del 95% (las zonas se separan un poco para que las barras se lean). Los puntos suprimidos se omiten."},
     "compare_intro": {"en": "Each area against the rest of the city; ▲/▼ mark differences that stay significant after "
                             "adjusting for the many areas compared at once. The intervals are not adjusted, so an "
                             "interval can miss zero while the difference is still not clear.",
@@ -204,6 +204,8 @@ TEXT: dict[str, dict[str, str]] = {
                             "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
                             "estimación que debe usarse con cautela."},
     "caution": {"en": "use with caution", "es": "usar con cautela"},
+    "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
+    "importance_axis": {"en": "Name it among the most important (%)", "es": "Lo señalan entre los más importantes (%)"},
     "rose": {"en": "rose", "es": "subió"},
     "fell": {"en": "fell", "es": "bajó"},
     "the_city": {"en": "the city", "es": "la ciudad"},

@@ -62,7 +62,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     fig = importance_satisfaction_figure(
         d, label_col=lab, title=f"{t('importance', lang)} — {where}, {wave_label(st['wave'], lang)}",
         band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
-        x_title=t("satisfaction_col", lang) + " (%)", y_title=t("importance_col", lang) + " (%)",
+        x_title=t("satisfaction_axis", lang), y_title=t("importance_axis", lang),
         no_data=t("no_data", lang))
     return [graph(PAGE, fig, t("importance_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
 
