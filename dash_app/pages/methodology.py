@@ -115,7 +115,7 @@ def _rates_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
     detail = d.groupby(["area_level", "area"], sort=False)["detail"].first()
     out = pd.DataFrame({t("area", lang): [_name(data, lv, a, lang) for lv, a in wide.index]})
     for m in metrics:
-        out[m] = [_fmt(v, m) for v in wide[m]]
+        out[_metric_name(m, lang)] = [_fmt(v, m) for v in wide[m]]
     out[t("detail", lang)] = detail.reindex(wide.index).fillna("").to_list()
     return out
 
