@@ -39,10 +39,15 @@ def _with_means(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def app(tmp_path_factory):
     root = make_results_project(tmp_path_factory.mktemp("means"))
     write_store(root / "warehouse.duckdb", _with_means(build_tables()))
-    return create_app(root).results.get()
+    return create_app(root)
+
+
+@pytest.fixture(scope="module")
+def data(app):
+    return app.results.get()
 
 
 def test_statistics_share_first_and_each_indicator_offered_once(data):
@@ -102,3 +107,11 @@ def test_words_a_reader_sees():
     assert scale_range("mean of the 6 items (1-5; reverse-keyed items as 6 - code)") == (1, 5)
     assert fmt_diff(-0.008, "share") == "−1 pt" and fmt_diff(0.12, "share", "puntos") == "+12 puntos"
     assert fmt_diff(0.0004, "share") == "0 pts" and fmt_diff(-0.25, "score") == "−0.25"
+
+
+def test_trends_statistic_choices_follow_the_indicator(app):
+    key = next(k for k in app.callback_map if '"name":"stat"' in k and k.endswith(".value.."))
+    follow = app.callback_map[key]["callback"].__wrapped__
+    assert follow("index_trust", "mean", "en") == ([{"label": "Index score", "value": "score"}], "score")
+    opts, value = follow("sat_police_overall", "mean", "es")
+    assert [o["value"] for o in opts] == ["share", "mean"] and value == "mean"  # a valid choice is kept
