@@ -54,7 +54,7 @@ def _hover_value(r, statistic: str) -> str:
 def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_department: bool = False,
                       department_labels: dict[str, str] | None = None, title: str | None = None,
                       axis_label: str = "Share naming it a top problem", suppressed_text: str = "suppressed",
-                      no_data: str = "No data") -> go.Figure:
+                      no_data: str = "No data", rank_label: str = "rank range") -> go.Figure:
     """Ranked problems as dots with 95% intervals, coloured by owning department.
 
     ``df``: rows of ``priorities`` for one wave and area. With ``by_department`` the problems are
@@ -89,7 +89,7 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
                         "thickness": 2, "width": 4},
             "customdata": np.stack([s["ci_low"] * 100, s["ci_high"] * 100, s["rank_low"], s["rank_high"], s["n"]], axis=-1),
             "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
-                             "<br>rank range %{customdata[2]:.0f}–%{customdata[3]:.0f}; n=%{customdata[4]:.0f}<extra></extra>",
+                             f"<br>{rank_label} %{{customdata[2]:.0f}}–%{{customdata[3]:.0f}}; n=%{{customdata[4]:.0f}}<extra></extra>",
         })
     notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
@@ -228,7 +228,8 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
 
 def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
                   label: str, waves: list[str], title: str | None = None, city_label: str = "City",
-                  no_data: str = "No data") -> go.Figure:
+                  no_data: str = "No data", suppressed_text: str = "suppressed",
+                  no_estimate_text: str = "no estimate") -> go.Figure:
     """An indicator over waves: the city as a bold black line with its 95% band, each chosen area
     as a line with 95% error bars, nudged sideways so that overlapping intervals stay readable
     (several overlapping bands blend into one grey mass).
@@ -261,7 +262,7 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
                            "fillcolor": rgba(color, 0.14), "hoverinfo": "skip",
                            "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
         hover = [f"{w}: " + ((_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
-                             else (f"suppressed: {r['reliability_reason']}" if su else "no estimate"))
+                             else (f"{suppressed_text}: {r['reliability_reason']}" if su else no_estimate_text))
                  for w, (_, r), su in zip(waves, s.iterrows(), sup, strict=True)]
         trace = {"type": "scatter", "x": x, "y": y.to_numpy(), "mode": "lines+markers",
                  "name": name, "legendgroup": area, "line": {"color": color, "width": width},
@@ -406,7 +407,8 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
             "error_y": {"type": "data", "array": (s["importance_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
                         "thickness": 1},
             "customdata": np.stack([s["is_score"]], axis=-1),
-            "hovertemplate": "<b>%{text}</b><br>satisfaction %{x:.0f}%, importance %{y:.0f}%"
+            "hovertemplate": f"<b>%{{text}}</b><br>{x_title.replace(' (%)', '')}: %{{x:.0f}}%"
+                             f"<br>{y_title.replace(' (%)', '')}: %{{y:.0f}}%"
                              "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
         })
     texts = d[label_col].astype(str).tolist()

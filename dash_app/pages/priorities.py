@@ -67,7 +67,8 @@ def content(data: Results, st: dict, lang: str) -> list:
     where = area_label(data, *split_area(st["area"]), lang)
     fig = priorities_figure(d, label_col=lab, by_department=st["order"] == "department", department_labels=depts,
                             title=f"{t('priorities', lang)} — {where}, {wave_label(st['wave'], lang)}", axis_label=t("share_top", lang),
-                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang))
+                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang),
+                            rank_label=t("rank_range", lang))
     tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
     return [graph(PAGE, fig, t("priorities_intro", lang)), table_view(tv, lang, PAGE)]
 

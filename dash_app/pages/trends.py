@@ -85,7 +85,8 @@ def content(data: Results, st: dict, lang: str) -> list:
     fig = trends_figure(d, areas=st["areas"], area_names=names, statistic=st["stat"],
                         label=axis_label(data, st["indicator"], st["stat"], lang),
                         waves=[wave_label(w, lang) for w in data.waves], title=indicator_title(data, st["indicator"], lang),
-                        city_label=t("city", lang), no_data=t("no_data", lang))
+                        city_label=t("city", lang), no_data=t("no_data", lang),
+                        suppressed_text=t("suppressed", lang), no_estimate_text=t("no_estimate", lang))
     return [graph(PAGE, fig, t("trends_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
