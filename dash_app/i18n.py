@@ -304,3 +304,18 @@ def t(key: str, lang: str, **fmt: object) -> str:
         return key
     text = entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
+
+
+_NUMBER = re.compile(r"\d[\d.,]*\d")
+
+
+def localize_numbers(text: str, lang: str) -> str:
+    """Numbers written the reader's way: Spanish swaps the decimal point and the thousands comma
+    ("1,168" -> "1.168", "0.985" -> "0,985"); English text is returned as is."""
+    if lang != "es" or not isinstance(text, str):
+        return text
+    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
+
+
+_SWAP = str.maketrans({".": ",", ",": "."})
+

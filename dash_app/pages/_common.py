@@ -13,7 +13,7 @@ from dash import Input, Output, State, dcc, html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
-from dash_app.i18n import LANGS, reason_text, t, wave_label
+from dash_app.i18n import LANGS, localize_numbers, reason_text, t, wave_label
 
 LEVEL_ORDER = ["city", "district", "neighborhood", "beat"]
 
@@ -266,29 +266,31 @@ def download_bar(page: str, lang: str) -> html.Div:
     ])
 
 
-def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False) -> html.Table:
+def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False,
+          lang: str = "en") -> html.Table:
     """A plain HTML table: the text alternative of a chart. ``hide_caption`` keeps the caption for
     screen readers only (when a visible heading already says the same)."""
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in df.columns]))
-    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else str(v)) for v in row])
+    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else localize_numbers(str(v), lang)) for v in row])
                        for row in df.itertuples(index=False)])
     kw = {"id": table_id} if table_id else {}
     cap = html.Caption(caption, className="sr-only" if hide_caption else None)
     return html.Table([cap, head, body], className="data-table", **kw)
 
 
-def _md_cell(v: object) -> str:
+def _md_cell(v: object, lang: str = "en") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
-    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    text = localize_numbers(f"{v:.3f}" if isinstance(v, float) else str(v), lang)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
 
 
-def markdown_table(df: pd.DataFrame) -> str:
-    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>)."""
+def markdown_table(df: pd.DataFrame, lang: str = "en") -> str:
+    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>), its
+    numbers written the ``lang`` way."""
     head = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
     rule = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = ["| " + " | ".join(_md_cell(v, lang) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
 
@@ -299,11 +301,14 @@ def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
     (hundreds of neighborhoods or beats) cheap to build and send."""
     return html.Details(className="table-view", children=[
         html.Summary(t("table_view", lang)),
-        dcc.Markdown(markdown_table(df), id=ids.table_id(page), className="data-table-md"),
+        dcc.Markdown(markdown_table(df, lang), id=ids.table_id(page), className="data-table-md"),
     ])
 
 
-def graph(page: str, fig, caption: str) -> html.Figure:
+def graph(page: str, fig, caption: str, lang: str = "en") -> html.Figure:
+    """A chart with its caption; Spanish charts write 0,5 and 1.000 (plotly's ``separators``)."""
+    if lang == "es":
+        fig.layout.separators = ",."
     return html.Figure(className="chart", children=[
         dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True,
                                                              # only "save as picture": zoom and lasso tools
@@ -319,13 +324,13 @@ def fmt_row(r: pd.Series | dict, stat: str, lang: str) -> str:
         return f"{t('suppressed', lang)}: {reason_text(r.get('reliability_reason'), lang)}".strip(" :")
     if pd.isna(r.get("estimate")):
         return t("no_estimate", lang)
-    return f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})"
+    return localize_numbers(f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})", lang)
 
 
 def fmt_change(r: pd.Series | dict, stat: str, lang: str = "en") -> str:
     """'+3 pts (−2 to +8)': a difference with its 95% interval, percentage points for shares."""
-    return (f"{fmt_diff(r['estimate'], stat, t('pts', lang))} "
-            f"({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True, to=t('to', lang))})")
+    return localize_numbers(f"{fmt_diff(r['estimate'], stat, t('pts', lang))} "
+                            f"({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True, to=t('to', lang))})", lang)
 
 
 def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_title: str) -> pd.DataFrame:

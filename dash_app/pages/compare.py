@@ -86,7 +86,8 @@ def _columns(lang: str) -> list[dict]:
         {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 165, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
         {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
-         "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : params.value.toFixed(3))"}},
+         "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
+                                           "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")}},
         {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150, "flex": 1},
         {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 85, "maxWidth": 120},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},

@@ -77,7 +77,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                               f"{wave_label(st['wave'], lang)}",
                         reference_label=t("all_residents", lang), suppressed_text=t("suppressed", lang),
                         group_labels={g: group_label(g, lang) for g in groups}, no_data=t("no_data", lang))
-    return [graph(PAGE, fig, t("equity_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+    return [graph(PAGE, fig, t("equity_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -64,7 +64,7 @@ def content(data: Results, st: dict, lang: str) -> list:
         band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
         x_title=t("satisfaction_axis", lang), y_title=t("importance_axis", lang),
         no_data=t("no_data", lang))
-    return [graph(PAGE, fig, t("importance_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+    return [graph(PAGE, fig, t("importance_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -64,9 +64,9 @@ def content(data: Results, st: dict, lang: str) -> list:
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
                      no_map_text=t("no_map", lang),
                      prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
-    parts = [graph(PAGE, fig, t("map_intro", lang))]
+    parts = [graph(PAGE, fig, t("map_intro", lang), lang)]
     if 1 < len(d) <= MAX_RANKED:
-        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang)))
+        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang), lang))
     return [*parts, table_view(view_data(data, st, lang), lang, PAGE)]
 
 

@@ -185,7 +185,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                     ("wording", _wording(data, lang))]:
         note = [html.P(t(f"{key}_note", lang), className="intro")] if f"{key}_note" in TEXT else []
         parts.append(html.Section([html.H2(t(key, lang)), *note,
-                                   table(df, t(key, lang), ids.section_table_id(PAGE, key), hide_caption=True) if not df.empty
+                                   table(df, t(key, lang), ids.section_table_id(PAGE, key), hide_caption=True, lang=lang) if not df.empty
                                    else html.P(t("no_data", lang))], className="method-section"))
     return parts
 

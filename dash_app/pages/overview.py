@@ -10,7 +10,7 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_p, fmt_value
-from dash_app.i18n import t, wave_label
+from dash_app.i18n import localize_numbers, t, wave_label
 from dash_app.pages._common import (
     department_name,
     estimates_for,
@@ -99,6 +99,10 @@ def finding_text(data: Results, r: pd.Series | dict, lang: str) -> str:
     from the comparison row (wave changes and evaluations of a problem-solving effort)."""
     if lang == "en" and isinstance(r.get("finding"), str):
         return r["finding"]
+    return localize_numbers(_sentence(data, r, lang), lang)
+
+
+def _sentence(data: Results, r: pd.Series | dict, lang: str) -> str:
     stat = r["statistic"]
     label = data.indicator_label(r["indicator"], lang)
     topic = data.indicators.loc[data.indicators["indicator"] == r["indicator"], "topic"]
@@ -139,7 +143,7 @@ def _value(r: pd.Series, lang: str) -> list:
         unit = t("on_scale", lang, lo=lo, hi=hi)
     else:
         unit = ""
-    return [html.Span(fmt_value(r["estimate"], stat), className="card-number"),
+    return [html.Span(localize_numbers(fmt_value(r["estimate"], stat), lang), className="card-number"),
             html.Span(" " + unit, className="card-unit") if unit else None]
 
 
@@ -152,16 +156,18 @@ def _card(r: pd.Series, lang: str) -> html.Div:
         unit = t("pts", lang) if stat == "share" else t("points", lang)
         amount = fmt_diff(r["change"], stat, unit)
         ci = fmt_ci(r["change_ci_low"], r["change_ci_high"], stat, diff=True, to=t("to", lang))
-        change = t("change_vs", lang, change=amount, wave=wave_label(r["wave_ref"], lang)) + f" ({t('ci', lang)} {ci})"
+        change = localize_numbers(t("change_vs", lang, change=amount, wave=wave_label(r["wave_ref"], lang))
+                                  + f" ({t('ci', lang)} {ci})", lang)
         if r["change_reliability"] == "suppress":
             sig = t("suppressed", lang)
         else:
-            sig = t("significant" if r["significant"] else "not_significant", lang, p=fmt_p(r["p_adj"]))
+            sig = t("significant" if r["significant"] else "not_significant", lang,
+                    p=localize_numbers(fmt_p(r["p_adj"]), lang))
     return html.Div(className="card" + (" suppressed" if sup else ""), children=[
         html.H3(r["label"], className="card-title"),
         html.P(fmt_row(r, stat, lang) if sup else _value(r, lang), className="card-value"),
-        html.P("" if sup else f"{t('ci', lang)} {fmt_ci(r['ci_low'], r['ci_high'], stat)} · n = {int(r['n']):,}",
-               className="card-ci"),
+        html.P("" if sup else localize_numbers(f"{t('ci', lang)} {fmt_ci(r['ci_low'], r['ci_high'], stat)} · "
+                                               f"n = {int(r['n']):,}", lang), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
     ])
@@ -198,7 +204,7 @@ def content(data: Results, st: dict, lang: str) -> list:
             "–" if pd.isna(r["change"]) else fmt_change({"estimate": r["change"], "ci_low": r["change_ci_low"],
                                                           "ci_high": r["change_ci_high"]}, r["statistic"], lang)
             for _, r in h.iterrows()],
-        t("p_adj", lang): [fmt_p(r["p_adj"]) for _, r in h.iterrows()],
+        t("p_adj", lang): [localize_numbers(fmt_p(r["p_adj"]), lang) for _, r in h.iterrows()],
     }) if not h.empty else pd.DataFrame()
     return [
         html.P(t("overview_intro", lang, wave=wave_label(wave, lang)) + " " + t("ci_note", lang), className="intro"),

@@ -70,7 +70,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                             suppressed_text=t("suppressed", lang), no_data=t("no_data", lang),
                             rank_label=t("rank_range", lang))
     tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
-    return [graph(PAGE, fig, t("priorities_intro", lang)), table_view(tv, lang, PAGE)]
+    return [graph(PAGE, fig, t("priorities_intro", lang), lang), table_view(tv, lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

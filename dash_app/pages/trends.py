@@ -87,7 +87,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                         waves=[wave_label(w, lang) for w in data.waves], title=indicator_title(data, st["indicator"], lang),
                         city_label=t("city", lang), no_data=t("no_data", lang),
                         suppressed_text=t("suppressed", lang), no_estimate_text=t("no_estimate", lang))
-    return [graph(PAGE, fig, t("trends_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+    return [graph(PAGE, fig, t("trends_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def _stat_options(stats: list[str], lang: str) -> list[dict]:

@@ -9,7 +9,7 @@ import pytest
 
 from dash_app import create_app
 from dash_app.figures.common import fmt_diff
-from dash_app.i18n import group_label, reason_text, wave_label
+from dash_app.i18n import group_label, localize_numbers, reason_text, wave_label
 from dash_app.pages import compare, equity, overview, trends
 from dash_app.pages import map as map_page
 from dash_app.pages._common import headline_statistic, indicator_options, scale_range, statistics
@@ -74,6 +74,8 @@ def test_overview_cards_are_shares_with_change_in_points_and_trust_on_its_scale(
     assert "satisfied" in text and "feel safe" in text and "on a 1–5 scale" in text and "since Spring 2025" in text
     es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
     assert "satisfechos" in es and "en una escala de 1 a 5" in es and "Primavera 2025" in es
+    trust = f"{h.loc['index_trust', 'estimate']:.2f}"
+    assert trust in text and trust.replace(".", ",") in es  # Spanish decimals
 
 
 def test_views_show_one_statistic(data):
@@ -107,6 +109,8 @@ def test_words_a_reader_sees():
     assert scale_range("mean of the 6 items (1-5; reverse-keyed items as 6 - code)") == (1, 5)
     assert fmt_diff(-0.008, "share") == "−1 pt" and fmt_diff(0.12, "share", "puntos") == "+12 puntos"
     assert fmt_diff(0.0004, "share") == "0 pts" and fmt_diff(-0.25, "score") == "−0.25"
+    assert localize_numbers("IC 95% 3.06–3.17 · n = 1,168; p 0.985", "es") == "IC 95% 3,06–3,17 · n = 1.168; p 0,985"
+    assert localize_numbers("n = 1,168", "en") == "n = 1,168" and localize_numbers("Primavera 2026", "es") == "Primavera 2026"
 
 
 def test_trends_statistic_choices_follow_the_indicator(app):
