@@ -208,6 +208,8 @@ TEXT: dict[str, dict[str, str]] = {
                             "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
                             "estimación que debe usarse con cautela."},
     "caution": {"en": "use with caution", "es": "usar con cautela"},
+    "not_shown": {"en": "Not shown (too few answers or too uncertain here)",
+                  "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
     "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
     "importance_axis": {"en": "Name it among the most important (%)", "es": "Lo señalan entre los más importantes (%)"},
     "rose": {"en": "rose", "es": "subió"},

@@ -364,15 +364,21 @@ def place_labels(x: np.ndarray, y: np.ndarray, texts: list[str], xr: list[float]
 def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_en", title: str | None = None,
                                    band_labels: dict[str, str] | None = None,
                                    x_title: str = "Satisfaction (%)", y_title: str = "Importance (%)",
-                                   no_data: str = "No data") -> go.Figure:
+                                   no_data: str = "No data",
+                                   suppressed_text: str = "Not shown (too few answers)") -> go.Figure:
     """The importance–satisfaction quadrant chart: services by satisfaction (x) and importance (y)
     with 95% error bars, coloured by I–S priority band, the band boundaries (I–S = importance x
     (1 - satisfaction) = .05, .10, .20) as dotted curves and the means as quadrant lines.
 
     The axes span the services (not 0–100), and each service's name is placed where it covers no
-    other name or marker, with a thin leader line when it had to move away (``place_labels``)."""
+    other name or marker, with a thin leader line when it had to move away (``place_labels``).
+    Services whose ``reliability`` is ``suppress`` are not drawn; a note under the chart names them.
+    """
+    sup = df["reliability"].eq("suppress") if "reliability" in df.columns else pd.Series(False, index=df.index)
+    hidden = df.loc[sup, label_col].astype(str).tolist()
+    df = df[~sup]
     if df.empty:
-        return empty_figure(no_data)
+        return empty_figure(no_data + (f" {suppressed_text}: {', '.join(hidden)}" if hidden else ""))
     bl = band_labels or {}
     d = df.assign(_band=df["band"].map({b: i for i, b in enumerate(BAND_ORDER)})).sort_values(["_band", "is_score"],
                                                                                            ascending=[True, False])
@@ -423,6 +429,10 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
                "line": {"color": "#595959", "width": 1}},
               {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": my, "y1": my,
                "line": {"color": "#595959", "width": 1}}]
+    if hidden:
+        notes.append({"x": 0, "y": -0.16, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
+                      "showarrow": False, "align": "left", "font": {"size": 12, "color": "#595959"},
+                      "text": f"{suppressed_text}: {', '.join(hidden)}"})
     layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": xr, "title": {"text": x_title}},
-              "yaxis": {"range": yr, "title": {"text": y_title}}}
-    return figure(traces, layout, title, height=600)
+              "yaxis": {"range": yr, "title": {"text": y_title}}, "margin": {"b": 90 if hidden else 40}}
+    return figure(traces, layout, title, height=620 if hidden else 600)

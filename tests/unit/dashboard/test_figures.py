@@ -212,3 +212,16 @@ def test_map_colour_range_is_never_narrower_than_20_points(tables):
     tr = fig.data[0]
     assert tr.zmax - tr.zmin == pytest.approx(20.0)
     assert tr.zmin <= min(tr.z) and tr.zmax >= max(tr.z)
+
+
+def test_importance_satisfaction_leaves_out_suppressed_services_and_names_them(tables):
+    s = tables["importance_satisfaction"]
+    d = s[(s.wave == "2026-spring") & (s.area_level == "city")].copy()
+    d["reliability"] = ["suppress" if i == 0 else "ok" for i in range(len(d))]
+    gone = d["label_en"].iloc[0]
+    fig = importance_satisfaction_figure(d, suppressed_text="Not shown")
+    drawn = [x for t in fig.data if t.mode == "markers" for x in t.text]
+    assert gone not in drawn and len(drawn) == len(d) - 1
+    assert any(a.text == f"Not shown: {gone}" for a in fig.layout.annotations)
+    d["reliability"] = "suppress"  # nothing reliable: no chart, the names are said
+    assert gone in importance_satisfaction_figure(d, suppressed_text="Not shown").layout.annotations[0].text
