@@ -1,4 +1,4 @@
-"""Suite-wide test settings.
+"""Suite-wide test settings, and the demo project built once per session (``demo_project``).
 
 Property tests explore new random examples on every local run (that is how they find bugs); on CI
 (``CI`` set) they run a fixed, derandomized sequence so a landing never depends on luck. A
