@@ -79,17 +79,17 @@ def _columns(lang: str) -> list[dict]:
     """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
     heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 120, "flex": 1},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 140, "flex": 1},
+        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
+        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 165, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
         {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 165, "flex": 1,
+        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 170, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
         {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
                                            "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")}},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150, "flex": 1},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 85, "maxWidth": 120},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 185, "flex": 1},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
         {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
