@@ -208,6 +208,9 @@ TEXT: dict[str, dict[str, str]] = {
                             "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
                             "estimación que debe usarse con cautela."},
     "caution": {"en": "use with caution", "es": "usar con cautela"},
+    "index_col": {"en": "Index", "es": "Índice"},
+    "alpha_card": {"en": "⚠ Its questions agree only weakly (Cronbach's alpha {alpha}, below 0.70): read with care.",
+                   "es": "⚠ Sus preguntas concuerdan poco (alfa de Cronbach {alpha}, menor que 0,70): interprételo con cuidado."},
     "not_shown": {"en": "Not shown (too few answers or too uncertain here)",
                   "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
     "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},

@@ -135,6 +135,9 @@ def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFram
                         t("value", lang): value,
                         t("detail", lang): d["detail"].fillna("").map(lambda x: data.indicator_label(x, lang)
                                                                      if str(x).startswith("index_") else x)})
+    if kind == "scale_alpha":  # one row per index: its name first
+        return pd.DataFrame({t("index_col", lang): out[t("detail", lang)].to_list(),
+                             _metric_name("alpha", lang): out[t("value", lang)].to_list()})
     if (d["area_level"] == "city").all():  # one area: the column says nothing
         out = out.drop(columns=[t("area", lang)])
     if not out[t("detail", lang)].astype(bool).any():

@@ -61,7 +61,7 @@ def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
         label = data.indicator_label(ind, lang)
         if stat == "score" and t("index_word", lang).lower() not in label.lower():
             label = f"{label} ({t('index_word', lang)})"
-        rows.append({"indicator": ind, "label": label, "topic": topics.get(ind),
+        rows.append({"indicator": ind, "label": label, "topic": topics.get(ind), "alpha": _alpha(data, wave, ind),
                      "statistic": stat, "scale": None if lo_hi is None else f"{lo_hi[0]}-{lo_hi[1]}",
                      "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"],
                      "reliability": r["reliability"], "reliability_reason": r["reliability_reason"],
@@ -72,6 +72,15 @@ def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
                      "significant": None if ch is None else bool(ch["significant"]),
                      "change_reliability": None if ch is None else ch["reliability"]})
     return pd.DataFrame(rows)
+
+
+def _alpha(data: Results, wave: str, indicator: str) -> float | None:
+    """Cronbach's alpha of an index in this wave (``diagnostics`` kind ``scale_alpha``), else None."""
+    d = data.diagnostics
+    if d.empty or not indicator.startswith("index_"):
+        return None
+    a = d[(d["kind"] == "scale_alpha") & (d["wave"] == wave) & (d["detail"] == indicator)]
+    return None if a.empty else float(a["value"].iloc[0])
 
 
 def _top_priority(data: Results, wave: str) -> tuple[pd.Series | None, int]:
@@ -170,6 +179,8 @@ def _card(r: pd.Series, lang: str) -> html.Div:
                                                f"n = {int(r['n']):,}", lang), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
+        html.P(localize_numbers(t("alpha_card", lang, alpha=f"{r['alpha']:.2f}"), lang), className="card-caution")
+        if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
     ])
 
 
