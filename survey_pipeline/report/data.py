@@ -158,7 +158,7 @@ def headline_indicators(indicators: pd.DataFrame) -> list[str]:
     trust item.
     """
     ids_ = list(dict.fromkeys(indicators["indicator"].tolist()))
-    topic = dict(zip(indicators["indicator"], indicators["topic"], strict=True))
+    topic = dict(zip(indicators["indicator"], indicators["topic"], strict=False))
 
     def first(preds):
         for p in preds:
@@ -170,10 +170,9 @@ def headline_indicators(indicators: pd.DataFrame) -> list[str]:
     picks = [
         first([lambda i: i == "sat_police_overall", lambda i: i.startswith("sat_police"),
                lambda i: topic[i] == "satisfaction"]),
-        first([lambda i: i == "safe_night", lambda i: i == "safe_nbhd_night", lambda i: "night" in i,
-               lambda i: topic[i] == "safety"]),
-        first([lambda i: topic[i] == "trust" and i.startswith("index"),
-               lambda i: topic[i] == "scale" and i.startswith("index") and "trust" in i,
+        first([lambda i: i == "safe_night", lambda i: "night" in i and ("nbhd" in i or "neighborhood" in i),
+               lambda i: "night" in i and topic[i] == "safety", lambda i: topic[i] == "safety"]),
+        first([lambda i: i.startswith("index") and "trust" in i, lambda i: topic[i] == "trust" and i.startswith("index"),
                lambda i: topic[i] == "trust", lambda i: "trust" in i]),
     ]
     return [p for p in dict.fromkeys(picks) if p]
