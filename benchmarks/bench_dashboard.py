@@ -218,14 +218,19 @@ def payloads(data, rng: random.Random) -> dict[str, callable]:
     for mod in PAGES:
         page = mod.PAGE
 
-        def view(page=page, mod=mod):
-            f = filters[page]()
+        def complete(f: dict, mod=mod) -> dict:
+            """The random filters plus the page's own default for any filter not drawn above."""
+            st = mod.state(data, {k: ",".join(v) if isinstance(v, list) else v for k, v in f.items()})
+            return {**{k: st[k] for k in mod.FILTERS if k in st}, **f}
+
+        def view(page=page, mod=mod, complete=complete):
+            f = complete(filters[page]())
             return {"output": f"{page}-view.children", "outputs": {"id": f"{page}-view", "property": "children"},
                     "inputs": [{"id": _fid(page, k), "property": "value", "value": f[k]} for k in mod.FILTERS],
                     "changedPropIds": [_sid(_fid(page, mod.FILTERS[0])) + ".value"], "state": [lang_state]}
 
-        def route(page=page, mod=mod):
-            f = filters[page]()
+        def route(page=page, mod=mod, complete=complete):
+            f = complete(filters[page]())
             return {"output": "..shell.children...rendered-view.data..",
                     "outputs": [{"id": "shell", "property": "children"}, {"id": "rendered-view", "property": "data"}],
                     "inputs": [{"id": "url", "property": "pathname", "value": mod.PATH},

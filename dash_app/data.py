@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import tomllib
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +19,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.report.data import (  # the pure reading and labelling, shared with the reports
+    REQUIRED_TABLES,  # noqa: F401  (re-exported)
+    RESULTS_TABLES,
+    area_names_from_geojson,
+    check_results,
+    find_areas_geojson,
+    natural_key,
+    read_results_tables,
+)
 
 __all__ = ["RESULTS_TABLES", "Results", "ResultsSource", "find_areas_geojson", "project_paths"]
 
 STORE_NAME = "warehouse.duckdb"
-RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                  "diagnostics", "runs")
-REQUIRED_TABLES = ("indicators", "estimates")
 # (table, keys) group indexes built when a snapshot is read; pages select through Results.part().
 PART_KEYS = (("estimates", ("wave", "indicator")), ("estimates", ("indicator", "group_dim")),
              ("comparisons", ("kind", "wave", "indicator")), ("priorities", ("wave", "area_level", "area")))
@@ -45,33 +48,6 @@ def project_paths(project: Any) -> tuple[Path, Path]:
         root = Path(project)
         return root, root / STORE_NAME
     raise TypeError(f"project must be a folder path or have .store_path, not {type(project).__name__}")
-
-
-def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
-    """The project's areas GeoJSON: the project's areas file or survey.toml ``[areas]`` entry when it
-    is a .geojson, else ``areas.geojson`` in the project folder; None when there is none."""
-    candidates: list[Path] = []
-    areas_file = getattr(project, "areas_file", None)
-    if areas_file:
-        candidates.append(Path(areas_file))
-    toml = root / "survey.toml"
-    if toml.exists():
-        try:
-            conf = tomllib.loads(toml.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError):
-            conf = {}
-        areas = conf.get("areas")
-        if isinstance(areas, str):
-            candidates.append(root / areas)
-        elif isinstance(areas, dict):
-            for key in ("geojson", "shapes", "file"):
-                if isinstance(areas.get(key), str):
-                    candidates.append(root / areas[key])
-    candidates.append(root / "areas.geojson")
-    for c in candidates:
-        if c.suffix.lower() in (".geojson", ".json") and c.exists():
-            return c
-    return None
 
 
 @dataclass
@@ -201,22 +177,8 @@ def _plain_text_columns(df: pd.DataFrame) -> None:
             df[col] = pd.Series(out, index=df.index, dtype=object)
 
 
-def _natural(code: str):
-    s = str(code)
-    return (0, int(s), s) if s.isdigit() else (1, 0, s)
-
-
-def _area_names(geojson: dict | None) -> dict[tuple[str, str], str]:
-    names: dict[tuple[str, str], str] = {}
-    for f in (geojson or {}).get("features", []):
-        props = f.get("properties") or {}
-        name = props.get("name") or props.get("label")
-        for key in ("code", "slug", "name"):
-            if props.get(key) is not None and name:
-                names[("neighborhood", str(props[key]))] = str(name)
-        if name:
-            names[("neighborhood", "_".join(str(name).lower().split()))] = str(name)
-    return names
+_natural = natural_key
+_area_names = area_names_from_geojson
 
 
 class ResultsSource:
@@ -244,42 +206,10 @@ class ResultsSource:
 
     def check(self) -> None:
         """Raise ProjectError when the project has no results yet."""
-        hint = f"run `survey-pipeline run --project {self.root}` first."
-        if not self.store_path.exists():
-            raise ProjectError(f"{self.store_path}: the project has no store, so no results to show.",
-                               file=self.store_path, rule="no-results", fix=hint)
-        try:
-            con = duckdb.connect(str(self.store_path), read_only=True)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.store_path}: cannot open the store ({exc}).", file=self.store_path,
-                             rule="store-unreadable", fix="Close other programs writing to it and retry.") from exc
-        try:
-            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            missing = [t for t in REQUIRED_TABLES if t not in have]
-            empty = not missing and con.execute("SELECT count(*) FROM estimates").fetchone()[0] == 0
-        finally:
-            con.close()
-        if missing or empty:
-            what = f"tables {', '.join(missing)} are missing" if missing else "table estimates is empty"
-            raise ProjectError(f"{self.store_path}: the project has no results yet ({what}).",
-                               file=self.store_path, rule="no-results", fix=hint)
+        check_results(self.store_path, self.root)
 
     def _read(self, mtime: float) -> Results:
-        con = duckdb.connect(str(self.store_path), read_only=True)
-        try:
-            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            with warnings.catch_warnings():
-                # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
-                warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
-                tables = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame())
-                          for t in RESULTS_TABLES}
-        finally:
-            con.close()
-        for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
-            df = tables[t]
-            for col in ("area", "area_ref"):
-                if col in df.columns:
-                    df[col] = df[col].astype("string").astype(object)
+        tables = read_results_tables(self.store_path)
         for df in tables.values():
             _plain_text_columns(df)
         gj_path = find_areas_geojson(self.root, self._project)
