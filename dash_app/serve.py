@@ -10,6 +10,7 @@ the store changes; the store is only ever opened read-only, so any number of the
 
 from __future__ import annotations
 
+import atexit
 import errno
 import gc
 import os
@@ -132,7 +133,9 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
     if debug:
         app.run(host=host, port=port, debug=True)
     else:
-        # what the workers inherit stays shared: the collector leaves it alone from here on
+        # what the workers inherit stays shared: the collector leaves it alone from here on (and
+        # gets it back at exit, so everything is finalised: duckdb's bindings check for leaks)
         gc.collect()
         gc.freeze()
+        atexit.register(gc.unfreeze)
         _gunicorn(app.server, host, port, workers, threads)

@@ -102,3 +102,5 @@ def test_the_command_serves_the_dashboard_with_workers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # a clean stop: every process finalises what it inherited (no binding leak reports, no traceback)
+    assert "leaked" not in log.read_text() and "Traceback" not in log.read_text()
