@@ -35,9 +35,8 @@ from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
-from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
+from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
 
-from ._domains import cell_domains, domain_codes, domain_means
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -328,8 +327,8 @@ def estimate_indicators(
     :func:`~survey_pipeline.analysis.weighting.weight_waves`); its data must hold ``wave``, the
     area columns and the group columns. Each estimate is a domain mean of the indicator's
     per-respondent value on the full design (the estimator and variance of
-    ``Design.mean_of_array(by=...)``, computed for all domains at once by
-    :func:`~survey_pipeline.analysis._domains.domain_means`); shares get the
+    ``Design.mean(by=...)``, computed for all domains at once from per-cell moments by
+    :class:`~survey_pipeline.stats.DomainMeans`); shares get the
     ``settings.ci_method`` interval, means and scores a t interval on the design df.
     """
     st = settings or AnalysisSettings()
@@ -343,21 +342,22 @@ def estimate_indicators(
         for gd in ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     dfv = design.degf
-    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
-    coded = [domain_codes(data, b) if cd is None else cd.codes(b) for _, _, b in sets]
+    cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
+    cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]
+    dm = DomainMeans(design, cells=cells)
+    coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     cache: dict = {}
     for spec in specs:
         y, dk = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
-               else cd.means(y, coded, count=dk))
-        for i, (_lab, cols) in enumerate(res):
+        for i, cols in enumerate(dm.arrays(y, coded, count=dk)):
             acc[i].append((spec, cols))
-    for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
+    for (lv, gd, by), ds, items in zip(sets, coded, acc, strict=True):
         if not items:
             continue
+        lab = ds.labels
         k = len(lab)
         m = len(items)
         cols = {c: np.concatenate([it[1][c] for it in items]) for c in ("estimate", "se", "n", "n_eff", "deff", "count")}
