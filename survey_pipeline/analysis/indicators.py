@@ -207,16 +207,30 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
     """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask.
 
     ``cache`` (a dict kept by the caller for one frame) holds the stacked answers of
-    multi-variable questions, so that the options of one priority question are read once.
+    multi-variable questions, their top-N masks and the don't-know masks, so that each is
+    computed once.
     """
     n = len(frame)
     dk = np.zeros(n, bool)
+
+    def dont_know(v: str) -> np.ndarray | None:
+        miss = f"{v}__missing"
+        if miss not in frame.columns:
+            return None
+        key = ("dk", v)
+        if cache is not None and key in cache:
+            return cache[key]
+        out = (frame[miss] == "dont_know").to_numpy(dtype=bool, na_value=False)
+        if cache is not None:
+            cache[key] = out
+        return out
+
     if spec.kind == "item":
         v = spec.variables[0]
         x = frame[v].to_numpy(float)
-        miss = f"{v}__missing"
-        if miss in frame.columns:
-            dk = (frame[miss] == "dont_know").to_numpy()
+        got = dont_know(v)
+        if got is not None:
+            dk = got
         if spec.statistic == "share":
             y = np.where(np.isnan(x), np.nan, np.isin(x, spec.positive).astype(float))
         else:
@@ -241,8 +255,14 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
             hit = (x >= 1) & ((x <= top) if top else True)
             y = np.where(answered, hit.astype(float), np.nan)
             return y, dk
-        ranks = np.where(np.isnan(m), np.inf, m)
-        in_top = (ranks >= 1) & (ranks <= spec.top_n)
+        tkey = ("top", spec.variables, spec.top_n)
+        if cache is not None and tkey in cache:
+            in_top = cache[tkey]
+        else:
+            ranks = np.where(np.isnan(m), np.inf, m)
+            in_top = (ranks >= 1) & (ranks <= spec.top_n)
+            if cache is not None:
+                cache[tkey] = in_top
         cols = [i for i, c in enumerate(spec.codes) if c in spec.positive]
         y = np.where(answered, in_top[:, cols].any(axis=1).astype(float), np.nan)
         return y, dk
@@ -256,9 +276,9 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
             score = np.nanmean(np.where(k[:, None] > 0, m, 0.0), axis=1) if m.size else np.full(n, np.nan)
         score = np.where(k >= spec.min_items, score, np.nan)
         for v in spec.variables:
-            miss = f"{v}__missing"
-            if miss in frame.columns:
-                dk |= (frame[miss] == "dont_know").to_numpy()
+            got = dont_know(v)
+            if got is not None:
+                dk = dk | got
         dk &= np.isnan(score)
         return score, dk
     raise AnalysisError(f"indicator {spec.indicator}: unknown kind {spec.kind!r}.", rule="indicator-kind",
@@ -511,14 +531,16 @@ def cronbach_alpha(items: np.ndarray) -> float:
 def scale_alphas(data: pd.DataFrame, specs: list[IndicatorSpec]) -> pd.DataFrame:
     """Diagnostics rows: Cronbach's alpha of every index per wave (reverse-keyed items recoded)."""
     rows = []
+    wave_codes, waves = pd.factorize(data["wave"], sort=True)
     for s in specs:
         if s.kind != "index":
             continue
         lo, hi = s.code_range
-        for wave, g in data.groupby("wave", sort=True):
-            m = np.column_stack([g[v].to_numpy(float) for v in s.variables])
-            rev = np.array(s.reverse, bool)
-            m[:, rev] = lo + hi - m[:, rev]
+        m_all = np.column_stack([data[v].to_numpy(float) for v in s.variables])
+        rev = np.array(s.reverse, bool)
+        m_all[:, rev] = lo + hi - m_all[:, rev]
+        for code, wave in enumerate(waves):
             rows.append({"wave": str(wave), "area_level": "city", "area": "city", "kind": "scale_alpha",
-                         "metric": "alpha", "value": cronbach_alpha(m), "detail": s.indicator})
+                         "metric": "alpha", "value": cronbach_alpha(m_all[wave_codes == code]),
+                         "detail": s.indicator})
     return pd.DataFrame(rows, columns=["wave", "area_level", "area", "kind", "metric", "value", "detail"])

@@ -69,7 +69,7 @@ def derive_groups(frame: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
 
     Returns a copy with the columns added (existing columns of those names are kept).
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     variables = inst.variables()
     names = {v.name for v in variables}
     for dim in ("age_group", "tenure"):

@@ -126,7 +126,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     frame = derive_groups(frame, inst)
     frame["wave"] = frame["wave"].astype(str)
     waves = waves or sorted(frame["wave"].unique())
-    frame = frame[frame["wave"].isin(waves)].reset_index(drop=True)
+    keep = frame["wave"].isin(waves).to_numpy()
+    frame = (frame if keep.all() else frame[keep]).reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No analysable responses.", rule="no-responses",
                             fix="Ingest an export (survey-pipeline ingest) before analysing.")

@@ -186,7 +186,7 @@ def weight_waves(
         has no respondent with an area.
     """
     s = settings or WeightingSettings()
-    df = frame.reset_index(drop=True).copy()
+    df = frame.reset_index(drop=True).copy(deep=False)  # copy-on-write: the input is never changed
     df["wave"] = df["wave"].astype(str)
     n = len(df)
     if n == 0:
@@ -206,8 +206,10 @@ def weight_waves(
         df = df[df["neighborhood"].notna()].reset_index(drop=True)
     n = len(df)
     base = np.ones(n)
+    wave_col = df["wave"].to_numpy()
+    cells: dict[str, np.ndarray] = {}
     for wave in waves:
-        rows = (df["wave"] == wave).to_numpy()
+        rows = wave_col == wave
         t = wave_targets(targets, wave)
         if not t:
             raise WeightingError(f"targets: no city-level targets for wave '{wave}'.", rule="no-targets",
@@ -276,10 +278,12 @@ def weight_waves(
                                f"margin total {tot:.0f} rescaled to {ref_total:.0f}"))
             key = ("wave", f"_m_{var}")
             margins.setdefault(key, {}).update({(wave, c): p for c, p in cell_pop.items()})
-            if f"_m_{var}" not in df.columns:
-                df[f"_m_{var}"] = None
-            df.loc[rows, f"_m_{var}"] = col.values
+            if f"_m_{var}" not in cells:
+                cells[f"_m_{var}"] = np.full(n, None, dtype=object)
+            cells[f"_m_{var}"][rows] = col.to_numpy(dtype=object)
             used += [{"wave": wave, "variable": var, "category": c, "population": p} for c, p in cell_pop.items()]
+    df = pd.concat([df.drop(columns=[c for c in cells if c in df.columns]),
+                    pd.DataFrame(cells, index=df.index)], axis=1)
     df["_base"] = base
     try:
         design = Design(df, weights="_base", strata="wave", lonely_psu="adjust")
@@ -297,12 +301,12 @@ def weight_waves(
     w = design.weights
     trim_rep = design.trim_report
     for wave in waves:
-        rows = (df["wave"] == wave).to_numpy() & (w > 0)
+        rows = (wave_col == wave) & (w > 0)
         d = weight_diagnostics(w[rows])
         err = 0.0
-        for (_, col), cells in margins.items():
-            got = pd.Series(w[rows]).groupby(df.loc[rows, col].to_numpy()).sum()
-            for (wv, c), p in cells.items():
+        for (_, col), mcells in margins.items():
+            got = pd.Series(w[rows]).groupby(cells[col][rows]).sum()
+            for (wv, c), p in mcells.items():
                 if wv == wave:
                     err = max(err, abs(got.get(c, 0.0) - p) / p)
         for metric, value in (("completes", d["n"]), ("kish_n_eff", d["n_eff"]), ("deff_weighting", d["deff_w"]),
@@ -315,7 +319,7 @@ def weight_waves(
         for level in ("district", "neighborhood"):
             if level not in df.columns:
                 continue
-            for area, idx in df[rows].groupby(level, sort=True).groups.items():
+            for area, idx in df[level][rows].groupby(df[level][rows], sort=True).groups.items():
                 dd = weight_diagnostics(w[idx])
                 for metric, value in (("completes", dd["n"]), ("kish_n_eff", dd["n_eff"]),
                                       ("deff_weighting", dd["deff_w"])):

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from .errors import DesignError, EstimationError
 
@@ -181,7 +182,14 @@ class DomainMeans:
                                    shape=(nstrat, nc))
             ha = np.asarray((hc @ xc).todense())
             # with M the domains' calibration sums: b'ADA b = M'(G ADA G)M, HA b = -(HA G) M
-            step = (xc, ginv, ginv @ ada @ ginv, ha @ ginv)
+            kmat = ginv @ ada @ ginv
+            # calibration columns that never share a row (e.g. the margins of different strata)
+            # make G and G ADA G block-diagonal: the quadratic forms are sums over the blocks
+            _ncomp, comp = connected_components(sparse.csr_matrix(xc.T @ xc), directed=False)
+            same = comp[:, None] == comp[None, :]
+            step = (xc, ginv, kmat, ha @ ginv,
+                    (sparse.csr_matrix(np.where(same, kmat, 0.0)), sparse.csr_matrix(np.where(same, ginv, 0.0))),
+                    comp)
         self._cell = cell
         self.cells = table
         self._nc = nc
@@ -193,6 +201,10 @@ class DomainMeans:
             _x, r, wa, _g = self._steps[0]
             base += [r * self._w, scale_psu * self._w * wa]
         self._base = np.column_stack(base)
+        # when the weights (and so every per-row factor) are constant within each cell, a
+        # variable's cell moments are these factors times three sums over the rows
+        base_c = self._base[first]
+        self._base_cell = base_c if np.array_equal(self._base, base_c[cell]) else None
 
     # ------------------------------------------------------------------ domains
     @property
@@ -383,6 +395,20 @@ class DomainMeans:
         yv = np.where(valid, y, 0.0)
         b = self._base
         nb = b.shape[1]
+        if self._base_cell is not None:
+            bc = self._base_cell
+            nc = self._nc
+
+            def total(v):
+                return np.bincount(self._cell, weights=v, minlength=nc)
+
+            mom = np.empty((nc, 2 * nb + 3))
+            np.multiply(bc, total(valid.astype(float))[:, None], out=mom[:, :nb])
+            np.multiply(bc, total(yv)[:, None], out=mom[:, nb:2 * nb])
+            np.multiply(bc[:, 1:3], total(yv * yv)[:, None], out=mom[:, 2 * nb:2 * nb + 2])
+            mom[:, -1] = 0.0 if count is None else total(np.asarray(count, dtype=float))
+            self._cache_key, self._cache_val = key, mom
+            return mom
         f = np.empty((len(y), 2 * nb + 3))
         np.multiply(b, valid[:, None], out=f[:, :nb])
         np.multiply(f[:, :nb], yv[:, None], out=f[:, nb:2 * nb])
@@ -414,14 +440,45 @@ class DomainMeans:
         agg = sparse.csr_matrix((np.ones(len(ci)), ci[order], indptr), shape=(nd, self._nc))
         hrow = self._strat_cell[ci] * nd + di
         hagg = sparse.csr_matrix((np.ones(len(ci)), (hrow, ci)), shape=(self._nstrat * nd, self._nc))
-        val = (ci, di, offs, nd, agg, hagg, order)
+        cal = self._cal_structure(agg, nd) if self._cstep is not None else None
+        val = (ci, di, offs, nd, agg, hagg, order, cal)
         self._stack_key, self._stack_val = tuple(sets), val
         return val
+
+    def _cal_structure(self, agg: sparse.csr_matrix, nd: int):
+        """Fixed index structure of the domains' calibration sums ``M = sum_c r_c x_c``.
+
+        ``pm`` holds the pattern (domain x calibration column) of ``agg @ xc``; ``emap`` maps the
+        per-cell moments to its entries (one sparse product per variable), and the pairs of
+        entries of one domain in one calibration block give the quadratic forms by ``bincount``.
+        """
+        xc, ginv, kmat, _hag, _bd, comp = self._cstep
+        p = xc.shape[1]
+        pm = sparse.csr_matrix(agg @ xc)
+        pm.sort_indices()
+        rowp = np.repeat(np.arange(nd), np.diff(pm.indptr))
+        pkey = rowp.astype(np.int64) * p + pm.indices
+        cc = agg.indices
+        dd = np.repeat(np.arange(nd), np.diff(agg.indptr))
+        xlen = np.diff(xc.indptr)[cc]
+        pair = np.repeat(np.arange(len(cc)), xlen)
+        first = np.cumsum(xlen) - xlen
+        xi = np.repeat(xc.indptr[cc], xlen) + (np.arange(len(pair)) - np.repeat(first, xlen))
+        e = np.searchsorted(pkey, dd[pair].astype(np.int64) * p + xc.indices[xi])
+        emap = sparse.csr_matrix((xc.data[xi], (e, cc[pair])), shape=(pm.nnz, self._nc))
+        k = np.diff(pm.indptr)[rowp]
+        e1 = np.repeat(np.arange(pm.nnz), k)
+        first = np.cumsum(k) - k
+        e2 = np.repeat(pm.indptr[rowp], k) + (np.arange(len(e1)) - np.repeat(first, k))
+        j1, j2 = pm.indices[e1], pm.indices[e2]
+        keep = comp[j1] == comp[j2]
+        e1, e2, j1, j2 = e1[keep], e2[keep], j1[keep], j2[keep]
+        return pm, rowp, emap, rowp[e1], e1, e2, kmat[j1, j2], ginv[j1, j2]
 
     def _cell_means(self, y: np.ndarray, sets: list[DomainSet], count: np.ndarray | None
                     ) -> list[dict[str, np.ndarray]]:
         mom = self._moments(y, count)
-        ci, di, offs, nd, agg, hagg, order = self._stack(sets)
+        _ci, _di, offs, nd, agg, hagg, _order, cal = self._stack(sets)
         nb = self._base.shape[1]
         s = np.asarray(agg @ mom)  # nd x k
         n, sw, a0 = s[:, 0], s[:, 1], s[:, 2]
@@ -438,22 +495,28 @@ class DomainMeans:
             var = (a2 - 2 * mm * a1 + mm * mm * a0) / sw1**2
             tot = (hwy - mm[None, :] * hw) / sw1[None, :]
         if self._cstep is not None:
-            xc, g_, kmat, hag = self._cstep
-            # per (cell, domain) pair: the calibration sums of the domain's centred influence
-            cio, dio = ci[order], di[order]
-            u = (mom[cio, nb + 3] - mm[dio] * mom[cio, 3]) / sw1[dio]
-            q = (mom[cio, nb + 4] - mm[dio] * mom[cio, 4]) / sw1[dio]
-            mt = sparse.csr_matrix((u, agg.indices, agg.indptr), shape=agg.shape) @ xc
-            qt = sparse.csr_matrix((q, agg.indices, agg.indptr), shape=agg.shape) @ xc
-            quad = np.asarray(mt.multiply(mt @ kmat).sum(axis=1)).ravel()
-            crs = np.asarray(qt.multiply(mt @ g_).sum(axis=1)).ravel()
+            hag = self._cstep[3]
+            pm, rowp, emap, rq, e1, e2, kv, gv = cal
+            # the calibration sums of each domain's centred influence (entries of pm)
+            r = np.asarray(emap @ mom[:, [3, nb + 3, 4, nb + 4]])
+            mt = (r[:, 1] - mm[rowp] * r[:, 0]) / sw1[rowp]
+            qt = (r[:, 3] - mm[rowp] * r[:, 2]) / sw1[rowp]
+            quad = np.bincount(rq, weights=mt[e1] * kv * mt[e2], minlength=nd)
+            crs = np.bincount(rq, weights=qt[e1] * gv * mt[e2], minlength=nd)
             var = var + quad - 2 * crs
-            tot = tot - np.asarray(mt @ hag.T).T
+            tot = tot - np.asarray(sparse.csr_matrix((mt, pm.indices, pm.indptr), shape=pm.shape) @ hag.T).T
         res = self._close(var, tot, m, mm, n, sw, swy, swy2, cnt)
         out = []
         for ds, off in zip(sets, offs, strict=True):
             out.append({k: v[off:off + len(ds)] for k, v in res.items()})
         return out
+
+    def _quad(self, mt: sparse.csr_matrix, qt: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """``m' (G ADA G) m`` and ``q' G m`` for every row of ``mt`` and ``qt`` (sparse)."""
+        kbd, gbd = self._cstep[4]
+        quad = np.asarray(mt.multiply(mt @ kbd).sum(axis=1)).ravel()
+        crs = np.asarray(qt.multiply(mt @ gbd).sum(axis=1)).ravel()
+        return quad, crs
 
     def _linear(self, mom: np.ndarray, dc: np.ndarray, nd: int) -> dict:
         """Sums of the cell moments over each domain (all linear, so they can be subtracted)."""
@@ -486,12 +549,11 @@ class DomainMeans:
             var = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
             tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
         if self._cstep is not None:
-            _xc, g_, kmat, hag = self._cstep
+            hag = self._cstep[3]
             inv = sparse.diags(1.0 / sw1)
             mt = sparse.csr_matrix(inv @ (lin["XR1"] - sparse.diags(mm) @ lin["XR0"]))
             qt = sparse.csr_matrix(inv @ (lin["XQ1"] - sparse.diags(mm) @ lin["XQ0"]))
-            quad = np.asarray(mt.multiply(np.asarray(mt @ kmat)).sum(axis=1)).ravel()
-            crs = np.asarray(qt.multiply(np.asarray(mt @ g_)).sum(axis=1)).ravel()
+            quad, crs = self._quad(mt, qt)
             var = var + quad - 2 * crs
             tot = tot - np.asarray(mt @ hag.T).T
         return self._close(var, tot, m, mm, n, sw, swy, swy2, lin["C"])
