@@ -560,7 +560,8 @@ class DomainMeans:
 
     # ------------------------------------------------------------------ general path
     def _diag_var(self, s: sparse.csr_matrix) -> np.ndarray:
-        """Diagonal of ``Design._cov(s)`` without forming the off-diagonal."""
+        """Diagonal of ``Design._cov(s)`` without forming the off-diagonal (before the
+        ``lonely_psu="average"`` scaling)."""
         d = self.design
         k = s.shape[1]
         scale_psu, coef = self._scale_psu, self._coef
@@ -596,7 +597,7 @@ class DomainMeans:
                 tot_h = d._H @ t
                 out[c0:c0 + t.shape[1]] = ((scale_psu[:, None] * t * t).sum(axis=0)
                                            - (coef[:, None] * tot_h * tot_h).sum(axis=0))
-        return out * self._nstrat / self._nok if self._nok < self._nstrat else out
+        return out  # the lonely-stratum scaling is applied by _close
 
     def _general_means(self, y: np.ndarray, sets: list[DomainSet], count: np.ndarray | None
                        ) -> list[dict[str, np.ndarray]]:
