@@ -282,9 +282,9 @@ def weight_waves(
                 cells[f"_m_{var}"] = np.full(n, None, dtype=object)
             cells[f"_m_{var}"][rows] = col.to_numpy(dtype=object)
             used += [{"wave": wave, "variable": var, "category": c, "population": p} for c, p in cell_pop.items()]
-    df = pd.concat([df.drop(columns=[c for c in cells if c in df.columns]),
-                    pd.DataFrame(cells, index=df.index)], axis=1)
-    df["_base"] = base
+    added = {**cells, "_base": base}
+    df = pd.concat([df.drop(columns=[c for c in added if c in df.columns]),
+                    pd.DataFrame(added, index=df.index)], axis=1)
     try:
         design = Design(df, weights="_base", strata="wave", lonely_psu="adjust")
         design = design.rake(dict(margins.items()), bounds=s.bounds, max_iter=s.max_iter,
