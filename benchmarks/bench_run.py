@@ -16,6 +16,7 @@ The export generator runs in a child process, so the peak memory is the run's ow
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import platform
@@ -115,7 +116,7 @@ def main() -> None:
         total = time.perf_counter() - t0
         marks.append(("end", total))
         stages: dict[str, float] = {}
-        for (step, at), (_next, until) in zip(marks, marks[1:], strict=False):
+        for (step, at), (_next, until) in itertools.pairwise(marks):
             name = "ingest" if step.startswith("ingest") else step
             stages[name] = stages.get(name, 0.0) + until - at
         peak = _vm("VmHWM")
