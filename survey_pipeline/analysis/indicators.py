@@ -368,12 +368,19 @@ def estimate_indicators(
     coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     cache: dict = {}
-    for spec in specs:
-        y, dk = indicator_values(data, spec, cache)
-        if np.all(np.isnan(y)):
+    batch = 8  # indicators estimated together (they share every sparse product)
+    for b0 in range(0, len(specs), batch):
+        todo = []
+        for spec in specs[b0:b0 + batch]:
+            y, dk = indicator_values(data, spec, cache)
+            if not np.all(np.isnan(y)):
+                todo.append((spec, y, dk))
+        if not todo:
             continue
-        for i, cols in enumerate(dm.arrays(y, coded, count=dk)):
-            acc[i].append((spec, cols))
+        res = dm.arrays_many([t[1] for t in todo], coded, counts=[t[2] for t in todo])
+        for (spec, _y, _dk), per_set in zip(todo, res, strict=True):
+            for i, cols in enumerate(per_set):
+                acc[i].append((spec, cols))
     for (lv, gd, by), ds, items in zip(sets, coded, acc, strict=True):
         if not items:
             continue

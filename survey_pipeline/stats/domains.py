@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["DomainMeans", "DomainSet"]
 
 _CHUNK_NNZ = 4_000_000
+_BATCH = 8  # variables per pass on the cell path (memory: a few n_pairs x _BATCH arrays)
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,19 +260,35 @@ class DomainMeans:
 
         Keys: ``estimate, se, n, n_eff, deff, sum_weights, count``.
         """
-        y = self._values(y)
+        return self.arrays_many([y], domains, None if count is None else [count])[0]
+
+    def arrays_many(self, ys: Sequence, domains: Sequence, counts: Sequence | None = None
+                    ) -> list[list[dict[str, np.ndarray]]]:
+        """:meth:`arrays` for several variables at once: one list per variable.
+
+        On the cell path the variables share every sparse product (one pass over the cells and
+        domains for all of them), which is several times faster than one variable at a time.
+        ``counts``, when given, has one entry (array or None) per variable.
+        """
+        vals = [self._values(y) for y in ys]
+        cnts = [None if c is None else np.asarray(c, dtype=float)
+                for c in (counts if counts is not None else [None] * len(vals))]
+        if len(cnts) != len(vals):
+            raise DesignError(f"domain means: {len(vals)} variables but {len(cnts)} counts.")
         sets = [self._as_set(b) for b in domains]
-        cnt = None if count is None else np.asarray(count, dtype=float)
-        out: list = [None] * len(sets)
+        out: list[list] = [[None] * len(sets) for _ in vals]
         fast, slow = [], []
         for i, ds in enumerate(sets):
             (fast if self._cell_codes(ds) is not None else slow).append(i)
         if fast:
-            for i, res in zip(fast, self._cell_means(y, [sets[i] for i in fast], cnt), strict=True):
-                out[i] = res
-        if slow:
-            for i, res in zip(slow, self._general_means(y, [sets[i] for i in slow], cnt), strict=True):
-                out[i] = res
+            res = self._cell_means([sets[i] for i in fast], vals, cnts)
+            for v in range(len(vals)):
+                for j, i in enumerate(fast):
+                    out[v][i] = res[v][j]
+        for v, (y, c) in enumerate(zip(vals, cnts, strict=True)):
+            if slow:
+                for i, r in zip(slow, self._general_means(y, [sets[i] for i in slow], c), strict=True):
+                    out[v][i] = r
         return out
 
     def means(self, y, domains: Sequence, count: np.ndarray | None = None,
@@ -368,7 +385,8 @@ class DomainMeans:
     def _close(self, var, tot, m, mm, n, sw, swy, swy2, count, wvar=None) -> dict[str, np.ndarray]:
         """The between-PSU term of the stratum totals, the lonely-stratum scaling and the design
         effect against simple random sampling (as ``Design.mean``)."""
-        var = var - (self._coef[:, None] * tot * tot).sum(axis=0)
+        coef = self._coef.reshape((-1,) + (1,) * (tot.ndim - 1))
+        var = var - (coef * tot * tot).sum(axis=0)
         if self._nok < self._nstrat:
             var = var * self._nstrat / self._nok
         var = np.where(sw > 0, var, np.nan)
@@ -473,42 +491,57 @@ class DomainMeans:
         j1, j2 = pm.indices[e1], pm.indices[e2]
         keep = comp[j1] == comp[j2]
         e1, e2, j1, j2 = e1[keep], e2[keep], j1[keep], j2[keep]
-        return pm, rowp, emap, rowp[e1], e1, e2, kmat[j1, j2], ginv[j1, j2]
+        # entry-level forms: (K m)_e = sum over the entries f of e's domain and block of K_jf m_f
+        ne = pm.nnz
+        kp = sparse.csr_matrix((kmat[j1, j2], (e1, e2)), shape=(ne, ne))
+        gp = sparse.csr_matrix((ginv[j1, j2], (e1, e2)), shape=(ne, ne))
+        rsum = sparse.csr_matrix((np.ones(ne), (rowp, np.arange(ne))), shape=(nd, ne))
+        hag = self._cstep[3]
+        nh = hag.shape[0]
+        hrow = (np.arange(nh)[:, None] * nd + rowp[None, :]).ravel()
+        hcol = np.tile(np.arange(pm.nnz), nh)
+        hmat = sparse.csr_matrix((hag[:, pm.indices].ravel(), (hrow, hcol)), shape=(nh * nd, pm.nnz))
+        return pm, rowp, emap, kp, gp, rsum, hmat
 
-    def _cell_means(self, y: np.ndarray, sets: list[DomainSet], count: np.ndarray | None
-                    ) -> list[dict[str, np.ndarray]]:
-        mom = self._moments(y, count)
+    def _cell_means(self, sets: list[DomainSet], ys: list[np.ndarray], counts: list
+                    ) -> list[list[dict[str, np.ndarray]]]:
+        """Cell-path results of several variables (the outer list) for several classifications."""
         _ci, _di, offs, nd, agg, hagg, _order, cal = self._stack(sets)
         nb = self._base.shape[1]
-        s = np.asarray(agg @ mom)  # nd x k
-        n, sw, a0 = s[:, 0], s[:, 1], s[:, 2]
-        swy, a1 = s[:, nb + 1], s[:, nb + 2]
-        swy2, a2 = s[:, 2 * nb], s[:, 2 * nb + 1]
-        cnt = s[:, -1]
-        h = np.asarray(hagg @ mom[:, [1, nb + 1]])
-        hw = h[:, 0].reshape(self._nstrat, nd)
-        hwy = h[:, 1].reshape(self._nstrat, nd)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = swy / sw
-            mm = np.where(np.isfinite(m), m, 0.0)
-            sw1 = np.where(sw > 0, sw, 1.0)
-            var = (a2 - 2 * mm * a1 + mm * mm * a0) / sw1**2
-            tot = (hwy - mm[None, :] * hw) / sw1[None, :]
-        if self._cstep is not None:
-            hag = self._cstep[3]
-            pm, rowp, emap, rq, e1, e2, kv, gv = cal
-            # the calibration sums of each domain's centred influence (entries of pm)
-            r = np.asarray(emap @ mom[:, [3, nb + 3, 4, nb + 4]])
-            mt = (r[:, 1] - mm[rowp] * r[:, 0]) / sw1[rowp]
-            qt = (r[:, 3] - mm[rowp] * r[:, 2]) / sw1[rowp]
-            quad = np.bincount(rq, weights=mt[e1] * kv * mt[e2], minlength=nd)
-            crs = np.bincount(rq, weights=qt[e1] * gv * mt[e2], minlength=nd)
-            var = var + quad - 2 * crs
-            tot = tot - np.asarray(sparse.csr_matrix((mt, pm.indices, pm.indptr), shape=pm.shape) @ hag.T).T
-        res = self._close(var, tot, m, mm, n, sw, swy, swy2, cnt)
-        out = []
-        for ds, off in zip(sets, offs, strict=True):
-            out.append({k: v[off:off + len(ds)] for k, v in res.items()})
+        out: list[list] = []
+        for v0 in range(0, len(ys), _BATCH):
+            chunk = list(range(v0, min(v0 + _BATCH, len(ys))))
+            mom = np.stack([self._moments(ys[v], counts[v]) for v in chunk], axis=1)  # nc x K x F
+            k = len(chunk)
+            nf = mom.shape[2]
+            s = np.asarray(agg @ mom.reshape(self._nc, k * nf)).reshape(nd, k, nf)
+            n, sw, a0 = s[:, :, 0], s[:, :, 1], s[:, :, 2]
+            swy, a1 = s[:, :, nb + 1], s[:, :, nb + 2]
+            swy2, a2 = s[:, :, 2 * nb], s[:, :, 2 * nb + 1]
+            cnt = s[:, :, -1]
+            h = np.asarray(hagg @ mom[:, :, [1, nb + 1]].reshape(self._nc, 2 * k)).reshape(self._nstrat, nd, k, 2)
+            hw, hwy = h[..., 0], h[..., 1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = swy / sw
+                mm = np.where(np.isfinite(m), m, 0.0)
+                sw1 = np.where(sw > 0, sw, 1.0)
+                var = (a2 - 2 * mm * a1 + mm * mm * a0) / sw1**2
+                tot = (hwy - mm[None] * hw) / sw1[None]
+            if self._cstep is not None:
+                pm, rowp, emap, kp, gp, rsum, hmat = cal
+                # the calibration sums of each domain's centred influence (entries of pm)
+                r = np.asarray(emap @ mom[:, :, [3, nb + 3, 4, nb + 4]].reshape(self._nc, 4 * k))
+                r = r.reshape(pm.nnz, k, 4)
+                mt = (r[:, :, 1] - mm[rowp] * r[:, :, 0]) / sw1[rowp]
+                qt = (r[:, :, 3] - mm[rowp] * r[:, :, 2]) / sw1[rowp]
+                quad = np.asarray(rsum @ (mt * np.asarray(kp @ mt)))
+                crs = np.asarray(rsum @ (qt * np.asarray(gp @ mt)))
+                var = var + quad - 2 * crs
+                tot = tot - np.asarray(hmat @ mt).reshape(self._nstrat, nd, k)
+            res = self._close(var, tot, m, mm, n, sw, swy, swy2, cnt)
+            for j in range(k):
+                out.append([{key: val[off:off + len(ds), j] for key, val in res.items()}
+                            for ds, off in zip(sets, offs, strict=True)])
         return out
 
     def _quad(self, mt: sparse.csr_matrix, qt: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
