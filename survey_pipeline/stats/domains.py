@@ -136,6 +136,7 @@ class DomainMeans:
         self._cache_val = None
         self._stack_key: tuple = ()
         self._stack_val = None
+        self._lin_cache: dict[int, tuple] = {}
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -187,10 +188,7 @@ class DomainMeans:
             # calibration columns that never share a row (e.g. the margins of different strata)
             # make G and G ADA G block-diagonal: the quadratic forms are sums over the blocks
             _ncomp, comp = connected_components(sparse.csr_matrix(xc.T @ xc), directed=False)
-            same = comp[:, None] == comp[None, :]
-            step = (xc, ginv, kmat, ha @ ginv,
-                    (sparse.csr_matrix(np.where(same, kmat, 0.0)), sparse.csr_matrix(np.where(same, ginv, 0.0))),
-                    comp)
+            step = (xc, ginv, kmat, ha @ ginv, comp)
         self._cell = cell
         self.cells = table
         self._nc = nc
@@ -356,9 +354,9 @@ class DomainMeans:
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
             mom = self._moments(y, cnt)
-            lp = self._linear(mom, pc, len(parent))
-            lc = self._linear(mom, cc, nd)
-            rest = {k: (sparse.csr_matrix(lp[k][parent_of, :] - lc[k]) if k.startswith("X")
+            lp = self._linear(mom, parent)
+            lc = self._linear(mom, child)
+            rest = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
                         else lp[k][..., parent_of] - lc[k]) for k in lc}
             return self._finish(rest)
         return self._general_complement(y, parent, child, parent_of, cnt)
@@ -463,14 +461,12 @@ class DomainMeans:
         self._stack_key, self._stack_val = tuple(sets), val
         return val
 
-    def _cal_structure(self, agg: sparse.csr_matrix, nd: int):
-        """Fixed index structure of the domains' calibration sums ``M = sum_c r_c x_c``.
-
-        ``pm`` holds the pattern (domain x calibration column) of ``agg @ xc``; ``emap`` maps the
-        per-cell moments to its entries (one sparse product per variable), and the pairs of
-        entries of one domain in one calibration block give the quadratic forms by ``bincount``.
-        """
-        xc, ginv, kmat, _hag, _bd, comp = self._cstep
+    def _emap(self, agg: sparse.csr_matrix, nd: int):
+        """The pattern ``pm`` of ``agg @ xc`` (domain x calibration column), the domain of each
+        entry, and the matrix mapping per-cell moments to the entries (``agg @ diag(r) @ xc``)."""
+        xc = self._cstep[0]
+        agg = sparse.csr_matrix(agg)
+        agg.sort_indices()
         p = xc.shape[1]
         pm = sparse.csr_matrix(agg @ xc)
         pm.sort_indices()
@@ -484,6 +480,17 @@ class DomainMeans:
         xi = np.repeat(xc.indptr[cc], xlen) + (np.arange(len(pair)) - np.repeat(first, xlen))
         e = np.searchsorted(pkey, dd[pair].astype(np.int64) * p + xc.indices[xi])
         emap = sparse.csr_matrix((xc.data[xi], (e, cc[pair])), shape=(pm.nnz, self._nc))
+        return pm, rowp, emap
+
+    def _cal_structure(self, agg: sparse.csr_matrix, nd: int):
+        """Fixed index structure of the domains' calibration sums ``M = sum_c r_c x_c``.
+
+        ``pm`` holds the pattern (domain x calibration column) of ``agg @ xc``; ``emap`` maps the
+        per-cell moments to its entries (one sparse product per variable), and the pairs of
+        entries of one domain in one calibration block give the quadratic forms by ``bincount``.
+        """
+        _xc, ginv, kmat, _hag, comp = self._cstep
+        pm, rowp, emap = self._emap(agg, nd)
         k = np.diff(pm.indptr)[rowp]
         e1 = np.repeat(np.arange(pm.nnz), k)
         first = np.cumsum(k) - k
@@ -544,33 +551,36 @@ class DomainMeans:
                             for ds, off in zip(sets, offs, strict=True)])
         return out
 
-    def _quad(self, mt: sparse.csr_matrix, qt: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-        """``m' (G ADA G) m`` and ``q' G m`` for every row of ``mt`` and ``qt`` (sparse)."""
-        kbd, gbd = self._cstep[4]
-        quad = np.asarray(mt.multiply(mt @ kbd).sum(axis=1)).ravel()
-        crs = np.asarray(qt.multiply(mt @ gbd).sum(axis=1)).ravel()
-        return quad, crs
-
-    def _linear(self, mom: np.ndarray, dc: np.ndarray, nd: int) -> dict:
+    def _linear(self, mom: np.ndarray, ds: DomainSet) -> dict:
         """Sums of the cell moments over each domain (all linear, so they can be subtracted)."""
         nb = self._base.shape[1]
-        inside = dc >= 0
-        dci = dc[inside]
-        rows = np.flatnonzero(inside)
-        agg = sparse.csr_matrix((np.ones(len(dci)), (dci, rows)), shape=(nd, self._nc))
+        nd = len(ds)
+        got = self._lin_cache.get(id(ds))
+        if got is None or got[0] is not ds:
+            dc = self._cell_codes(ds)
+            inside = dc >= 0
+            dci = dc[inside]
+            rows = np.flatnonzero(inside)
+            agg = sparse.csr_matrix((np.ones(len(dci)), (dci, rows)), shape=(nd, self._nc))
+            hagg = sparse.csr_matrix((np.ones(len(dci)), (self._strat_cell[inside] * nd + dci, rows)),
+                                     shape=(self._nstrat * nd, self._nc))
+            emap = self._emap(agg, nd) if self._cstep is not None else None
+            got = (ds, agg, hagg, emap)
+            self._lin_cache[id(ds)] = got
+        _ds, agg, hagg, emap = got
         s = np.asarray(agg @ mom)
         out = {"N": s[:, 0], "W": s[:, 1], "A0": s[:, 2], "WY": s[:, nb + 1], "A1": s[:, nb + 2],
                "WY2": s[:, 2 * nb], "A2": s[:, 2 * nb + 1], "C": s[:, -1]}
-        hagg = sparse.csr_matrix((np.ones(len(dci)), (self._strat_cell[inside] * nd + dci, rows)),
-                                 shape=(self._nstrat * nd, self._nc))
         h = np.asarray(hagg @ mom[:, [1, nb + 1]])
         out["HW"] = h[:, 0].reshape(self._nstrat, nd)
         out["HWY"] = h[:, 1].reshape(self._nstrat, nd)
-        if self._cstep is not None:
-            xc = self._cstep[0]
-            for k, j in (("XR0", 3), ("XR1", nb + 3), ("XQ0", 4), ("XQ1", nb + 4)):
-                oh = sparse.csr_matrix((mom[inside, j], (dci, rows)), shape=(nd, self._nc))
-                out[k] = sparse.csr_matrix(oh @ xc)
+        if emap is not None:
+            pm, rowp, em = emap
+            r = np.asarray(em @ mom[:, [3, nb + 3, 4, nb + 4]])
+            for i, k in enumerate(("XR0", "XR1", "XQ0", "XQ1")):
+                x = np.zeros(pm.shape)
+                x[rowp, pm.indices] = r[:, i]
+                out[k] = x
         return out
 
     def _finish(self, lin: dict) -> dict[str, np.ndarray]:
@@ -582,13 +592,13 @@ class DomainMeans:
             var = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
             tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
         if self._cstep is not None:
-            hag = self._cstep[3]
-            inv = sparse.diags(1.0 / sw1)
-            mt = sparse.csr_matrix(inv @ (lin["XR1"] - sparse.diags(mm) @ lin["XR0"]))
-            qt = sparse.csr_matrix(inv @ (lin["XQ1"] - sparse.diags(mm) @ lin["XQ0"]))
-            quad, crs = self._quad(mt, qt)
+            _xc, ginv, kmat, hag = self._cstep[:4]
+            mt = (lin["XR1"] - mm[:, None] * lin["XR0"]) / sw1[:, None]
+            qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
+            quad = np.einsum("ij,ij->i", mt, mt @ kmat)
+            crs = np.einsum("ij,ij->i", qt, mt @ ginv)
             var = var + quad - 2 * crs
-            tot = tot - np.asarray(mt @ hag.T).T
+            tot = tot - (mt @ hag.T).T
         return self._close(var, tot, m, mm, n, sw, swy, swy2, lin["C"])
 
     # ------------------------------------------------------------------ general path
