@@ -95,7 +95,8 @@ def area_lookup(values, inst=None, areas: pd.DataFrame | None = None) -> dict[st
     ``values`` are the area values of the responses (e.g. ``Downtown`` or ``"1"``); ``inst``'s
     area items and an areas table (columns such as code, name, slug) add their aliases.
     """
-    vals = [str(v) for v in pd.unique(pd.Series(list(values)).dropna())]
+    ser = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    vals = [str(v) for v in pd.unique(ser.dropna())]
     norm = {normalize_name(v): v for v in vals}
     out = {normalize_name(v): v for v in vals}
     alias_sets: list[list[str]] = []
@@ -196,7 +197,7 @@ def weight_waves(
     diag: list[dict] = []
     used: list[dict] = []
     margins: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
-    waves = list(dict.fromkeys(df["wave"]))
+    waves = [str(w) for w in pd.unique(df["wave"])]  # order of first appearance
     wanted = set(s.margins) if s.margins is not None else set(targets["variable"])
     if "neighborhood" in wanted and df["neighborhood"].isna().any():
         lost = df[df["neighborhood"].isna()].groupby("wave").size()

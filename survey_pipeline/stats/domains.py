@@ -137,6 +137,7 @@ class DomainMeans:
         self._stack_key: tuple = ()
         self._stack_val = None
         self._lin_cache: dict[int, tuple] = {}
+        self._parent_cache: dict[tuple[int, int], tuple] = {}
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -188,7 +189,9 @@ class DomainMeans:
             # calibration columns that never share a row (e.g. the margins of different strata)
             # make G and G ADA G block-diagonal: the quadratic forms are sums over the blocks
             _ncomp, comp = connected_components(sparse.csr_matrix(xc.T @ xc), directed=False)
-            step = (xc, ginv, kmat, ha @ ginv, comp)
+            same = comp[:, None] == comp[None, :]
+            step = (xc, ginv, kmat, ha @ ginv, comp,
+                    sparse.csr_matrix(np.where(same, kmat, 0.0)), sparse.csr_matrix(np.where(same, ginv, 0.0)))
         self._cell = cell
         self.cells = table
         self._nc = nc
@@ -338,18 +341,23 @@ class DomainMeans:
         y = self._values(y)
         parent, child = self._as_set(within), self._as_set(domains)
         nd = len(child)
-        inside = child.codes >= 0
-        pin, cin = parent.codes[inside], child.codes[inside]
-        parent_of = np.full(nd, -1, dtype=np.int64)
-        parent_of[cin] = pin
-        wrong = (parent_of < 0) | (np.bincount(cin, weights=(pin != parent_of[cin]).astype(float),
-                                               minlength=nd) > 0)
-        if wrong.any():
-            bad = child.labels.iloc[int(np.flatnonzero(wrong)[0])]
-            raise EstimationError(
-                f"complement means: domain {bad.to_dict()} does not lie inside one domain of "
-                "within; every domain must be part of exactly one within-domain."
-            )
+        got = self._parent_cache.get((id(parent), id(child)))
+        if got is not None and got[0] is parent and got[1] is child:
+            parent_of = got[2]
+        else:
+            inside = child.codes >= 0
+            pin, cin = parent.codes[inside], child.codes[inside]
+            parent_of = np.full(nd, -1, dtype=np.int64)
+            parent_of[cin] = pin
+            wrong = (parent_of < 0) | (np.bincount(cin, weights=(pin != parent_of[cin]).astype(float),
+                                                   minlength=nd) > 0)
+            if wrong.any():
+                bad = child.labels.iloc[int(np.flatnonzero(wrong)[0])]
+                raise EstimationError(
+                    f"complement means: domain {bad.to_dict()} does not lie inside one domain of "
+                    "within; every domain must be part of exactly one within-domain."
+                )
+            self._parent_cache[(id(parent), id(child))] = (parent, child, parent_of)
         cnt = None if count is None else np.asarray(count, dtype=float)
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
@@ -489,7 +497,7 @@ class DomainMeans:
         per-cell moments to its entries (one sparse product per variable), and the pairs of
         entries of one domain in one calibration block give the quadratic forms by ``bincount``.
         """
-        _xc, ginv, kmat, _hag, comp = self._cstep
+        _xc, ginv, kmat, _hag, comp = self._cstep[:5]
         pm, rowp, emap = self._emap(agg, nd)
         k = np.diff(pm.indptr)[rowp]
         e1 = np.repeat(np.arange(pm.nnz), k)
@@ -592,11 +600,12 @@ class DomainMeans:
             var = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
             tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
         if self._cstep is not None:
-            _xc, ginv, kmat, hag = self._cstep[:4]
+            hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
             mt = (lin["XR1"] - mm[:, None] * lin["XR0"]) / sw1[:, None]
             qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
-            quad = np.einsum("ij,ij->i", mt, mt @ kmat)
-            crs = np.einsum("ij,ij->i", qt, mt @ ginv)
+            # block-diagonal forms (sparse): (K m) for every domain at once
+            quad = np.einsum("ij,ij->i", mt, np.asarray(kbd @ mt.T).T)
+            crs = np.einsum("ij,ij->i", qt, np.asarray(gbd @ mt.T).T)
             var = var + quad - 2 * crs
             tot = tot - (mt @ hag.T).T
         return self._close(var, tot, m, mm, n, sw, swy, swy2, lin["C"])
