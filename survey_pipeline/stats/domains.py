@@ -528,12 +528,10 @@ class DomainMeans:
             chunk = list(range(v0, min(v0 + _BATCH, len(ys))))
             mom = np.stack([self._moments(ys[v], counts[v]) for v in chunk], axis=1)  # nc x K x F
             k = len(chunk)
-            nf = mom.shape[2]
-            s = np.asarray(agg @ mom.reshape(self._nc, k * nf)).reshape(nd, k, nf)
-            n, sw, a0 = s[:, :, 0], s[:, :, 1], s[:, :, 2]
-            swy, a1 = s[:, :, nb + 1], s[:, :, nb + 2]
-            swy2, a2 = s[:, :, 2 * nb], s[:, :, 2 * nb + 1]
-            cnt = s[:, :, -1]
+            # the domain sums the variance needs: N, W, A0, WY, A1, WY2, A2, C
+            cols = [0, 1, 2, nb + 1, nb + 2, 2 * nb, 2 * nb + 1, mom.shape[2] - 1]
+            s = np.asarray(agg @ mom[:, :, cols].reshape(self._nc, k * len(cols))).reshape(nd, k, len(cols))
+            n, sw, a0, swy, a1, swy2, a2, cnt = (s[:, :, i] for i in range(len(cols)))
             h = np.asarray(hagg @ mom[:, :, [1, nb + 1]].reshape(self._nc, 2 * k)).reshape(self._nstrat, nd, k, 2)
             hw, hwy = h[..., 0], h[..., 1]
             with np.errstate(divide="ignore", invalid="ignore"):
