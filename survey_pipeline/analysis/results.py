@@ -81,8 +81,10 @@ def write_results(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame
             cols = list(frame.columns)
             for c in cols:
                 if _sql_type(c, frame[c]) == "VARCHAR":
-                    frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-                    frame[c] = frame[c].map(lambda x: x if x is None else str(x))
+                    col = frame[c].astype(object).where(frame[c].notna(), None)
+                    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+                        col = col.map(lambda x: x if x is None else str(x))
+                    frame[c] = col
             view = f"_results_{name}"
             con.register(view, frame)
             try:
