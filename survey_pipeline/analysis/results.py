@@ -219,7 +219,8 @@ def _project_inputs(project: Project):
             f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
                                                                         if f"{c}__missing" in f.columns])
             f = f.rename(columns={f"area_{c}": c for c in levels})
-            parts.append(f.loc[:, ~f.columns.duplicated()])
+            dup = f.columns.duplicated()
+            parts.append(f.loc[:, ~dup] if dup.any() else f)
         frame = pd.concat(parts, ignore_index=True)
         rates = response_rates(project, store, waves)
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
