@@ -263,7 +263,12 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
         wave = project.waves.get(w)
         if wave is None or not wave.invitations:
             continue
-        r = aapor_rates(store.read_responses(w, include_excluded=True), wave.invitations, e=wave.eligibility_rate)
+        # only the columns the rates count (every kept response, excluded or not)
+        cols = ["area_neighborhood", "disposition", "flag_preview", "flag_test", "flag_bot", "flag_duplicate_id",
+                "flag_duplicate_contact", "flag_duplicate_answers"]
+        resp = store.query(f"SELECT {', '.join(cols)} FROM responses WHERE wave = ? ORDER BY source_id, source_row",
+                           [w])
+        r = aapor_rates(resp, wave.invitations, e=wave.eligibility_rate)
         for rec in r.itertuples():
             city = rec.area == "all"
             for metric in ("RR1", "RR3", "COOP1"):
