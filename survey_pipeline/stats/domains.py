@@ -361,7 +361,7 @@ class DomainMeans:
         cnt = None if count is None else np.asarray(count, dtype=float)
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
-            mom = self._moments(y, cnt)
+            mom = self._moments(y, cnt, reuse=True)
             lp = self._linear(mom, parent)
             lc = self._linear(mom, child)
             rest = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
@@ -406,15 +406,18 @@ class DomainMeans:
                 "deff": deff, "sum_weights": sw, "count": count}
 
     # ------------------------------------------------------------------ cell path
-    def _moments(self, y: np.ndarray, count: np.ndarray | None) -> np.ndarray:
-        """Per-cell sums (nc x k): N, W, A0 [R0, Q0], then times y, then W and A0 times y^2, C."""
-        # the same variable for several classifications (e.g. two area levels): reuse the moments
+    def _moments(self, y: np.ndarray, count: np.ndarray | None, reuse: bool = False) -> np.ndarray:
+        """Per-cell sums (nc x k): N, W, A0 [R0, Q0], then times y, then W and A0 times y^2, C.
+
+        ``reuse``: keep them for the next call with an equal variable (complements of one
+        variable for several classifications, e.g. two area levels).
+        """
         ck = self._cache_key
-        if (ck is not None and np.array_equal(ck[0], y, equal_nan=True)
+        if (reuse and ck is not None and np.array_equal(ck[0], y, equal_nan=True)
                 and ((ck[1] is None and count is None)
                      or (ck[1] is not None and count is not None and np.array_equal(ck[1], count)))):
             return self._cache_val
-        key = (y.copy(), None if count is None else np.array(count, dtype=float))
+        key = (y.copy(), None if count is None else np.array(count, dtype=float)) if reuse else None
         valid = ~np.isnan(y) & (self._w != 0)
         yv = np.where(valid, y, 0.0)
         b = self._base
@@ -431,7 +434,8 @@ class DomainMeans:
             np.multiply(bc, total(yv)[:, None], out=mom[:, nb:2 * nb])
             np.multiply(bc[:, 1:3], total(yv * yv)[:, None], out=mom[:, 2 * nb:2 * nb + 2])
             mom[:, -1] = 0.0 if count is None else total(np.asarray(count, dtype=float))
-            self._cache_key, self._cache_val = key, mom
+            if reuse:
+                self._cache_key, self._cache_val = key, mom
             return mom
         f = np.empty((len(y), 2 * nb + 3))
         np.multiply(b, valid[:, None], out=f[:, :nb])
@@ -439,7 +443,8 @@ class DomainMeans:
         np.multiply(f[:, nb + 1:nb + 3], yv[:, None], out=f[:, 2 * nb:2 * nb + 2])
         f[:, -1] = 0.0 if count is None else count
         mom = np.asarray(self._cmat @ f)
-        self._cache_key, self._cache_val = key, mom
+        if reuse:
+            self._cache_key, self._cache_val = key, mom
         return mom
 
     def _stack(self, sets: list[DomainSet]):
