@@ -448,7 +448,8 @@ class DomainMeans:
         return mom
 
     def _stack(self, sets: list[DomainSet]):
-        """Index arrays of all (cell, domain) pairs of several classifications, and their sums."""
+        """Aggregation matrices (cells to domains, and to stratum x domain) of several
+        classifications stacked, and their calibration structure; kept for the next call."""
         if len(self._stack_key) == len(sets) and all(a is b for a, b in zip(self._stack_key, sets, strict=True)):
             return self._stack_val
         cidx, didx, offs = [], [], []
@@ -463,14 +464,14 @@ class DomainMeans:
         ci = np.concatenate(cidx)
         di = np.concatenate(didx)
         nd = off
-        # the pairs sorted by domain then cell: the data order of agg, to fill it with per-pair values
+        # the (cell, domain) pairs sorted by domain then cell: agg in canonical CSR order
         order = np.lexsort((ci, di))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(di, minlength=nd))])
         agg = sparse.csr_matrix((np.ones(len(ci)), ci[order], indptr), shape=(nd, self._nc))
         hrow = self._strat_cell[ci] * nd + di
         hagg = sparse.csr_matrix((np.ones(len(ci)), (hrow, ci)), shape=(self._nstrat * nd, self._nc))
         cal = self._cal_structure(agg, nd) if self._cstep is not None else None
-        val = (ci, di, offs, nd, agg, hagg, order, cal)
+        val = (offs, nd, agg, hagg, cal)
         self._stack_key, self._stack_val = tuple(sets), val
         return val
 
@@ -526,7 +527,7 @@ class DomainMeans:
     def _cell_means(self, sets: list[DomainSet], ys: list[np.ndarray], counts: list
                     ) -> list[list[dict[str, np.ndarray]]]:
         """Cell-path results of several variables (the outer list) for several classifications."""
-        _ci, _di, offs, nd, agg, hagg, _order, cal = self._stack(sets)
+        offs, nd, agg, hagg, cal = self._stack(sets)
         nb = self._base.shape[1]
         out: list[list] = []
         for v0 in range(0, len(ys), _BATCH):
