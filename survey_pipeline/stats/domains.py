@@ -401,7 +401,7 @@ class DomainMeans:
                 wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
             vsrs = wvar * (sw - n) / (sw * n)
             deff = var / vsrs
-            n_eff = n / deff
+            n_eff = wvar / var  # against sampling with replacement, as Design.mean
         return {"estimate": m, "se": np.sqrt(np.maximum(var, 0)), "n": n, "n_eff": n_eff,
                 "deff": deff, "sum_weights": sw, "count": count}
 

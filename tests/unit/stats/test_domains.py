@@ -145,3 +145,24 @@ def test_against_r_svyby(apistrat, apiclus1, apisrs):
             by_type, by_sch = dm.means("api00", [dm.domains("stype"), dm.domains("sch.wide")])
             _vs_r(f"{label}:mean:api00:by:stype", by_type, "stype", ("estimate", "se"))
             _vs_r(f"{label}:mean:api00:by:sch.wide", by_sch, "sch.wide", ("estimate", "se"))
+
+
+def test_effective_n_of_an_unweighted_simple_random_sample_is_n():
+    """Weights of 1 (a project without targets): R's deff is infinite there (its reference is
+    sampling without replacement from N = sum of weights = n), but the effective sample size the
+    reliability rules use is against sampling with replacement, so it is n, not 0."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"y": rng.normal(size=200), "g": rng.integers(0, 3, 200).astype(str), "w": 1.0})
+    d = Design(df, weights="w")
+    whole = d.mean("y")
+    assert np.isinf(whole["deff"]).all()
+    assert whole["n_eff"].iloc[0] == pytest.approx(200, rel=1e-12)
+    # domains: n_d^2 (n-1) / (n (n_d-1)), the linearized domain variance of an SRS
+    for res in (d.mean("y", by="g"), d.domain_means("y", by="g")):
+        n = res["n"].to_numpy(float)
+        assert np.isinf(res["deff"]).all()
+        np.testing.assert_allclose(res["n_eff"], n * n * 199 / (200 * (n - 1)), rtol=1e-10)
+    # weighted: n_eff = s^2 / var, so a design effect of ~1 gives n_eff close to n, never 0
+    df["w"] = rng.uniform(50, 60, 200)
+    res = Design(df, weights="w").mean("y", by="g")
+    assert ((res["n_eff"] > 0.9 * res["n"]) & (res["n_eff"] < 1.1 * res["n"])).all()
