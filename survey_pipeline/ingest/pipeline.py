@@ -20,7 +20,13 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
 from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
-from survey_pipeline.ingest.recode import normalize_areas, question_status, recode, type_missing
+from survey_pipeline.ingest.recode import (
+    kind_codes,
+    normalize_areas,
+    question_status,
+    recode,
+    type_missing,
+)
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
@@ -485,12 +491,11 @@ def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CH
     kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
     rids = rid_of.to_numpy(dtype=object)
     codes_all = rec.codes.to_numpy(dtype=float)
-    kinds_all = rec.kinds.to_numpy(dtype=object)
+    kinds_all = kind_codes(rec.kinds, list(rec.codes.columns))  # int8, -1: no kind
     for lo in range(0, len(rids), chunk_rows):
         hi = min(lo + chunk_rows, len(rids))
         codes = codes_all[lo:hi]
-        # one hash lookup for the whole block (None / unknown -> -1), not one Categorical per column
-        kcodes = kinds_index.get_indexer(kinds_all[lo:hi].ravel()).reshape(codes.shape).astype(np.int8)
+        kcodes = kinds_all[lo:hi].copy()
         has_code = ~np.isnan(codes)
         kcodes[has_code] = -1
         r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
