@@ -88,3 +88,34 @@ def test_mangled_csv_never_loses_a_row(data, from_disk):
         assert len(set(raw.frame.columns)) == raw.frame.shape[1]
         for col in raw.frame.columns:
             assert all(v is None or (isinstance(v, str) and v != "") for v in raw.frame[col])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_csv(), st.sampled_from([",", ";", "\t", "|"]), st.sampled_from([1 << 24, 2, 5]))
+def test_vectorised_cell_counts_equal_the_csv_module(data, delim, block):
+    """_fast_lens counts what the csv module counts, or declines (None) and lets it count."""
+    default = _source._BLOCK
+    try:
+        _source._BLOCK = block  # records and quoted fields across block edges
+        for encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            try:
+                expected = _source._lens(io.StringIO(text, newline=""), delim).tolist()
+            except csv.Error:
+                continue
+            got = _source._fast_lens(data, delim, encoding)
+            event("vectorised" if got is not None else "declined")
+            if got is not None:
+                assert got.tolist() == expected
+    finally:
+        _source._BLOCK = default
+
+
+def test_vectorised_cell_counts_on_regular_quoting():
+    data = b'a,"b, ""c""\r\nd",e\r\n\r\n"",x,\n"\n"\rlast'
+    assert _source._fast_lens(data, ",", "utf-8").tolist() == [3, 0, 3, 1, 1]
+    assert _source._fast_lens(b'a,b"c\n', ",", "utf-8") is None  # a quote inside an unquoted field
+    assert _source._fast_lens(b'"a"b,c\n', ",", "utf-8") is None  # text after a closing quote
