@@ -287,7 +287,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         meta = pd.DataFrame(index=frame.index)
         for f, col in raw.meta.items():
             if f not in IDENTIFIER_FIELDS and col in frame:
-                meta[f] = frame[col]
+                meta[f] = frame[col].copy()  # a copy: a view would keep the whole export in memory
         salt = proj.contact_salt()
         email_col = idents.get("email") or idents.get("recipient_email")
         phone_col = idents.get("phone")
@@ -305,7 +305,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         col_of_target = {t: c for c, t in cmap.columns.items()}
         still = set(raw.meta.values()) | set(idents.values()) | {
             col_of_target[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of_target}
-        frame = frame[[c for c in frame.columns if c in still]]
+        frame = frame[[c for c in frame.columns if c in still]].copy()  # not a view of the export's cells
         raw.frame = None
         tick("quality", 3)
         qstatus = question_status(rec, inst)  # computed once: dispositions and missing kinds
@@ -319,6 +319,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         if fin is not None:
             broke = broke | (fin == False)  # noqa: E712
         type_missing(rec, inst, broke, qstatus)
+        del qstatus
         # response ids: platform id kept; store key made unique
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():

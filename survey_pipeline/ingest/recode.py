@@ -278,9 +278,10 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
         else:
             mapped_vars.add(t)
     order = [v.name for v in variables if v.name in mapped_vars]
-    codes = pd.DataFrame(np.nan, index=idx, columns=order, dtype=float)
-    none = np.full(len(idx), -1, dtype=np.int8)
-    kinds = pd.DataFrame({c: pd.Categorical.from_codes(none, dtype=KIND_DTYPE) for c in order}, index=idx, columns=order)
+    at = {c: i for i, c in enumerate(order)}
+    # one row per variable (each variable's cells contiguous); the frame is built on it without a copy
+    cmat = np.full((len(order), len(idx)), np.nan)
+    kmat = np.full((len(order), len(idx)), -1, dtype=np.int8)  # KIND_DTYPE codes
     invalid: dict[str, dict] = {}
     texts = []
     area_matches: dict[str, dict] = {}
@@ -308,33 +309,33 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
             by_code = {float(c.code): f"{q.id}_{c.name}" for c in choices}
             by_name = {normalize_name(c.name): float(c.code) for c in choices}
             names = list(by_code.values())
-            answered = raw.notna() & (raw.astype(str).str.strip() != "")
-            vals = raw[answered]
-            cache: dict[str, tuple[list[float], list[str]]] = {}
-            for u in vals.unique():
-                nk = lookup_kinds.get(normalize_name(u))
-                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes, by_name)
+            answered = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+            ans_pos = np.flatnonzero(answered)
+            fac, uniq = pd.factorize(raw.to_numpy(dtype=object)[ans_pos])
             for name in names:
-                codes.loc[answered, name] = 0.0
+                cmat[at[name], ans_pos] = 0.0
             bad_rows = []
-            for u, (found, bad) in cache.items():
-                rows = vals.index[vals == u]
-                if bad and bad[0].startswith("__kind__"):
+            for i, u in enumerate(uniq):
+                nk = lookup_kinds.get(normalize_name(u))
+                found, bad = ([], []) if nk else _split_joined(u, lookup_codes, by_name)
+                rows = ans_pos[fac == i]
+                if nk:
                     for name in names:
-                        codes.loc[rows, name] = np.nan
-                        kinds.loc[rows, name] = bad[0][8:]
+                        cmat[at[name], rows] = np.nan
+                        kmat[at[name], rows] = KIND_CODE[nk]
                     continue
                 found = list(dict.fromkeys(found))  # an option picked twice counts once (first place)
                 if q.type == "rank" and q.max_picks:  # ranks beyond max_picks were not asked for
                     found = found[:q.max_picks]
                 for rank, code in enumerate(found, start=1):
                     if code in by_code:
-                        codes.loc[rows, by_code[code]] = float(rank) if q.type == "rank" else 1.0
+                        cmat[at[by_code[code]], rows] = float(rank) if q.type == "rank" else 1.0
                 if bad:
                     bad_rows.append((rows, bad))
             if q.type == "rank":
                 for name in names:  # unranked options stay missing (not 0)
-                    codes.loc[codes[name] == 0, name] = np.nan
+                    row = cmat[at[name]]
+                    row[row == 0] = np.nan
             for rows, bad in bad_rows:
                 d = invalid.setdefault(q.id, {"count": 0, "examples": []})
                 d["count"] += len(rows)
@@ -343,28 +344,32 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
                         d["examples"].append(b)
             continue
         if q.type == "multi":
-            codes[t] = _on_uniques(raw, _multi_flag_of)[0]
+            cmat[at[t]] = _on_uniques(raw, _multi_flag_of)[0]
             multi_split.setdefault(q.id, []).append(t)
         elif q.type == "rank":
             num, bad = _on_uniques(raw, _rank_of)
-            codes[t] = num
+            cmat[at[t]] = num
             if bad.any():
-                kinds.loc[bad, t] = "invalid"
+                kmat[at[t], bad] = _INVALID
                 _note_invalid(invalid, t, raw[bad])
-        elif q.type == "integer":
-            c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
-            codes[t], kinds[t] = c, k
         else:
-            c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
-            if q.role == Role.geography and q.answer_list and t in invalid:
-                _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
-            codes[t], kinds[t] = c, k
+            if q.type == "integer":
+                c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
+            else:
+                c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
+                if q.role == Role.geography and q.answer_list and t in invalid:
+                    _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
+            cmat[at[t]] = c.to_numpy(dtype=float)
+            kmat[at[t]] = k.cat.codes.to_numpy()
     # split multi-select: a blank option column is 0 when the question was answered at all
     for _qid, names in multi_split.items():
-        any_sel = (codes[names] == 1).any(axis=1)
-        for name in names:
-            codes.loc[any_sel & codes[name].isna(), name] = 0.0
-            codes.loc[codes[name].notna() & ~any_sel & (codes[names] == 0).all(axis=1), name] = 0.0
+        rows = [at[name] for name in names]
+        any_sel = (cmat[rows] == 1).any(axis=0)
+        for r in rows:
+            cmat[r, any_sel & np.isnan(cmat[r])] = 0.0
+    codes = pd.DataFrame(cmat.T, index=idx, columns=order, copy=False)
+    kinds = pd.DataFrame({c: pd.Categorical.from_codes(kmat[i], dtype=KIND_DTYPE) for i, c in enumerate(order)},
+                         index=idx, columns=order)
     ot = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["row", "variable", "text"])
     return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid, area_matches=area_matches)
 
