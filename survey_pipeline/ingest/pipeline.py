@@ -490,22 +490,33 @@ def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CH
     if len(variables) == 0:
         return
     kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
+    waves = pd.Index([wave], dtype=object)
     rids = rid_of.to_numpy(dtype=object)
-    codes_all = rec.codes.to_numpy(dtype=float)
-    kinds_all = kind_codes(rec.kinds, list(rec.codes.columns))  # int8, -1: no kind
+    # variable-major: rec.codes wraps one (variables x rows) matrix, so each slice below is a view
+    codes_all = rec.codes.to_numpy(dtype=float).T
+    kinds_all = kind_codes(rec.kinds, list(rec.codes.columns)).T  # int8, -1: no kind
+    n_var = len(variables)
     for lo in range(0, len(rids), chunk_rows):
         hi = min(lo + chunk_rows, len(rids))
-        codes = codes_all[lo:hi]
-        kcodes = kinds_all[lo:hi].copy()
+        m = hi - lo
+        codes = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
+        kcodes = kinds_all[:, lo:hi].ravel()
         has_code = ~np.isnan(codes)
-        kcodes[has_code] = -1
-        r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
+        kcodes[has_code] = -1  # exactly one of code and kind
+        keep = has_code | (kcodes >= 0)
+        if keep.all():
+            c_idx = np.repeat(np.arange(n_var, dtype=np.int16), m)
+            r_idx = np.tile(np.arange(m, dtype=np.int32), n_var)
+        else:  # options left unranked: neither code nor kind, not stored
+            pos = np.flatnonzero(keep)
+            c_idx, r_idx = np.divmod(pos, m)
+            codes, kcodes = codes[pos], kcodes[pos]
         yield pd.DataFrame({
-            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi], dtype=object)),
-            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=pd.Index([wave], dtype=object)),
-            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16), categories=variables),
-            "code": codes[r_idx, c_idx],
-            "missing_kind": pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=kinds_index)})
+            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32, copy=False), categories=pd.Index(rids[lo:hi], dtype=object)),
+            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=waves),
+            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16, copy=False), categories=variables),
+            "code": codes,
+            "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index)})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

@@ -57,10 +57,10 @@ def _kinds(codes: np.ndarray, index: pd.Index | None = None) -> pd.Series:
 def kind_codes(kinds: pd.DataFrame, columns: list[str] | None = None) -> np.ndarray:
     """The integer codes (-1: no kind) of a kinds frame as one ``int8`` matrix (rows x columns)."""
     cols = list(kinds.columns) if columns is None else columns
-    out = np.empty((len(kinds), len(cols)), dtype=np.int8)
+    out = np.empty((len(cols), len(kinds)), dtype=np.int8)  # each column contiguous; returned transposed
     for j, c in enumerate(cols):
-        out[:, j] = kinds[c].cat.codes.to_numpy()
-    return out
+        out[j] = kinds[c].cat.codes.to_numpy()
+    return out.T
 
 
 @dataclass
