@@ -273,11 +273,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
         q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
         # readers give None for empty cells; a row of only None is quarantined as "empty row"
-        empty = ~frame.notna().any(axis=1) if len(frame) else pd.Series(dtype=bool)
+        empty = _empty_rows(frame)
         source_rows = np.asarray(raw.source_rows)
-        for i in np.flatnonzero(empty.to_numpy()):
+        for i in np.flatnonzero(empty):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
-        keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+        keep = ~empty
         if not keep.all():  # no copy of the whole export when every row has content
             frame = frame[keep]
             source_rows = source_rows[keep]
@@ -357,13 +357,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         flags["unknown_area"] = areas["unknown_area"].astype(bool)
         tick("writing", 4)
         excl_flags = [f for f in proj.quality.exclude if f in FLAG_COLUMNS]
-        reasons = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-        for f in excl_flags:
-            reasons = reasons.where(~flags[f], reasons + "," + f)
-        for d in ("breakoff", "partial"):
-            if d in proj.quality.exclude:
-                reasons = reasons.where(disp != d, reasons + "," + d)
-        reasons = reasons.str.lstrip(",")
+        hits = [(f, flags[f].to_numpy(dtype=bool)) for f in excl_flags] + [
+            (d, (disp == d).to_numpy(dtype=bool)) for d in ("breakoff", "partial") if d in proj.quality.exclude]
+        reasons = pd.Series(_join_reasons(hits, len(frame)), index=frame.index, dtype=object)
         responses = pd.DataFrame({
             "response_id": rid.astype(str).values,
             "platform_response_id": pid.astype(object).values,
@@ -453,6 +449,30 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         unknown_values=rec.invalid, identifiers_dropped=dropped,
         unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
         mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
+
+
+def _empty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for a row whose every cell is missing (None), checked column by column on the rows
+    still empty only (one pass over one column when, as usual, every row has an id)."""
+    cand = np.arange(len(frame))
+    for j in range(frame.shape[1]):
+        if not len(cand):
+            break
+        cand = cand[pd.isna(frame.iloc[:, j].to_numpy(dtype=object)[cand])]
+    out = np.zeros(len(frame), dtype=bool)
+    out[cand] = True
+    return out
+
+
+def _join_reasons(hits: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
+    """The comma-joined names of the rules each row hit ("" for none), built on the rows hit only."""
+    out = np.full(n, "", dtype=object)
+    for name, hit in hits:
+        if hit.any():
+            done = hit & (out != "")
+            out[done] = out[done] + "," + name
+            out[hit & ~done] = name
+    return out
 
 
 def _area_labels(inst) -> list[tuple[str, str]]:

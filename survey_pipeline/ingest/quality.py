@@ -102,9 +102,9 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
     collision never flags a row.
     """
-    # the times as exported (text): equal text, equal code
+    # the times: equal time, equal code (factorized as datetimes, not as Timestamp objects)
     cols = [rec.codes[c].to_numpy(dtype=float) for c in rec.codes.columns] + \
-        [pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float) for c in times.columns]
+        [pd.factorize(times[c])[0].astype(float) for c in times.columns]
     # candidates: a random linear hash of the cells' 64-bit patterns (uint64 arithmetic wraps),
     # accumulated column by column (no row x column copy)
     mult = np.random.default_rng(20240415).integers(1, 2**63, len(cols), dtype=np.uint64) | np.uint64(1)
