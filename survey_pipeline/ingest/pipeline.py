@@ -380,7 +380,6 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             responses[c] = pd.to_datetime(responses[c], utc=True)
         responses["finished"] = responses["finished"].astype("boolean")
         rid_of = pd.Series(responses["response_id"].values, index=frame.index)
-        answers = _long_answers(rec, rid_of, wave)
         ot = rec.open_text
         open_text = pd.DataFrame({"response_id": rid_of.loc[ot["row"]].values if len(ot) else [],
                                   "wave": wave, "variable": ot["variable"].values, "text": ot["text"].values})
@@ -410,6 +409,10 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         quarantine = pd.DataFrame(q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
         quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
         variables = _variables_frame(inst, rec, wave)
+        # the wide codes are only read by the answers chunks from here on: held compactly (int16
+        # when every code is a small integer), the float matrix is freed before the store's write
+        answers = _long_answers(*_answer_matrices(rec), rid_of, wave)
+        rec.codes = rec.kinds = None
         dropped = sorted(ident_cols)
         notes = list(getattr(raw, "notes", [])) + qnotes
         if dropped:
@@ -495,33 +498,62 @@ def _targets(inst):
     return build_targets(inst)
 
 
+_NO_CODE = np.iinfo(np.int16).min
+"""The int16 that stands for a missing code (NaN) in the compact codes matrix."""
+
+
+def _answer_matrices(rec) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Variables, their codes (variables x rows) and kind codes (int8, -1: none) for the answers.
+
+    Codes are packed as int16 (``_NO_CODE`` for NaN) when every code of the file is an integer
+    that fits: a quarter of the float matrix (1 GB at 1M rows x 131 variables). Otherwise, the
+    float matrix itself (a view: nothing is copied).
+    """
+    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
+    cmat = rec.codes.to_numpy(dtype=float).T  # rec.codes wraps one (variables x rows) matrix: a view
+    kmat = np.ascontiguousarray(kind_codes(rec.kinds, list(variables)).T)
+    packed = np.empty(cmat.shape, dtype=np.int16)
+    lo, hi = _NO_CODE + 1, np.iinfo(np.int16).max
+    for j, row in enumerate(cmat):
+        nan = np.isnan(row)
+        filled = np.where(nan, 0.0, row)
+        if not (np.all(filled == np.round(filled)) and filled.min(initial=0) >= lo and filled.max(initial=0) <= hi):
+            return variables, cmat, kmat
+        packed[j] = np.where(nan, _NO_CODE, filled).astype(np.int16)
+    return variables, packed, kmat
+
+
 ANSWER_CHUNK_ROWS = 50_000
 """Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
 
 
-def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
-    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind).
+def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndarray, rid_of: pd.Series,
+                  wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
+    """Stack codes and kinds (:func:`_answer_matrices`) into the long ``answers`` table: only cells
+    with a code or a kind, exactly one of them.
 
     Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
     never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
     Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
     """
-    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
     if len(variables) == 0:
         return
     kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
     waves = pd.Index([wave], dtype=object)
     rids = rid_of.to_numpy(dtype=object)
-    # variable-major: rec.codes wraps one (variables x rows) matrix, so each slice below is a view
-    codes_all = rec.codes.to_numpy(dtype=float).T
-    kinds_all = kind_codes(rec.kinds, list(rec.codes.columns)).T  # int8, -1: no kind
     n_var = len(variables)
     for lo in range(0, len(rids), chunk_rows):
         hi = min(lo + chunk_rows, len(rids))
         m = hi - lo
-        codes = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
+        block = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
+        if block.dtype == np.int16:
+            has_code = block != _NO_CODE
+            codes = block.astype(float)
+            codes[~has_code] = np.nan
+        else:
+            codes = block
+            has_code = ~np.isnan(codes)
         kcodes = kinds_all[:, lo:hi].ravel()
-        has_code = ~np.isnan(codes)
         kcodes[has_code] = -1  # exactly one of code and kind
         keep = has_code | (kcodes >= 0)
         if keep.all():
