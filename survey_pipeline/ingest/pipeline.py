@@ -526,7 +526,7 @@ def _answer_matrices(rec) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     return variables, packed, kmat
 
 
-ANSWER_CHUNK_ROWS = 50_000
+ANSWER_CHUNK_ROWS = 10_000
 """Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
 
 
