@@ -32,6 +32,7 @@ import weakref
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,6 +240,16 @@ _BLOCK = 1 << 22
 def _fast_lens(data: bytes, delim: str, encoding: str) -> np.ndarray | None:
     """What :func:`_lens` returns, computed on the bytes with numpy; None when the quoting is irregular.
 
+    See :func:`_fast_records`.
+    """
+    got = _fast_records(data, delim, encoding)
+    return None if got is None else got[0]
+
+
+def _fast_records(data: bytes, delim: str, encoding: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The number of cells of every record and the byte offset in ``data`` where each record ends
+    (after its line end); None when the quoting is irregular.
+
     A byte is inside quotes when an odd number of quotes precede it (a doubled quote inside a
     quoted field counts twice, so it never changes the parity). This agrees with the ``csv``
     module exactly when every quote that opens (even parity before it) starts a field (follows a
@@ -251,11 +262,12 @@ def _fast_lens(data: bytes, delim: str, encoding: str) -> np.ndarray | None:
     if encoding not in _ASCII_SAFE or len(delim) != 1 or ord(delim) > 127:
         return None
     b = np.frombuffer(data, dtype=np.uint8)
+    skip = 0
     if encoding == "utf-8-sig" and bytes(b[:3]) == codecs.BOM_UTF8:
-        b = b[3:]
+        b, skip = b[3:], 3
     n = len(b)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if b"\x00" in data:
         return None
     D, Q, CR, LF = ord(delim), ord('"'), 13, 10
@@ -310,7 +322,8 @@ def _fast_lens(data: bytes, delim: str, encoding: str) -> np.ndarray | None:
     prev_pos = np.concatenate([[-1], pos[:-1]])
     prev_cnt = np.concatenate([[0], cnt[:-1]])
     content = pos - prev_pos - 1 - crlf
-    return np.where(content > 0, cnt - prev_cnt + 1, 0).astype(np.int64)
+    ends = np.minimum(pos + 1, n) + skip
+    return np.where(content > 0, cnt - prev_cnt + 1, 0).astype(np.int64), ends.astype(np.int64)
 
 
 def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
@@ -388,10 +401,12 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         try:
             with stream() as fh:
                 head, head_idx = _head(fh, delim)
-            lens = None
+            lens = ends = None
             if encoding in _ASCII_SAFE:
                 with source() as fh:
-                    lens = _fast_lens(fh.read(), delim, encoding)
+                    got = _fast_records(fh.read(), delim, encoding)
+                if got is not None:
+                    lens, ends = got
             if lens is None:
                 with stream() as fh:
                     lens = _lens(fh, delim)
@@ -413,8 +428,13 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         frame = None
         if n_records and max_len:
             try:
-                with source() as fh:
-                    frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records)
+                if ends is not None and n_records >= SPLIT_RECORDS:  # two halves, parsed in parallel
+                    with source() as fh:
+                        frame = _load_in_two(fh.read(), int(ends[n_records // 2 - 1]), n_records // 2,
+                                             delim, encoding, width, max_len, n_records)
+                if frame is None:
+                    with source() as fh:
+                        frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records)
             except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
             if frame is not None:
@@ -460,15 +480,14 @@ def _text_cells(col: pd.Series) -> np.ndarray:
     return values[cat.codes]
 
 
-def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: int, n_records: int) -> pd.DataFrame | None:
-    """All records as a frame of ``str``/None, cut to ``width`` columns, with pandas' C parser.
+def _parse_into(binary, delim: str, encoding: str, width: int, max_len: int, out: np.ndarray, row0: int,
+                n_rows: int) -> bool:
+    """Parse ``binary`` with pandas' C parser into rows ``row0 ..`` of ``out`` (columns x rows, object).
 
     The file is parsed in chunks of about :data:`LOAD_CELLS` cells as categoricals (equal cells share
-    one ``str``: a 1M-row export would otherwise hold ~150M separate strings, ~9 GB), each written
-    into one preallocated object matrix. Returns None when the parser's record count is not
-    ``n_records`` (malformed quoting: the caller reads with the ``csv`` module instead).
+    one ``str``: a 1M-row export would otherwise hold ~150M separate strings, ~9 GB). False when
+    the parser's record count is not ``n_rows``.
     """
-    out = np.empty((width, n_records), dtype=object)  # one block: the frame is built without a copy
     at = 0
     with pd.read_csv(
         binary, sep=delim, header=None, names=range(max_len), usecols=range(width) if width < max_len else None,
@@ -478,12 +497,43 @@ def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: 
     ) as chunks:
         for chunk in chunks:
             m = len(chunk)
-            if at + m > n_records:
-                return None
+            if at + m > n_rows:
+                return False
             for j in range(width):
-                out[j, at:at + m] = _text_cells(chunk[j])
+                out[j, row0 + at:row0 + at + m] = _text_cells(chunk[j])
             at += m
-    if at != n_records:
+    return at == n_rows
+
+
+def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: int, n_records: int) -> pd.DataFrame | None:
+    """All records as a frame of ``str``/None, cut to ``width`` columns, with pandas' C parser.
+
+    Each chunk is written into one preallocated object matrix (the frame is built on it without a
+    copy). Returns None when the parser's record count is not ``n_records`` (malformed quoting:
+    the caller reads with the ``csv`` module instead).
+    """
+    out = np.empty((width, n_records), dtype=object)
+    if not _parse_into(binary, delim, encoding, width, max_len, out, 0, n_records):
+        return None
+    return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
+
+
+SPLIT_RECORDS = 100_000
+"""Files with at least this many records are parsed as two halves in two threads."""
+
+
+def _load_in_two(data: bytes, split: int, k: int, delim: str, encoding: str, width: int, max_len: int,
+                 n_records: int) -> pd.DataFrame | None:
+    """:func:`_load_with_c_parser` on the records before and from record ``k`` (byte ``split``, a
+    record boundary found by :func:`_fast_records`) in two threads: the C parser tokenizes without
+    the GIL, so the two halves use both cores. None when either half's record count differs (the
+    caller then parses the file in one piece)."""
+    halves = [(io.BytesIO(data[:split]), 0, k), (io.BytesIO(data[split:]), k, n_records - k)]
+    del data
+    out = np.empty((width, n_records), dtype=object)
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda h: _parse_into(h[0], delim, encoding, width, max_len, out, h[1], h[2]), halves))
+    if not all(done):
         return None
     return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
 

@@ -119,3 +119,37 @@ def test_vectorised_cell_counts_on_regular_quoting():
     assert _source._fast_lens(data, ",", "utf-8").tolist() == [3, 0, 3, 1, 1]
     assert _source._fast_lens(b'a,b"c\n', ",", "utf-8") is None  # a quote inside an unquoted field
     assert _source._fast_lens(b'"a"b,c\n', ",", "utf-8") is None  # text after a closing quote
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_csv())
+def test_two_halves_in_parallel_read_what_one_piece_reads(data):
+    """Parsing the file as two halves (split at a record boundary, in two threads) changes nothing."""
+    default = _source.SPLIT_RECORDS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        path.write_bytes(data)
+        got = []
+        for split in (default, 2):
+            _source.SPLIT_RECORDS = split
+            try:
+                raw = read_export(path)
+            except IngestError as err:
+                got.append(("error", err.rule))
+                continue
+            finally:
+                _source.SPLIT_RECORDS = default
+            got.append((raw.frame.to_dict("split"), raw.source_rows.tolist(), raw.rejected,
+                        [n for n in raw.notes if "csv module" not in n]))
+        assert got[0] == got[1]
+
+
+def test_two_halves_on_quoted_multiline_cells(monkeypatch, tmp_path):
+    rows = ['ResponseId,Q1,Q2'] + [f'R{i},"a\r\nb, ""{i}""",{i}' for i in range(9)]
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    monkeypatch.setattr(_source, "SPLIT_RECORDS", 2)
+    raw = read_export(path, platform="generic")
+    assert raw.frame["Q1"].tolist() == [f'a\r\nb, "{i}"' for i in range(9)]
+    assert raw.frame["ResponseId"].tolist() == [f"R{i}" for i in range(9)]
+    assert raw.source_rows.tolist() == list(range(2, 11))
