@@ -20,7 +20,13 @@ import pandas as pd
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
 from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
-from survey_pipeline.ingest.recode import normalize_areas, question_status, recode, type_missing
+from survey_pipeline.ingest.recode import (
+    kind_codes,
+    normalize_areas,
+    question_status,
+    recode,
+    type_missing,
+)
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
@@ -267,11 +273,11 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
         q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
         # readers give None for empty cells; a row of only None is quarantined as "empty row"
-        empty = ~frame.notna().any(axis=1) if len(frame) else pd.Series(dtype=bool)
+        empty = _empty_rows(frame)
         source_rows = np.asarray(raw.source_rows)
-        for i in np.flatnonzero(empty.to_numpy()):
+        for i in np.flatnonzero(empty):
             q_rows.append({"source_row": int(source_rows[i]), "reason": "empty row", "raw": "{}"})
-        keep = ~empty.to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+        keep = ~empty
         if not keep.all():  # no copy of the whole export when every row has content
             frame = frame[keep]
             source_rows = source_rows[keep]
@@ -281,7 +287,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         meta = pd.DataFrame(index=frame.index)
         for f, col in raw.meta.items():
             if f not in IDENTIFIER_FIELDS and col in frame:
-                meta[f] = frame[col]
+                meta[f] = frame[col].copy()  # a copy: a view would keep the whole export in memory
         salt = proj.contact_salt()
         email_col = idents.get("email") or idents.get("recipient_email")
         phone_col = idents.get("phone")
@@ -299,7 +305,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         col_of_target = {t: c for c, t in cmap.columns.items()}
         still = set(raw.meta.values()) | set(idents.values()) | {
             col_of_target[v.name] for v in inst.variables() if v.role == Role.geography and v.name in col_of_target}
-        frame = frame[[c for c in frame.columns if c in still]]
+        frame = frame[[c for c in frame.columns if c in still]].copy()  # not a view of the export's cells
         raw.frame = None
         tick("quality", 3)
         qstatus = question_status(rec, inst)  # computed once: dispositions and missing kinds
@@ -313,6 +319,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         if fin is not None:
             broke = broke | (fin == False)  # noqa: E712
         type_missing(rec, inst, broke, qstatus)
+        del qstatus
         # response ids: platform id kept; store key made unique
         pid = meta.get("response_id")
         if pid is None or pid.isna().all():
@@ -323,10 +330,13 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
                                                wave_start=wave_cfg.start if wave_cfg is not None else None)
         sid_next = int(store.query("SELECT coalesce(max(source_id),0)+1 AS n FROM sources")["n"].iloc[0])
         rid = pid.astype(object).where(pid.notna() & (pid.astype(str).str.strip() != ""), None)
-        fallback = pd.Series([f"s{sid_next}r{r}" for r in source_rows], index=frame.index)
-        rid = rid.where(rid.notna(), fallback)
-        dup_key = rid.duplicated(keep="first") | rid.isin(list(seen_ids))
-        rid = rid.where(~dup_key, rid.astype(str) + "~s" + str(sid_next) + "r" + pd.Series(source_rows, index=frame.index).astype(str))
+        # built on the rows that need them only (string work per row is seconds at 1M rows)
+        rid = rid.to_numpy(dtype=object, copy=True)
+        no_id = pd.isna(rid)
+        rid[no_id] = [f"s{sid_next}r{r}" for r in source_rows[no_id]]
+        dup_key = pd.Series(rid).duplicated(keep="first").to_numpy() | pd.Series(rid).isin(list(seen_ids)).to_numpy()
+        rid[dup_key] = [f"{x}~s{sid_next}r{r}" for x, r in zip(rid[dup_key], source_rows[dup_key], strict=True)]
+        rid = pd.Series(rid, index=frame.index, dtype=object)
         # areas
         # areas: each geography column in questionnaire order (neighborhood, then ZIP, then beat...)
         # fills the rows the earlier ones left unmatched
@@ -350,13 +360,9 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         flags["unknown_area"] = areas["unknown_area"].astype(bool)
         tick("writing", 4)
         excl_flags = [f for f in proj.quality.exclude if f in FLAG_COLUMNS]
-        reasons = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-        for f in excl_flags:
-            reasons = reasons.where(~flags[f], reasons + "," + f)
-        for d in ("breakoff", "partial"):
-            if d in proj.quality.exclude:
-                reasons = reasons.where(disp != d, reasons + "," + d)
-        reasons = reasons.str.lstrip(",")
+        hits = [(f, flags[f].to_numpy(dtype=bool)) for f in excl_flags] + [
+            (d, (disp == d).to_numpy(dtype=bool)) for d in ("breakoff", "partial") if d in proj.quality.exclude]
+        reasons = pd.Series(_join_reasons(hits, len(frame)), index=frame.index, dtype=object)
         responses = pd.DataFrame({
             "response_id": rid.astype(str).values,
             "platform_response_id": pid.astype(object).values,
@@ -377,7 +383,6 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
             responses[c] = pd.to_datetime(responses[c], utc=True)
         responses["finished"] = responses["finished"].astype("boolean")
         rid_of = pd.Series(responses["response_id"].values, index=frame.index)
-        answers = _long_answers(rec, rid_of, wave)
         ot = rec.open_text
         open_text = pd.DataFrame({"response_id": rid_of.loc[ot["row"]].values if len(ot) else [],
                                   "wave": wave, "variable": ot["variable"].values, "text": ot["text"].values})
@@ -407,6 +412,10 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         quarantine = pd.DataFrame(q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
         quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
         variables = _variables_frame(inst, rec, wave)
+        # the wide codes are only read by the answers chunks from here on: held compactly (int16
+        # when every code is a small integer), the float matrix is freed before the store's write
+        answers = _long_answers(*_answer_matrices(rec), rid_of, wave)
+        rec.codes = rec.kinds = None
         dropped = sorted(ident_cols)
         notes = list(getattr(raw, "notes", [])) + qnotes
         if dropped:
@@ -448,6 +457,30 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         mapping_file=str(mpath), funnel=funnel, response_rates=rates, notes=notes)
 
 
+def _empty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for a row whose every cell is missing (None), checked column by column on the rows
+    still empty only (one pass over one column when, as usual, every row has an id)."""
+    cand = np.arange(len(frame))
+    for j in range(frame.shape[1]):
+        if not len(cand):
+            break
+        cand = cand[pd.isna(frame.iloc[:, j].to_numpy(dtype=object)[cand])]
+    out = np.zeros(len(frame), dtype=bool)
+    out[cand] = True
+    return out
+
+
+def _join_reasons(hits: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
+    """The comma-joined names of the rules each row hit ("" for none), built on the rows hit only."""
+    out = np.full(n, "", dtype=object)
+    for name, hit in hits:
+        if hit.any():
+            done = hit & (out != "")
+            out[done] = out[done] + "," + name
+            out[hit & ~done] = name
+    return out
+
+
 def _area_labels(inst) -> list[tuple[str, str]]:
     """Every label (each language), name and code of the instrument's area choices, with its first
     label (the neighborhood name of the areas file): Spanish answers and coded exports find their
@@ -468,38 +501,77 @@ def _targets(inst):
     return build_targets(inst)
 
 
-ANSWER_CHUNK_ROWS = 50_000
+_NO_CODE = np.iinfo(np.int16).min
+"""The int16 that stands for a missing code (NaN) in the compact codes matrix."""
+
+
+def _answer_matrices(rec) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Variables, their codes (variables x rows) and kind codes (int8, -1: none) for the answers.
+
+    Codes are packed as int16 (``_NO_CODE`` for NaN) when every code of the file is an integer
+    that fits: a quarter of the float matrix (1 GB at 1M rows x 131 variables). Otherwise, the
+    float matrix itself (a view: nothing is copied).
+    """
+    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
+    cmat = rec.codes.to_numpy(dtype=float).T  # rec.codes wraps one (variables x rows) matrix: a view
+    kmat = np.ascontiguousarray(kind_codes(rec.kinds, list(variables)).T)
+    packed = np.empty(cmat.shape, dtype=np.int16)
+    lo, hi = _NO_CODE + 1, np.iinfo(np.int16).max
+    for j, row in enumerate(cmat):
+        nan = np.isnan(row)
+        filled = np.where(nan, 0.0, row)
+        if not (np.all(filled == np.round(filled)) and filled.min(initial=0) >= lo and filled.max(initial=0) <= hi):
+            return variables, cmat, kmat
+        packed[j] = np.where(nan, _NO_CODE, filled).astype(np.int16)
+    return variables, packed, kmat
+
+
+ANSWER_CHUNK_ROWS = 10_000
 """Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
 
 
-def _long_answers(rec, rid_of: pd.Series, wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
-    """Stack codes and kinds into the long ``answers`` table (only cells with a code or a kind).
+def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndarray, rid_of: pd.Series,
+                  wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
+    """Stack codes and kinds (:func:`_answer_matrices`) into the long ``answers`` table: only cells
+    with a code or a kind, exactly one of them.
 
     Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
     never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
     Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
     """
-    variables = pd.Index(list(rec.codes.columns), dtype=object)  # object: no str-dtype conversions
     if len(variables) == 0:
         return
     kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
+    waves = pd.Index([wave], dtype=object)
     rids = rid_of.to_numpy(dtype=object)
-    codes_all = rec.codes.to_numpy(dtype=float)
-    kinds_all = rec.kinds.to_numpy(dtype=object)
+    n_var = len(variables)
     for lo in range(0, len(rids), chunk_rows):
         hi = min(lo + chunk_rows, len(rids))
-        codes = codes_all[lo:hi]
-        # one hash lookup for the whole block (None / unknown -> -1), not one Categorical per column
-        kcodes = kinds_index.get_indexer(kinds_all[lo:hi].ravel()).reshape(codes.shape).astype(np.int8)
-        has_code = ~np.isnan(codes)
-        kcodes[has_code] = -1
-        r_idx, c_idx = np.nonzero(has_code | (kcodes >= 0))
+        m = hi - lo
+        block = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
+        if block.dtype == np.int16:
+            has_code = block != _NO_CODE
+            codes = block.astype(float)
+            codes[~has_code] = np.nan
+        else:
+            codes = block
+            has_code = ~np.isnan(codes)
+        kcodes = kinds_all[:, lo:hi].ravel()
+        kcodes[has_code] = -1  # exactly one of code and kind
+        keep = has_code | (kcodes >= 0)
+        if keep.all():
+            c_idx = np.repeat(np.arange(n_var, dtype=np.int16), m)
+            r_idx = np.tile(np.arange(m, dtype=np.int32), n_var)
+        else:  # options left unranked: neither code nor kind, not stored
+            pos = np.flatnonzero(keep)
+            c_idx, r_idx = np.divmod(pos, m)
+            codes, kcodes = codes[pos], kcodes[pos]
         yield pd.DataFrame({
-            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32), categories=pd.Index(rids[lo:hi], dtype=object)),
-            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=pd.Index([wave], dtype=object)),
-            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16), categories=variables),
-            "code": codes[r_idx, c_idx],
-            "missing_kind": pd.Categorical.from_codes(kcodes[r_idx, c_idx], categories=kinds_index)})
+            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32, copy=False), categories=pd.Index(rids[lo:hi], dtype=object)),
+            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=waves),
+            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16, copy=False), categories=variables),
+            "code": codes,
+            "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index)})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

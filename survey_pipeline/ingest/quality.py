@@ -49,7 +49,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from survey_pipeline.ingest.recode import Recoded, question_status
+from survey_pipeline.ingest.recode import Recoded, kind_codes, question_status
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.project import QualityRules
 
@@ -102,9 +102,9 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
     collision never flags a row.
     """
-    # the times as exported (text): equal text, equal code
+    # the times: equal time, equal code (factorized as datetimes, not as Timestamp objects)
     cols = [rec.codes[c].to_numpy(dtype=float) for c in rec.codes.columns] + \
-        [pd.factorize(times[c].to_numpy(dtype=object))[0].astype(float) for c in times.columns]
+        [pd.factorize(times[c])[0].astype(float) for c in times.columns]
     # candidates: a random linear hash of the cells' 64-bit patterns (uint64 arithmetic wraps),
     # accumulated column by column (no row x column copy)
     mult = np.random.default_rng(20240415).integers(1, 2**63, len(cols), dtype=np.uint64) | np.uint64(1)
@@ -115,10 +115,9 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     cand = pd.Series(h).duplicated(keep=False).to_numpy()
     mat = np.column_stack([col[cand] for col in cols]) if cand.any() else np.zeros((0, len(cols)))
     out = pd.Series(False, index=rec.codes.index)
-    if cand.any():  # in full, missing kinds included
-        kinds = rec.kinds[cand].fillna("").astype(str).reset_index(drop=True)
-        full = pd.concat([pd.DataFrame(np.nan_to_num(mat, nan=-1e300)),
-                          kinds.set_axis(range(mat.shape[1], mat.shape[1] + kinds.shape[1]), axis=1)], axis=1)
+    if cand.any():  # in full, missing kinds included (their integer codes)
+        kinds = kind_codes(rec.kinds[cand]).astype(float)
+        full = pd.DataFrame(np.hstack([np.nan_to_num(mat, nan=-1e300), kinds]))
         out[cand] = full.duplicated().to_numpy()
     return out
 

@@ -6,6 +6,10 @@ choice's ``name``, or the code itself written as a number. Missing answers are n
 their kind goes to a separate frame (``dont_know``, ``refused`` from the list's missing codes and
 labels or common "Don't know"/"No sé" wordings; ``invalid`` for values not in the answer list;
 ``not_asked``, ``breakoff`` and ``skipped`` are set afterwards by :func:`type_missing`).
+
+The kinds frame holds categoricals of :data:`KIND_DTYPE` (one byte per cell, not a Python string
+per cell: a million-row export has ~100 million of them); :func:`kind_codes` gives its integer
+codes (``-1`` for no kind, else the position in :data:`~survey_pipeline.store.MISSING_KINDS`).
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from survey_pipeline.ingest.mapping import ColumnMap
 from survey_pipeline.instrument import skiplogic
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.project import Areas, normalize_name
+from survey_pipeline.store import MISSING_KINDS
 
-__all__ = ["Recoded", "normalize_areas", "recode", "type_missing"]
+__all__ = ["KIND_DTYPE", "Recoded", "kind_codes", "normalize_areas", "recode", "type_missing"]
+
+KIND_DTYPE = pd.CategoricalDtype(list(MISSING_KINDS))
+"""The dtype of every column of :attr:`Recoded.kinds` (missing = no kind)."""
+KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(MISSING_KINDS)}
+"""Kind name -> its integer code in :data:`KIND_DTYPE`."""
+_INVALID = KIND_CODE["invalid"]
 
 COMMON_MISSING: dict[str, str] = {
     normalize_name(k): v for k, v in {
@@ -38,9 +49,24 @@ _SELECTED_FALSE = {"", "0", "false", "no", "not selected", "unchecked", "0 0"}
 _EXAMPLES = 5
 
 
+def _kinds(codes: np.ndarray, index: pd.Index | None = None) -> pd.Series:
+    """A kinds column (:data:`KIND_DTYPE`) from integer codes (-1: no kind)."""
+    return pd.Series(pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), dtype=KIND_DTYPE), index=index)
+
+
+def kind_codes(kinds: pd.DataFrame, columns: list[str] | None = None) -> np.ndarray:
+    """The integer codes (-1: no kind) of a kinds frame as one ``int8`` matrix (rows x columns)."""
+    cols = list(kinds.columns) if columns is None else columns
+    out = np.empty((len(cols), len(kinds)), dtype=np.int8)  # each column contiguous; returned transposed
+    for j, c in enumerate(cols):
+        out[j] = kinds[c].cat.codes.to_numpy()
+    return out.T
+
+
 @dataclass
 class Recoded:
-    """Canonical codes (float, NaN when missing) and missing kinds (None when answered or unknown yet)."""
+    """Canonical codes (float, NaN when missing) and missing kinds (:data:`KIND_DTYPE` categoricals,
+    missing when answered or not typed yet)."""
 
     codes: pd.DataFrame
     kinds: pd.DataFrame
@@ -86,7 +112,7 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
     """Codes and kinds of one column: each distinct value is looked up once (factorize)."""
     fac, uniq = pd.factorize(col, use_na_sentinel=True)
     code_arr = np.full(len(uniq) + 1, np.nan)  # the last slot serves the -1 (missing) sentinel
-    kind_arr = np.full(len(uniq) + 1, None, dtype=object)
+    kind_arr = np.full(len(uniq) + 1, -1, dtype=np.int8)
     for i, u in enumerate(uniq):
         n = normalize_name(u)
         if not n:
@@ -94,7 +120,7 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
         if n in codes:
             code_arr[i] = codes[n]
         elif n in kinds:
-            kind_arr[i] = kinds[n]
+            kind_arr[i] = KIND_CODE[kinds[n]]
         else:
             try:  # "4.0" for code 4
                 f = float(str(u).strip())
@@ -104,12 +130,12 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
             if key is not None and key in codes:
                 code_arr[i] = codes[key]
             elif key is not None and key in kinds:
-                kind_arr[i] = kinds[key]
+                kind_arr[i] = KIND_CODE[kinds[key]]
             else:
-                kind_arr[i] = "invalid"
+                kind_arr[i] = _INVALID
     c = pd.Series(code_arr[fac], index=col.index)
-    k = pd.Series(kind_arr[fac], index=col.index, dtype=object)
-    bad = [i for i in range(len(uniq)) if kind_arr[i] == "invalid"]
+    k = _kinds(kind_arr[fac], col.index)
+    bad = [i for i in range(len(uniq)) if kind_arr[i] == _INVALID]
     if bad:
         counts = np.bincount(fac[fac >= 0], minlength=len(uniq))
         d = invalid.setdefault(var, {"count": 0, "examples": []})
@@ -133,28 +159,28 @@ def _on_uniques(col: pd.Series, fn) -> list[np.ndarray]:
 
 
 def _number_of(u: pd.Series, q, kinds: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers and kind codes (-1: none) of the distinct values ``u``."""
     s = u.astype("string").str.strip()
     num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce").astype(float)
-    k = pd.Series([None] * len(u), index=u.index, dtype=object)
+    k = np.full(len(u), -1, dtype=np.int8)
     blank = s.isna() | (s == "")
-    nonnum = num.isna() & ~blank
+    nonnum = (num.isna() & ~blank).to_numpy(dtype=bool)
     if nonnum.any():
-        k[nonnum] = s[nonnum].map(lambda v: kinds.get(normalize_name(v), "invalid"))
+        k[nonnum] = [KIND_CODE[kinds.get(normalize_name(v), "invalid")] for v in s[nonnum]]
     out_of_range = pd.Series(False, index=u.index)
     if q.min is not None:
         out_of_range |= num < q.min
     if q.max is not None:
         out_of_range |= num > q.max
     num[out_of_range] = np.nan
-    k[out_of_range] = "invalid"
-    return num.to_numpy(dtype=float), k.to_numpy(dtype=object)
+    k[out_of_range.to_numpy(dtype=bool)] = _INVALID
+    return num.to_numpy(dtype=float), k
 
 
 def _recode_number(col: pd.Series, q, kinds: dict, var: str, invalid: dict):
     num, k = _on_uniques(col, lambda u: _number_of(u, q, kinds))
-    num, k = pd.Series(num, index=col.index), pd.Series(k, index=col.index, dtype=object)
-    _note_invalid(invalid, var, col[(k == "invalid").to_numpy()])
-    return num, k
+    _note_invalid(invalid, var, col[k == _INVALID])
+    return pd.Series(num, index=col.index), _kinds(k, col.index)
 
 
 def _multi_flag_of(u: pd.Series) -> tuple[np.ndarray]:
@@ -252,8 +278,10 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
         else:
             mapped_vars.add(t)
     order = [v.name for v in variables if v.name in mapped_vars]
-    codes = pd.DataFrame(np.nan, index=idx, columns=order, dtype=float)
-    kinds = pd.DataFrame(None, index=idx, columns=order, dtype=object)
+    at = {c: i for i, c in enumerate(order)}
+    # one row per variable (each variable's cells contiguous); the frame is built on it without a copy
+    cmat = np.full((len(order), len(idx)), np.nan)
+    kmat = np.full((len(order), len(idx)), -1, dtype=np.int8)  # KIND_DTYPE codes
     invalid: dict[str, dict] = {}
     texts = []
     area_matches: dict[str, dict] = {}
@@ -281,33 +309,33 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
             by_code = {float(c.code): f"{q.id}_{c.name}" for c in choices}
             by_name = {normalize_name(c.name): float(c.code) for c in choices}
             names = list(by_code.values())
-            answered = raw.notna() & (raw.astype(str).str.strip() != "")
-            vals = raw[answered]
-            cache: dict[str, tuple[list[float], list[str]]] = {}
-            for u in vals.unique():
-                nk = lookup_kinds.get(normalize_name(u))
-                cache[u] = ([], ["__kind__" + nk]) if nk else _split_joined(u, lookup_codes, by_name)
+            answered = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+            ans_pos = np.flatnonzero(answered)
+            fac, uniq = pd.factorize(raw.to_numpy(dtype=object)[ans_pos])
             for name in names:
-                codes.loc[answered, name] = 0.0
+                cmat[at[name], ans_pos] = 0.0
             bad_rows = []
-            for u, (found, bad) in cache.items():
-                rows = vals.index[vals == u]
-                if bad and bad[0].startswith("__kind__"):
+            for i, u in enumerate(uniq):
+                nk = lookup_kinds.get(normalize_name(u))
+                found, bad = ([], []) if nk else _split_joined(u, lookup_codes, by_name)
+                rows = ans_pos[fac == i]
+                if nk:
                     for name in names:
-                        codes.loc[rows, name] = np.nan
-                        kinds.loc[rows, name] = bad[0][8:]
+                        cmat[at[name], rows] = np.nan
+                        kmat[at[name], rows] = KIND_CODE[nk]
                     continue
                 found = list(dict.fromkeys(found))  # an option picked twice counts once (first place)
                 if q.type == "rank" and q.max_picks:  # ranks beyond max_picks were not asked for
                     found = found[:q.max_picks]
                 for rank, code in enumerate(found, start=1):
                     if code in by_code:
-                        codes.loc[rows, by_code[code]] = float(rank) if q.type == "rank" else 1.0
+                        cmat[at[by_code[code]], rows] = float(rank) if q.type == "rank" else 1.0
                 if bad:
                     bad_rows.append((rows, bad))
             if q.type == "rank":
                 for name in names:  # unranked options stay missing (not 0)
-                    codes.loc[codes[name] == 0, name] = np.nan
+                    row = cmat[at[name]]
+                    row[row == 0] = np.nan
             for rows, bad in bad_rows:
                 d = invalid.setdefault(q.id, {"count": 0, "examples": []})
                 d["count"] += len(rows)
@@ -316,28 +344,32 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
                         d["examples"].append(b)
             continue
         if q.type == "multi":
-            codes[t] = _on_uniques(raw, _multi_flag_of)[0]
+            cmat[at[t]] = _on_uniques(raw, _multi_flag_of)[0]
             multi_split.setdefault(q.id, []).append(t)
         elif q.type == "rank":
             num, bad = _on_uniques(raw, _rank_of)
-            codes[t] = num
+            cmat[at[t]] = num
             if bad.any():
-                kinds.loc[bad, t] = "invalid"
+                kmat[at[t], bad] = _INVALID
                 _note_invalid(invalid, t, raw[bad])
-        elif q.type == "integer":
-            c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
-            codes[t], kinds[t] = c, k
         else:
-            c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
-            if q.role == Role.geography and q.answer_list and t in invalid:
-                _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
-            codes[t], kinds[t] = c, k
+            if q.type == "integer":
+                c, k = _recode_number(raw, q, lookup_kinds, t, invalid)
+            else:
+                c, k = _recode_single(raw, lookup_codes, lookup_kinds, t, invalid)
+                if q.role == Role.geography and q.answer_list and t in invalid:
+                    _rematch_areas(raw, c, k, inst, q.answer_list, t, invalid, area_matches, area_threshold)
+            cmat[at[t]] = c.to_numpy(dtype=float)
+            kmat[at[t]] = k.cat.codes.to_numpy()
     # split multi-select: a blank option column is 0 when the question was answered at all
     for _qid, names in multi_split.items():
-        any_sel = (codes[names] == 1).any(axis=1)
-        for name in names:
-            codes.loc[any_sel & codes[name].isna(), name] = 0.0
-            codes.loc[codes[name].notna() & ~any_sel & (codes[names] == 0).all(axis=1), name] = 0.0
+        rows = [at[name] for name in names]
+        any_sel = (cmat[rows] == 1).any(axis=0)
+        for r in rows:
+            cmat[r, any_sel & np.isnan(cmat[r])] = 0.0
+    codes = pd.DataFrame(cmat.T, index=idx, columns=order, copy=False)
+    kinds = pd.DataFrame({c: pd.Categorical.from_codes(kmat[i], dtype=KIND_DTYPE) for i, c in enumerate(order)},
+                         index=idx, columns=order)
     ot = pd.concat(texts, ignore_index=True) if texts else pd.DataFrame(columns=["row", "variable", "text"])
     return Recoded(codes=codes, kinds=kinds, open_text=ot, invalid=invalid, area_matches=area_matches)
 
@@ -361,9 +393,9 @@ def question_status(rec: Recoded, inst: Instrument) -> tuple[pd.DataFrame, pd.Da
     qs = list(by_q)
     frame = rec.codes
     # one pass over the whole matrix, then a column reduction per question (no per-cell Python)
-    kinds_np = rec.kinds.to_numpy(dtype=object)
-    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | (kinds_np == "dont_know") | (kinds_np == "refused")
-    del kinds_np
+    kc = kind_codes(rec.kinds, list(rec.codes.columns))
+    has_any = ~np.isnan(rec.codes.to_numpy(dtype=float)) | (kc == KIND_CODE["dont_know"]) | (kc == KIND_CODE["refused"])
+    del kc
     col_pos = {c: i for i, c in enumerate(rec.codes.columns)}
     answered = pd.DataFrame({q: has_any[:, [col_pos[c] for c in by_q[q]]].any(axis=1) for q in qs},
                             index=rec.codes.index, columns=qs, dtype=bool)
@@ -394,21 +426,26 @@ def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series, status: t
     last = np.where(answered.to_numpy(), pos, -1).max(axis=1) if qs else np.full(len(rec.codes), -1)
     qpos = {q: i for i, q in enumerate(qs)}
     bo = broke_off.reindex(rec.codes.index).fillna(False).to_numpy(dtype=bool)
+    not_asked, breakoff, skipped = (np.int8(KIND_CODE[k]) for k in ("not_asked", "breakoff", "skipped"))
+    typed: dict[str, pd.Categorical] = {}
     for v in inst.variables():
         if v.name not in rec.codes.columns:
             continue
         q = v.name if v.type == "grid" else v.question
-        untyped = (rec.codes[v.name].isna() & rec.kinds[v.name].isna()).to_numpy(dtype=bool, copy=True)
+        col = rec.kinds[v.name].cat.codes.to_numpy(dtype=np.int8, copy=True)
+        untyped = np.isnan(rec.codes[v.name].to_numpy(dtype=float)) & (col < 0)
         if v.type == "rank":  # an option left unranked in an answered rank question is not missing
             untyped &= ~answered[q].to_numpy()
         if not untyped.any():
             continue
         na = ~applicable[q].to_numpy()
         after = bo & (qpos[q] > last)
-        kind = np.where(na, "not_asked", np.where(after, "breakoff", "skipped"))
-        col = rec.kinds[v.name].to_numpy(dtype=object, copy=True)
+        kind = np.where(na, not_asked, np.where(after, breakoff, skipped)).astype(np.int8)
         col[untyped] = kind[untyped]
-        rec.kinds[v.name] = col
+        typed[v.name] = pd.Categorical.from_codes(col, dtype=KIND_DTYPE)
+    if typed:  # one new frame, not a column assignment per variable
+        rec.kinds = pd.DataFrame({c: typed.get(c, rec.kinds[c].array) for c in rec.kinds.columns},
+                                 index=rec.kinds.index, columns=rec.kinds.columns)
 
 
 def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = AREA_FUZZY_THRESHOLD,

@@ -4,12 +4,17 @@ Nothing here knows about survey platforms. The result is a :class:`Table`: the f
 (for platform detection), the number of cells of every record, and a loader that returns all
 records as a DataFrame of ``str``/``None`` cut to a given width.
 
-CSV is read twice: once with the standard library's ``csv`` module, which only counts the cells of
-each record (and, for the few records longer than the header, where the last non-empty one is),
-and once with pandas' C parser with
-``dtype=object``, which builds the columns. The counts decide which rows are ragged; the row count of
-the two parsers is compared, and when they disagree (malformed quoting) the records of the ``csv``
-module are used instead, so no row is ever lost.
+CSV is read twice: once to count the cells of each record (and, for the few records longer than
+the header, where the last non-empty one is), and once with pandas' C parser, which builds the
+columns. The counts decide which rows are ragged; the row count of the two parsers is compared,
+and when they disagree (malformed quoting) the records of the ``csv`` module are used instead, so
+no row is ever lost.
+
+Counting is vectorised over the bytes (:func:`_fast_lens`: quote parity, unquoted delimiters and
+line ends) when the file's quoting is regular — every quote opens a field, closes it or doubles
+inside it, as the standard library's ``csv`` module reads it. Anything else (a quote inside an
+unquoted field, text after a closing quote, NUL bytes, UTF-16) is counted record by record with
+the ``csv`` module, which defines what a record is.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import weakref
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,6 +232,100 @@ def _lens(stream, delim: str) -> np.ndarray:
     return np.fromiter(map(len, csv.reader(stream, delimiter=delim)), dtype=np.int64)
 
 
+_ASCII_SAFE = {"utf-8", "utf-8-sig", "cp1252", "latin-1"}
+"""Encodings in which a quote, a delimiter, CR and LF are single ASCII bytes, never part of another character."""
+_BLOCK = 1 << 22
+
+
+def _fast_lens(data: bytes, delim: str, encoding: str) -> np.ndarray | None:
+    """What :func:`_lens` returns, computed on the bytes with numpy; None when the quoting is irregular.
+
+    See :func:`_fast_records`.
+    """
+    got = _fast_records(data, delim, encoding)
+    return None if got is None else got[0]
+
+
+def _fast_records(data: bytes, delim: str, encoding: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The number of cells of every record and the byte offset in ``data`` where each record ends
+    (after its line end); None when the quoting is irregular.
+
+    A byte is inside quotes when an odd number of quotes precede it (a doubled quote inside a
+    quoted field counts twice, so it never changes the parity). This agrees with the ``csv``
+    module exactly when every quote that opens (even parity before it) starts a field (follows a
+    delimiter, a line end, the start of the file, or the first quote of a doubled pair) and every
+    quote that closes is followed by a quote, a delimiter, a line end or the end of the file, and
+    the file does not end inside quotes; otherwise (or with NUL bytes) None is returned and the
+    caller counts with the ``csv`` module. Records end at an unquoted LF, CRLF or lone CR; a record
+    with no bytes is blank (0 cells), any other has one more cell than unquoted delimiters.
+    """
+    if encoding not in _ASCII_SAFE or len(delim) != 1 or ord(delim) > 127:
+        return None
+    b = np.frombuffer(data, dtype=np.uint8)
+    skip = 0
+    if encoding == "utf-8-sig" and bytes(b[:3]) == codecs.BOM_UTF8:
+        b, skip = b[3:], 3
+    n = len(b)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if b"\x00" in data:
+        return None
+    D, Q, CR, LF = ord(delim), ord('"'), 13, 10
+    parity = 0  # quote parity before the block
+    delims_before = 0  # unquoted delimiters before the block
+    term_pos: list[np.ndarray] = []  # global positions of record ends
+    term_cnt: list[np.ndarray] = []  # unquoted delimiters up to each record end
+    empty = np.zeros(0, dtype=np.int64)
+    for lo in range(0, n, _BLOCK):
+        hi = min(lo + _BLOCK, n)
+        blk = b[lo:hi]
+        q_at = np.flatnonzero(blk == Q) + lo
+        d_at = np.flatnonzero(blk == D) + lo
+        lf_at = np.flatnonzero(blk == LF) + lo
+        cr_at = np.flatnonzero(blk == CR) + lo
+        if len(q_at):
+            # the k-th quote of the block has parity (parity + k) before it
+            opening = ((parity + np.arange(len(q_at))) & 1) == 0
+            prev = b[np.maximum(q_at - 1, 0)]
+            nxt = b[np.minimum(q_at + 1, n - 1)]
+            ok_open = (q_at == 0) | (prev == D) | (prev == LF) | (prev == CR) | (prev == Q)
+            ok_close = (q_at == n - 1) | (nxt == Q) | (nxt == D) | (nxt == LF) | (nxt == CR)
+            if not (ok_open[opening].all() and ok_close[~opening].all()):
+                return None
+
+            def unquoted(pos: np.ndarray, q_at=q_at, parity=parity) -> np.ndarray:
+                return pos[((np.searchsorted(q_at, pos) + parity) & 1) == 0]
+
+            d_at, lf_at, cr_at = unquoted(d_at), unquoted(lf_at), unquoted(cr_at)
+            parity = (parity + len(q_at)) & 1
+        elif parity:  # the whole block is inside one quoted field
+            d_at = lf_at = cr_at = empty
+        if len(cr_at):  # a CR ends a record unless an LF follows it (CRLF)
+            lone = cr_at[b[np.minimum(cr_at + 1, n - 1)] != LF]  # (a CR last in the file: b[n-1] is that CR)
+            t = np.union1d(lf_at, lone)
+        else:
+            t = lf_at
+        term_pos.append(t)
+        term_cnt.append(np.searchsorted(d_at, t) + delims_before)
+        delims_before += len(d_at)
+    if parity:  # the file ends inside quotes
+        return None
+    pos = np.concatenate(term_pos)
+    cnt = np.concatenate(term_cnt)
+    crlf = np.zeros(len(pos), dtype=bool)  # the record end is the LF of a CRLF
+    inner = pos > 0
+    crlf[inner] = (b[pos[inner]] == LF) & (b[pos[inner] - 1] == CR)
+    if not len(pos) or pos[-1] < n - 1:  # a last record without a line end
+        pos = np.append(pos, n)
+        cnt = np.append(cnt, delims_before)
+        crlf = np.append(crlf, False)
+    prev_pos = np.concatenate([[-1], pos[:-1]])
+    prev_cnt = np.concatenate([[0], cnt[:-1]])
+    content = pos - prev_pos - 1 - crlf
+    ends = np.minimum(pos + 1, n) + skip
+    return np.where(content > 0, cnt - prev_cnt + 1, 0).astype(np.int64), ends.astype(np.int64)
+
+
 def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
     """For the records at ``indices``: the number of cells up to the last non-empty one."""
     want = {int(i) for i in indices}
@@ -301,8 +401,15 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         try:
             with stream() as fh:
                 head, head_idx = _head(fh, delim)
-            with stream() as fh:
-                lens = _lens(fh, delim)
+            lens = ends = None
+            if encoding in _ASCII_SAFE:
+                with source() as fh:
+                    got = _fast_records(fh.read(), delim, encoding)
+                if got is not None:
+                    lens, ends = got
+            if lens is None:
+                with stream() as fh:
+                    lens = _lens(fh, delim)
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
         except OSError as exc:
@@ -321,20 +428,17 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         frame = None
         if n_records and max_len:
             try:
-                with source() as fh:
-                    frame = pd.read_csv(
-                        fh, sep=delim, header=None, names=range(max_len),
-                        usecols=range(width) if width < max_len else None,
-                        # categories: equal cells share one str object (a 1M-row export
-                        # would otherwise hold ~150M separate strings, ~9 GB)
-                        dtype="category", na_filter=False, skip_blank_lines=False,
-                        encoding=encoding, engine="c", quotechar='"', doublequote=True,
-                        encoding_errors="strict", low_memory=True,
-                    )
+                if ends is not None and n_records >= SPLIT_RECORDS:  # two halves, parsed in parallel
+                    with source() as fh:
+                        frame = _load_in_two(fh.read(), int(ends[n_records // 2 - 1]), n_records // 2,
+                                             delim, encoding, width, max_len, n_records)
+                if frame is None:
+                    with source() as fh:
+                        frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records)
             except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
-            if frame is not None and len(frame) != n_records:
-                frame = None
+            if frame is not None:
+                return frame
         if frame is None:
             try:
                 with source() as fh:
@@ -358,6 +462,80 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         delimiter=delim,
         notes=notes,
     )
+
+
+LOAD_CELLS = 1 << 23
+"""Cells per chunk of the C parser (its tokens for one chunk are held at once)."""
+
+
+def _text_cells(col: pd.Series) -> np.ndarray:
+    """A categorical column of the parser as ``str``/None cells (empty and padded cells None).
+
+    Equal cells share one ``str`` object (a category), and the conversion is per category, not per cell.
+    """
+    cat = col.array
+    values = np.empty(len(cat.categories) + 1, dtype=object)  # the last slot serves code -1 (padded)
+    values[:-1] = np.asarray(cat.categories, dtype=object)
+    values[:-1][values[:-1] == ""] = None
+    return values[cat.codes]
+
+
+def _parse_into(binary, delim: str, encoding: str, width: int, max_len: int, out: np.ndarray, row0: int,
+                n_rows: int) -> bool:
+    """Parse ``binary`` with pandas' C parser into rows ``row0 ..`` of ``out`` (columns x rows, object).
+
+    The file is parsed in chunks of about :data:`LOAD_CELLS` cells as categoricals (equal cells share
+    one ``str``: a 1M-row export would otherwise hold ~150M separate strings, ~9 GB). False when
+    the parser's record count is not ``n_rows``.
+    """
+    at = 0
+    with pd.read_csv(
+        binary, sep=delim, header=None, names=range(max_len), usecols=range(width) if width < max_len else None,
+        dtype="category", na_filter=False, skip_blank_lines=False, encoding=encoding, engine="c",
+        quotechar='"', doublequote=True, encoding_errors="strict", low_memory=False,
+        chunksize=max(1024, LOAD_CELLS // max_len),
+    ) as chunks:
+        for chunk in chunks:
+            m = len(chunk)
+            if at + m > n_rows:
+                return False
+            for j in range(width):
+                out[j, row0 + at:row0 + at + m] = _text_cells(chunk[j])
+            at += m
+    return at == n_rows
+
+
+def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: int, n_records: int) -> pd.DataFrame | None:
+    """All records as a frame of ``str``/None, cut to ``width`` columns, with pandas' C parser.
+
+    Each chunk is written into one preallocated object matrix (the frame is built on it without a
+    copy). Returns None when the parser's record count is not ``n_records`` (malformed quoting:
+    the caller reads with the ``csv`` module instead).
+    """
+    out = np.empty((width, n_records), dtype=object)
+    if not _parse_into(binary, delim, encoding, width, max_len, out, 0, n_records):
+        return None
+    return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
+
+
+SPLIT_RECORDS = 100_000
+"""Files with at least this many records are parsed as two halves in two threads."""
+
+
+def _load_in_two(data: bytes, split: int, k: int, delim: str, encoding: str, width: int, max_len: int,
+                 n_records: int) -> pd.DataFrame | None:
+    """:func:`_load_with_c_parser` on the records before and from record ``k`` (byte ``split``, a
+    record boundary found by :func:`_fast_records`) in two threads: the C parser tokenizes without
+    the GIL, so the two halves use both cores. None when either half's record count differs (the
+    caller then parses the file in one piece)."""
+    halves = [(io.BytesIO(data[:split]), 0, k), (io.BytesIO(data[split:]), k, n_records - k)]
+    del data
+    out = np.empty((width, n_records), dtype=object)
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda h: _parse_into(h[0], delim, encoding, width, max_len, out, h[1], h[2]), halves))
+    if not all(done):
+        return None
+    return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
 
 
 def _load_with_csv_module(binary, encoding: str, delim: str, width: int) -> pd.DataFrame:

@@ -40,7 +40,8 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | Non
 
     Values with an offset are converted to ``tz``; values without one are taken to be in ``tz``
     (times that do not exist or are ambiguous there, at daylight-saving changes, become NaT).
-    Anything else, and empty cells, become NaT. Vectorised: one ``to_datetime`` per format.
+    Anything else, and empty cells, become NaT. Vectorised: one ``to_datetime`` per format, over
+    the distinct values (exports repeat timestamps: imports, paper waves keyed in one session).
 
     Parameters
     ----------
@@ -59,6 +60,15 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | Non
         ``datetime64[ns, tz]``, index kept.
     """
     s = pd.Series(series, copy=False).astype("object")
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    if len(uniq) < len(s):  # parse each distinct value once, then spread (-1, an empty cell: NaT)
+        parsed = _parse(pd.Series(uniq, dtype=object), tz, dayfirst)
+        values = parsed.array.take(codes, allow_fill=True)
+        return pd.Series(values, index=s.index, dtype=f"datetime64[ns, {tz}]")
+    return _parse(s, tz, dayfirst)
+
+
+def _parse(s: pd.Series, tz: str, dayfirst: bool | None) -> pd.Series:
     text = s.where(s.notna(), "").astype(str).str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype=f"datetime64[ns, {tz}]")
     if not len(text):

@@ -91,3 +91,68 @@ def test_mangled_csv_never_loses_a_row(data, from_disk):
         assert len(set(raw.frame.columns)) == raw.frame.shape[1]
         for col in raw.frame.columns:
             assert all(v is None or (isinstance(v, str) and v != "") for v in raw.frame[col])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_csv(), st.sampled_from([",", ";", "\t", "|"]), st.sampled_from([1 << 24, 2, 5]))
+def test_vectorised_cell_counts_equal_the_csv_module(data, delim, block):
+    """_fast_lens counts what the csv module counts, or declines (None) and lets it count."""
+    default = _source._BLOCK
+    try:
+        _source._BLOCK = block  # records and quoted fields across block edges
+        for encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            try:
+                expected = _source._lens(io.StringIO(text, newline=""), delim).tolist()
+            except csv.Error:
+                continue
+            got = _source._fast_lens(data, delim, encoding)
+            event("vectorised" if got is not None else "declined")
+            if got is not None:
+                assert got.tolist() == expected
+    finally:
+        _source._BLOCK = default
+
+
+def test_vectorised_cell_counts_on_regular_quoting():
+    data = b'a,"b, ""c""\r\nd",e\r\n\r\n"",x,\n"\n"\rlast'
+    assert _source._fast_lens(data, ",", "utf-8").tolist() == [3, 0, 3, 1, 1]
+    assert _source._fast_lens(b'a,b"c\n', ",", "utf-8") is None  # a quote inside an unquoted field
+    assert _source._fast_lens(b'"a"b,c\n', ",", "utf-8") is None  # text after a closing quote
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_csv())
+def test_two_halves_in_parallel_read_what_one_piece_reads(data):
+    """Parsing the file as two halves (split at a record boundary, in two threads) changes nothing."""
+    default = _source.SPLIT_RECORDS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        path.write_bytes(data)
+        got = []
+        for split in (default, 2):
+            _source.SPLIT_RECORDS = split
+            try:
+                raw = read_export(path)
+            except IngestError as err:
+                got.append(("error", err.rule))
+                continue
+            finally:
+                _source.SPLIT_RECORDS = default
+            got.append((raw.frame.to_dict("split"), raw.source_rows.tolist(), raw.rejected,
+                        [n for n in raw.notes if "csv module" not in n]))
+        assert got[0] == got[1]
+
+
+def test_two_halves_on_quoted_multiline_cells(monkeypatch, tmp_path):
+    rows = ['ResponseId,Q1,Q2'] + [f'R{i},"a\r\nb, ""{i}""",{i}' for i in range(9)]
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    monkeypatch.setattr(_source, "SPLIT_RECORDS", 2)
+    raw = read_export(path, platform="generic")
+    assert raw.frame["Q1"].tolist() == [f'a\r\nb, "{i}"' for i in range(9)]
+    assert raw.frame["ResponseId"].tolist() == [f"R{i}" for i in range(9)]
+    assert raw.source_rows.tolist() == list(range(2, 11))
