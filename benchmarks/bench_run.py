@@ -8,7 +8,10 @@ and invitations per neighborhood. Then times :func:`survey_pipeline.run.run_proj
 stage of each moment (ingest of each export, weighting, indicators, comparisons, priorities,
 writing) and the peak resident memory, and writes ``benchmarks/out/run.json``.
 
-    PYTHONPATH=. python benchmarks/bench_run.py --rows 1000000
+    PYTHONPATH=. python benchmarks/bench_run.py --rows 1000000 [--keep DIR]
+
+With ``--keep DIR`` the project stays in DIR; ``bench_dashboard.py --project DIR`` then measures
+the dashboard on the results of that 1,000,000-response project.
 
 The export generator runs in a child process, so the peak memory is the run's own. Not a test.
 """
@@ -95,11 +98,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "run.json")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="build the project in this (new) folder and keep it, e.g. for "
+                         "`bench_dashboard.py --project DIR`")
     a = ap.parse_args()
+    if a.keep is not None and a.keep.exists():
+        ap.error(f"--keep {a.keep}: the folder exists; give a new one")
     from survey_pipeline.run import run_project
 
     with tempfile.TemporaryDirectory() as d:
-        root = Path(d) / "project"
+        root = a.keep if a.keep is not None else Path(d) / "project"
         t = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(1) as pool:  # the generator's memory is not ours
             pool.apply(make_project, (root, a.rows))
