@@ -21,18 +21,20 @@ indicator and statistic; for wave changes one wave pair and area level across ev
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy import stats as sps
 
 from survey_pipeline.stats import Design, adjust_pvalues
 
-from ._domains import cell_domains, domain_means
+from ._domains import CellDomains, _diag_var, cell_domains, domain_codes
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 
-__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "findings", "trends",
-           "wave_changes", "worst_reliability"]
+__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
+           "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
 
 COMPARISON_COLUMNS = ["kind", "wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group",
                       "indicator", "statistic", "estimate", "se", "ci_low", "ci_high", "df", "t", "p",
@@ -82,9 +84,20 @@ def headline(est: pd.DataFrame) -> pd.DataFrame:
     return e
 
 
-def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.DataFrame:
-    """Each wave against the previous one, for every area and indicator (headline statistic)."""
+def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh", groups: tuple[str, ...] | None = (),
+                 group_levels=("city", "district")) -> pd.DataFrame:
+    """Each wave against the previous one, for every area and indicator (headline statistic).
+
+    For all respondents at every area level and, for each demographic group of ``groups``
+    (``None``: the groups in ``est``), at ``group_levels``. Family: wave pair x area level x
+    group dimension (all indicators, areas and groups of the dimension).
+    """
     e = headline(est)
+    gds = _groups_of(est, groups)
+    if gds:
+        g = est[est["group_dim"].isin(gds) & est["area_level"].isin(group_levels)
+                & est["statistic"].isin(["share", "score"])]
+        e = pd.concat([e, g], ignore_index=True)
     key = ["area_level", "area", "group_dim", "group", "indicator", "statistic"]
     parts = []
     for prev, cur in itertools.pairwise(waves):
@@ -103,9 +116,9 @@ def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") ->
             "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel, "reliability_reason": why}))
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    # one family per wave pair and area level (every indicator and area): findings are drawn from
-    # these, so the adjustment must cover everything they are chosen from
-    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level"])
+    # one family per wave pair, area level and group dimension (every indicator, area and group):
+    # findings are drawn from these, so the adjustment must cover everything they are chosen from
+    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level", "group_dim"])
 
 
 def trends(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.DataFrame:
@@ -158,60 +171,272 @@ def area_pairs(est: pd.DataFrame, adjust: str = "fdr_bh", levels=("district", "n
     return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
 
 
-def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
-                 nchs: bool = True, adjust: str = "fdr_bh", levels=("district", "neighborhood")) -> pd.DataFrame:
-    """Each area against the rest of the city (same wave), headline statistic, all respondents."""
+def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
+    if groups is not None:
+        return tuple(groups)
+    return tuple(g for g in dict.fromkeys(est["group_dim"].dropna().astype(str)) if g != "all")
+
+
+def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
+    return apply_reliability(pd.DataFrame({"statistic": m["statistic"].to_numpy(), "estimate": m["estimate_ref"].to_numpy(),
+                                           "ci_low": (m["estimate_ref"] - 1.96 * m["se_ref"]).to_numpy(),
+                                           "ci_high": (m["estimate_ref"] + 1.96 * m["se_ref"]).to_numpy(),
+                                           "df": m["df"].to_numpy(), "n": m["n_ref"].to_numpy(),
+                                           "n_eff": m["n_eff_ref"].to_numpy()}), min_n, nchs)
+
+
+def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], plan: list[tuple], *,
+                   cd_columns: list[str]) -> pd.DataFrame:
+    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
     data = design.data
-    e = headline(est)
-    parts = []
+    cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
     heads = [s for s in specs if s.statistic in ("share", "score")]
-    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv in data.columns]])
-    lvls = [lv for lv in levels if lv in data.columns]
     cache: dict = {}
+    parts = []
     for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        for lv in lvls:
-            if cd is not None:
-                lab, cols = cd.rest_means(y, lv)
-                r = lab.assign(**cols)
-                r = r[r["n"] > 0]
-                areas_ = r[lv].astype(str).to_numpy()
-            else:
-                vals = data[lv].astype(object)
-                res, areas_l = [], []
-                for a in sorted(vals.dropna().astype(str).unique()):
-                    rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
-                    rest[vals.isna().to_numpy()] = "rest"
-                    ra = domain_means(design, y, [["wave", rest]])[0]
-                    res.append(ra)
-                    areas_l += [a] * len(ra)
-                r = pd.concat(res, ignore_index=True)
-                keep = (r["n"] > 0).to_numpy()
-                r = r[keep]
-                areas_ = np.asarray(areas_l, dtype=object)[keep]
-            parts.append(pd.DataFrame({"wave": r["wave"].astype(str).to_numpy(), "area_level": lv, "area": areas_,
+        for tag, parent, child, known in plan:
+            r = contrasts(design, y, parent, child, known=known, cd=cd)
+            r = r[(r["n"] > 0) & (r["n_ref"] > 0)]
+            if r.empty:
+                continue
+            parts.append(pd.DataFrame({"tag": [tag] * len(r), "child": [tuple(child)] * len(r),
+                                       **{c: r[c].astype(str).to_numpy() for c in child},
                                        "indicator": spec.indicator, "statistic": spec.statistic,
-                                       "estimate_ref": r["estimate"].to_numpy(), "se_ref": r["se"].to_numpy(),
-                                       "n_ref": r["n"].to_numpy(), "n_eff_ref": r["n_eff"].to_numpy()}))
-    if not parts:
+                                       **{c: r[c].to_numpy() for c in ("diff", "se_diff", "estimate_ref", "se_ref",
+                                                                      "n_ref", "n_eff_ref", "estimate")}}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
+                 nchs: bool = True, adjust: str = "fdr_bh", levels=("district", "neighborhood"),
+                 groups: tuple[str, ...] | None = None, group_levels=("district",)) -> pd.DataFrame:
+    """Each area against the rest of the city (same wave), headline statistic.
+
+    For all respondents at every level of ``levels``, and, for each demographic group of
+    ``groups`` (default: the groups in ``est``), the group in the area against the same group
+    in the rest of the city at ``group_levels`` (districts: group rows of neighborhoods are
+    mostly suppressed, and the row count stays bounded). The SE of each difference includes the
+    covariance of the two sides in the raked design (:func:`contrasts`).
+    """
+    data = design.data
+    lvls = [lv for lv in levels if lv in data.columns]
+    gds = [g for g in _groups_of(est, groups) if g in data.columns]
+    glv = [lv for lv in group_levels if lv in lvls]
+    plan = [("all", ["wave"], ["wave", lv], None) for lv in lvls]
+    plan += [(gd, ["wave", gd], ["wave", gd, lv], None) for gd in gds for lv in glv]
+    r = _contrast_rows(design, est, specs, plan, cd_columns=["wave", *lvls, *gds])
+    if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    rest = pd.concat(parts, ignore_index=True)
-    m = e.merge(rest, on=["wave", "area_level", "area", "indicator", "statistic"])
-    rr = apply_reliability(pd.DataFrame({"statistic": m["statistic"], "estimate": m["estimate_ref"],
-                                         "ci_low": m["estimate_ref"] - 1.96 * m["se_ref"],
-                                         "ci_high": m["estimate_ref"] + 1.96 * m["se_ref"], "df": m["df"],
-                                         "n": m["n_ref"], "n_eff": m["n_eff_ref"]}), min_n, nchs)
+    frames = []
+    for (tag, child), g in r.groupby(["tag", "child"], sort=False):
+        lv = child[-1]
+        g = g.assign(area_level=lv, area=g[lv], group_dim=tag, group=g[tag] if tag != "all" else "all")
+        frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
+                         "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
+    rest = pd.concat(frames, ignore_index=True)
+    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    rr = _rest_reliability(m, min_n, nchs)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
                                  rr["reliability_reason"])
     out = pd.DataFrame({"kind": "area_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
-                        "area": m["area"], "area_ref": "rest", "group_dim": "all", "group": "all",
+                        "area": m["area"], "area_ref": "rest", "group_dim": m["group_dim"], "group": m["group"],
                         "indicator": m["indicator"], "statistic": m["statistic"],
-                        "estimate": m["estimate"] - m["estimate_ref"],
-                        "se": np.sqrt(m["se"] ** 2 + m["se_ref"] ** 2), "df": m["df"], "reliability": rel,
+                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
                         "reliability_reason": why})
-    return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
+    return _finish(out, adjust, ["wave", "area_level", "group_dim", "group", "indicator", "statistic"])
+
+
+def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
+                  nchs: bool = True, adjust: str = "fdr_bh", groups: tuple[str, ...] | None = None,
+                  levels=("city", "district")) -> pd.DataFrame:
+    """The equity view: each demographic group against everyone else in its area and wave.
+
+    For every group dimension (default: the groups in ``est``) and area of ``levels`` (the city
+    and the districts), the group's headline estimate minus that of the rest of the area's
+    respondents whose group is known (kind ``group_vs_rest``, ``area_ref`` NULL). Both sides are
+    domains of one raked design; the SE includes their covariance (:func:`contrasts`). Family:
+    wave x area level x group dimension x indicator (every area and group of the dimension).
+    """
+    data = design.data
+    gds = [g for g in _groups_of(est, groups) if g in data.columns]
+    lvls = [lv for lv in levels if lv == "city" or lv in data.columns]
+    plan = [(gd, ["wave"] + ([] if lv == "city" else [lv]), ["wave"] + ([] if lv == "city" else [lv]) + [gd], gd)
+            for gd in gds for lv in lvls]
+    if not plan:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    r = _contrast_rows(design, est, specs, plan,
+                       cd_columns=["wave", *[lv for lv in lvls if lv != "city"], *gds])
+    if r.empty:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    frames = []
+    for (tag, child), g in r.groupby(["tag", "child"], sort=False):
+        lv = child[1] if len(child) == 3 else "city"
+        g = g.assign(area_level=lv, area=g[lv] if lv != "city" else "city", group_dim=tag, group=g[tag])
+        frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
+                         "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
+    rest = pd.concat(frames, ignore_index=True)
+    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    rr = _rest_reliability(m, min_n, nchs)
+    rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
+                                 rr["reliability_reason"])
+    out = pd.DataFrame({"kind": "group_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
+                        "area": m["area"], "area_ref": None, "group_dim": m["group_dim"], "group": m["group"],
+                        "indicator": m["indicator"], "statistic": m["statistic"],
+                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
+                        "reliability_reason": why})
+    return _finish(out, adjust, ["wave", "area_level", "group_dim", "indicator", "statistic"])
+
+
+# ------------------------------------------------------------------------------- contrasts
+
+
+def _pieces(cd: CellDomains, lin: dict) -> tuple:
+    """The linear parts of a domain-mean variance (before the calibration and stratum terms)."""
+    sw, swy = lin["W"], lin["WY"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = swy / sw
+        mm = np.where(np.isfinite(m), m, 0.0)
+        sw1 = np.where(sw > 0, sw, 1.0)
+        var0 = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
+        tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
+    mt = qt = None
+    if cd.step is not None:
+        inv = sparse.diags(1.0 / sw1)
+        mt = sparse.csr_matrix(inv @ (lin["XR1"] - sparse.diags(mm) @ lin["XR0"]))
+        qt = sparse.csr_matrix(inv @ (lin["XQ1"] - sparse.diags(mm) @ lin["XQ0"]))
+    return var0, tot, mt, qt
+
+
+def _parent_index(plab: pd.DataFrame, clab: pd.DataFrame, parent: list[str]) -> np.ndarray:
+    if not parent:
+        return np.zeros(len(clab), dtype=np.int64)
+    pk = pd.MultiIndex.from_frame(plab[parent].astype(str))
+    return pk.get_indexer(pd.MultiIndex.from_frame(clab[parent].astype(str)))
+
+
+def _contrasts_cells(cd: CellDomains, y: np.ndarray, parent: list[str], child: list[str],
+                     known: str | None) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
+    mom = cd._moments(y, None)
+    pc, plab = cd.codes(parent) if parent else (np.zeros(cd.nc, dtype=np.int64), pd.DataFrame(index=[0]))
+    if known is not None:
+        pc = np.where(cd.cells[known].notna().to_numpy(), pc, -1)
+    cc, clab = cd.codes(child)
+    pidx = _parent_index(plab, clab, parent)
+    lp = cd._linear(mom, pc, len(plab))
+    lc = cd._linear(mom, cc, len(clab))
+    lr = {k: (sparse.csr_matrix(lp[k][pidx, :] - lc[k]) if k.startswith("X") else lp[k][..., pidx] - lc[k])
+          for k in lc}
+    va, ta, ma, qa = _pieces(cd, lc)
+    vr, tr, mr, qr = _pieces(cd, lr)
+    # disjoint rows (every row its own PSU): no cross term in the squared influences; the
+    # calibration residuals and the stratum (wave) centring do couple the two sides
+    var = va + vr
+    tot = ta - tr
+    if cd.step is not None:
+        _xc, _r, _wa, g_, kmat, hag = cd.step
+        md = sparse.csr_matrix(ma - mr)
+        qd = sparse.csr_matrix(qa - qr)
+        quad = np.asarray(md.multiply(np.asarray(md @ kmat)).sum(axis=1)).ravel()
+        crs = np.asarray(qd.multiply(np.asarray(md @ g_)).sum(axis=1)).ravel()
+        var = var + quad - 2 * crs
+        tot = tot - np.asarray(md @ hag.T).T
+    var = var - (cd.coef[:, None] * tot * tot).sum(axis=0)
+    if cd.nok < cd.nstrat:
+        var = var * cd.nstrat / cd.nok
+    a, r = cd._finish(lc), cd._finish(lr)
+    return clab, a, r, a["estimate"] - r["estimate"], var
+
+
+def _contrasts_general(design: Design, y: np.ndarray, parent: list[str], child: list[str],
+                       known: str | None) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
+    """The same contrasts from the row-level influences (any design ``_diag_var`` handles)."""
+    data = design.data
+    w = design.weights
+    y = np.asarray(y, float)
+    valid = ~np.isnan(y) & (w != 0)
+    yy = np.where(valid, y, 0.0)
+    pc, plab = domain_codes(data, parent)
+    if known is not None:
+        pc = np.where(data[known].notna().to_numpy(), pc, -1)
+    cc, clab = domain_codes(data, child)
+    pidx = _parent_index(plab, clab, parent)
+    k = len(clab)
+    cols_d, cols_r, cols_a = [], [], []
+    side = {s: {q: np.zeros(k) for q in ("N", "W", "WY", "WY2")} for s in ("a", "r")}
+    for j in range(k):
+        for s, rows in (("a", np.flatnonzero((cc == j) & valid)),
+                        ("r", np.flatnonzero((pc == pidx[j]) & (cc != j) & valid))):
+            ww, yv = w[rows], yy[rows]
+            side[s]["N"][j], side[s]["W"][j] = len(rows), ww.sum()
+            side[s]["WY"][j], side[s]["WY2"][j] = (ww * yv).sum(), (ww * yv * yv).sum()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = side[s]["WY"][j] / side[s]["W"][j]
+                z = ww * (yv - m) / side[s]["W"][j] if len(rows) else ww
+            if s == "a":
+                za = (rows, z)
+                cols_a.append(za)
+            else:
+                cols_r.append((rows, z))
+                cols_d.append((np.concatenate([za[0], rows]), np.concatenate([za[1], -z])))
+
+    def mat(cols):
+        r_ = np.concatenate([c[0] for c in cols]) if cols else np.zeros(0, dtype=np.int64)
+        c_ = np.concatenate([np.full(len(c[0]), i) for i, c in enumerate(cols)]) if cols else r_
+        v_ = np.concatenate([c[1] for c in cols]) if cols else np.zeros(0)
+        return sparse.csr_matrix((np.nan_to_num(v_), (r_, c_)), shape=(len(y), len(cols)))
+
+    v = (_diag_var(design, sparse.hstack([mat(cols_d), mat(cols_r), mat(cols_a)], format="csr")) if k
+         else np.zeros(0))
+    out = []
+    for s, vv in (("a", v[2 * k:]), ("r", v[k:2 * k])):
+        q = side[s]
+        n, sw, swy, swy2 = q["N"], q["W"], q["WY"], q["WY2"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = swy / sw
+            mm = np.where(np.isfinite(m), m, 0.0)
+            wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
+            vsrs = wvar * (sw - n) / (sw * n)
+            var_s = vv
+            deff = var_s / vsrs
+        out.append({"estimate": m, "se": np.sqrt(np.maximum(var_s, 0)), "n": n, "n_eff": n / deff, "deff": deff,
+                    "sw": sw})
+    a, r = out
+    return clab, a, r, a["estimate"] - r["estimate"], v[:k]
+
+
+def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str], known: str | None = None,
+              cd: CellDomains | None = None) -> pd.DataFrame:
+    """Each domain against the rest of its parent domain, with the covariance of the two sides.
+
+    ``child`` is ``parent`` plus one column: for every child domain (e.g. wave x area), the mean
+    of ``y`` in it minus the mean in the rest of its parent (the same wave, other areas and
+    rows without an area). ``known`` (a column) keeps only rows where it is known in the
+    parent, so that e.g. "everyone else in the area" leaves out those who did not give their
+    age. Both sides are domains of the one calibrated design, so their covariance is not zero:
+    the variance of the difference is the linearization variance of the total of the
+    difference of the two influence functions, ``z_a - z_rest``, with the calibration
+    residuals (Deville & Särndal 1992) and the stratum centring -- what R's
+    ``svycontrast(svyby(~y, ~dom, design, svymean, covmat = TRUE), c(1, -1))`` computes
+    (``tests/reference``). Rows are disjoint, so only the calibration and stratum terms couple
+    the sides.
+
+    Returns the child columns and ``estimate, se, n, n_eff`` (the child), ``estimate_ref,
+    se_ref, n_ref, n_eff_ref`` (the rest), ``diff, se_diff``.
+    """
+    if cd is not None:
+        lab, a, r, d, v = _contrasts_cells(cd, y, parent, child, known)
+    else:
+        lab, a, r, d, v = _contrasts_general(design, y, parent, child, known)
+    out = lab.reset_index(drop=True).copy()
+    for c in ("estimate", "se", "n", "n_eff"):
+        out[c] = a[c]
+        out[f"{c}_ref"] = r[c]
+    out["diff"] = d
+    out["se_diff"] = np.sqrt(np.maximum(v, 0))
+    return out
 
 
 def _amount(stat: str, x: float) -> str:
@@ -225,6 +450,29 @@ def _ci(stat: str, lo: float, hi: float, sign: float) -> str:
     return f"95% CI {a:.2f} to {b:.2f}"
 
 
+_GROUP_PHRASES = {
+    "female": "women", "male": "men", "another_gender": "residents of another gender", "own": "homeowners",
+    "rent": "renters", "no_rent": "residents who pay no rent", "hispanic": "Hispanic residents",
+    "white": "White residents", "black": "Black residents", "asian": "Asian residents",
+    "aian": "American Indian and Alaska Native residents", "nhpi": "Native Hawaiian and Pacific Islander residents",
+    "multiracial": "multiracial residents", "other": "residents of another race", "other_race": "residents of another race",
+}
+
+
+def group_phrase(group_dim: str, group: str) -> str:
+    """Residents of a demographic group in words: ``age_65_plus`` -> "residents aged 65+"."""
+    g = str(group)
+    if g in _GROUP_PHRASES:
+        return _GROUP_PHRASES[g]
+    m = re.fullmatch(r"age_(\d+)_(\d+)", g)
+    if m:
+        return f"residents aged {m.group(1)}–{m.group(2)}"
+    m = re.fullmatch(r"age_(\d+)_plus", g)
+    if m:
+        return f"residents aged {m.group(1)}+"
+    return f"residents with {str(group_dim).replace('_', ' ')} '{g}'"
+
+
 def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, str],
              wave_labels: dict[str, str] | None = None, top: int = 12) -> pd.DataFrame:
     """Fill ``finding`` for the largest reliable, significant wave changes and evaluations.
@@ -233,7 +481,10 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
     points first, then scores) and the ``top`` largest get a sentence (only indicators named in
     ``labels``, so a caller can leave out topics such as contact) such as "Your neighborhood,
     at night in Eastgate fell 11 points (95% CI 3 to 19) since 2025-spring". Every significant
-    ``did`` row gets one too.
+    ``did`` row gets one too. Demographic groups get their own budgets of ``top // 2`` sentences
+    each, drawn the same way: wave changes of a group ("... among residents aged 65+ in the city
+    fell 9 points ...") and equity gaps (``group_vs_rest``: "... among renters in the city is
+    12 points lower than among other residents ... in 2026-spring").
     """
     out = comp.copy()
     wl = wave_labels or {}
@@ -250,6 +501,34 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
                                 f"{_amount(r['statistic'], r['estimate'])} "
                                 f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
                                 f"{wl.get(r['wave_ref'], r['wave_ref'])}")
+    half = max(top // 2, 0)
+    ok = out["significant"].astype(bool) & (out["reliability"] != "suppress") & out["indicator"].isin(list(labels))
+
+    def biggest(mask):
+        c = out[mask]
+        return c.assign(_size=np.where(c["statistic"] == "share", c["estimate"].abs() * 100,
+                                       c["estimate"].abs())).sort_values(
+            ["_size", "indicator", "group_dim", "group", "area"], ascending=[False, True, True, True, True],
+            kind="stable").head(half)
+
+    def place(r):
+        return "the city" if r["area_level"] == "city" else area_names.get(str(r["area"]), str(r["area"]))
+
+    for i, r in biggest(ok & (out["kind"] == "wave_change") & (out["group_dim"] != "all")).iterrows():
+        sign = 1.0 if r["estimate"] >= 0 else -1.0
+        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
+                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} "
+                                f"{'rose' if sign > 0 else 'fell'} {_amount(r['statistic'], r['estimate'])} "
+                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
+                                f"{wl.get(r['wave_ref'], r['wave_ref'])}")
+    for i, r in biggest(ok & (out["kind"] == "group_vs_rest")).iterrows():
+        sign = 1.0 if r["estimate"] >= 0 else -1.0
+        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
+                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} is "
+                                f"{_amount(r['statistic'], r['estimate'])} {'higher' if sign > 0 else 'lower'} "
+                                f"than among other residents "
+                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) in "
+                                f"{wl.get(r['wave'], r['wave'])}")
     did = out[(out["kind"] == "did") & out["significant"].astype(bool) & (out["reliability"] != "suppress")]
     for i, r in did.iterrows():
         sign = 1.0 if r["estimate"] >= 0 else -1.0
@@ -263,10 +542,16 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
 
 
 def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], waves: list[str], *,
-                min_n: int = 30, nchs: bool = True, adjust: str = "fdr_bh") -> pd.DataFrame:
-    """All comparison kinds but ``did`` (see :mod:`survey_pipeline.analysis.evaluation`)."""
-    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust),
-             area_pairs(est, adjust), wave_changes(est, waves, adjust), trends(est, waves, adjust)]
+                min_n: int = 30, nchs: bool = True, adjust: str = "fdr_bh",
+                groups: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """All comparison kinds but ``did`` (see :mod:`survey_pipeline.analysis.evaluation`).
+
+    ``groups``: demographic dimensions compared within (default: every group in ``est``).
+    """
+    gds = _groups_of(est, groups)
+    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+             group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+             area_pairs(est, adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
