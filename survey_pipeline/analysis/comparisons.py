@@ -193,12 +193,22 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     heads = [s for s in specs if s.statistic in ("share", "score")]
     cache: dict = {}
     parts = []
+    prep = [_prepare_cells(cd, parent, child, known) for _tag, parent, child, known in plan] if cd is not None else None
     for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        for tag, parent, child, known in plan:
-            r = contrasts(design, y, parent, child, known=known, cd=cd)
+        mom = cd._moments(y, None) if cd is not None else None
+        for i, (tag, parent, child, known) in enumerate(plan):
+            if cd is not None:
+                lab, a, rr, d, v = _contrasts_cells(cd, mom, prep[i])
+                r = lab.reset_index(drop=True).copy()
+                r["estimate"], r["n"] = a["estimate"], a["n"]
+                for c in ("estimate", "se", "n", "n_eff"):
+                    r[f"{c}_ref"] = rr[c]
+                r["diff"], r["se_diff"] = d, np.sqrt(np.maximum(v, 0))
+            else:
+                r = contrasts(design, y, parent, child, known=known)
             r = r[(r["n"] > 0) & (r["n_ref"] > 0)]
             if r.empty:
                 continue
@@ -317,14 +327,17 @@ def _parent_index(plab: pd.DataFrame, clab: pd.DataFrame, parent: list[str]) -> 
     return pk.get_indexer(pd.MultiIndex.from_frame(clab[parent].astype(str)))
 
 
-def _contrasts_cells(cd: CellDomains, y: np.ndarray, parent: list[str], child: list[str],
-                     known: str | None) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
-    mom = cd._moments(y, None)
+def _prepare_cells(cd: CellDomains, parent: list[str], child: list[str], known: str | None) -> tuple:
+    """Cell codes of the parent and child domains and each child's parent (reused across indicators)."""
     pc, plab = cd.codes(parent) if parent else (np.zeros(cd.nc, dtype=np.int64), pd.DataFrame(index=[0]))
     if known is not None:
         pc = np.where(cd.cells[known].notna().to_numpy(), pc, -1)
     cc, clab = cd.codes(child)
-    pidx = _parent_index(plab, clab, parent)
+    return pc, plab, cc, clab, _parent_index(plab, clab, parent)
+
+
+def _contrasts_cells(cd: CellDomains, mom: dict, prep: tuple) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
+    pc, plab, cc, clab, pidx = prep
     lp = cd._linear(mom, pc, len(plab))
     lc = cd._linear(mom, cc, len(clab))
     lr = {k: (sparse.csr_matrix(lp[k][pidx, :] - lc[k]) if k.startswith("X") else lp[k][..., pidx] - lc[k])
@@ -335,19 +348,30 @@ def _contrasts_cells(cd: CellDomains, y: np.ndarray, parent: list[str], child: l
     # calibration residuals and the stratum (wave) centring do couple the two sides
     var = va + vr
     tot = ta - tr
+    var_r, tot_r = vr, tr
     if cd.step is not None:
         _xc, _r, _wa, g_, kmat, hag = cd.step
+
+        def cal(mt, qt):
+            quad = np.asarray(mt.multiply(np.asarray(mt @ kmat)).sum(axis=1)).ravel()
+            crs = np.asarray(qt.multiply(np.asarray(mt @ g_)).sum(axis=1)).ravel()
+            return quad - 2 * crs, np.asarray(mt @ hag.T).T
+
         md = sparse.csr_matrix(ma - mr)
-        qd = sparse.csr_matrix(qa - qr)
-        quad = np.asarray(md.multiply(np.asarray(md @ kmat)).sum(axis=1)).ravel()
-        crs = np.asarray(qd.multiply(np.asarray(md @ g_)).sum(axis=1)).ravel()
-        var = var + quad - 2 * crs
-        tot = tot - np.asarray(md @ hag.T).T
+        dv, dt = cal(md, sparse.csr_matrix(qa - qr))
+        var, tot = var + dv, tot - dt
+        rv, rt = cal(mr, qr)
+        var_r, tot_r = vr + rv, tr - rt
     var = var - (cd.coef[:, None] * tot * tot).sum(axis=0)
     if cd.nok < cd.nstrat:
         var = var * cd.nstrat / cd.nok
-    a, r = cd._finish(lc), cd._finish(lr)
-    return clab, a, r, a["estimate"] - r["estimate"], var
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ma_ = lc["WY"] / lc["W"]
+        mr_ = lr["WY"] / lr["W"]
+    r = cd._close(var_r, tot_r, mr_, np.where(np.isfinite(mr_), mr_, 0.0), lr["N"], lr["W"], lr["WY"], lr["WY2"],
+                  lr["C"])
+    a = {"estimate": ma_, "n": lc["N"], "se": np.full(len(ma_), np.nan), "n_eff": np.full(len(ma_), np.nan)}
+    return clab, a, r, ma_ - mr_, var
 
 
 def _contrasts_general(design: Design, y: np.ndarray, parent: list[str], child: list[str],
@@ -427,7 +451,11 @@ def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str]
     se_ref, n_ref, n_eff_ref`` (the rest), ``diff, se_diff``.
     """
     if cd is not None:
-        lab, a, r, d, v = _contrasts_cells(cd, y, parent, child, known)
+        prep = _prepare_cells(cd, parent, child, known)
+        mom = cd._moments(y, None)
+        lab, a, r, d, v = _contrasts_cells(cd, mom, prep)
+        full = cd._finish(cd._linear(mom, prep[2], len(prep[3])))  # the child's own SE
+        a = {**a, "se": full["se"], "n_eff": full["n_eff"]}
     else:
         lab, a, r, d, v = _contrasts_general(design, y, parent, child, known)
     out = lab.reset_index(drop=True).copy()
