@@ -4,9 +4,13 @@ Variances of differences:
 
 * waves are independent samples (separate strata of the design), so a wave change has
   ``var = var(a) + var(b)``;
-* an area and the rest of the city, or two areas, are disjoint domains of the same wave: their
-  linearized covariance is exactly zero without calibration, and the small covariance the raking
-  induces is ignored (``var(a) + var(b)``);
+* an area and the rest of the city, or a group and the rest of its area, are two domains of the
+  same raked wave: the variance of the difference is the linearization variance of the
+  difference of their influence functions, calibration residuals and stratum centring included
+  (:func:`contrasts`; R's ``svycontrast`` agrees at 1e-8, ``tests/reference``);
+* two areas of a wave (``area_pair``) are disjoint domains: their linearized covariance is zero
+  without calibration, and the small covariance the raking induces is ignored
+  (``var(a) + var(b)``);
 * a trend is the weighted least-squares slope across waves, ``sum c_w est_w`` with
   ``c_w = (x_w - mean x) / sum (x - mean x)^2`` and ``x_w`` the wave's position, so
   ``var = sum c_w^2 var_w`` (independent waves).
@@ -15,7 +19,9 @@ p-values use the t distribution on the design degrees of freedom; adjusted p-val
 Benjamini–Hochberg) are computed within each family: for area comparisons one wave, area level,
 indicator and statistic; for wave changes one wave pair and area level across every indicator
 (the findings are chosen among them); for trends one area level and indicator. Comparisons use each indicator's headline statistic (``share`` or
-``score``), for all respondents (``group = all``).
+``score``), for all respondents and, within each demographic group of ``estimates``, wave
+changes (city, districts), area vs rest (districts) and group vs rest of the area
+(``group_vs_rest``, city and districts), each with its own family (``docs/results.md``).
 """
 
 from __future__ import annotations
