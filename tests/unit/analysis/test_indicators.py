@@ -158,8 +158,9 @@ def test_bootstrap_rank_intervals():
     from survey_pipeline.analysis.indicators import bootstrap_ranks
 
     d, specs = _priority_design()
-    (lab, lo, hi), (lab2, lo2, hi2) = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7)
+    (lab, lo, hi), (_lab_all, lo2, hi2) = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7)
     assert lab["wave"].tolist() == ["w1", "w2"]
+    assert lo2.shape == (1, 4) and (lo2[0, 0], hi2[0, 0], lo2[0, 3], hi2[0, 3]) == (1, 1, 4, 4)  # both waves pooled
     for w in range(2):
         # clearly first and clearly last: a degenerate range
         assert (lo[w, 0], hi[w, 0]) == (1, 1) and (lo[w, 3], hi[w, 3]) == (4, 4)
