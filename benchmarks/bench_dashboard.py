@@ -1,22 +1,31 @@
 """Benchmark: server-side latency of every dashboard callback, serially and under open-loop load.
 
-The dashboard reads results tables only, so its cost depends on how many areas, groups,
-indicators and waves the results hold, not on the raw response count. This generates the results
-store of a large program: 1,000,000 responses over 5 waves (200,000 a wave) in 20 districts,
-200 neighborhoods and 800 beats, 30 indicators, 14 demographic groups at city and district level
-(~200k estimate rows, ~275k comparison rows, ~60k priority rows), with a 200-shape GeoJSON.
+The dashboard reads the results tables only (docs/results.md; never responses, answers or
+open_text: tests/unit/dashboard/test_data.py), so its cost depends on how many areas, groups,
+indicators and waves the results hold, not on the raw response count: running the pipeline on a
+1,000,000-response program would write results of exactly this shape, and the dashboard would do
+the same work on them. Generating them directly takes seconds instead of the pipeline's minutes.
+This writes the results store of a large program: 1,000,000 responses over 5 waves (200,000 a
+wave) in 20 districts, 200 neighborhoods and 800 beats, 30 indicators, 14 demographic groups at
+city and district level (~200k estimate rows, ~275k comparison rows, ~60k priority rows), with a
+200-shape GeoJSON.
 
 1. Serial: every callback (the router rendering each page, each page's view callback, the URL
    sync, CSV and XLSX downloads) is posted ``--reps`` times with random filters through Flask's
-   test client (server-side time, no network).
-2. Load: the app served as ``survey-pipeline dashboard`` serves it (Flask's threaded server) in a
-   subprocess on 127.0.0.1; ``--clients`` client threads send a random callback each at Poisson
-   arrival times (open loop: a request's latency counts from its scheduled time, so a slow
-   server cannot slow the arrivals down) for ``--duration`` seconds.
+   test client (server-side time, no network; wall time and this process' CPU time, which other
+   jobs on the machine do not inflate).
+2. Load: the app served as ``survey-pipeline dashboard`` serves it (gunicorn workers; options
+   from ``--server-args``; or ``--server flask``/``waitress`` for comparison) in a subprocess on
+   127.0.0.1; ``--clients`` client threads send a random callback each at Poisson arrival times
+   (open loop: a request's latency counts from its scheduled time, so a slow server cannot slow
+   the arrivals down) for ``--duration`` seconds, at each ``--rate``. The server's and the
+   client's CPU use during the run and the load average are recorded with the latencies.
 
-    PYTHONPATH=. python benchmarks/bench_dashboard.py [--reps 30] [--clients 50] [--duration 60] [--rate 50]
+    PYTHONPATH=. python benchmarks/bench_dashboard.py [--reps 30] [--clients 50] [--duration 60] [--rate 10,25]
+        [--project DIR] [--server-args "--workers 2 --threads 4"]
 
 Goal (issue 6): p95 under 150 ms and zero errors. Results go to benchmarks/out/dashboard.json.
+Run it while nothing else heavy runs: the load test needs every core.
 """
 
 from __future__ import annotations
@@ -209,14 +218,19 @@ def payloads(data, rng: random.Random) -> dict[str, callable]:
     for mod in PAGES:
         page = mod.PAGE
 
-        def view(page=page, mod=mod):
-            f = filters[page]()
+        def complete(f: dict, mod=mod) -> dict:
+            """The random filters plus the page's own default for any filter not drawn above."""
+            st = mod.state(data, {k: ",".join(v) if isinstance(v, list) else v for k, v in f.items()})
+            return {**{k: st[k] for k in mod.FILTERS if k in st}, **f}
+
+        def view(page=page, mod=mod, complete=complete):
+            f = complete(filters[page]())
             return {"output": f"{page}-view.children", "outputs": {"id": f"{page}-view", "property": "children"},
                     "inputs": [{"id": _fid(page, k), "property": "value", "value": f[k]} for k in mod.FILTERS],
                     "changedPropIds": [_sid(_fid(page, mod.FILTERS[0])) + ".value"], "state": [lang_state]}
 
-        def route(page=page, mod=mod):
-            f = filters[page]()
+        def route(page=page, mod=mod, complete=complete):
+            f = complete(filters[page]())
             return {"output": "..shell.children...rendered-view.data..",
                     "outputs": [{"id": "shell", "property": "children"}, {"id": "rendered-view", "property": "data"}],
                     "inputs": [{"id": "url", "property": "pathname", "value": mod.PATH},
@@ -266,18 +280,37 @@ def serial(project: Path, reps: int, seed: int) -> dict:
     makers = payloads(app.results.get(), rng)
     out = {}
     for name, make in makers.items():
-        times = []
+        times, cpu = [], []
         for _ in range(reps):
             body = make()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = client.post("/_dash-update-component", json=body)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)  # this process' CPU: robust to other jobs
             if r.status_code not in (200, 204):
                 raise RuntimeError(f"{name}: HTTP {r.status_code}: {r.get_data(as_text=True)[:300]}")
-        out[name] = {"p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95), "max_ms": max(times), "n": reps}
+        out[name] = {"p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95), "max_ms": max(times), "n": reps,
+                     "cpu_p50_ms": _pct(cpu, 50), "cpu_p95_ms": _pct(cpu, 95), "cpu_mean_ms": float(np.mean(cpu))}
         print(f"  {name:22s} p50 {out[name]['p50_ms']:7.1f} ms  p95 {out[name]['p95_ms']:7.1f} ms  "
-              f"max {out[name]['max_ms']:7.1f} ms", flush=True)
+              f"max {out[name]['max_ms']:7.1f} ms  (CPU p50 {out[name]['cpu_p50_ms']:6.1f}, "
+              f"p95 {out[name]['cpu_p95_ms']:6.1f} ms)", flush=True)
     return out
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its live children (Linux /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
 
 
 def _free_port() -> int:
@@ -286,16 +319,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def load(project: Path, clients: int, duration: float, rate: float, seed: int) -> dict:
+# Other servers, for comparison with `survey-pipeline dashboard` (gunicorn): Flask's threaded
+# development server (how the command served before) and waitress (threads in one process;
+# `pip install waitress`).
+OTHER_SERVERS = {
+    "flask": "from dash_app import create_app; create_app(sys.argv[1]).run(host='127.0.0.1', port=int(sys.argv[2]))",
+    "waitress": "import waitress; from dash_app import create_app; "
+                "waitress.serve(create_app(sys.argv[1]).server, host='127.0.0.1', port=int(sys.argv[2]), "
+                "threads=int(sys.argv[3]) if len(sys.argv) > 3 else 4)",
+}
+
+
+def load(project: Path, clients: int, duration: float, rate: float, seed: int,
+         server_args: list[str] | None = None, server_kind: str = "cli") -> dict:
     """Open-loop load: ``rate`` requests/s in total, Poisson arrivals, spread over ``clients`` threads."""
     from dash_app.data import ResultsSource
 
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    server = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
-         "dashboard", "--project", str(project), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if server_kind == "cli":
+        cmd = [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
+               "dashboard", "--project", str(project), "--port", str(port), *(server_args or [])]
+    else:
+        cmd = [sys.executable, "-c", "import sys; " + OTHER_SERVERS[server_kind], str(project), str(port),
+               *(server_args or [])]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -341,12 +389,18 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int) -
                 t_next += r.expovariate(rate / clients)
 
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+        server_cpu0, client_cpu0, wall0 = _tree_cpu_seconds(server.pid), time.process_time(), time.perf_counter()
         for th in threads:
             th.start()
         for th in threads:
             th.join()
+        wall = time.perf_counter() - wall0
+        server_cpu, client_cpu = _tree_cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
         every = [x for v in lat.values() for x in v]
-        res = {"requests": len(every), "errors": len(errors), "error_examples": errors[:5],
+        res = {"loadavg_end": os.getloadavg(),
+               "server_cores_used": server_cpu / wall, "client_cores_used": client_cpu / wall,
+               "server_cpu_ms_per_request": server_cpu * 1000 / max(len(every), 1),
+               "requests": len(every), "errors": len(errors), "error_examples": errors[:5],
                "p50_ms": _pct(every, 50), "p95_ms": _pct(every, 95), "p99_ms": _pct(every, 99),
                "max_ms": max(every) if every else None,
                "by_callback": {k: {"n": len(v), "p95_ms": _pct(v, 95)} for k, v in sorted(lat.items())}}
@@ -361,28 +415,50 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
-    ap.add_argument("--rate", type=float, default=50.0, help="total requests per second (open loop)")
+    ap.add_argument("--rate", default="10,25", help="total requests per second (open loop); several: 10,25")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-serial", action="store_true")
+    ap.add_argument("--project", type=Path, default=None,
+                    help="keep the generated project here (reused when it already holds a store)")
+    ap.add_argument("--server", choices=["cli", *OTHER_SERVERS], default="cli",
+                    help="cli: `survey-pipeline dashboard` (gunicorn); flask: Flask's threaded dev server; "
+                         "waitress: waitress with --server-args threads")
+    ap.add_argument("--server-args", default="",
+                    help="extra `survey-pipeline dashboard` options for the load test, e.g. '--workers 2' "
+                         "(with --server waitress: the thread count)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "dashboard.json")
     args = ap.parse_args()
+    rates = [float(x) for x in args.rate.split(",") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "large"
-        t0 = time.perf_counter()
-        sizes = make_large_results(project, args.seed)
-        print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
-        print("serial, server-side (Flask test client):", flush=True)
-        res = {"sizes": sizes, "serial": serial(project, args.reps, args.seed), "cpus": os.cpu_count()}
-        if not args.skip_load:
-            print(f"open-loop load: {args.clients} clients, {args.rate:g} req/s total, {args.duration:g} s", flush=True)
-            res["load"] = load(project, args.clients, args.duration, args.rate, args.seed)
-            ld = res["load"]
+        project = args.project or Path(tmp) / "large"
+        if (project / "warehouse.duckdb").exists():
+            sizes = {"reused": str(project)}
+            print(f"results store: reusing {project}", flush=True)
+        else:
+            t0 = time.perf_counter()
+            sizes = make_large_results(project, args.seed)
+            print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
+        res: dict = {"sizes": sizes, "cpus": os.cpu_count(), "server": args.server, "server_args": args.server_args,
+                     "loadavg_before": os.getloadavg()}
+        if not args.skip_serial:
+            print("serial, server-side (Flask test client):", flush=True)
+            res["serial"] = serial(project, args.reps, args.seed)
+        res["load"] = {}
+        for rate in [] if args.skip_load else rates:
+            print(f"open-loop load: {args.clients} clients, {rate:g} req/s total, {args.duration:g} s, "
+                  f"server {args.server} {args.server_args or '(defaults)'}", flush=True)
+            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split(), args.server)
+            res["load"][f"{rate:g}"] = ld
             print(f"  requests {ld['requests']}, errors {ld['errors']}, p50 {ld['p50_ms']:.1f} ms, "
-                  f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms", flush=True)
+                  f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms; "
+                  f"server {ld['server_cores_used']:.2f} cores ({ld['server_cpu_ms_per_request']:.1f} ms CPU a request), "
+                  f"client {ld['client_cores_used']:.2f} cores, load average {ld['loadavg_end'][0]:.1f}", flush=True)
             for k, v in ld["by_callback"].items():
                 print(f"    {k:22s} n {v['n']:5d}  p95 {v['p95_ms']:7.1f} ms")
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dashboard.json").write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+        res["loadavg_after"] = os.getloadavg()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

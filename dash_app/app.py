@@ -8,23 +8,29 @@ instance given to it: nothing is registered at import time, so apps do not leak 
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import dash
+import flask
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dash_app import ids
 from dash_app.data import ResultsSource
 from dash_app.export import to_csv_bytes, to_xlsx_bytes
+from dash_app.figures.charts import prepare_geojson
 from dash_app.i18n import LANGS, t
 from dash_app.pages import PAGES, page_for_path
 from dash_app.pages._common import language_control, page_layout, pick, register_page
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "warm_up"]
 
+_log = logging.getLogger(__name__)
 SHARED_KEYS = ("lang", "wave", "indicator")
+GEOJSON_PATH = "_dashboard/areas.geojson"  # under the app's path prefix
 
 
 def parse_query(search: str | None) -> dict[str, str]:
@@ -73,6 +79,27 @@ def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> li
     ]
 
 
+def _serve_shapes(app: dash.Dash, source: ResultsSource) -> None:
+    """Serve the area shapes (features keyed by area code, as the maps use them) at GEOJSON_PATH.
+
+    Maps reference this URL instead of carrying the shapes in every response; plotly fetches it
+    once per page and keeps it. The URL carries a content version, so a versioned response can be
+    cached for good."""
+
+    def shapes() -> flask.Response:
+        data = source.get()
+        if not data.geojson or not data.geojson_url:
+            flask.abort(404)
+        body = data.memo("geojson_body", lambda: json.dumps(
+            data.memo("geojson", lambda: prepare_geojson(data.geojson))[0], separators=(",", ":")).encode())
+        resp = flask.Response(body, mimetype="application/geo+json")
+        current = flask.request.args.get("v") == data.geojson_url.rsplit("?v=", 1)[-1]
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable" if current else "no-cache"
+        return resp
+
+    app.server.add_url_rule(app.config.routes_pathname_prefix + GEOJSON_PATH, "dashboard_areas_geojson", shapes)
+
+
 def create_app(project: Any, *, title: str = "Community survey results") -> dash.Dash:
     """Build the dashboard for a project.
 
@@ -88,12 +115,13 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     survey_pipeline.errors.ProjectError
         When the project has no results yet.
     """
-    source = ResultsSource(project)
     app = dash.Dash(
         __name__, title=title, serve_locally=True, external_stylesheets=[], external_scripts=[],
         suppress_callback_exceptions=True, update_title=None,
         assets_folder=str(__import__("pathlib").Path(__file__).with_name("assets")),
     )
+    source = ResultsSource(project, geojson_route=app.config.requests_pathname_prefix + GEOJSON_PATH)
+    _serve_shapes(app, source)
     app.layout = html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.RENDERED),
@@ -154,3 +182,21 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     for mod in PAGES:
         register_page(app, source, mod)
     return app
+
+
+def warm_up(app: dash.Dash) -> list[str]:
+    """Render every page's default view in every language once, so the first visitors find them
+    cached (and a forking server's workers inherit them, with the lazily imported modules).
+
+    Best effort: a view that fails to render is logged and left out (it fails the same way when
+    a visitor opens it, as without warming); returns the pages that failed."""
+    failed = []
+    for mod in PAGES:
+        for lang in LANGS:
+            try:
+                _shell(app.results, mod.PATH, {"lang": lang}, lang)
+            except Exception as exc:  # a page's bug must not stop the whole dashboard from serving
+                _log.warning("dashboard: the default view of %s (%s) failed to render: %r", mod.PATH, lang, exc)
+                failed.append(mod.PAGE)
+                break
+    return failed

@@ -7,26 +7,31 @@ callback works on the same cached DataFrames.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
-import tomllib
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.report.data import (  # the pure reading and labelling, shared with the reports
+    REQUIRED_TABLES,  # noqa: F401  (re-exported)
+    RESULTS_TABLES,
+    area_names_from_geojson,
+    check_results,
+    find_areas_geojson,
+    natural_key,
+    read_results_tables,
+)
 
 __all__ = ["RESULTS_TABLES", "Results", "ResultsSource", "find_areas_geojson", "project_paths"]
 
 STORE_NAME = "warehouse.duckdb"
-RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                  "diagnostics", "runs")
-REQUIRED_TABLES = ("indicators", "estimates")
 # (table, keys) group indexes built when a snapshot is read; pages select through Results.part().
 PART_KEYS = (("estimates", ("wave", "indicator")), ("estimates", ("indicator", "group_dim")),
              ("comparisons", ("kind", "wave", "indicator")), ("priorities", ("wave", "area_level", "area")))
@@ -45,33 +50,6 @@ def project_paths(project: Any) -> tuple[Path, Path]:
     raise TypeError(f"project must be a folder path or have .store_path, not {type(project).__name__}")
 
 
-def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
-    """The project's areas GeoJSON: the project's areas file or survey.toml ``[areas]`` entry when it
-    is a .geojson, else ``areas.geojson`` in the project folder; None when there is none."""
-    candidates: list[Path] = []
-    areas_file = getattr(project, "areas_file", None)
-    if areas_file:
-        candidates.append(Path(areas_file))
-    toml = root / "survey.toml"
-    if toml.exists():
-        try:
-            conf = tomllib.loads(toml.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError):
-            conf = {}
-        areas = conf.get("areas")
-        if isinstance(areas, str):
-            candidates.append(root / areas)
-        elif isinstance(areas, dict):
-            for key in ("geojson", "shapes", "file"):
-                if isinstance(areas.get(key), str):
-                    candidates.append(root / areas[key])
-    candidates.append(root / "areas.geojson")
-    for c in candidates:
-        if c.suffix.lower() in (".geojson", ".json") and c.exists():
-            return c
-    return None
-
-
 @dataclass
 class Results:
     """One snapshot of the results tables, with the areas' shapes and names."""
@@ -80,6 +58,8 @@ class Results:
     geojson: dict | None = None
     area_names: dict[tuple[str, str], str] = field(default_factory=dict)
     mtime: float = 0.0
+    # where the browser fetches the shapes (versioned by their content), or None to embed them
+    geojson_url: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -155,37 +135,50 @@ class Results:
             return "City"
         return self.area_names.get((level, str(code)), str(code).replace("_", " ").title())
 
+    def _indicator_rows(self) -> dict[str, pd.Series]:
+        """Each indicator's row, by id (built once per snapshot: callbacks look rows up by id)."""
+        def make():
+            ind = self.tables["indicators"]
+            return {} if ind.empty else {i: ind.iloc[k] for k, i in enumerate(ind["indicator"])}
+
+        return self.memo("indicator_rows", make)
+
     def indicator_label(self, indicator: str, lang: str) -> str:
-        ind = self.tables["indicators"]
-        row = ind[ind["indicator"] == indicator]
-        if row.empty:
-            return indicator
-        col = f"label_{lang}" if f"label_{lang}" in ind.columns else "label_en"
-        val = row.iloc[0].get(col)
-        return str(val) if isinstance(val, str) and val else str(row.iloc[0].get("label_en") or indicator)
+        def make():
+            out = {}
+            for i, row in self._indicator_rows().items():
+                val = row.get(f"label_{lang}")
+                out[i] = str(val) if isinstance(val, str) and val else str(row.get("label_en") or i)
+            return out
+
+        return self.memo(("indicator_labels", lang), make).get(indicator, indicator)
 
     def indicator_row(self, indicator: str) -> pd.Series | None:
-        ind = self.tables["indicators"]
-        row = ind[ind["indicator"] == indicator]
-        return None if row.empty else row.iloc[0]
+        return self._indicator_rows().get(indicator)
 
 
-def _natural(code: str):
-    s = str(code)
-    return (0, int(s), s) if s.isdigit() else (1, 0, s)
+def _plain_text_columns(df: pd.DataFrame) -> None:
+    """Store text columns as plain object arrays, one Python str per distinct value (in place).
+
+    pandas' ``str`` dtype boxes every element it hands out, which makes the per-row loops of the
+    callbacks (labels, hover text, table rows) several times slower than on object arrays; and
+    sharing one object per distinct value keeps the (very repetitive) columns small."""
+    for col in df.columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+            codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            if len(uniques) and not all(isinstance(u, str) for u in uniques):
+                continue  # mixed or non-text objects (e.g. lists): leave as they are
+            values = np.asarray(uniques, dtype=object)
+            missing = s[codes < 0].iloc[0] if (codes < 0).any() else None
+            out = values.take(np.where(codes < 0, 0, codes)) if len(values) else np.full(len(s), missing, dtype=object)
+            if missing is not None and len(values):
+                out[codes < 0] = missing
+            df[col] = pd.Series(out, index=df.index, dtype=object)
 
 
-def _area_names(geojson: dict | None) -> dict[tuple[str, str], str]:
-    names: dict[tuple[str, str], str] = {}
-    for f in (geojson or {}).get("features", []):
-        props = f.get("properties") or {}
-        name = props.get("name") or props.get("label")
-        for key in ("code", "slug", "name"):
-            if props.get(key) is not None and name:
-                names[("neighborhood", str(props[key]))] = str(name)
-        if name:
-            names[("neighborhood", "_".join(str(name).lower().split()))] = str(name)
-    return names
+_natural = natural_key
+_area_names = area_names_from_geojson
 
 
 class ResultsSource:
@@ -196,10 +189,15 @@ class ResultsSource:
     project
         A project folder (containing ``warehouse.duckdb``) or an object with ``.store_path``
         (a ``survey_pipeline.project.Project``).
+    geojson_route
+        The URL path where the app serves the area shapes: snapshots then carry
+        ``geojson_url`` (that path, versioned by the file's content) so maps reference the shapes
+        instead of embedding them. None: maps embed them.
     """
 
-    def __init__(self, project: Any):
+    def __init__(self, project: Any, *, geojson_route: str | None = None):
         self.root, self.store_path = project_paths(project)
+        self.geojson_route = geojson_route
         self._project = project
         self._lock = threading.Lock()
         self._snapshot: Results | None = None
@@ -208,45 +206,19 @@ class ResultsSource:
 
     def check(self) -> None:
         """Raise ProjectError when the project has no results yet."""
-        hint = f"run `survey-pipeline run --project {self.root}` first."
-        if not self.store_path.exists():
-            raise ProjectError(f"{self.store_path}: the project has no store, so no results to show.",
-                               file=self.store_path, rule="no-results", fix=hint)
-        try:
-            con = duckdb.connect(str(self.store_path), read_only=True)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.store_path}: cannot open the store ({exc}).", file=self.store_path,
-                             rule="store-unreadable", fix="Close other programs writing to it and retry.") from exc
-        try:
-            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            missing = [t for t in REQUIRED_TABLES if t not in have]
-            empty = not missing and con.execute("SELECT count(*) FROM estimates").fetchone()[0] == 0
-        finally:
-            con.close()
-        if missing or empty:
-            what = f"tables {', '.join(missing)} are missing" if missing else "table estimates is empty"
-            raise ProjectError(f"{self.store_path}: the project has no results yet ({what}).",
-                               file=self.store_path, rule="no-results", fix=hint)
+        check_results(self.store_path, self.root)
 
     def _read(self, mtime: float) -> Results:
-        con = duckdb.connect(str(self.store_path), read_only=True)
-        try:
-            have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            with warnings.catch_warnings():
-                # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
-                warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
-                tables = {t: (con.execute(f'SELECT * FROM "{t}"').df() if t in have else pd.DataFrame())
-                          for t in RESULTS_TABLES}
-        finally:
-            con.close()
-        for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
-            df = tables[t]
-            for col in ("area", "area_ref"):
-                if col in df.columns:
-                    df[col] = df[col].astype("string").astype(object)
+        tables = read_results_tables(self.store_path)
+        for df in tables.values():
+            _plain_text_columns(df)
         gj_path = find_areas_geojson(self.root, self._project)
-        geojson = json.loads(gj_path.read_text(encoding="utf-8")) if gj_path else None
-        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime)
+        raw = gj_path.read_bytes() if gj_path else None
+        geojson = json.loads(raw.decode("utf-8")) if raw is not None else None
+        url = (f"{self.geojson_route}?v={hashlib.sha1(raw).hexdigest()[:12]}"
+               if self.geojson_route and raw is not None else None)
+        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime,
+                      geojson_url=url)
         res.warm()
         return res
 

@@ -8,27 +8,9 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from survey_pipeline.report.safe import neutralise  # shared with the reports
+
 __all__ = ["neutralise", "to_csv_bytes", "to_xlsx_bytes"]
-
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(v: object) -> object:
-    if isinstance(v, str) and v.startswith(_DANGEROUS):
-        return "'" + v
-    return v
-
-
-def neutralise(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` where every text cell (and column name) starting with = + - @ (or a tab or
-    carriage return) is prefixed with ``'`` so a spreadsheet shows it as text, never runs it as a
-    formula (OWASP "CSV injection"). Numbers stay numbers: a negative number is not a formula."""
-    out = df.copy()
-    out.columns = [_safe(str(c)) for c in out.columns]
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_safe)
-    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Lang = Literal["en", "es"]
@@ -44,8 +45,9 @@ TEXT: dict[str, dict[str, str]] = {
                "es": "Este proyecto no tiene formas de zonas (areas.geojson)."},
     "latest_wave": {"en": "Latest wave", "es": "Ola más reciente"},
     "change_since": {"en": "Change since {wave}", "es": "Cambio desde {wave}"},
-    "significant": {"en": "significant (adjusted p {p})", "es": "significativo (p ajustado {p})"},
-    "not_significant": {"en": "not significant (adjusted p {p})", "es": "no significativo (p ajustado {p})"},
+    "significant": {"en": "a significant change (adjusted p {p})", "es": "un cambio significativo (p ajustado {p})"},
+    "not_significant": {"en": "no clear change: not significant (adjusted p {p})",
+                        "es": "sin cambio claro: no significativo (p ajustado {p})"},
     "no_change": {"en": "no earlier wave to compare", "es": "no hay ola anterior para comparar"},
     "top_priority": {"en": "Top priority", "es": "Prioridad principal"},
     "findings": {"en": "Largest reliable findings", "es": "Hallazgos fiables más importantes"},
@@ -105,12 +107,19 @@ TEXT: dict[str, dict[str, str]] = {
                          "es": "Lo que los residentes quieren resolver primero, con intervalos del 95%. Cada problema corresponde al departamento que puede actuar."},
     "map_intro": {"en": "Grey areas have no reliable estimate (suppressed for too few answers, or not surveyed); hover for the reason. The colour range of a share spans at least 20 percentage points, so small differences do not look large.",
                   "es": "Las zonas grises no tienen una estimación fiable (suprimidas por pocas respuestas, o sin encuesta); pase el cursor para ver el motivo. La escala de color de una proporción abarca al menos 20 puntos porcentuales, para que diferencias pequeñas no parezcan grandes."},
-    "trends_intro": {"en": "Bands are 95% confidence intervals; the city is the bold black line. Suppressed points are left out.",
-                     "es": "Las bandas son intervalos de confianza del 95%; la ciudad es la línea negra gruesa. Los puntos suprimidos se omiten."},
-    "compare_intro": {"en": "Each area against the rest of the city; ▲/▼ mark differences significant after adjustment for multiple comparisons.",
-                      "es": "Cada zona frente al resto de la ciudad; ▲/▼ marcan diferencias significativas tras ajustar por comparaciones múltiples."},
-    "equity_intro": {"en": "The indicator by demographic group, with 95% intervals; the dashed line is all residents.",
-                     "es": "El indicador por grupo demográfico, con intervalos del 95%; la línea discontinua son todos los residentes."},
+    "trends_intro": {"en": "The city is the bold black line with its 95% confidence band in grey; each area's vertical bar is its 95% interval (areas are set slightly apart so the bars stay readable). Suppressed points are left out.",
+                     "es": "La ciudad es la línea negra gruesa con su banda de confianza del 95% en gris; la barra vertical de cada zona es su intervalo del 95% (las zonas se separan un poco para que las barras se lean). Los puntos suprimidos se omiten."},
+    "compare_intro": {"en": "Each area against the rest of the city; ▲/▼ mark differences that stay significant after "
+                            "adjusting for the many areas compared at once. The intervals are not adjusted, so an "
+                            "interval can miss zero while the difference is still not clear.",
+                      "es": "Cada zona frente al resto de la ciudad; ▲/▼ marcan diferencias que siguen siendo "
+                            "significativas tras ajustar por las muchas zonas comparadas a la vez. Los intervalos no "
+                            "están ajustados: un intervalo puede excluir el cero sin que la diferencia sea clara."},
+    "equity_intro": {"en": "The indicator by demographic group, with 95% intervals; the dashed line is all residents. "
+                           "A diamond marks an estimate to use with caution (hover for why).",
+                     "es": "El indicador por grupo demográfico, con intervalos del 95%; la línea discontinua son todos "
+                           "los residentes. Un rombo marca una estimación que debe usarse con cautela (pase el cursor "
+                           "para ver el motivo)."},
     "importance_intro": {"en": "Services residents rate important but are less satisfied with are the highest priorities (top left).",
                          "es": "Los servicios importantes con menor satisfacción son las prioridades más altas (arriba a la izquierda)."},
     "methodology_intro": {"en": "How the numbers were made and how far to trust them.",
@@ -119,7 +128,148 @@ TEXT: dict[str, dict[str, str]] = {
     "safety": {"en": "Safety", "es": "Seguridad"},
     "satisfaction": {"en": "Satisfaction", "es": "Satisfacción"},
     "trust": {"en": "Trust", "es": "Confianza"},
+    "topic_safety": {"en": "Feeling safe", "es": "Sensación de seguridad"},
+    "topic_satisfaction": {"en": "Satisfaction", "es": "Satisfacción"},
+    "topic_importance": {"en": "Most important service", "es": "Servicio más importante"},
+    "topic_problem": {"en": "Serious problem", "es": "Problema grave"},
+    "topic_priority": {"en": "Top priority", "es": "Prioridad principal"},
+    "topic_trust": {"en": "Trust", "es": "Confianza"},
+    "topic_scale": {"en": "Index", "es": "Índice"},
+    "topic_contact": {"en": "Police contact", "es": "Contacto con la policía"},
+    "pts": {"en": "pts", "es": "puntos"},
+    "pts_long": {"en": "percentage points", "es": "puntos porcentuales"},
+    "to": {"en": "to", "es": "a"},
+    "share_of_satisfaction": {"en": "satisfied", "es": "satisfechos"},
+    "share_of_safety": {"en": "feel safe", "es": "se sienten seguros"},
+    "share_of_trust": {"en": "trust the police", "es": "confían en la policía"},
+    "share_of_other": {"en": "of residents", "es": "de los residentes"},
+    "on_scale": {"en": "on a {lo}–{hi} scale", "es": "en una escala de {lo} a {hi}"},
+    "index_word": {"en": "index", "es": "índice"},
+    "points": {"en": "points", "es": "puntos"},
+    "change_vs": {"en": "{change} since {wave}", "es": "{change} desde {wave}"},
+    "stat": {"en": "Show as", "es": "Mostrar como"},
+    "stat_share": {"en": "Percent", "es": "Porcentaje"},
+    "share_axis": {"en": "Share of residents", "es": "Proporción de residentes"},
+    "stat_mean": {"en": "Average answer", "es": "Respuesta media"},
+    "stat_score": {"en": "Index score", "es": "Puntuación del índice"},
+    "rank_of": {"en": "rank {rank} of {k}", "es": "puesto {rank} de {k}"},
+    "rank_between": {"en": "rank {lo}–{hi} of {k} (95%)", "es": "puesto {lo}–{hi} de {k} (95%)"},
+    "named_by": {"en": "name it a top problem", "es": "lo señalan como problema principal"},
+    "reason_few": {"en": "fewer than {n} answers", "es": "menos de {n} respuestas"},
+    "reason_neff": {"en": "too few answers once weighted (effective sample below {n})",
+                    "es": "muy pocas respuestas tras ponderar (muestra efectiva menor que {n})"},
+    "reason_wide": {"en": "too uncertain (confidence interval too wide)",
+                    "es": "demasiado incierto (intervalo de confianza demasiado amplio)"},
+    "reason_extreme": {"en": "0% or 100%: too few answers to tell", "es": "0% o 100%: muy pocas respuestas para saberlo"},
+    "reason_wave": {"en": "one of the waves is unreliable", "es": "una de las olas no es fiable"},
+    "weighting_fit": {"en": "largest gap to census targets", "es": "mayor diferencia con el censo"},
+    "moe": {"en": "± margin of error (95%, at 50%)", "es": "± margen de error (95%, con 50%)"},
+    "n_eff": {"en": "effective n", "es": "n efectiva"},
+    "rows_count": {"en": "estimates", "es": "estimaciones"},
+    "sample_note": {"en": "The margin of error is for a 50% answer, the widest case, and allows for the weighting "
+                           "(effective n); an estimate for a smaller group is less precise.",
+                    "es": "El margen de error corresponde a una respuesta del 50%, el caso más amplio, y tiene en cuenta "
+                          "la ponderación (n efectiva); la estimación de un grupo más pequeño es menos precisa."},
+    "rules_note": {"en": "Estimates with too few answers or too wide an interval are suppressed (not shown as "
+                          "numbers); borderline ones are flagged.",
+                   "es": "Las estimaciones con muy pocas respuestas o un intervalo demasiado amplio se suprimen (no se "
+                         "muestran como números); las dudosas se marcan."},
+    "metric_completes": {"en": "Completed surveys", "es": "Encuestas completas"},
+    "metric_kish_n_eff": {"en": "Effective sample size (Kish)", "es": "Tamaño de muestra efectivo (Kish)"},
+    "metric_deff_weighting": {"en": "Design effect of the weights", "es": "Efecto de diseño de los pesos"},
+    "metric_weight_min": {"en": "Smallest weight", "es": "Peso mínimo"},
+    "metric_weight_max": {"en": "Largest weight", "es": "Peso máximo"},
+    "metric_weight_ratio": {"en": "Largest / smallest weight", "es": "Peso máximo / mínimo"},
+    "metric_max_margin_error": {"en": "Largest gap between weighted totals and census targets",
+                                "es": "Mayor diferencia entre totales ponderados y el censo"},
+    "metric_trimmed": {"en": "Weights trimmed", "es": "Pesos recortados"},
+    "metric_base_weight_areas": {"en": "Areas with a base weight", "es": "Zonas con peso base"},
+    "metric_collapsed_neighborhood": {"en": "Neighborhoods merged for weighting", "es": "Vecindarios agrupados para ponderar"},
+    "metric_imputed_age_group": {"en": "Age group imputed (answers)", "es": "Grupo de edad imputado (respuestas)"},
+    "metric_imputed_sex": {"en": "Sex imputed (answers)", "es": "Sexo imputado (respuestas)"},
+    "metric_imputed_race_ethnicity": {"en": "Race and ethnicity imputed (answers)", "es": "Raza y etnia imputadas (respuestas)"},
+    "metric_imputed_tenure": {"en": "Housing tenure imputed (answers)", "es": "Tenencia imputada (respuestas)"},
+    "metric_recoded_sex": {"en": "Sex recoded (answers)", "es": "Sexo recodificado (respuestas)"},
+    "metric_recoded_race_ethnicity": {"en": "Race and ethnicity recoded (answers)", "es": "Raza y etnia recodificadas (respuestas)"},
+    "metric_estimates_ok": {"en": "Estimates shown", "es": "Estimaciones mostradas"},
+    "metric_estimates_flag": {"en": "Estimates shown with a caution", "es": "Estimaciones mostradas con advertencia"},
+    "metric_estimates_suppress": {"en": "Estimates suppressed", "es": "Estimaciones suprimidas"},
+    "metric_alpha": {"en": "Cronbach's alpha", "es": "Alfa de Cronbach"},
+    "metric_RR1": {"en": "Response rate (AAPOR RR1)", "es": "Tasa de respuesta (AAPOR RR1)"},
+    "metric_RR3": {"en": "Response rate, unknown eligibility estimated (RR3)",
+                   "es": "Tasa de respuesta, elegibilidad desconocida estimada (RR3)"},
+    "metric_COOP1": {"en": "Cooperation rate (COOP1)", "es": "Tasa de cooperación (COOP1)"},
+    "alpha_low": {"en": "below 0.70: the items hang together weakly; read this index with care",
+                  "es": "menor que 0,70: los ítems concuerdan poco; interprete este índice con cuidado"},
+    "ranking_title": {"en": "Each {level}, highest first", "es": "Cada {level}, de mayor a menor"},
+    "ranking_intro": {"en": "The same values as the map, with 95% intervals; the dashed line is the city. Areas whose "
+                            "intervals overlap may not really differ; a diamond marks an estimate to use with caution.",
+                      "es": "Los mismos valores del mapa, con intervalos del 95%; la línea discontinua es la ciudad. "
+                            "Las zonas cuyos intervalos se solapan quizá no difieran realmente; un rombo marca una "
+                            "estimación que debe usarse con cautela."},
+    "caution": {"en": "use with caution", "es": "usar con cautela"},
+    "index_col": {"en": "Index", "es": "Índice"},
+    "alpha_card": {"en": "⚠ Its questions agree only weakly (Cronbach's alpha {alpha}, below 0.70): read with care.",
+                   "es": "⚠ Sus preguntas concuerdan poco (alfa de Cronbach {alpha}, menor que 0,70): interprételo con cuidado."},
+    "not_shown": {"en": "Not shown (too few answers or too uncertain here)",
+                  "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
+    "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
+    "importance_axis": {"en": "Name it among the most important (%)", "es": "Lo señalan entre los más importantes (%)"},
+    "rose": {"en": "rose", "es": "subió"},
+    "fell": {"en": "fell", "es": "bajó"},
+    "the_city": {"en": "the city", "es": "la ciudad"},
+    "finding_change": {"en": "{label} in {where} {verb} {amount} ({ci}) since {ref}",
+                       "es": "{label} en {where} {verb} {amount} ({ci}) desde {ref}"},
+    "finding_did": {"en": "{label} in {where} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}",
+                    "es": "{label} en {where} {verb} {amount} más que en el resto de la ciudad ({ci}) entre {ref} y {wave}"},
 }
+
+SEASONS: dict[str, dict[str, str]] = {
+    "spring": {"en": "Spring", "es": "Primavera"}, "summer": {"en": "Summer", "es": "Verano"},
+    "fall": {"en": "Fall", "es": "Otoño"}, "autumn": {"en": "Autumn", "es": "Otoño"},
+    "winter": {"en": "Winter", "es": "Invierno"},
+}
+
+
+def wave_label(wave: str, lang: str) -> str:
+    """A wave id as read: '2026-spring' -> 'Spring 2026' / 'Primavera 2026', '2026q1' -> '2026 Q1';
+    other ids as stored."""
+    w = str(wave)
+    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-z]+)", w)
+    if m and m.group(2).lower() in SEASONS:
+        return f"{SEASONS[m.group(2).lower()].get(lang) or SEASONS[m.group(2).lower()]['en']} {m.group(1)}"
+    m = re.fullmatch(r"(\d{4})[-_ ]?[qQ]([1-4])", w)
+    if m:
+        return f"{m.group(1)} {'T' if lang == 'es' else 'Q'}{m.group(2)}"
+    return w
+
+
+_REASONS = [  # (pattern of the analysis' reliability reason, text key)
+    (re.compile(r"fewer than (\d+) valid answers"), "reason_few"),
+    (re.compile(r"effective sample size below (\d+)"), "reason_neff"),
+    (re.compile(r"CI width|relative CI width"), "reason_wide"),
+    (re.compile(r"estimate is 0 or 1"), "reason_extreme"),
+    (re.compile(r"a wave's estimate is flagged or suppressed"), "reason_wave"),
+]
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """A reliability reason in plain words ("CI width >= 0.30" -> "too uncertain ..."); unknown
+    reasons as stored. Parts joined with ';' are translated one by one, repeats dropped."""
+    if reason is None or (isinstance(reason, float) and reason != reason) or not str(reason).strip():
+        return ""
+    out: list[str] = []
+    for part in str(reason).split(";"):
+        part = part.strip()
+        text = part
+        for pattern, key in _REASONS:
+            m = pattern.search(part)
+            if m:
+                text = t(key, lang, n=m.group(1)) if m.groups() else t(key, lang)
+                break
+        if text not in out:
+            out.append(text)
+    return "; ".join(out)
 
 # Common demographic categories; others are shown as stored, first letter capitalised.
 GROUPS: dict[str, dict[str, str]] = {
@@ -128,6 +278,12 @@ GROUPS: dict[str, dict[str, str]] = {
     "black": {"en": "Black", "es": "Negro"}, "white": {"en": "White", "es": "Blanco"},
     "hispanic": {"en": "Hispanic or Latino", "es": "Hispano o latino"}, "asian": {"en": "Asian", "es": "Asiático"},
     "owner": {"en": "Owner", "es": "Propietario"}, "renter": {"en": "Renter", "es": "Inquilino"},
+    "own": {"en": "Owns their home", "es": "Vivienda propia"}, "rent": {"en": "Rents", "es": "Alquila"},
+    "no_rent": {"en": "Lives without paying rent", "es": "Vive sin pagar alquiler"},
+    "aian": {"en": "American Indian or Alaska Native", "es": "Indígena americano o nativo de Alaska"},
+    "nhpi": {"en": "Native Hawaiian or Pacific Islander", "es": "Nativo de Hawái o de las islas del Pacífico"},
+    "multiracial": {"en": "Multiracial", "es": "Multirracial"}, "other_race": {"en": "Another race", "es": "Otra raza"},
+    "another_gender": {"en": "Another gender", "es": "Otro género"},
 }
 
 
@@ -136,6 +292,12 @@ def group_label(group: str, lang: str) -> str:
     entry = GROUPS.get(str(group).lower())
     if entry:
         return entry.get(lang) or entry["en"]
+    m = re.fullmatch(r"age_(\d+)_(\d+)", str(group))
+    if m:  # age_18_24 -> 18–24
+        return f"{m.group(1)}–{m.group(2)}"
+    m = re.fullmatch(r"age_(\d+)_(plus|over|older)", str(group))
+    if m:  # age_65_plus -> 65+
+        return f"{m.group(1)}+"
     g = str(group).replace("_", " ")
     return g[:1].upper() + g[1:]
 
@@ -147,3 +309,18 @@ def t(key: str, lang: str, **fmt: object) -> str:
         return key
     text = entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
+
+
+_NUMBER = re.compile(r"\d[\d.,]*\d")
+
+
+def localize_numbers(text: str, lang: str) -> str:
+    """Numbers written the reader's way: Spanish swaps the decimal point and the thousands comma
+    ("1,168" -> "1.168", "0.985" -> "0,985"); English text is returned as is."""
+    if lang != "es" or not isinstance(text, str):
+        return text
+    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
+
+
+_SWAP = str.maketrans({".": ",", ",": "."})
+

@@ -16,7 +16,6 @@ each with the file, the key, the rule and the fix. :func:`init_project` writes a
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import tomllib
@@ -177,9 +176,9 @@ class Project:
 
         p = self.root / self.instrument
         inst = load_instrument(p if p.exists() else self.instrument)
-        if self.areas_file is not None and _has_code_column(self.areas_file):
-            from survey_pipeline.instrument.areas import apply_areas, read_areas
+        from survey_pipeline.instrument.areas import apply_areas, has_code_column, read_areas
 
+        if self.areas_file is not None and has_code_column(self.areas_file):
             inst = apply_areas(inst, read_areas(self.areas_file))
         return inst
 
@@ -373,70 +372,29 @@ def _pick(cols: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _has_code_column(path: Path) -> bool:
-    from survey_pipeline.instrument.areas import AREA_COLUMNS, _read_table
+def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
+    """The project's view of its areas file: neighborhood/district/beat rows and a crosswalk.
 
-    try:
-        cols = {str(c).strip().lower() for c in _read_table(path).columns}
-    except Exception:
-        return False
-    return any(c in cols for c in AREA_COLUMNS["code"])
-
-
-def _from_instrument_areas(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Neighborhood/district/beat rows and a ZIP crosswalk from the deploy areas format (with codes)."""
+    The file is read by :func:`survey_pipeline.instrument.areas.read_areas` (the one areas
+    reader: CSV or GeoJSON, with or without area codes, every problem reported with its row).
+    The crosswalk maps each ZIP code of the areas file, each label in another language
+    (``label_es``...) and the rows of the optional crosswalk CSV to a neighborhood.
+    """
     from survey_pipeline.instrument.areas import read_areas
 
-    areas = read_areas(path)
+    areas = read_areas(path, codes="optional")
     rows, xw = [], []
     for a in areas.items:
         name = a.label.get("_") or next(iter(a.label.values()))
         for beat in a.beats or [None]:
             rows.append({"neighborhood": name, "district": a.district, "beat": beat})
-        xw += [{"key": normalize_name(z), "neighborhood": name} for z in a.zips]
-    return pd.DataFrame(rows, columns=["neighborhood", "district", "beat"]), \
-        pd.DataFrame(xw, columns=["key", "neighborhood"])
-
-
-def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
-    """Read neighborhoods (CSV or GeoJSON) and an optional ZIP/beat crosswalk CSV.
-
-    Files with an area code column are read with
-    :func:`survey_pipeline.instrument.areas.read_areas` (the format ``instrument export --areas``
-    uses, with ZIP codes per area); files with just ``neighborhood,district[,beat]`` are read here.
-    """
-    if path.exists() and _has_code_column(path):
-        table, xw = _from_instrument_areas(path)
-        if crosswalk is not None:
-            extra = _read_areas_crosswalk(crosswalk)
-            xw = pd.concat([xw, extra], ignore_index=True)
-        return Areas(table=table, crosswalk=xw)
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".geojson", ".json"):
-            gj = json.loads(path.read_text(encoding="utf-8"))
-            raw = pd.DataFrame([f.get("properties", {}) for f in gj.get("features", [])])
-        elif suffix == ".csv":
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        else:
-            raise ProjectError(f"{path}: areas must be a .csv or .geojson file.", file=path, rule="bad-areas-type",
-                               fix="Export the neighborhoods as CSV (neighborhood,district,beat) or GeoJSON.")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"{path}: cannot read the areas file ({exc}).", file=path, rule="bad-areas",
-                           fix="Save it as UTF-8 CSV with columns neighborhood, district (and optional beat).") from exc
-    cols = {normalize_name(c): c for c in raw.columns}
-    nb = _pick(cols, "neighborhood", "neighbourhood", "name", "area")
-    dist = _pick(cols, "district", "police district", "precinct", "division")
-    beat = _pick(cols, "beat", "beats")
-    if nb is None:
-        raise ProjectError(f"{path}: no neighborhood column (found: {', '.join(map(str, raw.columns))}).",
-                           file=path, rule="missing-column", fix="Name the column 'neighborhood'.")
-    table = pd.DataFrame({
-        "neighborhood": raw[nb].astype(str).str.strip(),
-        "district": raw[dist].astype(str).str.strip() if dist else None,
-        "beat": raw[beat].astype(str).str.strip().replace("", None) if beat else None,
-    })
-    xw = _read_areas_crosswalk(crosswalk) if crosswalk is not None else pd.DataFrame(columns=["key", "neighborhood"])
+        keys = [*a.zips, *(lab for lang, lab in a.label.items() if lang != "_")]
+        xw += [{"key": k, "neighborhood": name} for k in dict.fromkeys(map(normalize_name, keys))
+               if k and k != normalize_name(name)]
+    table = pd.DataFrame(rows, columns=["neighborhood", "district", "beat"], dtype=object)
+    xw = pd.DataFrame(xw, columns=["key", "neighborhood"])
+    if crosswalk is not None:
+        xw = pd.concat([xw, _read_areas_crosswalk(crosswalk)], ignore_index=True)
     return Areas(table=table, crosswalk=xw)
 
 

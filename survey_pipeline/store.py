@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import StoreError
@@ -277,25 +278,43 @@ class Store:
         resp = self.read_responses(wave, include_excluded=include_excluded)
         variables = self.query("SELECT variable FROM variables WHERE wave = ? GROUP BY variable "
                                "ORDER BY min(position), variable", [wave])["variable"].tolist()
-        ans = self.query(
-            "SELECT a.response_id, a.variable, a.code, a.missing_kind FROM answers a "
-            "JOIN responses r USING (response_id) WHERE a.wave = ?"
-            + ("" if include_excluded else " AND NOT r.excluded"), [wave])
         clash = sorted(set(variables) & set(resp.columns))
         if clash:
             raise StoreError(f"{self.path}: wave '{wave}': variable(s) {', '.join(clash)} have the name of a response column.",
                              file=self.path, rule="variable-name-clash",
                              fix="Rename the question id(s) in the instrument (e.g. add a prefix) and re-ingest with --replace.")
-        codes = ans.pivot(index="response_id", columns="variable", values="code") if not ans.empty else pd.DataFrame()
-        kinds = ans.pivot(index="response_id", columns="variable", values="missing_kind") if not ans.empty else pd.DataFrame()
-        codes = codes.reindex(index=resp["response_id"], columns=variables).astype(float)
-        kinds = kinds.reindex(index=resp["response_id"], columns=variables).astype(object)
-        kinds = kinds.where(kinds.notna(), None)
-        kinds.columns = [f"{c}__missing" for c in kinds.columns]
-        wide = pd.concat([codes, kinds], axis=1)
-        order = [c for v in variables for c in (v, f"{v}__missing")]
-        wide = wide[order].reset_index(drop=True)
-        return pd.concat([resp.reset_index(drop=True), wide], axis=1)
+        n, nv = len(resp), len(variables)
+        codes = np.full((n, nv), np.nan)
+        kind_code = np.full((n, nv), -1, dtype=np.int8)
+        kinds_seen: list[str] = []
+        if n and nv:
+            # the long answers placed straight into (row, variable) cells: DuckDB joins the row
+            # number and the variable and kind numbers, so no string is pivoted in pandas
+            kinds_seen = self.query("SELECT DISTINCT missing_kind FROM answers WHERE wave = ? "
+                                    "AND missing_kind IS NOT NULL ORDER BY 1", [wave])["missing_kind"].tolist()
+            self.con.register("_rc_rows", pd.DataFrame({"response_id": resp["response_id"].to_numpy(dtype=object),
+                                                        "rn": np.arange(n, dtype=np.int64)}))
+            self.con.register("_rc_vars", pd.DataFrame({"variable": variables, "vi": np.arange(nv, dtype=np.int32)}))
+            self.con.register("_rc_kinds", pd.DataFrame({"missing_kind": kinds_seen,
+                                                         "ki": np.arange(len(kinds_seen), dtype=np.int8)}))
+            try:
+                got = self.con.execute(
+                    "SELECT r.rn, v.vi, coalesce(a.code, CAST('NaN' AS DOUBLE)) AS code, coalesce(k.ki, -1) AS ki "
+                    "FROM answers a JOIN _rc_rows r USING (response_id) JOIN _rc_vars v USING (variable) "
+                    "LEFT JOIN _rc_kinds k USING (missing_kind) WHERE a.wave = ?", [wave]).fetchnumpy()
+            finally:
+                for view in ("_rc_rows", "_rc_vars", "_rc_kinds"):
+                    self.con.unregister(view)
+            rn, vi = np.asarray(got["rn"]), np.asarray(got["vi"])
+            codes[rn, vi] = np.asarray(got["code"], dtype=float)
+            kind_code[rn, vi] = np.asarray(got["ki"], dtype=np.int8)
+        lookup = np.array([*kinds_seen, None], dtype=object)  # code -1 -> None
+        index = pd.RangeIndex(n)
+        wide = {}
+        for i, v in enumerate(variables):
+            wide[v] = pd.Series(codes[:, i], index=index)
+            wide[f"{v}__missing"] = pd.Series(lookup[kind_code[:, i]], index=index, dtype=object)
+        return pd.concat([resp.reset_index(drop=True), pd.DataFrame(wide, index=index)], axis=1)
 
     def read_open_text(self, wave: str) -> pd.DataFrame:
         return self.query("SELECT * FROM open_text WHERE wave = ? ORDER BY response_id, variable", [wave])

@@ -30,6 +30,7 @@ __all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "ma
 
 BAND_COLORS = {"highest": "#D55E00", "high": "#E69F00", "medium": "#0072B2", "low": "#009E73"}
 BAND_ORDER = ["highest", "high", "medium", "low"]
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "circle-open", "square-open", "diamond-open", "triangle-down"]
 MIN_SPAN = {"share": 20.0, "mean": 0.8, "score": 0.8}  # narrowest colour range of a map, in axis units
 # plotly >= 5.24 draws maps with MapLibre (Choroplethmap); older releases only have the Mapbox
 # trace, which also works offline with the "white-bg" style (no tiles, no token).
@@ -53,7 +54,7 @@ def _hover_value(r, statistic: str) -> str:
 def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_department: bool = False,
                       department_labels: dict[str, str] | None = None, title: str | None = None,
                       axis_label: str = "Share naming it a top problem", suppressed_text: str = "suppressed",
-                      no_data: str = "No data") -> go.Figure:
+                      no_data: str = "No data", rank_label: str = "rank range") -> go.Figure:
     """Ranked problems as dots with 95% intervals, coloured by owning department.
 
     ``df``: rows of ``priorities`` for one wave and area. With ``by_department`` the problems are
@@ -78,16 +79,17 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
         s = d[(d["_dept"] == dep) & ~d["_sup"]]
         if s.empty:
             continue
-        color = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
+        color = OKABE_ITO[i % (len(OKABE_ITO) - 1)]  # 7 colours; the symbol tells the 8th department apart
         traces.append({
             "type": "scatter", "x": (s["estimate"] * 100).to_numpy(), "y": s["_y"].tolist(), "mode": "markers",
-            "name": dl.get(dep, dep), "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1}},
+            "name": dl.get(dep, dep), "marker": {"color": color, "size": 11, "symbol": SYMBOLS[i % len(SYMBOLS)],
+                                                 "line": {"color": "white", "width": 1}},
             "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * 100).to_numpy(),
                         "arrayminus": ((s["estimate"] - s["ci_low"]) * 100).to_numpy(), "color": color,
                         "thickness": 2, "width": 4},
             "customdata": np.stack([s["ci_low"] * 100, s["ci_high"] * 100, s["rank_low"], s["rank_high"], s["n"]], axis=-1),
             "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
-                             "<br>rank range %{customdata[2]:.0f}–%{customdata[3]:.0f}; n=%{customdata[4]:.0f}<extra></extra>",
+                             f"<br>{rank_label} %{{customdata[2]:.0f}}–%{{customdata[3]:.0f}}; n=%{{customdata[4]:.0f}}<extra></extra>",
         })
     notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
@@ -154,14 +156,17 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
                area_names: dict[str, str] | None = None, title: str | None = None,
                suppressed_text: str = "suppressed", no_data_text: str = "no estimate",
                no_map_text: str = "No area shapes (areas.geojson) in this project",
-               prepared: tuple[dict, pd.DataFrame] | None = None) -> go.Figure:
+               prepared: tuple[dict, pd.DataFrame] | None = None, geojson_url: str | None = None,
+               view: dict | None = None) -> go.Figure:
     """Choropleth of one indicator by area, offline (``go.Choroplethmap``, ``map_style="white-bg"``).
 
     ``est``: estimate rows of one wave, indicator and level (group ``all``). At district level the
     neighborhood shapes are coloured by their district's value (shapes carry a ``district``
     property). Suppressed and missing areas are drawn grey with the reason on hover.
     ``prepared``: ``prepare_geojson(geojson)`` computed once by the caller (it is the same for every
-    call on one results snapshot).
+    call on one results snapshot). ``geojson_url``: where the browser can fetch the prepared
+    shapes (features with ``id`` = their key): each trace references it instead of carrying its
+    shapes. ``view``: ``map_view`` of the prepared shapes, computed once by the caller.
     """
     if not geojson or not geojson.get("features"):
         return empty_figure(no_map_text)
@@ -189,8 +194,8 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
     traces = []
     by_fid = {f["id"]: f for f in gj["features"]}
 
-    def subset(items):  # each trace carries only its own shapes
-        return {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
+    def subset(items):  # each trace carries only its own shapes (or references them all)
+        return geojson_url or {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
 
     if ok:
         z = [x["row"]["estimate"] * k for x in ok]
@@ -220,46 +225,58 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
             "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
         })
-    layout = {MAP_LAYOUT: {"style": "white-bg", **map_view(gj)}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
     return figure(traces, layout, title, height=540)
 
 
 def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
                   label: str, waves: list[str], title: str | None = None, city_label: str = "City",
-                  no_data: str = "No data") -> go.Figure:
-    """An indicator over waves: one line with a 95% band per area, the city as a bold black line.
+                  no_data: str = "No data", suppressed_text: str = "suppressed",
+                  no_estimate_text: str = "no estimate") -> go.Figure:
+    """An indicator over waves: the city as a bold black line with its 95% band, each chosen area
+    as a line with 95% error bars, nudged sideways so that overlapping intervals stay readable
+    (several overlapping bands blend into one grey mass).
 
     ``est``: estimate rows of one indicator (group ``all``) for the city and ``areas``. Suppressed
-    points are left out of lines and bands (gaps), never drawn as values.
+    points are left out of lines and intervals (gaps), never drawn as values.
     """
     if est.empty:
         return empty_figure(no_data)
     k = scale(statistic)
     traces = []
-    series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, names) for i, (a, names) in
-              enumerate((a, area_names.get(a, a)) for a in areas if a != "city")]
-    series.append(("city", CITY_COLOR, 5, city_label))
-    for area, color, width, name in series:
+    shown = [a for a in areas if a != "city"]
+    step = min(0.06, 0.4 / max(len(shown), 1))
+    series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, area_names.get(a, a), (i - (len(shown) - 1) / 2) * step)
+              for i, a in enumerate(shown)]
+    series.append(("city", CITY_COLOR, 5, city_label, 0.0))
+    pos = np.arange(len(waves), dtype=float)
+    for area, color, width, name, nudge in series:
         s = est[est["area"] == area].set_index("wave").reindex(waves)
         sup = s["reliability"].eq("suppress")
         y = s["estimate"].where(~sup) * k
         lo = s["ci_low"].where(~sup) * k
         hi = s["ci_high"].where(~sup) * k
-        keep = y.notna()
-        if keep.sum() >= 1:
-            xs = list(s.index[keep])
+        keep = y.notna().to_numpy()
+        x = pos + nudge
+        if area == "city" and keep.sum() >= 1:
+            xs = list(x[keep])
             traces.append({"type": "scatter", "x": xs + xs[::-1], "y": list(hi[keep]) + list(lo[keep])[::-1],
                            "fill": "toself", "mode": "lines", "line": {"width": 0},
-                           "fillcolor": rgba(color, 0.12 if area != "city" else 0.18), "hoverinfo": "skip",
+                           "fillcolor": rgba(color, 0.14), "hoverinfo": "skip",
                            "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
-        hover = [(_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
-                 else (f"suppressed: {r['reliability_reason']}" if su else "no estimate")
-                 for (_, r), su in zip(s.iterrows(), sup, strict=True)]
-        traces.append({"type": "scatter", "x": list(s.index), "y": y.to_numpy(), "mode": "lines+markers",
-                       "name": name, "legendgroup": area, "line": {"color": color, "width": width},
-                       "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
-                       "hovertemplate": f"<b>{name}</b> %{{x}}<br>%{{text}}<extra></extra>"})
-    layout = {"xaxis": {"type": "category", "categoryorder": "array", "categoryarray": waves},
+        hover = [f"{w}: " + ((_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
+                             else (f"{suppressed_text}: {r['reliability_reason']}" if su else no_estimate_text))
+                 for w, (_, r), su in zip(waves, s.iterrows(), sup, strict=True)]
+        trace = {"type": "scatter", "x": x, "y": y.to_numpy(), "mode": "lines+markers",
+                 "name": name, "legendgroup": area, "line": {"color": color, "width": width},
+                 "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
+                 "hovertemplate": f"<b>{name}</b><br>%{{text}}<extra></extra>"}
+        if area != "city":
+            trace["error_y"] = {"type": "data", "symmetric": False, "array": (hi - y).to_numpy(),
+                                "arrayminus": (y - lo).to_numpy(), "color": color, "thickness": 1.5, "width": 3}
+        traces.append(trace)
+    layout = {"xaxis": {"tickmode": "array", "tickvals": pos.tolist(), "ticktext": list(waves),
+                        "range": [-0.35, len(waves) - 0.65]},
               "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
     return figure(traces, layout, title, height=460)
 
@@ -294,7 +311,8 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
                    "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
         "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * k).to_numpy(),
                     "arrayminus": ((s["estimate"] - s["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0], "thickness": 2},
-        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}" for _, r in s.iterrows()],
+        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}"
+                 + (f"<br>⚠ {r['reliability_reason']}" if r["reliability"] == "flag" else "") for _, r in s.iterrows()],
         "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": False,
     }]
     lo_axis = float(np.nanmin(s["ci_low"])) * k if not s.empty else 0
@@ -308,48 +326,116 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
     return figure(traces, layout, title, height=max(300, 60 * len(d) + 120))
 
 
+def _axis_range(lo: float, hi: float, pad: float = 6.0, floor: float = 0.0, ceil: float = 100.0) -> list[float]:
+    """A range in 5-point steps around [lo, hi] with some room for labels, inside [floor, ceil]."""
+    return [max(floor, math.floor((lo - pad) / 5) * 5), min(ceil, math.ceil((hi + pad) / 5) * 5)]
+
+
+def place_labels(x: np.ndarray, y: np.ndarray, texts: list[str], xr: list[float], yr: list[float],
+                 width: float = 1000.0, height: float = 420.0) -> list[tuple[float, float]]:
+    """Pixel offsets (dx, dy; dy down) for point labels so that no two labels overlap and no label
+    covers a marker: the first free spot among candidates around each point, nearest first.
+
+    A greedy version of the usual label placement ("repel"): points are placed in the order given
+    (put the most important first), each label a box of about 7 px per character by 16 px.
+    """
+    px = (np.asarray(x, float) - xr[0]) / (xr[1] - xr[0]) * width
+    py = (yr[1] - np.asarray(y, float)) / (yr[1] - yr[0]) * height
+    boxes: list[tuple[float, float, float, float]] = [(a - 8, b - 8, a + 8, b + 8) for a, b in zip(px, py, strict=True)]
+    out = []
+    for i, text in enumerate(texts):
+        w, h = 7.0 * len(text) + 6, 16.0
+        cands = [(0, -16), (0, 16), (w / 2 + 12, 0), (-w / 2 - 12, 0)]
+        cands += [(dx, dy) for step in (2, 3, 4, 5, 6) for dy in (-16 * step, 16 * step)
+                  for dx in (0, w / 2 + 12, -w / 2 - 12)]
+        best = cands[0]
+        for dx, dy in cands:
+            cx, cy = px[i] + dx, py[i] + dy
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if box[0] < -40 or box[2] > width + 40 or box[1] < -10 or box[3] > height + 10:
+                continue
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+                best = (dx, dy)
+                boxes.append(box)
+                break
+        else:
+            boxes.append((px[i] - w / 2, py[i] - 24, px[i] + w / 2, py[i] - 8))
+        out.append(best)
+    return out
+
+
 def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_en", title: str | None = None,
                                    band_labels: dict[str, str] | None = None,
                                    x_title: str = "Satisfaction (%)", y_title: str = "Importance (%)",
-                                   no_data: str = "No data") -> go.Figure:
+                                   no_data: str = "No data",
+                                   suppressed_text: str = "Not shown (too few answers)") -> go.Figure:
     """The importance–satisfaction quadrant chart: services by satisfaction (x) and importance (y)
     with 95% error bars, coloured by I–S priority band, the band boundaries (I–S = importance x
-    (1 - satisfaction) = .05, .10, .20) as dotted curves and the means as quadrant lines."""
+    (1 - satisfaction) = .05, .10, .20) as dotted curves and the means as quadrant lines.
+
+    The axes span the services (not 0–100), and each service's name is placed where it covers no
+    other name or marker, with a thin leader line when it had to move away (``place_labels``).
+    Services whose ``reliability`` is ``suppress`` are not drawn; a note under the chart names them.
+    """
+    sup = df["reliability"].eq("suppress") if "reliability" in df.columns else pd.Series(False, index=df.index)
+    hidden = df.loc[sup, label_col].astype(str).tolist()
+    df = df[~sup]
     if df.empty:
-        return empty_figure(no_data)
+        return empty_figure(no_data + (f" {suppressed_text}: {', '.join(hidden)}" if hidden else ""))
     bl = band_labels or {}
+    d = df.assign(_band=df["band"].map({b: i for i, b in enumerate(BAND_ORDER)})).sort_values(["_band", "is_score"],
+                                                                                           ascending=[True, False])
+    sx, sy = d["satisfaction"] * 100, d["importance"] * 100
+    xr = _axis_range(float((sx - d["satisfaction_se"] * 196).min()), float((sx + d["satisfaction_se"] * 196).max()), 10)
+    yr = _axis_range(float((sy - d["importance_se"] * 196).min()), float((sy + d["importance_se"] * 196).max()), 8)
     traces, notes = [], []
-    sat = np.linspace(0.0, 0.99, 100)
+    sat = np.linspace(max(xr[0], 0.0) / 100, min(xr[1], 99.0) / 100, 200)
     for cut in (0.05, 0.10, 0.20):
         imp = cut / (1 - sat)
-        keep = imp <= 1
+        keep = (imp * 100 <= yr[1]) & (imp * 100 >= yr[0])
+        if not keep.any():
+            continue
         traces.append({"type": "scatter", "x": sat[keep] * 100, "y": imp[keep] * 100, "mode": "lines",
                        "hoverinfo": "skip", "line": {"color": "#8C8C8C", "dash": "dot", "width": 1},
                        "showlegend": False, "name": f"I-S = {cut:.2f}"})
-        notes.append({"x": float(sat[keep][-1]) * 100, "y": 100, "text": f"I–S {cut:.2f}", "showarrow": False,
-                      "yanchor": "bottom", "font": {"size": 11, "color": "#595959"}})
+        x_end = float(sat[keep][-1]) * 100
+        at_right = x_end > xr[1] - 0.08 * (xr[1] - xr[0])  # the curve leaves through the right edge
+        notes.append({"x": x_end, "y": float(imp[keep][-1]) * 100, "text": f"I–S {cut:.2f}",
+                      "showarrow": False, "xanchor": "right" if at_right else "left", "yanchor": "bottom",
+                      "font": {"size": 11, "color": "#595959"}})
     for band in BAND_ORDER:
-        s = df[df["band"] == band]
+        s = d[d["band"] == band]
         if s.empty:
             continue
         traces.append({
             "type": "scatter", "x": (s["satisfaction"] * 100).to_numpy(), "y": (s["importance"] * 100).to_numpy(),
-            "mode": "markers+text", "name": bl.get(band, band), "text": s[label_col].tolist(),
-            "textposition": "top center", "textfont": {"size": 12},
+            "mode": "markers", "name": bl.get(band, band), "text": s[label_col].tolist(),
             "marker": {"color": BAND_COLORS[band], "size": 13, "line": {"color": "white", "width": 1}},
             "error_x": {"type": "data", "array": (s["satisfaction_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
                         "thickness": 1},
             "error_y": {"type": "data", "array": (s["importance_se"] * 196).to_numpy(), "color": BAND_COLORS[band],
                         "thickness": 1},
             "customdata": np.stack([s["is_score"]], axis=-1),
-            "hovertemplate": "<b>%{text}</b><br>satisfaction %{x:.0f}%, importance %{y:.0f}%"
+            "hovertemplate": f"<b>%{{text}}</b><br>{x_title.replace(' (%)', '')}: %{{x:.0f}}%"
+                             f"<br>{y_title.replace(' (%)', '')}: %{{y:.0f}}%"
                              "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
         })
+    texts = d[label_col].astype(str).tolist()
+    for (dx, dy), xv, yv, text in zip(place_labels(sx.to_numpy(), sy.to_numpy(), texts, xr, yr), sx, sy, texts,
+                                      strict=True):
+        far = abs(dy) > 16 or (dx != 0 and dy != 0)
+        notes.append({"x": float(xv), "y": float(yv), "text": text, "font": {"size": 12, "color": "#1A1A1A"},
+                      "showarrow": far, "ax": dx, "ay": dy, "arrowwidth": 1, "arrowcolor": "#8C8C8C",
+                      "arrowhead": 0, "standoff": 7, **({} if far else {"xshift": dx, "yshift": -dy})})
     mx, my = float(df["satisfaction"].mean()) * 100, float(df["importance"].mean()) * 100
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": mx, "x1": mx, "y0": 0, "y1": 1,
                "line": {"color": "#595959", "width": 1}},
               {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": my, "y1": my,
                "line": {"color": "#595959", "width": 1}}]
-    layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": [0, 100], "title": {"text": x_title}},
-              "yaxis": {"range": [0, 105], "title": {"text": y_title}}}
-    return figure(traces, layout, title, height=560)
+    if hidden:
+        notes.append({"x": 0, "y": -0.16, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
+                      "showarrow": False, "align": "left", "font": {"size": 12, "color": "#595959"},
+                      "text": f"{suppressed_text}: {', '.join(hidden)}"})
+    layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": xr, "title": {"text": x_title}},
+              "yaxis": {"range": yr, "title": {"text": y_title}}, "margin": {"b": 90 if hidden else 40}}
+    return figure(traces, layout, title, height=620 if hidden else 600)

@@ -29,18 +29,37 @@ def fmt_value(value: float | None, statistic: str | None) -> str:
     return f"{value * 100:.0f}%" if is_share(statistic) else f"{value:.2f}"
 
 
-def fmt_diff(value: float | None, statistic: str | None) -> str:
-    """A difference: percentage points for shares, signed."""
+def _signed(text: str) -> str:
+    """A typographic minus (U+2212) for negative numbers, and no "-0" or "+0" for a rounded zero."""
+    if text.lstrip("+-−").strip("0.") == "":
+        return text.lstrip("+-−")
+    return text.replace("-", "\u2212")
+
+
+def fmt_diff(value: float | None, statistic: str | None, pts: str = "pts") -> str:
+    """A difference, signed: percentage points (``pts``, the unit's word) for shares."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value * 100:+.0f} pts" if is_share(statistic) else f"{value:+.2f}"
+    if not is_share(statistic):
+        return _signed(f"{value:+.2f}")
+    text = _signed(f"{value * 100:+.0f}")
+    if text.lstrip("+−") == "1" and pts.endswith("s"):  # "−1 pt", "+1 punto"
+        pts = pts[:-1]
+    return f"{text} {pts}"
 
 
-def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False) -> str:
-    f = fmt_diff if diff else fmt_value
+def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False, to: str = "to") -> str:
+    """'58%–66%', or for a difference '−6 to +4' (``to`` in the reader's language)."""
     if diff:
-        return f"{f(lo, statistic).replace(' pts', '')} to {f(hi, statistic).replace(' pts', '')}"
-    return f"{f(lo, statistic)}–{f(hi, statistic)}"
+        return f"{fmt_diff(lo, statistic, '').strip()} {to} {fmt_diff(hi, statistic, '').strip()}"
+    return f"{fmt_value(lo, statistic)}–{fmt_value(hi, statistic)}"
+
+
+def fmt_p(p: float | None) -> str:
+    """An adjusted p-value as shown: three decimals, '<0.001' below that."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "<0.001" if p < 0.0005 else f"{p:.3f}"
 
 
 def fmt_estimate(row, statistic: str | None = None, suppressed_text: str = "suppressed") -> str:
@@ -76,10 +95,13 @@ def figure(traces: list[dict], layout: dict | None = None, title: str | None = N
     """Build the Figure in one go from trace dicts and a layout dict, with the shared look (white
     background, dark axis lines: plotly's "simple_white" look set directly).
 
-    One constructor call validates everything at once: incremental ``update_layout``/``add_trace``
-    calls and named templates cost tens of milliseconds a figure, which adds up in callbacks."""
+    One constructor call, without plotly's property validation: validating (which deep-copies
+    every trace, GeoJSON included) took about half of a chart callback's time. The builders'
+    output is checked against plotly's schema by the tests instead
+    (tests/unit/dashboard/test_serving.py). The template is plotly's "none" template, spelled out."""
     base = {
-        "template": "none", "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "colorway": OKABE_ITO,
+        # plotly.io.templates["none"] as plotly serialises it (a named template needs validation)
+        "template": {"data": {"scatter": [{"type": "scatter"}]}}, "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "colorway": OKABE_ITO,
         "height": height, "font": {"family": FONT, "size": 14, "color": "#1A1A1A"},
         "margin": {"l": 10, "r": 20, "t": 80 if title else 40, "b": 40},
         "hoverlabel": {"font": {"family": FONT, "size": 13}},
@@ -89,7 +111,7 @@ def figure(traces: list[dict], layout: dict | None = None, title: str | None = N
     if title:
         base["title"] = {"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 0.985,
                          "yanchor": "top", "font": {"size": 17}}
-    return go.Figure(data=traces, layout=_merge(base, layout or {}))
+    return go.Figure(data=traces, layout=_merge(base, layout or {}), _validate=False)
 
 
 def empty_figure(message: str) -> go.Figure:

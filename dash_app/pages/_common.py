@@ -1,7 +1,9 @@
-"""Building blocks shared by the pages: labelled controls, download buttons, table views, state."""
+"""Building blocks shared by the pages: the indicators and their statistics, the filters' state and
+controls (wave, indicator, area, level), download buttons, table views, the page frame."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,14 +13,16 @@ from dash import Input, Output, State, dcc, html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
-from dash_app.i18n import LANGS, t
+from dash_app.i18n import LANGS, localize_numbers, reason_text, t, wave_label
+from survey_pipeline.report.data import headline_indicators  # one picker, shared with the reports
 
 LEVEL_ORDER = ["city", "district", "neighborhood", "beat"]
 
 
-def dropdown(page: str, key: str, label: str, options: list[dict], value: Any, multi: bool = False) -> html.Div:
+def dropdown(page: str, key: str, label: str, options: list[dict], value: Any, multi: bool = False,
+             wide: bool = False) -> html.Div:
     """A dropdown inside its <label> (the label names the control for assistive technology)."""
-    return html.Div(className="control", children=html.Label([
+    return html.Div(className="control" + (" control-wide" if wide else ""), children=html.Label([
         html.Span(label, className="control-label"),
         dcc.Dropdown(id=ids.filter_id(page, key), options=options, value=value, multi=multi, clearable=False,
                      searchable=True, className="dropdown"),
@@ -39,15 +43,145 @@ def pick(value: Any, allowed: list, default: Any) -> Any:
     return value if value in allowed else default
 
 
-def wave_options(data: Results) -> list[dict]:
-    return [{"label": w, "value": w} for w in reversed(data.waves)]
+# --- indicators and their statistics ---------------------------------------------------------
+# ``indicators`` has one row per indicator and statistic: an item with a positive answer set has a
+# ``share`` row and a ``mean`` row, an index a ``score`` row. A view shows one statistic at a time.
+
+def indicator_ids(data: Results) -> list[str]:
+    """Every indicator once, in questionnaire order."""
+    return data.memo("indicator_ids", lambda: list(dict.fromkeys(data.indicators["indicator"])))
+
+
+def statistics(data: Results, indicator: str) -> list[str]:
+    """The statistics the results hold for ``indicator`` (``share`` first when there is one)."""
+    def make() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for i, s in zip(data.indicators["indicator"], data.indicators["statistic"], strict=True):
+            out.setdefault(i, []).append(s)
+        return {i: sorted(v, key=lambda s: s != "share") for i, v in out.items()}
+
+    return data.memo("indicator_statistics", make).get(indicator, ["share"])
+
+
+def headline_statistic(data: Results, indicator: str) -> str:
+    """The statistic a page shows first: the share when there is one (what a reader expects: "% satisfied"),
+    else the index score or the mean."""
+    return statistics(data, indicator)[0]
+
+
+def only_statistic(df: pd.DataFrame, statistic: str) -> pd.DataFrame:
+    """The rows of one statistic (estimate and comparison rows carry a ``statistic`` column)."""
+    if df.empty or "statistic" not in df.columns:
+        return df
+    return df[df["statistic"] == statistic]
+
+
+def estimates_for(data: Results, wave: str, indicator: str, statistic: str) -> pd.DataFrame:
+    """Estimate rows of one wave, indicator and statistic (every area and group)."""
+    return only_statistic(data.part("estimates", ("wave", "indicator"), (wave, indicator)), statistic)
+
+
+def indicator_definition(data: Results, indicator: str, statistic: str) -> str | None:
+    """The results' definition of one indicator and statistic ("share answering 4, 5 ...")."""
+    ind = data.indicators
+    row = ind[(ind["indicator"] == indicator) & (ind["statistic"] == statistic)]
+    return None if row.empty or "definition" not in row.columns else row.iloc[0]["definition"]
+
+
+def scale_range(definition: object) -> tuple[int, int] | None:
+    """The answer scale of a mean or score from its definition ("mean of the 4 items (1-5; ...)")."""
+    m = re.search(r"(\d+)\s*[-–]\s*(\d+)", str(definition or ""))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def indicator_title(data: Results, indicator: str, lang: str) -> str:
+    """The label with its topic ("Feeling safe · Your neighborhood, at night"): the same label can
+    be a serious problem, a top priority and a service ("Noise")."""
+    def make() -> dict[str, str]:
+        ind = data.indicators.drop_duplicates("indicator")
+        return {i: (f"{t('topic_' + str(tp), lang)} · {data.indicator_label(i, lang)}"
+                    if "topic_" + str(tp) in _TOPIC_KEYS else data.indicator_label(i, lang))
+                for i, tp in zip(ind["indicator"], ind["topic"], strict=True)}
+
+    return data.memo(("indicator_titles", lang), make).get(indicator, indicator)
+
+
+_TOPIC_KEYS = {f"topic_{k}" for k in ("safety", "satisfaction", "importance", "problem", "priority", "trust",
+                                      "scale", "contact")}
+
+
+def department_names(data: Results, lang: str) -> dict[str, str]:
+    """Department id -> name, from the department roll-up indicators (``priority_dept_<id>``)."""
+    def make() -> dict[str, str]:
+        ind = data.indicators.drop_duplicates("indicator")
+        return {i[len("priority_dept_"):]: data.indicator_label(i, lang)
+                for i in ind["indicator"] if str(i).startswith("priority_dept_")}
+
+    return data.memo(("department_names", lang), make)
+
+
+def department_name(data: Results, dept: object, lang: str) -> str:
+    if dept is None or (isinstance(dept, float) and pd.isna(dept)):
+        return ""
+    return department_names(data, lang).get(str(dept)) or str(dept).replace("_", " ").capitalize()
+
+
+# --- filters: state and controls --------------------------------------------------------------
+
+def wave_state(data: Results, q: dict) -> str:
+    waves = data.waves
+    return pick(q.get("wave"), waves, waves[-1])
+
+
+def indicator_state(data: Results, q: dict) -> str:
+    """The asked indicator, else the first headline indicator (satisfaction with police)."""
+    inds = indicator_ids(data)
+    default = data.memo("default_indicator", lambda: (headline_indicators(data.indicators) or inds)[0])
+    return pick(q.get("indicator"), inds, default)
+
+
+def area_state(data: Results, q: dict, table: str) -> str:
+    """The asked area ('city', 'district:east', ...) when ``table`` has it, else the city."""
+    def make() -> frozenset:
+        if table != "estimates_grouped" and data.tables.get(table, pd.DataFrame()).empty:
+            return frozenset({"city"})
+        return frozenset(o["value"] for o in area_options(data, table, "en")) or frozenset({"city"})
+
+    return pick(q.get("area"), data.memo(("area_keys", table), make), "city")
+
+
+def label_column(df: pd.DataFrame, lang: str) -> str:
+    """``label_<lang>`` when the table has it, else ``label_en``."""
+    return f"label_{lang}" if f"label_{lang}" in df.columns else "label_en"
+
+
+def wave_options(data: Results, lang: str = "en") -> list[dict]:
+    return [{"label": wave_label(w, lang), "value": w} for w in reversed(data.waves)]
 
 
 def indicator_options(data: Results, lang: str, topics: Iterable[str] | None = None) -> list[dict]:
-    ind = data.indicators
+    ind = data.indicators.drop_duplicates("indicator")
     if topics is not None:
         ind = ind[ind["topic"].isin(list(topics))]
-    return [{"label": data.indicator_label(i, lang), "value": i} for i in ind["indicator"]]
+    return [{"label": indicator_title(data, i, lang), "value": i} for i in ind["indicator"]]
+
+
+def wave_control(page: str, data: Results, st: dict, lang: str) -> html.Fieldset:
+    return radios(page, "wave", t("wave", lang), wave_options(data, lang), st["wave"])
+
+
+def indicator_control(page: str, data: Results, st: dict, lang: str) -> html.Div:
+    return dropdown(page, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"],
+                    wide=True)
+
+
+def area_control(page: str, data: Results, table: str, st: dict, lang: str) -> html.Div:
+    """The area dropdown (city, districts, neighborhoods...) for the areas present in ``table``."""
+    return dropdown(page, "area", t("area", lang), area_options(data, table, lang), st["area"])
+
+
+def level_control(page: str, levels: Iterable[str], st: dict, lang: str) -> html.Fieldset:
+    return radios(page, "level", t("level", lang), level_options(levels, lang), st["level"])
 
 
 def area_key(level: str, code: str) -> str:
@@ -109,29 +243,31 @@ def download_bar(page: str, lang: str) -> html.Div:
     ])
 
 
-def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False) -> html.Table:
+def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_caption: bool = False,
+          lang: str = "en") -> html.Table:
     """A plain HTML table: the text alternative of a chart. ``hide_caption`` keeps the caption for
     screen readers only (when a visible heading already says the same)."""
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in df.columns]))
-    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else str(v)) for v in row])
+    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else localize_numbers(str(v), lang)) for v in row])
                        for row in df.itertuples(index=False)])
     kw = {"id": table_id} if table_id else {}
     cap = html.Caption(caption, className="sr-only" if hide_caption else None)
     return html.Table([cap, head, body], className="data-table", **kw)
 
 
-def _md_cell(v: object) -> str:
+def _md_cell(v: object, lang: str = "en") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
-    text = f"{v:.3f}" if isinstance(v, float) else str(v)
+    text = localize_numbers(f"{v:.3f}" if isinstance(v, float) else str(v), lang)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
 
 
-def markdown_table(df: pd.DataFrame) -> str:
-    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>)."""
+def markdown_table(df: pd.DataFrame, lang: str = "en") -> str:
+    """``df`` as a GitHub-flavoured Markdown table (rendered client-side as an HTML <table>), its
+    numbers written the ``lang`` way."""
     head = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
     rule = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = ["| " + " | ".join(_md_cell(v, lang) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
 
@@ -142,13 +278,19 @@ def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
     (hundreds of neighborhoods or beats) cheap to build and send."""
     return html.Details(className="table-view", children=[
         html.Summary(t("table_view", lang)),
-        dcc.Markdown(markdown_table(df), id=ids.table_id(page), className="data-table-md"),
+        dcc.Markdown(markdown_table(df, lang), id=ids.table_id(page), className="data-table-md"),
     ])
 
 
-def graph(page: str, fig, caption: str) -> html.Figure:
+def graph(page: str, fig, caption: str, lang: str = "en") -> html.Figure:
+    """A chart with its caption; Spanish charts write 0,5 and 1.000 (plotly's ``separators``)."""
+    if lang == "es":
+        fig.layout.separators = ",."
     return html.Figure(className="chart", children=[
-        dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True}),
+        dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True,
+                                                             # only "save as picture": zoom and lasso tools
+                                                             # confuse more than they help here
+                                                             "modeBarButtons": [["toImage"]]}),
         html.Figcaption(caption, className="caption"),
     ])
 
@@ -156,14 +298,16 @@ def graph(page: str, fig, caption: str) -> html.Figure:
 def fmt_row(r: pd.Series | dict, stat: str, lang: str) -> str:
     """'62% (58%–66%)', or 'suppressed: reason'."""
     if r.get("reliability") == "suppress":
-        return f"{t('suppressed', lang)}: {r.get('reliability_reason') or ''}".strip()
+        return f"{t('suppressed', lang)}: {reason_text(r.get('reliability_reason'), lang)}".strip(" :")
     if pd.isna(r.get("estimate")):
         return t("no_estimate", lang)
-    return f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})"
+    return localize_numbers(f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})", lang)
 
 
-def fmt_change(r: pd.Series | dict, stat: str) -> str:
-    return f"{fmt_diff(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True)})"
+def fmt_change(r: pd.Series | dict, stat: str, lang: str = "en") -> str:
+    """'+3 pts (−2 to +8)': a difference with its 95% interval, percentage points for shares."""
+    return localize_numbers(f"{fmt_diff(r['estimate'], stat, t('pts', lang))} "
+                            f"({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True, to=t('to', lang))})", lang)
 
 
 def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_title: str) -> pd.DataFrame:
@@ -176,8 +320,15 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
         t("estimate", lang) + " (95% CI)": [fmt_row(r, stat, lang) for _, r in df.iterrows()],
         t("n", lang): df["n"].to_list(),
         t("reliability", lang): df["reliability"].to_list(),
-        t("reason", lang): df["reliability_reason"].to_list(),
+        t("reason", lang): [reason_text(r, lang) for r in df["reliability_reason"]],
     })
+
+
+def plain_reasons(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``df`` with its reliability reasons in plain words (for the figures' hover and notes)."""
+    if df.empty or "reliability_reason" not in df.columns:
+        return df
+    return df.assign(reliability_reason=[reason_text(r, lang) for r in df["reliability_reason"]])
 
 
 def cached_content(data: Results, page: str, st: dict, lang: str, content: Callable) -> list:
@@ -215,6 +366,10 @@ def page_layout(mod, data: Results, q: dict, lang: str) -> list:
 
 
 def register_page(app, source, mod) -> None:
-    """Register the callback that redraws a page module's view when its filters change."""
+    """Register the callback that redraws a page module's view when its filters change, and the
+    page's own callbacks (``mod.register_callbacks(app, source)``, when it has any)."""
     register_view(app, source, mod.PAGE, mod.FILTERS,
                   lambda data, q, lang: cached_content(data, mod.PAGE, mod.state(data, q), lang, mod.content))
+    extra = getattr(mod, "register_callbacks", None)
+    if extra is not None:
+        extra(app, source)

@@ -9,16 +9,20 @@ from dash import html
 
 from dash_app import ids
 from dash_app.data import Results
-from dash_app.i18n import t
+from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
-    dropdown,
+    estimates_for,
     fmt_change,
     fmt_row,
-    indicator_options,
-    level_options,
+    headline_statistic,
+    indicator_control,
+    indicator_state,
+    indicator_title,
+    level_control,
+    only_statistic,
     pick,
-    radios,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "compare"
@@ -31,23 +35,19 @@ def _levels(data: Results) -> list[str]:
 
 
 def state(data: Results, q: dict) -> dict:
-    waves, inds, levels = data.waves, data.indicators["indicator"].tolist(), _levels(data)
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "indicator": pick(q.get("indicator"), inds, inds[0]),
+    levels = _levels(data)
+    return {"wave": wave_state(data, q), "indicator": indicator_state(data, q),
             "level": pick(q.get("level"), levels, "neighborhood" if "neighborhood" in levels else levels[0])}
 
 
-def _stat(data: Results, indicator: str) -> str:
-    r = data.indicator_row(indicator)
-    return "share" if r is None else str(r["statistic"])
-
-
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
-    stat = _stat(data, st["indicator"])
-    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    stat = headline_statistic(data, st["indicator"])
+    e = estimates_for(data, st["wave"], st["indicator"], stat)
     e = e[e["group_dim"] == "all"]
     areas = e[e["area_level"] == st["level"]]
     city = e[e["area_level"] == "city"]
-    c = data.part("comparisons", ("kind", "wave", "indicator"), ("area_vs_rest", st["wave"], st["indicator"]))
+    c = only_statistic(data.part("comparisons", ("kind", "wave", "indicator"),
+                                 ("area_vs_rest", st["wave"], st["indicator"])), stat)
     city_txt = fmt_row(city.iloc[0], stat, lang) if not city.empty else "–"
     cmp_ = c[(c["area_level"] == st["level"]) & (c["group_dim"] == "all")] if not c.empty else c
     by_area = {d["area"]: d for d in cmp_.to_dict("records")} if not cmp_.empty else {}
@@ -58,55 +58,64 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
         if sup or d is None:
             mark, diff, padj, diff_val = "–", "–", None, None
         else:
-            diff, padj, diff_val = fmt_change(d, stat), float(d["p_adj"]), float(d["estimate"])
+            diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
             mark = (t("higher", lang) if d["estimate"] > 0 else t("lower", lang)) if bool(d["significant"]) else t("same", lang)
         rows.append({
             "area": data.area_name(st["level"], r["area"]), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
             "ci_low": None if sup else float(r["ci_low"]), "ci_high": None if sup else float(r["ci_high"]),
-            "estimate_text": fmt_row(r, stat, lang), "city": city_txt, "difference": diff_val,
+            "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang) + (" ⚠" if r["reliability"] == "flag" else ""),
+            "city": city_txt,
+            "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
-            "reliability": r["reliability"], "reason": r["reliability_reason"],
+            "reliability": r["reliability"],
+            "reason": (t("caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
         })
     return pd.DataFrame(rows)
 
 
 def _columns(lang: str) -> list[dict]:
+    """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
+    heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 140},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 170},
+        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
+        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 165, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
-        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "minWidth": 150},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 190,
+        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
+        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 170, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
-        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 110, "valueFormatter": {"function": "params.value == null ? '–' : params.value.toFixed(3)"}},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 190},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 130},
-        {"field": "reliability", "headerName": t("reliability", lang), "minWidth": 120},
-        {"field": "reason", "headerName": t("reason", lang), "minWidth": 320, "tooltipField": "reason", "wrapText": True,
-         "autoHeight": True},
+        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
+         "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
+                                           "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")}},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 185, "flex": 1},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130},
+        {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
+        {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
+         "wrapText": True, "autoHeight": True},
     ]
 
 
 def content(data: Results, st: dict, lang: str) -> list:
     df = view_data(data, st, lang)
-    label = data.indicator_label(st["indicator"], lang)
+    label = indicator_title(data, st["indicator"], lang)
     grid = dag.AgGrid(
         id=ids.grid_id(PAGE), rowData=df.to_dict("records"), columnDefs=_columns(lang),
-        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
+                       "autoHeaderHeight": True},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
                          "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"}},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
     )
-    return [html.H2(f"{label} — {t(st['level'], lang)}, {st['wave']}"),
-            html.P(t("compare_intro", lang), className="intro"), grid]
+    city = df["city"].iloc[0] if not df.empty else "–"
+    return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
+            html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"), grid]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
-        radios(PAGE, "level", t("level", lang), level_options(_levels(data), lang), st["level"]),
+        wave_control(PAGE, data, st, lang),
+        indicator_control(PAGE, data, st, lang),
+        level_control(PAGE, _levels(data), st, lang),
     ]

@@ -7,19 +7,25 @@ import pandas as pd
 
 from dash_app.data import Results
 from dash_app.figures import equity_figure
-from dash_app.i18n import group_label, t
+from dash_app.i18n import group_label, t, wave_label
 from dash_app.pages._common import (
+    area_control,
     area_label,
-    area_options,
-    dropdown,
+    area_state,
+    estimates_for,
     estimates_view,
     graph,
-    indicator_options,
+    headline_statistic,
+    indicator_control,
+    indicator_state,
+    indicator_title,
     pick,
+    plain_reasons,
     radios,
     split_area,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "equity"
@@ -33,23 +39,17 @@ def _dims(data: Results) -> list[str]:
 
 
 def state(data: Results, q: dict) -> dict:
-    waves, inds, dims = data.waves, data.indicators["indicator"].tolist(), _dims(data)
-    keys = [o["value"] for o in area_options(data, "estimates_grouped", "en")] or ["city"]
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "indicator": pick(q.get("indicator"), inds, inds[0]),
-            "area": pick(q.get("area"), keys, "city"), "group": pick(q.get("group"), dims, dims[0] if dims else None)}
+    dims = _dims(data)
+    return {"wave": wave_state(data, q), "indicator": indicator_state(data, q),
+            "area": area_state(data, q, "estimates_grouped"), "group": pick(q.get("group"), dims, dims[0] if dims else None)}
 
 
 def _rows(data: Results, st: dict) -> tuple[pd.DataFrame, pd.Series | None]:
     level, code = split_area(st["area"])
-    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    e = estimates_for(data, st["wave"], st["indicator"], headline_statistic(data, st["indicator"]))
     base = e[(e["area_level"] == level) & (e["area"] == code)]
     ref = base[base["group_dim"] == "all"]
     return base[base["group_dim"] == st["group"]], (ref.iloc[0] if not ref.empty else None)
-
-
-def _stat(data: Results, indicator: str) -> str:
-    r = data.indicator_row(indicator)
-    return "share" if r is None else str(r["statistic"])
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = d.assign(group=[group_label(g, lang) for g in d["group"]])
     if ref is not None:
         d = pd.concat([d, ref.to_frame().T.assign(group=t("all_residents", lang))], ignore_index=True)
-    out = estimates_view(d, _stat(data, st["indicator"]), lang, "group", t("group_value", lang))
+    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "group", t("group_value", lang))
     out.insert(0, t("group", lang), t(st["group"], lang) if st["group"] else "")
     out.insert(0, t("area", lang), area_label(data, *split_area(st["area"]), lang))
     out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
@@ -67,20 +67,23 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 def content(data: Results, st: dict, lang: str) -> list:
     d, ref = _rows(data, st)
-    label = data.indicator_label(st["indicator"], lang)
+    d = plain_reasons(d, lang)
+    label = indicator_title(data, st["indicator"], lang)
     groups = list(dict.fromkeys(d["group"]))
     where = area_label(data, *split_area(st["area"]), lang)
-    fig = equity_figure(d, groups=groups, statistic=_stat(data, st["indicator"]), label=label, reference=ref,
-                        title=f"{label} — {t(st['group'], lang) if st['group'] else ''}, {where}, {st['wave']}",
+    fig = equity_figure(d, groups=groups, statistic=headline_statistic(data, st["indicator"]), label=label,
+                        reference=ref,
+                        title=f"{label} — {t(st['group'], lang) if st['group'] else ''}, {where}, "
+                              f"{wave_label(st['wave'], lang)}",
                         reference_label=t("all_residents", lang), suppressed_text=t("suppressed", lang),
                         group_labels={g: group_label(g, lang) for g in groups}, no_data=t("no_data", lang))
-    return [graph(PAGE, fig, t("equity_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+    return [graph(PAGE, fig, t("equity_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, "estimates_grouped", lang), st["area"]),
+        wave_control(PAGE, data, st, lang),
+        indicator_control(PAGE, data, st, lang),
+        area_control(PAGE, data, "estimates_grouped", st, lang),
         radios(PAGE, "group", t("group", lang), [{"label": t(d, lang), "value": d} for d in _dims(data)], st["group"]),
     ]

@@ -7,17 +7,19 @@ import pandas as pd
 from dash_app.data import Results
 from dash_app.figures import importance_satisfaction_figure
 from dash_app.figures.common import fmt_ci
-from dash_app.i18n import t
+from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
+    area_control,
     area_label,
-    area_options,
-    dropdown,
+    area_state,
+    department_name,
+    estimates_for,
     graph,
-    pick,
-    radios,
+    label_column,
     split_area,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "importance"
@@ -26,10 +28,7 @@ FILTERS = ["wave", "area"]
 
 
 def state(data: Results, q: dict) -> dict:
-    waves = data.waves
-    d = data.importance_satisfaction
-    keys = [o["value"] for o in area_options(data, "importance_satisfaction", "en")] if not d.empty else ["city"]
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city")}
+    return {"wave": wave_state(data, q), "area": area_state(data, q, "importance_satisfaction")}
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
@@ -37,16 +36,47 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
     if d.empty:
         return d
     level, code = split_area(st["area"])
-    return d[(d["wave"] == st["wave"]) & (d["area_level"] == level) & (d["area"] == code)].sort_values(
+    d = d[(d["wave"] == st["wave"]) & (d["area_level"] == level) & (d["area"] == code)].sort_values(
         "is_score", ascending=False)
+    return _with_reliability(data, d, st["wave"], level, code)
+
+
+_RANK = {"ok": 0, "flag": 1, "suppress": 2}
+
+
+def _with_reliability(data: Results, d: pd.DataFrame, wave: str, level: str, code: str) -> pd.DataFrame:
+    """Each service's reliability: the worse of its importance share (``importance_<service>``) and
+    its satisfaction share (the satisfaction indicator ending in ``_<service>``) for this wave and
+    area. The I–S table has no reliability of its own, and a thin area must not look reliable."""
+    if d.empty:
+        return d.assign(reliability=pd.Series(dtype=object), reliability_reason=pd.Series(dtype=object))
+    ind = data.indicators.drop_duplicates("indicator")
+    sat_ids = ind.loc[ind["topic"] == "satisfaction", "indicator"].tolist()
+    rel, why = [], []
+    for svc in d["service"]:
+        names = [f"importance_{svc}", *[i for i in sat_ids if i.endswith(f"_{svc}")][:1]]
+        worst, reasons = "ok", []
+        for name in names:
+            e = estimates_for(data, wave, name, "share")
+            e = e[(e["area_level"] == level) & (e["area"] == code) & (e["group_dim"] == "all")]
+            if e.empty:
+                continue
+            r = e.iloc[0]
+            if _RANK.get(r["reliability"], 0) > _RANK[worst]:
+                worst = r["reliability"]
+            if r["reliability"] != "ok" and isinstance(r["reliability_reason"], str):
+                reasons.append(r["reliability_reason"])
+        rel.append(worst)
+        why.append("; ".join(dict.fromkeys(reasons)) or None)
+    return d.assign(reliability=rel, reliability_reason=why)
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     return pd.DataFrame({
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
-        t("service", lang): d[lab], t("department", lang): d["department"],
+        t("service", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
         t("importance_col", lang): d["importance"],
         t("importance_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
                                                  for i, s in zip(d["importance"], d["importance_se"], strict=True)],
@@ -54,23 +84,24 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
         t("satisfaction_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
                                                    for i, s in zip(d["satisfaction"], d["satisfaction_se"], strict=True)],
         t("is_score", lang): d["is_score"].round(3), t("band", lang): [t(f"band_{b}", lang) for b in d["band"]],
+        t("reliability", lang): d["reliability"], t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })
 
 
 def content(data: Results, st: dict, lang: str) -> list:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     where = area_label(data, *split_area(st["area"]), lang)
     fig = importance_satisfaction_figure(
-        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {st['wave']}",
+        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {wave_label(st['wave'], lang)}",
         band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
-        x_title=t("satisfaction_col", lang) + " (%)", y_title=t("importance_col", lang) + " (%)",
-        no_data=t("no_data", lang))
-    return [graph(PAGE, fig, t("importance_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+        x_title=t("satisfaction_axis", lang), y_title=t("importance_axis", lang),
+        no_data=t("no_data", lang), suppressed_text=t("not_shown", lang))
+    return [graph(PAGE, fig, t("importance_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, "importance_satisfaction", lang), st["area"]),
+        wave_control(PAGE, data, st, lang),
+        area_control(PAGE, data, "importance_satisfaction", st, lang),
     ]

@@ -6,19 +6,23 @@ from __future__ import annotations
 import pandas as pd
 
 from dash_app.data import Results
-from dash_app.figures import map_figure
-from dash_app.figures.charts import prepare_geojson
-from dash_app.i18n import t
+from dash_app.figures import equity_figure, map_figure
+from dash_app.figures.charts import map_view, prepare_geojson
+from dash_app.i18n import t, wave_label
 from dash_app.pages._common import (
-    dropdown,
+    estimates_for,
     estimates_view,
     graph,
-    indicator_options,
-    level_options,
+    headline_statistic,
+    indicator_control,
+    indicator_state,
+    indicator_title,
+    level_control,
     pick,
-    radios,
+    plain_reasons,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "map"
@@ -31,46 +35,67 @@ def _levels(data: Results) -> list[str]:
 
 
 def state(data: Results, q: dict) -> dict:
-    waves, inds, levels = data.waves, data.indicators["indicator"].tolist(), _levels(data)
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "indicator": pick(q.get("indicator"), inds, inds[0]),
+    levels = _levels(data)
+    return {"wave": wave_state(data, q), "indicator": indicator_state(data, q),
             "level": pick(q.get("level"), levels, levels[-1] if "neighborhood" not in levels else "neighborhood")}
 
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
-    e = data.part("estimates", ("wave", "indicator"), (st["wave"], st["indicator"]))
+    e = estimates_for(data, st["wave"], st["indicator"], headline_statistic(data, st["indicator"]))
     d = e[(e["area_level"] == st["level"]) & (e["group_dim"] == "all")].copy()
     d["name"] = [data.area_name(st["level"], a) for a in d["area"]]
     return d.sort_values("name")
 
 
-def _stat(data: Results, indicator: str) -> str:
-    r = data.indicator_row(indicator)
-    return "share" if r is None else str(r["statistic"])
-
-
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
-    out = estimates_view(d, _stat(data, st["indicator"]), lang, "name", t("area", lang))
+    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "name", t("area", lang))
     out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
     out.insert(0, t("wave", lang), st["wave"])
     return out
 
 
 def content(data: Results, st: dict, lang: str) -> list:
-    d = _rows(data, st)
-    label = data.indicator_label(st["indicator"], lang)
-    fig = map_figure(d, data.geojson, level=st["level"], statistic=_stat(data, st["indicator"]), label=label,
-                     area_names=dict(zip(d["area"], d["name"], strict=True)),
-                     title=f"{label} — {t(st['level'], lang)}, {st['wave']}",
+    d = plain_reasons(_rows(data, st), lang)
+    label = indicator_title(data, st["indicator"], lang)
+    # the shapes, prepared and fitted once per snapshot; maps reference them by URL when served
+    prepared = data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None
+    view = data.memo("map_view", lambda: map_view(prepared[0])) if prepared else None
+    fig = map_figure(d, data.geojson, level=st["level"], statistic=headline_statistic(data, st["indicator"]),
+                     label=label, area_names=dict(zip(d["area"], d["name"], strict=True)),
+                     title=f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}",
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
                      no_map_text=t("no_map", lang),
-                     prepared=data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None)
-    return [graph(PAGE, fig, t("map_intro", lang)), table_view(view_data(data, st, lang), lang, PAGE)]
+                     prepared=prepared, geojson_url=data.geojson_url, view=view)
+    parts = [graph(PAGE, fig, t("map_intro", lang), lang)]
+    if 1 < len(d) <= MAX_RANKED:
+        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang), lang))
+    return [*parts, table_view(view_data(data, st, lang), lang, PAGE)]
+
+
+MAX_RANKED = 80  # more areas than this are listed in the table only
+
+
+def _ranking(data: Results, d: pd.DataFrame, st: dict, lang: str):
+    """The areas ranked, highest first, each with its 95% interval and the city as the reference
+    line: the map's values readable without hovering (suppressed areas last, named with why)."""
+    stat = headline_statistic(data, st["indicator"])
+    e = estimates_for(data, st["wave"], st["indicator"], stat)
+    city = e[(e["area_level"] == "city") & (e["group_dim"] == "all")]
+    ok = d["reliability"] != "suppress"
+    order = (d[ok].sort_values("estimate", ascending=False)["area"].tolist()
+             + d[~ok].sort_values("name")["area"].tolist())
+    return equity_figure(d.assign(group=d["area"]), groups=order, statistic=stat,
+                         label=indicator_title(data, st["indicator"], lang),
+                         reference=city.iloc[0] if not city.empty else None,
+                         title=t("ranking_title", lang, level=t(st["level"], lang).lower()),
+                         reference_label=t("city", lang), suppressed_text=t("suppressed", lang),
+                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("no_data", lang))
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"]),
-        radios(PAGE, "level", t("level", lang), level_options(_levels(data), lang), st["level"]),
+        wave_control(PAGE, data, st, lang),
+        indicator_control(PAGE, data, st, lang),
+        level_control(PAGE, _levels(data), st, lang),
     ]

@@ -1,5 +1,6 @@
-"""Overview: headline indicators for a wave with the change since the previous wave, top
-priority, and the largest reliable findings in plain language."""
+"""Overview: the headline indicators of a wave as a reader expects them ("59% satisfied", the trust
+index on its stated scale), each with its change since the previous wave in percentage points and
+whether that change is significant; the top priority; the largest reliable findings in plain language."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ from dash import html
 
 from dash_app import ids
 from dash_app.data import Results
-from dash_app.figures.common import fmt_value
-from dash_app.i18n import t
+from dash_app.figures.common import fmt_ci, fmt_diff, fmt_p, fmt_value
+from dash_app.i18n import localize_numbers, t, wave_label
 from dash_app.pages._common import (
+    department_name,
+    estimates_for,
     fmt_change,
-    fmt_ci,
     fmt_row,
-    pick,
-    radios,
+    headline_indicators,
+    headline_statistic,
+    indicator_definition,
+    only_statistic,
+    scale_range,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "overview"
@@ -26,65 +32,63 @@ FILTERS = ["wave"]
 
 
 def state(data: Results, q: dict) -> dict:
-    waves = data.waves
-    return {"wave": pick(q.get("wave"), waves, waves[-1])}
-
-
-def headline_indicators(indicators: pd.DataFrame) -> list[str]:
-    """Satisfaction with police, feeling safe at night, trust: the first indicator found for each."""
-    ids_ = indicators["indicator"].tolist()
-    topic = dict(zip(indicators["indicator"], indicators["topic"], strict=True))
-
-    def first(preds):
-        for p in preds:
-            for i in ids_:
-                if p(i):
-                    return i
-        return None
-
-    picks = [
-        first([lambda i: i == "sat_police_overall", lambda i: i.startswith("sat_police"),
-               lambda i: topic[i] == "satisfaction"]),
-        first([lambda i: i == "safe_night", lambda i: "night" in i, lambda i: topic[i] == "safety"]),
-        first([lambda i: topic[i] == "trust" and i.startswith("index"), lambda i: topic[i] == "trust",
-               lambda i: "trust" in i]),
-    ]
-    return [p for p in dict.fromkeys(picks) if p]
+    return {"wave": wave_state(data, q)}
 
 
 def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
+    """One row per headline indicator: its headline statistic (the share when the results have
+    one), the city's estimate, and the change since the previous wave from the ``wave_change``
+    comparisons (with the adjusted p and whether it is significant)."""
     waves = data.waves
     prev = waves[waves.index(wave) - 1] if waves.index(wave) > 0 else None
+    topics = dict(zip(data.indicators["indicator"], data.indicators["topic"], strict=False))
     rows = []
     for ind in headline_indicators(data.indicators):
-        e = data.part("estimates", ("wave", "indicator"), (wave, ind))
+        stat = headline_statistic(data, ind)
+        e = estimates_for(data, wave, ind, stat)
         e = e[(e["area_level"] == "city") & (e["group_dim"] == "all")]
         if e.empty:
             continue
         r = e.iloc[0]
         c = pd.DataFrame()
         if prev is not None and not data.comparisons.empty:
-            c = data.part("comparisons", ("kind", "wave", "indicator"), ("wave_change", wave, ind))
+            c = only_statistic(data.part("comparisons", ("kind", "wave", "indicator"), ("wave_change", wave, ind)), stat)
             c = c[(c["wave_ref"] == prev) & (c["area_level"] == "city") & (c["group_dim"] == "all")]
         ch = c.iloc[0] if not c.empty else None
-        rows.append({"indicator": ind, "label": data.indicator_label(ind, lang), "statistic": r["statistic"],
+        lo_hi = scale_range(indicator_definition(data, ind, stat)) if stat != "share" else None
+        label = data.indicator_label(ind, lang)
+        if stat == "score" and t("index_word", lang).lower() not in label.lower():
+            label = f"{label} ({t('index_word', lang)})"
+        rows.append({"indicator": ind, "label": label, "topic": topics.get(ind), "alpha": _alpha(data, wave, ind),
+                     "statistic": stat, "scale": None if lo_hi is None else f"{lo_hi[0]}-{lo_hi[1]}",
                      "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"],
                      "reliability": r["reliability"], "reliability_reason": r["reliability_reason"],
                      "wave_ref": prev, "change": None if ch is None else ch["estimate"],
                      "change_ci_low": None if ch is None else ch["ci_low"],
                      "change_ci_high": None if ch is None else ch["ci_high"],
                      "p_adj": None if ch is None else ch["p_adj"],
-                     "significant": None if ch is None else bool(ch["significant"])})
+                     "significant": None if ch is None else bool(ch["significant"]),
+                     "change_reliability": None if ch is None else ch["reliability"]})
     return pd.DataFrame(rows)
 
 
-def _top_priority(data: Results, wave: str) -> pd.Series | None:
+def _alpha(data: Results, wave: str, indicator: str) -> float | None:
+    """Cronbach's alpha of an index in this wave (``diagnostics`` kind ``scale_alpha``), else None."""
+    d = data.diagnostics
+    if d.empty or not indicator.startswith("index_"):
+        return None
+    a = d[(d["kind"] == "scale_alpha") & (d["wave"] == wave) & (d["detail"] == indicator)]
+    return None if a.empty else float(a["value"].iloc[0])
+
+
+def _top_priority(data: Results, wave: str) -> tuple[pd.Series | None, int]:
     p = data.priorities
     if p.empty:
-        return None
+        return None, 0
     p = data.part("priorities", ("wave", "area_level", "area"), (wave, "city", "city"))
+    k = len(p)
     p = p[p["reliability"] != "suppress"]
-    return None if p.empty else p.sort_values("rank").iloc[0]
+    return (None if p.empty else p.sort_values("rank").iloc[0]), k
 
 
 def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
@@ -93,7 +97,39 @@ def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
         return c
     c = data.memo("findings", lambda: c[c["finding"].notna() & (c["reliability"] != "suppress")])
     f = c[c["wave"] == wave]
-    return f.reindex(f["estimate"].abs().sort_values(ascending=False).index).head(n)
+    size = f["estimate"].abs() * f["statistic"].map({"share": 100.0}).fillna(1.0)
+    return f.reindex(size.sort_values(ascending=False).index).head(n)
+
+
+def finding_text(data: Results, r: pd.Series | dict, lang: str) -> str:
+    """A finding as a sentence in ``lang``: the results' own sentence in English, else one written
+    from the comparison row (wave changes and evaluations of a problem-solving effort)."""
+    if lang == "en" and isinstance(r.get("finding"), str):
+        return r["finding"]
+    return localize_numbers(_sentence(data, r, lang), lang)
+
+
+def _sentence(data: Results, r: pd.Series | dict, lang: str) -> str:
+    stat = r["statistic"]
+    label = data.indicator_label(r["indicator"], lang)
+    topic = data.indicators.loc[data.indicators["indicator"] == r["indicator"], "topic"]
+    if not topic.empty and f"topic_{topic.iloc[0]}" in _SENTENCE_TOPICS:
+        label = f"{label} ({t('topic_' + topic.iloc[0], lang).lower()})"
+    amount = fmt_diff(abs(r["estimate"]), stat, t("pts", lang)).lstrip("+")
+    sign = 1 if r["estimate"] >= 0 else -1
+    lo, hi = sorted((sign * r["ci_low"], sign * r["ci_high"]))
+    ci = f"{t('ci', lang)} {fmt_ci(lo, hi, stat, diff=True, to=t('to', lang)).replace('+', '')}"
+    verb = t("rose" if sign > 0 else "fell", lang)
+    if r["kind"] == "did":
+        where = ", ".join(data.area_name("neighborhood", a) for a in str(r["area"]).split(";"))
+        return t("finding_did", lang, label=label, where=where, verb=verb, amount=amount, ci=ci,
+                 ref=wave_label(r["wave_ref"], lang), wave=wave_label(r["wave"], lang))
+    where = t("the_city", lang) if r["area_level"] == "city" else data.area_name(r["area_level"], r["area"])
+    return t("finding_change", lang, label=label, where=where, verb=verb, amount=amount, ci=ci,
+             ref=wave_label(r["wave_ref"], lang))
+
+
+_SENTENCE_TOPICS = {"topic_problem", "topic_priority", "topic_importance"}
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
@@ -103,24 +139,59 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     return h
 
 
+def _value(r: pd.Series, lang: str) -> list:
+    """The big number and its unit: '59%' 'satisfied', or '3.11' 'on a 1–5 scale'."""
+    stat = r["statistic"]
+    if stat == "share":
+        key = f"share_of_{r['topic']}" if r["topic"] in ("satisfaction", "safety", "trust") else "share_of_other"
+        unit = t(key, lang)
+    elif r["scale"]:
+        lo, hi = r["scale"].split("-")
+        unit = t("on_scale", lang, lo=lo, hi=hi)
+    else:
+        unit = ""
+    return [html.Span(localize_numbers(fmt_value(r["estimate"], stat), lang), className="card-number"),
+            html.Span(" " + unit, className="card-unit") if unit else None]
+
+
 def _card(r: pd.Series, lang: str) -> html.Div:
     stat = r["statistic"]
-    if r["change"] is None or pd.isna(r["change"]):
-        change = t("no_change", lang)
-        sig = ""
-    else:
-        change = t("change_since", lang, wave=r["wave_ref"]) + ": " + fmt_change(
-            {"estimate": r["change"], "ci_low": r["change_ci_low"], "ci_high": r["change_ci_high"]}, stat)
-        key = "significant" if r["significant"] else "not_significant"
-        sig = t(key, lang, p=f"{r['p_adj']:.3f}")
     sup = r["reliability"] == "suppress"
+    if r["change"] is None or pd.isna(r["change"]):
+        change, sig = t("no_change", lang), ""
+    else:
+        unit = t("pts", lang) if stat == "share" else t("points", lang)
+        amount = fmt_diff(r["change"], stat, unit)
+        ci = fmt_ci(r["change_ci_low"], r["change_ci_high"], stat, diff=True, to=t("to", lang))
+        change = localize_numbers(t("change_vs", lang, change=amount, wave=wave_label(r["wave_ref"], lang))
+                                  + f" ({t('ci', lang)} {ci})", lang)
+        if r["change_reliability"] == "suppress":
+            sig = t("suppressed", lang)
+        else:
+            sig = t("significant" if r["significant"] else "not_significant", lang,
+                    p=localize_numbers(fmt_p(r["p_adj"]), lang))
     return html.Div(className="card" + (" suppressed" if sup else ""), children=[
         html.H3(r["label"], className="card-title"),
-        html.P(fmt_row(r, stat, lang) if sup else fmt_value(r["estimate"], stat), className="card-value"),
-        html.P("" if sup else f"95% CI {fmt_ci(r['ci_low'], r['ci_high'], stat)} · n={int(r['n'])}",
-               className="card-ci"),
+        html.P(fmt_row(r, stat, lang) if sup else _value(r, lang), className="card-value"),
+        html.P("" if sup else localize_numbers(f"{t('ci', lang)} {fmt_ci(r['ci_low'], r['ci_high'], stat)} · "
+                                               f"n = {int(r['n']):,}", lang), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
+        html.P(localize_numbers(t("alpha_card", lang, alpha=f"{r['alpha']:.2f}"), lang), className="card-caution")
+        if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
+    ])
+
+
+def _priority_card(data: Results, top: pd.Series, k: int, lang: str) -> html.Div:
+    lab = top.get(f"label_{lang}") or top["label_en"]
+    lo, hi = int(top["rank_low"]), int(top["rank_high"])
+    rank = t("rank_of", lang, rank=lo, k=k) if lo == hi else t("rank_between", lang, lo=lo, hi=hi, k=k)
+    return html.Div(className="card", children=[
+        html.H3(t("top_priority", lang), className="card-title"),
+        html.P(lab, className="card-value card-value-text"),
+        html.P(f"{fmt_value(top['estimate'], 'share')} {t('named_by', lang)} "
+               f"({t('ci', lang)} {fmt_ci(top['ci_low'], top['ci_high'], 'share')}) · {rank}", className="card-ci"),
+        html.P(f"{t('department', lang)}: {department_name(data, top['department'], lang)}", className="card-change"),
     ])
 
 
@@ -128,29 +199,24 @@ def content(data: Results, st: dict, lang: str) -> list:
     wave = st["wave"]
     h = _headline_rows(data, wave, lang)
     cards = [_card(r, lang) for _, r in h.iterrows()]
-    top = _top_priority(data, wave)
+    top, k = _top_priority(data, wave)
     if top is not None:
-        lab = top.get(f"label_{lang}") or top["label_en"]
-        cards.append(html.Div(className="card", children=[
-            html.H3(t("top_priority", lang), className="card-title"),
-            html.P(lab, className="card-value card-value-text"),
-            html.P(f"{fmt_value(top['estimate'], 'share')} (95% CI {fmt_ci(top['ci_low'], top['ci_high'], 'share')})"
-                   f" · {t('rank_range', lang)} {int(top['rank_low'])}–{int(top['rank_high'])}", className="card-ci"),
-            html.P(f"{t('department', lang)}: {str(top['department']).replace('_', ' ').capitalize()}", className="card-change"),
-        ]))
+        cards.append(_priority_card(data, top, k, lang))
     f = _findings(data, wave)
-    items = [html.Li(x) for x in f["finding"]] if not f.empty else [html.Li(t("no_findings", lang))]
+    items = ([html.Li(finding_text(data, r, lang)) for _, r in f.iterrows()] if not f.empty
+             else [html.Li(t("no_findings", lang))])
+    ref = wave_label(h["wave_ref"].iloc[0], lang) if not h.empty and h["wave_ref"].iloc[0] else "–"
     table_df = pd.DataFrame({
         t("indicator", lang): h.get("label", pd.Series(dtype=object)),
         t("estimate", lang) + " (95% CI)": [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
-        t("change_since", lang, wave=h["wave_ref"].iloc[0] if not h.empty else "–"): [
+        t("change_since", lang, wave=ref): [
             "–" if pd.isna(r["change"]) else fmt_change({"estimate": r["change"], "ci_low": r["change_ci_low"],
-                                                          "ci_high": r["change_ci_high"]}, r["statistic"])
+                                                          "ci_high": r["change_ci_high"]}, r["statistic"], lang)
             for _, r in h.iterrows()],
-        t("p_adj", lang): ["–" if pd.isna(r["p_adj"]) else f"{r['p_adj']:.3f}" for _, r in h.iterrows()],
+        t("p_adj", lang): [localize_numbers(fmt_p(r["p_adj"]), lang) for _, r in h.iterrows()],
     }) if not h.empty else pd.DataFrame()
     return [
-        html.P(t("overview_intro", lang, wave=wave) + " " + t("ci_note", lang), className="intro"),
+        html.P(t("overview_intro", lang, wave=wave_label(wave, lang)) + " " + t("ci_note", lang), className="intro"),
         html.Div(cards, className="cards", id=ids.OVERVIEW_CARDS),
         html.H2(t("findings", lang)),
         html.Ul(items, id=ids.OVERVIEW_FINDINGS, className="findings"),
@@ -159,4 +225,4 @@ def content(data: Results, st: dict, lang: str) -> list:
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
-    return [radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"])]
+    return [wave_control(PAGE, data, st, lang)]

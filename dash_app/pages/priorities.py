@@ -7,18 +7,22 @@ import pandas as pd
 
 from dash_app.data import Results
 from dash_app.figures import priorities_figure
-from dash_app.i18n import t
+from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
+    area_control,
     area_label,
-    area_options,
-    dropdown,
+    area_state,
+    department_name,
     fmt_row,
     graph,
+    label_column,
     pick,
+    plain_reasons,
     radios,
     split_area,
     table_view,
-    wave_options,
+    wave_control,
+    wave_state,
 )
 
 PAGE = "priorities"
@@ -28,10 +32,7 @@ ORDERS = ["rank", "department"]
 
 
 def state(data: Results, q: dict) -> dict:
-    waves = data.waves
-    p = data.priorities
-    keys = [o["value"] for o in area_options(data, "priorities", "en")] if not p.empty else ["city"]
-    return {"wave": pick(q.get("wave"), waves, waves[-1]), "area": pick(q.get("area"), keys, "city"),
+    return {"wave": wave_state(data, q), "area": area_state(data, q, "priorities"),
             "order": pick(q.get("order"), ORDERS, "rank")}
 
 
@@ -45,35 +46,37 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
+    lab = label_column(d, lang)
     sup = d["reliability"].eq("suppress")
     return pd.DataFrame({
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
         t("rank", lang): d["rank"], t("rank_range", lang): [f"{int(a)}–{int(b)}" for a, b in zip(d["rank_low"], d["rank_high"], strict=True)],
-        t("problem", lang): d[lab], t("department", lang): d["department"],
+        t("problem", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
         t("estimate", lang): d["estimate"].where(~sup), "ci_low": d["ci_low"].where(~sup),
         "ci_high": d["ci_high"].where(~sup),
         t("estimate", lang) + " (95% CI)": [fmt_row(r, "share", lang) for _, r in d.iterrows()],
-        t("n", lang): d["n"], t("reliability", lang): d["reliability"], t("reason", lang): d["reliability_reason"],
+        t("n", lang): d["n"], t("reliability", lang): d["reliability"],
+        t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })
 
 
 def content(data: Results, st: dict, lang: str) -> list:
-    d = _rows(data, st)
-    lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
-    depts = {x: x.replace("_", " ").capitalize() for x in d["department"].dropna().unique()} if not d.empty else {}
+    d = plain_reasons(_rows(data, st), lang)
+    lab = label_column(d, lang)
+    depts = {x: department_name(data, x, lang) for x in d["department"].dropna().unique()} if not d.empty else {}
     where = area_label(data, *split_area(st["area"]), lang)
     fig = priorities_figure(d, label_col=lab, by_department=st["order"] == "department", department_labels=depts,
-                            title=f"{t('priorities', lang)} — {where}, {st['wave']}", axis_label=t("share_top", lang),
-                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang))
+                            title=f"{t('priorities', lang)} — {where}, {wave_label(st['wave'], lang)}", axis_label=t("share_top", lang),
+                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang),
+                            rank_label=t("rank_range", lang))
     tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
-    return [graph(PAGE, fig, t("priorities_intro", lang)), table_view(tv, lang, PAGE)]
+    return [graph(PAGE, fig, t("priorities_intro", lang), lang), table_view(tv, lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
-        radios(PAGE, "wave", t("wave", lang), wave_options(data), st["wave"]),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, "priorities", lang), st["area"]),
+        wave_control(PAGE, data, st, lang),
+        area_control(PAGE, data, "priorities", st, lang),
         radios(PAGE, "order", t("order", lang), [{"label": t("by_rank", lang), "value": "rank"},
                                                  {"label": t("by_department", lang), "value": "department"}], st["order"]),
     ]

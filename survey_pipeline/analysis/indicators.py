@@ -36,9 +36,8 @@ from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
-from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
+from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
 
-from ._domains import cell_domains, domain_codes, domain_means
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -210,16 +209,30 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
     """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask.
 
     ``cache`` (a dict kept by the caller for one frame) holds the stacked answers of
-    multi-variable questions, so that the options of one priority question are read once.
+    multi-variable questions, their top-N masks and the don't-know masks, so that each is
+    computed once.
     """
     n = len(frame)
     dk = np.zeros(n, bool)
+
+    def dont_know(v: str) -> np.ndarray | None:
+        miss = f"{v}__missing"
+        if miss not in frame.columns:
+            return None
+        key = ("dk", v)
+        if cache is not None and key in cache:
+            return cache[key]
+        out = (frame[miss] == "dont_know").to_numpy(dtype=bool, na_value=False)
+        if cache is not None:
+            cache[key] = out
+        return out
+
     if spec.kind == "item":
         v = spec.variables[0]
         x = frame[v].to_numpy(float)
-        miss = f"{v}__missing"
-        if miss in frame.columns:
-            dk = (frame[miss] == "dont_know").to_numpy()
+        got = dont_know(v)
+        if got is not None:
+            dk = got
         if spec.statistic == "share":
             y = np.where(np.isnan(x), np.nan, np.isin(x, spec.positive).astype(float))
         else:
@@ -244,8 +257,14 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
             hit = (x >= 1) & ((x <= top) if top else True)
             y = np.where(answered, hit.astype(float), np.nan)
             return y, dk
-        ranks = np.where(np.isnan(m), np.inf, m)
-        in_top = (ranks >= 1) & (ranks <= spec.top_n)
+        tkey = ("top", spec.variables, spec.top_n)
+        if cache is not None and tkey in cache:
+            in_top = cache[tkey]
+        else:
+            ranks = np.where(np.isnan(m), np.inf, m)
+            in_top = (ranks >= 1) & (ranks <= spec.top_n)
+            if cache is not None:
+                cache[tkey] = in_top
         cols = [i for i, c in enumerate(spec.codes) if c in spec.positive]
         y = np.where(answered, in_top[:, cols].any(axis=1).astype(float), np.nan)
         return y, dk
@@ -259,9 +278,9 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
             score = np.nanmean(np.where(k[:, None] > 0, m, 0.0), axis=1) if m.size else np.full(n, np.nan)
         score = np.where(k >= spec.min_items, score, np.nan)
         for v in spec.variables:
-            miss = f"{v}__missing"
-            if miss in frame.columns:
-                dk |= (frame[miss] == "dont_know").to_numpy()
+            got = dont_know(v)
+            if got is not None:
+                dk = dk | got
         dk &= np.isnan(score)
         return score, dk
     raise AnalysisError(f"indicator {spec.indicator}: unknown kind {spec.kind!r}.", rule="indicator-kind",
@@ -330,8 +349,8 @@ def estimate_indicators(
     :func:`~survey_pipeline.analysis.weighting.weight_waves`); its data must hold ``wave``, the
     area columns and the group columns. Each estimate is a domain mean of the indicator's
     per-respondent value on the full design (the estimator and variance of
-    ``Design.mean_of_array(by=...)``, computed for all domains at once by
-    :func:`~survey_pipeline.analysis._domains.domain_means`); shares get the
+    ``Design.mean(by=...)``, computed for all domains at once from per-cell moments by
+    :class:`~survey_pipeline.stats.DomainMeans`); shares get the
     ``settings.ci_method`` interval, means and scores a t interval on the design df.
     """
     st = settings or AnalysisSettings()
@@ -345,21 +364,29 @@ def estimate_indicators(
         for gd in ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     dfv = design.degf
-    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv != "city"], *groups])
-    coded = [domain_codes(data, b) if cd is None else cd.codes(b) for _, _, b in sets]
+    cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
+    cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]
+    dm = DomainMeans(design, cells=cells)
+    coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     cache: dict = {}
-    for spec in specs:
-        y, dk = indicator_values(data, spec, cache)
-        if np.all(np.isnan(y)):
+    batch = 8  # indicators estimated together (they share every sparse product)
+    for b0 in range(0, len(specs), batch):
+        todo = []
+        for spec in specs[b0:b0 + batch]:
+            y, dk = indicator_values(data, spec, cache)
+            if not np.all(np.isnan(y)):
+                todo.append((spec, y, dk))
+        if not todo:
             continue
-        res = (domain_means(design, y, coded, count=dk, as_arrays=True) if cd is None
-               else cd.means(y, coded, count=dk))
-        for i, (_lab, cols) in enumerate(res):
-            acc[i].append((spec, cols))
-    for (lv, gd, by), (_codes, lab), items in zip(sets, coded, acc, strict=True):
+        res = dm.arrays_many([t[1] for t in todo], coded, counts=[t[2] for t in todo])
+        for (spec, _y, _dk), per_set in zip(todo, res, strict=True):
+            for i, cols in enumerate(per_set):
+                acc[i].append((spec, cols))
+    for (lv, gd, by), ds, items in zip(sets, coded, acc, strict=True):
         if not items:
             continue
+        lab = ds.labels
         k = len(lab)
         m = len(items)
         cols = {c: np.concatenate([it[1][c] for it in items]) for c in ("estimate", "se", "n", "n_eff", "deff", "count")}
@@ -631,14 +658,16 @@ def cronbach_alpha(items: np.ndarray) -> float:
 def scale_alphas(data: pd.DataFrame, specs: list[IndicatorSpec]) -> pd.DataFrame:
     """Diagnostics rows: Cronbach's alpha of every index per wave (reverse-keyed items recoded)."""
     rows = []
+    wave_codes, waves = pd.factorize(data["wave"], sort=True)
     for s in specs:
         if s.kind != "index":
             continue
         lo, hi = s.code_range
-        for wave, g in data.groupby("wave", sort=True):
-            m = np.column_stack([g[v].to_numpy(float) for v in s.variables])
-            rev = np.array(s.reverse, bool)
-            m[:, rev] = lo + hi - m[:, rev]
+        m_all = np.column_stack([data[v].to_numpy(float) for v in s.variables])
+        rev = np.array(s.reverse, bool)
+        m_all[:, rev] = lo + hi - m_all[:, rev]
+        for code, wave in enumerate(waves):
             rows.append({"wave": str(wave), "area_level": "city", "area": "city", "kind": "scale_alpha",
-                         "metric": "alpha", "value": cronbach_alpha(m), "detail": s.indicator})
+                         "metric": "alpha", "value": cronbach_alpha(m_all[wave_codes == code]),
+                         "detail": s.indicator})
     return pd.DataFrame(rows, columns=["wave", "area_level", "area", "kind", "metric", "value", "detail"])

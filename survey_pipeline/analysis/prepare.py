@@ -69,16 +69,17 @@ def derive_groups(frame: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
 
     Returns a copy with the columns added (existing columns of those names are kept).
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    new: dict[str, pd.Series] = {}
     variables = inst.variables()
     names = {v.name for v in variables}
     for dim in ("age_group", "tenure"):
         if dim in names and dim in out.columns and not _is_text(out[dim]):
-            out[dim] = _names(inst, dim, out[dim], variables)
+            new[dim] = _names(inst, dim, out[dim], variables)
     if "sex" not in out.columns or not _is_text(out["sex"]):
         src = "sex" if "sex" in names and "sex" in out.columns else ("gender" if "gender" in names else None)
         if src and src in out.columns:
-            out["sex"] = _names(inst, src, out[src], variables)
+            new["sex"] = _names(inst, src, out[src], variables)
     if "race_ethnicity" not in out.columns:
         race_vars = [v for v in variables if v.question == "race" and v.type == "multi"]
         race_vars = [v for v in race_vars if v.name in out.columns]
@@ -91,9 +92,12 @@ def derive_groups(frame: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
             race = np.where(k == 1, first[np.argmax(m, axis=1)], np.where(k > 1, "multiracial", None))
             if "hispanic" in out.columns and "hispanic" in names:
                 race = np.where(out["hispanic"].to_numpy(float) == 1, "hispanic", race)
-            out["race_ethnicity"] = pd.Series(race, index=out.index, dtype=object)
-    return out
+            new["race_ethnicity"] = pd.Series(race, index=out.index, dtype=object)
+    for c in [c for c in new if c in out.columns]:
+        out[c] = new.pop(c)
+    # new columns in one step (a store frame has hundreds of blocks; inserting one by one warns)
+    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1) if new else out
 
 
 def _is_text(s: pd.Series) -> bool:
-    return s.dtype == object and s.dropna().map(lambda x: isinstance(x, str)).all() and s.notna().any()
+    return s.dtype == object and bool(s.notna().any()) and pd.api.types.infer_dtype(s, skipna=True) == "string"

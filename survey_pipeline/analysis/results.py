@@ -81,8 +81,10 @@ def write_results(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame
             cols = list(frame.columns)
             for c in cols:
                 if _sql_type(c, frame[c]) == "VARCHAR":
-                    frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-                    frame[c] = frame[c].map(lambda x: x if x is None else str(x))
+                    col = frame[c].astype(object).where(frame[c].notna(), None)
+                    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+                        col = col.map(lambda x: x if x is None else str(x))
+                    frame[c] = col
             view = f"_results_{name}"
             con.register(view, frame)
             try:
@@ -126,7 +128,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     frame = derive_groups(frame, inst)
     frame["wave"] = frame["wave"].astype(str)
     waves = waves or sorted(frame["wave"].unique())
-    frame = frame[frame["wave"].isin(waves)].reset_index(drop=True)
+    keep = frame["wave"].isin(waves).to_numpy()
+    frame = (frame if keep.all() else frame[keep]).reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No analysable responses.", rule="no-responses",
                             fix="Ingest an export (survey-pipeline ingest) before analysing.")
@@ -216,7 +219,8 @@ def _project_inputs(project: Project):
             f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
                                                                         if f"{c}__missing" in f.columns])
             f = f.rename(columns={f"area_{c}": c for c in levels})
-            parts.append(f.loc[:, ~f.columns.duplicated()])
+            dup = f.columns.duplicated()
+            parts.append(f.loc[:, ~dup] if dup.any() else f)
         frame = pd.concat(parts, ignore_index=True)
         rates = response_rates(project, store, waves)
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
@@ -259,7 +263,12 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
         wave = project.waves.get(w)
         if wave is None or not wave.invitations:
             continue
-        r = aapor_rates(store.read_responses(w, include_excluded=True), wave.invitations, e=wave.eligibility_rate)
+        # only the columns the rates count (every kept response, excluded or not)
+        cols = ["area_neighborhood", "disposition", "flag_preview", "flag_test", "flag_bot", "flag_duplicate_id",
+                "flag_duplicate_contact", "flag_duplicate_answers"]
+        resp = store.query(f"SELECT {', '.join(cols)} FROM responses WHERE wave = ? ORDER BY source_id, source_row",
+                           [w])
+        r = aapor_rates(resp, wave.invitations, e=wave.eligibility_rate)
         for rec in r.itertuples():
             city = rec.area == "all"
             for metric in ("RR1", "RR3", "COOP1"):

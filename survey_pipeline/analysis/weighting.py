@@ -95,7 +95,8 @@ def area_lookup(values, inst=None, areas: pd.DataFrame | None = None) -> dict[st
     ``values`` are the area values of the responses (e.g. ``Downtown`` or ``"1"``); ``inst``'s
     area items and an areas table (columns such as code, name, slug) add their aliases.
     """
-    vals = [str(v) for v in pd.unique(pd.Series(list(values)).dropna())]
+    ser = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    vals = [str(v) for v in pd.unique(ser.dropna())]
     norm = {normalize_name(v): v for v in vals}
     out = {normalize_name(v): v for v in vals}
     alias_sets: list[list[str]] = []
@@ -186,7 +187,7 @@ def weight_waves(
         has no respondent with an area.
     """
     s = settings or WeightingSettings()
-    df = frame.reset_index(drop=True).copy()
+    df = frame.reset_index(drop=True).copy(deep=False)  # copy-on-write: the input is never changed
     df["wave"] = df["wave"].astype(str)
     n = len(df)
     if n == 0:
@@ -196,7 +197,7 @@ def weight_waves(
     diag: list[dict] = []
     used: list[dict] = []
     margins: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
-    waves = list(dict.fromkeys(df["wave"]))
+    waves = [str(w) for w in pd.unique(df["wave"])]  # order of first appearance
     wanted = set(s.margins) if s.margins is not None else set(targets["variable"])
     if "neighborhood" in wanted and df["neighborhood"].isna().any():
         lost = df[df["neighborhood"].isna()].groupby("wave").size()
@@ -206,8 +207,10 @@ def weight_waves(
         df = df[df["neighborhood"].notna()].reset_index(drop=True)
     n = len(df)
     base = np.ones(n)
+    wave_col = df["wave"].to_numpy()
+    cells: dict[str, np.ndarray] = {}
     for wave in waves:
-        rows = (df["wave"] == wave).to_numpy()
+        rows = wave_col == wave
         t = wave_targets(targets, wave)
         if not t:
             raise WeightingError(f"targets: no city-level targets for wave '{wave}'.", rule="no-targets",
@@ -276,11 +279,13 @@ def weight_waves(
                                f"margin total {tot:.0f} rescaled to {ref_total:.0f}"))
             key = ("wave", f"_m_{var}")
             margins.setdefault(key, {}).update({(wave, c): p for c, p in cell_pop.items()})
-            if f"_m_{var}" not in df.columns:
-                df[f"_m_{var}"] = None
-            df.loc[rows, f"_m_{var}"] = col.values
+            if f"_m_{var}" not in cells:
+                cells[f"_m_{var}"] = np.full(n, None, dtype=object)
+            cells[f"_m_{var}"][rows] = col.to_numpy(dtype=object)
             used += [{"wave": wave, "variable": var, "category": c, "population": p} for c, p in cell_pop.items()]
-    df["_base"] = base
+    added = {**cells, "_base": base}
+    df = pd.concat([df.drop(columns=[c for c in added if c in df.columns]),
+                    pd.DataFrame(added, index=df.index)], axis=1)
     try:
         design = Design(df, weights="_base", strata="wave", lonely_psu="adjust")
         design = design.rake(dict(margins.items()), bounds=s.bounds, max_iter=s.max_iter,
@@ -304,12 +309,12 @@ def weight_waves(
     w = design.weights
     trim_rep = design.trim_report
     for wave in waves:
-        rows = (df["wave"] == wave).to_numpy() & (w > 0)
+        rows = (wave_col == wave) & (w > 0)
         d = weight_diagnostics(w[rows])
         err = 0.0
-        for (_, col), cells in margins.items():
-            got = pd.Series(w[rows]).groupby(df.loc[rows, col].to_numpy()).sum()
-            for (wv, c), p in cells.items():
+        for (_, col), mcells in margins.items():
+            got = pd.Series(w[rows]).groupby(cells[col][rows]).sum()
+            for (wv, c), p in mcells.items():
                 if wv == wave:
                     err = max(err, abs(got.get(c, 0.0) - p) / p)
         for metric, value in (("completes", d["n"]), ("kish_n_eff", d["n_eff"]), ("deff_weighting", d["deff_w"]),
@@ -322,7 +327,7 @@ def weight_waves(
         for level in ("district", "neighborhood"):
             if level not in df.columns:
                 continue
-            for area, idx in df[rows].groupby(level, sort=True).groups.items():
+            for area, idx in df[level][rows].groupby(df[level][rows], sort=True).groups.items():
                 dd = weight_diagnostics(w[idx])
                 for metric, value in (("completes", dd["n"]), ("kish_n_eff", dd["n_eff"]),
                                       ("deff_weighting", dd["deff_w"])):

@@ -26,6 +26,7 @@ from survey_pipeline.cli import ingest as _ingest  # noqa: F401  (registers comm
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
 from survey_pipeline.cli import plan as _plan  # noqa: F401  (registers commands)
 from survey_pipeline.cli import project as _project  # noqa: F401  (registers commands)
+from survey_pipeline.cli import report as _report  # noqa: F401  (registers commands)
 from survey_pipeline.cli import run as _run  # noqa: F401  (registers commands)
 from survey_pipeline.cli._app import app, err
 from survey_pipeline.errors import SurveyPipelineError

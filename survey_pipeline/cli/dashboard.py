@@ -14,16 +14,23 @@ def dashboard(
     project: Path = typer.Option(..., "--project", help="The survey project folder (holds warehouse.duckdb)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
     port: int = typer.Option(8050, "--port", min=1, max=65535, help="TCP port."),
-    debug: bool = typer.Option(False, "--debug", help="Dash debug mode (reloader and dev tools)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1,
+        help="Worker processes of the production server (gunicorn); default: one per CPU core (2 to 8)."),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="Threads per worker process; default: 4."),
+    debug: bool = typer.Option(False, "--debug", help="Dash's development server (reloader and dev tools), one process."),
 ) -> None:
     """Serve the dashboard city leaders browse, from the project's results tables.
 
-    Exits with code 2 when the project has no results yet.
+    Serves with gunicorn: several worker processes, each with a few threads, share the results
+    read once at start (and each re-reads them when the store changes). Exits with code 2 when the
+    project has no results yet.
 
-    Example: survey-pipeline dashboard --project riverton --port 8050
+    Example: survey-pipeline dashboard --project riverton --port 8050 --workers 2 --threads 4
     """
-    from dash_app import create_app  # imported here: dash is only needed by this command
+    from dash_app.serve import serve  # imported here: dash is only needed by this command
 
-    dash_app = create_app(project)  # raises ProjectError (exit 2) when there are no results
-    err.print(f"Serving {project} on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
-    dash_app.run(host=host, port=port, debug=debug)
+    # raises ProjectError (exit 2) when there are no results, SurveyPipelineError for bad options
+    serve(project, host=host, port=port, workers=workers, threads=threads, debug=debug,
+          announce=lambda line: err.print(line, markup=False))

@@ -42,8 +42,7 @@ def demo(
     if no_serve:
         out.print(f"Browse it with: survey-pipeline dashboard --project {result.project_dir}", markup=False)
         return
-    from dash_app import create_app
+    from dash_app.serve import serve  # as `survey-pipeline dashboard` serves it (gunicorn workers)
 
-    app_ = create_app(result.project_dir)
-    out.print(f"Serving the Riverton dashboard on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
-    app_.run(host=host, port=port, debug=False)
+    serve(result.project_dir, host=host, port=port,
+          announce=lambda line: out.print(line.replace("Serving", "Serving the Riverton dashboard from", 1), markup=False))

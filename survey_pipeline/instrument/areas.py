@@ -1,18 +1,25 @@
 """An agency's areas (neighborhoods, districts, beats) read from a CSV or GeoJSON file.
 
-The areas replace an instrument's placeholder ``areas:`` at export, so the geography questions
-(``choices: areas``) list the agency's own neighborhoods. One row (or GeoJSON feature) per
-neighborhood, or one row per neighborhood and beat: rows sharing a code are merged.
+This is the one reader of areas files. The instrument uses it at export (the areas replace the
+placeholder ``areas:``, so ``choices: areas`` questions list the agency's own neighborhoods) and
+a project uses it to match area answers (:mod:`survey_pipeline.project`). One row (or GeoJSON
+feature) per neighborhood, or one row per neighborhood and beat: rows of one neighborhood (same
+code, or same name when the file has no codes) are merged.
 
-Accepted column (or GeoJSON property) names, case-insensitive:
+Accepted column (or GeoJSON property) names, case-insensitive, spaces and dashes read as ``_``:
 
 ======================  ==============================================================
 what                    names
 ======================  ==============================================================
-code (required)         ``code``, ``id``, ``area_code``, ``neighborhood_code``
+code                    ``code``, ``id``, ``area_code``, ``neighborhood_code`` (required
+                        for an instrument; a project's file may omit it: codes are then
+                        1, 2, 3... in file order)
 label (required)        ``neighborhood``, ``name``, ``area``, ``label``, ``neighborhood_name``
-district (optional)     ``district``, ``district_name``, ``precinct``, ``division``
-beats (optional)        ``beat``, ``beats`` (several separated by ``;`` ``,`` ``|`` or spaces)
+district (optional)     ``district``, ``district_name``, ``police_district``, ``precinct``,
+                        ``division``
+beats (optional)        ``beat``, ``beats`` (several separated by ``;`` ``,`` ``|``, or by
+                        spaces when every piece holds a digit: ``101 102``, but ``Beat 12``
+                        is one beat)
 ZIP codes (optional)    ``zip``, ``zips``, ``zip_code``, ``zipcode``, ``postal_code``
 labels per language     ``label_<lang>`` or ``name_<lang>``, e.g. ``label_es``
 ======================  ==============================================================
@@ -24,24 +31,28 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from typing import Literal, get_args
 
 import pandas as pd
 
 from survey_pipeline.errors import InstrumentError, Problem
 from survey_pipeline.instrument.model import Area, Areas, Instrument
 
-__all__ = ["AREA_COLUMNS", "apply_areas", "read_areas", "slug"]
+__all__ = ["AREA_CODES", "AREA_COLUMNS", "apply_areas", "has_code_column", "read_areas", "slug"]
+
+AreaCodes = Literal["required", "optional"]
+AREA_CODES: tuple[str, ...] = get_args(AreaCodes)
 
 AREA_COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("code", "id", "area_code", "neighborhood_code", "neighbourhood_code"),
     "label": ("neighborhood", "neighbourhood", "name", "area", "label", "neighborhood_name", "area_name"),
-    "district": ("district", "district_name", "precinct", "division"),
+    "district": ("district", "district_name", "police_district", "precinct", "division"),
     "beats": ("beats", "beat"),
     "zips": ("zips", "zip", "zip_code", "zipcode", "postal_code"),
 }
 """Accepted column names for each field, in order of preference."""
 
-_SPLIT = re.compile(r"[;,|\s]+")
+_SPLIT = re.compile(r"[;,|]")
 _LANG_COL = re.compile(r"^(?:label|name)_([a-z]{2,3}(?:-[a-z0-9]+)?)$")
 
 
@@ -81,8 +92,12 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.DataFrame(rows)
     if suffix in (".csv", ".txt", ".tsv"):
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
-                               encoding="utf-8-sig")
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                first = fh.readline()
+            # the delimiter that splits the header most; a one-column file (just 'neighborhood')
+            # has none, and is not split on a letter as a generic sniffer would
+            sep = max((",", ";", "\t", "|"), key=first.count) if any(d in first for d in ",;\t|") else ","
+            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InstrumentError(f"{path}: cannot read the CSV file ({exc}).", file=path,
                                   rule="areas-unreadable",
@@ -92,12 +107,37 @@ def _read_table(path: Path) -> pd.DataFrame:
                           fix="Give a .csv or a .geojson file.")
 
 
+def _split_listed(text: str) -> list[str]:
+    """``"101; 102"``, ``"101 102"`` -> two values; ``"Beat 12"`` stays one (a word without a digit)."""
+    out: list[str] = []
+    for part in (p.strip() for p in _SPLIT.split(text)):
+        words = part.split()
+        if len(words) > 1 and all(any(ch.isdigit() for ch in w) for w in words):
+            out += words
+        elif part:
+            out.append(part)
+    return out
+
+
 def _listed(rec: dict, col: str | None, cell) -> list[str]:
-    """A cell holding several values: a GeoJSON list property, or text joined by ; , or |."""
+    """A cell holding several values: a GeoJSON list property, or joined text (:func:`_split_listed`)."""
     v = rec.get(col) if col is not None else None
     if isinstance(v, (list, tuple)):
         return [str(x).strip() for x in v if x is not None and str(x).strip()]
-    return [x for x in _SPLIT.split(cell(col)) if x]
+    return _split_listed(cell(col))
+
+
+def _column_key(name: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def has_code_column(path: str | Path) -> bool:
+    """Whether the areas file at ``path`` has an area code column (False when it cannot be read)."""
+    try:
+        cols = {_column_key(c) for c in _read_table(Path(path)).columns}
+    except (InstrumentError, OSError):
+        return False
+    return any(c in cols for c in AREA_COLUMNS["code"])
 
 
 def _find(columns: dict[str, str], field: str) -> str | None:
@@ -107,7 +147,7 @@ def _find(columns: dict[str, str], field: str) -> str | None:
     return None
 
 
-def read_areas(path: str | Path) -> Areas:
+def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
     """Read an agency's neighborhoods (with district, beats and ZIP codes) from CSV or GeoJSON.
 
     Parameters
@@ -115,11 +155,15 @@ def read_areas(path: str | Path) -> Areas:
     path
         A ``.csv`` (comma, semicolon or tab separated) or ``.geojson`` file; see the module
         docstring for the accepted column names.
+    codes
+        ``"required"`` (an instrument's areas: each neighborhood needs a stable code) or
+        ``"optional"`` (a project's areas file may list just ``neighborhood,district,beat``:
+        rows are then merged by name and coded 1, 2, 3... in file order).
 
     Returns
     -------
     Areas
-        One :class:`Area` per neighborhood code, in file order; ``levels`` lists ``district``
+        One :class:`Area` per neighborhood, in file order; ``levels`` lists ``district``
         (when given), ``neighborhood`` and ``beat`` (when given). Labels are keyed ``"_"`` for
         the plain label column and by language for ``label_<lang>`` columns;
         :func:`apply_areas` fills the instrument's languages.
@@ -127,34 +171,45 @@ def read_areas(path: str | Path) -> Areas:
     Raises
     ------
     InstrumentError
-        The file is missing or unreadable, a required column is missing (the message lists the
-        columns found), or a row has no code, a non-integer code, no name, or contradicts
-        another row with the same code. Every problem is reported at once.
+        ``codes`` is not one of :data:`AREA_CODES`; the file is missing or unreadable; a
+        required column is missing (the message lists the columns found); or a row has a
+        non-integer code, no name, or contradicts another row of the same neighborhood. Every
+        problem in the file is reported at once, each with its row and column.
     """
     path = Path(path)
+    if codes not in AREA_CODES:
+        raise InstrumentError(f"read_areas: unknown codes option {codes!r}.", rule="option",
+                              fix=f"Use one of: {', '.join(AREA_CODES)}.")
     if not path.exists():
         raise InstrumentError(f"{path}: areas file not found.", file=path, rule="areas-missing",
-                              fix="Check the path given to --areas.")
+                              fix="Check the path of the areas file (--areas, or [areas] file in survey.toml).")
     table = _read_table(path)
-    columns = {str(c).strip().lower(): c for c in table.columns}
+    columns = {_column_key(c): c for c in table.columns}
     code_col, label_col = _find(columns, "code"), _find(columns, "label")
-    missing = [f for f, col in (("code", code_col), ("neighborhood name", label_col)) if col is None]
+    needed = (("code", code_col), ("neighborhood name", label_col)) if codes == "required" else \
+        (("neighborhood name", label_col),)
+    missing = [f for f, col in needed if col is None]
     if missing:
         found = ", ".join(repr(str(c)) for c in table.columns) or "(none)"
+        start = ("Add a header row with 'code' (a stable integer per neighborhood) and 'neighborhood' "
+                 "(its name); optional: " if codes == "required" else
+                 "Add a header row with 'neighborhood' (its name); optional: 'code' (a stable integer), ")
         raise InstrumentError(
             f"{path}: the areas file has no {' and no '.join(missing)} column. Columns found: {found}.",
             file=path, rule="areas-columns",
-            fix=("Add a header row with 'code' (a stable integer per neighborhood) and 'neighborhood' "
-                 "(its name); optional: 'district', 'beat' (or 'beats'), 'zip', 'label_es'. Accepted names: "
+            fix=(start + "'district', 'beat' (or 'beats'), 'zip', 'label_es'. Accepted names: "
                  + "; ".join(f"{k}: {'/'.join(v)}" for k, v in AREA_COLUMNS.items()) + "."),
         )
     district_col, beats_col, zips_col = (_find(columns, f) for f in ("district", "beats", "zips"))
     lang_cols = {m.group(1): col for low, col in columns.items() if (m := _LANG_COL.match(low))}
+    geojson = path.suffix.lower() in (".geojson", ".json")
+    where = "feature" if geojson else "row"
 
     problems: list[Problem] = []
     merged: dict[int, dict] = {}
+    code_of_name: dict[str, int] = {}  # files without codes: neighborhoods by name
     for i, rec in enumerate(table.to_dict("records")):
-        row = i + 2 if path.suffix.lower() not in (".geojson", ".json") else i + 1
+        row = i + 1 if geojson else i + 2
 
         def cell(col, rec=rec) -> str:
             v = rec.get(col) if col is not None else None
@@ -162,16 +217,24 @@ def read_areas(path: str | Path) -> Areas:
 
         raw_code, label = cell(code_col), cell(label_col)
         if not raw_code and not label:
-            continue  # blank line
-        try:
-            code = int(float(raw_code))
-            if float(raw_code) != code:
-                raise ValueError
-        except ValueError:
-            problems.append(Problem(file=str(path), row=row, column=str(code_col), rule="areas-bad-code",
-                                    message=f"code {raw_code!r} is not an integer.",
-                                    fix="Give each neighborhood a stable whole-number code (1, 2, 3...)."))
-            continue
+            if any(cell(c) for c in table.columns):
+                problems.append(Problem(file=str(path), row=row, column=str(label_col), rule="areas-no-name",
+                                        message=f"{where} {row} has values but no neighborhood name.",
+                                        fix="Fill in the neighborhood name, or delete the row."))
+            continue  # a blank row
+        if code_col is None:
+            key = " ".join(label.casefold().split())
+            code = code_of_name.setdefault(key, len(code_of_name) + 1)
+        else:
+            try:
+                code = int(float(raw_code))
+                if float(raw_code) != code:
+                    raise ValueError
+            except ValueError:
+                problems.append(Problem(file=str(path), row=row, column=str(code_col), rule="areas-bad-code",
+                                        message=f"code {raw_code!r} is not an integer.",
+                                        fix="Give each neighborhood a stable whole-number code (1, 2, 3...)."))
+                continue
         if not label:
             problems.append(Problem(file=str(path), row=row, column=str(label_col), rule="areas-no-name",
                                     message=f"neighborhood {code} has no name.",
@@ -182,12 +245,13 @@ def read_areas(path: str | Path) -> Areas:
         labels = {"_": label, **{lang: cell(col) for lang, col in lang_cols.items() if cell(col)}}
         if code in merged:
             prev = merged[code]
-            if prev["label"]["_"] != label or prev["district"] != district:
+            if (code_col is not None and prev["label"]["_"] != label) or prev["district"] != district:
+                what = f"code {code}" if code_col is not None else f"neighborhood {label!r}"
                 problems.append(Problem(
                     file=str(path), row=row, column=None, rule="areas-conflict",
-                    message=(f"code {code} appears again with a different name or district "
-                             f"({label!r}/{district!r} vs {prev['label']['_']!r}/{prev['district']!r} on row {prev['row']})."),
-                    fix="Give each neighborhood one code; repeat rows only to list more beats."))
+                    message=(f"{what} appears again with a different name or district "
+                             f"({label!r}/{district!r} vs {prev['label']['_']!r}/{prev['district']!r} on {where} {prev['row']})."),
+                    fix="Give each neighborhood one code, name and district; repeat rows only to list more beats."))
                 continue
             prev["beats"] += [b for b in beats if b not in prev["beats"]]
             prev["zips"] += [z for z in zips if z not in prev["zips"]]

@@ -12,6 +12,11 @@ A general library with no knowledge of the surveys it serves; it imports nothing
     r.proportion("sch.wide", level="Yes", method="beta")
     r.weighting_report                                # iterations, remaining margin error
 
+Thousands of domain means (variances only) in one pass: :class:`DomainMeans`::
+
+    dm = DomainMeans(r, cells=["stype", "sch.wide"])
+    by_type, by_both = dm.means("api00", [dm.domains("stype"), dm.domains(["stype", "sch.wide"])])
+
 Numbers are checked against R's survey package (tests/reference). References: Lumley (2010)
 *Complex Surveys*; Rao & Scott (1984); Korn & Graubard (1998); Deville & Särndal (1992);
 Parker et al. (2017) NCHS presentation standards for proportions.
@@ -20,6 +25,7 @@ Parker et al. (2017) NCHS presentation standards for proportions.
 from __future__ import annotations
 
 from .design import LONELY_PSU_OPTIONS, Design, LonelyPSU, check_option
+from .domains import DomainMeans, DomainSet
 from .errors import ConvergenceError, DesignError, EstimationError, StatsError, WeightingError
 from .proportion import CI_METHODS, CIMethod, proportion_ci
 from .regression import svyglm
@@ -46,6 +52,8 @@ __all__ = [
     "ConvergenceError",
     "Design",
     "DesignError",
+    "DomainMeans",
+    "DomainSet",
     "EstimationError",
     "LonelyPSU",
     "ReplicateDesign",

@@ -126,9 +126,11 @@ class Design:
     t distribution on the design degrees of freedom ``df`` (PSUs minus strata of the whole
     design, also for domains); ``n`` is the number of respondents with a non-missing value
     and non-zero weight in the domain; ``deff`` is the design effect against simple random
-    sampling of the same size without replacement (R's ``deff=TRUE``; Kish 1965) and
-    ``n_eff = n / deff`` the effective sample size. Kish's weighting-only effective size is in
-    :meth:`weight_diagnostics`.
+    sampling of the same size without replacement from ``N = sum of weights`` (R's ``deff=TRUE``;
+    Kish 1965) and ``n_eff = n v_srs / var`` the effective sample size, ``v_srs`` the variance
+    under simple random sampling with replacement (NCHS; it stays ``n`` for a simple random
+    sample with weights 1, where ``deff`` is infinite). Kish's weighting-only effective size is
+    in :meth:`weight_diagnostics`.
 
     Attributes
     ----------
@@ -386,6 +388,7 @@ class Design:
         level: float,
         ci: tuple[np.ndarray, np.ndarray] | None = None,
         df: float | None = None,
+        vwr: np.ndarray | None = None,
     ) -> pd.DataFrame:
         dfv = self.degf if df is None else df
         se = np.sqrt(np.maximum(var, 0))
@@ -394,7 +397,9 @@ class Design:
             ci = (est - t * se, est + t * se)
         out = labels.reset_index(drop=True).copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            n_eff = n / deff
+            # against simple random sampling with replacement (NCHS): not n / deff, whose
+            # without-replacement reference has no variance when the weights sum to n
+            n_eff = n / deff if vwr is None else n * vwr / var
         cols = {
             "estimate": est,
             "se": se,
@@ -443,9 +448,9 @@ class Design:
         v = np.diag(self._cov(s))
         n = self._counts(codes, nd)
         with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = self._wvar(y, codes, nd) * (sw - n) / (sw * n)
-            deff = v / vsrs
-        return self._frame(labels, est, v, n, deff, level)
+            vwr = self._wvar(y, codes, nd) / n
+            deff = v / (vwr * (sw - n) / sw)
+        return self._frame(labels, est, v, n, deff, level, vwr=vwr)
 
     def total(self, var: str, by: str | Sequence[str] | None = None, level: float = 0.95
               ) -> pd.DataFrame:
@@ -460,9 +465,9 @@ class Design:
         n = self._counts(codes, nd)
         sw = np.bincount(codes[inside], weights=self._w[inside], minlength=nd)
         with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = self._wvar(y, codes, nd) * sw**2 * (sw - n) / (sw * n)
-            deff = v / vsrs
-        return self._frame(labels, est, v, n, deff, level)
+            vwr = self._wvar(y, codes, nd) * sw**2 / n
+            deff = v / (vwr * (sw - n) / sw)
+        return self._frame(labels, est, v, n, deff, level, vwr=vwr)
 
     def ratio(self, numerator: str, denominator: str, by: str | Sequence[str] | None = None,
               level: float = 0.95) -> pd.DataFrame:
@@ -484,9 +489,9 @@ class Design:
         n = self._counts(codes, nd)
         sw = np.bincount(c, weights=w, minlength=nd)
         with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = self._wvar(r, codes, nd) * sw**2 * (sw - n) / (sw * n)
-            deff = v / vsrs
-        return self._frame(labels, est, v, n, deff, level)
+            vwr = self._wvar(r, codes, nd) * sw**2 / n
+            deff = v / (vwr * (sw - n) / sw)
+        return self._frame(labels, est, v, n, deff, level, vwr=vwr)
 
     def _indicator(self, var: str, level: Any) -> np.ndarray:
         if var not in self.data.columns:
@@ -532,9 +537,23 @@ class Design:
         v = np.diag(self._cov(s))
         n = self._counts(codes, nd)
         with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = self._wvar(y, codes, nd) * (sw - n) / (sw * n)
-            deff = v / vsrs
-        return self._frame(labels, est, v, n, deff, level)
+            vwr = self._wvar(y, codes, nd) / n
+            deff = v / (vwr * (sw - n) / sw)
+        return self._frame(labels, est, v, n, deff, level, vwr=vwr)
+
+    def domain_means(self, y: str | np.ndarray, by: str | Sequence, *, count: np.ndarray | None = None,
+                     cells: Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+        """:meth:`mean` of ``y`` by domain with variances only, fast for thousands of domains.
+
+        The same estimates, SEs and design effects as ``mean(y, by=by)`` (to rounding) without
+        the domains' covariance matrix. ``by`` may mix column names and arrays aligned with the
+        rows; ``cells`` enables the per-cell moments of :class:`~.domains.DomainMeans`, which
+        also estimates several classifications in one pass. Adds ``sum_weights`` and ``count``
+        (the sum of ``count`` over each domain's rows, or 0).
+        """
+        from .domains import DomainMeans
+
+        return DomainMeans(self, cells=cells).means(y, [by], count=count, level=level)[0]
 
     def difference(self, var: str, by: str, a: Any, b: Any, level: float = 0.95) -> pd.DataFrame:
         """Difference of domain means ``mean(a) - mean(b)`` with its covariance-aware SE.

@@ -74,12 +74,12 @@ m.triggerRepaint();
 """
 
 
-def _check_map_canvas(dash_duo, out: Path) -> None:
+def _check_map_canvas(dash_duo, out: Path, min_share: float = 0.3) -> None:
     """The map draws in WebGL, which headless Chromium leaves out of page screenshots: read the
     map's own canvas, save it, and check the shapes were painted (not a blank white map)."""
     share, url = dash_duo.driver.execute_async_script(_CANVAS_JS)
     out.write_bytes(base64.b64decode(url.split(",", 1)[1]))
-    assert share > 0.3, f"only {share:.0%} of the map canvas is painted"
+    assert share > min_share, f"only {share:.0%} of the map canvas is painted"
 
 
 @pytest.fixture

@@ -42,6 +42,15 @@ QUALTRICS_TEXT_LABELS = {  # the 2nd-row text Qualtrics writes under its metadat
     "Duration (in seconds)": "Duration (in seconds)", "DistributionChannel": "Distribution Channel",
     "UserLanguage": "User Language", "RecipientEmail": "Recipient Email",
 }
+#: The legacy export (Qualtrics' "Legacy Exporter"): ten metadata columns tagged V1..V10 whose 2nd
+#: header row names them, then the questions (tag, question text); no ImportId row.
+QUALTRICS_LEGACY_META: dict[str, str | None] = {
+    "ResponseID": "response_id", "ResponseSet": None, "Name": "name",
+    "ExternalDataReference": "external_ref", "EmailAddress": "email", "IPAddress": "ip",
+    "Status": "status", "StartDate": "start", "EndDate": "end", "Finished": "finished",
+}
+QUALTRICS_LEGACY_TAIL = {"LocationLatitude": "latitude", "LocationLongitude": "longitude", "LocationAccuracy": None}
+_LEGACY_TAG = re.compile(r"^V\d+$")
 _QUALTRICS_OTHER_META = re.compile(r"^Q_[A-Z][A-Za-z]*$")
 _IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"\s*:')
 
@@ -58,12 +67,25 @@ GOOGLE_TIMESTAMPS = {
 GOOGLE_META = {"Email Address": "email", "Email address": "email", "Adresse e-mail": "email",
                "Dirección de correo electrónico": "email", "Score": None, "Puntuación": None}
 
-MS_FORMS_META = {
-    "ID": "response_id", "Start time": "start", "Completion time": "end", "Email": "email",
-    "Name": "name", "Last modified time": None, "Total points": None, "Quiz feedback": None,
-    "Grade posted to learners": None, "Language": "language",
+MS_FORMS_LOCALES: dict[str, dict[str, str | None]] = {
+    "en": {"Start time": "start", "Completion time": "end", "Email": "email", "Name": "name",
+           "Last modified time": None, "Total points": None, "Quiz feedback": None,
+           "Grade posted to learners": None, "Language": "language"},
+    "es": {"Hora de inicio": "start", "Hora de finalización": "end", "Correo electrónico": "email",
+           "Nombre": "name", "Hora de la última modificación": None, "Total de puntos": None,
+           "Comentarios del cuestionario": None},
+    "fr": {"Heure de début": "start", "Heure de fin": "end", "Adresse de messagerie": "email",
+           "Nom": "name", "Heure de la dernière modification": None},
+    "de": {"Startzeit": "start", "Fertigstellungszeit": "end", "E-Mail": "email", "Name": "name"},
+    "pt": {"Hora de início": "start", "Hora de conclusão": "end", "Email": "email", "Nome": "name"},
 }
-_MS_FORMS_POINTS = re.compile(r"^(Points|Feedback) - ")
+"""Microsoft Forms metadata headers per export language (the ID column is ``ID`` or ``Id``).
+Where each was seen is listed in docs/platform-exports.md."""
+MS_FORMS_META: dict[str, str | None] = {
+    "ID": "response_id", "Id": "response_id",
+    **{h: f for heads in MS_FORMS_LOCALES.values() for h, f in heads.items()},
+}
+_MS_FORMS_POINTS = re.compile(r"^((Points|Feedback) - |(Puntos|Comentarios): )")
 
 KOBO_META = {
     "start": "start", "end": "end", "today": None, "deviceid": None, "username": None,
@@ -82,6 +104,15 @@ ODK_META = {
     "deviceid": None, "phonenumber": "phone", "username": None, "audit": None,
     "meta-audit": None,
 }
+LIMESURVEY_LOCALES: dict[str, dict[str, str | None]] = {
+    # full headings as seen in real exports (see docs/platform-exports.md); the first is the response id
+    "es": {"ID de respuesta": "response_id", "Fecha de envío": "submitted", "Última página": "lastpage",
+           "Lenguaje inicial": "language", "Semilla": None, "Fecha de inicio": "start",
+           "Fecha de la última acción": "end", "Código de acceso": "external_ref"},
+    "fr": {"ID de la réponse": "response_id", "Date de soumission": "submitted", "Dernière page": "lastpage",
+           "Langue de départ": "language", "Tête de série": None, "Date de lancement": "start",
+           "Date de la dernière action": "end", "Code d'accès": "external_ref"},
+}
 LIMESURVEY_META = {
     "id": "response_id", "submitdate": "submitted", "lastpage": "lastpage",
     "startlanguage": "language", "seed": None, "startdate": "start", "datestamp": "end",
@@ -90,6 +121,7 @@ LIMESURVEY_META = {
     "Start language": "language", "Seed": None, "Date started": "start",
     "Date last action": "end", "IP address": "ip", "Referrer URL": None, "Access code": "external_ref",
     "Token": "external_ref", "Total time": "duration_s",
+    **{h: f for heads in LIMESURVEY_LOCALES.values() for h, f in heads.items()},
 }
 _LIME_TIMING = re.compile(r"^(groupTime\d+|[A-Za-z][A-Za-z0-9_]*Time)$")
 _LIME_CODE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([^\[\]]+)\])?(?:\[([^\[\]]+)\])?$")
@@ -105,6 +137,32 @@ def _is_import_row(row: Sequence[str | None] | None) -> bool:
     return row is not None and any(c and _IMPORT_ID.match(c) for c in row)
 
 
+def _legacy_fields(h0: Sequence[str | None], h1: Sequence[str | None] | None) -> dict[int, str]:
+    """Positions of a legacy Qualtrics export's ``V1``.. columns -> the field the 2nd row names."""
+    c1 = _cells(h1)
+    found = {}
+    for i, tag in enumerate(_cells(h0)):
+        if _LEGACY_TAG.match(tag) and i < len(c1) and c1[i] in QUALTRICS_LEGACY_META:
+            found[i] = c1[i]
+    return found
+
+
+def _is_legacy_qualtrics(h0, h1) -> bool:
+    names = set(_legacy_fields(h0, h1).values())
+    return "ResponseID" in names and len(names) >= 3
+
+
+def _ms_forms_locale(s0: set[str]) -> str | None:
+    if not s0 & {"ID", "Id"}:
+        return None
+    for lang, heads in MS_FORMS_LOCALES.items():
+        start = next(h for h, f in heads.items() if f == "start")
+        end = next(h for h, f in heads.items() if f == "end")
+        if {start, end} <= s0:
+            return lang
+    return None
+
+
 # -------------------------------------------------------------------------------- detection
 
 
@@ -117,6 +175,8 @@ def detect(head: Head) -> tuple[str, int, str]:
     h1 = head[1] if len(head) > 1 else None
     h2 = head[2] if len(head) > 2 else None
 
+    if h1 is not None and _is_legacy_qualtrics(head[0], h1):
+        return "qualtrics", 2, "legacy Qualtrics export (V1, V2... tags over ResponseID, ResponseSet..., and a question text row)"
     qual_tags = s0 & set(QUALTRICS_META)
     if _is_import_row(h1) or _is_import_row(h2) or (
         len(qual_tags) >= 3 and ({"ResponseId", "ResponseID"} & s0 or {"StartDate", "EndDate"} <= s0)
@@ -143,8 +203,14 @@ def detect(head: Head) -> tuple[str, int, str]:
     lime_full = s0 & {"Response ID", "Date submitted", "Last page", "Start language", "Seed", "Date started"}
     if len(lime) >= 3 or len(lime_full) >= 3:
         return "limesurvey", 1, "LimeSurvey headers (id, submitdate, lastpage, startlanguage)"
-    if {"ID", "Start time", "Completion time"} <= s0:
-        return "ms_forms", 1, "Microsoft Forms headers (ID, Start time, Completion time)"
+    for lang, heads in LIMESURVEY_LOCALES.items():
+        rid = next(iter(heads))
+        if rid in s0 and len(s0 & set(heads)) >= 2:
+            return "limesurvey", 1, f"LimeSurvey full headings ({lang}: {', '.join(h for h in heads if h in s0)})"
+    lang = _ms_forms_locale(s0)
+    if lang is not None:
+        heads = [h for h, f in MS_FORMS_LOCALES[lang].items() if f in ("start", "end")]
+        return "ms_forms", 1, f"Microsoft Forms headers ({lang}: ID, {', '.join(heads)})"
     if "Respondent ID" in s0 and s0 & {"Collector ID", "Start Date", "End Date"}:
         rows = 1
         if h1 is not None:
@@ -254,10 +320,23 @@ def _qualtrics(headers: list[str], rows) -> tuple[list[RawColumn], list[str | No
             import_row = r
         elif text_row is None:
             text_row = r
+    legacy: dict[int, str] = {}
+    if text_row is not None and import_row is None and _is_legacy_qualtrics(headers, text_row):
+        legacy = _legacy_fields(headers, text_row)
     cols: list[RawColumn] = []
     fields: list[str | None] = []
     for i, tag in enumerate(headers):
         text = text_row[i] if text_row is not None else None
+        if i in legacy:  # legacy V1..V10: named by the field the 2nd row gives
+            col = _col(i, tag, text=text, role="meta")
+            col.name = legacy[i]
+            cols.append(col)
+            fields.append(QUALTRICS_LEGACY_META[legacy[i]])
+            continue
+        if legacy and tag.strip() in QUALTRICS_LEGACY_TAIL:
+            cols.append(_col(i, tag, text=text, role="meta"))
+            fields.append(QUALTRICS_LEGACY_TAIL[tag.strip()])
+            continue
         key = tz = None
         if import_row is not None and import_row[i]:
             try:

@@ -14,6 +14,19 @@ from survey_pipeline.ingest.readers._source import _read_csv, read_table
 _DETECT_BYTES = 1 << 20
 
 
+def _trailing_empty(frame) -> int:
+    """Number of rows at the end of ``frame`` whose cells are all empty (``None``)."""
+    n = len(frame)
+    end, step = n, 8
+    while end > 0:
+        start = max(0, end - step)
+        filled = np.flatnonzero(frame.iloc[start:end].notna().any(axis=1).to_numpy())
+        if len(filled):
+            return n - (start + int(filled[-1]) + 1)
+        end, step = start, step * 4
+    return n
+
+
 def _check_platform(path: Path, platform: str) -> None:
     if platform != "auto" and platform not in PLATFORMS:
         raise IngestError(
@@ -127,7 +140,7 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
         width = max(named, int(d_lens.max()) if len(d_lens) else 0, 1)
     for row, why_bad in table.bad_cells.items():
         i = row - 1
-        if i > last_header and i not in reasons and lens[i] > 0:
+        if i > last_header and i not in reasons:
             reasons[i] = why_bad
         elif i <= last_header:
             notes.append(f"header row {row}: {why_bad}; the header is read as empty")
@@ -135,10 +148,16 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     if reasons:
         bad_mask[np.fromiter(reasons, dtype=np.int64)] = True
     blank = d_lens == 0
-    keep = data_idx[~blank & ~bad_mask[data_idx]]
-    if blank.any():
-        what = "blank line(s)" if is_csv else "empty row(s)"
-        notes.append(f"{int(blank.sum())} {what} between responses skipped")
+    if is_csv:
+        # a line with no cells at all is not a row a spreadsheet wrote (a line-ending artifact such
+        # as \r\r\n): skipped. A row of empty cells (",,,") is a row: read, quarantined by ingest.
+        keep = data_idx[~blank & ~bad_mask[data_idx]]
+        if blank.any():
+            notes.append(f"{int(blank.sum())} blank line(s) between responses skipped")
+    else:
+        # an empty worksheet row between responses is a row, as the ",,," row Excel writes for it
+        # in a CSV: read (all cells empty), so ingest quarantines it as an empty row
+        keep = data_idx[~bad_mask[data_idx]]
     if is_csv:
         short = data_idx[(d_lens > 0) & (d_lens < header_len)]
         if len(short):
@@ -154,6 +173,18 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
     else:
         frame = grid.iloc[keep]
     frame = frame.reset_index(drop=True)
+    # rows with no content after the last response (and after the last rejected row) are not
+    # responses: a spreadsheet's formatted empty rows, trailing delimiter-only lines
+    after_rejected = int((keep > max(reasons)).sum()) if reasons else len(keep)
+    trailing = min(_trailing_empty(frame), after_rejected)
+    if trailing:
+        frame = frame.iloc[: len(frame) - trailing]
+        keep = keep[: len(keep) - trailing]
+        notes.append(f"{trailing} row(s) with no content after the last response ignored")
+    if not is_csv:
+        inner = int((lens[keep] == 0).sum())
+        if inner:
+            notes.append(f"{inner} empty row(s) between responses read as empty rows (ingest quarantines them as 'empty row')")
     for j in range(frame.shape[1], width):  # no record in the file is as wide as the header
         frame[j] = None
     # trailing columns with neither a header nor any data (trailing delimiters) are dropped

@@ -408,6 +408,26 @@ def _sheet_has_formulas(zf: zipfile.ZipFile) -> bool:
     return False
 
 
+def _sheet_rows(ws) -> tuple[list[tuple], int]:
+    """The rows of a worksheet down to its last row with a value, and how many empty rows follow.
+
+    Spreadsheets often report thousands of formatted but empty rows below the data (the sheet's
+    "used range"); they are counted, never materialized. Empty rows above or between rows with
+    values are kept (as empty tuples), so row numbers stay those of the sheet.
+    """
+    out: list[tuple] = []
+    pending = 0
+    for r in ws.iter_rows(values_only=True):
+        if any(v is not None and v != "" for v in r):
+            if pending:
+                out.extend([()] * pending)
+                pending = 0
+            out.append(tuple(r))
+        else:
+            pending += 1
+    return out, pending
+
+
 def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
     import openpyxl  # imported here: only XLSX reading needs it
     from openpyxl.utils import get_column_letter
@@ -438,16 +458,17 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
         rows: list[tuple] | None = None
         chosen = None
         data_sheets = []
+        below = 0
         for ws in wb.worksheets:
             try:
-                sheet_rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+                sheet_rows, empty_below = _sheet_rows(ws)
             except Exception as exc:
                 raise _err(path, f"sheet '{ws.title}' cannot be read ({type(exc).__name__}: {exc}).",
                            "Open it in Excel and save a copy as .xlsx.", "xlsx-corrupt") from None
-            if any(v is not None and v != "" for r in sheet_rows for v in r):
+            if sheet_rows:
                 data_sheets.append(ws.title)
                 if rows is None:
-                    rows, chosen = sheet_rows, ws.title
+                    rows, chosen, below = sheet_rows, ws.title, empty_below
         if rows is None:
             raise _err(path, "the workbook has no sheet with any data.",
                        "Export the responses again; the workbook is empty.", "file-empty")
@@ -475,6 +496,12 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
         n_f = len(bad_cells)
         notes.append("the sheet holds formulas: their cached values were read"
                      + (f"; {n_f} row(s) have a formula with no cached value" if n_f else ""))
+        if bad_cells and max(bad_cells) > len(rows):  # a row below the data holds only such formulas
+            extra = max(bad_cells) - len(rows)
+            rows.extend([()] * extra)
+            below -= extra
+    if below > 0:
+        notes.append(f"{below} empty row(s) below the data ignored (rows the sheet formats but that hold no value)")
 
     text_rows = [[_cell_text(v) for v in r] for r in rows]
     lens = np.asarray([len(r) for r in text_rows], dtype=np.int64)

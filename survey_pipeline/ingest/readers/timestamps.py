@@ -7,6 +7,8 @@ import pandas as pd
 _ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
 _OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _SLASH = r"^\d{1,2}/\d{1,2}/\d{2,4}(?:,? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?)?$"
+_DOT = r"^\d{1,2}\.\d{1,2}\.\d{2,4}(?:,? \d{1,2}:\d{2}(?::\d{2})?)?$"
+_DOT_FORMATS = [f"%d.%m.{y}{t}" for y in ("%Y", "%y") for t in (" %H:%M:%S", " %H:%M", "")]
 _SERIAL = r"^\d{4,5}(?:\.\d+)?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
@@ -31,6 +33,8 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | Non
     - US month/day/year with an optional 24-hour or AM/PM time (Google Forms, SurveyMonkey,
       Microsoft Forms: ``3/1/2024 10:15:03``, ``03/01/2024 10:15:00 AM``), or day/month/year
       (``14/8/2024 16:30``, as regional Excel saves them) when ``dayfirst``;
+    - day.month.year with an optional 24-hour time, always day first (``01.03.2024 10:15``, as
+      German, Russian or Scandinavian settings write them, e.g. a German Microsoft Forms export);
     - Excel serial day numbers (``45352.427``, days since 1899-12-30) between 1910 and 2150,
       to the second.
 
@@ -89,7 +93,18 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | Non
             parsed[todo] = pd.to_datetime(sub[todo], format=fmt, errors="coerce")
         out[slash] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
 
-    serial = text.str.match(_SERIAL) & ~iso & ~slash
+    dot = text.str.match(_DOT)
+    if dot.any():
+        sub = text[dot].str.replace(",", "", regex=False).str.replace(r"\s+", " ", regex=True)
+        parsed = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
+        for fmt in _DOT_FORMATS:
+            todo = parsed.isna()
+            if not todo.any():
+                break
+            parsed[todo] = pd.to_datetime(sub[todo], format=fmt, errors="coerce")
+        out[dot] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+
+    serial = text.str.match(_SERIAL) & ~iso & ~slash & ~dot
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce")
         days = days.where((days >= 3654) & (days <= 91311))  # 1910-01-01 .. 2149-12-31

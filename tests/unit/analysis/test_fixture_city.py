@@ -107,3 +107,17 @@ def test_priorities_and_importance_satisfaction(run):
     iss = run.tables["importance_satisfaction"]
     assert set(iss["band"]) <= {"highest", "high", "medium", "low"} and len(iss) > 0
     assert np.allclose(iss["is_score"], iss["importance"] * (1 - iss["satisfaction"]))
+
+
+def test_without_targets_estimates_are_not_all_suppressed():
+    """Weights of 1 (no targets file): the effective n of the reliability rules is n, not 0.
+
+    Before, n_eff came from R's design effect against sampling without replacement from
+    N = sum of weights = n, which is infinite, so every estimate was suppressed."""
+    frame = city_frame()
+    frame = frame[frame["wave"] == frame["wave"].iloc[0]]
+    res = analyze_frame(frame, city_instrument(), settings=AnalysisSettings(groups=()))
+    est = res.tables["estimates"]
+    city = est[est["area_level"] == "city"]
+    assert (city["n_eff"] > 0.5 * city["n"]).all()
+    assert (city["reliability"] != "suppress").mean() > 0.9

@@ -18,7 +18,7 @@ from dash_app.figures import (
     priorities_figure,
     trends_figure,
 )
-from dash_app.figures.charts import map_view
+from dash_app.figures.charts import map_view, place_labels
 from tests.fixtures_results import areas_geojson, build_tables
 
 
@@ -116,11 +116,16 @@ def test_trends_have_bands_and_a_bold_city_line(tables):
     city = next(t for t in lines if t.name == "City")
     assert city.line.width > max(t.line.width for t in lines if t.name != "City")
     assert city.line.color == "#000000"
-    assert len(bands) == 3
-    # Brookside (12) is suppressed in the first and last waves: gaps, no values
+    assert len(bands) == 1 and bands[0].legendgroup == "city"  # areas carry error bars instead
+    # Brookside (12) is suppressed in the first and last waves: gaps, no values, no interval
     brook = next(t for t in lines if t.name == "Brookside")
     assert np.isnan(brook.y[0]) and np.isnan(brook.y[2]) and not np.isnan(brook.y[1])
+    assert np.isnan(brook.error_y.array[0]) and brook.error_y.array[1] > 0
     assert "suppressed" in brook.text[0]
+    # the areas are nudged apart around each wave, the city sits on it
+    east = next(t for t in lines if t.name == "Eastgate")
+    assert list(city.x) == [0, 1, 2] and east.x[0] != brook.x[0] and abs(east.x[0]) < 0.2
+    assert list(fig.layout.xaxis.ticktext) == ["2024-spring", "2025-spring", "2026-spring"]
     c = d[(d.area == "city") & (d.wave == "2026-spring")].iloc[0]
     band = next(t for t in bands if t.legendgroup == "city")
     assert max(band.y) == pytest.approx(c.ci_high * 100) or c.ci_high * 100 in band.y
@@ -144,14 +149,38 @@ def test_importance_satisfaction_bands_and_curves(tables):
     s = tables["importance_satisfaction"]
     d = s[(s.wave == "2026-spring") & (s.area_level == "city")]
     fig = importance_satisfaction_figure(d)
-    pts = [t for t in fig.data if t.mode == "markers+text"]
+    pts = [t for t in fig.data if t.mode == "markers"]
     assert sum(len(t.x) for t in pts) == len(d)
     for t in pts:
         assert t.marker.color == BAND_COLORS[t.name]
+    # every service is named once, as an annotation placed clear of the others
+    names = [a.text for a in fig.layout.annotations if not a.text.startswith("I–S")]
+    assert sorted(names) == sorted(d["label_en"])
     curves = [t for t in fig.data if t.mode == "lines"]
-    assert len(curves) == 3
-    c = curves[1]  # I-S = .10: importance x (1 - satisfaction) = .10 along the curve
-    assert np.allclose(np.asarray(c.y) / 100 * (1 - np.asarray(c.x) / 100), 0.10)
+    assert curves
+    for c in curves:  # I-S = cut: importance x (1 - satisfaction) = cut along each curve
+        cut = float(c.name.split("= ")[1])
+        assert np.allclose(np.asarray(c.y) / 100 * (1 - np.asarray(c.x) / 100), cut)
+    # the axes span the services, not 0-100, so a cluster spreads out
+    lo, hi = fig.layout.xaxis.range
+    assert lo <= (d["satisfaction"] - 1.96 * d["satisfaction_se"]).min() * 100
+    assert hi >= (d["satisfaction"] + 1.96 * d["satisfaction_se"]).max() * 100 and hi - lo < 100
+
+
+def test_place_labels_keeps_a_tight_cluster_readable():
+    x = np.array([57.0, 57.5, 58.0, 58.2, 58.6, 60.0])
+    y = np.array([20.0, 20.3, 19.8, 20.1, 20.4, 18.0])
+    texts = ["Trash collection and recycling", "Libraries", "Maintenance of streets and sidewalks",
+             "Enforcement of property codes", "Police services", "Street lighting"]
+    xr, yr = [30.0, 80.0], [0.0, 50.0]
+    offs = place_labels(x, y, texts, xr, yr)
+    px = (x - xr[0]) / (xr[1] - xr[0]) * 1000 + [o[0] for o in offs]
+    py = (yr[1] - y) / (yr[1] - yr[0]) * 420 + [o[1] for o in offs]
+    boxes = [(a - (7 * len(t) + 6) / 2, b - 8, a + (7 * len(t) + 6) / 2, b + 8) for a, b, t in zip(px, py, texts, strict=True)]
+    for i in range(len(boxes)):
+        for j in range(i):
+            a, b = boxes[i], boxes[j]
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (texts[i], texts[j])
 
 
 def test_palette_is_okabe_ito():
@@ -183,3 +212,16 @@ def test_map_colour_range_is_never_narrower_than_20_points(tables):
     tr = fig.data[0]
     assert tr.zmax - tr.zmin == pytest.approx(20.0)
     assert tr.zmin <= min(tr.z) and tr.zmax >= max(tr.z)
+
+
+def test_importance_satisfaction_leaves_out_suppressed_services_and_names_them(tables):
+    s = tables["importance_satisfaction"]
+    d = s[(s.wave == "2026-spring") & (s.area_level == "city")].copy()
+    d["reliability"] = ["suppress" if i == 0 else "ok" for i in range(len(d))]
+    gone = d["label_en"].iloc[0]
+    fig = importance_satisfaction_figure(d, suppressed_text="Not shown")
+    drawn = [x for t in fig.data if t.mode == "markers" for x in t.text]
+    assert gone not in drawn and len(drawn) == len(d) - 1
+    assert any(a.text == f"Not shown: {gone}" for a in fig.layout.annotations)
+    d["reliability"] = "suppress"  # nothing reliable: no chart, the names are said
+    assert gone in importance_satisfaction_figure(d, suppressed_text="Not shown").layout.annotations[0].text

@@ -105,3 +105,33 @@ def test_deploy_areas_format_with_codes_and_zips_feeds_ingest(tmp_path: Path):
     out = normalize_areas(pd.Series(["33603", "c2", "downtown"]), a)
     assert out["neighborhood"].tolist() == ["Oak Hill", "Downtown", "Downtown"]
     assert out["beat"].tolist() == [None, "C2", None]
+
+
+def test_areas_without_codes_share_the_instrument_reader(tmp_path: Path):
+    import pandas as pd
+
+    from survey_pipeline.errors import InstrumentError
+    from survey_pipeline.ingest.recode import normalize_areas
+
+    gj = tmp_path / "hoods.geojson"
+    gj.write_text('{"type": "FeatureCollection", "features": ['
+                  '{"type": "Feature", "properties": {"neighborhood": "Downtown", "district": "Central", '
+                  '"beats": ["C1", "C2"], "label_es": "Centro"}, "geometry": null},'
+                  '{"type": "Feature", "properties": {"neighborhood": "Oak Hill", "district": "North"}, "geometry": null}]}',
+                  encoding="utf-8")
+    p = init_project(tmp_path / "p", areas=gj)
+    a = p.areas
+    assert a.table.to_dict("list") == {"neighborhood": ["Downtown", "Downtown", "Oak Hill"],
+                                       "district": ["Central", "Central", "North"], "beat": ["C1", "C2", None]}
+    # the Spanish label is a crosswalk key: "centro" answers find Downtown
+    out = normalize_areas(pd.Series(["Centro", "c2", "oak hill"]), a)
+    assert out["neighborhood"].tolist() == ["Downtown", "Downtown", "Oak Hill"]
+    from survey_pipeline import load_instrument
+
+    assert p.instrument_model.areas == load_instrument("resident").areas  # no codes: the template's stay
+    bad = tmp_path / "bad.csv"
+    bad.write_text("neighborhood,district\nDowntown,Central\nDowntown,North\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as exc:
+        init_project(tmp_path / "q", areas=bad)
+    assert exc.value.problems[0].rule == "areas-conflict" and exc.value.problems[0].row == 3
+    assert not (tmp_path / "q").exists()  # checked before anything is created

@@ -28,7 +28,8 @@ def _count_rows(data: bytes, encoding: str, delimiter: str, header_rows: int) ->
     """Data rows of the file by the csv module alone.
 
     The header rows are the first ``header_rows`` records with a non-empty cell; every non-blank
-    record after them is a data row.
+    record after them is a data row, up to the last record with a non-empty cell (records of only
+    empty cells after it are not responses).
     """
     text = data.decode(encoding, errors="ignore")  # the reader drops a cut last character too
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -37,7 +38,9 @@ def _count_rows(data: bytes, encoding: str, delimiter: str, header_rows: int) ->
         if any(rec):
             seen += 1
             if seen == header_rows:
-                return sum(1 for r in records[i + 1:] if r)
+                data = records[i + 1:]
+                last = max((j for j, r in enumerate(data) if any(r)), default=-1)
+                return sum(1 for r in data[: last + 1] if r)
     return 0
 
 

@@ -92,3 +92,52 @@ def test_slug():
     assert slug("Old Town") == "old_town"
     assert slug("Peñasco Norte") == "penasco_norte"
     assert slug("5th Ward") == "a5th_ward"
+
+
+def test_codes_optional_reads_a_file_without_codes_in_file_order(tmp_path):
+    p = tmp_path / "hoods.csv"
+    p.write_text("Neighborhood,Police District,Beat,label_es\n"
+                 "Old Town,Central,Beat 12,Casco Antiguo\n"
+                 "old town,Central,Beat 14,\n"
+                 "Riverside,North,211 212,\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as exc:
+        read_areas(p)  # an instrument needs stable codes
+    assert exc.value.rule == "areas-columns" and "'code'" in exc.value.fix
+    areas = read_areas(p, codes="optional")
+    assert [(a.code, a.name, a.district, a.beats) for a in areas.items] == [
+        (1, "old_town", "Central", ["Beat 12", "Beat 14"]),
+        (2, "riverside", "North", ["211", "212"]),
+    ]
+    assert areas.items[0].label == {"_": "Old Town", "es": "Casco Antiguo"}
+
+
+def test_codes_optional_reports_every_row_problem(tmp_path):
+    p = tmp_path / "hoods.csv"
+    p.write_text("neighborhood,district,beat\nDowntown,A,1\n,A,2\nDowntown,B,3\n,,\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as exc:
+        read_areas(p, codes="optional")
+    got = {(pr.rule, pr.row, pr.column) for pr in exc.value.problems}
+    assert got == {("areas-no-name", 3, "neighborhood"), ("areas-conflict", 4, None)}
+    msg = exc.value.render()
+    assert str(p) in msg and "row 2" in msg  # the conflict names the first row of 'Downtown'
+
+
+def test_unknown_codes_option_is_refused():
+    with pytest.raises(InstrumentError) as exc:
+        read_areas("areas.csv", codes="maybe")
+    assert exc.value.rule == "option" and "required, optional" in exc.value.fix
+
+
+def test_one_column_and_semicolon_files(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("Neighborhood\nDowntown\nOak Hill\n", encoding="utf-8")
+    assert [a.label["_"] for a in read_areas(one, codes="optional").items] == ["Downtown", "Oak Hill"]
+    semi = tmp_path / "semi.csv"
+    semi.write_text("\ufeffcode;name;beats\n1;Downtown;101, 102\n", encoding="utf-8")
+    (a,) = read_areas(semi).items
+    assert (a.label["_"], a.beats) == ("Downtown", ["101", "102"])
+    bad = tmp_path / "hood.csv"
+    bad.write_text("hood\nX\n", encoding="utf-8")
+    with pytest.raises(InstrumentError) as exc:
+        read_areas(bad, codes="optional")
+    assert "Columns found: 'hood'." in str(exc.value)

@@ -1,0 +1,129 @@
+"""Check that a change leaves the results tables unchanged: snapshot, then compare at 1e-12.
+
+Runs :func:`survey_pipeline.analysis.results.analyze_frame` on the fixture city (default
+settings: four demographic groups, every indicator and comparison kind, invitations, the
+problem-solving evaluation) and on a 20,000-response resample of it over 5 waves and 30
+neighborhoods (the benchmark's shape), and writes every results table to pickle files::
+
+    PYTHONPATH=. python benchmarks/results_equal.py save /tmp/before     # on the old code
+    PYTHONPATH=. python benchmarks/results_equal.py compare /tmp/before  # on the new code
+
+``compare`` exits 1 when a table differs: other rows or text, or a number off by more than
+1e-12 relative (1e-12 absolute near zero). The ``runs`` table (timestamps) is not compared.
+Where a domain's variance is zero up to round-off in both tables (every valid answer in the
+domain is the same, so ``se`` is the square root of the cancellation error of its moments,
+below 1e-6 x max(1, |estimate|)), the columns computed from that round-off (``se``, ``ci_*``,
+``t``, ``p``, ``p_adj``, ``deff``, ``n_eff``) are not compared; the rows, estimates, counts and
+reliability still are. ``deff`` and ``n_eff`` divide by the domain's weighted variance, a
+difference of moment sums that cancels in tiny domains (two or three answers): they are
+compared at 1e-9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.analysis.results import analyze_frame
+from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
+from survey_pipeline.analysis.weighting import read_targets
+
+RTOL = 1e-12
+
+
+def runs() -> dict[str, dict[str, pd.DataFrame]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.bench_analysis import synthetic
+    from tests.unit.analysis.fixture_city import (
+        city_dir,
+        city_frame,
+        city_instrument,
+        ground_truth,
+        invitations,
+    )
+
+    inst = city_instrument()
+    effort = ground_truth()["planted"]["problem_solving"]
+    ev = Evaluation("effort", tuple(str(c) for c in effort["neighborhoods"]), effort["from_wave"], ())
+    out = {}
+    city = analyze_frame(city_frame(), inst, targets=read_targets(city_dir() / "census_targets.csv"),
+                         weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}}),
+                         settings=AnalysisSettings(evaluations=(ev,)), invitations=invitations())
+    out["city"] = city.tables
+    frame, targets = synthetic(20_000, seed=7)
+    res = analyze_frame(frame, inst, targets=targets,
+                        weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}}, trim=None),
+                        settings=AnalysisSettings())
+    out["resample"] = res.tables
+    return out
+
+
+NOISE = ("se", "ci_low", "ci_high", "t", "p", "p_adj", "deff", "n_eff")
+
+
+def _zero_se(df: pd.DataFrame) -> np.ndarray:
+    se = np.abs(df["se"].to_numpy(float))
+    return se < 1e-6 * np.maximum(1.0, np.abs(df["estimate"].to_numpy(float)))
+
+
+def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Differences between two results tables (empty when equal to ``RTOL``)."""
+    probs = []
+    if list(a.columns) != list(b.columns):
+        return [f"columns differ: {list(a.columns)} vs {list(b.columns)}"]
+    if len(a) != len(b):
+        return [f"{len(a)} rows vs {len(b)} rows"]
+    for c in a.columns:
+        x, y = a[c], b[c]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(x):
+            xa, ya = x.to_numpy(float), y.to_numpy(float)
+            same_nan = np.isnan(xa) == np.isnan(ya)
+            tol = 1e-9 if c in ("deff", "n_eff") else RTOL
+            ok = same_nan & (np.isnan(xa) | np.isclose(xa, ya, rtol=tol, atol=tol))
+            if c in NOISE and "se" in a.columns:
+                ok |= _zero_se(a) & _zero_se(b)
+            if not ok.all():
+                i = int(np.flatnonzero(~ok)[0])
+                probs.append(f"{c}: {int((~ok).sum())} values differ, first at row {i}: {xa[i]!r} vs {ya[i]!r}")
+        else:
+            xs = np.array(["\0NA" if pd.isna(v) else str(v) for v in x], dtype=object)
+            ys = np.array(["\0NA" if pd.isna(v) else str(v) for v in y], dtype=object)
+            bad = xs != ys
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                probs.append(f"{c}: {int(bad.sum())} values differ, first at row {i}: {xs[i]!r} vs {ys[i]!r}")
+    return probs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mode", choices=["save", "compare"])
+    ap.add_argument("folder", type=Path)
+    a = ap.parse_args()
+    tables = runs()
+    failed = False
+    for name, tabs in tables.items():
+        for t, df in tabs.items():
+            if t == "runs":
+                continue
+            path = a.folder / f"{name}__{t}.pkl"
+            if a.mode == "save":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                df.reset_index(drop=True).to_pickle(path)
+                continue
+            probs = compare_frames(pd.read_pickle(path), df.reset_index(drop=True))
+            print(f"{name:9s} {t:24s} {len(df):>8,} rows  {'same' if not probs else 'DIFFERENT'}")
+            for p in probs:
+                print(f"    {p}")
+            failed |= bool(probs)
+    if a.mode == "save":
+        print(f"saved {sum(len(t) for t in tables.values())} tables to {a.folder}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,657 @@
+"""What a report says, independent of its format: sections of tables built from the results tables.
+
+:func:`build_report` reads the results tables of a project (``docs/results.md``) and returns a
+:class:`Report`: a Summary, one section per topic, importance-satisfaction, area comparisons and
+Methodology. Each section holds :class:`Table` objects whose frames keep numbers as numbers (shares
+as 0..1); the Excel and HTML writers only format them. Suppressed rows carry no estimate, interval
+or change (``_suppressed`` is True and the reliability column says so).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.report.data import (
+    LEVEL_ORDER,
+    area_names_from_geojson,
+    check_results,
+    find_areas_geojson,
+    headline_indicators,
+    headline_statistics,
+    natural_key,
+    read_results_tables,
+    wave_order,
+)
+from survey_pipeline.report.i18n import LANGUAGES, t
+
+__all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_tables"]
+
+STORE_FILE = "warehouse.duckdb"
+#: How a column's numbers are shown: ``pct`` shares (0..1), ``pp`` changes of shares, ``num`` scale
+#: values, ``stat``/``dstat`` per row by the row's statistic (``_stat``), ``int`` counts, ``p`` p-values.
+Kind = Literal["text", "int", "num", "pct", "pct2", "pp", "stat", "dstat", "p"]
+#: Topics with a section of their own, in order, and the indicator topics each one shows.
+TOPIC_SECTIONS = (("problem_topic", ("problem",)), ("satisfaction", ("satisfaction",)), ("safety", ("safety",)),
+                  ("trust", ("trust", "scale")), ("contact", ("contact",)))
+MAX_FINDINGS = 10
+#: The rows a report shows: estimates for all residents; changes, differences from the rest of the
+#: city and findings (not the demographic breakdowns, area pairs or trends).
+REPORT_ROWS = {"estimates": "group_dim = 'all'",
+               "comparisons": "group_dim = 'all' AND (kind IN ('wave_change', 'area_vs_rest') OR finding IS NOT NULL)"}
+_KEYS = ["area_level", "area", "indicator", "statistic"]
+_COMP_COLS = {"estimate": "{p}", "ci_low": "{p}_ci_low", "ci_high": "{p}_ci_high", "p_adj": "{p}_p",
+              "significant": "{p}_sig", "reliability": "{p}_rel"}
+
+
+@dataclass
+class Column:
+    """One column of a table: the frame's column ``key``, its title and how its values are shown."""
+
+    key: str
+    title: str
+    kind: Kind = "text"
+
+
+@dataclass
+class Table:
+    """A titled table. ``frame`` may hold ``_stat`` (the row's statistic) and ``_suppressed`` (bool)."""
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    columns: list[Column]
+    note: str = ""
+    split_by: str | None = None  # HTML shows one table per value of this column
+    row_header: str | None = None  # the column that names each row (HTML th scope="row")
+    split_drop: tuple[str, ...] = ()  # columns the split makes redundant (HTML)
+
+
+@dataclass
+class Section:
+    """One sheet of the workbook, one section of the page."""
+
+    key: str
+    title: str
+    intro: str = ""
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    bullets_title: str = ""
+    legend: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """Everything a report shows, in order."""
+
+    title: str
+    project: str
+    wave: str
+    wave_label: str
+    wave_ref: str | None
+    language: str
+    sections: list[Section]
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def _project_info(root: Path) -> tuple[str, dict[str, str]]:
+    """(project name, {wave id: label}) from survey.toml, tolerant of a missing or partial file."""
+    name, labels = root.name, {}
+    toml = root / "survey.toml"
+    try:
+        conf = tomllib.loads(toml.read_text(encoding="utf-8")) if toml.exists() else {}
+    except (tomllib.TOMLDecodeError, OSError):
+        conf = {}
+    proj = conf.get("project")
+    if isinstance(proj, dict) and isinstance(proj.get("name"), str):
+        name = proj["name"]
+    for w in conf.get("waves", []) if isinstance(conf.get("waves"), list) else []:
+        if isinstance(w, dict) and isinstance(w.get("id"), str) and isinstance(w.get("label"), str):
+            labels[w["id"]] = w["label"]
+    return name, labels
+
+
+def build_report(project: str | Path, *, wave: str | None = None, language: str = "en") -> Report:
+    """Read a project's results tables and build the report's content.
+
+    Parameters
+    ----------
+    project
+        The survey project folder (holds ``warehouse.duckdb`` and ``survey.toml``).
+    wave
+        The wave reported on (default: the latest wave with estimates).
+    language
+        ``en`` or ``es``: the report's own words and the indicators' labels and wording.
+
+    Raises
+    ------
+    ProjectError
+        No results yet, an unknown wave or an unknown language.
+    """
+    root = Path(project)
+    _check_language(language)
+    store = root / STORE_FILE
+    check_results(store, root)
+    try:
+        tables = read_results_tables(store, where=REPORT_ROWS)
+    except duckdb.Error as exc:
+        raise StoreError(f"{store}: the results tables cannot be read ({exc}).", file=store, rule="results-schema",
+                         fix=f"Run the analysis again (survey-pipeline run --project {root}) so the results tables "
+                             "follow docs/results.md.") from exc
+    gj = find_areas_geojson(root)
+    try:
+        geojson = json.loads(gj.read_text(encoding="utf-8")) if gj else None
+    except (OSError, ValueError):
+        geojson = None
+    name, labels = _project_info(root)
+    return report_from_tables(tables, project=name, wave=wave, language=language, wave_labels=labels,
+                              area_names=area_names_from_geojson(geojson, language), source=store)
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ProjectError(f"unknown report language '{language}'.", rule="unknown-language",
+                           fix=f"Use one of: {', '.join(LANGUAGES)}.")
+
+
+class _Ctx:
+    """The tables of one report and the lookups every section uses."""
+
+    def __init__(self, tables, wave, wave_ref, lang, wave_labels, area_names):
+        self.tables, self.wave, self.wave_ref, self.lang = tables, wave, wave_ref, lang
+        self.wave_labels, self.area_names = wave_labels, area_names
+        ind = tables["indicators"]
+        self.ind = ind
+        self.stat = headline_statistics(ind)
+        self.order = {i: k for k, i in enumerate(dict.fromkeys(ind["indicator"]))}
+        lab = f"label_{lang}" if f"label_{lang}" in ind.columns else "label_en"
+        self.labels = {}
+        for r in ind.itertuples():
+            v, en = getattr(r, lab, None), getattr(r, "label_en", None)
+            self.labels.setdefault(r.indicator, v if isinstance(v, str) and v else
+                                   en if isinstance(en, str) and en else r.indicator)
+        self.departments = {i[len("priority_dept_"):]: lbl for i, lbl in self.labels.items()
+                            if i.startswith("priority_dept_")}
+        est = tables["estimates"]
+        self.est = est[(est["wave"] == wave) & (est["group_dim"] == "all")]
+        comp = tables.get("comparisons", pd.DataFrame())
+        self.comp = comp if not comp.empty else pd.DataFrame(columns=["kind", "wave", "group_dim"])
+        self.comp_w = self.comp[(self.comp["wave"] == wave) & (self.comp["group_dim"] == "all")]
+        self.comp_kind = dict(tuple(self.comp_w.groupby("kind", sort=False))) if len(self.comp_w) else {}
+        self._joined: dict[str, pd.DataFrame] = {}
+
+    def joinable(self, kind: str, prefix: str) -> pd.DataFrame:
+        """This wave's ``kind`` comparisons keyed for a merge, columns renamed with ``prefix`` (made once)."""
+        if kind not in self._joined:
+            c = self.comp_kind.get(kind, pd.DataFrame(columns=[*_KEYS, *_COMP_COLS]))
+            if kind == "wave_change" and self.wave_ref is not None and "wave_ref" in c.columns:
+                c = c[c["wave_ref"] == self.wave_ref]
+            self._joined[kind] = c[_KEYS + list(_COMP_COLS)].drop_duplicates(_KEYS)
+        return self._joined[kind].rename(columns={k: v.format(p=prefix) for k, v in _COMP_COLS.items()})
+
+    def wl(self, w: str | None) -> str:
+        return "" if w is None else self.wave_labels.get(w, w)
+
+    def area(self, level: str, code: str) -> str:
+        if level == "city" or code == "city":
+            return t("city", self.lang)
+        name = self.area_names.get((level, str(code)))
+        return name if name else str(code).replace("_", " ").title() if level == "district" else str(code)
+
+    def dept(self, d: object) -> str:
+        if not isinstance(d, str) or not d:
+            return ""
+        return self.departments.get(d, d.replace("_", " ").capitalize())
+
+    def rel(self, r: object) -> str:
+        return t(f"rel_{r}", self.lang) if r in ("ok", "flag", "suppress") else ""
+
+    def yn(self, v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+            return ""
+        return t("yes" if bool(v) else "no", self.lang)
+
+    def sort_areas(self, df: pd.DataFrame, first: list[str] | None = None) -> pd.DataFrame:
+        if df.empty:
+            return df
+        lv = {x: k for k, x in enumerate(LEVEL_ORDER)}
+        keys = pd.DataFrame({"_lv": df["area_level"].map(lambda x: lv.get(x, 9)),
+                             "_area": df["area"].map(natural_key)}, index=df.index)
+        return df.join(keys).sort_values([*(first or []), "_lv", "_area"], kind="stable").drop(columns=["_lv", "_area"])
+
+
+def report_from_tables(tables: dict[str, pd.DataFrame], *, project: str = "", wave: str | None = None,
+                       language: str = "en", wave_labels: dict[str, str] | None = None,
+                       area_names: dict[tuple[str, str], str] | None = None, source: Path | None = None) -> Report:
+    """The report's content from results tables already read (see :func:`build_report`)."""
+    _check_language(language)
+    waves = wave_order(tables)
+    if wave is None:
+        wave = waves[-1]
+    elif wave not in waves:
+        raise ProjectError(f"{source or 'the results'}: no estimates for wave '{wave}'.", file=source,
+                           rule="unknown-wave", fix=f"Use one of the analysed waves: {', '.join(waves)}.")
+    i = waves.index(wave)
+    wave_ref = waves[i - 1] if i > 0 else None
+    ctx = _Ctx(tables, wave, wave_ref, language, wave_labels or {}, area_names or {})
+    sections = [_summary(ctx, project)]
+    pri = _priorities(ctx)
+    if pri is not None:
+        sections.append(pri)
+    for key, topics in TOPIC_SECTIONS:
+        s = _topic(ctx, key, topics)
+        if s is not None:
+            sections.append(s)
+    iss = _importance(ctx)
+    if iss is not None:
+        sections.append(iss)
+    sections.append(_comparisons(ctx))
+    sections.append(_methodology(ctx))
+    return Report(title=t("title", language), project=project, wave=wave, wave_label=ctx.wl(wave),
+                  wave_ref=wave_ref, language=language, sections=sections)
+
+
+# --- estimates with their change and difference --------------------------------------------------
+
+def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
+    """``est`` (one wave, group all) with the change since the previous wave and the difference from
+    the rest of the city; numbers of suppressed estimates and comparisons blanked."""
+    out = est.copy()
+    for kind, prefix in (("wave_change", "chg"), ("area_vs_rest", "rest")):
+        c = ctx.joinable(kind, prefix)
+        if c.empty:
+            for v in _COMP_COLS.values():
+                out[v.format(p=prefix)] = None
+            continue
+        out = out.merge(c, on=_KEYS, how="left")
+        bad = out[f"{prefix}_rel"].eq("suppress") | out["reliability"].eq("suppress")
+        for v in (f"{prefix}", f"{prefix}_ci_low", f"{prefix}_ci_high", f"{prefix}_p"):
+            out[v] = out[v].astype(float).where(~bad)
+        out[f"{prefix}_sig"] = [None if b or pd.isna(s) else ctx.yn(s) for b, s in zip(bad, out[f"{prefix}_sig"],
+                                                                                     strict=True)]
+    sup = out["reliability"].eq("suppress")
+    for v in ("estimate", "ci_low", "ci_high", "se"):
+        if v in out.columns:
+            out[v] = out[v].astype(float).where(~sup)
+    out["_suppressed"] = sup.to_numpy()
+    out["_stat"] = out["statistic"]
+    out["rel_text"] = out["reliability"].map(ctx.rel)
+    out["note"] = out["reliability_reason"].where(out["reliability"] != "ok", None)
+    return out
+
+
+def _estimate_columns(ctx: _Ctx, first: list[Column], change: bool = True, rest: bool = True) -> list[Column]:
+    lang = ctx.lang
+    cols = [*first, Column("estimate", t("estimate", lang), "stat"), Column("ci_low", t("ci_low", lang), "stat"), Column("ci_high", t("ci_high", lang), "stat"), Column("n", t("n", lang), "int")]
+    if change and ctx.wave_ref is not None:
+        cols += [Column("chg", t("change", lang, wave=ctx.wl(ctx.wave_ref)), "dstat"),
+                 Column("chg_ci_low", t("change_ci_low", lang), "dstat"),
+                 Column("chg_ci_high", t("change_ci_high", lang), "dstat"),
+                 Column("chg_p", t("p_adj", lang), "p"), Column("chg_sig", t("significant", lang))]
+    if rest:
+        cols += [Column("rest", t("vs_rest", lang), "dstat"), Column("rest_sig", t("vs_rest_sig", lang))]
+    return [*cols, Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+def _legend(ctx: _Ctx) -> list[str]:
+    lang = ctx.lang
+    return [t("legend_share", lang), t("legend_ci", lang), t("legend_change", lang), t("legend_suppressed", lang),
+            t("legend_flag", lang)]
+
+
+def _summary(ctx: _Ctx, project: str) -> Section:
+    lang = ctx.lang
+    runs = ctx.tables.get("runs", pd.DataFrame())
+    facts = [(t("project", lang), project), (t("wave", lang), ctx.wl(ctx.wave)),
+             (t("previous_wave", lang), ctx.wl(ctx.wave_ref) if ctx.wave_ref else t("none", lang))]
+    if not runs.empty:
+        r = runs.iloc[-1]
+        if pd.notna(r.get("finished_at")):
+            facts.append((t("computed", lang), str(pd.Timestamp(r["finished_at"]).strftime("%Y-%m-%d %H:%M %Z")).strip()))
+        if isinstance(r.get("instrument"), str):
+            facts.append((t("instrument", lang), f"{r['instrument']} {r.get('instrument_version') or ''}".strip()))
+    counts = ctx.est.drop_duplicates(["area_level", "area"])["area_level"].value_counts()
+    facts.append((t("areas_count", lang), "; ".join(f"{t(lv, lang)}: {int(counts[lv])}" for lv in LEVEL_ORDER
+                                                     if lv in counts and lv != "city") or "–"))
+    heads = headline_indicators(ctx.ind)
+    e = ctx.est[(ctx.est["area_level"] == "city") & ctx.est["indicator"].isin(heads)]
+    e = e[e["statistic"] == e["indicator"].map(ctx.stat)]
+    h = _with_comparisons(ctx, e)
+    h = h.assign(_o=h["indicator"].map({i: k for k, i in enumerate(heads)})).sort_values("_o")
+    h["label"] = h["indicator"].map(ctx.labels)
+    head = Table("headline", t("headline", lang), h.reset_index(drop=True),
+                 _estimate_columns(ctx, [Column("label", t("indicator", lang))], rest=False), row_header="label")
+    tables = [head]
+    top = _top_priority(ctx)
+    if top is not None:
+        tables.append(top)
+    f = ctx.comp_w
+    if "finding" in f.columns:
+        f = f[f["finding"].notna() & (f["reliability"] != "suppress")]
+        f = f.reindex(f["estimate"].abs().sort_values(ascending=False).index)
+        bullets = list(dict.fromkeys(f["finding"].astype(str)))[:MAX_FINDINGS]
+    else:
+        bullets = []
+    return Section("summary", t("summary", lang), facts=facts, tables=tables,
+                   bullets=bullets or [t("no_findings", lang)],
+                   bullets_title=t("findings", lang), legend=[*_legend(ctx), t("findings_language", lang)])
+
+
+def _top_priority(ctx: _Ctx) -> Table | None:
+    p = ctx.tables.get("priorities", pd.DataFrame())
+    if p.empty:
+        return None
+    p = p[(p["wave"] == ctx.wave) & (p["area_level"] == "city") & (p["reliability"] != "suppress")]
+    if p.empty:
+        return None
+    top = p.sort_values("rank").iloc[[0]].copy()
+    ind = f"priority_{top['problem'].iloc[0]}"
+    est = top.assign(indicator=ind, statistic="share", area="city")
+    cols = ["area_level", "area", "indicator", "statistic", "estimate", "ci_low", "ci_high", "n", "reliability",
+            "reliability_reason"]
+    row = _with_comparisons(ctx, est[cols])
+    row["label"] = _label_col(top, ctx.lang).to_numpy()
+    row["department"] = top["department"].map(ctx.dept).to_numpy()
+    row["rank_low"] = top["rank_low"].to_numpy()
+    row["rank_high"] = top["rank_high"].to_numpy()
+    lang = ctx.lang
+    cols = [Column("label", t("problem", lang)), Column("department", t("department", lang)),
+            Column("estimate", t("share_top", lang), "pct"), Column("ci_low", t("ci_low", lang), "pct"),
+            Column("ci_high", t("ci_high", lang), "pct"), Column("rank_low", t("rank_low", lang), "int"),
+            Column("rank_high", t("rank_high", lang), "int")]
+    if ctx.wave_ref is not None:
+        cols += [Column("chg", t("change", lang, wave=ctx.wl(ctx.wave_ref)), "pp"), Column("chg_sig", t("significant", lang))]
+    return Table("top_priority", t("top_priority", lang), row.reset_index(drop=True), cols, row_header="label")
+
+
+def _label_col(df: pd.DataFrame, lang: str) -> pd.Series:
+    col = f"label_{lang}" if f"label_{lang}" in df.columns else "label_en"
+    return df[col].where(df[col].notna() & (df[col].astype(str) != ""), df["label_en"])
+
+
+def _with_area_names(ctx: _Ctx, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["level_text"] = df["area_level"].map(lambda x: t(x, ctx.lang) if x in LEVEL_ORDER else str(x))
+    df["area_text"] = [ctx.area(lv, a) for lv, a in zip(df["area_level"], df["area"], strict=True)]
+    return df
+
+
+def _priorities(ctx: _Ctx) -> Section | None:
+    p = ctx.tables.get("priorities", pd.DataFrame())
+    if p.empty:
+        return None
+    p = p[p["wave"] == ctx.wave].copy()
+    if p.empty:
+        return None
+    lang = ctx.lang
+    p["label"] = _label_col(p, lang)
+    p["dept_text"] = p["department"].map(ctx.dept)
+    sup = p["reliability"].eq("suppress")
+    for v in ("estimate", "ci_low", "ci_high"):
+        p[v] = p[v].astype(float).where(~sup)
+    for v in ("rank", "rank_low", "rank_high"):
+        p[v] = p[v].astype("Float64").where(~sup).astype(object).where(~sup, None)
+    p["_suppressed"] = sup.to_numpy()
+    p["rel_text"] = p["reliability"].map(ctx.rel)
+    p["note"] = p["reliability_reason"].where(p["reliability"] != "ok", None)
+    p = _sort_by_area_then(ctx, _with_area_names(ctx, p.assign(_r=p["rank"].astype(float))), "_r")
+    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
+            Column("rank", t("rank", lang), "int"), Column("rank_low", t("rank_low", lang), "int"),
+            Column("rank_high", t("rank_high", lang), "int"), Column("label", t("problem", lang)),
+            Column("dept_text", t("department", lang)), Column("estimate", t("share_top", lang), "pct"),
+            Column("ci_low", t("ci_low", lang), "pct"), Column("ci_high", t("ci_high", lang), "pct"),
+            Column("n", t("n", lang), "int"), Column("rel_text", t("reliability", lang)),
+            Column("note", t("note", lang))]
+    table = Table("priorities", t("priorities", lang), p.reset_index(drop=True), cols, split_by="area_key",
+                  row_header="label", split_drop=("level_text", "area_text"))
+    return Section("priorities", t("priorities", lang), intro=t("priorities_intro", lang, wave=ctx.wl(ctx.wave)),
+                   tables=[table], legend=_legend(ctx))
+
+
+def _sort_by_area_then(ctx: _Ctx, df: pd.DataFrame, then: str) -> pd.DataFrame:
+    lv = {x: k for k, x in enumerate(LEVEL_ORDER)}
+    df = df.assign(_lv=df["area_level"].map(lambda x: lv.get(x, 9)), _ak=df["area"].map(natural_key))
+    df = df.sort_values(["_lv", "_ak", then], kind="stable").drop(columns=["_lv", "_ak"])
+    df["area_key"] = [f"{a}" if lv_ == "city" else f"{a} ({lt})" for a, lv_, lt in
+                      zip(df["area_text"], df["area_level"], df["level_text"], strict=True)]
+    return df
+
+
+def _topic(ctx: _Ctx, key: str, topics: tuple[str, ...]) -> Section | None:
+    ids = [i for i in ctx.order if ctx.ind.loc[ctx.ind["indicator"] == i, "topic"].iloc[0] in topics]
+    e = ctx.est[ctx.est["indicator"].isin(ids)]
+    e = e[e["statistic"] == e["indicator"].map(ctx.stat)]
+    if e.empty:
+        return None
+    rows = _with_comparisons(ctx, e)
+    rows["label"] = rows["indicator"].map(ctx.labels)
+    rows = _with_area_names(ctx, rows)
+    lv = {x: k for k, x in enumerate(LEVEL_ORDER)}
+    rows = rows.assign(_o=rows["indicator"].map(ctx.order), _lv=rows["area_level"].map(lambda x: lv.get(x, 9)),
+                       _ak=rows["area"].map(natural_key))
+    rows = rows.sort_values(["_o", "_lv", "_ak"], kind="stable").drop(columns=["_o", "_lv", "_ak"])
+    lang = ctx.lang
+    title = t(key, lang)
+    cols = _estimate_columns(ctx, [Column("label", t("indicator", lang)), Column("level_text", t("level", lang)),
+                                   Column("area_text", t("area", lang))])
+    table = Table(key, title, rows.reset_index(drop=True), cols, split_by="label", row_header="area_text")
+    return Section(key, title, intro=t("topic_intro", lang, topic=title, wave=ctx.wl(ctx.wave)), tables=[table],
+                   legend=_legend(ctx))
+
+
+def _importance(ctx: _Ctx) -> Section | None:
+    d = ctx.tables.get("importance_satisfaction", pd.DataFrame())
+    if d.empty:
+        return None
+    d = d[d["wave"] == ctx.wave].copy()
+    if d.empty:
+        return None
+    lang = ctx.lang
+    d["label"] = _label_col(d, lang)
+    d["dept_text"] = d["department"].map(ctx.dept)
+    d["band_text"] = d["band"].map(lambda b: t(f"band_{b}", lang) if b in ("highest", "high", "medium", "low") else b)
+    d = _with_area_names(ctx, d)
+    d = _sort_by_area_then(ctx, d.assign(_s=-d["is_score"].astype(float)), "_s")
+    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
+            Column("label", t("service", lang)), Column("dept_text", t("department", lang)),
+            Column("importance", t("importance_col", lang), "pct"), Column("importance_se", t("importance_se", lang), "pct"),
+            Column("satisfaction", t("satisfaction_col", lang), "pct"),
+            Column("satisfaction_se", t("satisfaction_se", lang), "pct"),
+            Column("is_score", t("is_score", lang), "num"), Column("band_text", t("band", lang))]
+    table = Table("importance", t("importance", lang), d.reset_index(drop=True), cols, split_by="area_key",
+                  row_header="label", split_drop=("level_text", "area_text"))
+    return Section("importance", t("importance", lang), intro=t("importance_intro", lang, wave=ctx.wl(ctx.wave)),
+                   tables=[table])
+
+
+def _comparisons(ctx: _Ctx) -> Section:
+    lang = ctx.lang
+    c = ctx.comp_kind.get("area_vs_rest", pd.DataFrame())
+    if not c.empty:
+        c = c[c["statistic"] == c["indicator"].map(ctx.stat)]
+        heads = set(headline_indicators(ctx.ind))
+        keep = c["indicator"].isin(heads) | (c["significant"].fillna(False).astype(bool) & (c["reliability"] != "suppress"))
+        c = c[keep].copy()
+    if c.empty:
+        c = pd.DataFrame(columns=["indicator", "area_level", "area", "statistic", "estimate", "ci_low", "ci_high",
+                                  "p_adj", "significant", "reliability", "reliability_reason"])
+    sup = c["reliability"].eq("suppress")
+    for v in ("estimate", "ci_low", "ci_high", "p_adj"):
+        c[v] = c[v].astype(float).where(~sup)
+    c["_suppressed"] = sup.to_numpy()
+    c["_stat"] = c["statistic"]
+    c["sig"] = [None if s else ctx.yn(v) for s, v in zip(sup, c["significant"], strict=True)]
+    c["rel_text"] = c["reliability"].map(ctx.rel)
+    c["note"] = c["reliability_reason"].where(c["reliability"] != "ok", None)
+    c["label"] = c["indicator"].map(ctx.labels)
+    c = _with_area_names(ctx, c) if len(c) else c.assign(level_text=[], area_text=[])
+    lv = {x: k for k, x in enumerate(LEVEL_ORDER)}
+    c = c.assign(_o=c["indicator"].map(ctx.order), _lv=c["area_level"].map(lambda x: lv.get(x, 9)),
+                 _ak=c["area"].map(natural_key)).sort_values(["_o", "_lv", "_ak"], kind="stable")
+    cols = [Column("label", t("indicator", lang)), Column("level_text", t("level", lang)),
+            Column("area_text", t("area", lang)), Column("estimate", t("difference", lang), "dstat"),
+            Column("ci_low", t("ci_low", lang), "dstat"), Column("ci_high", t("ci_high", lang), "dstat"),
+            Column("p_adj", t("p_adj", lang), "p"), Column("sig", t("significant", lang)),
+            Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
+    table = Table("comparisons", t("comparisons", lang), c.drop(columns=["_o", "_lv", "_ak"]).reset_index(drop=True),
+                  cols, split_by="label", row_header="area_text")
+    return Section("comparisons", t("comparisons", lang), intro=t("comparisons_intro", lang, wave=ctx.wl(ctx.wave)),
+                   tables=[table], legend=_legend(ctx))
+
+
+def _diag(ctx: _Ctx, kind: str) -> pd.DataFrame:
+    d = ctx.tables.get("diagnostics", pd.DataFrame())
+    return d[d["kind"] == kind] if not d.empty else d
+
+
+def _methodology(ctx: _Ctx) -> Section:
+    lang = ctx.lang
+    waves = wave_order(ctx.tables)
+    tables: list[Table] = []
+    facts: list[tuple[str, str]] = []
+    s = _diag(ctx, "sample")
+    s = s[s["metric"] == "completes"] if not s.empty else s
+    if not s.empty:
+        wide = s.pivot_table(index=["area_level", "area"], columns="wave", values="value", aggfunc="first").reset_index()
+        wide = _with_area_names(ctx, ctx.sort_areas(wide))
+        wcols = [w for w in waves if w in wide.columns]
+        for w in wcols:
+            wide[w] = wide[w].astype(float).round().astype("Int64").astype(object).where(wide[w].notna(), None)
+        tables.append(Table("sample", t("sample", lang), wide.reset_index(drop=True),
+                            [Column("level_text", t("level", lang)), Column("area_text", t("area", lang))]
+                            + [Column(w, ctx.wl(w), "int") for w in wcols], row_header="area_text"))
+    wdiag = _diag(ctx, "weighting")
+    metrics = {"kish_n_eff": ("n_eff", "num"), "deff_weighting": ("deff", "num")}
+    if not wdiag.empty:
+        a = wdiag[(wdiag["wave"] == ctx.wave) & wdiag["metric"].isin(list(metrics))]
+        comp = s[s["wave"] == ctx.wave] if not s.empty else s
+        both = pd.concat([a, comp], ignore_index=True)
+        if not both.empty:
+            wide = both.pivot_table(index=["area_level", "area"], columns="metric", values="value",
+                                    aggfunc="first").reset_index()
+            wide = _with_area_names(ctx, ctx.sort_areas(wide))
+            cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang))]
+            if "completes" in wide.columns:
+                cols.append(Column("completes", t("completes", lang), "int"))
+            cols += [Column(m, t(k, lang), kind) for m, (k, kind) in metrics.items() if m in wide.columns]
+            tables.append(Table("weighting_areas", t("weighting_areas", lang, wave=ctx.wl(ctx.wave)),
+                                wide.reset_index(drop=True), cols, row_header="area_text"))
+        city = wdiag[wdiag["area_level"] == "city"]
+        wm = {"kish_n_eff": "n_eff", "deff_weighting": "deff", "weight_min": "weight_min", "weight_max": "weight_max",
+              "weight_ratio": "weight_ratio", "trimmed": "trimmed", "max_margin_error": "margin_gap"}
+        rows = []
+        for w in waves:
+            g = city[city["wave"] == w]
+            if g.empty:
+                continue
+            r = {"wave_text": ctx.wl(w)}
+            for m in wm:
+                v = g.loc[g["metric"] == m, "value"]
+                r[m] = float(v.iloc[0]) if len(v) else None
+            notes = [f"{m}: {d}" for m, d in zip(g["metric"], g["detail"], strict=True) if isinstance(d, str) and d]
+            r["notes"] = "; ".join(notes) or None
+            rows.append(r)
+        if rows:
+            df = pd.DataFrame(rows)
+            cols = [Column("wave_text", t("wave", lang))] + [
+                Column(m, t(k, lang), {"trimmed": "int", "max_margin_error": "pct2"}.get(m, "num")) for m, k in wm.items()
+                if df[m].notna().any()] + [Column("notes", t("weight_notes", lang))]
+            tables.append(Table("weighting_waves", t("weighting_waves", lang), df, cols, row_header="wave_text"))
+    rr = _diag(ctx, "response_rate")
+    if not rr.empty:
+        wide = rr.pivot_table(index=["wave", "area_level", "area"], columns="metric", values="value",
+                              aggfunc="first").reset_index()
+        det = rr.drop_duplicates(["wave", "area_level", "area"]).set_index(["wave", "area_level", "area"])["detail"]
+        wide["detail"] = [det.get((w, lv, a)) for w, lv, a in zip(wide["wave"], wide["area_level"], wide["area"], strict=True)]
+        wide = _with_area_names(ctx, ctx.sort_areas(wide.assign(_wo=wide["wave"].map({w: k for k, w in enumerate(waves)})),
+                                                    ["_wo"]))
+        wide["wave_text"] = wide["wave"].map(ctx.wl)
+        metric_cols = [m for m in ("RR1", "RR2", "RR3", "RR4", "COOP1", "COOP2", "REF1", "CON1") if m in wide.columns]
+        metric_cols += sorted(m for m in rr["metric"].unique() if m not in metric_cols)
+        tables.append(Table("response_rates", t("response_rates", lang), wide.reset_index(drop=True),
+                            [Column("wave_text", t("wave", lang)), Column("level_text", t("level", lang)),
+                             Column("area_text", t("area", lang))] + [Column(m, m, "pct") for m in metric_cols]
+                            + [Column("detail", t("note", lang))], row_header="area_text"))
+    else:
+        facts.append((t("response_rates", lang), t("no_response_rates", lang)))
+    tables += _rules(ctx)
+    al = _diag(ctx, "scale_alpha")
+    if not al.empty:
+        al = al.copy()
+        al["wave_text"] = al["wave"].map(ctx.wl)
+        al["index_text"] = al["detail"].map(lambda d: ctx.labels.get(d, d) if isinstance(d, str) else "")
+        al = al.assign(_wo=al["wave"].map({w: k for k, w in enumerate(waves)})).sort_values(["_wo", "detail"])
+        tables.append(Table("alpha", t("alpha", lang), al.reset_index(drop=True),
+                            [Column("wave_text", t("wave", lang)), Column("index_text", t("index", lang)),
+                             Column("value", t("alpha_col", lang), "num")], row_header="index_text"))
+    tables.append(_wording(ctx))
+    return Section("methodology", t("methodology", lang), intro=t("methodology_intro", lang), facts=facts,
+                   tables=tables)
+
+
+def _rules(ctx: _Ctx) -> list[Table]:
+    lang = ctx.lang
+    rows: list[dict] = []
+    runs = ctx.tables.get("runs", pd.DataFrame())
+    settings = {}
+    if not runs.empty and isinstance(runs["settings"].iloc[-1], str):
+        try:
+            settings = json.loads(runs["settings"].iloc[-1]).get("analysis", {}) or {}
+        except (ValueError, AttributeError):
+            settings = {}
+    rows.append({"rule": t("rule_level", lang), "value": "95%"})
+    for key, label in (("min_n", "rule_min_n"), ("nchs", "rule_nchs"), ("ci_method", "rule_ci"),
+                       ("adjust", "rule_adjust")):
+        if key in settings:
+            v = settings[key]
+            rows.append({"rule": t(label, lang), "value": ctx.yn(v) if isinstance(v, bool) else str(v)})
+    rr = _diag(ctx, "reliability_rule")
+    if not rr.empty:
+        for r in rr[rr["wave"] == ctx.wave].itertuples():
+            if isinstance(r.detail, str) and r.detail:
+                rows.append({"rule": r.detail, "value": f"{r.value:g}"})
+    out = [Table("rules", t("rules", lang), pd.DataFrame(rows), [Column("rule", t("setting", lang)),
+                                                                 Column("value", t("value", lang))], row_header="rule")]
+    est = ctx.tables["estimates"]
+    e = est[(est["wave"] == ctx.wave) & (est["group_dim"] == "all")]
+    if not e.empty:
+        cnt = (e.assign(reason=e["reliability_reason"].fillna(""))
+               .groupby(["reliability", "reason"]).size().reset_index(name="count"))
+        rank = {"ok": 0, "flag": 1, "suppress": 2}
+        cnt = cnt.assign(_r=cnt["reliability"].map(lambda x: rank.get(x, 3))).sort_values(["_r", "count"],
+                                                                                         ascending=[True, False])
+        cnt["rel_text"] = cnt["reliability"].map(lambda x: ctx.rel(x) or x)
+        out.append(Table("reliability_counts", t("reliability_counts", lang, wave=ctx.wl(ctx.wave)),
+                         cnt.reset_index(drop=True),
+                         [Column("rel_text", t("reliability", lang)), Column("reason", t("reason", lang)),
+                          Column("count", t("estimates_count", lang), "int")], row_header="rel_text"))
+    return out
+
+
+def _wording(ctx: _Ctx) -> Table:
+    lang = ctx.lang
+    ind = ctx.ind
+    ind = ind[ind["statistic"] == ind["indicator"].map(ctx.stat)].copy()
+    wcol = f"wording_{lang}" if f"wording_{lang}" in ind.columns else "wording_en"
+    ind["label"] = ind["indicator"].map(ctx.labels)
+    ind["wording"] = ind[wcol].where(ind[wcol].notna(), ind.get("wording_en"))
+    ind["topic_text"] = ind["topic"]
+    ind["stat_text"] = ind["statistic"].map(lambda s: t(f"stat_{s}", lang) if s in ("share", "score", "mean") else s)
+    ind["dept_text"] = ind["department"].map(ctx.dept)
+    return Table("wording", t("wording", lang), ind.reset_index(drop=True),
+                 [Column("indicator", t("indicator_id", lang)), Column("label", t("indicator", lang)),
+                  Column("topic_text", t("topic", lang)), Column("stat_text", t("statistic", lang)),
+                  Column("dept_text", t("department", lang)), Column("wording", t("question", lang)),
+                  Column("definition", t("definition", lang))], row_header="label")

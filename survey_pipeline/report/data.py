@@ -1,0 +1,200 @@
+"""Reading and labelling the results tables (``docs/results.md``): shared by the reports and the dashboard.
+
+Everything here reads only the results tables of the store (never ``responses``, ``answers`` or
+``open_text``), plus the project's ``survey.toml`` and areas GeoJSON for names.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from survey_pipeline.errors import ProjectError, StoreError
+
+__all__ = [
+    "LEVEL_ORDER",
+    "REQUIRED_TABLES",
+    "RESULTS_TABLES",
+    "area_names_from_geojson",
+    "check_results",
+    "find_areas_geojson",
+    "headline_indicators",
+    "headline_statistics",
+    "natural_key",
+    "read_results_tables",
+    "wave_order",
+]
+
+RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
+                  "diagnostics", "runs")
+REQUIRED_TABLES = ("indicators", "estimates")
+LEVEL_ORDER = ("city", "district", "neighborhood", "beat")
+
+
+def check_results(store_path: Path, root: Path | None = None) -> None:
+    """Raise :class:`ProjectError` when the store at ``store_path`` holds no results yet.
+
+    Raises
+    ------
+    ProjectError
+        No store, or the ``indicators``/``estimates`` tables are missing or empty.
+    StoreError
+        The store cannot be opened (another program holds it, or it is not a DuckDB file).
+    """
+    store_path = Path(store_path)
+    hint = f"run `survey-pipeline run --project {root if root is not None else store_path.parent}` first."
+    if not store_path.exists():
+        raise ProjectError(f"{store_path}: the project has no store, so no results to show.",
+                           file=store_path, rule="no-results", fix=hint)
+    try:
+        con = duckdb.connect(str(store_path), read_only=True)
+    except duckdb.Error as exc:
+        raise StoreError(f"{store_path}: cannot open the store ({exc}).", file=store_path,
+                         rule="store-unreadable", fix="Close other programs writing to it and retry.") from exc
+    try:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        missing = [t for t in REQUIRED_TABLES if t not in have]
+        empty = not missing and con.execute("SELECT count(*) FROM estimates").fetchone()[0] == 0
+    finally:
+        con.close()
+    if missing or empty:
+        what = f"tables {', '.join(missing)} are missing" if missing else "table estimates is empty"
+        raise ProjectError(f"{store_path}: the project has no results yet ({what}).",
+                           file=store_path, rule="no-results", fix=hint)
+
+
+def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABLES,
+                        where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """The results tables of the store as DataFrames (an empty frame for a table the store lacks).
+
+    The store is opened read-only and closed at once. Area codes (``area``, ``area_ref``) are
+    plain Python strings. ``where`` maps a table to an SQL condition on its rows (the caller's
+    constant, never user input), so a reader takes only the rows it shows.
+    """
+    where = where or {}
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        with warnings.catch_warnings():
+            # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
+            warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+            out = {t: (con.execute(f'SELECT * FROM "{t}"' + (f" WHERE {where[t]}" if t in where else "")).df()
+                       if t in have else pd.DataFrame()) for t in tables}
+    finally:
+        con.close()
+    for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
+        df = out.get(t)
+        if df is None:
+            continue
+        for col in ("area", "area_ref"):
+            if col in df.columns:
+                df[col] = df[col].astype("string").astype(object)
+    return out
+
+
+def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
+    """The project's areas GeoJSON: the project's areas file or survey.toml ``[areas]`` entry when it
+    is a .geojson, else ``areas.geojson`` in the project folder; None when there is none."""
+    root = Path(root)
+    candidates: list[Path] = []
+    areas_file = getattr(project, "areas_file", None)
+    if areas_file:
+        candidates.append(Path(areas_file))
+    toml = root / "survey.toml"
+    if toml.exists():
+        try:
+            conf = tomllib.loads(toml.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError):
+            conf = {}
+        areas = conf.get("areas")
+        if isinstance(areas, str):
+            candidates.append(root / areas)
+        elif isinstance(areas, dict):
+            for key in ("geojson", "shapes", "file"):
+                if isinstance(areas.get(key), str):
+                    candidates.append(root / areas[key])
+    candidates.append(root / "areas.geojson")
+    for c in candidates:
+        if c.suffix.lower() in (".geojson", ".json") and c.exists():
+            return c
+    return None
+
+
+def area_names_from_geojson(geojson: dict | None, lang: str | None = None) -> dict[tuple[str, str], str]:
+    """``{(level, code): name}`` for the neighborhoods of an areas GeoJSON (keyed by code, slug and name).
+
+    With ``lang``, a feature's ``label_<lang>`` property names it when present (else ``name``).
+    """
+    names: dict[tuple[str, str], str] = {}
+    for f in (geojson or {}).get("features", []):
+        props = f.get("properties") or {}
+        local = props.get(f"label_{lang}") if lang else None
+        name = local or props.get("name") or props.get("label")
+        for key in ("code", "slug", "name"):
+            if props.get(key) is not None and name:
+                names[("neighborhood", str(props[key]))] = str(name)
+        for key in ("name", "label"):
+            if props.get(key) and name:
+                names[("neighborhood", "_".join(str(props[key]).lower().split()))] = str(name)
+    return names
+
+
+def natural_key(code: object) -> tuple:
+    """Sort key putting numeric codes in number order before other codes."""
+    s = str(code)
+    return (0, int(s), s) if s.isdigit() else (1, 0, s)
+
+
+def headline_indicators(indicators: pd.DataFrame) -> list[str]:
+    """Satisfaction with police, feeling safe at night, trust: the first indicator found for each.
+
+    Trust prefers an index (a trust-topic index, then a scale index named for trust) over a single
+    trust item.
+    """
+    ids_ = list(dict.fromkeys(indicators["indicator"].tolist()))
+    topic = dict(zip(indicators["indicator"], indicators["topic"], strict=False))
+
+    def first(preds):
+        for p in preds:
+            for i in ids_:
+                if p(i):
+                    return i
+        return None
+
+    picks = [
+        first([lambda i: i == "sat_police_overall", lambda i: i.startswith("sat_police"),
+               lambda i: topic[i] == "satisfaction"]),
+        first([lambda i: i == "safe_night", lambda i: "night" in i and ("nbhd" in i or "neighborhood" in i),
+               lambda i: "night" in i and topic[i] == "safety", lambda i: topic[i] == "safety"]),
+        first([lambda i: i.startswith("index") and "trust" in i, lambda i: topic[i] == "trust" and i.startswith("index"),
+               lambda i: topic[i] == "trust", lambda i: "trust" in i]),
+    ]
+    return [p for p in dict.fromkeys(picks) if p]
+
+
+def headline_statistics(indicators: pd.DataFrame) -> dict[str, str]:
+    """``{indicator: statistic}``: each indicator's headline statistic (``share``, else ``score``, else ``mean``)."""
+    pref = {"share": 0, "score": 1, "mean": 2}
+    out: dict[str, str] = {}
+    for ind, stat in zip(indicators["indicator"], indicators["statistic"], strict=True):
+        if ind not in out or pref.get(stat, 9) < pref.get(out[ind], 9):
+            out[ind] = stat
+    return out
+
+
+def wave_order(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Waves with estimates, oldest first: the order the last run recorded (``runs.waves``), else sorted ids."""
+    est = tables["estimates"]
+    have = sorted(est["wave"].dropna().astype(str).unique().tolist())
+    runs = tables.get("runs")
+    if runs is not None and not runs.empty and "waves" in runs.columns and isinstance(runs["waves"].iloc[-1], str):
+        recorded = [w.strip() for w in re.split(r"[,;]", runs["waves"].iloc[-1]) if w.strip()]
+        if set(have) <= set(recorded):
+            return [w for w in recorded if w in have]
+    return have

@@ -1,0 +1,125 @@
+"""The pages on results where an item has two statistics (a share row and a mean row, as the
+analysis writes them): every view shows one statistic, the Overview's headline cards are shares
+("59% satisfied") and the trust index is a score on its stated scale, Trends offers the mean."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dash_app import create_app
+from dash_app.figures.common import fmt_diff
+from dash_app.i18n import group_label, localize_numbers, reason_text, wave_label
+from dash_app.pages import compare, equity, overview, trends
+from dash_app.pages import map as map_page
+from dash_app.pages._common import headline_statistic, indicator_options, scale_range, statistics
+from tests.fixtures_results import build_tables, make_results_project, write_store
+
+MEAN_OF = {"sat_police_overall": (1, 5), "safe_night": (1, 4)}
+
+
+def _with_means(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Add a ``mean`` row next to each share row of two items, in indicators and estimates (the
+    mean rows first in estimates, so a page that takes the first row would show the mean)."""
+    ind, est = tables["indicators"], tables["estimates"]
+    extra_ind = []
+    for name, (lo, hi) in MEAN_OF.items():
+        row = ind[ind["indicator"] == name].iloc[0].copy()
+        row["statistic"], row["definition"] = "mean", f"mean code on the {lo}-{hi} scale among valid answers"
+        extra_ind.append(row)
+    ind = pd.concat([ind, pd.DataFrame(extra_ind)], ignore_index=True)
+    ind["definition"] = ind["definition"].where(ind["indicator"] != "index_trust",
+                                                "mean of the 4 items (1-5; reverse-keyed items as 6 - code)")
+    means = est[est["indicator"].isin(list(MEAN_OF))].copy()
+    means["statistic"] = "mean"
+    for c in ("estimate", "ci_low", "ci_high"):
+        means[c] = 1 + means[c] * 3  # 1..4: far outside any share
+    diag = tables["diagnostics"].copy()  # the trust index hangs together weakly in the last wave
+    weak = (diag["kind"] == "scale_alpha") & (diag["wave"] == "2026-spring") & (diag["detail"] == "index_trust")
+    diag.loc[weak, "value"] = 0.61
+    return dict(tables, indicators=ind, estimates=pd.concat([means, est], ignore_index=True), diagnostics=diag)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    root = make_results_project(tmp_path_factory.mktemp("means"))
+    write_store(root / "warehouse.duckdb", _with_means(build_tables()))
+    return create_app(root)
+
+
+@pytest.fixture(scope="module")
+def data(app):
+    return app.results.get()
+
+
+def test_statistics_share_first_and_each_indicator_offered_once(data):
+    assert statistics(data, "sat_police_overall") == ["share", "mean"]
+    assert headline_statistic(data, "index_trust") == "score"
+    values = [o["value"] for o in indicator_options(data, "en")]
+    assert len(values) == len(set(values)) and "sat_police_overall" in values
+    labels = {o["value"]: o["label"] for o in indicator_options(data, "en")}
+    assert labels["safe_night"].startswith("Feeling safe · ")  # the topic tells "Noise" the problem from the priority
+
+
+def test_overview_cards_are_shares_with_change_in_points_and_trust_on_its_scale(data):
+    h = overview.view_data(data, {"wave": "2026-spring"}, "en").set_index("indicator")
+    assert list(h.index) == ["sat_police_overall", "safe_night", "index_trust"]
+    assert h.loc["sat_police_overall", "statistic"] == "share" and 0 < h.loc["sat_police_overall", "estimate"] < 1
+    assert h.loc["safe_night", "statistic"] == "share"
+    assert h.loc["index_trust", "statistic"] == "score" and h.loc["index_trust", "scale"] == "1-5"
+    c = data.comparisons
+    ch = c[(c["kind"] == "wave_change") & (c["indicator"] == "safe_night") & (c["area_level"] == "city")
+           & (c["wave"] == "2026-spring")].iloc[0]
+    assert h.loc["safe_night", "change"] == pytest.approx(ch["estimate"])
+    assert h.loc["safe_night", "p_adj"] == pytest.approx(ch["p_adj"])
+    text = str(overview.content(data, {"wave": "2026-spring"}, "en"))
+    assert "satisfied" in text and "feel safe" in text and "on a 1–5 scale" in text and "since Spring 2025" in text
+    es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
+    assert "satisfechos" in es and "en una escala de 1 a 5" in es and "Primavera 2025" in es
+    assert "Cronbach's alpha 0.61" in text and "alfa de Cronbach 0,61" in es  # a weak index says so
+    assert "Cronbach" not in str(overview.content(data, {"wave": "2025-spring"}, "en"))  # 0.865 that wave
+    trust = f"{h.loc['index_trust', 'estimate']:.2f}"
+    assert trust in text and trust.replace(".", ",") in es  # Spanish decimals
+
+
+def test_views_show_one_statistic(data):
+    st = map_page.state(data, {"indicator": "sat_police_overall"})
+    m = map_page.view_data(data, st, "en")
+    assert m["Area"].is_unique and m["Estimate"].dropna().between(0, 1).all()
+    cmp_ = compare.view_data(data, compare.state(data, {"indicator": "safe_night"}), "en")
+    assert cmp_["code"].is_unique and cmp_["estimate_value"].dropna().between(0, 1).all()
+    eq = equity.view_data(data, equity.state(data, {"indicator": "sat_police_overall", "group": "sex"}), "en")
+    assert eq["Group"].is_unique and eq["Estimate"].dropna().between(0, 1).all()
+
+
+def test_trends_offers_the_mean_of_an_item_and_only_the_score_of_an_index(data):
+    st = trends.state(data, {"indicator": "sat_police_overall", "stat": "mean", "areas": "district:east"})
+    assert st["stat"] == "mean"
+    d = trends.view_data(data, st, "en")
+    assert len(d) == 6 and d["Estimate"].dropna().between(1, 4).all()  # city and East, three waves, means only
+    assert trends.state(data, {"indicator": "index_trust", "stat": "mean"})["stat"] == "score"
+    assert trends.axis_label(data, "sat_police_overall", "mean", "en") == "Average answer (on a 1–5 scale)"
+
+
+def test_words_a_reader_sees():
+    assert wave_label("2026-spring", "en") == "Spring 2026" and wave_label("2026-spring", "es") == "Primavera 2026"
+    assert wave_label("2025q3", "en") == "2025 Q3" and wave_label("w7", "en") == "w7"
+    assert group_label("age_18_24", "en") == "18–24" and group_label("age_65_plus", "es") == "65+"
+    assert group_label("aian", "en") == "American Indian or Alaska Native"
+    assert reason_text("CI width 0.05-0.30 and relative CI width > 130%; CI width >= 0.30", "en") == \
+        "too uncertain (confidence interval too wide)"
+    assert reason_text("fewer than 30 valid answers", "es") == "menos de 30 respuestas"
+    assert reason_text(None, "en") == "" and reason_text("something new", "en") == "something new"
+    assert scale_range("mean of the 6 items (1-5; reverse-keyed items as 6 - code)") == (1, 5)
+    assert fmt_diff(-0.008, "share") == "−1 pt" and fmt_diff(0.12, "share", "puntos") == "+12 puntos"
+    assert fmt_diff(0.0004, "share") == "0 pts" and fmt_diff(-0.25, "score") == "−0.25"
+    assert localize_numbers("IC 95% 3.06–3.17 · n = 1,168; p 0.985", "es") == "IC 95% 3,06–3,17 · n = 1.168; p 0,985"
+    assert localize_numbers("n = 1,168", "en") == "n = 1,168" and localize_numbers("Primavera 2026", "es") == "Primavera 2026"
+
+
+def test_trends_statistic_choices_follow_the_indicator(app):
+    key = next(k for k in app.callback_map if '"name":"stat"' in k and k.endswith(".value.."))
+    follow = app.callback_map[key]["callback"].__wrapped__
+    assert follow("index_trust", "mean", "en") == ([{"label": "Index score", "value": "score"}], "score")
+    opts, value = follow("sat_police_overall", "mean", "es")
+    assert [o["value"] for o in opts] == ["share", "mean"] and value == "mean"  # a valid choice is kept
