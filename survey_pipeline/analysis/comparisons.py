@@ -31,12 +31,11 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy import stats as sps
 
-from survey_pipeline.stats import Design, adjust_pvalues
+from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
-from ._domains import CellDomains, _diag_var, cell_domains, domain_codes
+from ._domains import CellDomains, cell_domains
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
@@ -196,33 +195,27 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
     data = design.data
     cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
+    dm = cd.dm if cd is not None else DomainMeans(design)
+    # the domain sets, made once and reused across indicators (the cell path caches on them)
+    sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
     heads = [s for s in specs if s.statistic in ("share", "score")]
     cache: dict = {}
     parts = []
-    prep = [_prepare_cells(cd, parent, child, known) for _tag, parent, child, known in plan] if cd is not None else None
     for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        mom = cd._moments(y, None) if cd is not None else None
-        for i, (tag, parent, child, known) in enumerate(plan):
-            if cd is not None:
-                lab, a, rr, d, v = _contrasts_cells(cd, mom, prep[i])
-                r = lab.reset_index(drop=True).copy()
-                r["estimate"], r["n"] = a["estimate"], a["n"]
-                for c in ("estimate", "se", "n", "n_eff"):
-                    r[f"{c}_ref"] = rr[c]
-                r["diff"], r["se_diff"] = d, np.sqrt(np.maximum(v, 0))
-            else:
-                r = contrasts(design, y, parent, child, known=known)
-            r = r[(r["n"] > 0) & (r["n_ref"] > 0)]
-            if r.empty:
+        for (tag, _parent, child, _known), (pset, cset) in zip(plan, sets, strict=True):
+            a = dm.rest_contrast_arrays(y, pset, cset)
+            keep = (a["n"] > 0) & (a["n_ref"] > 0)
+            if not keep.any():
                 continue
-            parts.append(pd.DataFrame({"tag": [tag] * len(r), "child": [tuple(child)] * len(r),
-                                       **{c: r[c].astype(str).to_numpy() for c in child},
+            lab = cset.labels.reset_index(drop=True)[keep]
+            parts.append(pd.DataFrame({"tag": [tag] * len(lab), "child": [tuple(child)] * len(lab),
+                                       **{c: lab[c].astype(str).to_numpy() for c in child},
                                        "indicator": spec.indicator, "statistic": spec.statistic,
-                                       **{c: r[c].to_numpy() for c in ("diff", "se_diff", "estimate_ref", "se_ref",
-                                                                      "n_ref", "n_eff_ref", "estimate")}}))
+                                       **{c: a[c][keep] for c in ("diff", "se_diff", "estimate_ref", "se_ref",
+                                                                 "n_ref", "n_eff_ref", "estimate")}}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -309,132 +302,14 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
 # ------------------------------------------------------------------------------- contrasts
 
 
-def _pieces(cd: CellDomains, lin: dict) -> tuple:
-    """The linear parts of a domain-mean variance (before the calibration and stratum terms)."""
-    sw, swy = lin["W"], lin["WY"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = swy / sw
-        mm = np.where(np.isfinite(m), m, 0.0)
-        sw1 = np.where(sw > 0, sw, 1.0)
-        var0 = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
-        tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
-    mt = qt = None
-    if cd.step is not None:
-        inv = sparse.diags(1.0 / sw1)
-        mt = sparse.csr_matrix(inv @ (lin["XR1"] - sparse.diags(mm) @ lin["XR0"]))
-        qt = sparse.csr_matrix(inv @ (lin["XQ1"] - sparse.diags(mm) @ lin["XQ0"]))
-    return var0, tot, mt, qt
-
-
-def _parent_index(plab: pd.DataFrame, clab: pd.DataFrame, parent: list[str]) -> np.ndarray:
-    if not parent:
-        return np.zeros(len(clab), dtype=np.int64)
-    pk = pd.MultiIndex.from_frame(plab[parent].astype(str))
-    return pk.get_indexer(pd.MultiIndex.from_frame(clab[parent].astype(str)))
-
-
-def _prepare_cells(cd: CellDomains, parent: list[str], child: list[str], known: str | None) -> tuple:
-    """Cell codes of the parent and child domains and each child's parent (reused across indicators)."""
-    pc, plab = cd.codes(parent) if parent else (np.zeros(cd.nc, dtype=np.int64), pd.DataFrame(index=[0]))
-    if known is not None:
-        pc = np.where(cd.cells[known].notna().to_numpy(), pc, -1)
-    cc, clab = cd.codes(child)
-    return pc, plab, cc, clab, _parent_index(plab, clab, parent)
-
-
-def _contrasts_cells(cd: CellDomains, mom: dict, prep: tuple) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
-    pc, plab, cc, clab, pidx = prep
-    lp = cd._linear(mom, pc, len(plab))
-    lc = cd._linear(mom, cc, len(clab))
-    lr = {k: (sparse.csr_matrix(lp[k][pidx, :] - lc[k]) if k.startswith("X") else lp[k][..., pidx] - lc[k])
-          for k in lc}
-    va, ta, ma, qa = _pieces(cd, lc)
-    vr, tr, mr, qr = _pieces(cd, lr)
-    # disjoint rows (every row its own PSU): no cross term in the squared influences; the
-    # calibration residuals and the stratum (wave) centring do couple the two sides
-    var = va + vr
-    tot = ta - tr
-    var_r, tot_r = vr, tr
-    if cd.step is not None:
-        _xc, _r, _wa, g_, kmat, hag = cd.step
-
-        def cal(mt, qt):
-            quad = np.asarray(mt.multiply(np.asarray(mt @ kmat)).sum(axis=1)).ravel()
-            crs = np.asarray(qt.multiply(np.asarray(mt @ g_)).sum(axis=1)).ravel()
-            return quad - 2 * crs, np.asarray(mt @ hag.T).T
-
-        md = sparse.csr_matrix(ma - mr)
-        dv, dt = cal(md, sparse.csr_matrix(qa - qr))
-        var, tot = var + dv, tot - dt
-        rv, rt = cal(mr, qr)
-        var_r, tot_r = vr + rv, tr - rt
-    var = var - (cd.coef[:, None] * tot * tot).sum(axis=0)
-    if cd.nok < cd.nstrat:
-        var = var * cd.nstrat / cd.nok
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ma_ = lc["WY"] / lc["W"]
-        mr_ = lr["WY"] / lr["W"]
-    r = cd._close(var_r, tot_r, mr_, np.where(np.isfinite(mr_), mr_, 0.0), lr["N"], lr["W"], lr["WY"], lr["WY2"],
-                  lr["C"])
-    a = {"estimate": ma_, "n": lc["N"], "se": np.full(len(ma_), np.nan), "n_eff": np.full(len(ma_), np.nan)}
-    return clab, a, r, ma_ - mr_, var
-
-
-def _contrasts_general(design: Design, y: np.ndarray, parent: list[str], child: list[str],
-                       known: str | None) -> tuple[pd.DataFrame, dict, dict, np.ndarray, np.ndarray]:
-    """The same contrasts from the row-level influences (any design ``_diag_var`` handles)."""
-    data = design.data
-    w = design.weights
-    y = np.asarray(y, float)
-    valid = ~np.isnan(y) & (w != 0)
-    yy = np.where(valid, y, 0.0)
-    pc, plab = domain_codes(data, parent)
-    if known is not None:
-        pc = np.where(data[known].notna().to_numpy(), pc, -1)
-    cc, clab = domain_codes(data, child)
-    pidx = _parent_index(plab, clab, parent)
-    k = len(clab)
-    cols_d, cols_r, cols_a = [], [], []
-    side = {s: {q: np.zeros(k) for q in ("N", "W", "WY", "WY2")} for s in ("a", "r")}
-    for j in range(k):
-        for s, rows in (("a", np.flatnonzero((cc == j) & valid)),
-                        ("r", np.flatnonzero((pc == pidx[j]) & (cc != j) & valid))):
-            ww, yv = w[rows], yy[rows]
-            side[s]["N"][j], side[s]["W"][j] = len(rows), ww.sum()
-            side[s]["WY"][j], side[s]["WY2"][j] = (ww * yv).sum(), (ww * yv * yv).sum()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                m = side[s]["WY"][j] / side[s]["W"][j]
-                z = ww * (yv - m) / side[s]["W"][j] if len(rows) else ww
-            if s == "a":
-                za = (rows, z)
-                cols_a.append(za)
-            else:
-                cols_r.append((rows, z))
-                cols_d.append((np.concatenate([za[0], rows]), np.concatenate([za[1], -z])))
-
-    def mat(cols):
-        r_ = np.concatenate([c[0] for c in cols]) if cols else np.zeros(0, dtype=np.int64)
-        c_ = np.concatenate([np.full(len(c[0]), i) for i, c in enumerate(cols)]) if cols else r_
-        v_ = np.concatenate([c[1] for c in cols]) if cols else np.zeros(0)
-        return sparse.csr_matrix((np.nan_to_num(v_), (r_, c_)), shape=(len(y), len(cols)))
-
-    v = (_diag_var(design, sparse.hstack([mat(cols_d), mat(cols_r), mat(cols_a)], format="csr")) if k
-         else np.zeros(0))
-    out = []
-    for s, vv in (("a", v[2 * k:]), ("r", v[k:2 * k])):
-        q = side[s]
-        n, sw, swy, swy2 = q["N"], q["W"], q["WY"], q["WY2"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = swy / sw
-            mm = np.where(np.isfinite(m), m, 0.0)
-            wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
-            vsrs = wvar * (sw - n) / (sw * n)
-            var_s = vv
-            deff = var_s / vsrs
-        out.append({"estimate": m, "se": np.sqrt(np.maximum(var_s, 0)), "n": n, "n_eff": n / deff, "deff": deff,
-                    "sw": sw})
-    a, r = out
-    return clab, a, r, a["estimate"] - r["estimate"], v[:k]
+def _sets(dm: DomainMeans, cd: CellDomains | None, parent: list[str], child: list[str],
+          known: str | None) -> tuple[DomainSet, DomainSet]:
+    """The parent (restricted to rows where ``known`` is known) and child domain sets."""
+    if cd is not None:
+        pset, cset = cd.codes(parent), cd.codes(child)
+    else:
+        pset, cset = dm.domains(parent), dm.domains(child)
+    return (dm.restrict(pset, known) if known is not None else pset), cset
 
 
 def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str], known: str | None = None,
@@ -450,27 +325,17 @@ def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str]
     difference of the two influence functions, ``z_a - z_rest``, with the calibration
     residuals (Deville & Särndal 1992) and the stratum centring -- what R's
     ``svycontrast(svyby(~y, ~dom, design, svymean, covmat = TRUE), c(1, -1))`` computes
-    (``tests/reference``). Rows are disjoint, so only the calibration and stratum terms couple
-    the sides.
+    (``tests/reference``). Computed by
+    :meth:`survey_pipeline.stats.DomainMeans.rest_contrasts`, on the cell path when ``cd``
+    (from :func:`~survey_pipeline.analysis._domains.cell_domains`) is given.
 
     Returns the child columns and ``estimate, se, n, n_eff`` (the child), ``estimate_ref,
     se_ref, n_ref, n_eff_ref`` (the rest), ``diff, se_diff``.
     """
-    if cd is not None:
-        prep = _prepare_cells(cd, parent, child, known)
-        mom = cd._moments(y, None)
-        lab, a, r, d, v = _contrasts_cells(cd, mom, prep)
-        full = cd._finish(cd._linear(mom, prep[2], len(prep[3])))  # the child's own SE
-        a = {**a, "se": full["se"], "n_eff": full["n_eff"]}
-    else:
-        lab, a, r, d, v = _contrasts_general(design, y, parent, child, known)
-    out = lab.reset_index(drop=True).copy()
-    for c in ("estimate", "se", "n", "n_eff"):
-        out[c] = a[c]
-        out[f"{c}_ref"] = r[c]
-    out["diff"] = d
-    out["se_diff"] = np.sqrt(np.maximum(v, 0))
-    return out
+    dm = cd.dm if cd is not None else DomainMeans(design)
+    pset, cset = _sets(dm, cd, parent, child, known)
+    out = dm.rest_contrasts(y, pset, cset)
+    return out.drop(columns=["ci_low", "ci_high", "df"])
 
 
 def _amount(stat: str, x: float) -> str:

@@ -38,6 +38,7 @@ from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
 
+from ._domains import domain_codes
 from .settings import AnalysisSettings
 
 __all__ = [
