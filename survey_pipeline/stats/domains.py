@@ -14,6 +14,9 @@ but only the diagonal, for several domain classifications in one pass::
     by_both = dm.domains(["stype", "sch.wide"])
     t1, t2 = dm.means("api00", [by_type, by_both])       # one tidy frame per classification
 
+:meth:`DomainMeans.rest_contrasts` compares each domain with the rest of its parent domain (an
+area against the rest of its wave) with the full covariance of the two sides, on either path.
+
 Domains are estimated on the full design (rows outside a domain, or with a missing value,
 contribute zero influence but stay in the design), as R's ``svyby(..., svymean)``.
 
