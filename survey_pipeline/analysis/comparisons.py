@@ -71,9 +71,15 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         t = est / se
     out["t"] = t
     out["p"] = np.where(np.isfinite(t), 2 * sps.t.sf(np.abs(t), np.where(dfv > 0, dfv, 1)), np.nan)
-    out["p_adj"] = np.nan
-    for _, idx in out.groupby(family, sort=False, dropna=False).groups.items():
-        out.loc[idx, "p_adj"] = adjust_pvalues(out.loc[idx, "p"].to_numpy(float), adjust)
+    # p_adj within each family (rows of a family in their table order), on arrays: a table has
+    # tens of thousands of families
+    p = out["p"].to_numpy(float)
+    padj = np.full(len(out), np.nan)
+    fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
+    order = np.argsort(fam, kind="stable")
+    for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
+        padj[idx] = adjust_pvalues(p[idx], adjust)
+    out["p_adj"] = padj
     out["adjust"] = adjust
     out["significant"] = out["p_adj"].to_numpy(float) < 0.05
     out["finding"] = None
