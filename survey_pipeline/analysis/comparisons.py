@@ -205,24 +205,35 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     # the domain sets, made once and reused across indicators (the cell path caches on them)
     sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
     heads = [s for s in specs if s.statistic in ("share", "score")]
+    labels = [{c: cset.labels[c].astype(str).to_numpy() for c in child}
+              for (_t, _p, child, _k), (_ps, cset) in zip(plan, sets, strict=True)]
+    keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
+    cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
+    acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
     cache: dict = {}
-    parts = []
     for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        for (tag, _parent, child, _known), (pset, cset) in zip(plan, sets, strict=True):
+        for (tag, _parent, child, _known), (pset, cset), lab in zip(plan, sets, labels, strict=True):
             a = dm.rest_contrast_arrays(y, pset, cset)
-            keep = (a["n"] > 0) & (a["n_ref"] > 0)
-            if not keep.any():
+            keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
+            if not len(keep):
                 continue
-            lab = cset.labels.reset_index(drop=True)[keep]
-            parts.append(pd.DataFrame({"tag": [tag] * len(lab), "child": [tuple(child)] * len(lab),
-                                       **{c: lab[c].astype(str).to_numpy() for c in child},
-                                       "indicator": spec.indicator, "statistic": spec.statistic,
-                                       **{c: a[c][keep] for c in ("diff", "se_diff", "estimate_ref", "se_ref",
-                                                                 "n_ref", "n_eff_ref", "estimate")}}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            k = len(keep)
+            acc["tag"].append(np.full(k, tag, dtype=object))
+            ch = np.empty(k, dtype=object)
+            ch[:] = [tuple(child)] * k
+            acc["child"].append(ch)
+            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+            for c in cols:
+                acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
+            for c in keys:
+                acc[c].append(a[c][keep])
+    if not acc["tag"]:
+        return pd.DataFrame()
+    return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
 
 
 def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
