@@ -486,13 +486,17 @@ class DomainMeans:
             lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
                       else lp[k][..., parent_of] - lc[k]) for k in lc}
             pa, pr = self._parts(lc), self._parts(lr)
-            side_a, side_r = self._finish(lc, pa), self._finish(lr, pr)
+            ka = kr = None
+            if self._cstep is not None:
+                ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
+            side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
             # rows are disjoint (every row its own PSU): no cross term in the squared influences;
             # the calibration residuals and the stratum centring couple the two sides
             var = pa[3] + pr[3]
             tot = pa[4] - pr[4]
             if self._cstep is not None:
-                dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6])
+                kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
+                dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
                 var, tot = var + dv, tot - dt
             var_d = self._centre(var, tot)
         else:
@@ -764,19 +768,27 @@ class DomainMeans:
             qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
         return m, mm, sw1, var, tot, mt, qt
 
-    def _cal_terms(self, mt: np.ndarray, qt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The calibration terms: added to the squared influences, subtracted from the stratum
-        totals (``b'ADA b + 2 cross'b`` and ``HA b`` with ``b = -G M``)."""
+    def _cal_products(self, mt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``K m``, ``G m`` and ``HA G m`` for every domain (rows of ``mt``); linear in ``mt``, so
+        those of a difference of domains are the differences."""
         hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
         # block-diagonal forms (sparse): (K m) for every domain at once
-        quad = np.einsum("ij,ij->i", mt, np.asarray(kbd @ mt.T).T)
-        crs = np.einsum("ij,ij->i", qt, np.asarray(gbd @ mt.T).T)
-        return quad - 2 * crs, (mt @ hag.T).T
+        return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, (mt @ hag.T).T
 
-    def _finish(self, lin: dict, parts: tuple | None = None) -> dict[str, np.ndarray]:
+    def _cal_terms(self, mt: np.ndarray, qt: np.ndarray, prods: tuple | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The calibration terms: added to the squared influences, subtracted from the stratum
+        totals (``b'ADA b + 2 cross'b`` and ``HA b`` with ``b = -G M``)."""
+        km, gm, ht = prods if prods is not None else self._cal_products(mt)
+        quad = np.einsum("ij,ij->i", mt, km)
+        crs = np.einsum("ij,ij->i", qt, gm)
+        return quad - 2 * crs, ht
+
+    def _finish(self, lin: dict, parts: tuple | None = None, prods: tuple | None = None
+                ) -> dict[str, np.ndarray]:
         m, mm, _sw1, var, tot, mt, qt = parts if parts is not None else self._parts(lin)
         if mt is not None:
-            dv, dt = self._cal_terms(mt, qt)
+            dv, dt = self._cal_terms(mt, qt, prods)
             var, tot = var + dv, tot - dt
         return self._close(var, tot, m, mm, lin["N"], lin["W"], lin["WY"], lin["WY2"], lin["C"])
 
