@@ -4,9 +4,13 @@ Variances of differences:
 
 * waves are independent samples (separate strata of the design), so a wave change has
   ``var = var(a) + var(b)``;
-* an area and the rest of the city, or two areas, are disjoint domains of the same wave: their
-  linearized covariance is exactly zero without calibration, and the small covariance the raking
-  induces is ignored (``var(a) + var(b)``);
+* an area and the rest of the city, or a group and the rest of its area, are two domains of the
+  same raked wave: the variance of the difference is the linearization variance of the
+  difference of their influence functions, calibration residuals and stratum centring included
+  (:func:`contrasts`; R's ``svycontrast`` agrees at 1e-8, ``tests/reference``);
+* two areas of a wave (``area_pair``) are disjoint domains: their linearized covariance is zero
+  without calibration, and the small covariance the raking induces is ignored
+  (``var(a) + var(b)``);
 * a trend is the weighted least-squares slope across waves, ``sum c_w est_w`` with
   ``c_w = (x_w - mean x) / sum (x - mean x)^2`` and ``x_w`` the wave's position, so
   ``var = sum c_w^2 var_w`` (independent waves).
@@ -15,24 +19,27 @@ p-values use the t distribution on the design degrees of freedom; adjusted p-val
 Benjamini–Hochberg) are computed within each family: for area comparisons one wave, area level,
 indicator and statistic; for wave changes one wave pair and area level across every indicator
 (the findings are chosen among them); for trends one area level and indicator. Comparisons use each indicator's headline statistic (``share`` or
-``score``), for all respondents (``group = all``).
+``score``), for all respondents and, within each demographic group of ``estimates``, wave
+changes (city, districts), area vs rest (districts) and group vs rest of the area
+(``group_vs_rest``, city and districts), each with its own family (``docs/results.md``).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from survey_pipeline.stats import Design, adjust_pvalues
+from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
-from ._domains import cell_domains, domain_means
+from ._domains import CellDomains, cell_domains
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 
-__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "findings", "trends",
-           "wave_changes", "worst_reliability"]
+__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
+           "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
 
 COMPARISON_COLUMNS = ["kind", "wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group",
                       "indicator", "statistic", "estimate", "se", "ci_low", "ci_high", "df", "t", "p",
@@ -64,9 +71,15 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         t = est / se
     out["t"] = t
     out["p"] = np.where(np.isfinite(t), 2 * sps.t.sf(np.abs(t), np.where(dfv > 0, dfv, 1)), np.nan)
-    out["p_adj"] = np.nan
-    for _, idx in out.groupby(family, sort=False, dropna=False).groups.items():
-        out.loc[idx, "p_adj"] = adjust_pvalues(out.loc[idx, "p"].to_numpy(float), adjust)
+    # p_adj within each family (rows of a family in their table order), on arrays: a table has
+    # tens of thousands of families
+    p = out["p"].to_numpy(float)
+    padj = np.full(len(out), np.nan)
+    fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
+    order = np.argsort(fam, kind="stable")
+    for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
+        padj[idx] = adjust_pvalues(p[idx], adjust)
+    out["p_adj"] = padj
     out["adjust"] = adjust
     out["significant"] = out["p_adj"].to_numpy(float) < 0.05
     out["finding"] = None
@@ -82,9 +95,20 @@ def headline(est: pd.DataFrame) -> pd.DataFrame:
     return e
 
 
-def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.DataFrame:
-    """Each wave against the previous one, for every area and indicator (headline statistic)."""
+def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh", groups: tuple[str, ...] | None = (),
+                 group_levels=("city", "district")) -> pd.DataFrame:
+    """Each wave against the previous one, for every area and indicator (headline statistic).
+
+    For all respondents at every area level and, for each demographic group of ``groups``
+    (``None``: the groups in ``est``), at ``group_levels``. Family: wave pair x area level x
+    group dimension (all indicators, areas and groups of the dimension).
+    """
     e = headline(est)
+    gds = _groups_of(est, groups)
+    if gds:
+        g = est[est["group_dim"].isin(gds) & est["area_level"].isin(group_levels)
+                & est["statistic"].isin(["share", "score"])]
+        e = pd.concat([e, g], ignore_index=True)
     key = ["area_level", "area", "group_dim", "group", "indicator", "statistic"]
     parts = []
     for prev, cur in itertools.pairwise(waves):
@@ -103,9 +127,9 @@ def wave_changes(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") ->
             "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel, "reliability_reason": why}))
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    # one family per wave pair and area level (every indicator and area): findings are drawn from
-    # these, so the adjustment must cover everything they are chosen from
-    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level"])
+    # one family per wave pair, area level and group dimension (every indicator, area and group):
+    # findings are drawn from these, so the adjustment must cover everything they are chosen from
+    return _finish(pd.concat(parts, ignore_index=True), adjust, ["wave", "area_level", "group_dim"])
 
 
 def trends(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.DataFrame:
@@ -158,60 +182,177 @@ def area_pairs(est: pd.DataFrame, adjust: str = "fdr_bh", levels=("district", "n
     return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
 
 
-def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
-                 nchs: bool = True, adjust: str = "fdr_bh", levels=("district", "neighborhood")) -> pd.DataFrame:
-    """Each area against the rest of the city (same wave), headline statistic, all respondents."""
+def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
+    if groups is not None:
+        return tuple(groups)
+    return tuple(g for g in dict.fromkeys(est["group_dim"].dropna().astype(str)) if g != "all")
+
+
+def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
+    return apply_reliability(pd.DataFrame({"statistic": m["statistic"].to_numpy(), "estimate": m["estimate_ref"].to_numpy(),
+                                           "ci_low": (m["estimate_ref"] - 1.96 * m["se_ref"]).to_numpy(),
+                                           "ci_high": (m["estimate_ref"] + 1.96 * m["se_ref"]).to_numpy(),
+                                           "df": m["df"].to_numpy(), "n": m["n_ref"].to_numpy(),
+                                           "n_eff": m["n_eff_ref"].to_numpy()}), min_n, nchs)
+
+
+def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], plan: list[tuple], *,
+                   cd_columns: list[str]) -> pd.DataFrame:
+    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
     data = design.data
-    e = headline(est)
-    parts = []
+    cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
+    dm = cd.dm if cd is not None else DomainMeans(design)
+    # the domain sets, made once and reused across indicators (the cell path caches on them)
+    sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
     heads = [s for s in specs if s.statistic in ("share", "score")]
-    cd = cell_domains(design, ["wave", *[lv for lv in levels if lv in data.columns]])
-    lvls = [lv for lv in levels if lv in data.columns]
+    labels = [{c: cset.labels[c].astype(str).to_numpy() for c in child}
+              for (_t, _p, child, _k), (_ps, cset) in zip(plan, sets, strict=True)]
+    keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
+    cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
+    acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
     cache: dict = {}
     for spec in heads:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        for lv in lvls:
-            if cd is not None:
-                lab, cols = cd.rest_means(y, lv)
-                r = lab.assign(**cols)
-                r = r[r["n"] > 0]
-                areas_ = r[lv].astype(str).to_numpy()
-            else:
-                vals = data[lv].astype(object)
-                res, areas_l = [], []
-                for a in sorted(vals.dropna().astype(str).unique()):
-                    rest = np.where(vals.astype(str).to_numpy() == a, None, "rest")
-                    rest[vals.isna().to_numpy()] = "rest"
-                    ra = domain_means(design, y, [["wave", rest]])[0]
-                    res.append(ra)
-                    areas_l += [a] * len(ra)
-                r = pd.concat(res, ignore_index=True)
-                keep = (r["n"] > 0).to_numpy()
-                r = r[keep]
-                areas_ = np.asarray(areas_l, dtype=object)[keep]
-            parts.append(pd.DataFrame({"wave": r["wave"].astype(str).to_numpy(), "area_level": lv, "area": areas_,
-                                       "indicator": spec.indicator, "statistic": spec.statistic,
-                                       "estimate_ref": r["estimate"].to_numpy(), "se_ref": r["se"].to_numpy(),
-                                       "n_ref": r["n"].to_numpy(), "n_eff_ref": r["n_eff"].to_numpy()}))
-    if not parts:
+        for (tag, _parent, child, _known), (pset, cset), lab in zip(plan, sets, labels, strict=True):
+            a = dm.rest_contrast_arrays(y, pset, cset)
+            keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
+            if not len(keep):
+                continue
+            k = len(keep)
+            acc["tag"].append(np.full(k, tag, dtype=object))
+            ch = np.empty(k, dtype=object)
+            ch[:] = [tuple(child)] * k
+            acc["child"].append(ch)
+            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+            for c in cols:
+                acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
+            for c in keys:
+                acc[c].append(a[c][keep])
+    if not acc["tag"]:
+        return pd.DataFrame()
+    return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+
+
+def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
+                 nchs: bool = True, adjust: str = "fdr_bh", levels=("district", "neighborhood"),
+                 groups: tuple[str, ...] | None = None, group_levels=("district",)) -> pd.DataFrame:
+    """Each area against the rest of the city (same wave), headline statistic.
+
+    For all respondents at every level of ``levels``, and, for each demographic group of
+    ``groups`` (default: the groups in ``est``), the group in the area against the same group
+    in the rest of the city at ``group_levels`` (districts: group rows of neighborhoods are
+    mostly suppressed, and the row count stays bounded). The SE of each difference includes the
+    covariance of the two sides in the raked design (:func:`contrasts`).
+    """
+    data = design.data
+    lvls = [lv for lv in levels if lv in data.columns]
+    gds = [g for g in _groups_of(est, groups) if g in data.columns]
+    glv = [lv for lv in group_levels if lv in lvls]
+    plan = [("all", ["wave"], ["wave", lv], None) for lv in lvls]
+    plan += [(gd, ["wave", gd], ["wave", gd, lv], None) for gd in gds for lv in glv]
+    r = _contrast_rows(design, est, specs, plan, cd_columns=["wave", *lvls, *gds])
+    if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    rest = pd.concat(parts, ignore_index=True)
-    m = e.merge(rest, on=["wave", "area_level", "area", "indicator", "statistic"])
-    rr = apply_reliability(pd.DataFrame({"statistic": m["statistic"], "estimate": m["estimate_ref"],
-                                         "ci_low": m["estimate_ref"] - 1.96 * m["se_ref"],
-                                         "ci_high": m["estimate_ref"] + 1.96 * m["se_ref"], "df": m["df"],
-                                         "n": m["n_ref"], "n_eff": m["n_eff_ref"]}), min_n, nchs)
+    frames = []
+    for (tag, child), g in r.groupby(["tag", "child"], sort=False):
+        lv = child[-1]
+        g = g.assign(area_level=lv, area=g[lv], group_dim=tag, group=g[tag] if tag != "all" else "all")
+        frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
+                         "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
+    rest = pd.concat(frames, ignore_index=True)
+    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    rr = _rest_reliability(m, min_n, nchs)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
                                  rr["reliability_reason"])
     out = pd.DataFrame({"kind": "area_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
-                        "area": m["area"], "area_ref": "rest", "group_dim": "all", "group": "all",
+                        "area": m["area"], "area_ref": "rest", "group_dim": m["group_dim"], "group": m["group"],
                         "indicator": m["indicator"], "statistic": m["statistic"],
-                        "estimate": m["estimate"] - m["estimate_ref"],
-                        "se": np.sqrt(m["se"] ** 2 + m["se_ref"] ** 2), "df": m["df"], "reliability": rel,
+                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
                         "reliability_reason": why})
-    return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
+    return _finish(out, adjust, ["wave", "area_level", "group_dim", "group", "indicator", "statistic"])
+
+
+def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
+                  nchs: bool = True, adjust: str = "fdr_bh", groups: tuple[str, ...] | None = None,
+                  levels=("city", "district")) -> pd.DataFrame:
+    """The equity view: each demographic group against everyone else in its area and wave.
+
+    For every group dimension (default: the groups in ``est``) and area of ``levels`` (the city
+    and the districts), the group's headline estimate minus that of the rest of the area's
+    respondents whose group is known (kind ``group_vs_rest``, ``area_ref`` NULL). Both sides are
+    domains of one raked design; the SE includes their covariance (:func:`contrasts`). Family:
+    wave x area level x group dimension x indicator (every area and group of the dimension).
+    """
+    data = design.data
+    gds = [g for g in _groups_of(est, groups) if g in data.columns]
+    lvls = [lv for lv in levels if lv == "city" or lv in data.columns]
+    plan = [(gd, ["wave"] + ([] if lv == "city" else [lv]), ["wave"] + ([] if lv == "city" else [lv]) + [gd], gd)
+            for gd in gds for lv in lvls]
+    if not plan:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    r = _contrast_rows(design, est, specs, plan,
+                       cd_columns=["wave", *[lv for lv in lvls if lv != "city"], *gds])
+    if r.empty:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    frames = []
+    for (tag, child), g in r.groupby(["tag", "child"], sort=False):
+        lv = child[1] if len(child) == 3 else "city"
+        g = g.assign(area_level=lv, area=g[lv] if lv != "city" else "city", group_dim=tag, group=g[tag])
+        frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
+                         "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
+    rest = pd.concat(frames, ignore_index=True)
+    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    rr = _rest_reliability(m, min_n, nchs)
+    rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
+                                 rr["reliability_reason"])
+    out = pd.DataFrame({"kind": "group_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
+                        "area": m["area"], "area_ref": None, "group_dim": m["group_dim"], "group": m["group"],
+                        "indicator": m["indicator"], "statistic": m["statistic"],
+                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
+                        "reliability_reason": why})
+    return _finish(out, adjust, ["wave", "area_level", "group_dim", "indicator", "statistic"])
+
+
+# ------------------------------------------------------------------------------- contrasts
+
+
+def _sets(dm: DomainMeans, cd: CellDomains | None, parent: list[str], child: list[str],
+          known: str | None) -> tuple[DomainSet, DomainSet]:
+    """The parent (restricted to rows where ``known`` is known) and child domain sets."""
+    if cd is not None:
+        pset, cset = cd.codes(parent), cd.codes(child)
+    else:
+        pset, cset = dm.domains(parent), dm.domains(child)
+    return (dm.restrict(pset, known) if known is not None else pset), cset
+
+
+def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str], known: str | None = None,
+              cd: CellDomains | None = None) -> pd.DataFrame:
+    """Each domain against the rest of its parent domain, with the covariance of the two sides.
+
+    ``child`` is ``parent`` plus one column: for every child domain (e.g. wave x area), the mean
+    of ``y`` in it minus the mean in the rest of its parent (the same wave, other areas and
+    rows without an area). ``known`` (a column) keeps only rows where it is known in the
+    parent, so that e.g. "everyone else in the area" leaves out those who did not give their
+    age. Both sides are domains of the one calibrated design, so their covariance is not zero:
+    the variance of the difference is the linearization variance of the total of the
+    difference of the two influence functions, ``z_a - z_rest``, with the calibration
+    residuals (Deville & Särndal 1992) and the stratum centring -- what R's
+    ``svycontrast(svyby(~y, ~dom, design, svymean, covmat = TRUE), c(1, -1))`` computes
+    (``tests/reference``). Computed by
+    :meth:`survey_pipeline.stats.DomainMeans.rest_contrasts`, on the cell path when ``cd``
+    (from :func:`~survey_pipeline.analysis._domains.cell_domains`) is given.
+
+    Returns the child columns and ``estimate, se, n, n_eff`` (the child), ``estimate_ref,
+    se_ref, n_ref, n_eff_ref`` (the rest), ``diff, se_diff``.
+    """
+    dm = cd.dm if cd is not None else DomainMeans(design)
+    pset, cset = _sets(dm, cd, parent, child, known)
+    out = dm.rest_contrasts(y, pset, cset)
+    return out.drop(columns=["ci_low", "ci_high", "df"])
 
 
 def _amount(stat: str, x: float) -> str:
@@ -225,6 +366,29 @@ def _ci(stat: str, lo: float, hi: float, sign: float) -> str:
     return f"95% CI {a:.2f} to {b:.2f}"
 
 
+_GROUP_PHRASES = {
+    "female": "women", "male": "men", "another_gender": "residents of another gender", "own": "homeowners",
+    "rent": "renters", "no_rent": "residents who pay no rent", "hispanic": "Hispanic residents",
+    "white": "White residents", "black": "Black residents", "asian": "Asian residents",
+    "aian": "American Indian and Alaska Native residents", "nhpi": "Native Hawaiian and Pacific Islander residents",
+    "multiracial": "multiracial residents", "other": "residents of another race", "other_race": "residents of another race",
+}
+
+
+def group_phrase(group_dim: str, group: str) -> str:
+    """Residents of a demographic group in words: ``age_65_plus`` -> "residents aged 65+"."""
+    g = str(group)
+    if g in _GROUP_PHRASES:
+        return _GROUP_PHRASES[g]
+    m = re.fullmatch(r"age_(\d+)_(\d+)", g)
+    if m:
+        return f"residents aged {m.group(1)}–{m.group(2)}"
+    m = re.fullmatch(r"age_(\d+)_plus", g)
+    if m:
+        return f"residents aged {m.group(1)}+"
+    return f"residents with {str(group_dim).replace('_', ' ')} '{g}'"
+
+
 def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, str],
              wave_labels: dict[str, str] | None = None, top: int = 12) -> pd.DataFrame:
     """Fill ``finding`` for the largest reliable, significant wave changes and evaluations.
@@ -233,7 +397,10 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
     points first, then scores) and the ``top`` largest get a sentence (only indicators named in
     ``labels``, so a caller can leave out topics such as contact) such as "Your neighborhood,
     at night in Eastgate fell 11 points (95% CI 3 to 19) since 2025-spring". Every significant
-    ``did`` row gets one too.
+    ``did`` row gets one too. Demographic groups get their own budgets of ``top // 2`` sentences
+    each, drawn the same way: wave changes of a group ("... among residents aged 65+ in the city
+    fell 9 points ...") and equity gaps (``group_vs_rest``: "... among renters in the city is
+    12 points lower than among other residents ... in 2026-spring").
     """
     out = comp.copy()
     wl = wave_labels or {}
@@ -250,6 +417,34 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
                                 f"{_amount(r['statistic'], r['estimate'])} "
                                 f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
                                 f"{wl.get(r['wave_ref'], r['wave_ref'])}")
+    half = max(top // 2, 0)
+    ok = out["significant"].astype(bool) & (out["reliability"] != "suppress") & out["indicator"].isin(list(labels))
+
+    def biggest(mask):
+        c = out[mask]
+        return c.assign(_size=np.where(c["statistic"] == "share", c["estimate"].abs() * 100,
+                                       c["estimate"].abs())).sort_values(
+            ["_size", "indicator", "group_dim", "group", "area"], ascending=[False, True, True, True, True],
+            kind="stable").head(half)
+
+    def place(r):
+        return "the city" if r["area_level"] == "city" else area_names.get(str(r["area"]), str(r["area"]))
+
+    for i, r in biggest(ok & (out["kind"] == "wave_change") & (out["group_dim"] != "all")).iterrows():
+        sign = 1.0 if r["estimate"] >= 0 else -1.0
+        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
+                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} "
+                                f"{'rose' if sign > 0 else 'fell'} {_amount(r['statistic'], r['estimate'])} "
+                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
+                                f"{wl.get(r['wave_ref'], r['wave_ref'])}")
+    for i, r in biggest(ok & (out["kind"] == "group_vs_rest")).iterrows():
+        sign = 1.0 if r["estimate"] >= 0 else -1.0
+        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
+                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} is "
+                                f"{_amount(r['statistic'], r['estimate'])} {'higher' if sign > 0 else 'lower'} "
+                                f"than among other residents "
+                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) in "
+                                f"{wl.get(r['wave'], r['wave'])}")
     did = out[(out["kind"] == "did") & out["significant"].astype(bool) & (out["reliability"] != "suppress")]
     for i, r in did.iterrows():
         sign = 1.0 if r["estimate"] >= 0 else -1.0
@@ -263,10 +458,16 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
 
 
 def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], waves: list[str], *,
-                min_n: int = 30, nchs: bool = True, adjust: str = "fdr_bh") -> pd.DataFrame:
-    """All comparison kinds but ``did`` (see :mod:`survey_pipeline.analysis.evaluation`)."""
-    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust),
-             area_pairs(est, adjust), wave_changes(est, waves, adjust), trends(est, waves, adjust)]
+                min_n: int = 30, nchs: bool = True, adjust: str = "fdr_bh",
+                groups: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """All comparison kinds but ``did`` (see :mod:`survey_pipeline.analysis.evaluation`).
+
+    ``groups``: demographic dimensions compared within (default: every group in ``est``).
+    """
+    gds = _groups_of(est, groups)
+    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+             group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+             area_pairs(est, adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

@@ -170,7 +170,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                 names[v] = a.label.get(inst.language, a.name)
     comp = findings(comp, labels, names, wave_labels, st.findings)
     tick("priorities")
-    pri = priorities_table(est, specs, inst)
+    pri = priorities_table(est, specs, inst, design)
     iss = importance_satisfaction(est, specs, inst)
     diag = pd.concat([wr.diagnostics, scale_alphas(design.data, specs)], ignore_index=True)
     rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")

@@ -9,7 +9,7 @@ Targets come from a long CSV an analyst builds from census tables::
 
 Per wave: base weight = area population / invitations to the area when invitations are recorded
 (an address-based sample), else 1; then bounded raking (``stats.Design.rake``) to the city
-margins of every target variable; then trimming at ``trim`` x the mean weight. All waves are
+margins of every target variable; then trimming at ``trim`` x the wave's mean weight (within the wave). All waves are
 raked in one :class:`~survey_pipeline.stats.Design` with ``strata = wave`` and joint
 ``(wave, variable)`` margins, which is the same as raking each wave alone, so that variances of
 every later estimate reflect the raking (Deville & Särndal 1992; Lumley 2010, sec. 7.4).
@@ -291,10 +291,17 @@ def weight_waves(
         design = design.rake(dict(margins.items()), bounds=s.bounds, max_iter=s.max_iter,
                              tol=1e-7)
         if s.trim is not None:
+            # per wave: the cap is trim x the wave's mean weight and the excess stays in the
+            # wave, so each wave keeps its population total
             w = design.weights
-            upper = s.trim * w[w > 0].mean()
-            if (w > upper).any():
-                design = design.trim(upper=upper)
+            wv = df["wave"].to_numpy()
+            upper = {}
+            for wave in waves:
+                ww = w[(wv == wave) & (w > 0)]
+                if len(ww) and (ww > s.trim * ww.mean()).any():
+                    upper[wave] = s.trim * float(ww.mean())
+            if upper:
+                design = design.trim(upper=upper, by="wave")
     except StatsError as exc:
         raise WeightingError(f"weighting failed: {exc}", rule="raking",
                              fix="Widen [weighting] bounds, collapse sparse categories in the targets, "

@@ -865,14 +865,44 @@ class Design:
         new.weighting_report = rep
         return new
 
-    def trim(self, lower: float | None = None, upper: float | None = None,
-             max_iter: int = 50) -> Design:
+    def trim(self, lower: float | Mapping[Any, float] | None = None,
+             upper: float | Mapping[Any, float] | None = None, max_iter: int = 50,
+             by: str | None = None) -> Design:
         """Trim weights to ``[lower, upper]`` with redistribution (R ``trimWeights``).
 
-        The record of what moved is in ``trim_report``. Calibration steps already applied are
-        kept for variance estimation, as R does.
+        With ``by`` (a column), each group is trimmed on its own and its excess redistributed
+        inside the group, so group totals (e.g. each wave's population when waves are strata)
+        are kept; ``lower`` and ``upper`` may then map each group to its own bound (groups not
+        in the mapping are left alone). The record of what moved is in ``trim_report``
+        (``lower``/``upper`` are None there when given per group). Calibration steps already
+        applied are kept for variance estimation, as R does.
         """
-        w1, rep = trim_weights(self._w, lower=lower, upper=upper, max_iter=max_iter)
+        from .weighting import TrimReport
+
+        if by is None:
+            if isinstance(lower, Mapping) or isinstance(upper, Mapping):
+                raise DesignError("trim: per-group bounds (a mapping) need by= (the group column).")
+            w1, rep = trim_weights(self._w, lower=lower, upper=upper, max_iter=max_iter)
+        else:
+            if by not in self.data.columns:
+                raise DesignError(f"trim: column {by!r} (by) is not in the data.")
+            col = self.data[by]
+            w1 = self._w.copy()
+            its, n_lo, n_hi, moved, rows = 0, 0, 0, 0.0, []
+            for g in pd.unique(col.dropna()):
+                lo = lower.get(g) if isinstance(lower, Mapping) else lower
+                hi = upper.get(g) if isinstance(upper, Mapping) else upper
+                if lo is None and hi is None:
+                    continue
+                idx = np.flatnonzero((col == g).to_numpy())
+                wg, r = trim_weights(self._w[idx], lower=lo, upper=hi, max_iter=max_iter)
+                w1[idx] = wg
+                its, n_lo, n_hi = max(its, r.iterations), n_lo + r.n_trimmed_low, n_hi + r.n_trimmed_high
+                moved += r.weight_moved
+                rows.append(idx[r.trimmed_rows])
+            rep = TrimReport(None if isinstance(lower, Mapping) else lower,
+                             None if isinstance(upper, Mapping) else upper, its, n_lo, n_hi, moved,
+                             np.sort(np.concatenate(rows)) if rows else np.array([], dtype=np.int64))
         new = self._derive(w1, None)
         new.trim_report = rep
         return new

@@ -14,6 +14,9 @@ but only the diagonal, for several domain classifications in one pass::
     by_both = dm.domains(["stype", "sch.wide"])
     t1, t2 = dm.means("api00", [by_type, by_both])       # one tidy frame per classification
 
+:meth:`DomainMeans.rest_contrasts` compares each domain with the rest of its parent domain (an
+area against the rest of its wave) with the full covariance of the two sides, on either path.
+
 Domains are estimated on the full design (rows outside a domain, or with a missing value,
 contribute zero influence but stay in the design), as R's ``svyby(..., svymean)``.
 
@@ -138,6 +141,7 @@ class DomainMeans:
         self._stack_val = None
         self._lin_cache: dict[int, tuple] = {}
         self._parent_cache: dict[tuple[int, int], tuple] = {}
+        self._known_cache: dict[tuple, tuple] = {}
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -226,7 +230,9 @@ class DomainMeans:
             cc, labels = _group_codes([self.cells[c] for c in cols])
             return DomainSet(cc[self._cell], labels, cc, self)
         if not cols:
-            return DomainSet(np.zeros(self.design.n, dtype=np.int64), pd.DataFrame(index=[0]))
+            cc = np.zeros(self._nc, dtype=np.int64) if self._cell is not None else None
+            return DomainSet(np.zeros(self.design.n, dtype=np.int64), pd.DataFrame(index=[0]), cc,
+                             self if cc is not None else None)
         codes, labels = _group_codes(_keys(self.design.data, cols))
         return DomainSet(codes, labels)
 
@@ -340,24 +346,7 @@ class DomainMeans:
         """As :meth:`complement_means`, as a dict of arrays (see :meth:`arrays`)."""
         y = self._values(y)
         parent, child = self._as_set(within), self._as_set(domains)
-        nd = len(child)
-        got = self._parent_cache.get((id(parent), id(child)))
-        if got is not None and got[0] is parent and got[1] is child:
-            parent_of = got[2]
-        else:
-            inside = child.codes >= 0
-            pin, cin = parent.codes[inside], child.codes[inside]
-            parent_of = np.full(nd, -1, dtype=np.int64)
-            parent_of[cin] = pin
-            wrong = (parent_of < 0) | (np.bincount(cin, weights=(pin != parent_of[cin]).astype(float),
-                                                   minlength=nd) > 0)
-            if wrong.any():
-                bad = child.labels.iloc[int(np.flatnonzero(wrong)[0])]
-                raise EstimationError(
-                    f"complement means: domain {bad.to_dict()} does not lie inside one domain of "
-                    "within; every domain must be part of exactly one within-domain."
-                )
-            self._parent_cache[(id(parent), id(child))] = (parent, child, parent_of)
+        parent_of = self._parent_of(parent, child, "complement means")
         cnt = None if count is None else np.asarray(count, dtype=float)
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
@@ -368,6 +357,167 @@ class DomainMeans:
                         else lp[k][..., parent_of] - lc[k]) for k in lc}
             return self._finish(rest)
         return self._general_complement(y, parent, child, parent_of, cnt)
+
+    def _parent_of(self, parent: DomainSet, child: DomainSet, what: str) -> np.ndarray:
+        """The ``parent`` domain of every ``child`` domain (each must lie inside exactly one)."""
+        nd = len(child)
+        got = self._parent_cache.get((id(parent), id(child)))
+        if got is not None and got[0] is parent and got[1] is child:
+            return got[2]
+        inside = child.codes >= 0
+        pin, cin = parent.codes[inside], child.codes[inside]
+        parent_of = np.full(nd, -1, dtype=np.int64)
+        parent_of[cin] = pin
+        wrong = (parent_of < 0) | (np.bincount(cin, weights=(pin != parent_of[cin]).astype(float),
+                                               minlength=nd) > 0)
+        if wrong.any():
+            bad = child.labels.iloc[int(np.flatnonzero(wrong)[0])]
+            raise EstimationError(
+                f"{what}: domain {bad.to_dict()} does not lie inside one domain of within; every "
+                "domain must be part of exactly one within-domain (with known=, its rows must all "
+                "be known)."
+            )
+        self._parent_cache[(id(parent), id(child))] = (parent, child, parent_of)
+        return parent_of
+
+    def restrict(self, domains, known) -> DomainSet:
+        """The domains of ``domains`` keeping only the rows where ``known`` holds.
+
+        Parameters
+        ----------
+        domains : DomainSet or anything :meth:`domains` accepts
+        known : str or array of bool
+            A column (rows where it is not missing) or a mask aligned with the rows.
+
+        Returns
+        -------
+        DomainSet
+            Same labels, rows outside ``known`` outside every domain. On the cell path it stays
+            a cell classification when ``known`` is constant within cells (e.g. a column of
+            ``cells``).
+        """
+        ds = self._as_set(domains)
+        if isinstance(known, str):
+            if known not in self.design.data.columns:
+                raise DesignError(f"domains: known column {known!r} is not in the data. Fix the "
+                                  "column name.")
+            mask = self.design.data[known].notna().to_numpy()
+        else:
+            mask = np.asarray(known, dtype=bool)
+            if mask.shape != (self.design.n,):
+                raise DesignError(f"domains: known has shape {mask.shape}; it must have one value "
+                                  f"per row ({self.design.n}).")
+        codes = np.where(mask, ds.codes, -1)
+        cc = self._cell_codes(ds)
+        if cc is not None:
+            ntrue = np.bincount(self._cell, weights=mask.astype(float), minlength=self._nc)
+            size = np.bincount(self._cell, minlength=self._nc)
+            if np.all((ntrue == 0) | (ntrue == size)):
+                return DomainSet(codes, ds.labels, np.where(ntrue > 0, cc, -1), self)
+        return DomainSet(codes, ds.labels)
+
+    def rest_contrasts(self, y, within, domains, known=None, level: float = 0.95) -> pd.DataFrame:
+        """Each domain minus the rest of its ``within`` domain, with the covariance of the sides.
+
+        For every domain of ``domains`` (e.g. wave x area), the mean of ``y`` in it, the mean over
+        the other rows of its ``within`` domain (e.g. the wave: other areas and rows without an
+        area), and their difference. Both sides are domains of the one design, so they are not
+        independent: the variance of the difference is the linearization variance of the total
+        of ``z_domain - z_rest`` (the two influence functions), with the calibration residuals
+        (Deville & Särndal 1992), the stratum centring, the fpc and the ``lonely_psu`` rule --
+        what R's ``svycontrast(svyby(~y, ~dom, design, svymean, covmat = TRUE), c(1, -1))``
+        computes. With every row its own PSU only the calibration and stratum terms couple the
+        sides; with clusters the shared PSUs do too (general path).
+
+        Parameters
+        ----------
+        y : str or array
+            As :meth:`means`.
+        within, domains : DomainSet or anything :meth:`domains` accepts
+            Every domain must lie inside one ``within`` domain.
+        known : str or array of bool, optional
+            Keep only these rows in ``within`` (:meth:`restrict`): e.g. "everyone else in the
+            area whose age is known". The domains' rows must all be known.
+        level : float
+            Confidence level of the limits of the difference.
+
+        Returns
+        -------
+        DataFrame
+            The labels of ``domains``, then ``estimate, se, n, n_eff`` (the domain),
+            ``estimate_ref, se_ref, n_ref, n_eff_ref`` (the rest), ``diff, se_diff, ci_low,
+            ci_high, df`` (the difference; Wald limits on the design df).
+
+        Raises
+        ------
+        EstimationError
+            When a domain spans several ``within`` domains or lies outside all of them.
+        """
+        from .design import _tcrit
+
+        ds = self._as_set(domains)
+        a = self.rest_contrast_arrays(y, within, ds, known)
+        out = ds.labels.reset_index(drop=True).copy()
+        for k in ("estimate", "se", "n", "n_eff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref",
+                  "diff", "se_diff"):
+            out[k] = a[k]
+        t = _tcrit(self.design.degf, level)
+        out["ci_low"] = a["diff"] - t * a["se_diff"]
+        out["ci_high"] = a["diff"] + t * a["se_diff"]
+        out["df"] = self.design.degf
+        return out
+
+    def rest_contrast_arrays(self, y, within, domains, known=None) -> dict[str, np.ndarray]:
+        """As :meth:`rest_contrasts`, as a dict of arrays in the domains' label order (faster).
+
+        Keys: ``estimate, se, n, n_eff, deff, sum_weights`` of the domain, the same with suffix
+        ``_ref`` for the rest, and ``diff, se_diff``. ``se_diff`` is NaN when a side is empty.
+        """
+        y = self._values(y)
+        parent, child = self._as_set(within), self._as_set(domains)
+        if known is not None:
+            parent = self._restricted(parent, known)
+        parent_of = self._parent_of(parent, child, "rest contrasts")
+        pc, cc = self._cell_codes(parent), self._cell_codes(child)
+        if pc is not None and cc is not None:
+            mom = self._moments(y, None, reuse=True)
+            lp = self._linear(mom, parent)
+            lc = self._linear(mom, child)
+            lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
+                      else lp[k][..., parent_of] - lc[k]) for k in lc}
+            pa, pr = self._parts(lc), self._parts(lr)
+            ka = kr = None
+            if self._cstep is not None:
+                ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
+            side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
+            # rows are disjoint (every row its own PSU): no cross term in the squared influences;
+            # the calibration residuals and the stratum centring couple the two sides
+            var = pa[3] + pr[3]
+            tot = pa[4] - pr[4]
+            if self._cstep is not None:
+                kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
+                dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
+                var, tot = var + dv, tot - dt
+            var_d = self._centre(var, tot)
+        else:
+            side_a = self._general_means(y, [child], None)[0]
+            side_r, var_d = self._general_complement(y, parent, child, parent_of, None, side_a)
+        out = {k: side_a[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")}
+        out.update({f"{k}_ref": side_r[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")})
+        out["diff"] = side_a["estimate"] - side_r["estimate"]
+        both = (side_a["sum_weights"] > 0) & (side_r["sum_weights"] > 0)
+        out["se_diff"] = np.where(both, np.sqrt(np.maximum(var_d, 0)), np.nan)
+        return out
+
+    def _restricted(self, parent: DomainSet, known) -> DomainSet:
+        if not isinstance(known, str):
+            return self.restrict(parent, known)
+        key = (id(parent), known)
+        got = self._known_cache.get(key)
+        if got is None or got[0] is not parent:
+            got = (parent, self.restrict(parent, known))
+            self._known_cache[key] = got
+        return got[1]
 
     # ------------------------------------------------------------------ output
     def _frame(self, labels: pd.DataFrame, a: dict[str, np.ndarray], level: float) -> pd.DataFrame:
@@ -388,14 +538,19 @@ class DomainMeans:
         out["count"] = a["count"]
         return out
 
-    def _close(self, var, tot, m, mm, n, sw, swy, swy2, count, wvar=None) -> dict[str, np.ndarray]:
-        """The between-PSU term of the stratum totals, the lonely-stratum scaling and the design
-        effect against simple random sampling (as ``Design.mean``)."""
+    def _centre(self, var: np.ndarray, tot: np.ndarray) -> np.ndarray:
+        """Subtract the between-PSU term of the stratum totals ``tot`` (strata first) and apply
+        the ``lonely_psu="average"`` scaling."""
         coef = self._coef.reshape((-1,) + (1,) * (tot.ndim - 1))
         var = var - (coef * tot * tot).sum(axis=0)
         if self._nok < self._nstrat:
             var = var * self._nstrat / self._nok
-        var = np.where(sw > 0, var, np.nan)
+        return var
+
+    def _close(self, var, tot, m, mm, n, sw, swy, swy2, count, wvar=None) -> dict[str, np.ndarray]:
+        """The between-PSU term of the stratum totals, the lonely-stratum scaling and the design
+        effect against simple random sampling (as ``Design.mean``)."""
+        var = np.where(sw > 0, self._centre(var, tot), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             if wvar is None:
                 wvar = (swy2 - 2 * mm * swy + mm * mm * sw) / sw * n / (n - 1)
@@ -595,24 +750,47 @@ class DomainMeans:
                 out[k] = x
         return out
 
-    def _finish(self, lin: dict) -> dict[str, np.ndarray]:
-        n, sw, swy, swy2 = lin["N"], lin["W"], lin["WY"], lin["WY2"]
+    def _parts(self, lin: dict) -> tuple:
+        """The pieces of a domain-mean variance from its linear sums: ``m, mm, sw1``, the squared
+        influences ``var``, the stratum totals ``tot`` and the calibration sums ``mt, qt`` of the
+        centred influence (None without calibration). All linear in the influence, so the pieces
+        of a difference of two domains are the differences of their pieces."""
+        sw, swy = lin["W"], lin["WY"]
         with np.errstate(divide="ignore", invalid="ignore"):
             m = swy / sw
             mm = np.where(np.isfinite(m), m, 0.0)
             sw1 = np.where(sw > 0, sw, 1.0)
             var = (lin["A2"] - 2 * mm * lin["A1"] + mm * mm * lin["A0"]) / sw1**2
             tot = (lin["HWY"] - mm[None, :] * lin["HW"]) / sw1[None, :]
+        mt = qt = None
         if self._cstep is not None:
-            hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
             mt = (lin["XR1"] - mm[:, None] * lin["XR0"]) / sw1[:, None]
             qt = (lin["XQ1"] - mm[:, None] * lin["XQ0"]) / sw1[:, None]
-            # block-diagonal forms (sparse): (K m) for every domain at once
-            quad = np.einsum("ij,ij->i", mt, np.asarray(kbd @ mt.T).T)
-            crs = np.einsum("ij,ij->i", qt, np.asarray(gbd @ mt.T).T)
-            var = var + quad - 2 * crs
-            tot = tot - (mt @ hag.T).T
-        return self._close(var, tot, m, mm, n, sw, swy, swy2, lin["C"])
+        return m, mm, sw1, var, tot, mt, qt
+
+    def _cal_products(self, mt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``K m``, ``G m`` and ``HA G m`` for every domain (rows of ``mt``); linear in ``mt``, so
+        those of a difference of domains are the differences."""
+        hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
+        # block-diagonal forms (sparse): (K m) for every domain at once
+        return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, (mt @ hag.T).T
+
+    def _cal_terms(self, mt: np.ndarray, qt: np.ndarray, prods: tuple | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The calibration terms: added to the squared influences, subtracted from the stratum
+        totals (``b'ADA b + 2 cross'b`` and ``HA b`` with ``b = -G M``)."""
+        km, gm, ht = prods if prods is not None else self._cal_products(mt)
+        quad = np.einsum("ij,ij->i", mt, km)
+        crs = np.einsum("ij,ij->i", qt, gm)
+        return quad - 2 * crs, ht
+
+    def _finish(self, lin: dict, parts: tuple | None = None, prods: tuple | None = None
+                ) -> dict[str, np.ndarray]:
+        m, mm, _sw1, var, tot, mt, qt = parts if parts is not None else self._parts(lin)
+        if mt is not None:
+            dv, dt = self._cal_terms(mt, qt, prods)
+            var, tot = var + dv, tot - dt
+        return self._close(var, tot, m, mm, lin["N"], lin["W"], lin["WY"], lin["WY2"], lin["C"])
 
     # ------------------------------------------------------------------ general path
     def _diag_var(self, s: sparse.csr_matrix) -> np.ndarray:
@@ -693,7 +871,9 @@ class DomainMeans:
         return out
 
     def _general_complement(self, y, parent: DomainSet, child: DomainSet, parent_of: np.ndarray,
-                            count: np.ndarray | None) -> dict[str, np.ndarray]:
+                            count: np.ndarray | None, side_a: dict | None = None):
+        """The rest of each child's parent; with ``side_a`` (the children's own results) also the
+        variance of the difference child - rest: returns ``(rest, var_diff)``."""
         w = self._w
         valid = ~np.isnan(y) & (w != 0)
         yy = np.where(valid, y, 0.0)
@@ -716,21 +896,41 @@ class DomainMeans:
             m = swy / sw
         mm = np.where(np.isfinite(m), m, 0.0)
         sw1 = np.where(sw > 0, sw, 1.0)
-        rows_of = [np.flatnonzero(pv == p) for p in range(npar)]
+        order = np.argsort(pv, kind="stable")
+        bounds = np.searchsorted(pv[order], np.arange(npar + 1))
+        rows_of = [order[bounds[p]:bounds[p + 1]] for p in range(npar)]
         var = np.zeros(nd)
-        sizes = np.array([len(rows_of[p]) for p in parent_of])
+        var_d = np.zeros(nd) if side_a is not None else None
+        if side_a is not None:
+            ea, swa = side_a["estimate"], side_a["sum_weights"]
+            mma = np.where(np.isfinite(ea), ea, 0.0)
+            swa1 = np.where(swa > 0, swa, 1.0)
+        sizes = np.array([len(rows_of[p]) for p in parent_of], dtype=np.int64)
         for lo, hi in _chunks(sizes, _CHUNK_NNZ):
-            r_all, c_all, v_all = [], [], []
+            r_all, c_all, v_all, a_all = [], [], [], []
             for j in range(lo, hi):
                 rows = rows_of[parent_of[j]]
-                rows = rows[child.codes[rows] != j]
-                r_all.append(rows)
-                c_all.append(np.full(len(rows), j - lo))
-                v_all.append(w[rows] * (yy[rows] - mm[j]) / sw1[j])
+                mine = child.codes[rows] == j
+                rest = rows[~mine]
+                r_all.append(rest)
+                c_all.append(np.full(len(rest), j - lo))
+                v_all.append(w[rest] * (yy[rest] - mm[j]) / sw1[j])
+                if side_a is not None:
+                    own = rows[mine]
+                    a_all.append((own, np.full(len(own), j - lo), w[own] * (yy[own] - mma[j]) / swa1[j]))
+            shape = (len(y), hi - lo)
             s = sparse.csr_matrix((np.concatenate(v_all), (np.concatenate(r_all), np.concatenate(c_all))),
-                                  shape=(len(y), hi - lo))
+                                  shape=shape)
             var[lo:hi] = self._diag_var(s)
-        return self._close(var, np.zeros((self._nstrat, nd)), m, mm, n, sw, swy, swy2, cnt)
+            if side_a is not None:
+                sa = sparse.csr_matrix((np.concatenate([x[2] for x in a_all]),
+                                        (np.concatenate([x[0] for x in a_all]),
+                                         np.concatenate([x[1] for x in a_all]))), shape=shape)
+                var_d[lo:hi] = self._diag_var(sparse.csr_matrix(sa - s))
+        rest = self._close(var, np.zeros((self._nstrat, nd)), m, mm, n, sw, swy, swy2, cnt)
+        if side_a is None:
+            return rest
+        return rest, self._centre(var_d, np.zeros((self._nstrat, nd)))
 
 
 def _chunks(sizes: np.ndarray, limit: int):

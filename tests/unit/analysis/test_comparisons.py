@@ -75,3 +75,28 @@ def test_did_recovers_a_planted_effect(mini):
         did(d, specs, Evaluation("effort", ("zz",), "w2"), ["w1", "w2"])
     with pytest.raises(AnalysisError, match="no wave before"):
         did(d, specs, Evaluation("effort", ("a",), "w1"), ["w1", "w2"])
+
+
+def test_group_wave_changes_are_their_own_family_and_findings_name_the_group():
+    from survey_pipeline.analysis.comparisons import group_phrase
+
+    e = est_rows([("w1", "9", 0.40, 0.02, "ok"), ("w2", "9", 0.30, 0.02, "ok")])
+    g = est_rows([("w1", "city", 0.60, 0.02, "ok"), ("w2", "city", 0.45, 0.02, "ok"),
+                  ("w1", "city", 0.50, 0.02, "ok"), ("w2", "city", 0.51, 0.02, "ok")])
+    g["area_level"] = "city"
+    g["group_dim"] = "age_group"
+    g["group"] = ["age_65_plus", "age_65_plus", "age_18_24", "age_18_24"]
+    both = pd.concat([e, g], ignore_index=True)
+    assert wave_changes(both, ["w1", "w2"])["group_dim"].eq("all").all()  # groups only when asked
+    c = wave_changes(both, ["w1", "w2"], adjust="holm", groups=("age_group",))
+    grp = c[c["group_dim"] == "age_group"].set_index("group")
+    assert len(grp) == 2 and grp.loc["age_65_plus", "estimate"] == pytest.approx(-0.15)
+    # Holm over the group family only (2 tests), not over the all-respondents row
+    assert grp.loc["age_65_plus", "p_adj"] == pytest.approx(min(1, 2 * grp.loc["age_65_plus", "p"]))
+    f = findings(c, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "spring 2025"}, top=4)
+    got = f[(f["group"] == "age_65_plus")]["finding"].iloc[0]
+    assert got == "Safety at night among residents aged 65+ in the city fell 15 points (95% CI 9 to 21) since spring 2025"
+    assert f[(f["group"] == "age_18_24")]["finding"].isna().all()  # not significant
+    assert group_phrase("age_group", "age_18_24") == "residents aged 18–24"
+    assert group_phrase("tenure", "rent") == "renters"
+    assert group_phrase("language", "es") == "residents with language 'es'"

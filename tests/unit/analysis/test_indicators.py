@@ -137,3 +137,38 @@ def test_importance_satisfaction_pairs_services():
     assert out.loc["street_lights", "is_score"] == pytest.approx(0.2)
     assert out.loc["street_lights", "band"] == "highest"
     assert out.loc["libraries", "is_score"] == pytest.approx(0.01) and out.loc["libraries", "band"] == "low"
+
+
+def _priority_design(seed=4, n=900):
+    from survey_pipeline.analysis.indicators import IndicatorSpec
+
+    rng = np.random.default_rng(seed)
+    first = rng.choice(4, size=n, p=[0.55, 0.2, 0.19, 0.06])
+    df = pd.DataFrame({"wave": np.where(np.arange(n) < n // 2, "w1", "w2"), "w": rng.uniform(0.5, 2.0, n)})
+    variables = ("p_a", "p_b", "p_c", "p_d")
+    for j, v in enumerate(variables):
+        df[v] = np.where(first == j, 1.0, np.nan)
+    specs = [IndicatorSpec(f"priority_{v[2]}", "priority", "share", "priority", variables, "top 1",
+                           positive=(float(j + 1),), top_n=1, codes=(1.0, 2.0, 3.0, 4.0))
+             for j, v in enumerate(variables)]
+    return Design(df, weights="w", strata="wave"), specs
+
+
+def test_bootstrap_rank_intervals():
+    from survey_pipeline.analysis.indicators import bootstrap_ranks
+
+    d, specs = _priority_design()
+    (lab, lo, hi), (_lab_all, lo2, hi2) = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7)
+    assert lab["wave"].tolist() == ["w1", "w2"]
+    assert lo2.shape == (1, 4) and (lo2[0, 0], hi2[0, 0], lo2[0, 3], hi2[0, 3]) == (1, 1, 4, 4)  # both waves pooled
+    for w in range(2):
+        # clearly first and clearly last: a degenerate range
+        assert (lo[w, 0], hi[w, 0]) == (1, 1) and (lo[w, 3], hi[w, 3]) == (4, 4)
+        # a near tie (20% vs 19%): both ranges hold ranks 2 and 3
+        assert lo[w, 1] == lo[w, 2] == 2 and hi[w, 1] == hi[w, 2] == 3
+    # deterministic with a fixed seed
+    again = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7)
+    assert np.array_equal(again[0][1], lo) and np.array_equal(again[1][2], hi2)
+    # a narrower level cannot give a wider interval
+    (_, lo90, hi90), _ = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7, level=0.9)
+    assert (lo90 >= lo).all() and (hi90 <= hi).all()

@@ -97,6 +97,101 @@ def test_complement_means_equal_the_explicit_rest(apistrat):
             assert row.n == ref["n"]
 
 
+def _rest_reference(design_of, df: pd.DataFrame, var: str, parent: list[str], child: list[str],
+                    known: str | None = None) -> pd.DataFrame:
+    """Each child domain vs the rest of its parent from Design.difference (full covariance)."""
+    rows = []
+    for key, _g in df.groupby(child, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        mine = np.logical_and.reduce([(df[c] == k).to_numpy() for c, k in zip(child, key, strict=True)])
+        par = np.logical_and.reduce([np.ones(len(df), bool)]
+                                    + [(df[c] == k).to_numpy() for c, k in zip(child, key, strict=True)
+                                       if c in parent])
+        if known is not None:
+            par &= df[known].notna().to_numpy()
+        side = np.where(mine, "a", np.where(par, "r", None))
+        d = design_of(df.assign(_side=side))
+        ref = d.difference(var, "_side", "a", "r").iloc[0]
+        rows.append({**dict(zip(child, key, strict=True)), "diff": ref["estimate"], "se_diff": ref["se"]})
+    return pd.DataFrame(rows)
+
+
+def _check_rest(got: pd.DataFrame, ref: pd.DataFrame, child: list[str]) -> None:
+    m = got.merge(ref, on=child, suffixes=("", "_x"))
+    assert len(m) == len(ref) == len(got) > 1
+    for c in ("diff", "se_diff"):
+        assert m[c].to_numpy(float) == pytest.approx(m[f"{c}_x"].to_numpy(float), rel=1e-9), c
+
+
+@pytest.mark.parametrize("cells", [["stype", "sch.wide", "awards"], None])
+def test_rest_contrasts_equal_design_difference_after_raking(apistrat, cells):
+    df = _with_missing(apistrat)
+    df.loc[df.index[::13], "awards"] = None  # rows without a domain belong to the rest
+    pop = pd.read_csv(REF / "apipop.csv")
+
+    def design_of(data):
+        return Design(data, weights="pw", strata="stype", fpc="fpc").rake(
+            {"stype": pop["stype"].value_counts().to_dict(),
+             "sch.wide": pop["sch.wide"].value_counts().to_dict()})
+
+    r = design_of(df)
+    dm = DomainMeans(r, cells=cells)
+    assert dm.uses_cells == (cells is not None)
+    for parent, child in ((["stype"], ["stype", "awards"]), ([], ["awards"]), (["sch.wide"], ["sch.wide", "stype"])):
+        got = dm.rest_contrasts("api00", dm.domains(parent), dm.domains(child))
+        _check_rest(got, _rest_reference(design_of, df, "api00", parent, child), child)
+        # the sides are the domain means and the complement means
+        own = dm.means("api00", [dm.domains(child)])[0]
+        rest = dm.complement_means("api00", dm.domains(parent), dm.domains(child))
+        assert got["se"].to_numpy() == pytest.approx(own["se"].to_numpy(), rel=1e-10)
+        assert got["se_ref"].to_numpy() == pytest.approx(rest["se"].to_numpy(), rel=1e-10)
+        assert got["n_eff_ref"].to_numpy() == pytest.approx(rest["n_eff"].to_numpy(), rel=1e-10)
+        assert got["diff"].to_numpy() == pytest.approx((own["estimate"] - rest["estimate"]).to_numpy(), rel=1e-12)
+        if parent != ["sch.wide"]:  # (there the sides differ by stratum: no covariance)
+            # the covariance of the sides matters
+            indep = np.sqrt(got["se"] ** 2 + got["se_ref"] ** 2)
+            assert np.max(np.abs(indep / got["se_diff"] - 1)) > 1e-3
+
+
+def test_rest_contrasts_known_and_clusters(apistrat, apiclus1):
+    df = apistrat.copy()
+    df.loc[df.index[::7], "awards"] = None
+    pop = pd.read_csv(REF / "apipop.csv")
+
+    def design_of(data):
+        return Design(data, weights="pw", strata="stype", fpc="fpc").poststratify(
+            "stype", pop["stype"].value_counts().to_dict())
+
+    r = design_of(df)
+    child = ["stype", "awards"]
+    ref = _rest_reference(design_of, df, "api00", ["stype"], child, known="awards")
+    for cells in (["stype", "awards"], None):
+        dm = DomainMeans(r, cells=cells)
+        parent = dm.restrict(dm.domains("stype"), "awards")
+        assert (dm._cell_codes(parent) is not None) == (cells is not None)  # stays on the cell path
+        _check_rest(dm.rest_contrasts("api00", parent, dm.domains(child)), ref, child)
+        _check_rest(dm.rest_contrasts("api00", "stype", child, known="awards"), ref, child)
+    # clusters: the two sides share PSUs (general path)
+    def clus(data):
+        return Design(data, weights="pw", clusters="dnum", fpc="fpc")
+
+    got = DomainMeans(clus(apiclus1)).rest_contrasts("api00", [], ["stype"])
+    _check_rest(got, _rest_reference(clus, apiclus1, "api00", [], ["stype"]), ["stype"])
+
+
+@pytest.mark.parametrize("option", ["adjust", "average"])
+def test_rest_contrasts_lonely_psu(apistrat, option):
+    lonely = pd.concat([apistrat[apistrat["stype"] != "H"], apistrat[apistrat["stype"] == "H"].iloc[:1]])
+
+    def design_of(data):
+        return Design(data, weights="pw", strata="stype", fpc="fpc", lonely_psu=option)
+
+    ref = _rest_reference(design_of, lonely, "api00", [], ["sch.wide"])
+    for cells in (None, ["sch.wide"]):
+        got = DomainMeans(design_of(lonely), cells=cells).rest_contrasts("api00", [], ["sch.wide"])
+        _check_rest(got, ref, ["sch.wide"])
+
+
 def test_refuses_bad_input(apistrat):
     d = Design(apistrat, weights="pw", strata="stype", fpc="fpc")
     dm = DomainMeans(d, cells=["stype"])
@@ -106,6 +201,10 @@ def test_refuses_bad_input(apistrat):
         dm.domains(["stype", "no_such_column"])
     with pytest.raises(EstimationError, match="inside one domain"):
         dm.complement_means("api00", dm.domains("sch.wide"), dm.domains("stype"))
+    with pytest.raises(EstimationError, match="inside one domain"):
+        dm.rest_contrasts("api00", dm.domains("sch.wide"), dm.domains("stype"))
+    with pytest.raises(DesignError, match="known"):
+        dm.restrict(dm.domains("stype"), np.ones(3, bool))
 
 
 # ---------------------------------------------------------------------------------- R's svyby

@@ -9,6 +9,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from survey_pipeline.stats import (
     Design,
+    DesignError,
     adjust_pvalues,
     calibrate_weights,
     nchs_reliability,
@@ -154,6 +155,20 @@ def test_design_trim(apistrat):
     t = d.trim(upper=40)
     assert t.weights.max() <= 40 + 1e-9
     assert t.trim_report is not None and t.weights.sum() == pytest.approx(d.weights.sum())
+
+
+def test_design_trim_by_group_keeps_each_group_total():
+    df = pd.DataFrame({"g": ["a"] * 5 + ["b"] * 5 + ["c"] * 2, "w": [1, 1, 1, 1, 16, 2, 2, 2, 2, 12, 50, 1.0]})
+    d = Design(df, weights="w", strata="g")
+    # a global cap would move weight between the groups; per group, each total is kept
+    t = d.trim(upper={"a": 8.0, "b": 6.0}, by="g")
+    assert pd.Series(t.weights).groupby(df["g"]).sum().tolist() == pytest.approx([20, 20, 51], rel=1e-12)
+    assert t.weights[4] == pytest.approx(8.0) and t.weights[9] == pytest.approx(6.0)
+    assert t.weights[:4] == pytest.approx([3.0] * 4) and t.weights[10] == 50  # c: no bound given
+    assert t.trim_report.n_trimmed_high == 2 and t.trim_report.upper is None
+    assert t.trim_report.trimmed_rows.tolist() == [4, 9]
+    with pytest.raises(DesignError, match="by="):
+        d.trim(upper={"a": 8.0})
 
 
 def test_weight_diagnostics():
