@@ -27,15 +27,23 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.analysis.settings import AnalysisSettings
 
 PAGE = "equity"
 PATH = "/equity"
 FILTERS = ["wave", "indicator", "area", "group"]
 
 
+_USUAL = AnalysisSettings().groups  # the analysis' default groups, in its order
+
+
 def _dims(data: Results) -> list[str]:
-    return data.memo("group_dims", lambda: [d for d in dict.fromkeys(data.estimates["group_dim"].dropna())
-                                            if d != "all"])
+    """The demographic groups of the results: the usual ones in their usual order, then others by name
+    (not in row order: the results' row order is not a reading order and may change between runs)."""
+    def make():
+        have = {d for d in data.estimates["group_dim"].dropna().astype(str) if d != "all"}
+        return [d for d in _USUAL if d in have] + sorted(have - set(_USUAL))
+    return data.memo("group_dims", make)
 
 
 def state(data: Results, q: dict) -> dict:
