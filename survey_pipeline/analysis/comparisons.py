@@ -236,6 +236,23 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
 
 
+def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, area_ref: str | None,
+                      min_n: int, nchs: bool, adjust: str, family: list[str]) -> pd.DataFrame:
+    """Comparison rows of domain-vs-rest contrasts: the estimate rows joined to their contrast,
+    the worse reliability of the two sides, adjusted per ``family``."""
+    rest = pd.concat(frames, ignore_index=True)
+    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    rr = _rest_reliability(m, min_n, nchs)
+    rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
+                                 rr["reliability_reason"])
+    out = pd.DataFrame({"kind": kind, "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
+                        "area": m["area"], "area_ref": area_ref, "group_dim": m["group_dim"], "group": m["group"],
+                        "indicator": m["indicator"], "statistic": m["statistic"],
+                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
+                        "reliability_reason": why})
+    return _finish(out, adjust, family)
+
+
 def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
                  nchs: bool = True, adjust: str = "fdr_bh", levels=("district", "neighborhood"),
                  groups: tuple[str, ...] | None = None, group_levels=("district",)) -> pd.DataFrame:
@@ -262,17 +279,8 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
         g = g.assign(area_level=lv, area=g[lv], group_dim=tag, group=g[tag] if tag != "all" else "all")
         frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
                          "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
-    rest = pd.concat(frames, ignore_index=True)
-    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
-    rr = _rest_reliability(m, min_n, nchs)
-    rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
-                                 rr["reliability_reason"])
-    out = pd.DataFrame({"kind": "area_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
-                        "area": m["area"], "area_ref": "rest", "group_dim": m["group_dim"], "group": m["group"],
-                        "indicator": m["indicator"], "statistic": m["statistic"],
-                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
-                        "reliability_reason": why})
-    return _finish(out, adjust, ["wave", "area_level", "group_dim", "group", "indicator", "statistic"])
+    return _rest_comparisons(est, frames, "area_vs_rest", "rest", min_n, nchs, adjust,
+                             ["wave", "area_level", "group_dim", "group", "indicator", "statistic"])
 
 
 def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, min_n: int = 30,
@@ -303,17 +311,8 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
         g = g.assign(area_level=lv, area=g[lv] if lv != "city" else "city", group_dim=tag, group=g[tag])
         frames.append(g[["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic", "diff",
                          "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
-    rest = pd.concat(frames, ignore_index=True)
-    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
-    rr = _rest_reliability(m, min_n, nchs)
-    rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
-                                 rr["reliability_reason"])
-    out = pd.DataFrame({"kind": "group_vs_rest", "wave": m["wave"], "wave_ref": None, "area_level": m["area_level"],
-                        "area": m["area"], "area_ref": None, "group_dim": m["group_dim"], "group": m["group"],
-                        "indicator": m["indicator"], "statistic": m["statistic"],
-                        "estimate": m["diff"], "se": m["se_diff"], "df": m["df"], "reliability": rel,
-                        "reliability_reason": why})
-    return _finish(out, adjust, ["wave", "area_level", "group_dim", "indicator", "statistic"])
+    return _rest_comparisons(est, frames, "group_vs_rest", None, min_n, nchs, adjust,
+                             ["wave", "area_level", "group_dim", "indicator", "statistic"])
 
 
 # ------------------------------------------------------------------------------- contrasts
