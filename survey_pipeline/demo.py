@@ -40,6 +40,14 @@ def _toml_str(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
+def _season_label(wave: str) -> str:
+    """'2025-spring' -> 'Spring 2025' (as a reader says it); other ids title-cased."""
+    year, _, season = wave.partition("-")
+    if year.isdigit() and season.isalpha():
+        return f"{season.title()} {year}"
+    return wave.replace("-", " ").title()
+
+
 def build_demo_project(directory: str | Path, *, fixture: Path = FIXTURE_CITY) -> Path:
     """Copy the fixture city into ``directory`` as a survey project and return its path.
 
@@ -99,7 +107,7 @@ def build_demo_project(directory: str | Path, *, fixture: Path = FIXTURE_CITY) -
         lines += [
             "[[waves]]",
             f"id = {_toml_str(w['wave'])}",
-            f"label = {_toml_str(w['wave'].replace('-', ' ').title())}",
+            f"label = {_toml_str(_season_label(w['wave']))}",
             'modes = ["web"]',
             f'exports = [{{file = {_toml_str("exports/" + export)}, platform = {_toml_str(w["platform"])}, mode = "web"}}]',
             "[waves.invitations]",

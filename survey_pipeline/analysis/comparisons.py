@@ -389,7 +389,8 @@ def group_phrase(group_dim: str, group: str) -> str:
 
 
 def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, str],
-             wave_labels: dict[str, str] | None = None, top: int = 12) -> pd.DataFrame:
+             wave_labels: dict[str, str] | None = None, top: int = 12,
+             district_names: dict[str, str] | None = None) -> pd.DataFrame:
     """Fill ``finding`` for the largest reliable, significant wave changes and evaluations.
 
     Wave changes (all respondents, not suppressed, ``p_adj < 0.05``) are ranked by size (shares in
@@ -400,9 +401,22 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
     each, drawn the same way: wave changes of a group ("... among residents aged 65+ in the city
     fell 9 points ...") and equity gaps (``group_vs_rest``: "... among renters in the city is
     12 points lower than among other residents ... in 2026-spring").
+
+    ``area_names`` names neighborhoods (and beats) by code; ``district_names`` names districts
+    (default: "the <Code> district"), so equal codes at two levels cannot be confused.
     """
     out = comp.copy()
     wl = wave_labels or {}
+    dn = district_names or {}
+
+    def place(r):
+        code = str(r["area"])
+        if r["area_level"] == "city":
+            return "the city"
+        if r["area_level"] == "district":
+            return dn.get(code) or (code if "district" in code.casefold() else f"the {code.title()} district")
+        return area_names.get(code, code)
+
     cand = out[(out["kind"] == "wave_change") & (out["group_dim"] == "all") & out["significant"].astype(bool)
                & (out["reliability"] != "suppress") & out["indicator"].isin(list(labels))]
     cand = cand.assign(_size=np.where(cand["statistic"] == "share", cand["estimate"].abs() * 100,
@@ -410,7 +424,7 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
         ["_size", "indicator", "area"], ascending=[False, True, True], kind="stable").head(top)
     for i, r in cand.iterrows():
         sign = 1.0 if r["estimate"] >= 0 else -1.0
-        where = "the city" if r["area_level"] == "city" else area_names.get(str(r["area"]), str(r["area"]))
+        where = place(r)
         verb = "rose" if sign > 0 else "fell"
         out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} in {where} {verb} "
                                 f"{_amount(r['statistic'], r['estimate'])} "
@@ -425,9 +439,6 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
                                        c["estimate"].abs())).sort_values(
             ["_size", "indicator", "group_dim", "group", "area"], ascending=[False, True, True, True, True],
             kind="stable").head(half)
-
-    def place(r):
-        return "the city" if r["area_level"] == "city" else area_names.get(str(r["area"]), str(r["area"]))
 
     for i, r in biggest(ok & (out["kind"] == "wave_change") & (out["group_dim"] != "all")).iterrows():
         sign = 1.0 if r["estimate"] >= 0 else -1.0

@@ -183,7 +183,7 @@ def finding_label(spec: IndicatorSpec, lang: str = "en") -> str:
     """A label that reads in a sentence ("Satisfaction with Street lighting")."""
     lab = spec.label.get(lang) or spec.indicator
     if spec.kind == "dept":
-        return f"Problems owned by {lab} as a top priority"
+        return f"Naming a problem of {lab} as a top priority"
     return _PHRASE.get(spec.topic, "{}").format(lab)
 
 

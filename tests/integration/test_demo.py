@@ -31,7 +31,7 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     # and so is the night-safety drop planted in Eastgate in the last wave
     night = truth["planted"]["night_safety_drop"]
     assert any(f.startswith(f"Feeling safe (Your neighborhood, at night) in {night['name']} fell ")
-               and f.endswith("since 2025 Spring") for f in findings), findings
+               and f.endswith("since Spring 2025") for f in findings), findings
     for name in ("resident_xlsform.xlsx", "resident_paper_en.html", "resident_paper_es.html", "resident_codebook.xlsx"):
         assert (target / "deploy" / name).stat().st_size > 1000
     assert "Centro" in (target / "deploy" / "resident_paper_es.html").read_text(encoding="utf-8")

@@ -100,3 +100,16 @@ def test_group_wave_changes_are_their_own_family_and_findings_name_the_group():
     assert group_phrase("age_group", "age_18_24") == "residents aged 18–24"
     assert group_phrase("tenure", "rent") == "renters"
     assert group_phrase("language", "es") == "residents with language 'es'"
+
+
+def test_findings_name_districts_and_keep_them_apart_from_neighborhood_codes():
+    """A district and a neighborhood may share a code ("9"): each is named at its own level."""
+    e = est_rows([("w1", "9", 0.40, 0.02, "ok"), ("w2", "9", 0.30, 0.02, "ok")])
+    d = e.assign(area_level="district")
+    c = wave_changes(pd.concat([e, d], ignore_index=True), ["w1", "w2"], adjust="holm")
+    f = findings(c, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "Spring 2025"}, top=4)
+    got = dict(zip(f["area_level"], f["finding"], strict=True))
+    assert got["neighborhood"].startswith("Safety at night in Eastgate fell 10 points")
+    assert got["district"].startswith("Safety at night in the 9 district fell 10 points")
+    f = findings(c, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, top=4, district_names={"9": "District Nine"})
+    assert dict(zip(f["area_level"], f["finding"], strict=True))["district"].startswith("Safety at night in District Nine")
