@@ -34,6 +34,7 @@ class DemoResult:
     deployed: list[Path] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
     analysis: object | None = None
+    reports: list[Path] = field(default_factory=list)
 
 
 def _toml_str(s: str) -> str:
@@ -145,8 +146,8 @@ def build_demo_project(directory: str | Path, *, fixture: Path = FIXTURE_CITY) -
 
 
 def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
-    """Build the demo project, run the pipeline on it (ingest, weight, analyze) and deploy the
-    resident template for the city."""
+    """Build the demo project, run the pipeline on it (ingest, weight, analyze), deploy the
+    resident template for the city and write the council report (``report/``: xlsx, html, es html)."""
     from survey_pipeline.ingest.pipeline import ingest
     from survey_pipeline.instrument.areas import read_areas
     from survey_pipeline.instrument.deploy import export_instrument
@@ -180,4 +181,14 @@ def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
         export_instrument(inst, fmt, out, agency="City of Riverton", areas=areas, languages=languages)
         result.deployed.append(out)
     result.stages.append("deploy")
+
+    from survey_pipeline.report import write_report
+
+    report_dir = root / "report"
+    report_dir.mkdir()
+    for name, language in (("riverton_report.xlsx", "en"), ("riverton_report.html", "en"),
+                           ("riverton_informe_es.html", "es")):
+        write_report(root, report_dir / name, language=language)
+        result.reports.append(report_dir / name)
+    result.stages.append("report")
     return result

@@ -32,6 +32,8 @@ def demo(
     out.print(table)
     for path in result.deployed:
         out.print(f"deployed: {path}", markup=False)
+    for path in result.reports:
+        out.print(f"report: {path}", markup=False)
     if result.analysis is not None:
         summary = result.analysis.summary
         out.print(f"analysis: {summary['estimates']} estimates ({summary['suppressed']} suppressed), "

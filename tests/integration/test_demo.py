@@ -35,6 +35,15 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     for name in ("resident_xlsform.xlsx", "resident_paper_en.html", "resident_paper_es.html", "resident_codebook.xlsx"):
         assert (target / "deploy" / name).stat().st_size > 1000
     assert "Centro" in (target / "deploy" / "resident_paper_es.html").read_text(encoding="utf-8")
+    # the council report, in both formats and in Spanish, with the Eastgate finding on its summary
+    import openpyxl
+
+    wb = openpyxl.load_workbook(target / "report" / "riverton_report.xlsx", read_only=True)
+    summary = " ".join(str(c) for row in wb["Summary"].iter_rows(values_only=True) for c in row if c is not None)
+    assert f"in {night['name']} fell " in summary
+    html = (target / "report" / "riverton_report.html").read_text(encoding="utf-8")
+    assert f"in {night['name']} fell " in html and "<script" not in html
+    assert '<html lang="es"' in (target / "report" / "riverton_informe_es.html").read_text(encoding="utf-8")
     # `run` on the demo project: every export is already loaded, the analysis is redone identically
     assert main(["run", "--project", str(target), "--json"]) == 0
     run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
