@@ -95,7 +95,10 @@ def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
     c = data.comparisons
     if c.empty or "finding" not in c.columns:
         return c
-    c = data.memo("findings", lambda: c[c["finding"].notna() & (c["reliability"] != "suppress")])
+    # all residents only (wave changes, evaluations), as the report: the group findings (equity gaps,
+    # a group's change) are the Equity page's, and the Spanish sentences are written for the former
+    c = data.memo("findings", lambda: c[c["finding"].notna() & (c["reliability"] != "suppress")
+                                        & (c["group_dim"].eq("all") if "group_dim" in c.columns else True)])
     f = c[c["wave"] == wave]
     size = f["estimate"].abs() * f["statistic"].map({"share": 100.0}).fillna(1.0)
     return f.reindex(size.sort_values(ascending=False).index).head(n)

@@ -123,3 +123,20 @@ def test_trends_statistic_choices_follow_the_indicator(app):
     assert follow("index_trust", "mean", "en") == ([{"label": "Index score", "value": "score"}], "score")
     opts, value = follow("sat_police_overall", "mean", "es")
     assert [o["value"] for o in opts] == ["share", "mean"] and value == "mean"  # a valid choice is kept
+
+
+def test_overview_findings_are_for_all_residents(tmp_path):
+    """A group's finding (an equity gap) is the Equity page's; the Overview lists all-resident ones."""
+    tables = build_tables()
+    comp = tables["comparisons"]
+    latest = sorted(comp["wave"].unique())[-1]
+    row = comp[(comp["wave"] == latest) & (comp["group_dim"] == "all")].iloc[0].copy()
+    row["group_dim"], row["group"], row["kind"], row["reliability"] = "tenure", "rent", "group_vs_rest", "ok"
+    row["estimate"], row["finding"] = 0.9, "Renters: a huge gap"  # larger than any all-resident finding
+    tables["comparisons"] = pd.concat([comp, pd.DataFrame([row])], ignore_index=True)
+    root = make_results_project(tmp_path)
+    write_store(root / "warehouse.duckdb", tables)
+    d = create_app(root).results.get()
+    shown = overview._findings(d, latest)
+    assert "Renters: a huge gap" not in shown["finding"].tolist()
+    assert (shown["group_dim"] == "all").all()
