@@ -192,8 +192,16 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     }
     summary = {"waves": waves, "responses": len(design.data), "indicators": int(tables["indicators"]["indicator"].nunique()),
                "estimates": len(est), "suppressed": int((est["reliability"] == "suppress").sum()),
-               "comparisons": len(comp), "findings": list(comp["finding"].dropna())}
+               "comparisons": len(comp), "findings": _findings_first_for_all(comp)}
     return AnalysisRun(tables, summary)
+
+
+def _findings_first_for_all(comp: pd.DataFrame) -> list[str]:
+    """The finding sentences, those for all residents (changes, evaluations) before a group's, so a
+    summary that prints the first few leads with what concerns everyone."""
+    f = comp[comp["finding"].notna()]
+    every = f["group_dim"].eq("all")
+    return f.loc[every, "finding"].tolist() + f.loc[~every, "finding"].tolist()
 
 
 def _project_inputs(project: Project):
