@@ -23,7 +23,6 @@ import itertools
 import json
 import multiprocessing
 import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -31,21 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench_ingest import _vm  # peak memory from /proc (one reader for both benchmarks)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "data" / "fixtures" / "riverton"
 WAVES = [f"{2022 + i}-spring" for i in range(5)]
 N_NBHD = 30
-
-
-def _vm(field: str) -> float:
-    """GB of a /proc/self/status field (VmHWM: peak resident memory)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1e6
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def make_project(root: Path, rows: int, seed: int = 1) -> None:
