@@ -469,29 +469,30 @@ LOAD_CELLS = 1 << 23
 
 
 def _text_cells(col: pd.Series) -> np.ndarray:
-    """A categorical column of the parser as ``str``/None cells (empty and padded cells None).
+    """A column of the parser (``str`` cells) as ``str``/None cells (empty and padded cells None).
 
-    Equal cells share one ``str`` object (a category), and the conversion is per category, not per cell.
+    Equal cells share one ``str`` object: a 1M-row export would otherwise hold ~150M separate
+    strings (~9 GB). The text is kept exactly as written: the parser's ``dtype="category"`` is not
+    used, because pandas >= 3.1 converts numeric-looking categories ("02134" -> 2134).
     """
-    cat = col.array
-    values = np.empty(len(cat.categories) + 1, dtype=object)  # the last slot serves code -1 (padded)
-    values[:-1] = np.asarray(cat.categories, dtype=object)
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # padded cells (NaN) -> -1
+    values = np.empty(len(uniques) + 1, dtype=object)  # the last slot serves code -1
+    values[:-1] = uniques
     values[:-1][values[:-1] == ""] = None
-    return values[cat.codes]
+    return values[codes]
 
 
 def _parse_into(binary, delim: str, encoding: str, width: int, max_len: int, out: np.ndarray, row0: int,
                 n_rows: int) -> bool:
     """Parse ``binary`` with pandas' C parser into rows ``row0 ..`` of ``out`` (columns x rows, object).
 
-    The file is parsed in chunks of about :data:`LOAD_CELLS` cells as categoricals (equal cells share
-    one ``str``: a 1M-row export would otherwise hold ~150M separate strings, ~9 GB). False when
-    the parser's record count is not ``n_rows``.
+    The file is parsed in chunks of about :data:`LOAD_CELLS` cells (:func:`_text_cells`: equal
+    cells share one ``str``). False when the parser's record count is not ``n_rows``.
     """
     at = 0
     with pd.read_csv(
         binary, sep=delim, header=None, names=range(max_len), usecols=range(width) if width < max_len else None,
-        dtype="category", na_filter=False, skip_blank_lines=False, encoding=encoding, engine="c",
+        dtype=object, na_filter=False, skip_blank_lines=False, encoding=encoding, engine="c",
         quotechar='"', doublequote=True, encoding_errors="strict", low_memory=False,
         chunksize=max(1024, LOAD_CELLS // max_len),
     ) as chunks:

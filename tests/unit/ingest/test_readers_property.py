@@ -156,3 +156,17 @@ def test_two_halves_on_quoted_multiline_cells(monkeypatch, tmp_path):
     assert raw.frame["Q1"].tolist() == [f'a\r\nb, "{i}"' for i in range(9)]
     assert raw.frame["ResponseId"].tolist() == [f"R{i}" for i in range(9)]
     assert raw.source_rows.tolist() == list(range(2, 11))
+
+
+def test_numeric_looking_text_is_kept_as_written(monkeypatch, tmp_path):
+    """ZIP codes, zero-padded ids and '1.0' stay the text of the file, whole or in two halves
+    (pandas >= 3.1 turns the parser's numeric-looking categories into numbers: '02134' -> 2134)."""
+    rows = ["ResponseId,zip,code,flag"] + [f"R{i},0213{i % 4},{'01' if i % 2 else '1.0'},TRUE" for i in range(40)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    for split in (_source.SPLIT_RECORDS, 2):
+        monkeypatch.setattr(_source, "SPLIT_RECORDS", split)
+        frame = read_export(path).frame
+        assert frame["zip"].tolist()[:5] == ["02130", "02131", "02132", "02133", "02130"]
+        assert frame["code"].tolist()[:2] == ["1.0", "01"] and frame["flag"].tolist()[0] == "TRUE"
+        assert all(isinstance(v, str) for col in frame for v in frame[col])
