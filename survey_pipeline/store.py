@@ -60,9 +60,16 @@ _SCHEMA = [
         contact_hash VARCHAR, """
     + ", ".join(f"flag_{f} BOOLEAN NOT NULL" for f in FLAG_COLUMNS)
     + ", excluded BOOLEAN NOT NULL, exclusion_reasons VARCHAR)",
-    """CREATE TABLE IF NOT EXISTS answers (
-        response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL,
-        code DOUBLE, missing_kind VARCHAR)""",
+    # the long answers, physically: integer keys (a response is its source file and row), so
+    # that a 1M-response ingest appends ~100M small fixed-width rows; read through the view
+    # ``answers`` (_ANSWERS_VIEW) with the documented columns
+    """CREATE TABLE IF NOT EXISTS variable_keys (
+        variable_key INTEGER PRIMARY KEY, variable VARCHAR NOT NULL UNIQUE)""",
+    """CREATE TABLE IF NOT EXISTS missing_kinds (
+        kind UTINYINT PRIMARY KEY, missing_kind VARCHAR NOT NULL UNIQUE)""",
+    """CREATE TABLE IF NOT EXISTS answer_cells (
+        source_id INTEGER NOT NULL, source_row BIGINT NOT NULL, variable_key INTEGER NOT NULL,
+        code DOUBLE, kind UTINYINT)""",
     """CREATE TABLE IF NOT EXISTS open_text (
         response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, text VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
@@ -72,6 +79,14 @@ _SCHEMA = [
         response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, rule VARCHAR NOT NULL,
         threshold DOUBLE, value DOUBLE, detail VARCHAR)""",
 ]
+
+_ANSWERS_VIEW = """CREATE VIEW answers AS
+    SELECT r.response_id, r.wave, v.variable, c.code, k.missing_kind
+    FROM answer_cells c
+    JOIN responses r ON r.source_id = c.source_id AND r.source_row = c.source_row
+    JOIN variable_keys v ON v.variable_key = c.variable_key
+    LEFT JOIN missing_kinds k ON k.kind = c.kind"""
+"""The documented long ``answers`` table (docs/store.md), read from the integer-keyed cells."""
 
 _RESPONSE_COLUMNS = [
     "response_id", "platform_response_id", "wave", "mode", "source_id", "source_row", "area_district",
@@ -95,7 +110,7 @@ class IngestBatch:
     mode: str
     rows_in: int
     responses: pd.DataFrame
-    answers: pd.DataFrame | Iterable[pd.DataFrame]  # one frame, or chunks written in the same transaction
+    answers: pd.DataFrame | Iterable[pd.DataFrame]  # source_row, variable, code, missing_kind; one frame or chunks
     open_text: pd.DataFrame
     quarantine: pd.DataFrame
     flags: pd.DataFrame
@@ -126,6 +141,62 @@ class Store:
             self.con.execute("SET preserve_insertion_order = false")
             for stmt in _SCHEMA:
                 self.con.execute(stmt)
+            self.con.executemany("INSERT OR IGNORE INTO missing_kinds VALUES (?, ?)", list(enumerate(MISSING_KINDS)))
+            layout = self._answers_layout()
+            if layout == "table":
+                self._migrate_answers()
+            elif layout is None:
+                self.con.execute(_ANSWERS_VIEW)
+
+    def _answers_layout(self) -> str | None:
+        """``'view'`` (current layout), ``'table'`` (written by survey-pipeline before 0.3: the long
+        answers as strings) or None (no answers yet)."""
+        got = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'answers' "
+                               "AND table_schema = 'main'").fetchall()
+        if not got:
+            return None
+        return "view" if got[0][0] == "VIEW" else "table"
+
+    def _migrate_answers(self) -> None:
+        """Move a store's string-keyed ``answers`` table into ``answer_cells`` (one transaction)."""
+        con = self.con
+        con.begin()
+        try:
+            con.execute("INSERT INTO variable_keys SELECT (row_number() OVER (ORDER BY variable)) - 1, variable "
+                        "FROM (SELECT DISTINCT variable FROM answers)")
+            con.execute("INSERT INTO answer_cells SELECT r.source_id, r.source_row, v.variable_key, a.code, k.kind "
+                        "FROM answers a JOIN responses r USING (response_id) JOIN variable_keys v USING (variable) "
+                        "LEFT JOIN missing_kinds k USING (missing_kind)")
+            before = con.execute("SELECT count(*) FROM answers").fetchall()[0][0]
+            after = con.execute("SELECT count(*) FROM answer_cells").fetchall()[0][0]
+            if before != after:
+                raise StoreError(f"{self.path}: upgrading the store kept {after} of {before} answers "
+                                 "(answers of responses the store does not hold).", file=self.path,
+                                 rule="store-upgrade",
+                                 fix="Keep a copy of the store and report this; re-ingesting the exports into a "
+                                     "new project rebuilds it.")
+            con.execute("DROP TABLE answers")
+            con.execute(_ANSWERS_VIEW)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    @staticmethod
+    def upgrade(path: str | Path) -> bool:
+        """Bring an existing store written by an earlier version to the current layout.
+
+        Opening a store for writing upgrades it; this is for readers, which open it read-only.
+        Returns whether anything changed.
+        """
+        path = Path(path)
+        if not path.exists():
+            return False
+        with Store(path, read_only=True) as ro:
+            if ro._answers_layout() != "table":
+                return False
+        Store(path).close()
+        return True
 
     def __enter__(self) -> Store:
         return self
@@ -173,14 +244,16 @@ class Store:
 
     def _delete_source(self, sid: int) -> None:
         rids = "(SELECT response_id FROM responses WHERE source_id = ?)"
-        for t in ("answers", "open_text", "flags"):
+        self.con.execute("DELETE FROM answer_cells WHERE source_id = ?", [sid]).fetchall()
+        for t in ("open_text", "flags"):
             self.con.execute(f"DELETE FROM {t} WHERE response_id IN {rids}", [sid]).fetchall()
         for t in ("responses", "quarantine", "variables", "sources"):
             self.con.execute(f"DELETE FROM {t} WHERE source_id = ?", [sid]).fetchall()
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table (used to show that a failed ingest changed nothing)."""
-        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        physical = {"answers": "answer_cells"}  # every answer is one cell: no join to count them
+        return {t: self.con.execute(f"SELECT count(*) FROM {physical.get(t, t)}").fetchall()[0][0]
                 for t in ("sources", "waves", "variables", "responses", "answers", "open_text", "quarantine", "flags")}
 
     # --- the one write path -----------------------------------------------------------------
@@ -200,6 +273,44 @@ class Store:
         finally:
             self.con.unregister("_batch")
 
+    def _insert_answers(self, chunk: pd.DataFrame, sid: int, keys: dict[str, int], file_name: str) -> None:
+        """Append one chunk of long answers (``source_row``, ``variable``, ``code``, ``missing_kind``)
+        to ``answer_cells``: the variable as its key (new variables get the next keys), the kind
+        as its number in ``missing_kinds``."""
+        if chunk is None or chunk.empty:
+            return
+        var = chunk["variable"]
+        var = var.array if isinstance(var.dtype, pd.CategoricalDtype) else pd.Categorical(var.to_numpy(dtype=object))
+        new = [v for v in var.categories if v not in keys]
+        if new:
+            known = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
+            add = [v for v in new if v not in known]
+            start = max(known.values(), default=-1) + 1
+            if add:
+                self.con.executemany("INSERT INTO variable_keys VALUES (?, ?)",
+                                     [(start + i, v) for i, v in enumerate(add)])
+            known.update({v: start + i for i, v in enumerate(add)})
+            keys.update({v: known[v] for v in new})
+        if (var.codes < 0).any():
+            raise StoreError(f"{file_name}: an answer without a variable.", file=file_name, rule="answer-variable",
+                             fix="This is a bug in survey-pipeline: please report it.")
+        vkey = np.array([keys[v] for v in var.categories], dtype=np.int32)[var.codes]
+        kind = chunk["missing_kind"]
+        kind = kind.array if isinstance(kind.dtype, pd.CategoricalDtype) else pd.Categorical(kind.to_numpy(dtype=object))
+        unknown = [k for k in kind.categories if k not in MISSING_KINDS]
+        if unknown:
+            raise StoreError(f"{file_name}: unknown missing kind(s) {', '.join(map(str, unknown))}.", file=file_name,
+                             rule="missing-kind", fix=f"Missing kinds are {', '.join(MISSING_KINDS)}.")
+        kmap = np.array([MISSING_KINDS.index(k) for k in kind.categories] + [-1], dtype=np.int8)
+        cells = pd.DataFrame({"source_row": chunk["source_row"].to_numpy(dtype=np.int64), "variable_key": vkey,
+                              "code": chunk["code"].to_numpy(dtype=float), "kind": kmap[kind.codes]})
+        self.con.register("_cells", cells)
+        try:
+            self.con.execute("INSERT INTO answer_cells SELECT ?, source_row, variable_key, code, "
+                             "CAST(NULLIF(kind, -1) AS UTINYINT) FROM _cells", [sid]).fetchall()
+        finally:
+            self.con.unregister("_cells")
+
     def write_ingest(self, batch: IngestBatch) -> int:
         """Write one ingest in one transaction and return its ``source_id``.
 
@@ -214,6 +325,10 @@ class Store:
                 f"{batch.file_name}: rows in ({batch.rows_in}) != kept ({kept}) + quarantined ({quarantined}).",
                 file=batch.file_name, rule="rows-conserved",
                 fix="This is a bug in survey-pipeline: please report it with the file's row count.")
+        if batch.responses["source_row"].duplicated().any():
+            raise StoreError(f"{batch.file_name}: two kept responses share a source row.", file=batch.file_name,
+                             rule="one-response-per-row",
+                             fix="This is a bug in survey-pipeline: please report it with the export's layout.")
         self.con.begin()
         try:
             sid = self.con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
@@ -239,8 +354,9 @@ class Store:
             self._insert("variables", batch.variables.assign(source_id=sid))
             resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
             self._insert("responses", resp)
+            keys: dict[str, int] = {}
             for chunk in ([batch.answers] if isinstance(batch.answers, pd.DataFrame) else batch.answers):
-                self._insert("answers", chunk)
+                self._insert_answers(chunk, sid, keys, batch.file_name)
             self._insert("open_text", batch.open_text)
             self._insert("quarantine", batch.quarantine.assign(source_id=sid))
             self._insert("flags", batch.flags)
@@ -273,7 +389,9 @@ class Store:
 
         ``<var>`` holds the canonical code (NaN when missing); ``<var>__missing`` holds the kind
         (``dont_know``, ``refused``, ``not_asked``, ``breakoff``, ``invalid``, ``skipped``) or None.
-        Excluded responses are left out unless ``include_excluded``.
+        Columns: the response columns,
+        then the variables in questionnaire order, then their ``__missing`` columns in the same
+        order. Excluded responses are left out unless ``include_excluded``.
         """
         resp = self.read_responses(wave, include_excluded=include_excluded)
         variables = self.query("SELECT variable FROM variables WHERE wave = ? GROUP BY variable "
@@ -286,35 +404,42 @@ class Store:
         n, nv = len(resp), len(variables)
         codes = np.full((n, nv), np.nan)
         kind_code = np.full((n, nv), -1, dtype=np.int8)
-        kinds_seen: list[str] = []
+        if self._answers_layout() == "table":
+            raise StoreError(f"{self.path}: the store was written by an earlier survey-pipeline.", file=self.path,
+                             rule="store-layout",
+                             fix="Run any writing command once (survey-pipeline run/ingest/analyze --project DIR) to "
+                                 "upgrade it, or call Store.upgrade(path).")
+        kinds = dict(self.con.execute("SELECT kind, missing_kind FROM missing_kinds").fetchall())
         if n and nv:
-            # the long answers placed straight into (row, variable) cells: DuckDB joins the row
-            # number and the variable and kind numbers, so no string is pivoted in pandas
-            kinds_seen = self.query("SELECT DISTINCT missing_kind FROM answers WHERE wave = ? "
-                                    "AND missing_kind IS NOT NULL ORDER BY 1", [wave])["missing_kind"].tolist()
-            self.con.register("_rc_rows", pd.DataFrame({"response_id": resp["response_id"].to_numpy(dtype=object),
+            # the cells placed straight into (row, variable): DuckDB joins each cell's (source, row)
+            # and variable key to the row and column numbers (excluded responses drop out here)
+            vk = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
+            self.con.register("_rc_rows", pd.DataFrame({"source_id": resp["source_id"].to_numpy(np.int32),
+                                                        "source_row": resp["source_row"].to_numpy(np.int64),
                                                         "rn": np.arange(n, dtype=np.int64)}))
-            self.con.register("_rc_vars", pd.DataFrame({"variable": variables, "vi": np.arange(nv, dtype=np.int32)}))
-            self.con.register("_rc_kinds", pd.DataFrame({"missing_kind": kinds_seen,
-                                                         "ki": np.arange(len(kinds_seen), dtype=np.int8)}))
+            self.con.register("_rc_vars", pd.DataFrame({"variable_key": [vk[v] for v in variables if v in vk],
+                                                        "vi": [i for i, v in enumerate(variables) if v in vk]},
+                                                       dtype=np.int32))
             try:
                 got = self.con.execute(
-                    "SELECT r.rn, v.vi, coalesce(a.code, CAST('NaN' AS DOUBLE)) AS code, coalesce(k.ki, -1) AS ki "
-                    "FROM answers a JOIN _rc_rows r USING (response_id) JOIN _rc_vars v USING (variable) "
-                    "LEFT JOIN _rc_kinds k USING (missing_kind) WHERE a.wave = ?", [wave]).fetchnumpy()
+                    "SELECT r.rn, v.vi, coalesce(c.code, CAST('NaN' AS DOUBLE)) AS code, "
+                    "coalesce(c.kind, 255) AS kind FROM answer_cells c "
+                    "JOIN _rc_rows r ON c.source_id = r.source_id AND c.source_row = r.source_row "
+                    "JOIN _rc_vars v ON c.variable_key = v.variable_key "
+                    "WHERE c.source_id IN (SELECT source_id FROM sources WHERE wave = ?)", [wave]).fetchnumpy()
             finally:
-                for view in ("_rc_rows", "_rc_vars", "_rc_kinds"):
+                for view in ("_rc_rows", "_rc_vars"):
                     self.con.unregister(view)
             rn, vi = np.asarray(got["rn"]), np.asarray(got["vi"])
             codes[rn, vi] = np.asarray(got["code"], dtype=float)
-            kind_code[rn, vi] = np.asarray(got["ki"], dtype=np.int8)
-        lookup = np.array([*kinds_seen, None], dtype=object)  # code -1 -> None
+            kd = np.asarray(got["kind"]).astype(np.int8)  # 255 (none) -> -1
+            kind_code[rn, vi] = kd
+        lookup = np.array([kinds.get(i) for i in range(max(kinds, default=-1) + 1)] + [None], dtype=object)  # -1: None
         index = pd.RangeIndex(n)
-        wide = {}
-        for i, v in enumerate(variables):
-            wide[v] = pd.Series(codes[:, i], index=index)
-            wide[f"{v}__missing"] = pd.Series(lookup[kind_code[:, i]], index=index, dtype=object)
-        return pd.concat([resp.reset_index(drop=True), pd.DataFrame(wide, index=index)], axis=1)
+        values = pd.DataFrame(codes, index=index, columns=pd.Index(variables, dtype=object), copy=False)
+        missing = pd.DataFrame(lookup[kind_code], index=index, columns=pd.Index([f"{v}__missing" for v in variables],
+                                                                                 dtype=object), dtype=object, copy=False)
+        return pd.concat([resp.reset_index(drop=True), values, missing], axis=1)
 
     def read_open_text(self, wave: str) -> pd.DataFrame:
         return self.query("SELECT * FROM open_text WHERE wave = ? ORDER BY response_id, variable", [wave])

@@ -212,6 +212,7 @@ def _project_inputs(project: Project):
     if not project.store_path.exists():
         raise StoreError(f"{project.store_path}: no store yet.", file=project.store_path, rule="no-store",
                          fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
+    Store.upgrade(project.store_path)  # a store of an earlier layout is brought up to date first
     with Store(project.store_path, read_only=True) as store:
         wv = store.query("SELECT wave, label FROM waves ORDER BY start_date NULLS LAST, wave")
         waves = wv["wave"].astype(str).tolist()

@@ -414,7 +414,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         variables = _variables_frame(inst, rec, wave)
         # the wide codes are only read by the answers chunks from here on: held compactly (int16
         # when every code is a small integer), the float matrix is freed before the store's write
-        answers = _long_answers(*_answer_matrices(rec), rid_of, wave)
+        answers = _long_answers(*_answer_matrices(rec), responses["source_row"].to_numpy(np.int64))
         rec.codes = rec.kinds = None
         dropped = sorted(ident_cols)
         notes = list(getattr(raw, "notes", [])) + qnotes
@@ -530,23 +530,21 @@ ANSWER_CHUNK_ROWS = 10_000
 """Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
 
 
-def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndarray, rid_of: pd.Series,
-                  wave: str, chunk_rows: int = ANSWER_CHUNK_ROWS):
-    """Stack codes and kinds (:func:`_answer_matrices`) into the long ``answers`` table: only cells
-    with a code or a kind, exactly one of them.
+def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndarray, source_rows: np.ndarray,
+                  chunk_rows: int = ANSWER_CHUNK_ROWS):
+    """Stack codes and kinds (:func:`_answer_matrices`) into the long answers: only cells with a
+    code or a kind, exactly one of them, each keyed by its response's source row.
 
     Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
     never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
-    Columns are categoricals (integer codes + a small dictionary): cheap to build and to load.
+    ``variable`` and ``missing_kind`` are categoricals (integer codes + a small dictionary).
     """
     if len(variables) == 0:
         return
     kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
-    waves = pd.Index([wave], dtype=object)
-    rids = rid_of.to_numpy(dtype=object)
     n_var = len(variables)
-    for lo in range(0, len(rids), chunk_rows):
-        hi = min(lo + chunk_rows, len(rids))
+    for lo in range(0, len(source_rows), chunk_rows):
+        hi = min(lo + chunk_rows, len(source_rows))
         m = hi - lo
         block = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
         if block.dtype == np.int16:
@@ -567,8 +565,7 @@ def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndar
             c_idx, r_idx = np.divmod(pos, m)
             codes, kcodes = codes[pos], kcodes[pos]
         yield pd.DataFrame({
-            "response_id": pd.Categorical.from_codes(r_idx.astype(np.int32, copy=False), categories=pd.Index(rids[lo:hi], dtype=object)),
-            "wave": pd.Categorical.from_codes(np.zeros(len(r_idx), dtype=np.int8), categories=waves),
+            "source_row": source_rows[lo:hi][r_idx],
             "variable": pd.Categorical.from_codes(c_idx.astype(np.int16, copy=False), categories=variables),
             "code": codes,
             "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index)})

@@ -11,7 +11,8 @@ import pytest
 
 from survey_pipeline.cli import main
 from survey_pipeline.ingest import pipeline
-from survey_pipeline.store import Store
+from survey_pipeline.errors import StoreError
+from survey_pipeline.store import MISSING_KINDS, Store
 from tests.unit.ingest._generic import read_generic
 from tests.unit.ingest.conftest import AREAS, INSTRUMENT
 
@@ -88,17 +89,19 @@ def test_failure_midway_leaves_store_unchanged(setup, capsys, monkeypatch):
     calls = []
     orig = Store._insert
 
-    def boom(self, table, df):
+    def spy(self, table, df):
         calls.append(table)
-        if table == "answers":
-            raise RuntimeError("disk on fire")
         return orig(self, table, df)
 
-    monkeypatch.setattr(Store, "_insert", boom)
+    def boom(self, *args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Store, "_insert", spy)
+    monkeypatch.setattr(Store, "_insert_answers", boom)
     with pytest.raises(RuntimeError):
         pipeline.ingest(proj, export, "w1", mode="web")
     assert "responses" in calls  # responses were written inside the transaction before the failure
-    monkeypatch.setattr(Store, "_insert", orig)
+    monkeypatch.undo()
     with Store(proj / "warehouse.duckdb") as st:
         assert st.counts() == before
 
@@ -258,3 +261,51 @@ def test_qualtrics_three_header_rows_with_numeric_values(setup, capsys, tmp_path
     assert w.loc["R_a", ["contact", "legit_trust", "legit_rude", "top_drugs", "top_litter"]].tolist() == [1, 4, 2, 1, 2]
     assert w.loc["R_b", "legit_rude__missing"] == "dont_know" and w.loc["R_b", "top_speeding"] == 2
     assert str(w.loc["R_a", "start_time"]).startswith("2024-03-01 10:00:00")
+
+
+def _to_legacy_layout(path) -> None:
+    """Rewrite a store the way survey-pipeline before 0.3 kept answers: one string-keyed table."""
+    import duckdb
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE answers_old AS SELECT * FROM answers")
+    con.execute("DROP VIEW answers")
+    con.execute("ALTER TABLE answers_old RENAME TO answers")
+    con.execute("DELETE FROM answer_cells")
+    con.execute("DELETE FROM variable_keys")
+    con.close()
+
+
+def test_a_store_of_the_earlier_layout_is_upgraded_without_loss(setup, capsys):
+    proj, export = setup
+    assert main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web"]) == 0
+    path = proj / "warehouse.duckdb"
+    order = "ORDER BY response_id, variable"
+    with Store(path, read_only=True) as st:
+        answers = st.query(f"SELECT * FROM answers {order}")
+        wide = st.read_clean_wave("w1", include_excluded=True)
+    assert len(answers) > 20 and answers["missing_kind"].notna().any()
+    _to_legacy_layout(path)
+    with Store(path, read_only=True) as st:  # a reader cannot upgrade: it says how
+        with pytest.raises(StoreError) as err:
+            st.read_clean_wave("w1")
+    assert err.value.rule == "store-layout" and "survey-pipeline run" in err.value.fix
+    assert Store.upgrade(path) is True and Store.upgrade(path) is False
+    with Store(path, read_only=True) as st:
+        pd.testing.assert_frame_equal(st.query(f"SELECT * FROM answers {order}"), answers)
+        pd.testing.assert_frame_equal(st.read_clean_wave("w1", include_excluded=True), wide)
+        assert st.counts()["answers"] == len(answers)
+
+
+def test_answers_are_integer_keyed_cells_behind_the_documented_view(setup, capsys):
+    proj, export = setup
+    assert main(["ingest", str(export), "--project", str(proj), "--wave", "w1", "--mode", "web"]) == 0
+    with Store(proj / "warehouse.duckdb", read_only=True) as st:
+        types = dict(st.query("SELECT column_name, data_type FROM information_schema.columns "
+                              "WHERE table_name = 'answer_cells'").itertuples(index=False))
+        view = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
+                        "ORDER BY ordinal_position")["column_name"].tolist()
+        kinds = st.query("SELECT missing_kind FROM missing_kinds ORDER BY kind")["missing_kind"].tolist()
+    assert types == {"source_id": "INTEGER", "source_row": "BIGINT", "variable_key": "INTEGER",
+                     "code": "DOUBLE", "kind": "UTINYINT"}
+    assert view == ["response_id", "wave", "variable", "code", "missing_kind"]
+    assert kinds == list(MISSING_KINDS)

@@ -17,8 +17,8 @@ def _rec(codes: dict[str, list[float]], kinds: dict[str, list[str | None]]) -> R
 
 def _rows(rec: Recoded, chunk_rows: int = 2) -> list[tuple]:
     variables, codes, kinds = _answer_matrices(rec)
-    out = pd.concat(_long_answers(variables, codes, kinds, pd.Series(["a", "b", "c"]), "w1", chunk_rows=chunk_rows))
-    return sorted((str(r.response_id), str(r.variable), None if np.isnan(r.code) else r.code,
+    out = pd.concat(_long_answers(variables, codes, kinds, np.array([2, 3, 5]), chunk_rows=chunk_rows))
+    return sorted(({2: "a", 3: "b", 5: "c"}[r.source_row], str(r.variable), None if np.isnan(r.code) else r.code,
                    None if pd.isna(r.missing_kind) else str(r.missing_kind)) for r in out.itertuples())
 
 
