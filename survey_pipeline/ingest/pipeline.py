@@ -566,9 +566,10 @@ def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndar
             codes, kcodes = codes[pos], kcodes[pos]
         yield pd.DataFrame({
             "source_row": source_rows[lo:hi][r_idx],
-            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16, copy=False), categories=variables),
+            "variable": pd.Categorical.from_codes(c_idx.astype(np.int16, copy=False), categories=variables,
+                                                  validate=False),
             "code": codes,
-            "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index)})
+            "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index, validate=False)})
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:
