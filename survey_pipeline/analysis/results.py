@@ -265,7 +265,7 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
     Uses :func:`survey_pipeline.ingest.quality.aapor_rates` on every kept response of the wave
     (excluded or not) for waves whose invitations are recorded in ``survey.toml``.
     """
-    from survey_pipeline.ingest.quality import aapor_rates
+    from survey_pipeline.ingest.quality import AAPOR_COLUMNS, aapor_rates
 
     rows = []
     for w in waves:
@@ -273,10 +273,7 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
         if wave is None or not wave.invitations:
             continue
         # only the columns the rates count (every kept response, excluded or not)
-        cols = ["area_neighborhood", "disposition", "flag_preview", "flag_test", "flag_bot", "flag_duplicate_id",
-                "flag_duplicate_contact", "flag_duplicate_answers"]
-        resp = store.query(f"SELECT {', '.join(cols)} FROM responses WHERE wave = ? ORDER BY source_id, source_row",
-                           [w])
+        resp = store.query(f"SELECT {', '.join(AAPOR_COLUMNS)} FROM responses WHERE wave = ?", [w])
         r = aapor_rates(resp, wave.invitations, e=wave.eligibility_rate)
         for rec in r.itertuples():
             city = rec.area == "all"

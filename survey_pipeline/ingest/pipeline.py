@@ -19,7 +19,13 @@ import pandas as pd
 
 from survey_pipeline.errors import IngestError
 from survey_pipeline.ingest.mapping import map_columns, mapping_path, read_mapping, write_mapping
-from survey_pipeline.ingest.quality import aapor_rates, contact_hash, disposition, quality_flags
+from survey_pipeline.ingest.quality import (
+    AAPOR_COLUMNS,
+    aapor_rates,
+    contact_hash,
+    disposition,
+    quality_flags,
+)
 from survey_pipeline.ingest.recode import (
     kind_codes,
     normalize_areas,
@@ -437,7 +443,8 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
         funnel = store.funnel(wave, proj.quality.exclude).to_dict("records")
         rates = []
         if wave_cfg is not None and wave_cfg.invitations:
-            rates = aapor_rates(store.read_responses(wave), wave_cfg.invitations,
+            cases = store.query(f"SELECT {', '.join(AAPOR_COLUMNS)} FROM responses WHERE wave = ?", [wave])
+            rates = aapor_rates(cases, wave_cfg.invitations,
                                 e=wave_cfg.eligibility_rate).to_dict("records")
         tick("done", 6)
     methods: dict[str, int] = {}

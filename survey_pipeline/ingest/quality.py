@@ -277,6 +277,11 @@ def _rates(I: float, P: float, R: float, NC: float, O: float, U: float, e: float
     }
 
 
+AAPOR_COLUMNS: tuple[str, ...] = ("area_neighborhood", "disposition", "flag_preview", "flag_test", "flag_bot",
+                                  "flag_duplicate_id", "flag_duplicate_contact", "flag_duplicate_answers")
+"""The columns of ``responses`` that :func:`aapor_rates` counts (read only these from the store)."""
+
+
 def aapor_rates(responses: pd.DataFrame, invitations: dict[str, int], *, e: float | None = None,
                 area_column: str = "area_neighborhood") -> pd.DataFrame:
     """AAPOR (2023) response, cooperation, refusal and contact rates per area and overall.
@@ -302,11 +307,12 @@ def aapor_rates(responses: pd.DataFrame, invitations: dict[str, int], *, e: floa
     rows = []
     e_used = 1.0 if e is None else float(e)
     total = {"I": 0, "P": 0, "R": 0, "invited": 0}
+    # cases per (area, disposition), areas matched without regard to case: one pass over the rows
+    key = r[area_column].astype("string").str.casefold()
+    cases = r.groupby([key.to_numpy(dtype=object), r["disposition"].to_numpy(dtype=object)]).size().to_dict()
     for area, n_inv in invitations.items():
-        sub = r[r[area_column].astype("string").str.casefold() == str(area).casefold()]
-        I = int((sub["disposition"] == "complete").sum())  # noqa: E741
-        P = int((sub["disposition"] == "partial").sum())
-        R = int((sub["disposition"] == "breakoff").sum())
+        a = str(area).casefold()
+        I, P, R = (int(cases.get((a, d), 0)) for d in ("complete", "partial", "breakoff"))  # noqa: E741
         U = max(n_inv - I - P - R, 0)
         rows.append({"area": area, "invited": n_inv, "I": I, "P": P, "R": R, "NC": 0, "O": 0, "UH_UO": U, "e": e_used,
                      **_rates(I, P, R, 0, 0, U, e_used)})

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from survey_pipeline.cli import main
-from survey_pipeline.ingest import pipeline
 from survey_pipeline.errors import StoreError
+from survey_pipeline.ingest import pipeline
 from survey_pipeline.store import MISSING_KINDS, Store
 from tests.unit.ingest._generic import read_generic
 from tests.unit.ingest.conftest import AREAS, INSTRUMENT
@@ -285,9 +285,8 @@ def test_a_store_of_the_earlier_layout_is_upgraded_without_loss(setup, capsys):
         wide = st.read_clean_wave("w1", include_excluded=True)
     assert len(answers) > 20 and answers["missing_kind"].notna().any()
     _to_legacy_layout(path)
-    with Store(path, read_only=True) as st:  # a reader cannot upgrade: it says how
-        with pytest.raises(StoreError) as err:
-            st.read_clean_wave("w1")
+    with Store(path, read_only=True) as st, pytest.raises(StoreError) as err:  # a reader cannot upgrade: it says how
+        st.read_clean_wave("w1")
     assert err.value.rule == "store-layout" and "survey-pipeline run" in err.value.fix
     assert Store.upgrade(path) is True and Store.upgrade(path) is False
     with Store(path, read_only=True) as st:
