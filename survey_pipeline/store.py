@@ -411,29 +411,29 @@ class Store:
                                  "upgrade it, or call Store.upgrade(path).")
         kinds = dict(self.con.execute("SELECT kind, missing_kind FROM missing_kinds").fetchall())
         if n and nv:
-            # the cells placed straight into (row, variable): DuckDB joins each cell's (source, row)
-            # and variable key to the row and column numbers (excluded responses drop out here)
+            # the cells placed straight into (row, variable): per source, the cell's source row
+            # and variable key index two small lookup arrays (excluded responses drop out there)
             vk = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
-            self.con.register("_rc_rows", pd.DataFrame({"source_id": resp["source_id"].to_numpy(np.int32),
-                                                        "source_row": resp["source_row"].to_numpy(np.int64),
-                                                        "rn": np.arange(n, dtype=np.int64)}))
-            self.con.register("_rc_vars", pd.DataFrame({"variable_key": [vk[v] for v in variables if v in vk],
-                                                        "vi": [i for i, v in enumerate(variables) if v in vk]},
-                                                       dtype=np.int32))
-            try:
-                got = self.con.execute(
-                    "SELECT r.rn, v.vi, coalesce(c.code, CAST('NaN' AS DOUBLE)) AS code, "
-                    "coalesce(c.kind, 255) AS kind FROM answer_cells c "
-                    "JOIN _rc_rows r ON c.source_id = r.source_id AND c.source_row = r.source_row "
-                    "JOIN _rc_vars v ON c.variable_key = v.variable_key "
-                    "WHERE c.source_id IN (SELECT source_id FROM sources WHERE wave = ?)", [wave]).fetchnumpy()
-            finally:
-                for view in ("_rc_rows", "_rc_vars"):
-                    self.con.unregister(view)
-            rn, vi = np.asarray(got["rn"]), np.asarray(got["vi"])
-            codes[rn, vi] = np.asarray(got["code"], dtype=float)
-            kd = np.asarray(got["kind"]).astype(np.int8)  # 255 (none) -> -1
-            kind_code[rn, vi] = kd
+            vmap = np.full(max(vk.values(), default=0) + 1, -1, dtype=np.int64)
+            for i, v in enumerate(variables):
+                if v in vk:
+                    vmap[vk[v]] = i
+            sids = resp["source_id"].to_numpy(np.int64)
+            srows = resp["source_row"].to_numpy(np.int64)
+            for sid in np.unique(sids).tolist():
+                got = self.con.execute("SELECT source_row, variable_key, coalesce(code, CAST('NaN' AS DOUBLE)) AS code, "
+                                       "coalesce(kind, 255) AS kind FROM answer_cells WHERE source_id = ?",
+                                       [sid]).fetchnumpy()
+                cell_row = np.asarray(got["source_row"], dtype=np.int64)
+                mine = sids == sid
+                row_of = np.full(max(int(srows[mine].max()), int(cell_row.max(initial=0))) + 1, -1, dtype=np.int64)
+                row_of[srows[mine]] = np.flatnonzero(mine)
+                rn = row_of[cell_row]
+                vi = vmap[np.asarray(got["variable_key"], dtype=np.int64)]
+                hit = (rn >= 0) & (vi >= 0)
+                rn, vi = rn[hit], vi[hit]
+                codes[rn, vi] = np.asarray(got["code"], dtype=float)[hit]
+                kind_code[rn, vi] = np.asarray(got["kind"])[hit].astype(np.int8)  # 255 (none) -> -1
         lookup = np.array([kinds.get(i) for i in range(max(kinds, default=-1) + 1)] + [None], dtype=object)  # -1: None
         index = pd.RangeIndex(n)
         values = pd.DataFrame(codes, index=index, columns=pd.Index(variables, dtype=object), copy=False)
