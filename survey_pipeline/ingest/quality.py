@@ -99,8 +99,9 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
     """True for a row whose codes, missing kinds and times equal an earlier row's.
 
     A 64-bit hash per row of the codes and times (numeric matrices, no per-cell strings) finds the
-    candidates; only rows sharing a hash are compared in full (missing kinds included), so a hash
-    collision never flags a row.
+    candidates; each candidate is then compared in full (missing kinds included) with the first
+    row of its hash, so a hash collision never flags a row. (Two different rows sharing a hash,
+    probability ~n^2/2^64, could hide a later duplicate of the second one: a miss, never a false flag.)
     """
     # the times: equal time, equal code (factorized as datetimes, not as Timestamp objects)
     cols = [rec.codes[c].to_numpy(dtype=float) for c in rec.codes.columns] + \
@@ -113,13 +114,19 @@ def _duplicate_rows(rec: Recoded, times: pd.DataFrame) -> pd.Series:
         for m, col in zip(mult, cols, strict=True):
             h += np.nan_to_num(col, nan=-1e300).view(np.uint64) * m
     cand = pd.Series(h).duplicated(keep=False).to_numpy()
-    mat = np.column_stack([col[cand] for col in cols]) if cand.any() else np.zeros((0, len(cols)))
-    out = pd.Series(False, index=rec.codes.index)
-    if cand.any():  # in full, missing kinds included (their integer codes)
-        kinds = kind_codes(rec.kinds[cand]).astype(float)
-        full = pd.DataFrame(np.hstack([np.nan_to_num(mat, nan=-1e300), kinds]))
-        out[cand] = full.duplicated().to_numpy()
-    return out
+    out = np.zeros(len(rec.codes), dtype=bool)
+    if cand.any():
+        idx = np.flatnonzero(cand)
+        group, _ = pd.factorize(h[idx])  # groups numbered in order of first appearance
+        first = np.unique(group, return_index=True)[1][group]  # position (in idx) of each group's first row
+        same = np.ones(len(idx), dtype=bool)
+        for col in cols:  # in full, column by column (NaN equals NaN)
+            a, b = col[idx], col[idx[first]]
+            same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        kinds = kind_codes(rec.kinds.iloc[idx])
+        same &= (kinds == kinds[first]).all(axis=1)
+        out[idx] = same & (np.arange(len(idx)) != first)
+    return pd.Series(out, index=rec.codes.index)
 
 
 def _num(meta: pd.DataFrame, name: str) -> pd.Series:
