@@ -76,3 +76,18 @@ def ground_truth() -> dict:
 def invitations() -> dict[tuple[str, str], float]:
     inv = pd.read_csv(city_dir() / "invitations.csv", dtype=str)
     return {(r.wave, r.neighborhood): float(r.invited) - float(r.undeliverable) for r in inv.itertuples()}
+
+
+@lru_cache(maxsize=1)
+def truth_cells() -> pd.DataFrame:
+    """The generator's truth of every simulated item by wave and area (``ground_truth_cells.csv.gz``):
+    ``wave, level, area, variable, share_positive, mean, planted`` (the planted logit shift)."""
+    return pd.read_csv(city_dir() / "ground_truth_cells.csv.gz", dtype={"area": str})
+
+
+@lru_cache(maxsize=1)
+def neighborhood_population() -> dict[tuple[str, str], float]:
+    """Adults per (wave, neighborhood code), from the census targets the generator wrote."""
+    tg = pd.read_csv(city_dir() / "census_targets.csv", dtype={"area": str, "category": str})
+    nb = tg[(tg["area"] == "city") & (tg["variable"] == "neighborhood")]
+    return {(r.wave, r.category): float(r.population) for r in nb.itertuples()}

@@ -10,7 +10,15 @@ from survey_pipeline.analysis.results import analyze_frame
 from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
 from survey_pipeline.analysis.weighting import read_targets
 
-from .fixture_city import city_dir, city_frame, city_instrument, ground_truth, invitations
+from .fixture_city import (
+    city_dir,
+    city_frame,
+    city_instrument,
+    ground_truth,
+    invitations,
+    neighborhood_population,
+    truth_cells,
+)
 
 EFFORT = ("problem_litter_dumping", "problem_street_lighting", "sat_service_street_lights",
           "sat_service_trash_recycling")
@@ -42,6 +50,122 @@ def test_estimates_cover_the_truth_at_the_expected_rate(run):
     assert 0.85 <= inside.mean() <= 1.0, inside.mean()
     city = m[m["area_level"] == "city"]
     assert (np.abs(city["estimate"] - city["share_positive"]) < 0.06).all()
+
+
+# A true change is at least 1 point: composition alone (the city ages, owners creep up) moves no
+# simulated cell by more than 0.5 point between waves (tests/unit/fixtures/test_generate.py).
+REAL_CHANGE = 0.01
+
+
+class GeneratorTruth:
+    """The generator's true value of a comparison row (all respondents), from its truth cells.
+
+    Simulated items (``ground_truth_cells.csv.gz``): exact, population-weighted over the
+    neighborhoods of each side. Derived indicators (priorities, emphasis, indexes): a wave change
+    is 0 (composition only) where no planted shift changes in the area between the two waves and
+    unknown otherwise; their area differences and DiDs are unknown. Beats: unknown.
+    """
+
+    def __init__(self):
+        cells = truth_cells()
+        nb = cells[cells["level"] == "neighborhood"]
+        self.share = nb.set_index(["wave", "area", "variable"])["share_positive"]
+        self.items = set(cells["variable"])
+        shift = nb.pivot_table(index=["area", "variable"], columns="wave", values="planted")
+        self.shift = shift
+        self.pop = neighborhood_population()
+        areas = pd.read_csv(city_dir() / "areas.csv", dtype=str)
+        self.codes = list(areas["code"])
+        self.district = dict(zip(areas["code"], areas["district"], strict=True))
+        self.waves = [w["wave"] for w in ground_truth()["waves"]]
+
+    def inside(self, level: str, area: str) -> list[str]:
+        if level == "city":
+            return self.codes
+        if level == "district":
+            return [c for c in self.codes if self.district[c] == area]
+        return str(area).split(";")
+
+    def pooled(self, waves: list[str], codes: list[str], variable: str) -> float:
+        w = np.array([self.pop[(wv, c)] for wv in waves for c in codes])
+        s = np.array([self.share[(wv, c, variable)] for wv in waves for c in codes])
+        return float(np.average(s, weights=w))
+
+    def planted_moves(self, codes: list[str], wave: str, wave_ref: str) -> bool:
+        s = self.shift[self.shift.index.get_level_values("area").isin(codes)]
+        return bool((s[wave] != s[wave_ref]).any())
+
+    def difference(self, r) -> float | None:
+        if r["area_level"] == "beat":
+            return None
+        inside = self.inside(r["area_level"], r["area"])
+        rest = [c for c in self.codes if c not in inside]
+        simulated = r["indicator"] in self.items and r["statistic"] == "share"
+        if r["kind"] == "wave_change":
+            if simulated:
+                return (self.pooled([r["wave"]], inside, r["indicator"])
+                        - self.pooled([r["wave_ref"]], inside, r["indicator"]))
+            return None if self.planted_moves(inside, r["wave"], r["wave_ref"]) else 0.0
+        if not simulated:
+            return None
+        if r["kind"] == "area_vs_rest":
+            return self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled([r["wave"]], rest, r["indicator"])
+        if r["kind"] == "did":    # pre waves pooled: every wave up to the reference wave
+            pre = self.waves[: self.waves.index(r["wave_ref"]) + 1]
+            return ((self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled(pre, inside, r["indicator"]))
+                    - (self.pooled([r["wave"]], rest, r["indicator"]) - self.pooled(pre, rest, r["indicator"])))
+        return None
+
+
+def test_named_findings_are_true_changes_or_few_false_discoveries(run):
+    """Every all-resident wave-change, area-vs-rest and DiD finding against the generator's truth.
+
+    No finding may point the wrong way (a real change of the other sign). Findings with no real
+    change (|true| < 1 point) are false discoveries. Measured (seed 20240415): 7 named, 5 real
+    (Eastgate's night-safety drop, the four litter and lighting DiDs) and 2 false, both wave
+    changes to 2026-spring: "Problem parks ... in Southside rose 22 points" (true change -0.03
+    points: the 2025-spring sample drew 27.6% "serious" of 199 against a true 40.4%, z = -3.5
+    given its make-up) and "Naming a problem of Code Enforcement as a top priority in Cedar Park
+    fell 38 points" (nothing planted in Cedar Park). Benjamini-Hochberg bounds the *expected*
+    share of false rejections in each family at 5%; the 2026-spring neighborhood family shown to
+    readers has only 3 rejections among 739 comparisons, so one realization can hold 2 false ones.
+    The bound asserted (a third) holds for this fixture and catches new noise findings.
+    """
+    comp = run.tables["comparisons"]
+    named = comp[comp["finding"].notna() & (comp["group_dim"] == "all")
+                 & comp["kind"].isin(["wave_change", "area_vs_rest", "did"])]
+    truth = GeneratorTruth()
+    true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
+    known = true.notna()
+    real = known & (true.abs() >= REAL_CHANGE)
+    wrong = named[real & (np.sign(true) != np.sign(named["estimate"]))]
+    assert wrong.empty, wrong["finding"].tolist()
+    false = named[known & ~real]
+    assert known.sum() >= 5 and real.sum() >= 5
+    assert len(false) / known.sum() <= 1 / 3, false["finding"].tolist()
+    # the planted drop is among the real ones
+    night = ground_truth()["planted"]["night_safety_drop"]
+    hit = named[real & (named["indicator"] == night["variable"]) & (named["area"] == str(night["neighborhood"]))]
+    assert len(hit) == 1
+
+
+def test_comparison_intervals_cover_the_true_differences(run):
+    """The tests BH adjusts are calibrated: the 95% CIs of every shown all-resident wave change
+    and area-vs-rest difference of a simulated item cover the generator's true difference at
+    about the nominal rate (measured: see docs/analysis.md)."""
+    comp = run.tables["comparisons"]
+    rows = comp[(comp["group_dim"] == "all") & comp["kind"].isin(["wave_change", "area_vs_rest"])
+                & (comp["reliability"] != "suppress") & (comp["statistic"] == "share")
+                & comp["indicator"].isin(set(truth_cells()["variable"])) & (comp["area_level"] != "beat")]
+    truth = GeneratorTruth()
+    true = np.array([truth.difference(r) for _, r in rows.iterrows()], dtype=float)
+    inside = (rows["ci_low"].to_numpy() <= true) & (true <= rows["ci_high"].to_numpy())
+    for kind in ("wave_change", "area_vs_rest"):
+        sel = (rows["kind"] == kind).to_numpy()
+        assert sel.sum() > 500, kind
+        assert 0.92 <= inside[sel].mean() <= 0.98, (kind, inside[sel].mean())
+    z = (rows["estimate"].to_numpy() - true) / rows["se"].to_numpy()
+    assert 0.85 <= np.std(z) <= 1.1
 
 
 def test_thin_neighborhoods_are_suppressed(run):
