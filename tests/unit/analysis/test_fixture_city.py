@@ -11,12 +11,13 @@ from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, Weig
 from survey_pipeline.analysis.weighting import read_targets
 
 from .fixture_city import (
+    REAL_CHANGE,
+    GeneratorTruth,
     city_dir,
     city_frame,
     city_instrument,
     ground_truth,
     invitations,
-    neighborhood_population,
     truth_cells,
 )
 
@@ -50,71 +51,6 @@ def test_estimates_cover_the_truth_at_the_expected_rate(run):
     assert 0.85 <= inside.mean() <= 1.0, inside.mean()
     city = m[m["area_level"] == "city"]
     assert (np.abs(city["estimate"] - city["share_positive"]) < 0.06).all()
-
-
-# A true change is at least 1 point: composition alone (the city ages, owners creep up) moves no
-# simulated cell by more than 0.5 point between waves (tests/unit/fixtures/test_generate.py).
-REAL_CHANGE = 0.01
-
-
-class GeneratorTruth:
-    """The generator's true value of a comparison row (all respondents), from its truth cells.
-
-    Simulated items and priorities (``ground_truth_cells.csv.gz``): exact, population-weighted
-    over the neighborhoods of each side. Other indicators (emphasis, indexes): a wave change is 0
-    (composition only) where no planted shift changes in the area between the two waves and
-    unknown otherwise; their area differences and DiDs are unknown. Beats: unknown.
-    """
-
-    def __init__(self):
-        cells = truth_cells()
-        nb = cells[cells["level"] == "neighborhood"]
-        self.share = nb.set_index(["wave", "area", "variable"])["share_positive"]
-        self.items = set(cells["variable"])
-        shift = nb.pivot_table(index=["area", "variable"], columns="wave", values="planted")
-        self.shift = shift
-        self.pop = neighborhood_population()
-        areas = pd.read_csv(city_dir() / "areas.csv", dtype=str)
-        self.codes = list(areas["code"])
-        self.district = dict(zip(areas["code"], areas["district"], strict=True))
-        self.waves = [w["wave"] for w in ground_truth()["waves"]]
-
-    def inside(self, level: str, area: str) -> list[str]:
-        if level == "city":
-            return self.codes
-        if level == "district":
-            return [c for c in self.codes if self.district[c] == area]
-        return str(area).split(";")
-
-    def pooled(self, waves: list[str], codes: list[str], variable: str) -> float:
-        w = np.array([self.pop[(wv, c)] for wv in waves for c in codes])
-        s = np.array([self.share[(wv, c, variable)] for wv in waves for c in codes])
-        return float(np.average(s, weights=w))
-
-    def planted_moves(self, codes: list[str], wave: str, wave_ref: str) -> bool:
-        s = self.shift[self.shift.index.get_level_values("area").isin(codes)]
-        return bool((s[wave] != s[wave_ref]).any())
-
-    def difference(self, r) -> float | None:
-        if r["area_level"] == "beat":
-            return None
-        inside = self.inside(r["area_level"], r["area"])
-        rest = [c for c in self.codes if c not in inside]
-        simulated = r["indicator"] in self.items and r["statistic"] == "share"
-        if r["kind"] == "wave_change":
-            if simulated:
-                return (self.pooled([r["wave"]], inside, r["indicator"])
-                        - self.pooled([r["wave_ref"]], inside, r["indicator"]))
-            return None if self.planted_moves(inside, r["wave"], r["wave_ref"]) else 0.0
-        if not simulated:
-            return None
-        if r["kind"] == "area_vs_rest":
-            return self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled([r["wave"]], rest, r["indicator"])
-        if r["kind"] == "did":    # pre waves pooled: every wave up to the reference wave
-            pre = self.waves[: self.waves.index(r["wave_ref"]) + 1]
-            return ((self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled(pre, inside, r["indicator"]))
-                    - (self.pooled([r["wave"]], rest, r["indicator"]) - self.pooled(pre, rest, r["indicator"])))
-        return None
 
 
 def test_named_findings_are_true_changes_or_few_false_discoveries(run):
