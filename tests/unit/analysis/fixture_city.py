@@ -7,6 +7,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from survey_pipeline.analysis.prepare import derive_groups, wide_from_codes
@@ -76,3 +77,83 @@ def ground_truth() -> dict:
 def invitations() -> dict[tuple[str, str], float]:
     inv = pd.read_csv(city_dir() / "invitations.csv", dtype=str)
     return {(r.wave, r.neighborhood): float(r.invited) - float(r.undeliverable) for r in inv.itertuples()}
+
+
+@lru_cache(maxsize=1)
+def truth_cells() -> pd.DataFrame:
+    """The generator's truth of every simulated item by wave and area (``ground_truth_cells.csv.gz``):
+    ``wave, level, area, variable, share_positive, mean, planted`` (the planted logit shift)."""
+    return pd.read_csv(city_dir() / "ground_truth_cells.csv.gz", dtype={"area": str})
+
+
+@lru_cache(maxsize=1)
+def neighborhood_population() -> dict[tuple[str, str], float]:
+    """Adults per (wave, neighborhood code), from the census targets the generator wrote."""
+    tg = pd.read_csv(city_dir() / "census_targets.csv", dtype={"area": str, "category": str})
+    nb = tg[(tg["area"] == "city") & (tg["variable"] == "neighborhood")]
+    return {(r.wave, r.category): float(r.population) for r in nb.itertuples()}
+
+
+# A true change is at least 1 point: composition alone (the city ages, owners creep up) moves no
+# simulated cell by more than 0.5 point between waves (tests/unit/fixtures/test_generate.py).
+REAL_CHANGE = 0.01
+
+
+class GeneratorTruth:
+    """The generator's true value of a comparison row (all respondents), from its truth cells.
+
+    Simulated items and priorities (``ground_truth_cells.csv.gz``): exact, population-weighted
+    over the neighborhoods of each side. Other indicators (emphasis, indexes): a wave change is 0
+    (composition only) where no planted shift changes in the area between the two waves and
+    unknown otherwise; their area differences and DiDs are unknown. Beats: unknown.
+    """
+
+    def __init__(self):
+        cells = truth_cells()
+        nb = cells[cells["level"] == "neighborhood"]
+        self.share = nb.set_index(["wave", "area", "variable"])["share_positive"]
+        self.items = set(cells["variable"])
+        shift = nb.pivot_table(index=["area", "variable"], columns="wave", values="planted")
+        self.shift = shift
+        self.pop = neighborhood_population()
+        areas = pd.read_csv(city_dir() / "areas.csv", dtype=str)
+        self.codes = list(areas["code"])
+        self.district = dict(zip(areas["code"], areas["district"], strict=True))
+        self.waves = [w["wave"] for w in ground_truth()["waves"]]
+
+    def inside(self, level: str, area: str) -> list[str]:
+        if level == "city":
+            return self.codes
+        if level == "district":
+            return [c for c in self.codes if self.district[c] == area]
+        return str(area).split(";")
+
+    def pooled(self, waves: list[str], codes: list[str], variable: str) -> float:
+        w = np.array([self.pop[(wv, c)] for wv in waves for c in codes])
+        s = np.array([self.share[(wv, c, variable)] for wv in waves for c in codes])
+        return float(np.average(s, weights=w))
+
+    def planted_moves(self, codes: list[str], wave: str, wave_ref: str) -> bool:
+        s = self.shift[self.shift.index.get_level_values("area").isin(codes)]
+        return bool((s[wave] != s[wave_ref]).any())
+
+    def difference(self, r) -> float | None:
+        if r["area_level"] == "beat":
+            return None
+        inside = self.inside(r["area_level"], r["area"])
+        rest = [c for c in self.codes if c not in inside]
+        simulated = r["indicator"] in self.items and r["statistic"] == "share"
+        if r["kind"] == "wave_change":
+            if simulated:
+                return (self.pooled([r["wave"]], inside, r["indicator"])
+                        - self.pooled([r["wave_ref"]], inside, r["indicator"]))
+            return None if self.planted_moves(inside, r["wave"], r["wave_ref"]) else 0.0
+        if not simulated:
+            return None
+        if r["kind"] == "area_vs_rest":
+            return self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled([r["wave"]], rest, r["indicator"])
+        if r["kind"] == "did":    # pre waves pooled: every wave up to the reference wave
+            pre = self.waves[: self.waves.index(r["wave_ref"]) + 1]
+            return ((self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled(pre, inside, r["indicator"]))
+                    - (self.pooled([r["wave"]], rest, r["indicator"]) - self.pooled(pre, rest, r["indicator"])))
+        return None

@@ -10,7 +10,16 @@ from survey_pipeline.analysis.results import analyze_frame
 from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
 from survey_pipeline.analysis.weighting import read_targets
 
-from .fixture_city import city_dir, city_frame, city_instrument, ground_truth, invitations
+from .fixture_city import (
+    REAL_CHANGE,
+    GeneratorTruth,
+    city_dir,
+    city_frame,
+    city_instrument,
+    ground_truth,
+    invitations,
+    truth_cells,
+)
 
 EFFORT = ("problem_litter_dumping", "problem_street_lighting", "sat_service_street_lights",
           "sat_service_trash_recycling")
@@ -42,6 +51,71 @@ def test_estimates_cover_the_truth_at_the_expected_rate(run):
     assert 0.85 <= inside.mean() <= 1.0, inside.mean()
     city = m[m["area_level"] == "city"]
     assert (np.abs(city["estimate"] - city["share_positive"]) < 0.06).all()
+
+
+def test_named_findings_are_true_changes_or_few_false_discoveries(run):
+    """Every all-resident wave-change, area-vs-rest and DiD finding against the generator's truth.
+
+    No finding may point the wrong way (a real change of the other sign). Findings with no real
+    change (|true| < 1 point) are false discoveries. Measured (seed 20240415): 7 named, 5 real
+    (Eastgate's night-safety drop, the four litter and lighting DiDs) and 2 false, both wave
+    changes to 2026-spring: "Problem parks ... in Southside rose 22 points" (true change -0.03
+    points: the 2025-spring sample drew 27.6% "serious" of 199 against a true 40.4%, z = -3.5
+    given its make-up) and "Naming a problem of Code Enforcement as a top priority in Cedar Park
+    fell 38 points" (true share 0.572 in every wave). Benjamini-Hochberg bounds the *expected*
+    share of false rejections in each family at 5%; the 2026-spring neighborhood family (1,622
+    tests) has 9 rejections, only 3 of them not suppressed, so one realization can hold 2 false
+    ones among those 3.
+    The bound asserted (a third) holds for this fixture and catches new noise findings.
+    """
+    comp = run.tables["comparisons"]
+    named = comp[comp["finding"].notna() & (comp["group_dim"] == "all")
+                 & comp["kind"].isin(["wave_change", "area_vs_rest", "did"])]
+    truth = GeneratorTruth()
+    true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
+    known = true.notna()
+    real = known & (true.abs() >= REAL_CHANGE)
+    wrong = named[real & (np.sign(true) != np.sign(named["estimate"]))]
+    assert wrong.empty, wrong["finding"].tolist()
+    false = named[known & ~real]
+    assert known.sum() >= 5 and real.sum() >= 5
+    assert len(false) / known.sum() <= 1 / 3, false["finding"].tolist()
+    # the planted drop is among the real ones
+    night = ground_truth()["planted"]["night_safety_drop"]
+    hit = named[real & (named["indicator"] == night["variable"]) & (named["area"] == str(night["neighborhood"]))]
+    assert len(hit) == 1
+
+
+def test_comparison_intervals_cover_the_true_differences(run):
+    """The tests BH adjusts are calibrated: the 95% CIs of the shown all-resident wave changes and
+    area-vs-rest differences cover the generator's true difference at about the nominal rate.
+
+    Measured: ordinal items, wave changes 95.7% of 1,337 (z SD 0.94), area vs rest 94.2% of 1,993
+    (SD 1.04); priorities with a true share of 10% or more 92.5% of 482 and 94.6% of 734. Rare
+    priorities (true share < 10%) are left out: their Wald intervals of an area against the rest
+    cover only 80% (SD 1.41; docs/analysis.md).
+    """
+    comp = run.tables["comparisons"]
+    cells = truth_cells()
+    rows = comp[(comp["group_dim"] == "all") & comp["kind"].isin(["wave_change", "area_vs_rest"])
+                & (comp["reliability"] != "suppress") & (comp["statistic"] == "share")
+                & comp["indicator"].isin(set(cells["variable"])) & (comp["area_level"] != "beat")]
+    level_share = cells.set_index(["wave", "level", "area", "variable"])["share_positive"]
+    share = np.array([level_share[(r.wave, r.area_level, r.area, r.indicator)] for r in rows.itertuples()])
+    truth = GeneratorTruth()
+    true = np.array([truth.difference(r) for _, r in rows.iterrows()], dtype=float)
+    inside = (rows["ci_low"].to_numpy() <= true) & (true <= rows["ci_high"].to_numpy())
+    with np.errstate(invalid="ignore", divide="ignore"):   # a rare priority at 0 in both waves: SE 0
+        z = (rows["estimate"].to_numpy() - true) / rows["se"].to_numpy()
+    priority = rows["indicator"].str.startswith("priority_").to_numpy()
+    for kind in ("wave_change", "area_vs_rest"):
+        item = (rows["kind"] == kind).to_numpy() & ~priority
+        assert item.sum() > 1000, kind
+        assert 0.93 <= inside[item].mean() <= 0.97, (kind, inside[item].mean())
+        assert 0.85 <= np.std(z[item]) <= 1.15, (kind, np.std(z[item]))
+        common = (rows["kind"] == kind).to_numpy() & priority & (share >= 0.1)
+        assert common.sum() > 300, kind
+        assert 0.9 <= inside[common].mean() <= 0.98, (kind, inside[common].mean())
 
 
 def test_thin_neighborhoods_are_suppressed(run):
