@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from survey_pipeline.analysis.sentences import localize_numbers  # noqa: F401  (one way to write numbers)
+from survey_pipeline.analysis.sentences import wave_label as _wave_label
+
 Lang = Literal["en", "es"]
 LANGS: tuple[Lang, ...] = ("en", "es")
 
@@ -215,33 +218,12 @@ TEXT: dict[str, dict[str, str]] = {
                   "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
     "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
     "importance_axis": {"en": "Name it among the most important (%)", "es": "Lo señalan entre los más importantes (%)"},
-    "rose": {"en": "rose", "es": "subió"},
-    "fell": {"en": "fell", "es": "bajó"},
-    "the_city": {"en": "the city", "es": "la ciudad"},
-    "finding_change": {"en": "{label} in {where} {verb} {amount} ({ci}) since {ref}",
-                       "es": "{label} en {where} {verb} {amount} ({ci}) desde {ref}"},
-    "finding_did": {"en": "{label} in {where} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}",
-                    "es": "{label} en {where} {verb} {amount} más que en el resto de la ciudad ({ci}) entre {ref} y {wave}"},
 }
-
-SEASONS: dict[str, dict[str, str]] = {
-    "spring": {"en": "Spring", "es": "Primavera"}, "summer": {"en": "Summer", "es": "Verano"},
-    "fall": {"en": "Fall", "es": "Otoño"}, "autumn": {"en": "Autumn", "es": "Otoño"},
-    "winter": {"en": "Winter", "es": "Invierno"},
-}
-
 
 def wave_label(wave: str, lang: str) -> str:
     """A wave id as read: '2026-spring' -> 'Spring 2026' / 'Primavera 2026', '2026q1' -> '2026 Q1';
-    other ids as stored."""
-    w = str(wave)
-    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-z]+)", w)
-    if m and m.group(2).lower() in SEASONS:
-        return f"{SEASONS[m.group(2).lower()].get(lang) or SEASONS[m.group(2).lower()]['en']} {m.group(1)}"
-    m = re.fullmatch(r"(\d{4})[-_ ]?[qQ]([1-4])", w)
-    if m:
-        return f"{m.group(1)} {'T' if lang == 'es' else 'Q'}{m.group(2)}"
-    return w
+    other ids as stored (:func:`survey_pipeline.analysis.sentences.wave_label`, as the findings)."""
+    return _wave_label(wave, lang)
 
 
 _REASONS = [  # (pattern of the analysis' reliability reason, text key)
@@ -310,17 +292,4 @@ def t(key: str, lang: str, **fmt: object) -> str:
     text = entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
 
-
-_NUMBER = re.compile(r"\d[\d.,]*\d")
-
-
-def localize_numbers(text: str, lang: str) -> str:
-    """Numbers written the reader's way: Spanish swaps the decimal point and the thousands comma
-    ("1,168" -> "1.168", "0.985" -> "0,985"); English text is returned as is."""
-    if lang != "es" or not isinstance(text, str):
-        return text
-    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
-
-
-_SWAP = str.maketrans({".": ",", ",": "."})
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 __all__ = ["LANGUAGES", "Language", "Words", "district_phrase", "finding_sentence", "group_phrase",
-           "indicator_phrase", "localize_numbers", "wave_label"]
+           "indicator_phrase", "indicator_phrases", "localize_numbers", "wave_label"]
 
 Language = Literal["en", "es"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
@@ -136,6 +136,22 @@ def indicator_phrase(label: str, topic: str | None, lang: str = "en", *, departm
     if department:
         return _DEPT[lang].format(label)
     return _PHRASE[lang].get(str(topic), "{}").format(label)
+
+
+def indicator_phrases(indicators, lang: str = "en") -> dict[str, str]:
+    """``{indicator: phrase}`` in ``lang`` from the ``indicators`` results table (rows with
+    ``indicator``, ``topic`` and ``label_<lang>``, else ``label_en``): what the report and the
+    dashboard give :class:`Words`. A department roll-up (``priority_dept_<department>``) reads
+    as "Naming a problem of <department> as a top priority", as the analysis writes it."""
+    _check(lang)
+    out: dict[str, str] = {}
+    for r in indicators.to_dict("records"):
+        ind = str(r["indicator"])
+        if ind in out:
+            continue
+        label = next((v for v in (r.get(f"label_{lang}"), r.get("label_en")) if isinstance(v, str) and v), ind)
+        out[ind] = indicator_phrase(label, r.get("topic"), lang, department=ind.startswith("priority_dept_"))
+    return out
 
 
 def group_phrase(group_dim: str, group: str, lang: str = "en") -> str:

@@ -18,6 +18,12 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from survey_pipeline.analysis.sentences import (
+    Words,
+    finding_sentence,
+    indicator_phrases,
+    wave_label,
+)
 from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report.data import (
     LEVEL_ORDER,
@@ -189,6 +195,11 @@ class _Ctx:
         self.comp_w = self.comp[(self.comp["wave"] == wave) & (self.comp["group_dim"] == "all")]
         self.comp_kind = dict(tuple(self.comp_w.groupby("kind", sort=False))) if len(self.comp_w) else {}
         self._joined: dict[str, pd.DataFrame] = {}
+        names = self.area_names
+        self.words = Words(labels=indicator_phrases(ind, lang),
+                           area_names={c: n for (lv, c), n in names.items() if lv != "district"},
+                           district_names={c: n for (lv, c), n in names.items() if lv == "district"},
+                           wave_labels={w: self.wl(w) for w in wave_order(tables)}, lang=lang)
 
     def joinable(self, kind: str, prefix: str) -> pd.DataFrame:
         """This wave's ``kind`` comparisons keyed for a merge, columns renamed with ``prefix`` (made once)."""
@@ -200,7 +211,18 @@ class _Ctx:
         return self._joined[kind].rename(columns={k: v.format(p=prefix) for k, v in _COMP_COLS.items()})
 
     def wl(self, w: str | None) -> str:
-        return "" if w is None else self.wave_labels.get(w, w)
+        """A wave as the reader reads it: survey.toml's label in English, translated in Spanish
+        ("Spring 2026" -> "Primavera 2026")."""
+        if w is None:
+            return ""
+        return self.wave_labels.get(w, w) if self.lang == "en" else wave_label(w, self.lang, self.wave_labels.get(w))
+
+    def finding(self, r: pd.Series) -> str:
+        """A finding in the report's language: the analysis' own sentence in English, else written
+        from the comparison row by the same writer (:mod:`survey_pipeline.analysis.sentences`)."""
+        if self.lang == "en" and isinstance(r.get("finding"), str):
+            return r["finding"]
+        return finding_sentence(r, self.words)
 
     def area(self, level: str, code: str) -> str:
         if level == "city" or code == "city":
@@ -341,7 +363,7 @@ def _summary(ctx: _Ctx, project: str) -> Section:
     if "finding" in f.columns:
         f = f[f["finding"].notna() & (f["reliability"] != "suppress")]
         f = f.reindex(f["estimate"].abs().sort_values(ascending=False).index)
-        bullets = list(dict.fromkeys(f["finding"].astype(str)))[:MAX_FINDINGS]
+        bullets = list(dict.fromkeys(ctx.finding(r) for _, r in f.iterrows()))[:MAX_FINDINGS]
     else:
         bullets = []
     return Section("summary", t("summary", lang), facts=facts, tables=tables,

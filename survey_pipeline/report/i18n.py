@@ -1,8 +1,8 @@
 """The report's own words in each supported language (``en``, ``es``).
 
 Labels and wording of indicators, problems and services come from the results tables
-(``label_<lang>``, ``wording_<lang>``); the plain-language findings are written by the analysis in
-the instrument's language and are shown as stored.
+(``label_<lang>``, ``wording_<lang>``); the plain-language findings are written in the report's
+language from the comparison rows (:mod:`survey_pipeline.analysis.sentences`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ TEXT: dict[str, dict[str, str]] = {
     "findings": {"en": "Largest reliable findings", "es": "Hallazgos fiables más grandes"},
     "no_findings": {"en": "No reliable difference large enough to report in this wave.",
                     "es": "Ninguna diferencia fiable suficientemente grande en esta ola."},
-    "findings_language": {"en": "Findings are written by the analysis in the instrument's language.",
-                          "es": "Los hallazgos los redacta el análisis en el idioma del cuestionario."},
+    "findings_language": {"en": "Findings: the largest reliable, significant changes, written from the comparisons.",
+                          "es": "Hallazgos: los cambios fiables y significativos más grandes, redactados a partir de "
+                                "las comparaciones."},
     "legend": {"en": "How to read this report", "es": "Cómo leer este informe"},
     "legend_ci": {"en": "95% CI (CI low to CI high): the 95% confidence interval of the estimate or change.",
                   "es": "IC 95% (IC inferior a IC superior): el intervalo de confianza del 95% de la estimación o del cambio."},

@@ -140,3 +140,23 @@ def test_overview_findings_are_for_all_residents(tmp_path):
     shown = overview._findings(d, latest)
     assert "Renters: a huge gap" not in shown["finding"].tolist()
     assert (shown["group_dim"] == "all").all()
+
+
+def test_overview_findings_in_spanish_are_the_writers_sentences(data):
+    """The Overview's Spanish findings come from the analysis' sentence writer (the report's too):
+    Spanish grammar and waves, decimal comma, never the stored English sentence."""
+    from survey_pipeline.analysis.sentences import finding_sentence
+
+    latest = data.waves[-1]
+    shown = overview._findings(data, latest)
+    assert len(shown) >= 1
+    for _, r in shown.iterrows():
+        es = overview.finding_text(data, r, "es")
+        assert es == finding_sentence(r, overview.sentence_words(data, "es")) and es != r["finding"]
+        assert "IC 95%" in es and " since " not in es and " than " not in es
+        assert overview.finding_text(data, r, "en") == r["finding"]
+    score = {"kind": "wave_change", "wave": latest, "wave_ref": data.waves[-2], "area_level": "city", "area": "city",
+             "group_dim": "tenure", "group": "rent", "indicator": "index_trust", "statistic": "score",
+             "estimate": -0.25, "ci_low": -0.4, "ci_high": -0.1, "finding": "stored English"}
+    assert overview.finding_text(data, score, "es").endswith(
+        "entre los inquilinos en la ciudad bajó 0,25 (IC 95% 0,10 a 0,40) desde Primavera 2025")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html import escape
 
 import duckdb
 import pandas as pd
@@ -263,3 +264,23 @@ def test_results_tables_of_another_shape_are_a_clear_error(project, tmp_path):
     with pytest.raises(StoreError, match="results tables cannot be read") as exc:
         build_report(p)
     assert "survey-pipeline run --project" in exc.value.fix
+
+
+def test_spanish_report_writes_its_findings_in_spanish(project):
+    """The Summary's findings are written in the report's language from the comparison rows: no
+    English sentence of the results is left, in any wave."""
+    stored = store(project, "SELECT wave, finding FROM comparisons WHERE finding IS NOT NULL AND group_dim = 'all' "
+                   "AND reliability <> 'suppress'")
+    assert len(stored) >= 3 and stored["wave"].nunique() >= 2
+    for wave in stored["wave"].unique():
+        en, es = build_report(project, wave=wave), build_report(project, wave=wave, language="es")
+        assert set(en.section("summary").bullets) <= set(stored["finding"])
+        bullets = es.section("summary").bullets
+        assert len(bullets) == len(en.section("summary").bullets) >= 1
+        assert not set(bullets) & set(stored["finding"])
+        for b in bullets:
+            assert "IC 95%" in b and not any(w in b for w in (" since ", " rose ", " fell ", " than ", "95% CI")), b
+            assert any(w in b for w in (" subió ", " bajó ", " mayor que ", " menor que ")), b
+        html = render_html(es)
+        assert all(escape(b) in html for b in bullets)
+        assert "Primavera" in html and "Spring 2" not in html  # waves read in Spanish too
