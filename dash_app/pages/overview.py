@@ -26,6 +26,7 @@ from dash_app.pages._common import (
     wave_state,
 )
 from survey_pipeline.analysis.sentences import Words, finding_sentence, indicator_phrases
+from survey_pipeline.report.data import district_area_names
 
 PAGE = "overview"
 PATH = "/"
@@ -120,7 +121,7 @@ def sentence_words(data: Results, lang: str) -> Words:
         names = data.area_names
         return Words(labels=indicator_phrases(data.indicators, lang),
                      area_names={c: n for (lv, c), n in names.items() if lv != "district"},
-                     district_names={c: n for (lv, c), n in names.items() if lv == "district"},
+                     district_names={c: n for (_lv, c), n in district_area_names(data.district_names, lang).items()},
                      wave_labels={w: wave_label(w, lang) for w in data.waves}, lang=lang)
 
     return data.memo(("sentence_words", lang), make)

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from survey_pipeline.errors import AnalysisError, StoreError
+from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, normalize_name
 
 from .comparisons import COMPARISON_COLUMNS, compare_all, findings
@@ -118,10 +119,13 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                   weighting: WeightingSettings | None = None, settings: AnalysisSettings | None = None,
                   invitations: dict | None = None, areas: pd.DataFrame | None = None,
                   waves: list[str] | None = None, wave_labels: dict[str, str] | None = None,
-                  progress: Callable[[str], None] | None = None) -> AnalysisRun:
+                  progress: Callable[[str], None] | None = None,
+                  district_names: dict[str, str] | None = None) -> AnalysisRun:
     """The pure analysis: wide clean frame (all waves) -> results tables.
 
-    Without ``targets`` the weights are 1 (recorded in the diagnostics).
+    Without ``targets`` the weights are 1 (recorded in the diagnostics). ``district_names``
+    (``{district code: name}``) names districts in the findings (default: the instrument's
+    areas' ``district_label``, else "the <Code> district").
     """
     st = settings or AnalysisSettings()
     tick = progress or (lambda _msg: None)
@@ -168,7 +172,9 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             v = amap.get(normalize_name(alias))
             if v is not None:
                 names[v] = a.label.get(inst.language, a.name)
-    comp = findings(comp, labels, names, wave_labels, st.findings)
+    if district_names is None:
+        district_names = district_labels(inst.areas, inst.language)
+    comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
     pri = priorities_table(est, specs, inst, design)
     iss = importance_satisfaction(est, specs, inst)
@@ -238,6 +244,14 @@ def _project_inputs(project: Project):
     return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
 
 
+def _district_names(project: Project, lang: str) -> dict[str, str]:
+    """``{district code: name}`` from the project's areas file (its ``district_label`` column,
+    in ``lang`` when given), else from the instrument's areas."""
+    if project.areas_file is None:
+        return district_labels(project.instrument_model.areas, lang)
+    return district_labels(read_areas(project.areas_file, codes="optional"), lang)
+
+
 def _area_aliases(project: Project) -> pd.DataFrame | None:
     """Every column of the areas file that names an area (code, name, slug, label ...), so that
     targets and evaluations may use codes while the store holds names (or the reverse)."""
@@ -295,7 +309,8 @@ def analyze_project(root: str | Path, progress: Callable[[str], None] | None = N
     started = pd.Timestamp.now(tz="UTC")
     inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
     run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
-                        areas=areas, waves=waves, wave_labels=labels, progress=progress)
+                        areas=areas, waves=waves, wave_labels=labels, progress=progress,
+                        district_names=_district_names(project, inst.language))
     if len(rates):
         run.tables["diagnostics"] = _sorted(pd.concat([run.tables["diagnostics"], rates], ignore_index=True),
                                             ["wave", "kind", "metric", "area_level", "area", "detail"])

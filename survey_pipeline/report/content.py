@@ -29,6 +29,8 @@ from survey_pipeline.report.data import (
     LEVEL_ORDER,
     area_names_from_geojson,
     check_results,
+    district_area_names,
+    district_names,
     find_areas_geojson,
     headline_indicators,
     headline_statistics,
@@ -160,8 +162,9 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     except (OSError, ValueError):
         geojson = None
     name, labels = _project_info(root)
+    names = {**area_names_from_geojson(geojson, language), **district_area_names(district_names(root), language)}
     return report_from_tables(tables, project=name, wave=wave, language=language, wave_labels=labels,
-                              area_names=area_names_from_geojson(geojson, language), source=store)
+                              area_names=names, source=store)
 
 
 def _check_language(language: str) -> None:

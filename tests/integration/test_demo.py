@@ -50,14 +50,23 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     # one writer: fed the report's English words, it writes every stored finding byte for byte
     from survey_pipeline.analysis.sentences import finding_sentence
     from survey_pipeline.report.content import _Ctx, _project_info
-    from survey_pipeline.report.data import area_names_from_geojson, read_results_tables
+    from survey_pipeline.report.data import (
+        area_names_from_geojson,
+        district_area_names,
+        district_names,
+        read_results_tables,
+    )
 
     tables = read_results_tables(target / "warehouse.duckdb")
     gj = json.loads((target / "areas.geojson").read_text(encoding="utf-8"))
-    ctx = _Ctx(tables, "2026-spring", "2025-spring", "en", _project_info(target)[1], area_names_from_geojson(gj, "en"))
+    names = {**area_names_from_geojson(gj, "en"), **district_area_names(district_names(target), "en")}
+    ctx = _Ctx(tables, "2026-spring", "2025-spring", "en", _project_info(target)[1], names)
     stored = tables["comparisons"][tables["comparisons"]["finding"].notna()]
     assert set(stored["kind"]) == {"wave_change", "group_vs_rest", "did"} and stored["group_dim"].ne("all").any()
     assert [finding_sentence(r, ctx.words) for _, r in stored.iterrows()] == stored["finding"].tolist()
+    # districts are named by the areas file's district_label ("the South District", not from the code)
+    district = stored[stored["area_level"] == "district"]["finding"].tolist()
+    assert district and all(" District " in f for f in district), district
     # `run` on the demo project: every export is already loaded, the analysis is redone identically
     assert main(["run", "--project", str(target), "--json"]) == 0
     run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -284,3 +284,28 @@ def test_spanish_report_writes_its_findings_in_spanish(project):
         html = render_html(es)
         assert all(escape(b) in html for b in bullets)
         assert "Primavera" in html and "Spring 2" not in html  # waves read in Spanish too
+
+
+def test_districts_are_named_by_the_areas_files_district_label(tmp_path):
+    """With a district_label (and district_label_es) in the areas file, the report's tables and its
+    findings name the district by it; without one, by its code (the other tests)."""
+    root = make_results_project(tmp_path / "named")
+    gj = json.loads((root / "areas.geojson").read_text(encoding="utf-8"))
+    for f in gj["features"]:
+        if f["properties"]["district"] == "north":
+            f["properties"].update(district_label="Northside", district_label_es="Zona Norte")
+    (root / "areas.geojson").write_text(json.dumps(gj), encoding="utf-8")
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    try:  # make the north district's largest change a finding
+        con.execute("UPDATE comparisons SET finding = 'stored', significant = true, reliability = 'ok', "
+                    "estimate = -0.5, ci_low = -0.6, ci_high = -0.4 WHERE kind = 'wave_change' AND area = 'north' "
+                    "AND wave = ? AND indicator = 'sat_police_overall' AND group_dim = 'all'", [WAVE])
+    finally:
+        con.close()
+    for lang, name, sentence in (("en", "Northside", None), ("es", "Zona Norte", " en el distrito Zona Norte bajó 50 "
+                                                                              "puntos (IC 95% 40 a 60)")):
+        rep = build_report(root, language=lang)
+        areas = rep.section("satisfaction").tables[0].frame
+        assert name in set(areas.loc[areas["area_level"] == "district", "area_text"]), lang
+        if sentence:
+            assert any(sentence in b for b in rep.section("summary").bullets), rep.section("summary").bullets
