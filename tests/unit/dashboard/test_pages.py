@@ -160,3 +160,13 @@ def test_overview_findings_in_spanish_are_the_writers_sentences(data):
              "estimate": -0.25, "ci_low": -0.4, "ci_high": -0.1, "finding": "stored English"}
     assert overview.finding_text(data, score, "es").endswith(
         "entre los inquilinos en la ciudad bajó 0,25 (IC 95% 0,10 a 0,40) desde Primavera 2025")
+
+
+def test_compare_number_filters_read_the_pages_numbers():
+    """The adjusted p and n columns filter as numbers; in Spanish the filter box takes "0,05"."""
+    cols = {c["field"]: c for c in compare._columns("es")}
+    assert cols["p_adj"]["filter"] == "agNumberColumnFilter" and cols["n"]["filter"] == "agNumberColumnFilter"
+    fp = cols["p_adj"]["filterParams"]
+    assert "," in fp["allowedCharPattern"] and "replace(',', '.')" in fp["numberParser"]["function"]
+    assert compare.number_filter("en") == {}  # English: the grid's own number box
+    assert compare.GRID_TEXT_ES["lessThan"] == "Menor que"
