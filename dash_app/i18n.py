@@ -59,6 +59,9 @@ TEXT: dict[str, dict[str, str]] = {
     "ci_note": {"en": "Numbers in brackets are 95% confidence intervals.",
                 "es": "Los números entre paréntesis son intervalos de confianza del 95%."},
     "estimate": {"en": "Estimate", "es": "Estimación"},
+    "with_ci": {"en": "{label} (95% CI)", "es": "{label} (IC 95%)"},
+    "ci_low_col": {"en": "95% CI low", "es": "IC 95% inferior"},
+    "ci_high_col": {"en": "95% CI high", "es": "IC 95% superior"},
     "ci": {"en": "95% CI", "es": "IC 95%"},
     "n": {"en": "n (unweighted)", "es": "n (sin ponderar)"},
     "reliability": {"en": "Reliability", "es": "Fiabilidad"},
@@ -293,3 +296,27 @@ def t(key: str, lang: str, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+# Spanish headers of the downloads' column codes (English downloads keep the codes: scripts read them).
+HEADERS_ES: dict[str, str] = {
+    "wave": "Ola", "wave_ref": "Ola anterior", "indicator": "Id del indicador", "label": "Indicador",
+    "topic": "Tema", "alpha": "Alfa de Cronbach", "statistic": "Estadístico", "scale": "Escala",
+    "estimate": "Estimación", "estimate_value": "Estimación", "estimate_text": "Estimación (IC 95%)",
+    "ci_low": "IC 95% inferior", "ci_high": "IC 95% superior", "n": "n (sin ponderar)",
+    "reliability": "Fiabilidad", "reliability_reason": "Motivo", "reason": "Motivo",
+    "change": "Cambio", "change_ci_low": "Cambio: IC 95% inferior", "change_ci_high": "Cambio: IC 95% superior",
+    "p_adj": "p ajustado", "significant": "Significativo", "change_reliability": "Fiabilidad del cambio",
+    "area": "Zona", "code": "Código de la zona", "area_level": "Nivel geográfico",
+    "city": "Ciudad (IC 95%)", "difference": "Diferencia con el resto de la ciudad",
+    "difference_text": "Diferencia con el resto de la ciudad (IC 95%)", "significance": "Significación",
+    "adjust": "Ajuste por comparaciones múltiples", "kind": "Tipo", "metric": "Métrica", "value": "Valor",
+    "detail": "Detalle",
+}
+
+
+def download_headers(columns: list[str], lang: str) -> list[str]:
+    """A download's column headers in ``lang``: English keeps the column codes (``p_adj``,
+    ``ci_low``: people script against them); Spanish translates the codes it knows and leaves
+    headers already written in Spanish as they are."""
+    if lang != "es":
+        return [str(c) for c in columns]
+    return [HEADERS_ES.get(str(c), str(c)) for c in columns]

@@ -315,9 +315,9 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
     return pd.DataFrame({
         name_title: df[name_col].to_list(),
         t("estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
-        t("ci", lang) + " low": [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
-        t("ci", lang) + " high": [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
-        t("estimate", lang) + " (95% CI)": [fmt_row(r, stat, lang) for _, r in df.iterrows()],
+        t("ci_low_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
+        t("ci_high_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
+        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, stat, lang) for _, r in df.iterrows()],
         t("n", lang): df["n"].to_list(),
         t("reliability", lang): df["reliability"].to_list(),
         t("reason", lang): [reason_text(r, lang) for r in df["reliability_reason"]],

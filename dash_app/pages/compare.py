@@ -109,9 +109,9 @@ def _columns(lang: str) -> list[dict]:
     heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
         {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 165, "flex": 1},
+        {"field": "estimate_text", "headerName": t("with_ci", lang, label=t("estimate", lang)), "minWidth": 165, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
-        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
+        {"field": "city", "headerName": t("with_ci", lang, label=t("city_value", lang)), "hide": True},
         {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 170, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
         {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,

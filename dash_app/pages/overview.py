@@ -203,7 +203,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     ref = wave_label(h["wave_ref"].iloc[0], lang) if not h.empty and h["wave_ref"].iloc[0] else "–"
     table_df = pd.DataFrame({
         t("indicator", lang): h.get("label", pd.Series(dtype=object)),
-        t("estimate", lang) + " (95% CI)": [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
+        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
         t("change_since", lang, wave=ref): [
             "–" if pd.isna(r["change"]) else fmt_change({"estimate": r["change"], "ci_low": r["change_ci_low"],
                                                           "ci_high": r["change_ci_high"]}, r["statistic"], lang)

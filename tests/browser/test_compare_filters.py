@@ -4,6 +4,7 @@ way the grid shows it ("0,05"), and the filter keeps the same rows as "0.05" in 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -58,4 +59,24 @@ def test_p_value_filter_reads_the_pages_numbers(dash_duo, results_project, lang,
     labels = _filter_less_than(dash_duo, text)
     assert ("Menor que" if lang == "es" else "Less than") in labels  # the filter menu speaks the page's language
     assert _rows(dash_duo) == want
+    assert dash_duo.get_logs() == []
+
+
+def test_spanish_download_has_spanish_headers(dash_duo, results_project):
+    """The Spanish page's CSV reads back with Spanish headers (English keeps the codes:
+    tests/browser/test_dashboard.py::test_downloads_read_back)."""
+    import pandas as pd
+
+    dash_duo.start_server(create_app(results_project))
+    dash_duo.driver.get(dash_duo.server_url + PATH + "&lang=es")
+    dash_duo.wait_for_element("#compare-grid .ag-row", timeout=15)
+    folder = Path(dash_duo.download_path)
+    dash_duo.driver.find_element(By.XPATH, "//button[normalize-space()='Descargar CSV']").click()
+    end = time.time() + 15
+    while time.time() < end and not [p for p in folder.glob("*.csv") if not p.name.endswith(".crdownload")]:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    df = pd.read_csv(next(folder.glob("*.csv")), encoding="utf-8-sig")
+    assert {"Zona", "Estimación", "IC 95% inferior", "p ajustado", "Significación"} <= set(df.columns)
+    assert not {"area", "p_adj", "ci_low"} & set(df.columns) and len(df) == 12
     assert dash_duo.get_logs() == []

@@ -170,3 +170,22 @@ def test_compare_number_filters_read_the_pages_numbers():
     assert "," in fp["allowedCharPattern"] and "replace(',', '.')" in fp["numberParser"]["function"]
     assert compare.number_filter("en") == {}  # English: the grid's own number box
     assert compare.GRID_TEXT_ES["lessThan"] == "Menor que"
+
+
+def test_downloads_have_the_pages_language_headers(app):
+    """English downloads keep the column codes (scripts read them); Spanish ones have Spanish
+    headers, one per column, and no code or English header left."""
+    from dash_app.i18n import download_headers
+    from dash_app.pages import PAGES
+
+    data = app.results.get()
+    english = {"wave", "ci_low", "p_adj", "estimate", "area", "reliability", "Estimate", "Why", "Wave", "Area"}
+    for mod in PAGES:
+        st = mod.state(data, {})
+        en = list(mod.view_data(data, st, "en").columns)
+        assert download_headers(en, "en") == en, mod.PAGE
+        es = download_headers(list(mod.view_data(data, st, "es").columns), "es")
+        assert len(set(es)) == len(es) and not set(es) & english, (mod.PAGE, es)
+        assert not any(" low" in h or " high" in h or "95% CI" in h for h in es), (mod.PAGE, es)
+    cols = download_headers(list(compare.view_data(data, compare.state(data, {}), "es").columns), "es")
+    assert cols[:3] == ["Zona", "Código de la zona", "Estimación"] and "p ajustado" in cols
