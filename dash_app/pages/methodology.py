@@ -10,7 +10,7 @@ from dash import html
 
 from dash_app import ids
 from dash_app.data import Results
-from dash_app.i18n import TEXT, t
+from dash_app.i18n import TEXT, localize_numbers, t
 from dash_app.pages._common import (
     table,
     wave_control,
@@ -120,6 +120,30 @@ def _rates_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
     return out
 
 
+def _funnel_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
+    """How the response rate's complete interviews (AAPOR) become the responses analysed: the
+    exclusions by quality rule and the partial interviews added (``sample_funnel`` diagnostics)."""
+    d = _diag(data, wave, "sample_funnel")
+    if d.empty:
+        return pd.DataFrame()
+    val = dict(zip(d["metric"], d["value"], strict=True))
+    start = next((m for m in ("start_aapor_completes", "start_kept") if m in val), None)
+    if start is None or "analysed" not in val:
+        return pd.DataFrame()
+    steps = [(t("funnel_kept" if start == "start_kept" else "funnel_start_aapor_completes", lang), val[start])]
+    gone = d[d["metric"].str.startswith("excluded_")].sort_values(["value", "metric"], ascending=[False, True])
+    for m, v in zip(gone["metric"], gone["value"], strict=True):
+        reason = m[len("excluded_"):]
+        key = f"excl_{reason}"
+        steps.append((t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason), v))
+    for m in ("added_partials", "added_other"):
+        if val.get(m):
+            steps.append((t(f"funnel_{m}", lang), val[m]))
+    steps.append((t("funnel_analysed", lang), val["analysed"]))
+    return pd.DataFrame({t("step", lang): [s for s, _ in steps],
+                         t("responses", lang): [localize_numbers(f"{v:,.0f}", lang) for _, v in steps]})
+
+
 def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFrame:
     d = _diag(data, wave, kind)
     if kind == "weighting" and not d.empty:  # per-area effective sizes and design effects are in the sample table
@@ -182,6 +206,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                             f"{r['instrument_version']} · {r['run_id']}", className="run"))
     for key, df in [("sample", _sample_table(data, wave, lang)),
                     ("response_rates", _rates_table(data, wave, lang)),
+                    ("sample_funnel", _funnel_table(data, wave, lang)),
                     ("weighting", _metric_table(data, wave, "weighting", lang)),
                     ("rules", _metric_table(data, wave, "reliability_rule", lang)),
                     ("alpha", _metric_table(data, wave, "scale_alpha", lang)),

@@ -64,6 +64,17 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     stored = tables["comparisons"][tables["comparisons"]["finding"].notna()]
     assert set(stored["kind"]) == {"wave_change", "group_vs_rest", "did"} and stored["group_dim"].ne("all").any()
     assert [finding_sentence(r, ctx.words) for _, r in stored.iterrows()] == stored["finding"].tolist()
+    # the Methodology's funnel connects the response rate's completes to the responses analysed
+    diag = tables["diagnostics"]
+    for wave in ("2024-spring", "2026-spring"):
+        f = diag[(diag["kind"] == "sample_funnel") & (diag["wave"] == wave)].set_index("metric")["value"]
+        out = f[f.index.str.startswith("excluded_")].sum()
+        assert f["start_aapor_completes"] - out + f["added_partials"] + f["added_other"] == f["analysed"]
+        assert out > 0 and f["added_partials"] > 0  # both directions happen in the demo
+        rr = diag[(diag["kind"] == "response_rate") & (diag["wave"] == wave) & (diag["area"] == "city")]
+        assert rr["detail"].iloc[0].endswith(f"completes {int(f['start_aapor_completes'])}")
+        sample = diag[(diag["kind"] == "sample") & (diag["wave"] == wave) & (diag["area"] == "city")]
+        assert sample["value"].iloc[0] == f["analysed"]
     # districts are named by the areas file's district_label ("the South District", not from the code)
     district = stored[stored["area_level"] == "district"]["finding"].tolist()
     assert district and all(" District " in f for f in district), district

@@ -189,3 +189,28 @@ def test_downloads_have_the_pages_language_headers(app):
         assert not any(" low" in h or " high" in h or "95% CI" in h for h in es), (mod.PAGE, es)
     cols = download_headers(list(compare.view_data(data, compare.state(data, {}), "es").columns), "es")
     assert cols[:3] == ["Zona", "Código de la zona", "Estimación"] and "p ajustado" in cols
+
+
+def test_methodology_funnel_connects_aapor_completes_to_the_responses_analysed(tmp_path):
+    from dash_app.pages import methodology
+
+    tables = build_tables()
+    rows = [("start_aapor_completes", 1358), ("excluded_speeder", 30), ("excluded_attention_failed", 45),
+            ("excluded_new_rule", 2), ("added_partials", 20), ("added_other", 0), ("analysed", 1301)]
+    funnel = pd.DataFrame([{"wave": "2026-spring", "area_level": "city", "area": "city", "kind": "sample_funnel",
+                            "metric": m, "value": float(v), "detail": None} for m, v in rows])
+    tables["diagnostics"] = pd.concat([tables["diagnostics"], funnel], ignore_index=True)
+    root = make_results_project(tmp_path)
+    write_store(root / "warehouse.duckdb", tables)
+    data = create_app(root).results.get()
+    en = methodology._funnel_table(data, "2026-spring", "en")
+    assert en["Step"].tolist() == ["Complete interviews counted for the response rate (AAPOR)",
+                                   "− excluded: failed the attention check", "− excluded: answered too fast",
+                                   "− excluded: new_rule", "+ partial interviews analysed", "= responses analysed"]
+    assert en["Responses"].tolist() == ["1,358", "45", "30", "2", "20", "1,301"]
+    es = methodology._funnel_table(data, "2026-spring", "es")
+    assert es.iloc[0].tolist() == ["Entrevistas completas contadas en la tasa de respuesta (AAPOR)", "1.358"]
+    assert es.iloc[-1].tolist() == ["= respuestas analizadas", "1.301"]
+    assert methodology._funnel_table(data, "2025-spring", "en").empty  # no funnel rows: no table
+    page = str(methodology.content(data, {"wave": "2026-spring"}, "en"))
+    assert "From the response rate's completes to the responses analysed" in page and "1,358" in page
