@@ -134,9 +134,13 @@ class Results:
 
         return self.memo(("areas", level), make)
 
-    def area_name(self, level: str, code: str) -> str:
+    def area_name(self, level: str, code: str, lang: str | None = None) -> str:
+        """An area's name: the areas file's (a district's in ``lang`` when the file gives one),
+        else its code."""
         if level == "city" or code == "city":
             return "City"
+        if level == "district" and lang and str(code) in self.district_names.get(lang, {}):
+            return self.district_names[lang][str(code)]
         return self.area_names.get((level, str(code)), str(code).replace("_", " ").title())
 
     def _indicator_rows(self) -> dict[str, pd.Series]:

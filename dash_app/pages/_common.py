@@ -198,7 +198,7 @@ def split_area(key: str) -> tuple[str, str]:
 def area_label(data: Results, level: str, code: str, lang: str) -> str:
     if level == "city":
         return t("city", lang)
-    return data.area_name(level, code)
+    return data.area_name(level, code, lang)
 
 
 def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: Iterable[str] = LEVEL_ORDER) -> list[dict]:
@@ -214,7 +214,7 @@ def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: It
         codes = sorted(present.loc[present["area_level"] == level, "area"].astype(str),
                        key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
         for c in codes:
-            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c)}"
+            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c, lang)}"
             out.append({"label": lab, "value": area_key(level, c)})
     return out
 

@@ -61,7 +61,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
             mark = (t("higher", lang) if d["estimate"] > 0 else t("lower", lang)) if bool(d["significant"]) else t("same", lang)
         rows.append({
-            "area": data.area_name(st["level"], r["area"]), "code": r["area"],
+            "area": data.area_name(st["level"], r["area"], lang), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
             "ci_low": None if sup else float(r["ci_low"]), "ci_high": None if sup else float(r["ci_high"]),
             "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang) + (" ⚠" if r["reliability"] == "flag" else ""),

@@ -10,7 +10,7 @@ from dash import html
 
 from dash_app import ids
 from dash_app.data import Results
-from dash_app.i18n import TEXT, localize_numbers, t
+from dash_app.i18n import TEXT, t
 from dash_app.pages._common import (
     table,
     wave_control,
@@ -69,7 +69,7 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _name(data: Results, level: str, area: str, lang: str) -> str:
-    return t("city", lang) if level == "city" else data.area_name(level, area)
+    return t("city", lang) if level == "city" else data.area_name(level, area, lang)
 
 
 def _sample_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
@@ -141,7 +141,7 @@ def _funnel_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
             steps.append((t(f"funnel_{m}", lang), val[m]))
     steps.append((t("funnel_analysed", lang), val["analysed"]))
     return pd.DataFrame({t("step", lang): [s for s, _ in steps],
-                         t("responses", lang): [localize_numbers(f"{v:,.0f}", lang) for _, v in steps]})
+                         t("responses", lang): [f"{v:,.0f}" for _, v in steps]})  # table() localises
 
 
 def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFrame:

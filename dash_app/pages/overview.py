@@ -172,7 +172,7 @@ def _card(r: pd.Series, lang: str) -> html.Div:
                                                f"n = {int(r['n']):,}", lang), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
-        html.P(localize_numbers(t("alpha_card", lang, alpha=f"{r['alpha']:.2f}"), lang), className="card-caution")
+        html.P(t("alpha_card", lang, alpha=localize_numbers(f"{r['alpha']:.2f}", lang)), className="card-caution")
         if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
     ])
 

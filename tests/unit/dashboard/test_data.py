@@ -73,6 +73,7 @@ def test_districts_named_by_the_areas_file_in_tables_and_spanish_findings(tmp_pa
     (root / "areas.geojson").write_text(json.dumps(gj), encoding="utf-8")
     data = ResultsSource(root).get()
     assert data.area_name("district", "east") == "Eastside District" and data.area_name("district", "north") == "North"
+    assert data.area_name("district", "east", "es") == "Distrito Este" and data.area_name("district", "north", "es") == "North"
     row = {"kind": "wave_change", "wave": "2026-spring", "wave_ref": "2025-spring", "area_level": "district",
            "area": "east", "group_dim": "all", "group": "all", "indicator": "safe_night", "statistic": "share",
            "estimate": 0.1, "ci_low": 0.05, "ci_high": 0.15}

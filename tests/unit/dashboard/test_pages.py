@@ -77,6 +77,7 @@ def test_overview_cards_are_shares_with_change_in_points_and_trust_on_its_scale(
     es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
     assert "satisfechos" in es and "en una escala de 1 a 5" in es and "Primavera 2025" in es
     assert "Cronbach's alpha 0.61" in text and "alfa de Cronbach 0,61" in es  # a weak index says so
+    assert "below 0.70" in text and "menor que 0,70" in es  # the threshold written the reader's way too
     assert "Cronbach" not in str(overview.content(data, {"wave": "2025-spring"}, "en"))  # 0.865 that wave
     trust = f"{h.loc['index_trust', 'estimate']:.2f}"
     assert trust in text and trust.replace(".", ",") in es  # Spanish decimals
@@ -209,8 +210,10 @@ def test_methodology_funnel_connects_aapor_completes_to_the_responses_analysed(t
                                    "− excluded: new_rule", "+ partial interviews analysed", "= responses analysed"]
     assert en["Responses"].tolist() == ["1,358", "45", "30", "2", "20", "1,301"]
     es = methodology._funnel_table(data, "2026-spring", "es")
-    assert es.iloc[0].tolist() == ["Entrevistas completas contadas en la tasa de respuesta (AAPOR)", "1.358"]
-    assert es.iloc[-1].tolist() == ["= respuestas analizadas", "1.301"]
+    assert es.iloc[0, 0] == "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"
+    assert es.iloc[-1, 0] == "= respuestas analizadas"
+    page_es = str(methodology.content(data, {"wave": "2026-spring"}, "es"))
+    assert "'1.358'" in page_es and "'1.301'" in page_es and "'1,358'" not in page_es  # shown the Spanish way
     assert methodology._funnel_table(data, "2025-spring", "en").empty  # no funnel rows: no table
     page = str(methodology.content(data, {"wave": "2026-spring"}, "en"))
     assert "From the response rate's completes to the responses analysed" in page and "1,358" in page
