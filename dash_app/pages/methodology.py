@@ -16,6 +16,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.report.data import funnel_steps  # shared with the report
 
 PAGE = "methodology"
 PATH = "/methodology"
@@ -123,25 +124,18 @@ def _rates_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
 def _funnel_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
     """How the response rate's complete interviews (AAPOR) become the responses analysed: the
     exclusions by quality rule and the partial interviews added (``sample_funnel`` diagnostics)."""
-    d = _diag(data, wave, "sample_funnel")
-    if d.empty:
+    steps = funnel_steps(data.diagnostics, wave)
+    if not steps:
         return pd.DataFrame()
-    val = dict(zip(d["metric"], d["value"], strict=True))
-    start = next((m for m in ("start_aapor_completes", "start_kept") if m in val), None)
-    if start is None or "analysed" not in val:
-        return pd.DataFrame()
-    steps = [(t("funnel_kept" if start == "start_kept" else "funnel_start_aapor_completes", lang), val[start])]
-    gone = d[d["metric"].str.startswith("excluded_")].sort_values(["value", "metric"], ascending=[False, True])
-    for m, v in zip(gone["metric"], gone["value"], strict=True):
-        reason = m[len("excluded_"):]
-        key = f"excl_{reason}"
-        steps.append((t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason), v))
-    for m in ("added_partials", "added_other"):
-        if val.get(m):
-            steps.append((t(f"funnel_{m}", lang), val[m]))
-    steps.append((t("funnel_analysed", lang), val["analysed"]))
-    return pd.DataFrame({t("step", lang): [s for s, _ in steps],
-                         t("responses", lang): [f"{v:,.0f}" for _, v in steps]})  # table() localises
+
+    def words(step: str, reason: str | None) -> str:
+        if step == "excluded":
+            key = f"excl_{reason}"
+            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
+        return t({"start_kept": "funnel_kept"}.get(step, f"funnel_{step}"), lang)
+
+    return pd.DataFrame({t("step", lang): [words(s, r) for s, r, _ in steps],
+                         t("responses", lang): [f"{v:,.0f}" for _, _, v in steps]})  # table() localises
 
 
 def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFrame:

@@ -32,13 +32,14 @@ from survey_pipeline.report.data import (
     district_area_names,
     district_names,
     find_areas_geojson,
+    funnel_steps,
     headline_indicators,
     headline_statistics,
     natural_key,
     read_results_tables,
     wave_order,
 )
-from survey_pipeline.report.i18n import LANGUAGES, t
+from survey_pipeline.report.i18n import LANGUAGES, TEXT, t
 
 __all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_tables"]
 
@@ -611,6 +612,9 @@ def _methodology(ctx: _Ctx) -> Section:
                             + [Column("detail", t("note", lang))], row_header="area_text"))
     else:
         facts.append((t("response_rates", lang), t("no_response_rates", lang)))
+    funnel = _funnel(ctx)
+    if funnel is not None:
+        tables.append(funnel)
     tables += _rules(ctx)
     al = _diag(ctx, "scale_alpha")
     if not al.empty:
@@ -624,6 +628,26 @@ def _methodology(ctx: _Ctx) -> Section:
     tables.append(_wording(ctx))
     return Section("methodology", t("methodology", lang), intro=t("methodology_intro", lang), facts=facts,
                    tables=tables)
+
+
+def _funnel(ctx: _Ctx) -> Table | None:
+    """The wave's completes for the response rate, the quality exclusions, the partial interviews
+    added and the responses analysed (``sample_funnel`` diagnostics, :func:`funnel_steps`)."""
+    lang = ctx.lang
+    steps = funnel_steps(ctx.tables.get("diagnostics", pd.DataFrame()), ctx.wave)
+    if not steps:
+        return None
+
+    def words(step: str, reason: str | None) -> str:
+        if step == "excluded":
+            key = f"excl_{reason}"
+            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
+        return t(f"funnel_{step}", lang)
+
+    df = pd.DataFrame({"step": [words(s, r) for s, r, _ in steps], "count": [int(v) for _, _, v in steps]})
+    return Table("funnel", t("funnel", lang, wave=ctx.wl(ctx.wave)), df,
+                 [Column("step", t("step", lang)), Column("count", t("responses", lang), "int")],
+                 note=t("funnel_note", lang), row_header="step")
 
 
 def _rules(ctx: _Ctx) -> list[Table]:

@@ -27,6 +27,7 @@ __all__ = [
     "district_names",
     "find_areas_file",
     "find_areas_geojson",
+    "funnel_steps",
     "headline_indicators",
     "headline_statistics",
     "natural_key",
@@ -247,3 +248,22 @@ def wave_order(tables: dict[str, pd.DataFrame]) -> list[str]:
         if set(have) <= set(recorded):
             return [w for w in recorded if w in have]
     return have
+
+
+def funnel_steps(diagnostics: pd.DataFrame, wave: str) -> list[tuple[str, str | None, float]]:
+    """The ``sample_funnel`` diagnostics of a wave as ordered steps ``(step, reason, count)``: the
+    start (``start_aapor_completes`` or ``start_kept``), each ``excluded`` reason (largest first),
+    ``added_partials`` and ``added_other`` when not zero, and ``analysed``; empty without them.
+    The report and the dashboard word the steps in their language."""
+    if diagnostics is None or diagnostics.empty:
+        return []
+    d = diagnostics[(diagnostics["wave"] == wave) & (diagnostics["kind"] == "sample_funnel")]
+    val = dict(zip(d["metric"], d["value"].astype(float), strict=True))
+    start = next((m for m in ("start_aapor_completes", "start_kept") if m in val), None)
+    if start is None or "analysed" not in val:
+        return []
+    steps: list[tuple[str, str | None, float]] = [(start, None, val[start])]
+    gone = d[d["metric"].str.startswith("excluded_")].sort_values(["value", "metric"], ascending=[False, True])
+    steps += [("excluded", m[len("excluded_"):], float(v)) for m, v in zip(gone["metric"], gone["value"], strict=True)]
+    steps += [(m, None, val[m]) for m in ("added_partials", "added_other") if val.get(m)]
+    return [*steps, ("analysed", None, val["analysed"])]

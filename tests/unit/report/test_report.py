@@ -309,3 +309,25 @@ def test_districts_are_named_by_the_areas_files_district_label(tmp_path):
         assert name in set(areas.loc[areas["area_level"] == "district", "area_text"]), lang
         if sentence:
             assert any(sentence in b for b in rep.section("summary").bullets), rep.section("summary").bullets
+
+
+def test_methodology_funnel_from_aapor_completes_to_the_responses_analysed(tmp_path):
+    from tests.fixtures_results import build_tables, write_store
+
+    tables = build_tables()
+    rows = [("start_aapor_completes", 1358), ("excluded_speeder", 30), ("excluded_attention_failed", 45),
+            ("added_partials", 18), ("added_other", 0), ("analysed", 1301)]
+    tables["diagnostics"] = pd.concat([tables["diagnostics"], pd.DataFrame([
+        {"wave": WAVE, "area_level": "city", "area": "city", "kind": "sample_funnel", "metric": m, "value": float(v),
+         "detail": None} for m, v in rows])], ignore_index=True)
+    root = make_results_project(tmp_path / "f")
+    write_store(root / "warehouse.duckdb", tables)
+    en = next(tb for tb in build_report(root).section("methodology").tables if tb.key == "funnel")
+    assert en.frame["step"].tolist() == ["Complete interviews counted for the response rate (AAPOR)",
+                                         "− excluded: failed the attention check", "− excluded: answered too fast",
+                                         "+ partial interviews analysed", "= responses analysed"]
+    assert en.frame["count"].tolist() == [1358, 45, 30, 18, 1301]
+    page = render_html(build_report(root, language="es"))
+    assert "= respuestas analizadas</th><td class=\"num\">1.301<" in page
+    earlier = build_report(root, wave="2025-spring").section("methodology").tables
+    assert not any(tb.key == "funnel" for tb in earlier)  # no funnel rows for that wave: no table
