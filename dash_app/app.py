@@ -22,7 +22,7 @@ from dash_app import ids
 from dash_app.data import ResultsSource
 from dash_app.export import to_csv_bytes, to_xlsx_bytes
 from dash_app.figures.charts import prepare_geojson
-from dash_app.i18n import LANGS, t
+from dash_app.i18n import LANGS, download_headers, t
 from dash_app.pages import PAGES, page_for_path
 from dash_app.pages._common import language_control, page_layout, pick, register_page
 
@@ -174,6 +174,7 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
         data = source.get()
         st = mod.state(data, q)
         df = mod.view_data(data, st, lang)
+        df = df.set_axis(download_headers(list(df.columns), lang), axis=1)
         stem = "_".join([mod.PAGE, *[str(st[k]).replace(":", "-").replace(",", "+") for k in mod.FILTERS if st.get(k)]])
         if trig["fmt"] == "xlsx":
             return dcc.send_bytes(to_xlsx_bytes(df, mod.PAGE), f"{stem}.xlsx")

@@ -24,6 +24,8 @@ from survey_pipeline.report.data import (  # the pure reading and labelling, sha
     RESULTS_TABLES,
     area_names_from_geojson,
     check_results,
+    district_area_names,
+    district_names,
     find_areas_geojson,
     natural_key,
     read_results_tables,
@@ -57,6 +59,8 @@ class Results:
     tables: dict[str, pd.DataFrame]
     geojson: dict | None = None
     area_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # {lang or "_": {district code: name}} from the areas file's district_label columns
+    district_names: dict[str, dict[str, str]] = field(default_factory=dict)
     mtime: float = 0.0
     # where the browser fetches the shapes (versioned by their content), or None to embed them
     geojson_url: str | None = None
@@ -130,9 +134,13 @@ class Results:
 
         return self.memo(("areas", level), make)
 
-    def area_name(self, level: str, code: str) -> str:
+    def area_name(self, level: str, code: str, lang: str | None = None) -> str:
+        """An area's name: the areas file's (a district's in ``lang`` when the file gives one),
+        else its code."""
         if level == "city" or code == "city":
             return "City"
+        if level == "district" and lang and str(code) in self.district_names.get(lang, {}):
+            return self.district_names[lang][str(code)]
         return self.area_names.get((level, str(code)), str(code).replace("_", " ").title())
 
     def _indicator_rows(self) -> dict[str, pd.Series]:
@@ -217,8 +225,9 @@ class ResultsSource:
         geojson = json.loads(raw.decode("utf-8")) if raw is not None else None
         url = (f"{self.geojson_route}?v={hashlib.sha1(raw).hexdigest()[:12]}"
                if self.geojson_route and raw is not None else None)
-        res = Results(tables=tables, geojson=geojson, area_names=_area_names(geojson), mtime=mtime,
-                      geojson_url=url)
+        dn = district_names(self.root, self._project)
+        res = Results(tables=tables, geojson=geojson, area_names={**_area_names(geojson), **district_area_names(dn)},
+                      district_names=dn, mtime=mtime, geojson_url=url)
         res.warm()
         return res
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from survey_pipeline.analysis.sentences import localize_numbers  # noqa: F401  (one way to write numbers)
+from survey_pipeline.analysis.sentences import wave_label as _wave_label
+
 Lang = Literal["en", "es"]
 LANGS: tuple[Lang, ...] = ("en", "es")
 
@@ -56,6 +59,9 @@ TEXT: dict[str, dict[str, str]] = {
     "ci_note": {"en": "Numbers in brackets are 95% confidence intervals.",
                 "es": "Los números entre paréntesis son intervalos de confianza del 95%."},
     "estimate": {"en": "Estimate", "es": "Estimación"},
+    "with_ci": {"en": "{label} (95% CI)", "es": "{label} (IC 95%)"},
+    "ci_low_col": {"en": "95% CI low", "es": "IC 95% inferior"},
+    "ci_high_col": {"en": "95% CI high", "es": "IC 95% superior"},
     "ci": {"en": "95% CI", "es": "IC 95%"},
     "n": {"en": "n (unweighted)", "es": "n (sin ponderar)"},
     "reliability": {"en": "Reliability", "es": "Fiabilidad"},
@@ -175,6 +181,35 @@ TEXT: dict[str, dict[str, str]] = {
                    "es": "Las estimaciones con muy pocas respuestas o un intervalo demasiado amplio se suprimen (no se "
                          "muestran como números); las dudosas se marcan."},
     "metric_completes": {"en": "Completed surveys", "es": "Encuestas completas"},
+    "sample_funnel": {"en": "From the response rate's completes to the responses analysed",
+                      "es": "De las encuestas completas de la tasa de respuesta a las respuestas analizadas"},
+    "sample_funnel_note": {
+        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
+              "rules exclude (each counted once, under its first reason) and adds the partial interviews it can use.",
+        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
+              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
+              "puede usar."},
+    "step": {"en": "Step", "es": "Paso"},
+    "responses": {"en": "Responses", "es": "Respuestas"},
+    "funnel_start_aapor_completes": {"en": "Complete interviews counted for the response rate (AAPOR)",
+                                     "es": "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"},
+    "funnel_kept": {"en": "Responses kept by ingest", "es": "Respuestas conservadas en la carga"},
+    "funnel_excluded": {"en": "− excluded: {reason}", "es": "− excluidas: {reason}"},
+    "funnel_added_partials": {"en": "+ partial interviews analysed", "es": "+ entrevistas parciales analizadas"},
+    "funnel_added_other": {"en": "+ other responses analysed (outside the invited areas)",
+                           "es": "+ otras respuestas analizadas (fuera de las zonas invitadas)"},
+    "funnel_analysed": {"en": "= responses analysed", "es": "= respuestas analizadas"},
+    "excl_speeder": {"en": "answered too fast", "es": "respondieron demasiado rápido"},
+    "excl_straightliner": {"en": "same answer to every item of a grid", "es": "la misma respuesta en toda una tabla"},
+    "excl_attention_failed": {"en": "failed the attention check", "es": "no superaron la pregunta de control"},
+    "excl_duplicate_id": {"en": "duplicate response id", "es": "identificador de respuesta duplicado"},
+    "excl_duplicate_contact": {"en": "same contact answered twice", "es": "el mismo contacto respondió dos veces"},
+    "excl_duplicate_answers": {"en": "duplicate answers", "es": "respuestas duplicadas"},
+    "excl_breakoff": {"en": "stopped too early", "es": "abandonaron demasiado pronto"},
+    "excl_preview": {"en": "preview", "es": "vista previa"}, "excl_test": {"en": "test", "es": "prueba"},
+    "excl_bot": {"en": "bot", "es": "bot"}, "excl_fraud_duplicate": {"en": "fraud check: duplicate", "es": "control de fraude: duplicado"},
+    "excl_fraud_score": {"en": "fraud check: score", "es": "control de fraude: puntuación"},
+    "excl_unknown_area": {"en": "area not recognised", "es": "zona no reconocida"},
     "metric_kish_n_eff": {"en": "Effective sample size (Kish)", "es": "Tamaño de muestra efectivo (Kish)"},
     "metric_deff_weighting": {"en": "Design effect of the weights", "es": "Efecto de diseño de los pesos"},
     "metric_weight_min": {"en": "Smallest weight", "es": "Peso mínimo"},
@@ -215,33 +250,12 @@ TEXT: dict[str, dict[str, str]] = {
                   "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
     "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
     "importance_axis": {"en": "Name it among the most important (%)", "es": "Lo señalan entre los más importantes (%)"},
-    "rose": {"en": "rose", "es": "subió"},
-    "fell": {"en": "fell", "es": "bajó"},
-    "the_city": {"en": "the city", "es": "la ciudad"},
-    "finding_change": {"en": "{label} in {where} {verb} {amount} ({ci}) since {ref}",
-                       "es": "{label} en {where} {verb} {amount} ({ci}) desde {ref}"},
-    "finding_did": {"en": "{label} in {where} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}",
-                    "es": "{label} en {where} {verb} {amount} más que en el resto de la ciudad ({ci}) entre {ref} y {wave}"},
 }
-
-SEASONS: dict[str, dict[str, str]] = {
-    "spring": {"en": "Spring", "es": "Primavera"}, "summer": {"en": "Summer", "es": "Verano"},
-    "fall": {"en": "Fall", "es": "Otoño"}, "autumn": {"en": "Autumn", "es": "Otoño"},
-    "winter": {"en": "Winter", "es": "Invierno"},
-}
-
 
 def wave_label(wave: str, lang: str) -> str:
     """A wave id as read: '2026-spring' -> 'Spring 2026' / 'Primavera 2026', '2026q1' -> '2026 Q1';
-    other ids as stored."""
-    w = str(wave)
-    m = re.fullmatch(r"(\d{4})[-_ ]?([A-Za-z]+)", w)
-    if m and m.group(2).lower() in SEASONS:
-        return f"{SEASONS[m.group(2).lower()].get(lang) or SEASONS[m.group(2).lower()]['en']} {m.group(1)}"
-    m = re.fullmatch(r"(\d{4})[-_ ]?[qQ]([1-4])", w)
-    if m:
-        return f"{m.group(1)} {'T' if lang == 'es' else 'Q'}{m.group(2)}"
-    return w
+    other ids as stored (:func:`survey_pipeline.analysis.sentences.wave_label`, as the findings)."""
+    return _wave_label(wave, lang)
 
 
 _REASONS = [  # (pattern of the analysis' reliability reason, text key)
@@ -311,16 +325,27 @@ def t(key: str, lang: str, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
-_NUMBER = re.compile(r"\d[\d.,]*\d")
+# Spanish headers of the downloads' column codes (English downloads keep the codes: scripts read them).
+HEADERS_ES: dict[str, str] = {
+    "wave": "Ola", "wave_ref": "Ola anterior", "indicator": "Id del indicador", "label": "Indicador",
+    "topic": "Tema", "alpha": "Alfa de Cronbach", "statistic": "Estadístico", "scale": "Escala",
+    "estimate": "Estimación", "estimate_value": "Estimación", "estimate_text": "Estimación (IC 95%)",
+    "ci_low": "IC 95% inferior", "ci_high": "IC 95% superior", "n": "n (sin ponderar)",
+    "reliability": "Fiabilidad", "reliability_reason": "Motivo", "reason": "Motivo",
+    "change": "Cambio", "change_ci_low": "Cambio: IC 95% inferior", "change_ci_high": "Cambio: IC 95% superior",
+    "p_adj": "p ajustado", "significant": "Significativo", "change_reliability": "Fiabilidad del cambio",
+    "area": "Zona", "code": "Código de la zona", "area_level": "Nivel geográfico",
+    "city": "Ciudad (IC 95%)", "difference": "Diferencia con el resto de la ciudad",
+    "difference_text": "Diferencia con el resto de la ciudad (IC 95%)", "significance": "Significación",
+    "adjust": "Ajuste por comparaciones múltiples", "kind": "Tipo", "metric": "Métrica", "value": "Valor",
+    "detail": "Detalle",
+}
 
 
-def localize_numbers(text: str, lang: str) -> str:
-    """Numbers written the reader's way: Spanish swaps the decimal point and the thousands comma
-    ("1,168" -> "1.168", "0.985" -> "0,985"); English text is returned as is."""
-    if lang != "es" or not isinstance(text, str):
-        return text
-    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
-
-
-_SWAP = str.maketrans({".": ",", ",": "."})
-
+def download_headers(columns: list[str], lang: str) -> list[str]:
+    """A download's column headers in ``lang``: English keeps the column codes (``p_adj``,
+    ``ci_low``: people script against them); Spanish translates the codes it knows and leaves
+    headers already written in Spanish as they are."""
+    if lang != "es":
+        return [str(c) for c in columns]
+    return [HEADERS_ES.get(str(c), str(c)) for c in columns]

@@ -198,7 +198,7 @@ def split_area(key: str) -> tuple[str, str]:
 def area_label(data: Results, level: str, code: str, lang: str) -> str:
     if level == "city":
         return t("city", lang)
-    return data.area_name(level, code)
+    return data.area_name(level, code, lang)
 
 
 def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: Iterable[str] = LEVEL_ORDER) -> list[dict]:
@@ -214,7 +214,7 @@ def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: It
         codes = sorted(present.loc[present["area_level"] == level, "area"].astype(str),
                        key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
         for c in codes:
-            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c)}"
+            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c, lang)}"
             out.append({"label": lab, "value": area_key(level, c)})
     return out
 
@@ -315,9 +315,9 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
     return pd.DataFrame({
         name_title: df[name_col].to_list(),
         t("estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
-        t("ci", lang) + " low": [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
-        t("ci", lang) + " high": [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
-        t("estimate", lang) + " (95% CI)": [fmt_row(r, stat, lang) for _, r in df.iterrows()],
+        t("ci_low_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
+        t("ci_high_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
+        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, stat, lang) for _, r in df.iterrows()],
         t("n", lang): df["n"].to_list(),
         t("reliability", lang): df["reliability"].to_list(),
         t("reason", lang): [reason_text(r, lang) for r in df["reliability_reason"]],

@@ -61,7 +61,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
             mark = (t("higher", lang) if d["estimate"] > 0 else t("lower", lang)) if bool(d["significant"]) else t("same", lang)
         rows.append({
-            "area": data.area_name(st["level"], r["area"]), "code": r["area"],
+            "area": data.area_name(st["level"], r["area"], lang), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
             "ci_low": None if sup else float(r["ci_low"]), "ci_high": None if sup else float(r["ci_high"]),
             "estimate_text": t("suppressed", lang) if sup else fmt_row(r, stat, lang) + (" ⚠" if r["reliability"] == "flag" else ""),
@@ -75,21 +75,52 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# The grid's own words (filter menus) in Spanish; English is the grid's default.
+GRID_TEXT_ES = {
+    "filterOoo": "Filtrar…", "equals": "Igual a", "notEqual": "Distinto de", "lessThan": "Menor que",
+    "greaterThan": "Mayor que", "lessThanOrEqual": "Menor o igual que", "greaterThanOrEqual": "Mayor o igual que",
+    "inRange": "Entre", "inRangeStart": "Desde", "inRangeEnd": "Hasta", "contains": "Contiene",
+    "notContains": "No contiene", "startsWith": "Empieza por", "endsWith": "Termina en", "blank": "Vacío",
+    "notBlank": "No vacío", "andCondition": "Y", "orCondition": "O", "empty": "Elija uno",
+    "noRowsToShow": "No hay filas", "applyFilter": "Aplicar", "resetFilter": "Restablecer", "clearFilter": "Borrar",
+    "cancelFilter": "Cancelar", "ariaFilterInput": "Valor del filtro", "ariaFilteringOperator": "Operador del filtro",
+}
+
+
+def number_filter(lang: str) -> dict:
+    """A number column's filter that reads numbers as the page writes them: in Spanish "0,05" (a
+    decimal comma; "0.05" is read too) and shows the typed value back with a comma. A browser's
+    number box would drop the comma, so Spanish types into a text box limited to digits, sign and
+    separators."""
+    if lang != "es":
+        return {}
+    return {
+        "allowedCharPattern": "\\d\\-\\,\\.",
+        # dash-ag-grid evaluates these safely: no globals (String, Number) nor regex literals
+        "numberParser": {"function": "params == null || ('' + params).trim() === '' ? null : "
+                                     "+(('' + params).indexOf(',') >= 0 ? "
+                                     "('' + params).split('.').join('').replace(',', '.') : ('' + params))"},
+        "numberFormatter": {"function": "params == null ? null : ('' + params).replace('.', ',')"},
+    }
+
+
 def _columns(lang: str) -> list[dict]:
     """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
     heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
         {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
-        {"field": "estimate_text", "headerName": t("estimate", lang) + " (95% CI)", "minWidth": 165, "flex": 1},
+        {"field": "estimate_text", "headerName": t("with_ci", lang, label=t("estimate", lang)), "minWidth": 165, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
-        {"field": "city", "headerName": t("city_value", lang) + " (95% CI)", "hide": True},
+        {"field": "city", "headerName": t("with_ci", lang, label=t("city_value", lang)), "hide": True},
         {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 170, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
         {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
-                                           "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")}},
+                                           "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")},
+         "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
         {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 185, "flex": 1},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130},
+        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130,
+         "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
         {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
@@ -104,7 +135,8 @@ def content(data: Results, st: dict, lang: str) -> list:
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
                        "autoHeaderHeight": True},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
-                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"}},
+                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"},
+                         **({"localeText": GRID_TEXT_ES} if lang == "es" else {})},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
     )

@@ -78,10 +78,10 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
         t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
         t("service", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
         t("importance_col", lang): d["importance"],
-        t("importance_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+        t("with_ci", lang, label=t("importance_col", lang)): [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
                                                  for i, s in zip(d["importance"], d["importance_se"], strict=True)],
         t("satisfaction_col", lang): d["satisfaction"],
-        t("satisfaction_col", lang) + " (95% CI)": [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+        t("with_ci", lang, label=t("satisfaction_col", lang)): [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
                                                    for i, s in zip(d["satisfaction"], d["satisfaction_se"], strict=True)],
         t("is_score", lang): d["is_score"].round(3), t("band", lang): [t(f"band_{b}", lang) for b in d["band"]],
         t("reliability", lang): d["reliability"], t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],

@@ -40,15 +40,15 @@ def state(data: Results, q: dict) -> dict:
             "level": pick(q.get("level"), levels, levels[-1] if "neighborhood" not in levels else "neighborhood")}
 
 
-def _rows(data: Results, st: dict) -> pd.DataFrame:
+def _rows(data: Results, st: dict, lang: str = "en") -> pd.DataFrame:
     e = estimates_for(data, st["wave"], st["indicator"], headline_statistic(data, st["indicator"]))
     d = e[(e["area_level"] == st["level"]) & (e["group_dim"] == "all")].copy()
-    d["name"] = [data.area_name(st["level"], a) for a in d["area"]]
+    d["name"] = [data.area_name(st["level"], a, lang) for a in d["area"]]
     return d.sort_values("name")
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
-    d = _rows(data, st)
+    d = _rows(data, st, lang)
     out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "name", t("area", lang))
     out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
     out.insert(0, t("wave", lang), st["wave"])
@@ -56,7 +56,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 
 def content(data: Results, st: dict, lang: str) -> list:
-    d = plain_reasons(_rows(data, st), lang)
+    d = plain_reasons(_rows(data, st, lang), lang)
     label = indicator_title(data, st["indicator"], lang)
     # the shapes, prepared and fitted once per snapshot; maps reference them by URL when served
     prepared = data.memo("geojson", lambda: prepare_geojson(data.geojson)) if data.geojson else None

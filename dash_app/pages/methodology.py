@@ -16,6 +16,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.report.data import funnel_steps  # shared with the report
 
 PAGE = "methodology"
 PATH = "/methodology"
@@ -69,7 +70,7 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _name(data: Results, level: str, area: str, lang: str) -> str:
-    return t("city", lang) if level == "city" else data.area_name(level, area)
+    return t("city", lang) if level == "city" else data.area_name(level, area, lang)
 
 
 def _sample_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
@@ -118,6 +119,23 @@ def _rates_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
         out[_metric_name(m, lang)] = [_fmt(v, m) for v in wide[m]]
     out[t("detail", lang)] = detail.reindex(wide.index).fillna("").to_list()
     return out
+
+
+def _funnel_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
+    """How the response rate's complete interviews (AAPOR) become the responses analysed: the
+    exclusions by quality rule and the partial interviews added (``sample_funnel`` diagnostics)."""
+    steps = funnel_steps(data.diagnostics, wave)
+    if not steps:
+        return pd.DataFrame()
+
+    def words(step: str, reason: str | None) -> str:
+        if step == "excluded":
+            key = f"excl_{reason}"
+            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
+        return t({"start_kept": "funnel_kept"}.get(step, f"funnel_{step}"), lang)
+
+    return pd.DataFrame({t("step", lang): [words(s, r) for s, r, _ in steps],
+                         t("responses", lang): [f"{v:,.0f}" for _, _, v in steps]})  # table() localises
 
 
 def _metric_table(data: Results, wave: str, kind: str, lang: str) -> pd.DataFrame:
@@ -182,6 +200,7 @@ def content(data: Results, st: dict, lang: str) -> list:
                             f"{r['instrument_version']} · {r['run_id']}", className="run"))
     for key, df in [("sample", _sample_table(data, wave, lang)),
                     ("response_rates", _rates_table(data, wave, lang)),
+                    ("sample_funnel", _funnel_table(data, wave, lang)),
                     ("weighting", _metric_table(data, wave, "weighting", lang)),
                     ("rules", _metric_table(data, wave, "reliability_rule", lang)),
                     ("alpha", _metric_table(data, wave, "scale_alpha", lang)),

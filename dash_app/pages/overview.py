@@ -25,6 +25,8 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.analysis.sentences import Words, finding_sentence, indicator_phrases
+from survey_pipeline.report.data import district_area_names
 
 PAGE = "overview"
 PATH = "/"
@@ -96,7 +98,7 @@ def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
     if c.empty or "finding" not in c.columns:
         return c
     # all residents only (wave changes, evaluations), as the report: the group findings (equity gaps,
-    # a group's change) are the Equity page's, and the Spanish sentences are written for the former
+    # a group's change) are the Equity page's
     c = data.memo("findings", lambda: c[c["finding"].notna() & (c["reliability"] != "suppress")
                                         & (c["group_dim"].eq("all") if "group_dim" in c.columns else True)])
     f = c[c["wave"] == wave]
@@ -105,34 +107,24 @@ def _findings(data: Results, wave: str, n: int = 5) -> pd.DataFrame:
 
 
 def finding_text(data: Results, r: pd.Series | dict, lang: str) -> str:
-    """A finding as a sentence in ``lang``: the results' own sentence in English, else one written
-    from the comparison row (wave changes and evaluations of a problem-solving effort)."""
+    """A finding as a sentence in ``lang``: the results' own sentence in English, else written
+    from the comparison row by the analysis' sentence writer (the report's too)."""
     if lang == "en" and isinstance(r.get("finding"), str):
         return r["finding"]
-    return localize_numbers(_sentence(data, r, lang), lang)
+    return finding_sentence(r, sentence_words(data, lang))
 
 
-def _sentence(data: Results, r: pd.Series | dict, lang: str) -> str:
-    stat = r["statistic"]
-    label = data.indicator_label(r["indicator"], lang)
-    topic = data.indicators.loc[data.indicators["indicator"] == r["indicator"], "topic"]
-    if not topic.empty and f"topic_{topic.iloc[0]}" in _SENTENCE_TOPICS:
-        label = f"{label} ({t('topic_' + topic.iloc[0], lang).lower()})"
-    amount = fmt_diff(abs(r["estimate"]), stat, t("pts", lang)).lstrip("+")
-    sign = 1 if r["estimate"] >= 0 else -1
-    lo, hi = sorted((sign * r["ci_low"], sign * r["ci_high"]))
-    ci = f"{t('ci', lang)} {fmt_ci(lo, hi, stat, diff=True, to=t('to', lang)).replace('+', '')}"
-    verb = t("rose" if sign > 0 else "fell", lang)
-    if r["kind"] == "did":
-        where = ", ".join(data.area_name("neighborhood", a) for a in str(r["area"]).split(";"))
-        return t("finding_did", lang, label=label, where=where, verb=verb, amount=amount, ci=ci,
-                 ref=wave_label(r["wave_ref"], lang), wave=wave_label(r["wave"], lang))
-    where = t("the_city", lang) if r["area_level"] == "city" else data.area_name(r["area_level"], r["area"])
-    return t("finding_change", lang, label=label, where=where, verb=verb, amount=amount, ci=ci,
-             ref=wave_label(r["wave_ref"], lang))
+def sentence_words(data: Results, lang: str) -> Words:
+    """The words of the finding sentences in ``lang`` (indicator phrases, area and district names,
+    wave labels), made once per snapshot."""
+    def make():
+        names = data.area_names
+        return Words(labels=indicator_phrases(data.indicators, lang),
+                     area_names={c: n for (lv, c), n in names.items() if lv != "district"},
+                     district_names={c: n for (_lv, c), n in district_area_names(data.district_names, lang).items()},
+                     wave_labels={w: wave_label(w, lang) for w in data.waves}, lang=lang)
 
-
-_SENTENCE_TOPICS = {"topic_problem", "topic_priority", "topic_importance"}
+    return data.memo(("sentence_words", lang), make)
 
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
@@ -180,7 +172,7 @@ def _card(r: pd.Series, lang: str) -> html.Div:
                                                f"n = {int(r['n']):,}", lang), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
-        html.P(localize_numbers(t("alpha_card", lang, alpha=f"{r['alpha']:.2f}"), lang), className="card-caution")
+        html.P(t("alpha_card", lang, alpha=localize_numbers(f"{r['alpha']:.2f}", lang)), className="card-caution")
         if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
     ])
 
@@ -211,7 +203,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     ref = wave_label(h["wave_ref"].iloc[0], lang) if not h.empty and h["wave_ref"].iloc[0] else "–"
     table_df = pd.DataFrame({
         t("indicator", lang): h.get("label", pd.Series(dtype=object)),
-        t("estimate", lang) + " (95% CI)": [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
+        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
         t("change_since", lang, wave=ref): [
             "–" if pd.isna(r["change"]) else fmt_change({"estimate": r["change"], "ci_low": r["change_ci_low"],
                                                           "ci_high": r["change_ci_high"]}, r["statistic"], lang)

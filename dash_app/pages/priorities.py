@@ -54,7 +54,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
         t("problem", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
         t("estimate", lang): d["estimate"].where(~sup), "ci_low": d["ci_low"].where(~sup),
         "ci_high": d["ci_high"].where(~sup),
-        t("estimate", lang) + " (95% CI)": [fmt_row(r, "share", lang) for _, r in d.iterrows()],
+        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, "share", lang) for _, r in d.iterrows()],
         t("n", lang): d["n"], t("reliability", lang): d["reliability"],
         t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })

@@ -59,7 +59,7 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st).sort_values(["key", "wave"])
-    d["name"] = [t("city", lang) if lv == "city" else data.area_name(lv, a)
+    d["name"] = [t("city", lang) if lv == "city" else data.area_name(lv, a, lang)
                  for lv, a in zip(d["area_level"], d["area"], strict=True)]
     out = estimates_view(d, st["stat"], lang, "name", t("area", lang))
     out.insert(1, t("wave", lang), d["wave"].to_list())
@@ -81,7 +81,7 @@ def content(data: Results, st: dict, lang: str) -> list:
     d = plain_reasons(_rows(data, st), lang)
     # one series per chosen area; keys keep district and neighborhood codes apart
     d = d.assign(area=d["key"], wave=[wave_label(w, lang) for w in d["wave"]])
-    names = {a: data.area_name(*split_area(a)) for a in st["areas"]}
+    names = {a: data.area_name(*split_area(a), lang) for a in st["areas"]}
     fig = trends_figure(d, areas=st["areas"], area_names=names, statistic=st["stat"],
                         label=axis_label(data, st["indicator"], st["stat"], lang),
                         waves=[wave_label(w, lang) for w in data.waves], title=indicator_title(data, st["indicator"], lang),

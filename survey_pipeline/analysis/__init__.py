@@ -8,6 +8,7 @@ and targets, returning DataFrames) with thin store-backed commands (``survey-pip
 from __future__ import annotations
 
 from .prepare import GROUP_DIMS, derive_groups, wide_from_codes
+from .sentences import Words, finding_sentence
 from .settings import AnalysisSettings, Evaluation, WeightingSettings, load_settings
 from .weighting import WeightingResult, area_lookup, read_targets, wave_targets, weight_waves
 
@@ -17,8 +18,10 @@ __all__ = [
     "Evaluation",
     "WeightingResult",
     "WeightingSettings",
+    "Words",
     "area_lookup",
     "derive_groups",
+    "finding_sentence",
     "load_settings",
     "read_targets",
     "wave_targets",

@@ -27,7 +27,6 @@ changes (city, districts), area vs rest (districts) and group vs rest of the are
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
 import pandas as pd
@@ -37,6 +36,7 @@ from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
 from ._domains import CellDomains, cell_domains
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
+from .sentences import Words, finding_sentence, group_phrase
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
            "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
@@ -354,40 +354,6 @@ def contrasts(design: Design, y: np.ndarray, parent: list[str], child: list[str]
     return out.drop(columns=["ci_low", "ci_high", "df"])
 
 
-def _amount(stat: str, x: float) -> str:
-    return f"{abs(x) * 100:.0f} points" if stat == "share" else f"{abs(x):.2f}"
-
-
-def _ci(stat: str, lo: float, hi: float, sign: float) -> str:
-    a, b = sorted((lo * sign, hi * sign))
-    if stat == "share":
-        return f"95% CI {a * 100:.0f} to {b * 100:.0f}"
-    return f"95% CI {a:.2f} to {b:.2f}"
-
-
-_GROUP_PHRASES = {
-    "female": "women", "male": "men", "another_gender": "residents of another gender", "own": "homeowners",
-    "rent": "renters", "no_rent": "residents who pay no rent", "hispanic": "Hispanic residents",
-    "white": "White residents", "black": "Black residents", "asian": "Asian residents",
-    "aian": "American Indian and Alaska Native residents", "nhpi": "Native Hawaiian and Pacific Islander residents",
-    "multiracial": "multiracial residents", "other": "residents of another race", "other_race": "residents of another race",
-}
-
-
-def group_phrase(group_dim: str, group: str) -> str:
-    """Residents of a demographic group in words: ``age_65_plus`` -> "residents aged 65+"."""
-    g = str(group)
-    if g in _GROUP_PHRASES:
-        return _GROUP_PHRASES[g]
-    m = re.fullmatch(r"age_(\d+)_(\d+)", g)
-    if m:
-        return f"residents aged {m.group(1)}–{m.group(2)}"
-    m = re.fullmatch(r"age_(\d+)_plus", g)
-    if m:
-        return f"residents aged {m.group(1)}+"
-    return f"residents with {str(group_dim).replace('_', ' ')} '{g}'"
-
-
 def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, str],
              wave_labels: dict[str, str] | None = None, top: int = 12,
              district_names: dict[str, str] | None = None) -> pd.DataFrame:
@@ -402,34 +368,25 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
     fell 9 points ...") and equity gaps (``group_vs_rest``: "... among renters in the city is
     12 points lower than among other residents ... in 2026-spring").
 
-    ``area_names`` names neighborhoods (and beats) by code; ``district_names`` names districts
-    (default: "the <Code> district"), so equal codes at two levels cannot be confused.
+    The sentences are written by :func:`~survey_pipeline.analysis.sentences.finding_sentence`
+    (in English; the report and the dashboard write them in the reader's language from the same
+    rows). ``area_names`` names neighborhoods (and beats) by code; ``district_names`` names
+    districts ("Eastside" -> "the Eastside district"; default: "the <Code> district"), so equal
+    codes at two levels cannot be confused.
     """
     out = comp.copy()
-    wl = wave_labels or {}
-    dn = district_names or {}
+    words = Words(labels=labels, area_names=area_names, district_names=district_names or {},
+                  wave_labels=wave_labels or {}, lang="en")
 
-    def place(r):
-        code = str(r["area"])
-        if r["area_level"] == "city":
-            return "the city"
-        if r["area_level"] == "district":
-            return dn.get(code) or (code if "district" in code.casefold() else f"the {code.title()} district")
-        return area_names.get(code, code)
+    def write(rows: pd.DataFrame) -> None:
+        for i, r in rows.iterrows():
+            out.at[i, "finding"] = finding_sentence(r, words)
 
     cand = out[(out["kind"] == "wave_change") & (out["group_dim"] == "all") & out["significant"].astype(bool)
                & (out["reliability"] != "suppress") & out["indicator"].isin(list(labels))]
-    cand = cand.assign(_size=np.where(cand["statistic"] == "share", cand["estimate"].abs() * 100,
-                                      cand["estimate"].abs())).sort_values(
-        ["_size", "indicator", "area"], ascending=[False, True, True], kind="stable").head(top)
-    for i, r in cand.iterrows():
-        sign = 1.0 if r["estimate"] >= 0 else -1.0
-        where = place(r)
-        verb = "rose" if sign > 0 else "fell"
-        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} in {where} {verb} "
-                                f"{_amount(r['statistic'], r['estimate'])} "
-                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
-                                f"{wl.get(r['wave_ref'], r['wave_ref'])}")
+    write(cand.assign(_size=np.where(cand["statistic"] == "share", cand["estimate"].abs() * 100,
+                                     cand["estimate"].abs())).sort_values(
+        ["_size", "indicator", "area"], ascending=[False, True, True], kind="stable").head(top))
     half = max(top // 2, 0)
     ok = out["significant"].astype(bool) & (out["reliability"] != "suppress") & out["indicator"].isin(list(labels))
 
@@ -440,30 +397,9 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
             ["_size", "indicator", "group_dim", "group", "area"], ascending=[False, True, True, True, True],
             kind="stable").head(half)
 
-    for i, r in biggest(ok & (out["kind"] == "wave_change") & (out["group_dim"] != "all")).iterrows():
-        sign = 1.0 if r["estimate"] >= 0 else -1.0
-        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
-                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} "
-                                f"{'rose' if sign > 0 else 'fell'} {_amount(r['statistic'], r['estimate'])} "
-                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) since "
-                                f"{wl.get(r['wave_ref'], r['wave_ref'])}")
-    for i, r in biggest(ok & (out["kind"] == "group_vs_rest")).iterrows():
-        sign = 1.0 if r["estimate"] >= 0 else -1.0
-        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} among "
-                                f"{group_phrase(r['group_dim'], r['group'])} in {place(r)} is "
-                                f"{_amount(r['statistic'], r['estimate'])} {'higher' if sign > 0 else 'lower'} "
-                                f"than among other residents "
-                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) in "
-                                f"{wl.get(r['wave'], r['wave'])}")
-    did = out[(out["kind"] == "did") & out["significant"].astype(bool) & (out["reliability"] != "suppress")]
-    for i, r in did.iterrows():
-        sign = 1.0 if r["estimate"] >= 0 else -1.0
-        names = ", ".join(area_names.get(a, a) for a in str(r["area"]).split(";"))
-        out.at[i, "finding"] = (f"{labels.get(r['indicator'], r['indicator'])} in {names} "
-                                f"{'rose' if sign > 0 else 'fell'} {_amount(r['statistic'], r['estimate'])} "
-                                f"more than in the rest of the city "
-                                f"({_ci(r['statistic'], r['ci_low'], r['ci_high'], sign)}) from "
-                                f"{wl.get(r['wave_ref'], r['wave_ref'])} to {wl.get(r['wave'], r['wave'])}")
+    write(biggest(ok & (out["kind"] == "wave_change") & (out["group_dim"] != "all")))
+    write(biggest(ok & (out["kind"] == "group_vs_rest")))
+    write(out[(out["kind"] == "did") & out["significant"].astype(bool) & (out["reliability"] != "suppress")])
     return out
 
 

@@ -39,6 +39,7 @@ from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
 
 from ._domains import domain_codes
+from .sentences import indicator_phrase
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -173,18 +174,11 @@ def indicator_specs(inst: Instrument, top_n: int | None = None) -> list[Indicato
     return specs
 
 
-_PHRASE = {"safety": "Feeling safe ({})", "satisfaction": "Satisfaction with {}",
-           "importance": "{} named most important", "problem": "{} as a serious problem",
-           "priority": "{} as a top priority", "trust": "Trust ({})", "contact": "Contact: {}",
-           "scale": "{} score"}
-
-
 def finding_label(spec: IndicatorSpec, lang: str = "en") -> str:
-    """A label that reads in a sentence ("Satisfaction with Street lighting")."""
+    """A label that reads in an English sentence ("Satisfaction with Street lighting"), with the
+    indicator's label in ``lang`` (:func:`~survey_pipeline.analysis.sentences.indicator_phrase`)."""
     lab = spec.label.get(lang) or spec.indicator
-    if spec.kind == "dept":
-        return f"Naming a problem of {lab} as a top priority"
-    return _PHRASE.get(spec.topic, "{}").format(lab)
+    return indicator_phrase(lab, spec.topic, "en", department=spec.kind == "dept")
 
 
 def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFrame:

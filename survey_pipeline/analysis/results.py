@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import AnalysisError, StoreError
+from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, normalize_name
 
 from .comparisons import COMPARISON_COLUMNS, compare_all, findings
@@ -118,10 +120,13 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                   weighting: WeightingSettings | None = None, settings: AnalysisSettings | None = None,
                   invitations: dict | None = None, areas: pd.DataFrame | None = None,
                   waves: list[str] | None = None, wave_labels: dict[str, str] | None = None,
-                  progress: Callable[[str], None] | None = None) -> AnalysisRun:
+                  progress: Callable[[str], None] | None = None,
+                  district_names: dict[str, str] | None = None) -> AnalysisRun:
     """The pure analysis: wide clean frame (all waves) -> results tables.
 
-    Without ``targets`` the weights are 1 (recorded in the diagnostics).
+    Without ``targets`` the weights are 1 (recorded in the diagnostics). ``district_names``
+    (``{district code: name}``) names districts in the findings (default: the instrument's
+    areas' ``district_label``, else "the <Code> district").
     """
     st = settings or AnalysisSettings()
     tick = progress or (lambda _msg: None)
@@ -168,7 +173,9 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             v = amap.get(normalize_name(alias))
             if v is not None:
                 names[v] = a.label.get(inst.language, a.name)
-    comp = findings(comp, labels, names, wave_labels, st.findings)
+    if district_names is None:
+        district_names = district_labels(inst.areas, inst.language)
+    comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
     pri = priorities_table(est, specs, inst, design)
     iss = importance_satisfaction(est, specs, inst)
@@ -232,11 +239,22 @@ def _project_inputs(project: Project):
             parts.append(f.loc[:, ~dup] if dup.any() else f)
         frame = pd.concat(parts, ignore_index=True)
         rates = response_rates(project, store, waves)
+        funnel = sample_funnel(project, store, waves)
+        if len(funnel):
+            rates = pd.concat([rates, funnel], ignore_index=True) if len(rates) else funnel
     labels = {w: project.waves[w].label if w in project.waves else lab for w, lab in zip(wv["wave"], wv["label"], strict=True)}
     targets = read_targets(project.targets_file) if project.targets_file is not None else None
     inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}
     areas = _area_aliases(project)
     return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
+
+
+def _district_names(project: Project, lang: str) -> dict[str, str]:
+    """``{district code: name}`` from the project's areas file (its ``district_label`` column,
+    in ``lang`` when given), else from the instrument's areas."""
+    if project.areas_file is None:
+        return district_labels(project.instrument_model.areas, lang)
+    return district_labels(read_areas(project.areas_file, codes="optional"), lang)
 
 
 def _area_aliases(project: Project) -> pd.DataFrame | None:
@@ -257,6 +275,54 @@ def _area_aliases(project: Project) -> pd.DataFrame | None:
     keep = [c for c in raw.columns if c in ("code", "name", "slug", "neighborhood", "neighbourhood", "label")
             or c.startswith("label_")]
     return raw[keep].astype(str) if keep else None
+
+
+_NOT_CASES = ["flag_preview", "flag_test", "flag_bot", "flag_duplicate_id", "flag_duplicate_contact",
+               "flag_duplicate_answers"]
+
+
+def sample_funnel(project: Project, store, waves: list[str]) -> pd.DataFrame:
+    """Diagnostics rows (kind ``sample_funnel``, citywide) that connect the completes a response
+    rate counts to the responses analysed.
+
+    With invitations recorded, the start is the AAPOR complete interviews (``start_aapor_completes``:
+    disposition complete, not a test, preview, bot or duplicate, in an invited area: the ``I`` of
+    :func:`~survey_pipeline.ingest.quality.aapor_rates`); without, every kept response
+    (``start_kept``). Then ``excluded_<reason>``: those of the start excluded by the quality rules,
+    each under its first reason; ``added_partials`` and ``added_other``: responses analysed that
+    the start does not count (partial interviews; completes outside the invited areas); and
+    ``analysed``: the responses the analysis reads. ``start - sum(excluded) + sum(added) ==
+    analysed``, always.
+    """
+    rows = []
+    for w in waves:
+        resp = store.query(f"SELECT area_neighborhood, disposition, excluded, exclusion_reasons, {', '.join(_NOT_CASES)} "
+                           "FROM responses WHERE wave = ?", [w])
+        if resp.empty:
+            continue
+        wave = project.waves.get(w)
+        excluded = resp["excluded"].fillna(False).astype(bool).to_numpy()
+        if wave is not None and wave.invitations:
+            invited = {str(a).casefold() for a in wave.invitations}
+            case = ~resp[_NOT_CASES].fillna(False).astype(bool).any(axis=1).to_numpy()
+            in_area = resp["area_neighborhood"].astype("string").str.casefold().isin(invited).fillna(False).to_numpy()
+            start = (resp["disposition"] == "complete").to_numpy() & case & in_area
+            first = ("start_aapor_completes", "AAPOR 2023 complete interviews (I) of the invited areas")
+        else:
+            start = np.ones(len(resp), bool)
+            first = ("start_kept", "every response kept by ingest")
+        reasons = resp["exclusion_reasons"].fillna("").astype(str).str.split(",").str[0].str.strip()
+        out = [(first[0], int(start.sum()), first[1])]
+        gone = reasons[start & excluded].replace("", "unspecified").value_counts()
+        out += [(f"excluded_{r}", int(n), r) for r, n in gone.items()]
+        added = ~start & ~excluded
+        partial = (resp["disposition"] == "partial").to_numpy()
+        out += [("added_partials", int((added & partial).sum()), "partial interviews analysed"),
+                ("added_other", int((added & ~partial).sum()), "responses analysed that the start does not count")]
+        out.append(("analysed", int((~excluded).sum()), "responses the analysis reads (not excluded)"))
+        rows += [{"wave": w, "area_level": "city", "area": "city", "kind": "sample_funnel", "metric": m,
+                  "value": float(v), "detail": d} for m, v, d in out]
+    return pd.DataFrame(rows, columns=DIAG_COLUMNS)
 
 
 def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
@@ -293,7 +359,8 @@ def analyze_project(root: str | Path, progress: Callable[[str], None] | None = N
     started = pd.Timestamp.now(tz="UTC")
     inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
     run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
-                        areas=areas, waves=waves, wave_labels=labels, progress=progress)
+                        areas=areas, waves=waves, wave_labels=labels, progress=progress,
+                        district_names=_district_names(project, inst.language))
     if len(rates):
         run.tables["diagnostics"] = _sorted(pd.concat([run.tables["diagnostics"], rates], ignore_index=True),
                                             ["wave", "kind", "metric", "area_level", "area", "detail"])

@@ -16,7 +16,11 @@ code                    ``code``, ``id``, ``area_code``, ``neighborhood_code`` (
                         1, 2, 3... in file order)
 label (required)        ``neighborhood``, ``name``, ``area``, ``label``, ``neighborhood_name``
 district (optional)     ``district``, ``district_name``, ``police_district``, ``precinct``,
-                        ``division``
+                        ``division``: the district's code, as the data and targets name it
+district name           ``district_label`` (or ``district_name`` beside another district
+(optional)              column), and ``district_label_<lang>`` per language: how findings,
+                        the report and the dashboard name the district ("Eastside" -> "the
+                        Eastside district"); every row of one district gives the same name
 beats (optional)        ``beat``, ``beats`` (several separated by ``;`` ``,`` ``|``, or by
                         spaces when every piece holds a digit: ``101 102``, but ``Beat 12``
                         is one beat)
@@ -38,7 +42,7 @@ import pandas as pd
 from survey_pipeline.errors import InstrumentError, Problem
 from survey_pipeline.instrument.model import Area, Areas, Instrument
 
-__all__ = ["AREA_CODES", "AREA_COLUMNS", "apply_areas", "has_code_column", "read_areas", "slug"]
+__all__ = ["AREA_CODES", "AREA_COLUMNS", "apply_areas", "district_labels", "has_code_column", "read_areas", "slug"]
 
 AreaCodes = Literal["required", "optional"]
 AREA_CODES: tuple[str, ...] = get_args(AreaCodes)
@@ -54,6 +58,7 @@ AREA_COLUMNS: dict[str, tuple[str, ...]] = {
 
 _SPLIT = re.compile(r"[;,|]")
 _LANG_COL = re.compile(r"^(?:label|name)_([a-z]{2,3}(?:-[a-z0-9]+)?)$")
+_DISTRICT_LANG_COL = re.compile(r"^district_(?:label|name)_([a-z]{2,3}(?:-[a-z0-9]+)?)$")
 
 
 def slug(text: str) -> str:
@@ -201,12 +206,18 @@ def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
                  + "; ".join(f"{k}: {'/'.join(v)}" for k, v in AREA_COLUMNS.items()) + "."),
         )
     district_col, beats_col, zips_col = (_find(columns, f) for f in ("district", "beats", "zips"))
+    # the district's name: district_label, or district_name when another column holds the code
+    dlabel_col = columns.get("district_label") or (columns.get("district_name")
+                                                   if district_col is not None
+                                                   and district_col != columns.get("district_name") else None)
+    dlang_cols = {m.group(1): col for low, col in columns.items() if (m := _DISTRICT_LANG_COL.match(low))}
     lang_cols = {m.group(1): col for low, col in columns.items() if (m := _LANG_COL.match(low))}
     geojson = path.suffix.lower() in (".geojson", ".json")
     where = "feature" if geojson else "row"
 
     problems: list[Problem] = []
     merged: dict[int, dict] = {}
+    district_names: dict[str, dict] = {}  # district code -> {"row", "label": {"_"/lang: name}}
     code_of_name: dict[str, int] = {}  # files without codes: neighborhoods by name
     for i, rec in enumerate(table.to_dict("records")):
         row = i + 1 if geojson else i + 2
@@ -241,6 +252,29 @@ def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
                                     fix="Fill in the neighborhood name."))
             continue
         district = cell(district_col) or None
+        dnames = {k: v for k, v in (("_", cell(dlabel_col)), *((lg, cell(c)) for lg, c in dlang_cols.items())) if v}
+        if dnames and district is None:
+            problems.append(Problem(file=str(path), row=row, column=str(dlabel_col or next(iter(dlang_cols.values()))),
+                                    rule="areas-district-name-without-district",
+                                    message=f"{where} {row} names a district ({next(iter(dnames.values()))!r}) "
+                                            "but gives no district code.",
+                                    fix=("Fill in the district column of this row." if district_col is not None else
+                                         "Add a 'district' column with each neighborhood's district code.")))
+        elif dnames:
+            known = district_names.setdefault(district, {"row": row, "label": {}})
+            for k, v in dnames.items():
+                old = known["label"].get(k)
+                if old is not None and old != v:
+                    col = dlabel_col if k == "_" else dlang_cols[k]
+                    problems.append(Problem(
+                        file=str(path), row=row, column=str(col), rule="areas-district-name-conflict",
+                        message=(f"district {district!r} is named {v!r} here but {old!r} on {where} "
+                                 f"{known['rows'][k]}."),
+                        fix=f"Give district {district!r} one name in column '{col}' on every row (or leave the "
+                            "cell empty on all rows but one)."))
+                else:
+                    known["label"].setdefault(k, v)
+                    known.setdefault("rows", {}).setdefault(k, row)
         beats, zips = _listed(rec, beats_col, cell), _listed(rec, zips_col, cell)
         labels = {"_": label, **{lang: cell(col) for lang, col in lang_cols.items() if cell(col)}}
         if code in merged:
@@ -264,8 +298,9 @@ def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
         if name in names:
             name = f"{name}_{code}"
         names[name] = code
+        dl = district_names.get(rec["district"], {}).get("label") or None
         items.append(Area(code=code, name=name, label=rec["label"], district=rec["district"],
-                          beats=rec["beats"], zips=rec["zips"]))
+                          district_label=dl, beats=rec["beats"], zips=rec["zips"]))
     if not items and not problems:
         problems.append(Problem(file=str(path), rule="areas-empty", message="the file lists no neighborhoods.",
                                 fix="Add one row per neighborhood under the header."))
@@ -288,5 +323,20 @@ def apply_areas(inst: Instrument, areas: Areas) -> Instrument:
     for a in areas.items:
         plain = a.label.get("_") or a.label.get(inst.language) or next(iter(a.label.values()))
         label = {lang: a.label.get(lang) or plain for lang in inst.languages}
-        items.append(a.model_copy(update={"label": label}))
+        dl = a.district_label
+        if dl:
+            dplain = dl.get("_") or dl.get(inst.language) or next(iter(dl.values()))
+            dl = {lang: dl.get(lang) or dplain for lang in inst.languages}
+        items.append(a.model_copy(update={"label": label, "district_label": dl}))
     return inst.model_copy(update={"areas": Areas(levels=list(areas.levels), items=items)}, deep=True)
+
+
+def district_labels(areas: Areas, lang: str | None = None) -> dict[str, str]:
+    """``{district code: name}`` from the areas' ``district_label`` (empty without one): the name in
+    ``lang`` when the file gives it, else the plain name (or the first one given)."""
+    out: dict[str, str] = {}
+    for a in areas.items:
+        dl = a.district_label
+        if a.district and dl and a.district not in out:
+            out[a.district] = (dl.get(lang) if lang else None) or dl.get("_") or next(iter(dl.values()))
+    return out

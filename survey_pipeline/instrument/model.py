@@ -151,6 +151,7 @@ class Area(_Model):
     name: str
     label: Text
     district: str | None = None
+    district_label: Text | None = None  # the district's name (by language), when the areas file gives one
     beats: list[str] = Field(default_factory=list)
     zips: list[str] = Field(default_factory=list)
 

@@ -18,19 +18,28 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from survey_pipeline.analysis.sentences import (
+    Words,
+    finding_sentence,
+    indicator_phrases,
+    wave_label,
+)
 from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report.data import (
     LEVEL_ORDER,
     area_names_from_geojson,
     check_results,
+    district_area_names,
+    district_names,
     find_areas_geojson,
+    funnel_steps,
     headline_indicators,
     headline_statistics,
     natural_key,
     read_results_tables,
     wave_order,
 )
-from survey_pipeline.report.i18n import LANGUAGES, t
+from survey_pipeline.report.i18n import LANGUAGES, TEXT, t
 
 __all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_tables"]
 
@@ -154,8 +163,9 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     except (OSError, ValueError):
         geojson = None
     name, labels = _project_info(root)
+    names = {**area_names_from_geojson(geojson, language), **district_area_names(district_names(root), language)}
     return report_from_tables(tables, project=name, wave=wave, language=language, wave_labels=labels,
-                              area_names=area_names_from_geojson(geojson, language), source=store)
+                              area_names=names, source=store)
 
 
 def _check_language(language: str) -> None:
@@ -189,6 +199,11 @@ class _Ctx:
         self.comp_w = self.comp[(self.comp["wave"] == wave) & (self.comp["group_dim"] == "all")]
         self.comp_kind = dict(tuple(self.comp_w.groupby("kind", sort=False))) if len(self.comp_w) else {}
         self._joined: dict[str, pd.DataFrame] = {}
+        names = self.area_names
+        self.words = Words(labels=indicator_phrases(ind, lang),
+                           area_names={c: n for (lv, c), n in names.items() if lv != "district"},
+                           district_names={c: n for (lv, c), n in names.items() if lv == "district"},
+                           wave_labels={w: self.wl(w) for w in wave_order(tables)}, lang=lang)
 
     def joinable(self, kind: str, prefix: str) -> pd.DataFrame:
         """This wave's ``kind`` comparisons keyed for a merge, columns renamed with ``prefix`` (made once)."""
@@ -200,7 +215,18 @@ class _Ctx:
         return self._joined[kind].rename(columns={k: v.format(p=prefix) for k, v in _COMP_COLS.items()})
 
     def wl(self, w: str | None) -> str:
-        return "" if w is None else self.wave_labels.get(w, w)
+        """A wave as the reader reads it: survey.toml's label in English, translated in Spanish
+        ("Spring 2026" -> "Primavera 2026")."""
+        if w is None:
+            return ""
+        return self.wave_labels.get(w, w) if self.lang == "en" else wave_label(w, self.lang, self.wave_labels.get(w))
+
+    def finding(self, r: pd.Series) -> str:
+        """A finding in the report's language: the analysis' own sentence in English, else written
+        from the comparison row by the same writer (:mod:`survey_pipeline.analysis.sentences`)."""
+        if self.lang == "en" and isinstance(r.get("finding"), str):
+            return r["finding"]
+        return finding_sentence(r, self.words)
 
     def area(self, level: str, code: str) -> str:
         if level == "city" or code == "city":
@@ -341,7 +367,7 @@ def _summary(ctx: _Ctx, project: str) -> Section:
     if "finding" in f.columns:
         f = f[f["finding"].notna() & (f["reliability"] != "suppress")]
         f = f.reindex(f["estimate"].abs().sort_values(ascending=False).index)
-        bullets = list(dict.fromkeys(f["finding"].astype(str)))[:MAX_FINDINGS]
+        bullets = list(dict.fromkeys(ctx.finding(r) for _, r in f.iterrows()))[:MAX_FINDINGS]
     else:
         bullets = []
     return Section("summary", t("summary", lang), facts=facts, tables=tables,
@@ -586,6 +612,9 @@ def _methodology(ctx: _Ctx) -> Section:
                             + [Column("detail", t("note", lang))], row_header="area_text"))
     else:
         facts.append((t("response_rates", lang), t("no_response_rates", lang)))
+    funnel = _funnel(ctx)
+    if funnel is not None:
+        tables.append(funnel)
     tables += _rules(ctx)
     al = _diag(ctx, "scale_alpha")
     if not al.empty:
@@ -599,6 +628,26 @@ def _methodology(ctx: _Ctx) -> Section:
     tables.append(_wording(ctx))
     return Section("methodology", t("methodology", lang), intro=t("methodology_intro", lang), facts=facts,
                    tables=tables)
+
+
+def _funnel(ctx: _Ctx) -> Table | None:
+    """The wave's completes for the response rate, the quality exclusions, the partial interviews
+    added and the responses analysed (``sample_funnel`` diagnostics, :func:`funnel_steps`)."""
+    lang = ctx.lang
+    steps = funnel_steps(ctx.tables.get("diagnostics", pd.DataFrame()), ctx.wave)
+    if not steps:
+        return None
+
+    def words(step: str, reason: str | None) -> str:
+        if step == "excluded":
+            key = f"excl_{reason}"
+            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
+        return t(f"funnel_{step}", lang)
+
+    df = pd.DataFrame({"step": [words(s, r) for s, r, _ in steps], "count": [int(v) for _, _, v in steps]})
+    return Table("funnel", t("funnel", lang, wave=ctx.wl(ctx.wave)), df,
+                 [Column("step", t("step", lang)), Column("count", t("responses", lang), "int")],
+                 note=t("funnel_note", lang), row_header="step")
 
 
 def _rules(ctx: _Ctx) -> list[Table]:

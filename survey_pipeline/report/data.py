@@ -23,7 +23,11 @@ __all__ = [
     "RESULTS_TABLES",
     "area_names_from_geojson",
     "check_results",
+    "district_area_names",
+    "district_names",
+    "find_areas_file",
     "find_areas_geojson",
+    "funnel_steps",
     "headline_indicators",
     "headline_statistics",
     "natural_key",
@@ -101,6 +105,47 @@ def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABL
 def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
     """The project's areas GeoJSON: the project's areas file or survey.toml ``[areas]`` entry when it
     is a .geojson, else ``areas.geojson`` in the project folder; None when there is none."""
+    for c in _areas_candidates(root, project):
+        if c.suffix.lower() in (".geojson", ".json") and c.exists():
+            return c
+    return None
+
+
+def find_areas_file(root: Path, project: Any = None) -> Path | None:
+    """The project's areas file (CSV or GeoJSON): the project's areas file or survey.toml ``[areas]``
+    entry, else ``areas.geojson`` in the project folder; None when there is none."""
+    for c in _areas_candidates(root, project):
+        if c.suffix.lower() in (".geojson", ".json", ".csv", ".tsv", ".txt") and c.exists():
+            return c
+    return None
+
+
+def district_names(root: Path, project: Any = None) -> dict[str, dict[str, str]]:
+    """``{lang: {district code: name}}`` from the ``district_label`` (and ``district_label_<lang>``)
+    columns of the project's areas file (``"_"``: the plain name); empty when the file has none.
+
+    The names only decorate: a file the areas reader refuses (the analysis reports its problems)
+    names no district here, and districts are then named from their codes.
+    """
+    from survey_pipeline.errors import SurveyPipelineError
+    from survey_pipeline.instrument.areas import read_areas
+
+    path = find_areas_file(root, project)
+    if path is None:
+        return {}
+    try:
+        areas = read_areas(path, codes="optional")
+    except (SurveyPipelineError, OSError, ValueError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for a in areas.items:
+        for lang, name in (a.district_label or {}).items():
+            if a.district:
+                out.setdefault(lang, {}).setdefault(a.district, name)
+    return out
+
+
+def _areas_candidates(root: Path, project: Any = None) -> list[Path]:
     root = Path(root)
     candidates: list[Path] = []
     areas_file = getattr(project, "areas_file", None)
@@ -116,14 +161,19 @@ def find_areas_geojson(root: Path, project: Any = None) -> Path | None:
         if isinstance(areas, str):
             candidates.append(root / areas)
         elif isinstance(areas, dict):
-            for key in ("geojson", "shapes", "file"):
+            for key in ("file", "geojson", "shapes"):
                 if isinstance(areas.get(key), str):
                     candidates.append(root / areas[key])
     candidates.append(root / "areas.geojson")
-    for c in candidates:
-        if c.suffix.lower() in (".geojson", ".json") and c.exists():
-            return c
-    return None
+    return candidates
+
+
+def district_area_names(names: dict[str, dict[str, str]], lang: str | None = None) -> dict[tuple[str, str], str]:
+    """``{("district", code): name}`` in ``lang`` (else the plain name) from :func:`district_names`."""
+    out = {("district", c): n for c, n in names.get("_", {}).items()}
+    if lang:
+        out.update({("district", c): n for c, n in names.get(lang, {}).items()})
+    return out
 
 
 def area_names_from_geojson(geojson: dict | None, lang: str | None = None) -> dict[tuple[str, str], str]:
@@ -198,3 +248,22 @@ def wave_order(tables: dict[str, pd.DataFrame]) -> list[str]:
         if set(have) <= set(recorded):
             return [w for w in recorded if w in have]
     return have
+
+
+def funnel_steps(diagnostics: pd.DataFrame, wave: str) -> list[tuple[str, str | None, float]]:
+    """The ``sample_funnel`` diagnostics of a wave as ordered steps ``(step, reason, count)``: the
+    start (``start_aapor_completes`` or ``start_kept``), each ``excluded`` reason (largest first),
+    ``added_partials`` and ``added_other`` when not zero, and ``analysed``; empty without them.
+    The report and the dashboard word the steps in their language."""
+    if diagnostics is None or diagnostics.empty:
+        return []
+    d = diagnostics[(diagnostics["wave"] == wave) & (diagnostics["kind"] == "sample_funnel")]
+    val = dict(zip(d["metric"], d["value"].astype(float), strict=True))
+    start = next((m for m in ("start_aapor_completes", "start_kept") if m in val), None)
+    if start is None or "analysed" not in val:
+        return []
+    steps: list[tuple[str, str | None, float]] = [(start, None, val[start])]
+    gone = d[d["metric"].str.startswith("excluded_")].sort_values(["value", "metric"], ascending=[False, True])
+    steps += [("excluded", m[len("excluded_"):], float(v)) for m, v in zip(gone["metric"], gone["value"], strict=True)]
+    steps += [(m, None, val[m]) for m in ("added_partials", "added_other") if val.get(m)]
+    return [*steps, ("analysed", None, val["analysed"])]

@@ -1,8 +1,8 @@
 """The report's own words in each supported language (``en``, ``es``).
 
 Labels and wording of indicators, problems and services come from the results tables
-(``label_<lang>``, ``wording_<lang>``); the plain-language findings are written by the analysis in
-the instrument's language and are shown as stored.
+(``label_<lang>``, ``wording_<lang>``); the plain-language findings are written in the report's
+language from the comparison rows (:mod:`survey_pipeline.analysis.sentences`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ TEXT: dict[str, dict[str, str]] = {
     "findings": {"en": "Largest reliable findings", "es": "Hallazgos fiables más grandes"},
     "no_findings": {"en": "No reliable difference large enough to report in this wave.",
                     "es": "Ninguna diferencia fiable suficientemente grande en esta ola."},
-    "findings_language": {"en": "Findings are written by the analysis in the instrument's language.",
-                          "es": "Los hallazgos los redacta el análisis en el idioma del cuestionario."},
+    "findings_language": {"en": "Findings: the largest reliable, significant changes, written from the comparisons.",
+                          "es": "Hallazgos: los cambios fiables y significativos más grandes, redactados a partir de "
+                                "las comparaciones."},
     "legend": {"en": "How to read this report", "es": "Cómo leer este informe"},
     "legend_ci": {"en": "95% CI (CI low to CI high): the 95% confidence interval of the estimate or change.",
                   "es": "IC 95% (IC inferior a IC superior): el intervalo de confianza del 95% de la estimación o del cambio."},
@@ -137,6 +138,34 @@ TEXT: dict[str, dict[str, str]] = {
     "response_rates": {"en": "Response rates (AAPOR)", "es": "Tasas de respuesta (AAPOR)"},
     "no_response_rates": {"en": "No response rates: no invitations are recorded in survey.toml.",
                           "es": "Sin tasas de respuesta: survey.toml no registra invitaciones."},
+    "funnel": {"en": "From the response rate's completes to the responses analysed, {wave}",
+               "es": "De las encuestas completas de la tasa de respuesta a las respuestas analizadas, {wave}"},
+    "funnel_note": {
+        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
+              "rules exclude (each once, under its first reason) and adds the partial interviews it can use.",
+        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
+              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
+              "puede usar."},
+    "step": {"en": "Step", "es": "Paso"},
+    "responses": {"en": "Responses", "es": "Respuestas"},
+    "funnel_start_aapor_completes": {"en": "Complete interviews counted for the response rate (AAPOR)",
+                                     "es": "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"},
+    "funnel_start_kept": {"en": "Responses kept by ingest", "es": "Respuestas conservadas en la carga"},
+    "funnel_excluded": {"en": "− excluded: {reason}", "es": "− excluidas: {reason}"},
+    "funnel_added_partials": {"en": "+ partial interviews analysed", "es": "+ entrevistas parciales analizadas"},
+    "funnel_added_other": {"en": "+ other responses analysed (outside the invited areas)",
+                           "es": "+ otras respuestas analizadas (fuera de las zonas invitadas)"},
+    "funnel_analysed": {"en": "= responses analysed", "es": "= respuestas analizadas"},
+    "excl_speeder": {"en": "answered too fast", "es": "respondieron demasiado rápido"},
+    "excl_straightliner": {"en": "same answer to every item of a grid", "es": "la misma respuesta en toda una tabla"},
+    "excl_attention_failed": {"en": "failed the attention check", "es": "no superaron la pregunta de control"},
+    "excl_duplicate_id": {"en": "duplicate response id", "es": "identificador de respuesta duplicado"},
+    "excl_duplicate_contact": {"en": "same contact answered twice", "es": "el mismo contacto respondió dos veces"},
+    "excl_duplicate_answers": {"en": "duplicate answers", "es": "respuestas duplicadas"},
+    "excl_breakoff": {"en": "stopped too early", "es": "abandonaron demasiado pronto"},
+    "excl_fraud_duplicate": {"en": "fraud check: duplicate", "es": "control de fraude: duplicado"},
+    "excl_fraud_score": {"en": "fraud check: score", "es": "control de fraude: puntuación"},
+    "excl_unknown_area": {"en": "area not recognised", "es": "zona no reconocida"},
     "rules": {"en": "Reliability rules", "es": "Reglas de fiabilidad"},
     "setting": {"en": "Rule", "es": "Regla"},
     "value": {"en": "Value", "es": "Valor"},

@@ -43,7 +43,41 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     assert f"in {night['name']} fell " in summary
     html = (target / "report" / "riverton_report.html").read_text(encoding="utf-8")
     assert f"in {night['name']} fell " in html and "<script" not in html
-    assert '<html lang="es"' in (target / "report" / "riverton_informe_es.html").read_text(encoding="utf-8")
+    es_html = (target / "report" / "riverton_informe_es.html").read_text(encoding="utf-8")
+    assert '<html lang="es"' in es_html
+    assert f"La sensación de seguridad (Su vecindario, de noche) en {night['name']} bajó " in es_html
+    assert f"in {night['name']} fell " not in es_html and "since Spring" not in es_html
+    # one writer: fed the report's English words, it writes every stored finding byte for byte
+    from survey_pipeline.analysis.sentences import finding_sentence
+    from survey_pipeline.report.content import _Ctx, _project_info
+    from survey_pipeline.report.data import (
+        area_names_from_geojson,
+        district_area_names,
+        district_names,
+        read_results_tables,
+    )
+
+    tables = read_results_tables(target / "warehouse.duckdb")
+    gj = json.loads((target / "areas.geojson").read_text(encoding="utf-8"))
+    names = {**area_names_from_geojson(gj, "en"), **district_area_names(district_names(target), "en")}
+    ctx = _Ctx(tables, "2026-spring", "2025-spring", "en", _project_info(target)[1], names)
+    stored = tables["comparisons"][tables["comparisons"]["finding"].notna()]
+    assert set(stored["kind"]) == {"wave_change", "group_vs_rest", "did"} and stored["group_dim"].ne("all").any()
+    assert [finding_sentence(r, ctx.words) for _, r in stored.iterrows()] == stored["finding"].tolist()
+    # the Methodology's funnel connects the response rate's completes to the responses analysed
+    diag = tables["diagnostics"]
+    for wave in ("2024-spring", "2026-spring"):
+        f = diag[(diag["kind"] == "sample_funnel") & (diag["wave"] == wave)].set_index("metric")["value"]
+        out = f[f.index.str.startswith("excluded_")].sum()
+        assert f["start_aapor_completes"] - out + f["added_partials"] + f["added_other"] == f["analysed"]
+        assert out > 0 and f["added_partials"] > 0  # both directions happen in the demo
+        rr = diag[(diag["kind"] == "response_rate") & (diag["wave"] == wave) & (diag["area"] == "city")]
+        assert rr["detail"].iloc[0].endswith(f"completes {int(f['start_aapor_completes'])}")
+        sample = diag[(diag["kind"] == "sample") & (diag["wave"] == wave) & (diag["area"] == "city")]
+        assert sample["value"].iloc[0] == f["analysed"]
+    # districts are named by the areas file's district_label ("the South District", not from the code)
+    district = stored[stored["area_level"] == "district"]["finding"].tolist()
+    assert district and all(" District " in f for f in district), district
     # `run` on the demo project: every export is already loaded, the analysis is redone identically
     assert main(["run", "--project", str(target), "--json"]) == 0
     run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

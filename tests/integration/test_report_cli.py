@@ -111,6 +111,19 @@ def test_report_html_from_the_analysis(project, tmp_path, capsys):
     sat = city_estimate(project, "sat_police_overall", "share")
     assert format_value(sat["estimate"], "pct", lang="es") in page
     assert "Centro" in page and "Casco Antiguo" in page  # the areas GeoJSON's label_es
+    assert "Distrito Norte" in page  # and its district_label_es
+    # the findings are the analysis' rows written in Spanish: none of its English sentences
+    con = duckdb.connect(str(project / "warehouse.duckdb"), read_only=True)
+    try:
+        english = [r[0] for r in con.execute("SELECT finding FROM comparisons WHERE finding IS NOT NULL AND wave = ? "
+                                             "AND group_dim = 'all'", [WAVES[-1]]).fetchall()]
+    finally:
+        con.close()
+    items = re.findall(r'<ul class="findings">(.*?)</ul>', page, re.S)[0]
+    bullets = re.findall(r"<li>(.*?)</li>", items, re.S)
+    assert english and len(bullets) == min(len(english), 10)
+    assert not any(e in page for e in english)
+    assert all(" desde Primavera 2025" in b or " entre " in b for b in bullets), bullets
 
 
 def test_report_errors_exit_2_with_a_clear_message(project, tmp_path, capsys):

@@ -170,9 +170,11 @@ def build_xlsform(inst: Instrument) -> dict[str, pd.DataFrame]:
                     dname = f"{q.id}_district"
                     if "districts" not in used_lists:
                         used_lists.add("districts")
-                        for d in dict.fromkeys(a.district for a in areas):
+                        dnames = {a.district: a.district_label or {} for a in areas}
+                        for d, dl in dnames.items():
                             choices.append({"list_name": "districts", "name": slug(d),
-                                            **{f"label::{cols[lang]}": d for lang in langs}})
+                                            **{f"label::{cols[lang]}": dl.get(lang) or dl.get("_") or d
+                                               for lang in langs}})
                     survey.append({"type": "select_one districts", "name": dname,
                                    **{f"label::{cols[lang]}": phrases(lang, "xlsform")["district"] for lang in langs},
                                    **({"relevant": translate_relevant(inst, q.relevant)} if q.relevant else {}),

@@ -58,3 +58,24 @@ def test_accepts_an_object_with_store_path(tmp_path):
     assert ResultsSource(P()).get().geojson is not None
     assert find_areas_geojson(root) == root / "areas.geojson"
     time.sleep(0)
+
+
+def test_districts_named_by_the_areas_file_in_tables_and_spanish_findings(tmp_path):
+    import json
+
+    from dash_app.pages import overview
+
+    root = make_results_project(tmp_path / "p")
+    gj = json.loads((root / "areas.geojson").read_text(encoding="utf-8"))
+    for f in gj["features"]:
+        if f["properties"]["district"] == "east":
+            f["properties"].update(district_label="Eastside District", district_label_es="Distrito Este")
+    (root / "areas.geojson").write_text(json.dumps(gj), encoding="utf-8")
+    data = ResultsSource(root).get()
+    assert data.area_name("district", "east") == "Eastside District" and data.area_name("district", "north") == "North"
+    assert data.area_name("district", "east", "es") == "Distrito Este" and data.area_name("district", "north", "es") == "North"
+    row = {"kind": "wave_change", "wave": "2026-spring", "wave_ref": "2025-spring", "area_level": "district",
+           "area": "east", "group_dim": "all", "group": "all", "indicator": "safe_night", "statistic": "share",
+           "estimate": 0.1, "ci_low": 0.05, "ci_high": 0.15}
+    assert " en el Distrito Este subió 10 puntos " in overview.finding_text(data, row, "es")
+    assert " in the Eastside District rose 10 points " in overview.finding_text(data, row, "en")

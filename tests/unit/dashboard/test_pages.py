@@ -77,6 +77,7 @@ def test_overview_cards_are_shares_with_change_in_points_and_trust_on_its_scale(
     es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
     assert "satisfechos" in es and "en una escala de 1 a 5" in es and "Primavera 2025" in es
     assert "Cronbach's alpha 0.61" in text and "alfa de Cronbach 0,61" in es  # a weak index says so
+    assert "below 0.70" in text and "menor que 0,70" in es  # the threshold written the reader's way too
     assert "Cronbach" not in str(overview.content(data, {"wave": "2025-spring"}, "en"))  # 0.865 that wave
     trust = f"{h.loc['index_trust', 'estimate']:.2f}"
     assert trust in text and trust.replace(".", ",") in es  # Spanish decimals
@@ -140,3 +141,79 @@ def test_overview_findings_are_for_all_residents(tmp_path):
     shown = overview._findings(d, latest)
     assert "Renters: a huge gap" not in shown["finding"].tolist()
     assert (shown["group_dim"] == "all").all()
+
+
+def test_overview_findings_in_spanish_are_the_writers_sentences(data):
+    """The Overview's Spanish findings come from the analysis' sentence writer (the report's too):
+    Spanish grammar and waves, decimal comma, never the stored English sentence."""
+    from survey_pipeline.analysis.sentences import finding_sentence
+
+    latest = data.waves[-1]
+    shown = overview._findings(data, latest)
+    assert len(shown) >= 1
+    for _, r in shown.iterrows():
+        es = overview.finding_text(data, r, "es")
+        assert es == finding_sentence(r, overview.sentence_words(data, "es")) and es != r["finding"]
+        assert "IC 95%" in es and " since " not in es and " than " not in es
+        assert overview.finding_text(data, r, "en") == r["finding"]
+    score = {"kind": "wave_change", "wave": latest, "wave_ref": data.waves[-2], "area_level": "city", "area": "city",
+             "group_dim": "tenure", "group": "rent", "indicator": "index_trust", "statistic": "score",
+             "estimate": -0.25, "ci_low": -0.4, "ci_high": -0.1, "finding": "stored English"}
+    assert overview.finding_text(data, score, "es").endswith(
+        "entre los inquilinos en la ciudad bajó 0,25 (IC 95% 0,10 a 0,40) desde Primavera 2025")
+
+
+def test_compare_number_filters_read_the_pages_numbers():
+    """The adjusted p and n columns filter as numbers; in Spanish the filter box takes "0,05"."""
+    cols = {c["field"]: c for c in compare._columns("es")}
+    assert cols["p_adj"]["filter"] == "agNumberColumnFilter" and cols["n"]["filter"] == "agNumberColumnFilter"
+    fp = cols["p_adj"]["filterParams"]
+    assert "," in fp["allowedCharPattern"] and "replace(',', '.')" in fp["numberParser"]["function"]
+    assert compare.number_filter("en") == {}  # English: the grid's own number box
+    assert compare.GRID_TEXT_ES["lessThan"] == "Menor que"
+
+
+def test_downloads_have_the_pages_language_headers(app):
+    """English downloads keep the column codes (scripts read them); Spanish ones have Spanish
+    headers, one per column, and no code or English header left."""
+    from dash_app.i18n import download_headers
+    from dash_app.pages import PAGES
+
+    data = app.results.get()
+    english = {"wave", "ci_low", "p_adj", "estimate", "area", "reliability", "Estimate", "Why", "Wave", "Area"}
+    for mod in PAGES:
+        st = mod.state(data, {})
+        en = list(mod.view_data(data, st, "en").columns)
+        assert download_headers(en, "en") == en, mod.PAGE
+        es = download_headers(list(mod.view_data(data, st, "es").columns), "es")
+        assert len(set(es)) == len(es) and not set(es) & english, (mod.PAGE, es)
+        assert not any(" low" in h or " high" in h or "95% CI" in h for h in es), (mod.PAGE, es)
+    cols = download_headers(list(compare.view_data(data, compare.state(data, {}), "es").columns), "es")
+    assert cols[:3] == ["Zona", "Código de la zona", "Estimación"] and "p ajustado" in cols
+
+
+def test_methodology_funnel_connects_aapor_completes_to_the_responses_analysed(tmp_path):
+    from dash_app.pages import methodology
+
+    tables = build_tables()
+    rows = [("start_aapor_completes", 1358), ("excluded_speeder", 30), ("excluded_attention_failed", 45),
+            ("excluded_new_rule", 2), ("added_partials", 20), ("added_other", 0), ("analysed", 1301)]
+    funnel = pd.DataFrame([{"wave": "2026-spring", "area_level": "city", "area": "city", "kind": "sample_funnel",
+                            "metric": m, "value": float(v), "detail": None} for m, v in rows])
+    tables["diagnostics"] = pd.concat([tables["diagnostics"], funnel], ignore_index=True)
+    root = make_results_project(tmp_path)
+    write_store(root / "warehouse.duckdb", tables)
+    data = create_app(root).results.get()
+    en = methodology._funnel_table(data, "2026-spring", "en")
+    assert en["Step"].tolist() == ["Complete interviews counted for the response rate (AAPOR)",
+                                   "− excluded: failed the attention check", "− excluded: answered too fast",
+                                   "− excluded: new_rule", "+ partial interviews analysed", "= responses analysed"]
+    assert en["Responses"].tolist() == ["1,358", "45", "30", "2", "20", "1,301"]
+    es = methodology._funnel_table(data, "2026-spring", "es")
+    assert es.iloc[0, 0] == "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"
+    assert es.iloc[-1, 0] == "= respuestas analizadas"
+    page_es = str(methodology.content(data, {"wave": "2026-spring"}, "es"))
+    assert "'1.358'" in page_es and "'1.301'" in page_es and "'1,358'" not in page_es  # shown the Spanish way
+    assert methodology._funnel_table(data, "2025-spring", "en").empty  # no funnel rows: no table
+    page = str(methodology.content(data, {"wave": "2026-spring"}, "en"))
+    assert "From the response rate's completes to the responses analysed" in page and "1,358" in page

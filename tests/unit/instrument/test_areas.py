@@ -141,3 +141,50 @@ def test_one_column_and_semicolon_files(tmp_path):
     with pytest.raises(InstrumentError) as exc:
         read_areas(bad, codes="optional")
     assert "Columns found: 'hood'." in str(exc.value)
+
+
+def test_district_names_by_language_are_read_once_per_district(tmp_path, write_instrument):
+    from survey_pipeline.instrument.areas import district_labels
+
+    p = tmp_path / "areas.csv"
+    p.write_text("code,neighborhood,district,district_label,district_label_es\n"
+                 "1,Old Town,central,Central District,Distrito Centro\n"
+                 "2,Riverside,central,,\n"  # one row of a district may name it for all
+                 "3,Eastgate,east,Eastside,\n", encoding="utf-8")
+    areas = read_areas(p)
+    assert [a.district_label for a in areas.items] == [{"_": "Central District", "es": "Distrito Centro"}] * 2 + [
+        {"_": "Eastside"}]
+    assert district_labels(areas, "es") == {"central": "Distrito Centro", "east": "Eastside"}
+    assert district_labels(areas) == {"central": "Central District", "east": "Eastside"}
+    from survey_pipeline import load_instrument
+
+    from .conftest import MINIMAL
+
+    inst = apply_areas(load_instrument(write_instrument(MINIMAL)), areas)
+    assert inst.areas.items[2].district_label == dict.fromkeys(inst.languages, "Eastside")
+    # district_name beside a district code column is the name; alone it stays the code (as before)
+    p.write_text("neighborhood,district,district_name\nOld Town,c1,Central\n", encoding="utf-8")
+    assert read_areas(p, codes="optional").items[0].district_label == {"_": "Central"}
+    p.write_text("neighborhood,district_name\nOld Town,central\n", encoding="utf-8")
+    a = read_areas(p, codes="optional").items[0]
+    assert (a.district, a.district_label) == ("central", None)
+    # without the column: no names, districts are named from their codes
+    p.write_text("neighborhood,district\nOld Town,central\n", encoding="utf-8")
+    assert district_labels(read_areas(p, codes="optional")) == {}
+
+
+def test_conflicting_district_names_say_where_which_rule_and_the_fix(tmp_path):
+    p = tmp_path / "areas.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": 1, "name": "Old Town", "district": "c", "district_label": "Central"}},
+        {"type": "Feature", "properties": {"code": 2, "name": "Mill", "district": "c", "district_label": "Middle"}},
+        {"type": "Feature", "properties": {"code": 3, "name": "Lake", "district": "", "district_label": "East"}},
+    ]}), encoding="utf-8")
+    with pytest.raises(InstrumentError) as err:
+        read_areas(p)
+    probs = {pr.rule: pr for pr in err.value.problems}
+    conflict = probs["areas-district-name-conflict"]
+    assert (conflict.row, conflict.column) == (2, "district_label")
+    assert "'Middle' here but 'Central' on feature 1" in conflict.message and "one name" in conflict.fix
+    alone = probs["areas-district-name-without-district"]
+    assert alone.row == 3 and "district" in alone.fix

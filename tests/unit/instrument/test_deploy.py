@@ -363,3 +363,15 @@ def test_skip_logic_in_words_groups_conditions_on_one_question(rich):
     words = describe_relevant(rich, node, "en", numbered_questions(rich))
     assert words == ("you answered 'Agree' or 'Strongly agree' to question 2 or "
                      "you did not answer 'Yes' to question 1")
+
+
+def test_xlsform_district_question_uses_the_district_names(rich, tmp_path):
+    """With the areas' district_label, the district question lists the districts by name, per language
+    (the choice name stays the district code's slug, which the neighborhoods filter on)."""
+    named = [a.model_copy(update={"district_label": {"en": "Central District", "es": "Distrito Centro"}})
+             if a.district == "central" else a for a in rich.areas.items]
+    inst = rich.model_copy(update={"areas": rich.areas.model_copy(update={"items": named})})
+    out = export_instrument(inst, "xlsform", tmp_path / "f.xlsx", languages=["en", "es"])
+    districts = {c["name"]: (c["label::English (en)"], c["label::Español (es)"])
+                 for c in sheet_rows(out, "choices") if c["list_name"] == "districts"}
+    assert districts == {"central": ("Central District", "Distrito Centro"), "north": ("north", "north")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html import escape
 
 import duckdb
 import pandas as pd
@@ -263,3 +264,70 @@ def test_results_tables_of_another_shape_are_a_clear_error(project, tmp_path):
     with pytest.raises(StoreError, match="results tables cannot be read") as exc:
         build_report(p)
     assert "survey-pipeline run --project" in exc.value.fix
+
+
+def test_spanish_report_writes_its_findings_in_spanish(project):
+    """The Summary's findings are written in the report's language from the comparison rows: no
+    English sentence of the results is left, in any wave."""
+    stored = store(project, "SELECT wave, finding FROM comparisons WHERE finding IS NOT NULL AND group_dim = 'all' "
+                   "AND reliability <> 'suppress'")
+    assert len(stored) >= 3 and stored["wave"].nunique() >= 2
+    for wave in stored["wave"].unique():
+        en, es = build_report(project, wave=wave), build_report(project, wave=wave, language="es")
+        assert set(en.section("summary").bullets) <= set(stored["finding"])
+        bullets = es.section("summary").bullets
+        assert len(bullets) == len(en.section("summary").bullets) >= 1
+        assert not set(bullets) & set(stored["finding"])
+        for b in bullets:
+            assert "IC 95%" in b and not any(w in b for w in (" since ", " rose ", " fell ", " than ", "95% CI")), b
+            assert any(w in b for w in (" subió ", " bajó ", " mayor que ", " menor que ")), b
+        html = render_html(es)
+        assert all(escape(b) in html for b in bullets)
+        assert "Primavera" in html and "Spring 2" not in html  # waves read in Spanish too
+
+
+def test_districts_are_named_by_the_areas_files_district_label(tmp_path):
+    """With a district_label (and district_label_es) in the areas file, the report's tables and its
+    findings name the district by it; without one, by its code (the other tests)."""
+    root = make_results_project(tmp_path / "named")
+    gj = json.loads((root / "areas.geojson").read_text(encoding="utf-8"))
+    for f in gj["features"]:
+        if f["properties"]["district"] == "north":
+            f["properties"].update(district_label="Northside", district_label_es="Zona Norte")
+    (root / "areas.geojson").write_text(json.dumps(gj), encoding="utf-8")
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    try:  # make the north district's largest change a finding
+        con.execute("UPDATE comparisons SET finding = 'stored', significant = true, reliability = 'ok', "
+                    "estimate = -0.5, ci_low = -0.6, ci_high = -0.4 WHERE kind = 'wave_change' AND area = 'north' "
+                    "AND wave = ? AND indicator = 'sat_police_overall' AND group_dim = 'all'", [WAVE])
+    finally:
+        con.close()
+    for lang, name, sentence in (("en", "Northside", None), ("es", "Zona Norte", " en el distrito Zona Norte bajó 50 "
+                                                                              "puntos (IC 95% 40 a 60)")):
+        rep = build_report(root, language=lang)
+        areas = rep.section("satisfaction").tables[0].frame
+        assert name in set(areas.loc[areas["area_level"] == "district", "area_text"]), lang
+        if sentence:
+            assert any(sentence in b for b in rep.section("summary").bullets), rep.section("summary").bullets
+
+
+def test_methodology_funnel_from_aapor_completes_to_the_responses_analysed(tmp_path):
+    from tests.fixtures_results import build_tables, write_store
+
+    tables = build_tables()
+    rows = [("start_aapor_completes", 1358), ("excluded_speeder", 30), ("excluded_attention_failed", 45),
+            ("added_partials", 18), ("added_other", 0), ("analysed", 1301)]
+    tables["diagnostics"] = pd.concat([tables["diagnostics"], pd.DataFrame([
+        {"wave": WAVE, "area_level": "city", "area": "city", "kind": "sample_funnel", "metric": m, "value": float(v),
+         "detail": None} for m, v in rows])], ignore_index=True)
+    root = make_results_project(tmp_path / "f")
+    write_store(root / "warehouse.duckdb", tables)
+    en = next(tb for tb in build_report(root).section("methodology").tables if tb.key == "funnel")
+    assert en.frame["step"].tolist() == ["Complete interviews counted for the response rate (AAPOR)",
+                                         "− excluded: failed the attention check", "− excluded: answered too fast",
+                                         "+ partial interviews analysed", "= responses analysed"]
+    assert en.frame["count"].tolist() == [1358, 45, 30, 18, 1301]
+    page = render_html(build_report(root, language="es"))
+    assert "= respuestas analizadas</th><td class=\"num\">1.301<" in page
+    earlier = build_report(root, wave="2025-spring").section("methodology").tables
+    assert not any(tb.key == "funnel" for tb in earlier)  # no funnel rows for that wave: no table
