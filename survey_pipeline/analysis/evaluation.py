@@ -82,7 +82,7 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
         need = [(post, "treated"), ("pre", "treated"), (post, "comparison"), ("pre", "comparison")]
         if all(c in index for c in need):
             posts.append((post, [index[c] for c in need]))
-    # one row of weights per post wave: (treated post - treated pre) - (comparison post - comparison pre)
+    # one row of coefficients per post wave: (treated post - treated pre) - (comparison post - comparison pre)
     lmat = np.zeros((len(posts), len(ds)))
     for i, (_post, cols) in enumerate(posts):
         lmat[i, cols] = [1.0, -1.0, -1.0, 1.0]

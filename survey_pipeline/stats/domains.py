@@ -569,11 +569,11 @@ class DomainMeans:
                else pd.RangeIndex(nd))
         return pd.DataFrame(v, index=idx, columns=idx.copy())
 
-    def contrasts(self, y, domains, weights, names: Sequence[str] | None = None,
+    def contrasts(self, y, domains, coefficients, names: Sequence[str] | None = None,
                   level: float = 0.95) -> pd.DataFrame:
         """Linear combinations ``L m`` of the domain means ``m``, with their linearized SEs.
 
-        Each row of ``weights`` is one combination of the means of ``y`` in the domains of
+        Each row of ``coefficients`` (``L``) is one combination of the means of ``y`` in the domains of
         ``domains`` (e.g. ``[1, -1, 0]``: the first domain minus the second; a
         difference-in-differences has four non-zero entries). The variance is ``l' V l`` with
         ``V`` the full linearized covariance of the domain means (:meth:`covariance`), so the
@@ -591,7 +591,7 @@ class DomainMeans:
         y : str or array
             As :meth:`means`.
         domains : DomainSet or anything :meth:`domains` accepts
-        weights : array or scipy sparse matrix, shape (m, nd)
+        coefficients : array or scipy sparse matrix, shape (m, nd)
             One row per combination, one column per domain in label order.
         names : list of str, optional
             A name per combination (column ``contrast``); default ``0 .. m-1``.
@@ -607,29 +607,29 @@ class DomainMeans:
         Raises
         ------
         DesignError
-            When ``weights`` does not have one column per domain, or ``names`` one entry
+            When ``coefficients`` does not have one column per domain, or ``names`` one entry
             per row.
         """
         from .design import _tcrit
 
         ds = self._as_set(domains)
-        a = self.contrast_arrays(y, ds, weights)
+        a = self.contrast_arrays(y, ds, coefficients)
         m = len(a["estimate"])
         if names is not None and len(names) != m:
             raise DesignError(f"contrasts: {len(names)} names for {m} combinations; give one name "
-                              "per row of weights.")
+                              "per row of coefficients.")
         t = _tcrit(self.design.degf, level)
         return pd.DataFrame({"contrast": list(names) if names is not None else np.arange(m),
                              "estimate": a["estimate"], "se": a["se"],
                              "ci_low": a["estimate"] - t * a["se"], "ci_high": a["estimate"] + t * a["se"],
                              "df": self.design.degf})
 
-    def contrast_arrays(self, y, domains, weights) -> dict[str, np.ndarray]:
+    def contrast_arrays(self, y, domains, coefficients) -> dict[str, np.ndarray]:
         """As :meth:`contrasts`, as a dict of arrays ``estimate, se`` (one entry per row of
-        ``weights``)."""
+        ``coefficients``)."""
         ds = self._as_set(domains)
         y = self._values(y)
-        lmat = self._weights_matrix(weights, len(ds))
+        lmat = self._coefficients(coefficients, len(ds))
         return self._combine(self._cov_source(y, ds), lmat)
 
     def pairwise_contrasts(self, y, within, domains, level: float = 0.95) -> pd.DataFrame:
@@ -695,13 +695,13 @@ class DomainMeans:
         return {"a": a, "b": b, "estimate": src.m[a], "n": src.n[a], "estimate_ref": src.m[b],
                 "n_ref": src.n[b], "diff": c["estimate"], "se_diff": c["se"]}
 
-    def _weights_matrix(self, weights, nd: int) -> sparse.csr_matrix:
-        lmat = sparse.csr_matrix(weights, dtype=float)
+    def _coefficients(self, coefficients, nd: int) -> sparse.csr_matrix:
+        lmat = sparse.csr_matrix(coefficients, dtype=float)
         if lmat.ndim != 2 or lmat.shape[1] != nd:
-            raise DesignError(f"contrasts: weights has shape {lmat.shape}; it must have one column per "
+            raise DesignError(f"contrasts: coefficients has shape {lmat.shape}; it must have one column per "
                               f"domain ({nd}), in the domains' label order.")
         if not np.all(np.isfinite(lmat.data)):
-            raise DesignError("contrasts: weights has a missing or infinite entry; give finite numbers.")
+            raise DesignError("contrasts: coefficients has a missing or infinite entry; give finite numbers.")
         lmat.eliminate_zeros()
         lmat.sort_indices()
         return lmat
