@@ -214,8 +214,8 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
         if (spec.indicator, spec.statistic) not in wanted:
             continue
         y, _ = indicator_values(data, spec, cache)
-        for lv, cs in csets.items():
-            a = dm.pairwise_arrays(y, pset, cs)
+        # one pass over the rows for both levels
+        for lv, a in zip(csets, dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()]), strict=True):
             wv, ar = labels[lv]
             aa, bb = ar[a["a"]], ar[a["b"]]
             k = len(aa)
@@ -230,12 +230,18 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
         return np.full(len(m), np.nan)
     pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
     keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
-    want = pd.DataFrame({"wave": m["wave"].astype(str).to_numpy(), "area_level": m["area_level"].to_numpy(),
-                         "lo": m["area"].astype(str).to_numpy(), "hi": m["area_ref"].astype(str).to_numpy(),
+    want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
+                         "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
                          "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
     swap = want["lo"].to_numpy() > want["hi"].to_numpy()
     want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
     return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
+
+
+def _str(s: pd.Series) -> np.ndarray:
+    """The values as Python strings (object array), converting each distinct value once."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    return np.asarray([str(u) for u in uniq], dtype=object)[codes] if len(uniq) else np.zeros(0, dtype=object)
 
 
 def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:

@@ -61,7 +61,11 @@ __all__ = ["DomainMeans", "DomainSet"]
 
 _CHUNK_NNZ = 4_000_000
 _BATCH = 8  # variables per pass on the cell path (memory: a few n_pairs x _BATCH arrays)
-_BLOCK = 512  # domains per covariance block of contrasts (memory: _BLOCK^2 floats)
+# Domains per covariance block of contrasts: only small components (e.g. single domains) are
+# packed together. A block spanning several components (e.g. waves) multiplies over the union
+# of their calibration columns, mostly zeros, and such mid-size products are where a threaded
+# BLAS on a busy machine is slowest.
+_BLOCK = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +156,7 @@ class DomainMeans:
         self._parent_cache: dict[tuple[int, int], tuple] = {}
         self._known_cache: dict[tuple, tuple] = {}
         self._path_cache: dict[int, tuple] = {}  # id(DomainSet) -> (set, on the cell path)
+        self._cal_dense_val: tuple | None = None
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -684,16 +689,42 @@ class DomainMeans:
         estimate_ref, n_ref, diff, se_diff``. ``se_diff`` is NaN when a side has no valid
         answer.
         """
+        return self.pairwise_arrays_many(y, [(within, domains)])[0]
+
+    def pairwise_arrays_many(self, y, classifications: Sequence[tuple]) -> list[dict[str, np.ndarray]]:
+        """:meth:`pairwise_arrays` for several ``(within, domains)`` classifications of one
+        variable (e.g. two area levels), sharing the per-cell moments of ``y``: one pass over
+        the rows for all of them."""
         y = self._values(y)
-        parent, child = self._as_set(within), self._as_set(domains)
+        plans = []
+        for within, domains in classifications:
+            parent, child = self._as_set(within), self._as_set(domains)
+            plans.append((child, self._pair_plan(parent, child)))
+        mom = None
+        if plans and all(self._on_cells(child) for child, _ in plans):
+            mom = self._moments(y, None)
+        out = []
+        for child, (a, b, plan) in plans:
+            src = self._cov_source(y, child, mom)
+            c = self._combine(src, plan)
+            out.append({"a": a, "b": b, "estimate": src.m[a], "n": src.n[a], "estimate_ref": src.m[b],
+                        "n_ref": src.n[b], "diff": c["estimate"], "se_diff": c["se"]})
+        return out
+
+    def _pair_plan(self, parent: DomainSet, child: DomainSet) -> tuple:
+        """The pairs of ``child`` domains within ``parent`` domains and their combination plan
+        (kept: the same for every variable)."""
+        key = (id(parent), id(child), "pairs")
+        got = self._parent_cache.get(key)
+        if got is not None and got[0] is parent and got[1] is child:
+            return got[2]
         parent_of = self._parent_of(parent, child, "pairwise contrasts")
         a, b = _pairs(parent_of)
-        src = self._cov_source(y, child)
         lmat = sparse.csr_matrix((np.tile([1.0, -1.0], len(a)), np.column_stack([a, b]).ravel(),
                                   np.arange(0, 2 * len(a) + 1, 2)), shape=(len(a), len(child)))
-        c = self._combine(src, lmat)
-        return {"a": a, "b": b, "estimate": src.m[a], "n": src.n[a], "estimate_ref": src.m[b],
-                "n_ref": src.n[b], "diff": c["estimate"], "se_diff": c["se"]}
+        val = (a, b, self._plan(lmat))
+        self._parent_cache[key] = (parent, child, val)
+        return val
 
     def _coefficients(self, coefficients, nd: int) -> sparse.csr_matrix:
         lmat = sparse.csr_matrix(coefficients, dtype=float)
@@ -706,29 +737,44 @@ class DomainMeans:
         lmat.sort_indices()
         return lmat
 
-    def _cov_source(self, y: np.ndarray, ds: DomainSet) -> _CovSource:
-        """The domain means of ``y`` and a function giving blocks of their covariance."""
+    def _on_cells(self, ds: DomainSet) -> bool:
         got = self._path_cache.get(id(ds))
         if got is None or got[0] is not ds:
             got = (ds, self._cell_codes(ds) is not None)
             self._path_cache[id(ds)] = got
+        return got[1]
+
+    def _cal_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """``K`` and ``G`` of the calibration step as dense arrays, zero between blocks of
+        calibration columns that never share a row (as the variances use them)."""
+        if self._cal_dense_val is None:
+            self._cal_dense_val = (self._cstep[5].toarray(), self._cstep[6].toarray())
+        return self._cal_dense_val
+
+    def _cov_source(self, y: np.ndarray, ds: DomainSet, mom: np.ndarray | None = None) -> _CovSource:
+        """The domain means of ``y`` and a function giving blocks of their covariance."""
         scale = self._nstrat / self._nok
-        if got[1]:
-            mom = self._moments(y, None, reuse=True)
+        if self._on_cells(ds):
+            if mom is None:
+                mom = self._moments(y, None, reuse=True)
             lin = self._linear(mom, ds)
             m, _mm, _sw1, var, tot, mt, qt = self._parts(lin)
             coef = self._coef[:, None]
             if mt is not None:
-                hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
-                tot = tot - (mt @ hag.T).T
+                kd, gd = self._cal_dense()
+                tot = tot - (mt @ self._cstep[3].T).T
 
             def block(idx: np.ndarray) -> np.ndarray:
-                # V = diag(S'DS) + M K M' - Q G M' - M G Q' - T' C T (the diagonal is _finish's)
+                # V = diag(S'DS) + M K M' - Q G M' - M G Q' - T' C T (the diagonal is _finish's),
+                # over the calibration columns the block's domains touch
                 v = np.diag(var[idx])
                 if mt is not None:
                     mb, qb = mt[idx], qt[idx]
-                    cross = qb @ np.asarray(gbd @ mb.T)
-                    v = v + mb @ np.asarray(kbd @ mb.T) - cross - cross.T
+                    cols = np.flatnonzero(np.any(mb != 0, axis=0) | np.any(qb != 0, axis=0))
+                    mb, qb = mb[:, cols], qb[:, cols]
+                    ix = np.ix_(cols, cols)
+                    cross = qb @ gd[ix] @ mb.T
+                    v = v + mb @ kd[ix] @ mb.T - cross - cross.T
                 t = tot[:, idx]
                 return (v - t.T @ (coef * t)) * scale
 
@@ -756,19 +802,29 @@ class DomainMeans:
 
         return _CovSource(m, sw, n, block_general)
 
-    def _combine(self, src: _CovSource, lmat: sparse.csr_matrix) -> dict[str, np.ndarray]:
-        """``L m`` and the diagonal of ``L V L'``, block by block of linked domains."""
+    @staticmethod
+    def _plan(lmat: sparse.csr_matrix) -> tuple:
+        """How to evaluate ``L V L'`` by blocks: ``(L, [(domains, rows, L[rows][:, domains])])``.
+
+        Domains linked by a row of ``L`` are connected components; each block is one component,
+        or several small ones packed up to ``_BLOCK`` domains, and its covariance is formed once.
+        """
         nm, nd = lmat.shape
-        var = np.zeros(nm)
+        blocks = []
         if lmat.nnz:
             pat = sparse.csr_matrix((np.ones(lmat.nnz), lmat.indices, lmat.indptr), shape=lmat.shape)
-            _nc, comp = connected_components(sparse.csr_matrix(pat.T @ pat), directed=False)
+            ncomp, comp = connected_components(sparse.csr_matrix(pat.T @ pat), directed=False)
             used = np.zeros(nd, bool)
             used[lmat.indices] = True
-            # pack whole components into blocks of about _BLOCK domains
-            size = np.bincount(comp[used], minlength=_nc)
-            start = np.cumsum(size) - size
-            block_of = start // _BLOCK
+            size = np.bincount(comp[used], minlength=ncomp)
+            # greedy: a component joins the current block while the block stays <= _BLOCK
+            block_of = np.zeros(ncomp, dtype=np.int64)
+            k, fill = 0, 0
+            for c in np.flatnonzero(size):
+                if fill and fill + size[c] > _BLOCK:
+                    k, fill = k + 1, 0
+                block_of[c] = k
+                fill += size[c]
             dom_block = np.where(used, block_of[comp], -1)
             has = np.diff(lmat.indptr) > 0
             row_block = np.full(nm, -1, dtype=np.int64)
@@ -776,13 +832,19 @@ class DomainMeans:
             for k in np.unique(row_block[has]):
                 idx = np.flatnonzero(dom_block == k)
                 rows = np.flatnonzero(row_block == k)
-                lb = lmat[rows][:, idx]
-                v = src.block(idx)
-                var[rows] = np.asarray(lb.multiply(lb @ v).sum(axis=1)).ravel()
-        with np.errstate(invalid="ignore"):
-            mm = np.where(src.sw > 0, src.m, 0.0)
-            est = lmat @ mm
-            empty = np.asarray(abs(lmat) @ (~(src.sw > 0)).astype(float)).ravel() > 0
+                blocks.append((idx, rows, sparse.csr_matrix(lmat[rows][:, idx])))
+        return lmat, blocks
+
+    def _combine(self, src: _CovSource, plan) -> dict[str, np.ndarray]:
+        """``L m`` and the diagonal of ``L V L'`` (``plan`` from :meth:`_plan`, or ``L``)."""
+        lmat, blocks = plan if isinstance(plan, tuple) else self._plan(plan)
+        var = np.zeros(lmat.shape[0])
+        for idx, rows, lb in blocks:
+            v = src.block(idx)
+            var[rows] = np.asarray(lb.multiply(lb @ v).sum(axis=1)).ravel()
+        ok = src.sw > 0
+        est = lmat @ np.where(ok, src.m, 0.0)
+        empty = np.asarray(abs(lmat) @ (~ok).astype(float)).ravel() > 0
         est = np.where(empty, np.nan, est)
         se = np.where(empty, np.nan, np.sqrt(np.maximum(var, 0)))
         return {"estimate": est, "se": se}

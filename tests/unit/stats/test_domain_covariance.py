@@ -110,10 +110,12 @@ def test_blocks_do_not_change_the_numbers(apistrat, monkeypatch):
     nd = len(ds)
     lmat = sparse.random(40, nd, density=0.2, random_state=np.random.default_rng(5), format="csr")
     lmat = sparse.vstack([lmat, sparse.identity(nd, format="csr")], format="csr")
+    monkeypatch.setattr(domains_mod, "_BLOCK", 10**6)  # every component in one block
     whole = dm.contrast_arrays("api00", ds, lmat)
-    monkeypatch.setattr(domains_mod, "_BLOCK", 2)
-    small = dm.contrast_arrays("api00", ds, lmat)
-    assert small["se"] == pytest.approx(whole["se"], rel=1e-12)
+    for size in (1, 2, 8):
+        monkeypatch.setattr(domains_mod, "_BLOCK", size)
+        small = dm.contrast_arrays("api00", ds, lmat)
+        assert small["se"] == pytest.approx(whole["se"], rel=1e-12)
     # the identity rows are the domain means themselves
     own = dm.means("api00", [ds])[0]
     assert whole["se"][40:] == pytest.approx(own["se"].to_numpy(), rel=1e-10)
