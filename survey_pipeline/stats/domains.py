@@ -66,6 +66,7 @@ _BATCH = 8  # variables per pass on the cell path (memory: a few n_pairs x _BATC
 # of their calibration columns, mostly zeros, and such mid-size products are where a threaded
 # BLAS on a busy machine is slowest.
 _BLOCK = 8
+_DENSE = 200_000  # combinations x domains of a block up to which its coefficients are dense
 
 
 @dataclass(frozen=True, eq=False)
@@ -832,7 +833,9 @@ class DomainMeans:
             for k in np.unique(row_block[has]):
                 idx = np.flatnonzero(dom_block == k)
                 rows = np.flatnonzero(row_block == k)
-                blocks.append((idx, rows, sparse.csr_matrix(lmat[rows][:, idx])))
+                lb = sparse.csr_matrix(lmat[rows][:, idx])
+                # small blocks dense: one product instead of several sparse operations
+                blocks.append((idx, rows, lb.toarray() if len(rows) * len(idx) <= _DENSE else lb))
         return lmat, blocks
 
     def _combine(self, src: _CovSource, plan) -> dict[str, np.ndarray]:
@@ -841,7 +844,10 @@ class DomainMeans:
         var = np.zeros(lmat.shape[0])
         for idx, rows, lb in blocks:
             v = src.block(idx)
-            var[rows] = np.asarray(lb.multiply(lb @ v).sum(axis=1)).ravel()
+            if isinstance(lb, np.ndarray):
+                var[rows] = np.einsum("ij,ij->i", lb @ v, lb)
+            else:
+                var[rows] = np.asarray(lb.multiply(lb @ v).sum(axis=1)).ravel()
         ok = src.sw > 0
         est = lmat @ np.where(ok, src.m, 0.0)
         empty = np.asarray(abs(lmat) @ (~ok).astype(float)).ravel() > 0

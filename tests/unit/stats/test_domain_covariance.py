@@ -112,8 +112,9 @@ def test_blocks_do_not_change_the_numbers(apistrat, monkeypatch):
     lmat = sparse.vstack([lmat, sparse.identity(nd, format="csr")], format="csr")
     monkeypatch.setattr(domains_mod, "_BLOCK", 10**6)  # every component in one block
     whole = dm.contrast_arrays("api00", ds, lmat)
-    for size in (1, 2, 8):
+    for size, dense in ((1, 0), (2, 10**6), (8, 0), (8, 10**6)):  # sparse and dense coefficients
         monkeypatch.setattr(domains_mod, "_BLOCK", size)
+        monkeypatch.setattr(domains_mod, "_DENSE", dense)
         small = dm.contrast_arrays("api00", ds, lmat)
         assert small["se"] == pytest.approx(whole["se"], rel=1e-12)
     # the identity rows are the domain means themselves
