@@ -89,8 +89,10 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
     chosen = [s for s in specs if s.statistic in ("share", "score")
               and (not evaluation.indicators or s.indicator in evaluation.indicators)]
     rows = []
+    degf = design.degf
+    cache: dict = {}
     for spec in chosen if posts else []:
-        y, _ = indicator_values(data, spec)
+        y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
         cell = dm.arrays(y, [ds])[0]
@@ -98,7 +100,7 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
         for i, (post, cols) in enumerate(posts):
             cells = pd.DataFrame({"statistic": spec.statistic, "estimate": cell["estimate"][cols],
                                   "se": cell["se"][cols], "n": cell["n"][cols],
-                                  "n_eff": cell["n_eff"][cols], "df": design.degf})
+                                  "n_eff": cell["n_eff"][cols], "df": degf})
             cells["ci_low"] = cells["estimate"] - 1.96 * cells["se"]
             cells["ci_high"] = cells["estimate"] + 1.96 * cells["se"]
             rel = apply_reliability(cells, min_n, nchs)
@@ -108,7 +110,7 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
                          "area": ";".join(treated_vals), "area_ref": "rest", "group_dim": "all", "group": "all",
                          "indicator": spec.indicator, "statistic": spec.statistic,
                          "estimate": float(con["estimate"][i]), "se": float(con["se"][i]),
-                         "df": design.degf, "reliability": status,
+                         "df": degf, "reliability": status,
                          "reliability_reason": None if status == "ok" else
                          "; ".join(sorted(set(rel["reliability_reason"].dropna())))})
     if not rows:
