@@ -112,13 +112,17 @@ def _specs():
             IndicatorSpec("score", "safety", "score", "item", ("score",), "mean score")]
 
 
-def test_area_pairs_rows_match_r():
-    """End to end: the comparisons table's area_pair rows (areas as districts)."""
+@pytest.mark.parametrize("path", ["cells", "rows"])
+def test_area_pairs_rows_match_r(path):
+    """End to end: the comparisons table's area_pair rows (areas as districts). With the
+    weighting-cell columns ``_m_*`` (as weight_waves adds them) the cell path is used."""
     from survey_pipeline.analysis.comparisons import compare_all
     from survey_pipeline.analysis.indicators import estimate_indicators
     from survey_pipeline.analysis.settings import AnalysisSettings
 
-    d = _raked(city(), {"area": "district"})
+    df = city().assign(_m_age=city()["age"], _m_sex=city()["sex"]) if path == "cells" else city()
+    d = _raked(df, {"area": "district"})
+    assert (cell_domains(d, ["wave", "district"]) is not None) == (path == "cells")
     specs = _specs()
     est = estimate_indicators(d, specs, AnalysisSettings(groups=("sex",), min_n=5), levels=["city", "district"])
     comp = compare_all(d, est, specs, WAVES, min_n=5)
@@ -133,13 +137,16 @@ def test_area_pairs_rows_match_r():
         assert got["estimate"].to_numpy() == pytest.approx(rr["diff"].to_numpy(), rel=RTOL), var
 
 
+@pytest.mark.parametrize("path", ["cells", "rows"])
 @pytest.mark.parametrize("start", ["w2", "w3"])
-def test_did_rows_match_r(start):
+def test_did_rows_match_r(start, path):
     """The evaluation's DiD rows: treated A and B, pre waves pooled, one row per post wave."""
     from survey_pipeline.analysis.evaluation import did
     from survey_pipeline.analysis.settings import Evaluation
 
-    d = _raked(city(), {"area": "neighborhood"})
+    df = city().assign(_m_age=city()["age"], _m_sex=city()["sex"]) if path == "cells" else city()
+    d = _raked(df, {"area": "neighborhood"})
+    assert (cell_domains(d, ["wave", "neighborhood"]) is not None) == (path == "cells")
     out = did(d, _specs(), Evaluation("effort", ("A", "B"), start), WAVES, min_n=5)
     posts = WAVES[WAVES.index(start):]
     assert len(out) == 2 * len(posts)
