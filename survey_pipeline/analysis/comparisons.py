@@ -8,9 +8,11 @@ Variances of differences:
   same raked wave: the variance of the difference is the linearization variance of the
   difference of their influence functions, calibration residuals and stratum centring included
   (:func:`contrasts`; R's ``svycontrast`` agrees at 1e-8, ``tests/reference``);
-* two areas of a wave (``area_pair``) are disjoint domains: their linearized covariance is zero
-  without calibration, and the small covariance the raking induces is ignored
-  (``var(a) + var(b)``);
+* two areas of a wave (``area_pair``) are disjoint domains of the same raked wave: their
+  linearized covariance is zero without calibration, but the raking couples them, so
+  ``var = V_aa + V_bb - 2 V_ab`` from the covariance matrix of the wave's area means
+  (:meth:`~survey_pipeline.stats.DomainMeans.pairwise_contrasts`; R's ``svycontrast`` agrees at
+  1e-8, ``tests/reference/make_pairs.R``);
 * a trend is the weighted least-squares slope across waves, ``sum c_w est_w`` with
   ``c_w = (x_w - mean x) / sum (x - mean x)^2`` and ``x_w`` the wave's position, so
   ``var = sum c_w^2 var_w`` (independent waves).
@@ -162,8 +164,17 @@ def trends(est: pd.DataFrame, waves: list[str], adjust: str = "fdr_bh") -> pd.Da
     return _finish(out, adjust, ["area_level", "indicator", "statistic"])
 
 
-def area_pairs(est: pd.DataFrame, adjust: str = "fdr_bh", levels=("district", "neighborhood")) -> pd.DataFrame:
-    """Every pair of areas of a level within a wave (a - b, a < b by code)."""
+def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *, adjust: str = "fdr_bh",
+               levels=("district", "neighborhood")) -> pd.DataFrame:
+    """Every pair of areas of a level within a wave (a - b, a < b by code), headline statistic.
+
+    The two areas are domains of the wave's one raked design, so the SE of the difference is
+    ``sqrt(V_aa + V_bb - 2 V_ab)`` with the linearized covariance ``V_ab`` that the raking
+    (and the stratum centring) creates between them (:meth:`DomainMeans.pairwise_contrasts`,
+    R's ``svycontrast`` at 1e-8, ``tests/reference/make_pairs.R``). All pairs of a wave and
+    level come from one covariance matrix of the level's area means per indicator. The
+    estimate, reliability and df are those of the two estimate rows.
+    """
     e = headline(est)
     e = e[e["area_level"].isin(levels)]
     key = ["wave", "area_level", "group_dim", "group", "indicator", "statistic"]
@@ -171,15 +182,66 @@ def area_pairs(est: pd.DataFrame, adjust: str = "fdr_bh", levels=("district", "n
     m = m[m["area"] < m["area_ref"]]
     if m.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    se = _pair_se(design, specs, m)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], m["reliability_ref"],
                                  m["reliability_reason_ref"])
     out = pd.DataFrame({"kind": "area_pair", "wave_ref": None, **{k: m[k].to_numpy() for k in key},
                         "area": m["area"].to_numpy(), "area_ref": m["area_ref"].to_numpy(),
                         "estimate": (m["estimate"] - m["estimate_ref"]).to_numpy(),
-                        "se": np.sqrt(m["se"] ** 2 + m["se_ref"] ** 2).to_numpy(),
-                        "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel,
+                        "se": se, "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel,
                         "reliability_reason": why})
     return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
+
+
+def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.ndarray:
+    """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents)."""
+    data = design.data
+    lvls = [lv for lv in dict.fromkeys(m["area_level"]) if lv in data.columns]
+    cd = cell_domains(design, ["wave", *lvls])
+    dm = cd.dm if cd is not None else DomainMeans(design)
+
+    def sets(by):
+        return cd.codes(by) if cd is not None else dm.domains(by)
+
+    wanted = set(zip(m["indicator"], m["statistic"], strict=True))
+    pset = sets(["wave"])
+    csets = {lv: sets(["wave", lv]) for lv in lvls}
+    labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
+              for lv, cs in csets.items()}
+    acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic", "se")}
+    cache: dict = {}
+    for spec in specs:
+        if (spec.indicator, spec.statistic) not in wanted:
+            continue
+        y, _ = indicator_values(data, spec, cache)
+        # one pass over the rows for both levels
+        for lv, a in zip(csets, dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()]), strict=True):
+            wv, ar = labels[lv]
+            aa, bb = ar[a["a"]], ar[a["b"]]
+            k = len(aa)
+            acc["wave"].append(wv[a["a"]])
+            acc["area_level"].append(np.full(k, lv, dtype=object))
+            acc["lo"].append(np.minimum(aa, bb))
+            acc["hi"].append(np.maximum(aa, bb))
+            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+            acc["se"].append(a["se_diff"])
+    if not acc["se"]:
+        return np.full(len(m), np.nan)
+    pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+    keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
+    want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
+                         "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
+                         "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
+    swap = want["lo"].to_numpy() > want["hi"].to_numpy()
+    want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
+    return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
+
+
+def _str(s: pd.Series) -> np.ndarray:
+    """The values as Python strings (object array), converting each distinct value once."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    return np.asarray([str(u) for u in uniq], dtype=object)[codes] if len(uniq) else np.zeros(0, dtype=object)
 
 
 def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
@@ -413,7 +475,7 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     gds = _groups_of(est, groups)
     parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
              group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             area_pairs(est, adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
+             area_pairs(design, est, specs, adjust=adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

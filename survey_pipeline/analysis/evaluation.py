@@ -8,10 +8,14 @@ estimated on the full design (``by = [period, treated]``); the effect in post wa
 
 one row per post wave (an event-study layout: efforts that build up show growing effects).
 
-Pre and post waves are different strata (independent samples) and treated and comparison areas
-are disjoint domains, so ``var = sum of the four variances`` (exact without calibration; the
-raking covariance is ignored). This is the design-based DiD of the seed's "evaluate the
-effectiveness of crime and problem reduction efforts"; it assumes parallel trends.
+The four means are domains of one design (strata = wave, each wave raked on its own), so the
+variance of the effect is ``l' V l`` with ``V`` their linearized covariance matrix, calibration
+residuals and stratum centring included
+(:meth:`~survey_pipeline.stats.DomainMeans.contrasts`; R's ``svycontrast`` agrees at 1e-8,
+``tests/reference/make_pairs.R``). Treated and comparison areas of one period are raked
+together and covary; a post wave and the pooled pre waves are different strata and come out
+uncorrelated because the design says so. This is the design-based DiD of the seed's "evaluate
+the effectiveness of crime and problem reduction efforts"; it assumes parallel trends.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ import pandas as pd
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.project import normalize_name
-from survey_pipeline.stats import Design
+from survey_pipeline.stats import Design, DomainMeans
 
-from ._domains import domain_codes, domain_means
+from ._domains import cell_domains
 from .comparisons import COMPARISON_COLUMNS, _finish
 from .indicators import IndicatorSpec, apply_reliability, indicator_values
 from .settings import Evaluation
@@ -69,26 +73,34 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
     arm[data[level].isna().to_numpy()] = None
     period = np.where(wave_col.isin(waves[:k]), "pre", wave_col).astype(object)
     period[~wave_col.isin(waves).to_numpy()] = None
-    coded = domain_codes(data, [period, arm])
+    cd = cell_domains(design, ["wave", level])
+    dm = cd.dm if cd is not None else DomainMeans(design)
+    ds = dm.domains([period, arm])
+    index = {(str(p), str(a)): i for i, (p, a) in enumerate(ds.labels.itertuples(index=False, name=None))}
+    posts = []
+    for post in waves[k:]:
+        need = [(post, "treated"), ("pre", "treated"), (post, "comparison"), ("pre", "comparison")]
+        if all(c in index for c in need):
+            posts.append((post, [index[c] for c in need]))
+    # one row of coefficients per post wave: (treated post - treated pre) - (comparison post - comparison pre)
+    lmat = np.zeros((len(posts), len(ds)))
+    for i, (_post, cols) in enumerate(posts):
+        lmat[i, cols] = [1.0, -1.0, -1.0, 1.0]
     chosen = [s for s in specs if s.statistic in ("share", "score")
               and (not evaluation.indicators or s.indicator in evaluation.indicators)]
     rows = []
-    for spec in chosen:
-        y, _ = indicator_values(data, spec)
+    degf = design.degf
+    cache: dict = {}
+    for spec in chosen if posts else []:
+        y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):
             continue
-        r = domain_means(design, y, [coded])[0]
-        r.columns = ["period", "arm", *r.columns[2:]]
-        cell = {(p, a): row for p, a, row in zip(r["period"], r["arm"], r.itertuples(), strict=True)}
-        for post in waves[k:]:
-            need = [(post, "treated"), ("pre", "treated"), (post, "comparison"), ("pre", "comparison")]
-            if not all(c in cell for c in need):
-                continue
-            tp, tr, cp, cr = (cell[c] for c in need)
-            four = (tp, tr, cp, cr)
-            cells = pd.DataFrame({"statistic": spec.statistic, "estimate": [c.estimate for c in four],
-                                  "se": [c.se for c in four], "n": [c.n for c in four],
-                                  "n_eff": [c.n_eff for c in four], "df": design.degf})
+        cell = dm.arrays(y, [ds])[0]
+        con = dm.contrast_arrays(y, ds, lmat)
+        for i, (post, cols) in enumerate(posts):
+            cells = pd.DataFrame({"statistic": spec.statistic, "estimate": cell["estimate"][cols],
+                                  "se": cell["se"][cols], "n": cell["n"][cols],
+                                  "n_eff": cell["n_eff"][cols], "df": degf})
             cells["ci_low"] = cells["estimate"] - 1.96 * cells["se"]
             cells["ci_high"] = cells["estimate"] + 1.96 * cells["se"]
             rel = apply_reliability(cells, min_n, nchs)
@@ -97,9 +109,8 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
             rows.append({"kind": "did", "wave": post, "wave_ref": waves[k - 1], "area_level": level,
                          "area": ";".join(treated_vals), "area_ref": "rest", "group_dim": "all", "group": "all",
                          "indicator": spec.indicator, "statistic": spec.statistic,
-                         "estimate": (tp.estimate - tr.estimate) - (cp.estimate - cr.estimate),
-                         "se": float(np.sqrt(tp.se ** 2 + tr.se ** 2 + cp.se ** 2 + cr.se ** 2)),
-                         "df": design.degf, "reliability": status,
+                         "estimate": float(con["estimate"][i]), "se": float(con["se"][i]),
+                         "df": degf, "reliability": status,
                          "reliability_reason": None if status == "ok" else
                          "; ".join(sorted(set(rel["reliability_reason"].dropna())))})
     if not rows:

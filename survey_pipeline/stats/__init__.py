@@ -17,6 +17,12 @@ Thousands of domain means (variances only) in one pass: :class:`DomainMeans`::
     dm = DomainMeans(r, cells=["stype", "sch.wide"])
     by_type, by_both = dm.means("api00", [dm.domains("stype"), dm.domains(["stype", "sch.wide"])])
 
+and, where domains are compared, their covariance (calibration, shared PSUs, stratum centring)::
+
+    dm.covariance("api00", ["stype", "sch.wide"])                 # the matrix of the means
+    dm.pairwise_contrasts("api00", "stype", ["stype", "sch.wide"])  # every pair within a type
+    dm.contrasts("api00", ["stype", "sch.wide"], [[1, -1, -1, 1, 0, 0]])  # any l'm
+
 Numbers are checked against R's survey package (tests/reference). References: Lumley (2010)
 *Complex Surveys*; Rao & Scott (1984); Korn & Graubard (1998); Deville & Särndal (1992);
 Parker et al. (2017) NCHS presentation standards for proportions.

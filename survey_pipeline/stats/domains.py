@@ -1,4 +1,4 @@
-"""Means of one variable in many domains at once, with linearization variances (no covariances).
+"""Means of one variable in many domains at once, with linearization variances and covariances.
 
 :meth:`Design.mean` returns the full covariance machinery of its domains. A survey report needs
 thousands of domains per variable (wave x area x group) and only their variances, so
@@ -16,6 +16,14 @@ but only the diagonal, for several domain classifications in one pass::
 
 :meth:`DomainMeans.rest_contrasts` compares each domain with the rest of its parent domain (an
 area against the rest of its wave) with the full covariance of the two sides, on either path.
+The covariance of the domain means themselves is there too, when a comparison needs it:
+:meth:`DomainMeans.covariance` (the matrix), :meth:`DomainMeans.contrasts` (linear
+combinations ``L m``, e.g. a difference-in-differences) and
+:meth:`DomainMeans.pairwise_contrasts` (every two domains of one parent: two areas of a wave),
+all from blocks of the covariance of linked domains, never one pair at a time::
+
+    pairs = dm.pairwise_contrasts("api00", "stype", ["stype", "awards"])   # diff, se_diff
+    did = dm.contrasts("api00", ["stype", "awards"], [[1, -1, -1, 1, 0, 0]])
 
 Domains are estimated on the full design (rows outside a domain, or with a missing value,
 contribute zero influence but stay in the design), as R's ``svyby(..., svymean)``.
@@ -53,6 +61,12 @@ __all__ = ["DomainMeans", "DomainSet"]
 
 _CHUNK_NNZ = 4_000_000
 _BATCH = 8  # variables per pass on the cell path (memory: a few n_pairs x _BATCH arrays)
+# Domains per covariance block of contrasts: only small components (e.g. single domains) are
+# packed together. A block spanning several components (e.g. waves) multiplies over the union
+# of their calibration columns, mostly zeros, and such mid-size products are where a threaded
+# BLAS on a busy machine is slowest.
+_BLOCK = 8
+_DENSE = 200_000  # combinations x domains of a block up to which its coefficients are dense
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,6 +156,8 @@ class DomainMeans:
         self._lin_cache: dict[int, tuple] = {}
         self._parent_cache: dict[tuple[int, int], tuple] = {}
         self._known_cache: dict[tuple, tuple] = {}
+        self._path_cache: dict[int, tuple] = {}  # id(DomainSet) -> (set, on the cell path)
+        self._cal_dense_val: tuple | None = None
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -518,6 +534,326 @@ class DomainMeans:
             got = (parent, self.restrict(parent, known))
             self._known_cache[key] = got
         return got[1]
+
+    # ------------------------------------------------------------------ covariances
+    def covariance(self, y, domains) -> pd.DataFrame:
+        """Linearized covariance matrix of the means of ``y`` in the domains of ``domains``.
+
+        The covariance of Hájek domain means of one design: the linearization covariance of
+        the totals of their influence functions ``z_d = w (y - m_d) / W_d`` (rows of ``d``
+        only), after the calibration residuals of every weighting step (Deville & Särndal
+        1992), with PSU totals, stratum centring, the first-stage fpc and the ``lonely_psu``
+        rule (Lumley 2010, sec. 2.3 and 7.4) -- what R's ``vcov(svyby(~y, ~dom, design,
+        svymean, covmat = TRUE))`` gives (``tests/reference/make_pairs.R``). Its diagonal is
+        the squared ``se`` of :meth:`means`. Domains of different strata (e.g. waves raked
+        separately, strata = wave) come out uncorrelated because the design says so, not by
+        assumption.
+
+        Parameters
+        ----------
+        y : str or array
+            As :meth:`means`.
+        domains : DomainSet or anything :meth:`domains` accepts
+
+        Returns
+        -------
+        DataFrame
+            ``nd x nd``, rows and columns indexed by the domain labels (a MultiIndex with
+            several label columns), in label order. Rows and columns of domains with no valid
+            answer are NaN.
+        """
+        ds = self._as_set(domains)
+        y = self._values(y)
+        src = self._cov_source(y, ds)
+        nd = len(ds)
+        v = src.block(np.arange(nd))
+        bad = ~(src.sw > 0)
+        v[bad, :] = np.nan
+        v[:, bad] = np.nan
+        idx = (pd.MultiIndex.from_frame(ds.labels) if ds.labels.shape[1] > 1
+               else pd.Index(ds.labels.iloc[:, 0], name=ds.labels.columns[0]) if ds.labels.shape[1]
+               else pd.RangeIndex(nd))
+        return pd.DataFrame(v, index=idx, columns=idx.copy())
+
+    def contrasts(self, y, domains, coefficients, names: Sequence[str] | None = None,
+                  level: float = 0.95) -> pd.DataFrame:
+        """Linear combinations ``L m`` of the domain means ``m``, with their linearized SEs.
+
+        Each row of ``coefficients`` (``L``) is one combination of the means of ``y`` in the domains of
+        ``domains`` (e.g. ``[1, -1, 0]``: the first domain minus the second; a
+        difference-in-differences has four non-zero entries). The variance is ``l' V l`` with
+        ``V`` the full linearized covariance of the domain means (:meth:`covariance`), so the
+        covariance that calibration, shared PSUs and stratum centring create between domains
+        is included -- what R's ``svycontrast`` computes on ``svyby(..., covmat = TRUE)``.
+
+        Only the blocks of ``V`` the combinations need are formed: domains linked by a
+        combination are grouped (connected components), and each group's covariance comes
+        from small products over cells (cell path) or from the influence matrix of its
+        domains (general path), so thousands of pairwise contrasts cost about as much as one
+        covariance matrix per group.
+
+        Parameters
+        ----------
+        y : str or array
+            As :meth:`means`.
+        domains : DomainSet or anything :meth:`domains` accepts
+        coefficients : array or scipy sparse matrix, shape (m, nd)
+            One row per combination, one column per domain in label order.
+        names : list of str, optional
+            A name per combination (column ``contrast``); default ``0 .. m-1``.
+        level : float
+            Confidence level of the Wald limits (t on the design df).
+
+        Returns
+        -------
+        DataFrame
+            ``contrast, estimate, se, ci_low, ci_high, df``. ``estimate`` and ``se`` are NaN
+            when the combination puts weight on a domain without valid answers.
+
+        Raises
+        ------
+        DesignError
+            When ``coefficients`` does not have one column per domain, or ``names`` one entry
+            per row.
+        """
+        from .design import _tcrit
+
+        ds = self._as_set(domains)
+        a = self.contrast_arrays(y, ds, coefficients)
+        m = len(a["estimate"])
+        if names is not None and len(names) != m:
+            raise DesignError(f"contrasts: {len(names)} names for {m} combinations; give one name "
+                              "per row of coefficients.")
+        t = _tcrit(self.design.degf, level)
+        return pd.DataFrame({"contrast": list(names) if names is not None else np.arange(m),
+                             "estimate": a["estimate"], "se": a["se"],
+                             "ci_low": a["estimate"] - t * a["se"], "ci_high": a["estimate"] + t * a["se"],
+                             "df": self.design.degf})
+
+    def contrast_arrays(self, y, domains, coefficients) -> dict[str, np.ndarray]:
+        """As :meth:`contrasts`, as a dict of arrays ``estimate, se`` (one entry per row of
+        ``coefficients``)."""
+        ds = self._as_set(domains)
+        y = self._values(y)
+        lmat = self._coefficients(coefficients, len(ds))
+        return self._combine(self._cov_source(y, ds), lmat)
+
+    def pairwise_contrasts(self, y, within, domains, level: float = 0.95) -> pd.DataFrame:
+        """Every pair of domains of one ``within`` domain: ``a - b``, with the covariance.
+
+        E.g. ``within`` = wave and ``domains`` = (wave, area): every two areas of a wave. Pairs
+        are ``a`` before ``b`` in label order. The variance of ``a - b`` is
+        ``V_aa + V_bb - 2 V_ab`` from the covariance of the domain means (:meth:`covariance`),
+        computed once per group of ``within`` domains, not pair by pair.
+
+        Parameters
+        ----------
+        y : str or array
+            As :meth:`means`.
+        within, domains : DomainSet or anything :meth:`domains` accepts
+            Every domain must lie inside one ``within`` domain.
+        level : float
+            Confidence level of the limits of the difference.
+
+        Returns
+        -------
+        DataFrame
+            The labels of ``a``, the labels of ``b`` (suffix ``_ref``), ``estimate, n`` of
+            ``a``, ``estimate_ref, n_ref`` of ``b``, and ``diff, se_diff, ci_low, ci_high, df``.
+
+        Raises
+        ------
+        EstimationError
+            When a domain spans several ``within`` domains or lies outside all of them.
+        """
+        from .design import _tcrit
+
+        ds = self._as_set(domains)
+        a = self.pairwise_arrays(y, within, ds)
+        lab = ds.labels.reset_index(drop=True)
+        out = lab.iloc[a["a"]].reset_index(drop=True)
+        ref = lab.iloc[a["b"]].reset_index(drop=True)
+        for c in ref.columns:
+            out[f"{c}_ref"] = ref[c].to_numpy()
+        for k in ("estimate", "n", "estimate_ref", "n_ref", "diff", "se_diff"):
+            out[k] = a[k]
+        t = _tcrit(self.design.degf, level)
+        out["ci_low"] = a["diff"] - t * a["se_diff"]
+        out["ci_high"] = a["diff"] + t * a["se_diff"]
+        out["df"] = self.design.degf
+        return out
+
+    def pairwise_arrays(self, y, within, domains) -> dict[str, np.ndarray]:
+        """As :meth:`pairwise_contrasts`, as a dict of arrays (faster).
+
+        Keys: ``a, b`` (domain codes, i.e. positions in label order), ``estimate, n,
+        estimate_ref, n_ref, diff, se_diff``. ``se_diff`` is NaN when a side has no valid
+        answer.
+        """
+        return self.pairwise_arrays_many(y, [(within, domains)])[0]
+
+    def pairwise_arrays_many(self, y, classifications: Sequence[tuple]) -> list[dict[str, np.ndarray]]:
+        """:meth:`pairwise_arrays` for several ``(within, domains)`` classifications of one
+        variable (e.g. two area levels), sharing the per-cell moments of ``y``: one pass over
+        the rows for all of them."""
+        y = self._values(y)
+        plans = []
+        for within, domains in classifications:
+            parent, child = self._as_set(within), self._as_set(domains)
+            plans.append((child, self._pair_plan(parent, child)))
+        mom = None
+        if plans and all(self._on_cells(child) for child, _ in plans):
+            mom = self._moments(y, None)
+        out = []
+        for child, (a, b, plan) in plans:
+            src = self._cov_source(y, child, mom)
+            c = self._combine(src, plan)
+            out.append({"a": a, "b": b, "estimate": src.m[a], "n": src.n[a], "estimate_ref": src.m[b],
+                        "n_ref": src.n[b], "diff": c["estimate"], "se_diff": c["se"]})
+        return out
+
+    def _pair_plan(self, parent: DomainSet, child: DomainSet) -> tuple:
+        """The pairs of ``child`` domains within ``parent`` domains and their combination plan
+        (kept: the same for every variable)."""
+        key = (id(parent), id(child), "pairs")
+        got = self._parent_cache.get(key)
+        if got is not None and got[0] is parent and got[1] is child:
+            return got[2]
+        parent_of = self._parent_of(parent, child, "pairwise contrasts")
+        a, b = _pairs(parent_of)
+        lmat = sparse.csr_matrix((np.tile([1.0, -1.0], len(a)), np.column_stack([a, b]).ravel(),
+                                  np.arange(0, 2 * len(a) + 1, 2)), shape=(len(a), len(child)))
+        val = (a, b, self._plan(lmat))
+        self._parent_cache[key] = (parent, child, val)
+        return val
+
+    def _coefficients(self, coefficients, nd: int) -> sparse.csr_matrix:
+        lmat = sparse.csr_matrix(coefficients, dtype=float)
+        if lmat.ndim != 2 or lmat.shape[1] != nd:
+            raise DesignError(f"contrasts: coefficients has shape {lmat.shape}; it must have one column per "
+                              f"domain ({nd}), in the domains' label order.")
+        if not np.all(np.isfinite(lmat.data)):
+            raise DesignError("contrasts: coefficients has a missing or infinite entry; give finite numbers.")
+        lmat.eliminate_zeros()
+        lmat.sort_indices()
+        return lmat
+
+    def _on_cells(self, ds: DomainSet) -> bool:
+        got = self._path_cache.get(id(ds))
+        if got is None or got[0] is not ds:
+            got = (ds, self._cell_codes(ds) is not None)
+            self._path_cache[id(ds)] = got
+        return got[1]
+
+    def _cal_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """``K`` and ``G`` of the calibration step as dense arrays, zero between blocks of
+        calibration columns that never share a row (as the variances use them)."""
+        if self._cal_dense_val is None:
+            self._cal_dense_val = (self._cstep[5].toarray(), self._cstep[6].toarray())
+        return self._cal_dense_val
+
+    def _cov_source(self, y: np.ndarray, ds: DomainSet, mom: np.ndarray | None = None) -> _CovSource:
+        """The domain means of ``y`` and a function giving blocks of their covariance."""
+        scale = self._nstrat / self._nok
+        if self._on_cells(ds):
+            if mom is None:
+                mom = self._moments(y, None, reuse=True)
+            lin = self._linear(mom, ds)
+            m, _mm, _sw1, var, tot, mt, qt = self._parts(lin)
+            coef = self._coef[:, None]
+            if mt is not None:
+                kd, gd = self._cal_dense()
+                tot = tot - (mt @ self._cstep[3].T).T
+
+            def block(idx: np.ndarray) -> np.ndarray:
+                # V = diag(S'DS) + M K M' - Q G M' - M G Q' - T' C T (the diagonal is _finish's),
+                # over the calibration columns the block's domains touch
+                v = np.diag(var[idx])
+                if mt is not None:
+                    mb, qb = mt[idx], qt[idx]
+                    cols = np.flatnonzero(np.any(mb != 0, axis=0) | np.any(qb != 0, axis=0))
+                    mb, qb = mb[:, cols], qb[:, cols]
+                    ix = np.ix_(cols, cols)
+                    cross = qb @ gd[ix] @ mb.T
+                    v = v + mb @ kd[ix] @ mb.T - cross - cross.T
+                t = tot[:, idx]
+                return (v - t.T @ (coef * t)) * scale
+
+            return _CovSource(m, lin["W"], lin["N"], block)
+        w = self._w
+        nd = len(ds)
+        valid = ~np.isnan(y) & (w != 0)
+        yy = np.where(valid, y, 0.0)
+        codes = np.where(valid & (ds.codes >= 0), ds.codes, -1)
+        inside = codes >= 0
+        c = codes[inside]
+        sw = np.bincount(c, weights=w[inside], minlength=nd)
+        swy = np.bincount(c, weights=(w * yy)[inside], minlength=nd)
+        n = np.bincount(c, minlength=nd).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = swy / sw
+        mm = np.where(np.isfinite(m), m, 0.0)
+        sw1 = np.where(sw > 0, sw, 1.0)
+        z = w[inside] * (yy[inside] - mm[c]) / sw1[c]
+        s = sparse.csc_matrix((z, (np.flatnonzero(inside), c)), shape=(len(y), nd))
+        design = self.design
+
+        def block_general(idx: np.ndarray) -> np.ndarray:
+            return design._cov(s[:, idx])
+
+        return _CovSource(m, sw, n, block_general)
+
+    @staticmethod
+    def _plan(lmat: sparse.csr_matrix) -> tuple:
+        """How to evaluate ``L V L'`` by blocks: ``(L, [(domains, rows, L[rows][:, domains])])``.
+
+        Domains linked by a row of ``L`` are connected components; each block is one component,
+        or several small ones packed up to ``_BLOCK`` domains, and its covariance is formed once.
+        """
+        nm, nd = lmat.shape
+        blocks = []
+        if lmat.nnz:
+            pat = sparse.csr_matrix((np.ones(lmat.nnz), lmat.indices, lmat.indptr), shape=lmat.shape)
+            ncomp, comp = connected_components(sparse.csr_matrix(pat.T @ pat), directed=False)
+            used = np.zeros(nd, bool)
+            used[lmat.indices] = True
+            size = np.bincount(comp[used], minlength=ncomp)
+            # greedy: a component joins the current block while the block stays <= _BLOCK
+            block_of = np.zeros(ncomp, dtype=np.int64)
+            k, fill = 0, 0
+            for c in np.flatnonzero(size):
+                if fill and fill + size[c] > _BLOCK:
+                    k, fill = k + 1, 0
+                block_of[c] = k
+                fill += size[c]
+            dom_block = np.where(used, block_of[comp], -1)
+            has = np.diff(lmat.indptr) > 0
+            row_block = np.full(nm, -1, dtype=np.int64)
+            row_block[has] = dom_block[lmat.indices[lmat.indptr[:-1][has]]]
+            for k in np.unique(row_block[has]):
+                idx = np.flatnonzero(dom_block == k)
+                rows = np.flatnonzero(row_block == k)
+                lb = sparse.csr_matrix(lmat[rows][:, idx])
+                # small blocks dense: one product instead of several sparse operations
+                blocks.append((idx, rows, lb.toarray() if len(rows) * len(idx) <= _DENSE else lb))
+        return lmat, blocks
+
+    def _combine(self, src: _CovSource, plan) -> dict[str, np.ndarray]:
+        """``L m`` and the diagonal of ``L V L'`` (``plan`` from :meth:`_plan`, or ``L``)."""
+        lmat, blocks = plan if isinstance(plan, tuple) else self._plan(plan)
+        var = np.zeros(lmat.shape[0])
+        for idx, rows, lb in blocks:
+            v = src.block(idx)
+            if isinstance(lb, np.ndarray):
+                var[rows] = np.einsum("ij,ij->i", lb @ v, lb)
+            else:
+                var[rows] = np.asarray(lb.multiply(lb @ v).sum(axis=1)).ravel()
+        ok = src.sw > 0
+        est = lmat @ np.where(ok, src.m, 0.0)
+        empty = np.asarray(abs(lmat) @ (~ok).astype(float)).ravel() > 0
+        est = np.where(empty, np.nan, est)
+        se = np.where(empty, np.nan, np.sqrt(np.maximum(var, 0)))
+        return {"estimate": est, "se": se}
 
     # ------------------------------------------------------------------ output
     def _frame(self, labels: pd.DataFrame, a: dict[str, np.ndarray], level: float) -> pd.DataFrame:
@@ -931,6 +1267,31 @@ class DomainMeans:
         if side_a is None:
             return rest
         return rest, self._centre(var_d, np.zeros((self._nstrat, nd)))
+
+
+@dataclass(frozen=True, eq=False)
+class _CovSource:
+    """Domain means of one variable and ``block(idx)``: the covariance of the means of the
+    domains ``idx`` (an ``len(idx) x len(idx)`` array, centred and lonely-scaled)."""
+
+    m: np.ndarray
+    sw: np.ndarray
+    n: np.ndarray
+    block: object
+
+
+def _pairs(parent_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(a, b)``, ``a < b``, of domains with the same parent, by parent then ``a``."""
+    order = np.lexsort((np.arange(len(parent_of)), parent_of))
+    bounds = np.flatnonzero(np.diff(parent_of[order])) + 1
+    av, bv = [], []
+    for g in np.split(order, bounds):
+        i, j = np.triu_indices(len(g), 1)
+        av.append(g[i])
+        bv.append(g[j])
+    if not av:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(av).astype(np.int64), np.concatenate(bv).astype(np.int64)
 
 
 def _chunks(sizes: np.ndarray, limit: int):

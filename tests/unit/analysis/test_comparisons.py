@@ -9,7 +9,7 @@ from scipy import stats as sps
 
 from survey_pipeline.analysis.comparisons import area_pairs, findings, trends, wave_changes
 from survey_pipeline.analysis.evaluation import did
-from survey_pipeline.analysis.indicators import indicator_specs
+from survey_pipeline.analysis.indicators import IndicatorSpec, indicator_specs
 from survey_pipeline.analysis.settings import Evaluation
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.stats import Design
@@ -48,13 +48,37 @@ def test_trend_is_the_wls_slope():
     assert t["wave"] == "w3" and t["wave_ref"] == "w1"
 
 
+def _pair_design():
+    """Three neighborhoods of one wave, raked on sex (a margin across the neighborhoods)."""
+    rng = np.random.default_rng(11)
+    n = 900
+    nb = rng.choice(["1", "2", "3"], n, p=[0.5, 0.3, 0.2])
+    sex = rng.choice(["f", "m"], n)
+    y = (rng.random(n) < 0.3 + 0.2 * (nb == "3") + 0.2 * (sex == "f")).astype(float)
+    y[::17] = np.nan
+    data = pd.DataFrame({"wave": "w1", "neighborhood": nb, "sex": sex, "safe_night": y,
+                         "w": np.where(nb == "1", 10.0, 20.0) * rng.uniform(0.8, 1.2, n)})
+    d = Design(data, weights="w", strata="wave").rake({("wave", "sex"): {("w1", "f"): 9000.0, ("w1", "m"): 6000.0}})
+    spec = IndicatorSpec("safe_night", "safety", "share", "item", ("safe_night",), "share", positive=(1.0,))
+    return d, spec
+
+
 def test_area_pairs_within_wave_with_bh():
+    d, spec = _pair_design()
     e = est_rows([("w1", "1", 0.4, 0.02, "ok"), ("w1", "2", 0.5, 0.02, "ok"), ("w1", "3", 0.6, 0.02, "flag")])
-    p = area_pairs(e, adjust="fdr_bh")
+    p = area_pairs(d, e, [spec], adjust="fdr_bh")
     assert len(p) == 3 and set(zip(p["area"], p["area_ref"], strict=True)) == {("1", "2"), ("1", "3"), ("2", "3")}
     row = p[(p["area"] == "1") & (p["area_ref"] == "3")].iloc[0]
     assert row["estimate"] == pytest.approx(-0.2) and row["reliability"] == "flag"
     assert (p["p_adj"] >= p["p"]).all()
+    # the SE is the design's, covariance of the two raked areas included (Design.difference)
+    for r in p.itertuples():
+        ref = d.difference("safe_night", "neighborhood", r.area, r.area_ref).iloc[0]
+        assert r.se == pytest.approx(ref["se"], rel=1e-9)
+        assert r.t == pytest.approx(r.estimate / ref["se"], rel=1e-9)
+    m = d.mean("safe_night", by="neighborhood").set_index("neighborhood")["se"]
+    indep = np.sqrt(m.loc[p["area"]].to_numpy() ** 2 + m.loc[p["area_ref"]].to_numpy() ** 2)
+    assert np.max(np.abs(p["se"].to_numpy() / indep - 1)) > 1e-3  # the raking covariance matters
 
 
 def test_did_recovers_a_planted_effect(mini):
@@ -71,6 +95,14 @@ def test_did_recovers_a_planted_effect(mini):
     r = did(d, specs, Evaluation("effort", ("a", "b"), "w2"), ["w1", "w2"]).iloc[0]
     assert r["kind"] == "did" and r["area"] == "a;b" and r["wave_ref"] == "w1"
     assert r["ci_low"] < 0.2 < r["ci_high"] and r["significant"]
+    # without calibration, disjoint domains of one stratum and domains of different strata do
+    # not covary: the SE is the root of the four variances
+    se2 = []
+    for w in ("w1", "w2"):
+        for arm in (["a", "b"], ["c", "d"]):
+            mask = (wave == w) & np.isin(nb, arm)
+            se2.append(d.mean_of_array(np.where(mask, (y == 5.0).astype(float), np.nan))["se"].iloc[0] ** 2)
+    assert r["se"] == pytest.approx(np.sqrt(sum(se2)), rel=1e-9)
     with pytest.raises(AnalysisError, match="not a neighborhood"):
         did(d, specs, Evaluation("effort", ("zz",), "w2"), ["w1", "w2"])
     with pytest.raises(AnalysisError, match="no wave before"):
