@@ -133,3 +133,31 @@ def test_kill_during_the_analysis_commit_leaves_the_results_as_they_were(project
     finally:
         con.close()
     assert waves == ["2024-spring", "2025-spring"]
+
+
+def test_run_reads_ahead_only_the_exports_not_loaded_yet(project, tmp_path, monkeypatch):
+    from survey_pipeline.ingest import pipeline
+
+    root = tmp_path / "proj"
+    shutil.copytree(project, root)
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    loaded = {f for (f,) in con.execute("SELECT file_name FROM sources").fetchall()}
+    con.close()
+    with (root / "survey.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + _wave_toml(root, city_dir(), "2026-spring"))
+    read = []
+    orig = pipeline._default_reader
+
+    def counting(path, platform):
+        read.append(Path(path).name)
+        return orig(path, platform)
+
+    monkeypatch.setattr(pipeline, "_default_reader", counting)
+    res = run_project(root)
+    new = [f for f in ("2024-spring.csv", "2025-spring.csv", "2026-spring.csv") if f not in loaded]
+    assert "2024-spring.csv" in loaded and "2026-spring.csv" in new
+    assert read == new  # each new export read once, in order; loaded ones not read again
+    assert [i.status for i in res.ingests][-1] == "loaded" and res.ingests[-1].rows_kept > 1000
+    read.clear()
+    res = run_project(root)
+    assert read == [] and {i.status for i in res.ingests} == {"already loaded"}
