@@ -309,9 +309,12 @@ def recode(frame: pd.DataFrame, cmap: ColumnMap, inst: Instrument,
             by_code = {float(c.code): f"{q.id}_{c.name}" for c in choices}
             by_name = {normalize_name(c.name): float(c.code) for c in choices}
             names = list(by_code.values())
-            answered = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy(dtype=bool)
-            ans_pos = np.flatnonzero(answered)
-            fac, uniq = pd.factorize(raw.to_numpy(dtype=object)[ans_pos])
+            # answered: a cell with more than blanks (decided once per distinct value)
+            fac_all, uniq_all = pd.factorize(raw.to_numpy(dtype=object))
+            filled = np.array([str(u).strip() != "" for u in uniq_all] + [False], dtype=bool)
+            ans_pos = np.flatnonzero(filled[fac_all])  # code -1 (missing) takes the last slot
+            renum = np.cumsum(filled[:-1]) - 1  # the answered values, numbered in order of appearance
+            fac, uniq = renum[fac_all[ans_pos]], uniq_all[filled[:-1]]
             for name in names:
                 cmat[at[name], ans_pos] = 0.0
             bad_rows = []
