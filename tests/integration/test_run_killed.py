@@ -135,7 +135,7 @@ def test_kill_during_the_analysis_commit_leaves_the_results_as_they_were(project
     assert waves == ["2024-spring", "2025-spring"]
 
 
-def test_run_reads_ahead_only_the_exports_not_loaded_yet(project, tmp_path, monkeypatch):
+def test_run_reads_only_the_exports_not_loaded_yet(project, tmp_path, monkeypatch):
     from survey_pipeline.ingest import pipeline
 
     root = tmp_path / "proj"
