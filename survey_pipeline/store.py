@@ -64,11 +64,11 @@ _SCHEMA = [
     # that a 1M-response ingest appends ~100M small fixed-width rows; read through the view
     # ``answers`` (_ANSWERS_VIEW) with the documented columns
     """CREATE TABLE IF NOT EXISTS variable_keys (
-        variable_key INTEGER PRIMARY KEY, variable VARCHAR NOT NULL UNIQUE)""",
+        variable_key SMALLINT PRIMARY KEY, variable VARCHAR NOT NULL UNIQUE)""",
     """CREATE TABLE IF NOT EXISTS missing_kinds (
         kind UTINYINT PRIMARY KEY, missing_kind VARCHAR NOT NULL UNIQUE)""",
     """CREATE TABLE IF NOT EXISTS answer_cells (
-        source_id INTEGER NOT NULL, source_row BIGINT NOT NULL, variable_key INTEGER NOT NULL,
+        source_id INTEGER NOT NULL, source_row INTEGER NOT NULL, variable_key SMALLINT NOT NULL,
         code DOUBLE, kind UTINYINT)""",
     """CREATE TABLE IF NOT EXISTS open_text (
         response_id VARCHAR NOT NULL, wave VARCHAR NOT NULL, variable VARCHAR NOT NULL, text VARCHAR NOT NULL)""",
@@ -286,6 +286,10 @@ class Store:
             known = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
             add = [v for v in new if v not in known]
             start = max(known.values(), default=-1) + 1
+            if start + len(add) > np.iinfo(np.int16).max:
+                raise StoreError(f"{file_name}: the store would hold more than {np.iinfo(np.int16).max} variables.",
+                                 file=file_name, rule="too-many-variables",
+                                 fix="Split the survey into projects (one instrument per project).")
             if add:
                 self.con.executemany("INSERT INTO variable_keys VALUES (?, ?)",
                                      [(start + i, v) for i, v in enumerate(add)])
@@ -294,7 +298,7 @@ class Store:
         if (var.codes < 0).any():
             raise StoreError(f"{file_name}: an answer without a variable.", file=file_name, rule="answer-variable",
                              fix="This is a bug in survey-pipeline: please report it.")
-        vkey = np.array([keys[v] for v in var.categories], dtype=np.int32)[var.codes]
+        vkey = np.array([keys[v] for v in var.categories], dtype=np.int16)[var.codes]
         kind = chunk["missing_kind"]
         kind = kind.array if isinstance(kind.dtype, pd.CategoricalDtype) else pd.Categorical(kind.to_numpy(dtype=object))
         unknown = [k for k in kind.categories if k not in MISSING_KINDS]
@@ -302,7 +306,7 @@ class Store:
             raise StoreError(f"{file_name}: unknown missing kind(s) {', '.join(map(str, unknown))}.", file=file_name,
                              rule="missing-kind", fix=f"Missing kinds are {', '.join(MISSING_KINDS)}.")
         kmap = np.array([MISSING_KINDS.index(k) for k in kind.categories] + [-1], dtype=np.int8)
-        cells = pd.DataFrame({"source_row": chunk["source_row"].to_numpy(dtype=np.int64), "variable_key": vkey,
+        cells = pd.DataFrame({"source_row": chunk["source_row"].to_numpy(dtype=np.int32), "variable_key": vkey,
                               "code": chunk["code"].to_numpy(dtype=float), "kind": kmap[kind.codes]})
         self.con.register("_cells", cells)
         try:

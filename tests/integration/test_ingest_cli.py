@@ -304,7 +304,7 @@ def test_answers_are_integer_keyed_cells_behind_the_documented_view(setup, capsy
         view = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
                         "ORDER BY ordinal_position")["column_name"].tolist()
         kinds = st.query("SELECT missing_kind FROM missing_kinds ORDER BY kind")["missing_kind"].tolist()
-    assert types == {"source_id": "INTEGER", "source_row": "BIGINT", "variable_key": "INTEGER",
+    assert types == {"source_id": "INTEGER", "source_row": "INTEGER", "variable_key": "SMALLINT",
                      "code": "DOUBLE", "kind": "UTINYINT"}
     assert view == ["response_id", "wave", "variable", "code", "missing_kind"]
     assert kinds == list(MISSING_KINDS)
