@@ -211,29 +211,44 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
     acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
     cache: dict = {}
-    for spec in heads:
-        y, _ = indicator_values(data, spec, cache)
-        if np.all(np.isnan(y)):
+    for b0 in range(0, len(heads), _BATCH):
+        batch = []
+        for spec in heads[b0:b0 + _BATCH]:
+            y, _ = indicator_values(data, spec, cache)
+            if not np.all(np.isnan(y)):
+                batch.append((spec, y))
+        if not batch:
             continue
-        for (tag, _parent, child, _known), (pset, cset), lab in zip(plan, sets, labels, strict=True):
-            a = dm.rest_contrast_arrays(y, pset, cset)
-            keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
-            if not len(keep):
-                continue
-            k = len(keep)
-            acc["tag"].append(np.full(k, tag, dtype=object))
-            ch = np.empty(k, dtype=object)
-            ch[:] = [tuple(child)] * k
-            acc["child"].append(ch)
-            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
-            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
-            for c in cols:
-                acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
-            for c in keys:
-                acc[c].append(a[c][keep])
+        # the batch's indicators share their cell moments and every sparse product
+        res = dm.rest_contrast_arrays_many([y for _s, y in batch], sets)
+        for (spec, _y), per_plan in zip(batch, res, strict=True):
+            _append_rows(acc, spec, plan, per_plan, labels, cols, keys)
     if not acc["tag"]:
         return pd.DataFrame()
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+
+
+_BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x moments arrays)
+
+
+def _append_rows(acc: dict, spec: IndicatorSpec, plan: list[tuple], per_plan: list[dict], labels: list[dict],
+                 cols: list[str], keys: tuple[str, ...]) -> None:
+    """Add one indicator's contrasts (every item of ``plan``) to the accumulated columns."""
+    for (tag, _parent, child, _known), a, lab in zip(plan, per_plan, labels, strict=True):
+        keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
+        if not len(keep):
+            continue
+        k = len(keep)
+        acc["tag"].append(np.full(k, tag, dtype=object))
+        ch = np.empty(k, dtype=object)
+        ch[:] = [tuple(child)] * k
+        acc["child"].append(ch)
+        acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+        acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+        for c in cols:
+            acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
+        for c in keys:
+            acc[c].append(a[c][keep])
 
 
 def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, area_ref: str | None,

@@ -481,27 +481,34 @@ class DomainMeans:
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
             mom = self._moments(y, None, reuse=True)
-            lp = self._linear(mom, parent)
-            lc = self._linear(mom, child)
-            lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
-                      else lp[k][..., parent_of] - lc[k]) for k in lc}
-            pa, pr = self._parts(lc), self._parts(lr)
-            ka = kr = None
-            if self._cstep is not None:
-                ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
-            side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
-            # rows are disjoint (every row its own PSU): no cross term in the squared influences;
-            # the calibration residuals and the stratum centring couple the two sides
-            var = pa[3] + pr[3]
-            tot = pa[4] - pr[4]
-            if self._cstep is not None:
-                kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
-                dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
-                var, tot = var + dv, tot - dt
-            var_d = self._centre(var, tot)
+            side_a, side_r, var_d = self._rest_cell(self._linear(mom, parent), self._linear(mom, child), parent_of)
         else:
             side_a = self._general_means(y, [child], None)[0]
             side_r, var_d = self._general_complement(y, parent, child, parent_of, None, side_a)
+        return self._rest_out(side_a, side_r, var_d)
+
+    def _rest_cell(self, lp: dict, lc: dict, parent_of: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+        """The cell path of :meth:`rest_contrast_arrays` from the linear sums of the parents and
+        children: the children's results, the rests' results and the variance of the differences."""
+        lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
+                  else lp[k][..., parent_of] - lc[k]) for k in lc}
+        pa, pr = self._parts(lc), self._parts(lr)
+        ka = kr = None
+        if self._cstep is not None:
+            ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
+        side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
+        # rows are disjoint (every row its own PSU): no cross term in the squared influences;
+        # the calibration residuals and the stratum centring couple the two sides
+        var = pa[3] + pr[3]
+        tot = pa[4] - pr[4]
+        if self._cstep is not None:
+            kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
+            dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
+            var, tot = var + dv, tot - dt
+        return side_a, side_r, self._centre(var, tot)
+
+    @staticmethod
+    def _rest_out(side_a: dict, side_r: dict, var_d: np.ndarray) -> dict[str, np.ndarray]:
         out = {k: side_a[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")}
         out.update({f"{k}_ref": side_r[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")})
         out["diff"] = side_a["estimate"] - side_r["estimate"]
@@ -518,6 +525,44 @@ class DomainMeans:
             got = (parent, self.restrict(parent, known))
             self._known_cache[key] = got
         return got[1]
+
+    def rest_contrast_arrays_many(self, ys: Sequence, pairs: Sequence) -> list[list[dict[str, np.ndarray]]]:
+        """:meth:`rest_contrast_arrays` for several variables and several classifications at once.
+
+        ``pairs``: ``(within, domains)`` or ``(within, domains, known)`` tuples. Returns one list
+        per variable, one dict per pair (the keys of :meth:`rest_contrast_arrays`), the same numbers.
+        On the cell path a variable's cell moments are computed once for all the pairs, and the
+        sums of a parent shared by several pairs once.
+        """
+        vals = [self._values(y) for y in ys]
+        prep = []
+        for pr in pairs:
+            within, domains, known = (*pr, None)[:3]
+            parent, child = self._as_set(within), self._as_set(domains)
+            if known is not None:
+                parent = self._restricted(parent, known)
+            parent_of = self._parent_of(parent, child, "rest contrasts")
+            fast = self._cell_codes(parent) is not None and self._cell_codes(child) is not None
+            prep.append((parent, child, parent_of, fast))
+        out: list[list] = []
+        for y in vals:
+            mom = self._moments(y, None) if any(f for *_x, f in prep) else None
+            lin: dict[int, tuple] = {}
+
+            def linear(ds, mom=mom, lin=lin):
+                got = lin.get(id(ds))
+                if got is None or got[0] is not ds:
+                    got = lin[id(ds)] = (ds, self._linear(mom, ds))
+                return got[1]
+
+            row = []
+            for parent, child, parent_of, fast in prep:
+                if fast:
+                    row.append(self._rest_out(*self._rest_cell(linear(parent), linear(child), parent_of)))
+                else:
+                    row.append(self.rest_contrast_arrays(y, parent, child))
+            out.append(row)
+        return out
 
     # ------------------------------------------------------------------ output
     def _frame(self, labels: pd.DataFrame, a: dict[str, np.ndarray], level: float) -> pd.DataFrame:
