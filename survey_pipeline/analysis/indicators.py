@@ -452,19 +452,29 @@ RANK_SEED = 20240415
 _RANK_CHUNK = 25
 
 
-def _raowu_multipliers(strata_rows: list[np.ndarray], lam: np.ndarray, n: int, reps: int,
-                       rng: np.random.Generator) -> np.ndarray:
-    """Rao–Wu (1988) rescaled bootstrap multipliers (n x reps), every row its own PSU: in each
-    stratum ``m - 1`` of the ``m`` rows drawn with replacement, ``1 - lam + lam * count * m/(m-1)``
-    (as ``stats``' replicate designs)."""
-    out = np.ones((n, reps))
-    for h, rows in enumerate(strata_rows):
-        m = len(rows)
+def _raowu_weights(strata_rows: list[np.ndarray], lam: np.ndarray, w: np.ndarray, rows: np.ndarray, reps: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Replicate weights of ``rows`` (len(rows) x reps): ``w`` times Rao–Wu (1988) rescaled
+    bootstrap multipliers, every row its own PSU: in each stratum ``m - 1`` of the ``m`` rows drawn
+    with replacement, ``1 - lam + lam * count * m/(m-1)`` (as ``stats``' replicate designs); rows of a
+    stratum of one row keep multiplier 1. Draws in stratum order, then replicate order."""
+    pos = np.full(len(w), -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    out = np.empty((len(rows), reps))
+    for h, srows in enumerate(strata_rows):
+        m = len(srows)
+        p = pos[srows]
+        keep = p >= 0
         if m < 2:
+            out[p[keep]] = w[srows[keep], None]
             continue
-        for r in range(reps):
-            counts = np.bincount(rng.integers(0, m, size=m - 1), minlength=m)
-            out[rows, r] = 1 - lam[h] + lam[h] * counts * (m / (m - 1))
+        # one call draws the replicates' samples in turn (the same numbers as one call each)
+        draws = rng.integers(0, m, size=(reps, m - 1))
+        draws += np.arange(reps)[:, None] * m
+        counts = np.bincount(draws.ravel(), minlength=reps * m).reshape(reps, m)
+        # the multiplier of each count (as computed element by element)
+        mult = 1 - lam[h] + lam[h] * np.arange(counts.max() + 1) * (m / (m - 1))
+        out[p[keep]] = w[srows[keep], None] * mult[counts.T[keep]]
     return out
 
 
@@ -495,27 +505,38 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     strat = design._strata
     lam = np.sqrt(np.clip(np.asarray(design._f_h, float), 0.0, 1.0))
     strata_rows = [np.flatnonzero(strat == h) for h in range(len(design._n_h))]
+    # every sum of every domain set in one matrix, by response (CSC): one pass over the replicate
+    # weights per chunk; each sum adds its responses in row order, as a row-wise product would
     prepared = []
+    ri, ci, vi = [], [], []
+    off = 0
+    yv = ys[rows]
     for by in domain_sets:
         codes, lab = domain_codes(data, by)
         c = codes[rows]
         keep = c >= 0
         r_in = np.flatnonzero(keep)
         nd = len(lab)
-        den = sparse.csr_matrix((np.ones(len(r_in)), (c[keep], r_in)), shape=(nd, len(rows)))
-        yk = ys[rows][keep]
+        ri.append(off + nd * k + c[keep])
+        ci.append(r_in)
+        vi.append(np.ones(len(r_in)))
+        yk = yv[keep]
         ii, kk = np.nonzero(yk > 0)
-        num = sparse.csr_matrix((yk[ii, kk], (c[keep][ii] * k + kk, r_in[ii])), shape=(nd * k, len(rows)))
-        prepared.append((lab, den, num, nd))
+        ri.append(off + c[keep][ii] * k + kk)
+        ci.append(r_in[ii])
+        vi.append(yk[ii, kk])
+        prepared.append((lab, off, nd))
+        off += nd * (k + 1)
+    sums = sparse.csc_matrix((np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))),
+                             shape=(off, len(rows)))
     ranks = [np.zeros((nd, k, replicates), dtype=np.int32) for *_, nd in prepared]
     rng = np.random.default_rng(seed)
     for c0 in range(0, replicates, _RANK_CHUNK):
         reps = min(_RANK_CHUNK, replicates - c0)
-        mult = _raowu_multipliers(strata_rows, lam, len(w), reps, rng)
-        wm = w[rows, None] * mult[rows]
-        for i, (_lab, den, num, nd) in enumerate(prepared):
+        tot = sums @ _raowu_weights(strata_rows, lam, w, rows, reps, rng)
+        for i, (_lab, o, nd) in enumerate(prepared):
             with np.errstate(divide="ignore", invalid="ignore"):
-                sh = (num @ wm).reshape(nd, k, reps) / (den @ wm)[:, None, :]
+                sh = tot[o:o + nd * k].reshape(nd, k, reps) / tot[o + nd * k:o + nd * (k + 1)][:, None, :]
             sh = np.nan_to_num(sh, nan=-1.0)
             # rank = 1 + number of shares strictly larger (ties share the better rank)
             ranks[i][:, :, c0:c0 + reps] = 1 + (sh[:, None, :, :] > sh[:, :, None, :]).sum(axis=2)
