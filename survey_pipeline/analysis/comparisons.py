@@ -36,7 +36,7 @@ from scipy import stats as sps
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
 from ._domains import CellDomains, cell_domains
-from .indicators import IndicatorSpec, apply_reliability, indicator_values
+from .indicators import IndicatorSpec, _values_cache, apply_reliability, indicator_values
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
            "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
@@ -210,7 +210,7 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
     acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
-    cache: dict = {}
+    cache = _values_cache(data)
     for b0 in range(0, len(heads), _BATCH):
         batch = []
         for spec in heads[b0:b0 + _BATCH]:

@@ -27,6 +27,7 @@ on the full sample, never subsets), and applies the reliability rules.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -205,6 +206,24 @@ def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+_SHARED: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def share_values(frame: pd.DataFrame) -> None:
+    """Let the estimators of this module and of the comparisons share one :func:`indicator_values`
+    cache for ``frame`` (stacked answers, top-N and don't-know masks), so that each is computed
+    once per analysis instead of once per estimator. For a frame that no longer changes (the
+    analysis design's data); the cache goes with the frame."""
+    key = id(frame)
+    _SHARED[key] = (weakref.ref(frame, lambda _ref, key=key: _SHARED.pop(key, None)), {})
+
+
+def _values_cache(frame: pd.DataFrame) -> dict:
+    """The shared cache of ``frame`` (:func:`share_values`), else a new one."""
+    got = _SHARED.get(id(frame))
+    return got[1] if got is not None and got[0]() is frame else {}
+
+
 def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Per-respondent value of an indicator (NaN = not valid) and the don't-know mask.
@@ -370,7 +389,7 @@ def estimate_indicators(
     dm = DomainMeans(design, cells=cells)
     coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
-    cache: dict = {}
+    cache = _values_cache(data)
     batch = 8  # indicators estimated together (they share every sparse product)
     for b0 in range(0, len(specs), batch):
         todo = []
@@ -497,7 +516,7 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     """
     data = design.data
     w = design.weights
-    cache: dict = {}
+    cache = _values_cache(data)
     ys = np.column_stack([indicator_values(data, s, cache)[0] for s in specs])
     k = ys.shape[1]
     valid = ~np.isnan(ys).any(axis=1) & (w > 0)
