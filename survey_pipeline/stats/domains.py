@@ -777,7 +777,11 @@ class DomainMeans:
             hagg = sparse.csr_matrix((np.ones(len(dci)), (self._strat_cell[inside] * nd + dci, rows)),
                                      shape=(self._nstrat * nd, self._nc))
             emap = self._emap(agg, nd) if self._cstep is not None else None
-            got = (ds, agg, hagg, emap)
+            # by cell (CSC): one sequential pass over the cell moments, each sum still adding its
+            # cells in cell order
+            if emap is not None:
+                emap = (emap[0], emap[1], emap[2].tocsc())
+            got = (ds, agg.tocsc(), hagg.tocsc(), emap)
             self._lin_cache[id(ds)] = got
         _ds, agg, hagg, emap = got
         s = np.asarray(agg @ mom)
