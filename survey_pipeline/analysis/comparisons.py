@@ -74,12 +74,8 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
     # p_adj within each family (rows of a family in their table order), on arrays: a table has
     # tens of thousands of families
     p = out["p"].to_numpy(float)
-    padj = np.full(len(out), np.nan)
     fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
-    order = np.argsort(fam, kind="stable")
-    for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
-        padj[idx] = adjust_pvalues(p[idx], adjust)
-    out["p_adj"] = padj
+    out["p_adj"] = _adjust_families(p, fam, adjust)
     out["adjust"] = adjust
     out["significant"] = out["p_adj"].to_numpy(float) < 0.05
     out["finding"] = None
@@ -87,6 +83,41 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = None
     return out[COMPARISON_COLUMNS]
+
+
+def _adjust_families(p: np.ndarray, fam: np.ndarray, method: str) -> np.ndarray:
+    """:func:`~survey_pipeline.stats.adjust_pvalues` within each family (``fam``: a code per row),
+    all families at once: the same operations as one call per family (sorted p-values times or
+    over their rank, a running maximum or minimum, capped at 1), so the same numbers."""
+    if method not in ("holm", "fdr_bh", "bonferroni"):
+        padj = np.full(len(p), np.nan)
+        order = np.argsort(fam, kind="stable")
+        for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
+            padj[idx] = adjust_pvalues(p[idx], method)  # raises on an unknown method
+        return padj
+    out = np.full(len(p), np.nan)
+    idx = np.flatnonzero(~np.isnan(p))  # NaN p-values are not tests
+    if not len(idx):
+        return out
+    order = np.lexsort((p[idx], fam[idx]))  # by family, then p-value
+    ps, fs = p[idx][order], fam[idx][order]
+    start = np.r_[0, np.flatnonzero(np.diff(fs)) + 1]
+    sizes = np.diff(np.r_[start, len(fs)])
+    seg = np.repeat(np.arange(len(start)), sizes)
+    n = np.repeat(sizes, sizes)
+    rank = np.arange(len(fs)) - np.repeat(start, sizes) + 1
+    if method == "bonferroni":
+        adj = ps * n.astype(float)
+    elif method == "holm":
+        adj = pd.Series(ps * (n - rank + 1)).groupby(seg).cummax().to_numpy()
+    else:  # Benjamini-Hochberg: p n / rank, the running minimum from the largest p-value down
+        raw = ps / (rank / n)
+        adj = pd.Series(raw[::-1]).groupby(seg[::-1]).cummin().to_numpy()[::-1]
+    adj = np.where(adj > 1, 1.0, adj)
+    res = np.empty(len(adj))
+    res[order] = adj
+    out[idx] = res
+    return out
 
 
 def headline(est: pd.DataFrame) -> pd.DataFrame:
