@@ -491,9 +491,13 @@ def _raowu_weights(strata_rows: list[np.ndarray], lam: np.ndarray, w: np.ndarray
         draws = rng.integers(0, m, size=(reps, m - 1))
         draws += np.arange(reps)[:, None] * m
         counts = np.bincount(draws.ravel(), minlength=reps * m).reshape(reps, m)
-        # the multiplier of each count (as computed element by element)
-        mult = 1 - lam[h] + lam[h] * np.arange(counts.max() + 1) * (m / (m - 1))
-        out[p[keep]] = w[srows[keep], None] * mult[counts.T[keep]]
+        top = int(counts.max())
+        # the multiplier of each count (as computed element by element), looked up by response
+        mult = 1 - lam[h] + lam[h] * np.arange(top + 1) * (m / (m - 1))
+        by_row = np.ascontiguousarray(counts.T.astype(np.uint8) if top < 256 else counts.T)
+        vals = mult.take(by_row[keep] if not keep.all() else by_row)
+        np.multiply(vals, w[srows[keep], None], out=vals)
+        out[p[keep]] = vals
     return out
 
 
@@ -530,6 +534,8 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     ri, ci, vi = [], [], []
     off = 0
     yv = ys[rows]
+    ii, kk = np.nonzero(yv > 0)
+    yik = yv[ii, kk]
     for by in domain_sets:
         codes, lab = domain_codes(data, by)
         c = codes[rows]
@@ -539,11 +545,10 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
         ri.append(off + nd * k + c[keep])
         ci.append(r_in)
         vi.append(np.ones(len(r_in)))
-        yk = yv[keep]
-        ii, kk = np.nonzero(yk > 0)
-        ri.append(off + c[keep][ii] * k + kk)
-        ci.append(r_in[ii])
-        vi.append(yk[ii, kk])
+        sel = keep[ii]
+        ri.append(off + c[ii[sel]] * k + kk[sel])
+        ci.append(ii[sel])
+        vi.append(yik[sel])
         prepared.append((lab, off, nd))
         off += nd * (k + 1)
     sums = sparse.csc_matrix((np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))),
