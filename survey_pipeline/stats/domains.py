@@ -545,23 +545,44 @@ class DomainMeans:
             fast = self._cell_codes(parent) is not None and self._cell_codes(child) is not None
             prep.append((parent, child, parent_of, fast))
         out: list[list] = []
-        for y in vals:
-            mom = self._moments(y, None) if any(f for *_x, f in prep) else None
-            lin: dict[int, tuple] = {}
+        for v0 in range(0, len(vals), _BATCH):
+            chunk = vals[v0:v0 + _BATCH]
+            if not any(f for *_x, f in prep):
+                out += [[self.rest_contrast_arrays(y, parent, child) for parent, child, _p, _f in prep]
+                        for y in chunk]
+                continue
+            nb = self._base.shape[1]
+            cal = [3, nb + 3, 4, nb + 4]
+            moms = [self._moments(y, None) for y in chunk]
+            m2s = [np.ascontiguousarray(m[:, [1, nb + 1]]) for m in moms]
+            # the calibration sums of the batch's variables in one pass per domain set (columns
+            # 4 v .. 4 v + 3 for variable v; each sum still adds its cells in cell order)
+            mcal = np.concatenate([m[:, cal] for m in moms], axis=1) if self._cstep is not None else None
+            rs: dict[int, tuple] = {}
+            lin: dict[tuple, tuple] = {}  # the current variable's sums of each domain set
 
-            def linear(ds, mom=mom, lin=lin):
-                got = lin.get(id(ds))
+            def linear(ds, v, moms=moms, m2s=m2s, mcal=mcal, rs=rs, lin=lin):
+                got = lin.get((id(ds), v))
                 if got is None or got[0] is not ds:
-                    got = lin[id(ds)] = (ds, self._linear(mom, ds))
+                    if lin and next(iter(lin))[1] != v:
+                        lin.clear()
+                    r = None
+                    if mcal is not None:
+                        got_r = rs.get(id(ds))
+                        if got_r is None or got_r[0] is not ds:
+                            got_r = rs[id(ds)] = (ds, np.asarray(self._linear_maps(ds)[2][2] @ mcal))
+                        r = got_r[1][:, 4 * v:4 * v + 4]
+                    got = lin[(id(ds), v)] = (ds, self._linear(moms[v], ds, m2s[v], r))
                 return got[1]
 
-            row = []
-            for parent, child, parent_of, fast in prep:
-                if fast:
-                    row.append(self._rest_out(*self._rest_cell(linear(parent), linear(child), parent_of)))
-                else:
-                    row.append(self.rest_contrast_arrays(y, parent, child))
-            out.append(row)
+            for v, y in enumerate(chunk):
+                row = []
+                for parent, child, parent_of, fast in prep:
+                    if fast:
+                        row.append(self._rest_out(*self._rest_cell(linear(parent, v), linear(child, v), parent_of)))
+                    else:
+                        row.append(self.rest_contrast_arrays(y, parent, child))
+                out.append(row)
         return out
 
     # ------------------------------------------------------------------ output
@@ -763,12 +784,11 @@ class DomainMeans:
                             for ds, off in zip(sets, offs, strict=True)])
         return out
 
-    def _linear(self, mom: np.ndarray, ds: DomainSet) -> dict:
-        """Sums of the cell moments over each domain (all linear, so they can be subtracted)."""
-        nb = self._base.shape[1]
-        nd = len(ds)
+    def _linear_maps(self, ds: DomainSet) -> tuple:
+        """The matrices summing cell moments over the domains of ``ds`` (kept for reuse)."""
         got = self._lin_cache.get(id(ds))
         if got is None or got[0] is not ds:
+            nd = len(ds)
             dc = self._cell_codes(ds)
             inside = dc >= 0
             dci = dc[inside]
@@ -783,16 +803,27 @@ class DomainMeans:
                 emap = (emap[0], emap[1], emap[2].tocsc())
             got = (ds, agg.tocsc(), hagg.tocsc(), emap)
             self._lin_cache[id(ds)] = got
-        _ds, agg, hagg, emap = got
+        return got[1:]
+
+    def _linear(self, mom: np.ndarray, ds: DomainSet, m2: np.ndarray | None = None,
+                r: np.ndarray | None = None) -> dict:
+        """Sums of the cell moments over each domain (all linear, so they can be subtracted).
+
+        ``m2`` (the moment columns W, WY) and ``r`` (the calibration sums, ``em @`` the columns
+        R0, RY, Q0, QY) may be given when already computed (several domain sets or variables)."""
+        nb = self._base.shape[1]
+        nd = len(ds)
+        agg, hagg, emap = self._linear_maps(ds)
         s = np.asarray(agg @ mom)
         out = {"N": s[:, 0], "W": s[:, 1], "A0": s[:, 2], "WY": s[:, nb + 1], "A1": s[:, nb + 2],
                "WY2": s[:, 2 * nb], "A2": s[:, 2 * nb + 1], "C": s[:, -1]}
-        h = np.asarray(hagg @ mom[:, [1, nb + 1]])
+        h = np.asarray(hagg @ (mom[:, [1, nb + 1]] if m2 is None else m2))
         out["HW"] = h[:, 0].reshape(self._nstrat, nd)
         out["HWY"] = h[:, 1].reshape(self._nstrat, nd)
         if emap is not None:
             pm, rowp, em = emap
-            r = np.asarray(em @ mom[:, [3, nb + 3, 4, nb + 4]])
+            if r is None:
+                r = np.asarray(em @ mom[:, [3, nb + 3, 4, nb + 4]])
             for i, k in enumerate(("XR0", "XR1", "XQ0", "XQ1")):
                 x = np.zeros(pm.shape)
                 x[rowp, pm.indices] = r[:, i]
