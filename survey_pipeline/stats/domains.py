@@ -142,6 +142,7 @@ class DomainMeans:
         self._lin_cache: dict[int, tuple] = {}
         self._parent_cache: dict[tuple[int, int], tuple] = {}
         self._known_cache: dict[tuple, tuple] = {}
+        self._cal_blocks: list | None = None
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -851,9 +852,31 @@ class DomainMeans:
     def _cal_products(self, mt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``K m``, ``G m`` and ``HA G m`` for every domain (rows of ``mt``); linear in ``mt``, so
         those of a difference of domains are the differences."""
-        hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
-        # block-diagonal forms (sparse): (K m) for every domain at once
-        return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, (mt @ hag.T).T
+        hag, comp, kbd, gbd = self._cstep[3], self._cstep[4], self._cstep[5], self._cstep[6]
+        ht = (mt @ hag.T).T
+        if self._cal_blocks is None:
+            self._cal_blocks = []
+            for b in np.unique(comp):
+                cols = np.flatnonzero(comp == b)
+                self._cal_blocks.append((b, cols, sparse.csr_matrix(kbd[cols][:, cols]),
+                                         sparse.csr_matrix(gbd[cols][:, cols])))
+        # block-diagonal forms (sparse): (K m) for every domain at once. A domain within one block
+        # (e.g. one wave of a design raked wave by wave) is multiplied by that block only: the same
+        # sums (a row of a block holds the row's every entry), a fraction of the work
+        nz = mt != 0  # (few domains: one product is quicker)
+        first = np.where(nz, comp[None, :], len(comp)).min(axis=1)
+        last = np.where(nz, comp[None, :], -1).max(axis=1)
+        if len(self._cal_blocks) == 1 or len(mt) < 32 or np.any((last >= 0) & (first != last)):
+            return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, ht
+        km, gm = np.zeros(mt.shape), np.zeros(mt.shape)
+        for b, cols, kb, gb in self._cal_blocks:
+            rows = np.flatnonzero(first == b)
+            if len(rows):
+                ix = np.ix_(rows, cols)
+                sub = mt[ix].T
+                km[ix] = np.asarray(kb @ sub).T
+                gm[ix] = np.asarray(gb @ sub).T
+        return km, gm, ht
 
     def _cal_terms(self, mt: np.ndarray, qt: np.ndarray, prods: tuple | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
