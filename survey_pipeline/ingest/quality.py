@@ -302,8 +302,9 @@ def aapor_rates(responses: pd.DataFrame, invitations: dict[str, int], *, e: floa
     rows = []
     e_used = 1.0 if e is None else float(e)
     total = {"I": 0, "P": 0, "R": 0, "invited": 0}
+    folded = r[area_column].astype("string").str.casefold()  # once, not once per area
     for area, n_inv in invitations.items():
-        sub = r[r[area_column].astype("string").str.casefold() == str(area).casefold()]
+        sub = r[folded == str(area).casefold()]
         I = int((sub["disposition"] == "complete").sum())  # noqa: E741
         P = int((sub["disposition"] == "partial").sum())
         R = int((sub["disposition"] == "breakoff").sum())
