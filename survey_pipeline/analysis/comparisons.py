@@ -35,8 +35,14 @@ from scipy import stats as sps
 
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
-from ._domains import CellDomains, cell_domains
-from .indicators import IndicatorSpec, _values_cache, apply_reliability, indicator_values
+from ._domains import CellDomains
+from .indicators import (
+    IndicatorSpec,
+    _values_cache,
+    apply_reliability,
+    area_levels,
+    indicator_values,
+)
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
            "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
@@ -231,7 +237,7 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
                    cd_columns: list[str]) -> pd.DataFrame:
     """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
     data = design.data
-    cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
+    cd = _shared_cells(design, [c for c in cd_columns if c in data.columns])
     dm = cd.dm if cd is not None else DomainMeans(design)
     # the domain sets, made once and reused across indicators (the cell path caches on them)
     sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
@@ -257,6 +263,19 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     if not acc["tag"]:
         return pd.DataFrame()
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+
+
+def _shared_cells(design: Design, columns: list[str]) -> CellDomains | None:
+    """:func:`~._domains.cell_domains`, made once per analysis (:func:`~.indicators.share_values`) for the
+    same columns: the comparisons and the estimates share their cells and domain sets."""
+    data = design.data
+    cols = list(dict.fromkeys([c for c in columns if c in data.columns]
+                              + [c for c in data.columns if str(c).startswith("_m_")]))
+    cache = _values_cache(data)
+    key = ("cells", tuple(cols))
+    if key not in cache:
+        cache[key] = CellDomains(design, cols)  # what cell_domains makes
+    return cache[key] if cache[key].ok else None
 
 
 _BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x moments arrays)
@@ -347,8 +366,9 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
             for gd in gds for lv in lvls]
     if not plan:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    # the cells of every area level with data (as the estimates'): shared with them when possible
     r = _contrast_rows(design, est, specs, plan,
-                       cd_columns=["wave", *[lv for lv in lvls if lv != "city"], *gds])
+                       cd_columns=["wave", *[lv for lv in area_levels(data) if lv != "city"], *gds])
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []

@@ -37,9 +37,9 @@ from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
-from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
+from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
-from ._domains import domain_codes
+from ._domains import CellDomains, domain_codes
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -386,7 +386,12 @@ def estimate_indicators(
     dfv = design.degf
     cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
     cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]
-    dm = DomainMeans(design, cells=cells)
+    # made once per analysis for these cells: the comparisons use the same (share_values)
+    shared = _values_cache(data)
+    key = ("cells", tuple(cells))
+    if key not in shared:
+        shared[key] = CellDomains(design, cells)  # DomainMeans(design, cells=cells) and its domain sets
+    dm = shared[key].dm
     coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
     cache = _values_cache(data)
