@@ -246,7 +246,7 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
               for (_t, _p, child, _k), (_ps, cset) in zip(plan, sets, strict=True)]
     keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
-    acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
+    acc: dict[str, list] = {k: [] for k in ("_plan", "tag", "child", "indicator", "statistic", *cols, *keys)}
     cache = _values_cache(data)
     for b0 in range(0, len(heads), _BATCH):
         batch = []
@@ -256,7 +256,7 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
                 batch.append((spec, y))
         if not batch:
             continue
-        # the batch's indicators share their cell moments and every sparse product
+        # the batch shares its calibration sums; each indicator its moments across the plan
         res = dm.rest_contrast_arrays_many([y for _s, y in batch], sets)
         for (spec, _y), per_plan in zip(batch, res, strict=True):
             _append_rows(acc, spec, plan, per_plan, labels, cols, keys)
@@ -284,11 +284,12 @@ _BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x mom
 def _append_rows(acc: dict, spec: IndicatorSpec, plan: list[tuple], per_plan: list[dict], labels: list[dict],
                  cols: list[str], keys: tuple[str, ...]) -> None:
     """Add one indicator's contrasts (every item of ``plan``) to the accumulated columns."""
-    for (tag, _parent, child, _known), a, lab in zip(plan, per_plan, labels, strict=True):
+    for j, ((tag, _parent, child, _known), a, lab) in enumerate(zip(plan, per_plan, labels, strict=True)):
         keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
         if not len(keep):
             continue
         k = len(keep)
+        acc["_plan"].append(np.full(k, j))
         acc["tag"].append(np.full(k, tag, dtype=object))
         ch = np.empty(k, dtype=object)
         ch[:] = [tuple(child)] * k
@@ -329,13 +330,23 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
     mostly suppressed, and the row count stays bounded). The SE of each difference includes the
     covariance of the two sides in the raked design (:func:`contrasts`).
     """
+    plan, cols = _area_plan(design, est, levels, groups, group_levels)
+    return _area_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _area_plan(design: Design, est: pd.DataFrame, levels=("district", "neighborhood"),
+               groups: tuple[str, ...] | None = None, group_levels=("district",)) -> tuple[list, list[str]]:
+    """The contrasts of :func:`area_vs_rest` and the columns of their cells."""
     data = design.data
     lvls = [lv for lv in levels if lv in data.columns]
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     glv = [lv for lv in group_levels if lv in lvls]
     plan = [("all", ["wave"], ["wave", lv], None) for lv in lvls]
     plan += [(gd, ["wave", gd], ["wave", gd, lv], None) for gd in gds for lv in glv]
-    r = _contrast_rows(design, est, specs, plan, cd_columns=["wave", *lvls, *gds])
+    return plan, ["wave", *lvls, *gds]
+
+
+def _area_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -359,16 +370,25 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
     domains of one raked design; the SE includes their covariance (:func:`contrasts`). Family:
     wave x area level x group dimension x indicator (every area and group of the dimension).
     """
+    plan, cols = _group_plan(design, est, groups, levels)
+    if not plan:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return _group_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _group_plan(design: Design, est: pd.DataFrame, groups: tuple[str, ...] | None = None,
+                levels=("city", "district")) -> tuple[list, list[str]]:
+    """The contrasts of :func:`group_vs_rest` and the columns of their cells."""
     data = design.data
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     lvls = [lv for lv in levels if lv == "city" or lv in data.columns]
     plan = [(gd, ["wave"] + ([] if lv == "city" else [lv]), ["wave"] + ([] if lv == "city" else [lv]) + [gd], gd)
             for gd in gds for lv in lvls]
-    if not plan:
-        return pd.DataFrame(columns=COMPARISON_COLUMNS)
     # the cells of every area level with data (as the estimates'): shared with them when possible
-    r = _contrast_rows(design, est, specs, plan,
-                       cd_columns=["wave", *[lv for lv in area_levels(data) if lv != "city"], *gds])
+    return plan, ["wave", *[lv for lv in area_levels(data) if lv != "city"], *gds]
+
+
+def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -379,6 +399,22 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
                          "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
     return _rest_comparisons(est, frames, "group_vs_rest", None, min_n, nchs, adjust,
                              ["wave", "area_level", "group_dim", "indicator", "statistic"])
+
+
+def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
+               min_n: int, nchs: bool, adjust: str) -> list[pd.DataFrame]:
+    """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
+    indicators when they share their cells (each indicator's values and cell moments once)."""
+    pa, ca = _area_plan(design, est, groups=gds)
+    pg, cg = _group_plan(design, est, groups=gds)
+    data = design.data
+    if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
+        return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+                group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
+    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca)
+    first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
+    return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
+            _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
 
 
 # ------------------------------------------------------------------------------- contrasts
@@ -541,8 +577,7 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     ``groups``: demographic dimensions compared within (default: every group in ``est``).
     """
     gds = _groups_of(est, groups)
-    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust),
              area_pairs(est, adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
