@@ -518,7 +518,7 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     (1 = largest; ties share the better rank); the interval is the ``(1 - level)/2`` and
     ``(1 + level)/2`` quantiles of a problem's replicate ranks (Goldstein & Spiegelhalter 1996;
     Hall & Miller 2009 on bootstrap rank intervals). Vectorised: per chunk of replicates one
-    sparse product per domain set. The raking is not redone in each replicate, so the interval
+    sparse product, by respondent, for every domain set at once. The raking is not redone in each replicate, so the interval
     is a little wider than a fully re-calibrated bootstrap would give (conservative).
 
     Returns, per domain set, the domain labels and the ``low`` and ``high`` rank (domains x specs).
