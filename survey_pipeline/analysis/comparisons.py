@@ -222,7 +222,8 @@ def area_pairs(est: pd.DataFrame, adjust: str = "fdr_bh", levels=("district", "n
 def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
     if groups is not None:
         return tuple(groups)
-    return tuple(g for g in dict.fromkeys(est["group_dim"].dropna().astype(str)) if g != "all")
+    # the distinct values first (in order of appearance), then as text
+    return tuple(g for g in dict.fromkeys(str(v) for v in est["group_dim"].dropna().unique()) if g != "all")
 
 
 def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
@@ -272,7 +273,9 @@ def _shared_cells(design: Design, columns: list[str]) -> CellDomains | None:
     cols = list(dict.fromkeys([c for c in columns if c in data.columns]
                               + [c for c in data.columns if str(c).startswith("_m_")]))
     cache = _values_cache(data)
-    key = ("cells", tuple(cols))
+    # the same columns in another order classify the rows into the same cells
+    key = next((k for k in cache if isinstance(k, tuple) and k[0] == "cells" and set(k[1]) == set(cols)),
+               ("cells", tuple(cols)))
     if key not in cache:
         cache[key] = CellDomains(design, cols)  # what cell_domains makes
     return cache[key] if cache[key].ok else None
