@@ -310,7 +310,9 @@ def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, 
     """Comparison rows of domain-vs-rest contrasts: the estimate rows joined to their contrast,
     the worse reliability of the two sides, adjusted per ``family``."""
     rest = pd.concat(frames, ignore_index=True)
-    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    # (only the statistics contrasted can match: the same rows, in the estimates' order)
+    e = est[est["statistic"].isin(rest["statistic"].unique())]
+    m = e.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
     rr = _rest_reliability(m, min_n, nchs)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
                                  rr["reliability_reason"])
