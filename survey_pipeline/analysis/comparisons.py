@@ -37,7 +37,13 @@ from scipy import stats as sps
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
 from ._domains import CellDomains, cell_domains
-from .indicators import IndicatorSpec, apply_reliability, indicator_values
+from .indicators import (
+    IndicatorSpec,
+    _values_cache,
+    apply_reliability,
+    area_levels,
+    indicator_values,
+)
 from .sentences import Words, finding_sentence, group_phrase
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
@@ -76,12 +82,8 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
     # p_adj within each family (rows of a family in their table order), on arrays: a table has
     # tens of thousands of families
     p = out["p"].to_numpy(float)
-    padj = np.full(len(out), np.nan)
     fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
-    order = np.argsort(fam, kind="stable")
-    for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
-        padj[idx] = adjust_pvalues(p[idx], adjust)
-    out["p_adj"] = padj
+    out["p_adj"] = _adjust_families(p, fam, adjust)
     out["adjust"] = adjust
     out["significant"] = out["p_adj"].to_numpy(float) < 0.05
     out["finding"] = None
@@ -89,6 +91,41 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = None
     return out[COMPARISON_COLUMNS]
+
+
+def _adjust_families(p: np.ndarray, fam: np.ndarray, method: str) -> np.ndarray:
+    """:func:`~survey_pipeline.stats.adjust_pvalues` within each family (``fam``: a code per row),
+    all families at once: the same operations as one call per family (sorted p-values times or
+    over their rank, a running maximum or minimum, capped at 1), so the same numbers."""
+    if method not in ("holm", "fdr_bh", "bonferroni"):
+        padj = np.full(len(p), np.nan)
+        order = np.argsort(fam, kind="stable")
+        for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
+            padj[idx] = adjust_pvalues(p[idx], method)  # raises on an unknown method
+        return padj
+    out = np.full(len(p), np.nan)
+    idx = np.flatnonzero(~np.isnan(p))  # NaN p-values are not tests
+    if not len(idx):
+        return out
+    order = np.lexsort((p[idx], fam[idx]))  # by family, then p-value
+    ps, fs = p[idx][order], fam[idx][order]
+    start = np.r_[0, np.flatnonzero(np.diff(fs)) + 1]
+    sizes = np.diff(np.r_[start, len(fs)])
+    seg = np.repeat(np.arange(len(start)), sizes)
+    n = np.repeat(sizes, sizes)
+    rank = np.arange(len(fs)) - np.repeat(start, sizes) + 1
+    if method == "bonferroni":
+        adj = ps * n.astype(float)
+    elif method == "holm":
+        adj = pd.Series(ps * (n - rank + 1)).groupby(seg).cummax().to_numpy()
+    else:  # Benjamini-Hochberg: p n / rank, the running minimum from the largest p-value down
+        raw = ps / (rank / n)
+        adj = pd.Series(raw[::-1]).groupby(seg[::-1]).cummin().to_numpy()[::-1]
+    adj = np.where(adj > 1, 1.0, adj)
+    res = np.empty(len(adj))
+    res[order] = adj
+    out[idx] = res
+    return out
 
 
 def headline(est: pd.DataFrame) -> pd.DataFrame:
@@ -247,7 +284,8 @@ def _str(s: pd.Series) -> np.ndarray:
 def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
     if groups is not None:
         return tuple(groups)
-    return tuple(g for g in dict.fromkeys(est["group_dim"].dropna().astype(str)) if g != "all")
+    # the distinct values first (in order of appearance), then as text
+    return tuple(g for g in dict.fromkeys(str(v) for v in est["group_dim"].dropna().unique()) if g != "all")
 
 
 def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
@@ -262,7 +300,7 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
                    cd_columns: list[str]) -> pd.DataFrame:
     """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
     data = design.data
-    cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
+    cd = _shared_cells(design, [c for c in cd_columns if c in data.columns])
     dm = cd.dm if cd is not None else DomainMeans(design)
     # the domain sets, made once and reused across indicators (the cell path caches on them)
     sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
@@ -271,31 +309,62 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
               for (_t, _p, child, _k), (_ps, cset) in zip(plan, sets, strict=True)]
     keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
-    acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
-    cache: dict = {}
-    for spec in heads:
-        y, _ = indicator_values(data, spec, cache)
-        if np.all(np.isnan(y)):
+    acc: dict[str, list] = {k: [] for k in ("_plan", "tag", "child", "indicator", "statistic", *cols, *keys)}
+    cache = _values_cache(data)
+    for b0 in range(0, len(heads), _BATCH):
+        batch = []
+        for spec in heads[b0:b0 + _BATCH]:
+            y, _ = indicator_values(data, spec, cache)
+            if not np.all(np.isnan(y)):
+                batch.append((spec, y))
+        if not batch:
             continue
-        for (tag, _parent, child, _known), (pset, cset), lab in zip(plan, sets, labels, strict=True):
-            a = dm.rest_contrast_arrays(y, pset, cset)
-            keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
-            if not len(keep):
-                continue
-            k = len(keep)
-            acc["tag"].append(np.full(k, tag, dtype=object))
-            ch = np.empty(k, dtype=object)
-            ch[:] = [tuple(child)] * k
-            acc["child"].append(ch)
-            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
-            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
-            for c in cols:
-                acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
-            for c in keys:
-                acc[c].append(a[c][keep])
+        # the batch shares its calibration sums; each indicator its moments across the plan
+        res = dm.rest_contrast_arrays_many([y for _s, y in batch], sets)
+        for (spec, _y), per_plan in zip(batch, res, strict=True):
+            _append_rows(acc, spec, plan, per_plan, labels, cols, keys)
     if not acc["tag"]:
         return pd.DataFrame()
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+
+
+def _shared_cells(design: Design, columns: list[str]) -> CellDomains | None:
+    """:func:`~._domains.cell_domains`, made once per analysis (:func:`~.indicators.share_values`) for the
+    same columns: the comparisons and the estimates share their cells and domain sets."""
+    data = design.data
+    cols = list(dict.fromkeys([c for c in columns if c in data.columns]
+                              + [c for c in data.columns if str(c).startswith("_m_")]))
+    cache = _values_cache(data)
+    # the same columns in another order classify the rows into the same cells
+    key = next((k for k in cache if isinstance(k, tuple) and k[0] == "cells" and set(k[1]) == set(cols)),
+               ("cells", tuple(cols)))
+    if key not in cache:
+        cache[key] = CellDomains(design, cols)  # what cell_domains makes
+    return cache[key] if cache[key].ok else None
+
+
+_BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x moments arrays)
+
+
+def _append_rows(acc: dict, spec: IndicatorSpec, plan: list[tuple], per_plan: list[dict], labels: list[dict],
+                 cols: list[str], keys: tuple[str, ...]) -> None:
+    """Add one indicator's contrasts (every item of ``plan``) to the accumulated columns."""
+    for j, ((tag, _parent, child, _known), a, lab) in enumerate(zip(plan, per_plan, labels, strict=True)):
+        keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
+        if not len(keep):
+            continue
+        k = len(keep)
+        acc["_plan"].append(np.full(k, j))
+        acc["tag"].append(np.full(k, tag, dtype=object))
+        ch = np.empty(k, dtype=object)
+        ch[:] = [tuple(child)] * k
+        acc["child"].append(ch)
+        acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+        acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+        for c in cols:
+            acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
+        for c in keys:
+            acc[c].append(a[c][keep])
 
 
 def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, area_ref: str | None,
@@ -303,7 +372,9 @@ def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, 
     """Comparison rows of domain-vs-rest contrasts: the estimate rows joined to their contrast,
     the worse reliability of the two sides, adjusted per ``family``."""
     rest = pd.concat(frames, ignore_index=True)
-    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    # (only the statistics contrasted can match: the same rows, in the estimates' order)
+    e = est[est["statistic"].isin(rest["statistic"].unique())]
+    m = e.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
     rr = _rest_reliability(m, min_n, nchs)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
                                  rr["reliability_reason"])
@@ -326,13 +397,23 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
     mostly suppressed, and the row count stays bounded). The SE of each difference includes the
     covariance of the two sides in the raked design (:func:`contrasts`).
     """
+    plan, cols = _area_plan(design, est, levels, groups, group_levels)
+    return _area_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _area_plan(design: Design, est: pd.DataFrame, levels=("district", "neighborhood"),
+               groups: tuple[str, ...] | None = None, group_levels=("district",)) -> tuple[list, list[str]]:
+    """The contrasts of :func:`area_vs_rest` and the columns of their cells."""
     data = design.data
     lvls = [lv for lv in levels if lv in data.columns]
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     glv = [lv for lv in group_levels if lv in lvls]
     plan = [("all", ["wave"], ["wave", lv], None) for lv in lvls]
     plan += [(gd, ["wave", gd], ["wave", gd, lv], None) for gd in gds for lv in glv]
-    r = _contrast_rows(design, est, specs, plan, cd_columns=["wave", *lvls, *gds])
+    return plan, ["wave", *lvls, *gds]
+
+
+def _area_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -356,15 +437,25 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
     domains of one raked design; the SE includes their covariance (:func:`contrasts`). Family:
     wave x area level x group dimension x indicator (every area and group of the dimension).
     """
+    plan, cols = _group_plan(design, est, groups, levels)
+    if not plan:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return _group_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _group_plan(design: Design, est: pd.DataFrame, groups: tuple[str, ...] | None = None,
+                levels=("city", "district")) -> tuple[list, list[str]]:
+    """The contrasts of :func:`group_vs_rest` and the columns of their cells."""
     data = design.data
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     lvls = [lv for lv in levels if lv == "city" or lv in data.columns]
     plan = [(gd, ["wave"] + ([] if lv == "city" else [lv]), ["wave"] + ([] if lv == "city" else [lv]) + [gd], gd)
             for gd in gds for lv in lvls]
-    if not plan:
-        return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    r = _contrast_rows(design, est, specs, plan,
-                       cd_columns=["wave", *[lv for lv in lvls if lv != "city"], *gds])
+    # the cells of every area level with data (as the estimates'): shared with them when possible
+    return plan, ["wave", *[lv for lv in area_levels(data) if lv != "city"], *gds]
+
+
+def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -375,6 +466,22 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
                          "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
     return _rest_comparisons(est, frames, "group_vs_rest", None, min_n, nchs, adjust,
                              ["wave", "area_level", "group_dim", "indicator", "statistic"])
+
+
+def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
+               min_n: int, nchs: bool, adjust: str) -> list[pd.DataFrame]:
+    """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
+    indicators when they share their cells (each indicator's values and cell moments once)."""
+    pa, ca = _area_plan(design, est, groups=gds)
+    pg, cg = _group_plan(design, est, groups=gds)
+    data = design.data
+    if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
+        return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+                group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
+    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca)
+    first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
+    return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
+            _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
 
 
 # ------------------------------------------------------------------------------- contrasts
@@ -473,9 +580,9 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     ``groups``: demographic dimensions compared within (default: every group in ``est``).
     """
     gds = _groups_of(est, groups)
-    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             area_pairs(design, est, specs, adjust=adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
+    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust),
+             area_pairs(design, est, specs, adjust=adjust), wave_changes(est, waves, adjust, groups=gds),
+             trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

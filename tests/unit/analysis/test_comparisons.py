@@ -145,3 +145,25 @@ def test_findings_name_districts_and_keep_them_apart_from_neighborhood_codes():
     assert got["district"].startswith("Safety at night in the 9 district fell 10 points")
     f = findings(c, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, top=4, district_names={"9": "District Nine"})
     assert dict(zip(f["area_level"], f["finding"], strict=True))["district"].startswith("Safety at night in District Nine")
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh", "bonferroni"])
+def test_adjust_families_equals_one_call_per_family(method):
+    from survey_pipeline.analysis.comparisons import _adjust_families
+    from survey_pipeline.stats import StatsError, adjust_pvalues
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 120))
+        p = rng.random(n) ** 3
+        p[rng.random(n) < 0.1] = np.nan  # not tests
+        p[rng.random(n) < 0.2] = p[0]  # ties
+        p[rng.random(n) < 0.05] = 0.0
+        fam = rng.integers(0, int(rng.integers(1, 12)), n)
+        ref = np.full(n, np.nan)
+        for f in np.unique(fam):
+            ix = np.flatnonzero(fam == f)
+            ref[ix] = adjust_pvalues(p[ix], method)
+        np.testing.assert_array_equal(_adjust_families(p, fam, method), ref)
+    with pytest.raises(StatsError):
+        _adjust_families(np.array([0.1, 0.2]), np.array([0, 0]), "sidak")
