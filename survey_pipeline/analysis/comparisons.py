@@ -36,7 +36,7 @@ from scipy import stats as sps
 
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
-from ._domains import CellDomains, cell_domains
+from ._domains import CellDomains
 from .indicators import (
     IndicatorSpec,
     _values_cache,
@@ -234,7 +234,7 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
     """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents)."""
     data = design.data
     lvls = [lv for lv in dict.fromkeys(m["area_level"]) if lv in data.columns]
-    cd = cell_domains(design, ["wave", *lvls])
+    cd = _cells_with(design, ["wave", *lvls])
     dm = cd.dm if cd is not None else DomainMeans(design)
 
     def sets(by):
@@ -246,7 +246,7 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
     labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
               for lv, cs in csets.items()}
     acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic", "se")}
-    cache: dict = {}
+    cache = _values_cache(data)  # the estimates' and comparisons' (share_values), else a new one
     for spec in specs:
         if (spec.indicator, spec.statistic) not in wanted:
             continue
@@ -341,6 +341,20 @@ def _shared_cells(design: Design, columns: list[str]) -> CellDomains | None:
     if key not in cache:
         cache[key] = CellDomains(design, cols)  # what cell_domains makes
     return cache[key] if cache[key].ok else None
+
+
+def _cells_with(design: Design, columns: list[str]) -> CellDomains | None:
+    """A shared :class:`~._domains.CellDomains` whose cells split at least ``columns`` (the one
+    with the fewest columns, e.g. the estimates' and comparisons' cells, wave x areas x groups),
+    so that its domain sets and sums are reused; else :func:`_shared_cells` of ``columns``.
+    Cells that split more only add a domain's cells in another grouping (the same sums up to
+    round-off)."""
+    need = {c for c in columns if c in design.data.columns}
+    have = [v for k, v in _values_cache(design.data).items()
+            if isinstance(k, tuple) and k[0] == "cells" and v.ok and need <= set(k[1])]
+    if have:
+        return min(have, key=lambda cd: len(cd.columns))
+    return _shared_cells(design, columns)
 
 
 _BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x moments arrays)
