@@ -233,14 +233,16 @@ def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *,
 def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.ndarray:
     """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents)."""
     data = design.data
-    lvls = [lv for lv in dict.fromkeys(m["area_level"]) if lv in data.columns]
+    # (the distinct values first, in order of appearance: m has a row per pair)
+    lvls = [lv for lv in dict.fromkeys(m["area_level"].unique()) if lv in data.columns]
     cd = _cells_with(design, ["wave", *lvls])
     dm = cd.dm if cd is not None else DomainMeans(design)
 
     def sets(by):
         return cd.codes(by) if cd is not None else dm.domains(by)
 
-    wanted = set(zip(m["indicator"], m["statistic"], strict=True))
+    ist = m[["indicator", "statistic"]].drop_duplicates()
+    wanted = set(zip(ist["indicator"], ist["statistic"], strict=True))
     pset = sets(["wave"])
     csets = {lv: sets(["wave", lv]) for lv in lvls}
     labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
