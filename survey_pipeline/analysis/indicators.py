@@ -704,15 +704,18 @@ def scale_alphas(data: pd.DataFrame, specs: list[IndicatorSpec]) -> pd.DataFrame
     """Diagnostics rows: Cronbach's alpha of every index per wave (reverse-keyed items recoded)."""
     rows = []
     wave_codes, waves = pd.factorize(data["wave"], sort=True)
+    # the rows of each wave, in row order (one stable sort instead of a mask per wave and index)
+    order = np.argsort(wave_codes, kind="stable")
+    bounds = np.searchsorted(wave_codes[order], np.arange(len(waves) + 1))
     for s in specs:
         if s.kind != "index":
             continue
         lo, hi = s.code_range
-        m_all = np.column_stack([data[v].to_numpy(float) for v in s.variables])
+        m_all = np.column_stack([data[v].to_numpy(float)[order] for v in s.variables])
         rev = np.array(s.reverse, bool)
         m_all[:, rev] = lo + hi - m_all[:, rev]
         for code, wave in enumerate(waves):
             rows.append({"wave": str(wave), "area_level": "city", "area": "city", "kind": "scale_alpha",
-                         "metric": "alpha", "value": cronbach_alpha(m_all[wave_codes == code]),
+                         "metric": "alpha", "value": cronbach_alpha(m_all[bounds[code]:bounds[code + 1]]),
                          "detail": s.indicator})
     return pd.DataFrame(rows, columns=["wave", "area_level", "area", "kind", "metric", "value", "detail"])
