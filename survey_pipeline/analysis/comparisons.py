@@ -212,17 +212,28 @@ def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *,
     level come from one covariance matrix of the level's area means per indicator. The
     estimate, reliability and df are those of the two estimate rows.
     """
+    m = _pair_rows(est, levels)
+    return _pairs_table(m, _PairSE(design, m).se(specs) if not m.empty else None, adjust)
+
+
+def _pair_rows(est: pd.DataFrame, levels=("district", "neighborhood")) -> pd.DataFrame:
+    """The two estimate rows of every pair of :func:`area_pairs` (suffix ``_ref``: ``b``)."""
     e = headline(est)
     e = e[e["area_level"].isin(levels)]
-    key = ["wave", "area_level", "group_dim", "group", "indicator", "statistic"]
-    m = e.merge(e, on=key, suffixes=("", "_ref"))
-    m = m[m["area"] < m["area_ref"]]
+    m = e.merge(e, on=_PAIR_KEY, suffixes=("", "_ref"))
+    return m[m["area"] < m["area_ref"]]
+
+
+_PAIR_KEY = ["wave", "area_level", "group_dim", "group", "indicator", "statistic"]
+
+
+def _pairs_table(m: pd.DataFrame, se: np.ndarray | None, adjust: str) -> pd.DataFrame:
+    """The comparison rows of :func:`area_pairs` from its pair rows and their SEs."""
     if m.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    se = _pair_se(design, specs, m)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], m["reliability_ref"],
                                  m["reliability_reason_ref"])
-    out = pd.DataFrame({"kind": "area_pair", "wave_ref": None, **{k: m[k].to_numpy() for k in key},
+    out = pd.DataFrame({"kind": "area_pair", "wave_ref": None, **{k: m[k].to_numpy() for k in _PAIR_KEY},
                         "area": m["area"].to_numpy(), "area_ref": m["area_ref"].to_numpy(),
                         "estimate": (m["estimate"] - m["estimate_ref"]).to_numpy(),
                         "se": se, "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel,
@@ -230,29 +241,50 @@ def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *,
     return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
 
 
-def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.ndarray:
-    """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents)."""
-    data = design.data
-    # (the distinct values first, in order of appearance: m has a row per pair)
-    lvls = [lv for lv in dict.fromkeys(m["area_level"].unique()) if lv in data.columns]
-    cd = _cells_with(design, ["wave", *lvls])
-    dm = cd.dm if cd is not None else DomainMeans(design)
+class _PairSE:
+    """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents).
 
-    def sets(by):
-        return cd.codes(by) if cd is not None else dm.domains(by)
+    :meth:`add` takes an indicator's values when another estimator has them (the area and group
+    vs rest contrasts of :func:`compare_all`), :meth:`se` computes the others and returns the SEs
+    in the rows' order. The domain means are made at the first indicator (the cells then shared).
+    """
 
-    ist = m[["indicator", "statistic"]].drop_duplicates()
-    wanted = set(zip(ist["indicator"], ist["statistic"], strict=True))
-    pset = sets(["wave"])
-    csets = {lv: sets(["wave", lv]) for lv in lvls}
-    labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
-              for lv, cs in csets.items()}
-    acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic", "se")}
-    cache = _values_cache(data)  # the estimates' and comparisons' (share_values), else a new one
-    for spec in specs:
-        if (spec.indicator, spec.statistic) not in wanted:
-            continue
-        y, _ = indicator_values(data, spec, cache)
+    def __init__(self, design: Design, m: pd.DataFrame):
+        self.design, self.m = design, m
+        ist = m[["indicator", "statistic"]].drop_duplicates()
+        self.wanted = set(zip(ist["indicator"], ist["statistic"], strict=True))
+        self.done: set = set()
+        self.acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic",
+                                                     "se")}
+        self._prep: tuple | None = None
+
+    def _prepare(self) -> tuple:
+        if self._prep is None:
+            design, m = self.design, self.m
+            data = design.data
+            # (the distinct values first, in order of appearance: m has a row per pair)
+            lvls = [lv for lv in dict.fromkeys(m["area_level"].unique()) if lv in data.columns]
+            cd = _cells_with(design, ["wave", *lvls])
+            dm = cd.dm if cd is not None else DomainMeans(design)
+
+            def sets(by):
+                return cd.codes(by) if cd is not None else dm.domains(by)
+
+            pset = sets(["wave"])
+            csets = {lv: sets(["wave", lv]) for lv in lvls}
+            labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
+                      for lv, cs in csets.items()}
+            self._prep = (dm, pset, csets, labels)
+        return self._prep
+
+    def add(self, spec: IndicatorSpec, y: np.ndarray) -> None:
+        """The pairs of one indicator from its values (once per indicator; others ignored)."""
+        key = (spec.indicator, spec.statistic)
+        if key not in self.wanted or key in self.done:
+            return
+        self.done.add(key)
+        dm, pset, csets, labels = self._prepare()
+        acc = self.acc
         # one pass over the rows for both levels
         for lv, a in zip(csets, dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()]), strict=True):
             wv, ar = labels[lv]
@@ -265,16 +297,25 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
             acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
             acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
             acc["se"].append(a["se_diff"])
-    if not acc["se"]:
-        return np.full(len(m), np.nan)
-    pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
-    keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
-    want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
-                         "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
-                         "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
-    swap = want["lo"].to_numpy() > want["hi"].to_numpy()
-    want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
-    return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
+
+    def se(self, specs: list[IndicatorSpec]) -> np.ndarray:
+        """The SE of every row of ``m`` (the indicators of ``specs`` not added yet computed here)."""
+        data, m = self.design.data, self.m
+        cache = _values_cache(data)  # the estimates' and comparisons' (share_values), else a new one
+        for spec in specs:
+            if (spec.indicator, spec.statistic) in self.wanted and (spec.indicator, spec.statistic) not in self.done:
+                self.add(spec, indicator_values(data, spec, cache)[0])
+        acc = self.acc
+        if not acc["se"]:
+            return np.full(len(m), np.nan)
+        pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+        keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
+        want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
+                             "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
+                             "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
+        swap = want["lo"].to_numpy() > want["hi"].to_numpy()
+        want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
+        return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
 
 
 def _str(s: pd.Series) -> np.ndarray:
@@ -299,8 +340,11 @@ def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
 
 
 def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], plan: list[tuple], *,
-                   cd_columns: list[str]) -> pd.DataFrame:
-    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
+                   cd_columns: list[str], each=None) -> pd.DataFrame:
+    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``.
+
+    ``each(spec, y)``, if given, is called with every headline indicator's values (shared with
+    another estimator)."""
     data = design.data
     cd = _shared_cells(design, [c for c in cd_columns if c in data.columns])
     dm = cd.dm if cd is not None else DomainMeans(design)
@@ -317,6 +361,8 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
         batch = []
         for spec in heads[b0:b0 + _BATCH]:
             y, _ = indicator_values(data, spec, cache)
+            if each is not None:
+                each(spec, y)
             if not np.all(np.isnan(y)):
                 batch.append((spec, y))
         if not batch:
@@ -485,16 +531,17 @@ def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, ad
 
 
 def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
-               min_n: int, nchs: bool, adjust: str) -> list[pd.DataFrame]:
+               min_n: int, nchs: bool, adjust: str, each=None) -> list[pd.DataFrame]:
     """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
-    indicators when they share their cells (each indicator's values and cell moments once)."""
+    indicators when they share their cells (each indicator's values and cell moments once;
+    ``each(spec, y)`` is then given every headline indicator's values, see :func:`_contrast_rows`)."""
     pa, ca = _area_plan(design, est, groups=gds)
     pg, cg = _group_plan(design, est, groups=gds)
     data = design.data
     if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
         return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
                 group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
-    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca)
+    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca, each=each)
     first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
     return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
             _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
@@ -596,9 +643,13 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     ``groups``: demographic dimensions compared within (default: every group in ``est``).
     """
     gds = _groups_of(est, groups)
-    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust),
-             area_pairs(design, est, specs, adjust=adjust), wave_changes(est, waves, adjust, groups=gds),
-             trends(est, waves, adjust)]
+    # area pairs (area_pairs) take their indicators' values from the rest contrasts' pass
+    pm = _pair_rows(est)
+    pse = _PairSE(design, pm) if not pm.empty else None
+    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust,
+                         each=pse.add if pse is not None else None),
+             _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
+             wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

@@ -81,6 +81,27 @@ def test_area_pairs_within_wave_with_bh():
     assert np.max(np.abs(p["se"].to_numpy() / indep - 1)) > 1e-3  # the raking covariance matters
 
 
+def test_compare_all_area_pairs_share_the_rest_contrasts_values(monkeypatch):
+    """compare_all's area_pair rows are area_pairs' (the same numbers), with each indicator's
+    values computed once for the rest contrasts and the pairs."""
+    from survey_pipeline.analysis import comparisons
+    from survey_pipeline.analysis.indicators import estimate_indicators
+    from survey_pipeline.analysis.settings import AnalysisSettings
+
+    d, spec = _pair_design()
+    est = estimate_indicators(d, [spec], AnalysisSettings(groups=("sex",), min_n=5), levels=["city", "neighborhood"])
+    alone = area_pairs(d, est, [spec], levels=("neighborhood",))
+    calls = []
+    real = comparisons.indicator_values
+    monkeypatch.setattr(comparisons, "indicator_values", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    comp = comparisons.compare_all(d, est, [spec], ["w1"], min_n=5)
+    assert len(calls) == 1  # not once more for the pairs
+    got = comp[comp["kind"] == "area_pair"].reset_index(drop=True)
+    assert len(got) == 3 and got["se"].notna().all()
+    np.testing.assert_array_equal(got["se"].to_numpy(float), alone["se"].to_numpy(float))
+    np.testing.assert_array_equal(got["p_adj"].to_numpy(float), alone["p_adj"].to_numpy(float))
+
+
 def test_did_recovers_a_planted_effect(mini):
     rng = np.random.default_rng(7)
     n = 4000
