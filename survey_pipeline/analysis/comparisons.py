@@ -36,8 +36,14 @@ from scipy import stats as sps
 
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
-from ._domains import CellDomains, cell_domains
-from .indicators import IndicatorSpec, apply_reliability, indicator_values
+from ._domains import CellDomains
+from .indicators import (
+    IndicatorSpec,
+    _values_cache,
+    apply_reliability,
+    area_levels,
+    indicator_values,
+)
 from .sentences import Words, finding_sentence, group_phrase
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
@@ -76,12 +82,8 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
     # p_adj within each family (rows of a family in their table order), on arrays: a table has
     # tens of thousands of families
     p = out["p"].to_numpy(float)
-    padj = np.full(len(out), np.nan)
     fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
-    order = np.argsort(fam, kind="stable")
-    for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
-        padj[idx] = adjust_pvalues(p[idx], adjust)
-    out["p_adj"] = padj
+    out["p_adj"] = _adjust_families(p, fam, adjust)
     out["adjust"] = adjust
     out["significant"] = out["p_adj"].to_numpy(float) < 0.05
     out["finding"] = None
@@ -89,6 +91,41 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = None
     return out[COMPARISON_COLUMNS]
+
+
+def _adjust_families(p: np.ndarray, fam: np.ndarray, method: str) -> np.ndarray:
+    """:func:`~survey_pipeline.stats.adjust_pvalues` within each family (``fam``: a code per row),
+    all families at once: the same operations as one call per family (sorted p-values times or
+    over their rank, a running maximum or minimum, capped at 1), so the same numbers."""
+    if method not in ("holm", "fdr_bh", "bonferroni"):
+        padj = np.full(len(p), np.nan)
+        order = np.argsort(fam, kind="stable")
+        for idx in np.split(order, np.flatnonzero(np.diff(fam[order])) + 1):
+            padj[idx] = adjust_pvalues(p[idx], method)  # raises on an unknown method
+        return padj
+    out = np.full(len(p), np.nan)
+    idx = np.flatnonzero(~np.isnan(p))  # NaN p-values are not tests
+    if not len(idx):
+        return out
+    order = np.lexsort((p[idx], fam[idx]))  # by family, then p-value
+    ps, fs = p[idx][order], fam[idx][order]
+    start = np.r_[0, np.flatnonzero(np.diff(fs)) + 1]
+    sizes = np.diff(np.r_[start, len(fs)])
+    seg = np.repeat(np.arange(len(start)), sizes)
+    n = np.repeat(sizes, sizes)
+    rank = np.arange(len(fs)) - np.repeat(start, sizes) + 1
+    if method == "bonferroni":
+        adj = ps * n.astype(float)
+    elif method == "holm":
+        adj = pd.Series(ps * (n - rank + 1)).groupby(seg).cummax().to_numpy()
+    else:  # Benjamini-Hochberg: p n / rank, the running minimum from the largest p-value down
+        raw = ps / (rank / n)
+        adj = pd.Series(raw[::-1]).groupby(seg[::-1]).cummin().to_numpy()[::-1]
+    adj = np.where(adj > 1, 1.0, adj)
+    res = np.empty(len(adj))
+    res[order] = adj
+    out[idx] = res
+    return out
 
 
 def headline(est: pd.DataFrame) -> pd.DataFrame:
@@ -175,17 +212,28 @@ def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *,
     level come from one covariance matrix of the level's area means per indicator. The
     estimate, reliability and df are those of the two estimate rows.
     """
+    m = _pair_rows(est, levels)
+    return _pairs_table(m, _PairSE(design, m).se(specs) if not m.empty else None, adjust)
+
+
+def _pair_rows(est: pd.DataFrame, levels=("district", "neighborhood")) -> pd.DataFrame:
+    """The two estimate rows of every pair of :func:`area_pairs` (suffix ``_ref``: ``b``)."""
     e = headline(est)
     e = e[e["area_level"].isin(levels)]
-    key = ["wave", "area_level", "group_dim", "group", "indicator", "statistic"]
-    m = e.merge(e, on=key, suffixes=("", "_ref"))
-    m = m[m["area"] < m["area_ref"]]
+    m = e.merge(e, on=_PAIR_KEY, suffixes=("", "_ref"))
+    return m[m["area"] < m["area_ref"]]
+
+
+_PAIR_KEY = ["wave", "area_level", "group_dim", "group", "indicator", "statistic"]
+
+
+def _pairs_table(m: pd.DataFrame, se: np.ndarray | None, adjust: str) -> pd.DataFrame:
+    """The comparison rows of :func:`area_pairs` from its pair rows and their SEs."""
     if m.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    se = _pair_se(design, specs, m)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], m["reliability_ref"],
                                  m["reliability_reason_ref"])
-    out = pd.DataFrame({"kind": "area_pair", "wave_ref": None, **{k: m[k].to_numpy() for k in key},
+    out = pd.DataFrame({"kind": "area_pair", "wave_ref": None, **{k: m[k].to_numpy() for k in _PAIR_KEY},
                         "area": m["area"].to_numpy(), "area_ref": m["area_ref"].to_numpy(),
                         "estimate": (m["estimate"] - m["estimate_ref"]).to_numpy(),
                         "se": se, "df": np.minimum(m["df"], m["df_ref"]).to_numpy(), "reliability": rel,
@@ -193,27 +241,50 @@ def area_pairs(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], *,
     return _finish(out, adjust, ["wave", "area_level", "indicator", "statistic"])
 
 
-def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.ndarray:
-    """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents)."""
-    data = design.data
-    lvls = [lv for lv in dict.fromkeys(m["area_level"]) if lv in data.columns]
-    cd = cell_domains(design, ["wave", *lvls])
-    dm = cd.dm if cd is not None else DomainMeans(design)
+class _PairSE:
+    """The covariance-aware SE of every pair row of ``m`` (headline rows of all respondents).
 
-    def sets(by):
-        return cd.codes(by) if cd is not None else dm.domains(by)
+    :meth:`add` takes an indicator's values when another estimator has them (the area and group
+    vs rest contrasts of :func:`compare_all`), :meth:`se` computes the others and returns the SEs
+    in the rows' order. The domain means are made at the first indicator (the cells then shared).
+    """
 
-    wanted = set(zip(m["indicator"], m["statistic"], strict=True))
-    pset = sets(["wave"])
-    csets = {lv: sets(["wave", lv]) for lv in lvls}
-    labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
-              for lv, cs in csets.items()}
-    acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic", "se")}
-    cache: dict = {}
-    for spec in specs:
-        if (spec.indicator, spec.statistic) not in wanted:
-            continue
-        y, _ = indicator_values(data, spec, cache)
+    def __init__(self, design: Design, m: pd.DataFrame):
+        self.design, self.m = design, m
+        ist = m[["indicator", "statistic"]].drop_duplicates()
+        self.wanted = set(zip(ist["indicator"], ist["statistic"], strict=True))
+        self.done: set = set()
+        self.acc: dict[str, list] = {k: [] for k in ("wave", "area_level", "lo", "hi", "indicator", "statistic",
+                                                     "se")}
+        self._prep: tuple | None = None
+
+    def _prepare(self) -> tuple:
+        if self._prep is None:
+            design, m = self.design, self.m
+            data = design.data
+            # (the distinct values first, in order of appearance: m has a row per pair)
+            lvls = [lv for lv in dict.fromkeys(m["area_level"].unique()) if lv in data.columns]
+            cd = _cells_with(design, ["wave", *lvls])
+            dm = cd.dm if cd is not None else DomainMeans(design)
+
+            def sets(by):
+                return cd.codes(by) if cd is not None else dm.domains(by)
+
+            pset = sets(["wave"])
+            csets = {lv: sets(["wave", lv]) for lv in lvls}
+            labels = {lv: (cs.labels["wave"].astype(str).to_numpy(), cs.labels[lv].astype(str).to_numpy())
+                      for lv, cs in csets.items()}
+            self._prep = (dm, pset, csets, labels)
+        return self._prep
+
+    def add(self, spec: IndicatorSpec, y: np.ndarray) -> None:
+        """The pairs of one indicator from its values (once per indicator; others ignored)."""
+        key = (spec.indicator, spec.statistic)
+        if key not in self.wanted or key in self.done:
+            return
+        self.done.add(key)
+        dm, pset, csets, labels = self._prepare()
+        acc = self.acc
         # one pass over the rows for both levels
         for lv, a in zip(csets, dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()]), strict=True):
             wv, ar = labels[lv]
@@ -226,16 +297,25 @@ def _pair_se(design: Design, specs: list[IndicatorSpec], m: pd.DataFrame) -> np.
             acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
             acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
             acc["se"].append(a["se_diff"])
-    if not acc["se"]:
-        return np.full(len(m), np.nan)
-    pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
-    keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
-    want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
-                         "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
-                         "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
-    swap = want["lo"].to_numpy() > want["hi"].to_numpy()
-    want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
-    return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
+
+    def se(self, specs: list[IndicatorSpec]) -> np.ndarray:
+        """The SE of every row of ``m`` (the indicators of ``specs`` not added yet computed here)."""
+        data, m = self.design.data, self.m
+        cache = _values_cache(data)  # the estimates' and comparisons' (share_values), else a new one
+        for spec in specs:
+            if (spec.indicator, spec.statistic) in self.wanted and (spec.indicator, spec.statistic) not in self.done:
+                self.add(spec, indicator_values(data, spec, cache)[0])
+        acc = self.acc
+        if not acc["se"]:
+            return np.full(len(m), np.nan)
+        pairs = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+        keys = ["wave", "area_level", "lo", "hi", "indicator", "statistic"]
+        want = pd.DataFrame({"wave": _str(m["wave"]), "area_level": m["area_level"].to_numpy(),
+                             "lo": _str(m["area"]), "hi": _str(m["area_ref"]),
+                             "indicator": m["indicator"].to_numpy(), "statistic": m["statistic"].to_numpy()})
+        swap = want["lo"].to_numpy() > want["hi"].to_numpy()
+        want.loc[swap, ["lo", "hi"]] = want.loc[swap, ["hi", "lo"]].to_numpy()
+        return want.merge(pairs, on=keys, how="left")["se"].to_numpy(float)
 
 
 def _str(s: pd.Series) -> np.ndarray:
@@ -247,7 +327,8 @@ def _str(s: pd.Series) -> np.ndarray:
 def _groups_of(est: pd.DataFrame, groups) -> tuple[str, ...]:
     if groups is not None:
         return tuple(groups)
-    return tuple(g for g in dict.fromkeys(est["group_dim"].dropna().astype(str)) if g != "all")
+    # the distinct values first (in order of appearance), then as text
+    return tuple(g for g in dict.fromkeys(str(v) for v in est["group_dim"].dropna().unique()) if g != "all")
 
 
 def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
@@ -259,10 +340,13 @@ def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
 
 
 def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], plan: list[tuple], *,
-                   cd_columns: list[str]) -> pd.DataFrame:
-    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``."""
+                   cd_columns: list[str], each=None) -> pd.DataFrame:
+    """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``.
+
+    ``each(spec, y)``, if given, is called with every headline indicator's values (shared with
+    another estimator)."""
     data = design.data
-    cd = cell_domains(design, [c for c in cd_columns if c in data.columns])
+    cd = _shared_cells(design, [c for c in cd_columns if c in data.columns])
     dm = cd.dm if cd is not None else DomainMeans(design)
     # the domain sets, made once and reused across indicators (the cell path caches on them)
     sets = [_sets(dm, cd, parent, child, known) for _tag, parent, child, known in plan]
@@ -271,31 +355,78 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
               for (_t, _p, child, _k), (_ps, cset) in zip(plan, sets, strict=True)]
     keys = ("diff", "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref", "estimate")
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
-    acc: dict[str, list] = {k: [] for k in ("tag", "child", "indicator", "statistic", *cols, *keys)}
-    cache: dict = {}
-    for spec in heads:
-        y, _ = indicator_values(data, spec, cache)
-        if np.all(np.isnan(y)):
+    acc: dict[str, list] = {k: [] for k in ("_plan", "tag", "child", "indicator", "statistic", *cols, *keys)}
+    cache = _values_cache(data)
+    for b0 in range(0, len(heads), _BATCH):
+        batch = []
+        for spec in heads[b0:b0 + _BATCH]:
+            y, _ = indicator_values(data, spec, cache)
+            if each is not None:
+                each(spec, y)
+            if not np.all(np.isnan(y)):
+                batch.append((spec, y))
+        if not batch:
             continue
-        for (tag, _parent, child, _known), (pset, cset), lab in zip(plan, sets, labels, strict=True):
-            a = dm.rest_contrast_arrays(y, pset, cset)
-            keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
-            if not len(keep):
-                continue
-            k = len(keep)
-            acc["tag"].append(np.full(k, tag, dtype=object))
-            ch = np.empty(k, dtype=object)
-            ch[:] = [tuple(child)] * k
-            acc["child"].append(ch)
-            acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
-            acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
-            for c in cols:
-                acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
-            for c in keys:
-                acc[c].append(a[c][keep])
+        # the batch shares its calibration sums; each indicator its moments across the plan
+        res = dm.rest_contrast_arrays_many([y for _s, y in batch], sets)
+        for (spec, _y), per_plan in zip(batch, res, strict=True):
+            _append_rows(acc, spec, plan, per_plan, labels, cols, keys)
     if not acc["tag"]:
         return pd.DataFrame()
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
+
+
+def _shared_cells(design: Design, columns: list[str]) -> CellDomains | None:
+    """:func:`~._domains.cell_domains`, made once per analysis (:func:`~.indicators.share_values`) for the
+    same columns: the comparisons and the estimates share their cells and domain sets."""
+    data = design.data
+    cols = list(dict.fromkeys([c for c in columns if c in data.columns]
+                              + [c for c in data.columns if str(c).startswith("_m_")]))
+    cache = _values_cache(data)
+    # the same columns in another order classify the rows into the same cells
+    key = next((k for k in cache if isinstance(k, tuple) and k[0] == "cells" and set(k[1]) == set(cols)),
+               ("cells", tuple(cols)))
+    if key not in cache:
+        cache[key] = CellDomains(design, cols)  # what cell_domains makes
+    return cache[key] if cache[key].ok else None
+
+
+def _cells_with(design: Design, columns: list[str]) -> CellDomains | None:
+    """A shared :class:`~._domains.CellDomains` whose cells split at least ``columns`` (the one
+    with the fewest columns, e.g. the estimates' and comparisons' cells, wave x areas x groups),
+    so that its domain sets and sums are reused; else :func:`_shared_cells` of ``columns``.
+    Cells that split more only add a domain's cells in another grouping (the same sums up to
+    round-off)."""
+    need = {c for c in columns if c in design.data.columns}
+    have = [v for k, v in _values_cache(design.data).items()
+            if isinstance(k, tuple) and k[0] == "cells" and v.ok and need <= set(k[1])]
+    if have:
+        return min(have, key=lambda cd: len(cd.columns))
+    return _shared_cells(design, columns)
+
+
+_BATCH = 8  # indicators contrasted together (memory: a few cells x _BATCH x moments arrays)
+
+
+def _append_rows(acc: dict, spec: IndicatorSpec, plan: list[tuple], per_plan: list[dict], labels: list[dict],
+                 cols: list[str], keys: tuple[str, ...]) -> None:
+    """Add one indicator's contrasts (every item of ``plan``) to the accumulated columns."""
+    for j, ((tag, _parent, child, _known), a, lab) in enumerate(zip(plan, per_plan, labels, strict=True)):
+        keep = np.flatnonzero((a["n"] > 0) & (a["n_ref"] > 0))
+        if not len(keep):
+            continue
+        k = len(keep)
+        acc["_plan"].append(np.full(k, j))
+        acc["tag"].append(np.full(k, tag, dtype=object))
+        ch = np.empty(k, dtype=object)
+        ch[:] = [tuple(child)] * k
+        acc["child"].append(ch)
+        acc["indicator"].append(np.full(k, spec.indicator, dtype=object))
+        acc["statistic"].append(np.full(k, spec.statistic, dtype=object))
+        for c in cols:
+            acc[c].append(lab[c][keep] if c in lab else np.full(k, None, dtype=object))
+        for c in keys:
+            acc[c].append(a[c][keep])
 
 
 def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, area_ref: str | None,
@@ -303,7 +434,9 @@ def _rest_comparisons(est: pd.DataFrame, frames: list[pd.DataFrame], kind: str, 
     """Comparison rows of domain-vs-rest contrasts: the estimate rows joined to their contrast,
     the worse reliability of the two sides, adjusted per ``family``."""
     rest = pd.concat(frames, ignore_index=True)
-    m = est.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
+    # (only the statistics contrasted can match: the same rows, in the estimates' order)
+    e = est[est["statistic"].isin(rest["statistic"].unique())]
+    m = e.merge(rest, on=["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic"])
     rr = _rest_reliability(m, min_n, nchs)
     rel, why = worst_reliability(m["reliability"], m["reliability_reason"], rr["reliability"],
                                  rr["reliability_reason"])
@@ -326,13 +459,23 @@ def area_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], 
     mostly suppressed, and the row count stays bounded). The SE of each difference includes the
     covariance of the two sides in the raked design (:func:`contrasts`).
     """
+    plan, cols = _area_plan(design, est, levels, groups, group_levels)
+    return _area_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _area_plan(design: Design, est: pd.DataFrame, levels=("district", "neighborhood"),
+               groups: tuple[str, ...] | None = None, group_levels=("district",)) -> tuple[list, list[str]]:
+    """The contrasts of :func:`area_vs_rest` and the columns of their cells."""
     data = design.data
     lvls = [lv for lv in levels if lv in data.columns]
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     glv = [lv for lv in group_levels if lv in lvls]
     plan = [("all", ["wave"], ["wave", lv], None) for lv in lvls]
     plan += [(gd, ["wave", gd], ["wave", gd, lv], None) for gd in gds for lv in glv]
-    r = _contrast_rows(design, est, specs, plan, cd_columns=["wave", *lvls, *gds])
+    return plan, ["wave", *lvls, *gds]
+
+
+def _area_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -356,15 +499,25 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
     domains of one raked design; the SE includes their covariance (:func:`contrasts`). Family:
     wave x area level x group dimension x indicator (every area and group of the dimension).
     """
+    plan, cols = _group_plan(design, est, groups, levels)
+    if not plan:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return _group_finish(_contrast_rows(design, est, specs, plan, cd_columns=cols), est, min_n, nchs, adjust)
+
+
+def _group_plan(design: Design, est: pd.DataFrame, groups: tuple[str, ...] | None = None,
+                levels=("city", "district")) -> tuple[list, list[str]]:
+    """The contrasts of :func:`group_vs_rest` and the columns of their cells."""
     data = design.data
     gds = [g for g in _groups_of(est, groups) if g in data.columns]
     lvls = [lv for lv in levels if lv == "city" or lv in data.columns]
     plan = [(gd, ["wave"] + ([] if lv == "city" else [lv]), ["wave"] + ([] if lv == "city" else [lv]) + [gd], gd)
             for gd in gds for lv in lvls]
-    if not plan:
-        return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    r = _contrast_rows(design, est, specs, plan,
-                       cd_columns=["wave", *[lv for lv in lvls if lv != "city"], *gds])
+    # the cells of every area level with data (as the estimates'): shared with them when possible
+    return plan, ["wave", *[lv for lv in area_levels(data) if lv != "city"], *gds]
+
+
+def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, adjust: str) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     frames = []
@@ -375,6 +528,23 @@ def group_vs_rest(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec],
                          "se_diff", "estimate_ref", "se_ref", "n_ref", "n_eff_ref"]])
     return _rest_comparisons(est, frames, "group_vs_rest", None, min_n, nchs, adjust,
                              ["wave", "area_level", "group_dim", "indicator", "statistic"])
+
+
+def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
+               min_n: int, nchs: bool, adjust: str, each=None) -> list[pd.DataFrame]:
+    """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
+    indicators when they share their cells (each indicator's values and cell moments once;
+    ``each(spec, y)`` is then given every headline indicator's values, see :func:`_contrast_rows`)."""
+    pa, ca = _area_plan(design, est, groups=gds)
+    pg, cg = _group_plan(design, est, groups=gds)
+    data = design.data
+    if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
+        return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
+                group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
+    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca, each=each)
+    first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
+    return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
+            _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
 
 
 # ------------------------------------------------------------------------------- contrasts
@@ -473,9 +643,13 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     ``groups``: demographic dimensions compared within (default: every group in ``est``).
     """
     gds = _groups_of(est, groups)
-    parts = [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-             area_pairs(design, est, specs, adjust=adjust), wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
+    # area pairs (area_pairs) take their indicators' values from the rest contrasts' pass
+    pm = _pair_rows(est)
+    pse = _PairSE(design, pm) if not pm.empty else None
+    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust,
+                         each=pse.add if pse is not None else None),
+             _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
+             wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

@@ -27,9 +27,8 @@ from survey_pipeline.errors import AnalysisError
 from survey_pipeline.project import normalize_name
 from survey_pipeline.stats import Design, DomainMeans
 
-from ._domains import cell_domains
-from .comparisons import COMPARISON_COLUMNS, _finish
-from .indicators import IndicatorSpec, apply_reliability, indicator_values
+from .comparisons import COMPARISON_COLUMNS, _cells_with, _finish
+from .indicators import IndicatorSpec, _values_cache, apply_reliability, indicator_values
 from .settings import Evaluation
 
 __all__ = ["did"]
@@ -73,7 +72,7 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
     arm[data[level].isna().to_numpy()] = None
     period = np.where(wave_col.isin(waves[:k]), "pre", wave_col).astype(object)
     period[~wave_col.isin(waves).to_numpy()] = None
-    cd = cell_domains(design, ["wave", level])
+    cd = _cells_with(design, ["wave", level])  # the analysis' cells when shared
     dm = cd.dm if cd is not None else DomainMeans(design)
     ds = dm.domains([period, arm])
     index = {(str(p), str(a)): i for i, (p, a) in enumerate(ds.labels.itertuples(index=False, name=None))}
@@ -90,7 +89,7 @@ def did(design: Design, specs: list[IndicatorSpec], evaluation: Evaluation, wave
               and (not evaluation.indicators or s.indicator in evaluation.indicators)]
     rows = []
     degf = design.degf
-    cache: dict = {}
+    cache = _values_cache(data)
     for spec in chosen if posts else []:
         y, _ = indicator_values(data, spec, cache)
         if np.all(np.isnan(y)):

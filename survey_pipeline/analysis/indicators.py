@@ -27,6 +27,7 @@ on the full sample, never subsets), and applies the reliability rules.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,9 +37,9 @@ from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
-from survey_pipeline.stats import Design, DomainMeans, nchs_reliability, proportion_ci
+from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
-from ._domains import domain_codes
+from ._domains import CellDomains, domain_codes
 from .sentences import indicator_phrase
 from .settings import AnalysisSettings
 
@@ -197,6 +198,24 @@ def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFra
         r["higher_is_better"] = s.higher_is_better
         rows.append(r)
     return pd.DataFrame(rows)
+
+
+_SHARED: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def share_values(frame: pd.DataFrame) -> None:
+    """Let the estimators of this module and of the comparisons share one :func:`indicator_values`
+    cache for ``frame`` (stacked answers, top-N and don't-know masks), so that each is computed
+    once per analysis instead of once per estimator. For a frame that no longer changes (the
+    analysis design's data); the cache goes with the frame."""
+    key = id(frame)
+    _SHARED[key] = (weakref.ref(frame, lambda _ref, key=key: _SHARED.pop(key, None)), {})
+
+
+def _values_cache(frame: pd.DataFrame) -> dict:
+    """The shared cache of ``frame`` (:func:`share_values`), else a new one."""
+    got = _SHARED.get(id(frame))
+    return got[1] if got is not None and got[0]() is frame else {}
 
 
 def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | None = None
@@ -361,10 +380,15 @@ def estimate_indicators(
     dfv = design.degf
     cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
     cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]
-    dm = DomainMeans(design, cells=cells)
+    # made once per analysis for these cells: the comparisons use the same (share_values)
+    shared = _values_cache(data)
+    key = ("cells", tuple(cells))
+    if key not in shared:
+        shared[key] = CellDomains(design, cells)  # DomainMeans(design, cells=cells) and its domain sets
+    dm = shared[key].dm
     coded = [dm.domains(b) for _, _, b in sets]
     acc: list[list] = [[] for _ in sets]
-    cache: dict = {}
+    cache = _values_cache(data)
     batch = 8  # indicators estimated together (they share every sparse product)
     for b0 in range(0, len(specs), batch):
         todo = []
@@ -446,19 +470,33 @@ RANK_SEED = 20240415
 _RANK_CHUNK = 25
 
 
-def _raowu_multipliers(strata_rows: list[np.ndarray], lam: np.ndarray, n: int, reps: int,
-                       rng: np.random.Generator) -> np.ndarray:
-    """Rao–Wu (1988) rescaled bootstrap multipliers (n x reps), every row its own PSU: in each
-    stratum ``m - 1`` of the ``m`` rows drawn with replacement, ``1 - lam + lam * count * m/(m-1)``
-    (as ``stats``' replicate designs)."""
-    out = np.ones((n, reps))
-    for h, rows in enumerate(strata_rows):
-        m = len(rows)
+def _raowu_weights(strata_rows: list[np.ndarray], lam: np.ndarray, w: np.ndarray, rows: np.ndarray, reps: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Replicate weights of ``rows`` (len(rows) x reps): ``w`` times Rao–Wu (1988) rescaled
+    bootstrap multipliers, every row its own PSU: in each stratum ``m - 1`` of the ``m`` rows drawn
+    with replacement, ``1 - lam + lam * count * m/(m-1)`` (as ``stats``' replicate designs); rows of a
+    stratum of one row keep multiplier 1. Draws in stratum order, then replicate order."""
+    pos = np.full(len(w), -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    out = np.empty((len(rows), reps))
+    for h, srows in enumerate(strata_rows):
+        m = len(srows)
+        p = pos[srows]
+        keep = p >= 0
         if m < 2:
+            out[p[keep]] = w[srows[keep], None]
             continue
-        for r in range(reps):
-            counts = np.bincount(rng.integers(0, m, size=m - 1), minlength=m)
-            out[rows, r] = 1 - lam[h] + lam[h] * counts * (m / (m - 1))
+        # one call draws the replicates' samples in turn (the same numbers as one call each)
+        draws = rng.integers(0, m, size=(reps, m - 1))
+        draws += np.arange(reps)[:, None] * m
+        counts = np.bincount(draws.ravel(), minlength=reps * m).reshape(reps, m)
+        top = int(counts.max())
+        # the multiplier of each count (as computed element by element), looked up by response
+        mult = 1 - lam[h] + lam[h] * np.arange(top + 1) * (m / (m - 1))
+        by_row = np.ascontiguousarray(counts.T.astype(np.uint8) if top < 256 else counts.T)
+        vals = mult.take(by_row[keep] if not keep.all() else by_row)
+        np.multiply(vals, w[srows[keep], None], out=vals)
+        out[p[keep]] = vals
     return out
 
 
@@ -474,14 +512,14 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     (1 = largest; ties share the better rank); the interval is the ``(1 - level)/2`` and
     ``(1 + level)/2`` quantiles of a problem's replicate ranks (Goldstein & Spiegelhalter 1996;
     Hall & Miller 2009 on bootstrap rank intervals). Vectorised: per chunk of replicates one
-    sparse product per domain set. The raking is not redone in each replicate, so the interval
+    sparse product, by respondent, for every domain set at once. The raking is not redone in each replicate, so the interval
     is a little wider than a fully re-calibrated bootstrap would give (conservative).
 
     Returns, per domain set, the domain labels and the ``low`` and ``high`` rank (domains x specs).
     """
     data = design.data
     w = design.weights
-    cache: dict = {}
+    cache = _values_cache(data)
     ys = np.column_stack([indicator_values(data, s, cache)[0] for s in specs])
     k = ys.shape[1]
     valid = ~np.isnan(ys).any(axis=1) & (w > 0)
@@ -489,27 +527,39 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     strat = design._strata
     lam = np.sqrt(np.clip(np.asarray(design._f_h, float), 0.0, 1.0))
     strata_rows = [np.flatnonzero(strat == h) for h in range(len(design._n_h))]
+    # every sum of every domain set in one matrix, by response (CSC): one pass over the replicate
+    # weights per chunk; each sum adds its responses in row order, as a row-wise product would
     prepared = []
+    ri, ci, vi = [], [], []
+    off = 0
+    yv = ys[rows]
+    ii, kk = np.nonzero(yv > 0)
+    yik = yv[ii, kk]
     for by in domain_sets:
         codes, lab = domain_codes(data, by)
         c = codes[rows]
         keep = c >= 0
         r_in = np.flatnonzero(keep)
         nd = len(lab)
-        den = sparse.csr_matrix((np.ones(len(r_in)), (c[keep], r_in)), shape=(nd, len(rows)))
-        yk = ys[rows][keep]
-        ii, kk = np.nonzero(yk > 0)
-        num = sparse.csr_matrix((yk[ii, kk], (c[keep][ii] * k + kk, r_in[ii])), shape=(nd * k, len(rows)))
-        prepared.append((lab, den, num, nd))
+        ri.append(off + nd * k + c[keep])
+        ci.append(r_in)
+        vi.append(np.ones(len(r_in)))
+        sel = keep[ii]
+        ri.append(off + c[ii[sel]] * k + kk[sel])
+        ci.append(ii[sel])
+        vi.append(yik[sel])
+        prepared.append((lab, off, nd))
+        off += nd * (k + 1)
+    sums = sparse.csc_matrix((np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))),
+                             shape=(off, len(rows)))
     ranks = [np.zeros((nd, k, replicates), dtype=np.int32) for *_, nd in prepared]
     rng = np.random.default_rng(seed)
     for c0 in range(0, replicates, _RANK_CHUNK):
         reps = min(_RANK_CHUNK, replicates - c0)
-        mult = _raowu_multipliers(strata_rows, lam, len(w), reps, rng)
-        wm = w[rows, None] * mult[rows]
-        for i, (_lab, den, num, nd) in enumerate(prepared):
+        tot = sums @ _raowu_weights(strata_rows, lam, w, rows, reps, rng)
+        for i, (_lab, o, nd) in enumerate(prepared):
             with np.errstate(divide="ignore", invalid="ignore"):
-                sh = (num @ wm).reshape(nd, k, reps) / (den @ wm)[:, None, :]
+                sh = tot[o:o + nd * k].reshape(nd, k, reps) / tot[o + nd * k:o + nd * (k + 1)][:, None, :]
             sh = np.nan_to_num(sh, nan=-1.0)
             # rank = 1 + number of shares strictly larger (ties share the better rank)
             ranks[i][:, :, c0:c0 + reps] = 1 + (sh[:, None, :, :] > sh[:, :, None, :]).sum(axis=2)
@@ -654,15 +704,18 @@ def scale_alphas(data: pd.DataFrame, specs: list[IndicatorSpec]) -> pd.DataFrame
     """Diagnostics rows: Cronbach's alpha of every index per wave (reverse-keyed items recoded)."""
     rows = []
     wave_codes, waves = pd.factorize(data["wave"], sort=True)
+    # the rows of each wave, in row order (one stable sort instead of a mask per wave and index)
+    order = np.argsort(wave_codes, kind="stable")
+    bounds = np.searchsorted(wave_codes[order], np.arange(len(waves) + 1))
     for s in specs:
         if s.kind != "index":
             continue
         lo, hi = s.code_range
-        m_all = np.column_stack([data[v].to_numpy(float) for v in s.variables])
+        m_all = np.column_stack([data[v].to_numpy(float)[order] for v in s.variables])
         rev = np.array(s.reverse, bool)
         m_all[:, rev] = lo + hi - m_all[:, rev]
         for code, wave in enumerate(waves):
             rows.append({"wave": str(wave), "area_level": "city", "area": "city", "kind": "scale_alpha",
-                         "metric": "alpha", "value": cronbach_alpha(m_all[wave_codes == code]),
+                         "metric": "alpha", "value": cronbach_alpha(m_all[bounds[code]:bounds[code + 1]]),
                          "detail": s.indicator})
     return pd.DataFrame(rows, columns=["wave", "area_level", "area", "kind", "metric", "value", "detail"])

@@ -31,6 +31,7 @@ from .indicators import (
     indicators_table,
     priorities_table,
     scale_alphas,
+    share_values,
 )
 from .prepare import derive_groups
 from .settings import AnalysisSettings, WeightingSettings, load_settings
@@ -157,6 +158,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                                             "detail": "no targets file: weights are 1"} for w in waves],
                                           columns=DIAG_COLUMNS), pd.DataFrame())
     design = wr.design
+    share_values(design.data)  # indicator values computed once for every estimator
     specs = indicator_specs(inst, st.top_n)
     tick("indicators")
     est = estimate_indicators(design, specs, st)

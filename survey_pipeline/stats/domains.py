@@ -158,6 +158,7 @@ class DomainMeans:
         self._known_cache: dict[tuple, tuple] = {}
         self._path_cache: dict[int, tuple] = {}  # id(DomainSet) -> (set, on the cell path)
         self._cal_dense_val: tuple | None = None
+        self._cal_blocks: list | None = None
         # ---- shared pieces of the variance (as Design._cov)
         scale_psu = d._scale_h[d._psu_stratum].copy()
         nstrat = len(d._n_h)
@@ -497,27 +498,34 @@ class DomainMeans:
         pc, cc = self._cell_codes(parent), self._cell_codes(child)
         if pc is not None and cc is not None:
             mom = self._moments(y, None, reuse=True)
-            lp = self._linear(mom, parent)
-            lc = self._linear(mom, child)
-            lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
-                      else lp[k][..., parent_of] - lc[k]) for k in lc}
-            pa, pr = self._parts(lc), self._parts(lr)
-            ka = kr = None
-            if self._cstep is not None:
-                ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
-            side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
-            # rows are disjoint (every row its own PSU): no cross term in the squared influences;
-            # the calibration residuals and the stratum centring couple the two sides
-            var = pa[3] + pr[3]
-            tot = pa[4] - pr[4]
-            if self._cstep is not None:
-                kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
-                dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
-                var, tot = var + dv, tot - dt
-            var_d = self._centre(var, tot)
+            side_a, side_r, var_d = self._rest_cell(self._linear(mom, parent), self._linear(mom, child), parent_of)
         else:
             side_a = self._general_means(y, [child], None)[0]
             side_r, var_d = self._general_complement(y, parent, child, parent_of, None, side_a)
+        return self._rest_out(side_a, side_r, var_d)
+
+    def _rest_cell(self, lp: dict, lc: dict, parent_of: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+        """The cell path of :meth:`rest_contrast_arrays` from the linear sums of the parents and
+        children: the children's results, the rests' results and the variance of the differences."""
+        lr = {k: (lp[k][parent_of, :] - lc[k] if k.startswith("X")
+                  else lp[k][..., parent_of] - lc[k]) for k in lc}
+        pa, pr = self._parts(lc), self._parts(lr)
+        ka = kr = None
+        if self._cstep is not None:
+            ka, kr = self._cal_products(pa[5]), self._cal_products(pr[5])
+        side_a, side_r = self._finish(lc, pa, ka), self._finish(lr, pr, kr)
+        # rows are disjoint (every row its own PSU): no cross term in the squared influences;
+        # the calibration residuals and the stratum centring couple the two sides
+        var = pa[3] + pr[3]
+        tot = pa[4] - pr[4]
+        if self._cstep is not None:
+            kd = tuple(x - y for x, y in zip(ka, kr, strict=True))
+            dv, dt = self._cal_terms(pa[5] - pr[5], pa[6] - pr[6], kd)
+            var, tot = var + dv, tot - dt
+        return side_a, side_r, self._centre(var, tot)
+
+    @staticmethod
+    def _rest_out(side_a: dict, side_r: dict, var_d: np.ndarray) -> dict[str, np.ndarray]:
         out = {k: side_a[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")}
         out.update({f"{k}_ref": side_r[k] for k in ("estimate", "se", "n", "n_eff", "deff", "sum_weights")})
         out["diff"] = side_a["estimate"] - side_r["estimate"]
@@ -534,6 +542,65 @@ class DomainMeans:
             got = (parent, self.restrict(parent, known))
             self._known_cache[key] = got
         return got[1]
+
+    def rest_contrast_arrays_many(self, ys: Sequence, pairs: Sequence) -> list[list[dict[str, np.ndarray]]]:
+        """:meth:`rest_contrast_arrays` for several variables and several classifications at once.
+
+        ``pairs``: ``(within, domains)`` or ``(within, domains, known)`` tuples. Returns one list
+        per variable, one dict per pair (the keys of :meth:`rest_contrast_arrays`), the same numbers.
+        On the cell path a variable's cell moments are computed once for all the pairs, and the
+        sums of a parent shared by several pairs once.
+        """
+        vals = [self._values(y) for y in ys]
+        prep = []
+        for pr in pairs:
+            within, domains, known = (*pr, None)[:3]
+            parent, child = self._as_set(within), self._as_set(domains)
+            if known is not None:
+                parent = self._restricted(parent, known)
+            parent_of = self._parent_of(parent, child, "rest contrasts")
+            fast = self._cell_codes(parent) is not None and self._cell_codes(child) is not None
+            prep.append((parent, child, parent_of, fast))
+        out: list[list] = []
+        for v0 in range(0, len(vals), _BATCH):
+            chunk = vals[v0:v0 + _BATCH]
+            if not any(f for *_x, f in prep):
+                out += [[self.rest_contrast_arrays(y, parent, child) for parent, child, _p, _f in prep]
+                        for y in chunk]
+                continue
+            nb = self._base.shape[1]
+            cal = [3, nb + 3, 4, nb + 4]
+            moms = [self._moments(y, None) for y in chunk]
+            m2s = [np.ascontiguousarray(m[:, [1, nb + 1]]) for m in moms]
+            # the calibration sums of the batch's variables in one pass per domain set (columns
+            # 4 v .. 4 v + 3 for variable v; each sum still adds its cells in cell order)
+            mcal = np.concatenate([m[:, cal] for m in moms], axis=1) if self._cstep is not None else None
+            rs: dict[int, tuple] = {}
+            lin: dict[tuple, tuple] = {}  # the current variable's sums of each domain set
+
+            def linear(ds, v, moms=moms, m2s=m2s, mcal=mcal, rs=rs, lin=lin):
+                got = lin.get((id(ds), v))
+                if got is None or got[0] is not ds:
+                    if lin and next(iter(lin))[1] != v:
+                        lin.clear()
+                    r = None
+                    if mcal is not None:
+                        got_r = rs.get(id(ds))
+                        if got_r is None or got_r[0] is not ds:
+                            got_r = rs[id(ds)] = (ds, np.asarray(self._linear_maps(ds)[2][2] @ mcal))
+                        r = got_r[1][:, 4 * v:4 * v + 4]
+                    got = lin[(id(ds), v)] = (ds, self._linear(moms[v], ds, m2s[v], r))
+                return got[1]
+
+            for v, y in enumerate(chunk):
+                row = []
+                for parent, child, parent_of, fast in prep:
+                    if fast:
+                        row.append(self._rest_out(*self._rest_cell(linear(parent, v), linear(child, v), parent_of)))
+                    else:
+                        row.append(self.rest_contrast_arrays(y, parent, child))
+                out.append(row)
+        return out
 
     # ------------------------------------------------------------------ covariances
     def covariance(self, y, domains) -> pd.DataFrame:
@@ -1054,12 +1121,11 @@ class DomainMeans:
                             for ds, off in zip(sets, offs, strict=True)])
         return out
 
-    def _linear(self, mom: np.ndarray, ds: DomainSet) -> dict:
-        """Sums of the cell moments over each domain (all linear, so they can be subtracted)."""
-        nb = self._base.shape[1]
-        nd = len(ds)
+    def _linear_maps(self, ds: DomainSet) -> tuple:
+        """The matrices summing cell moments over the domains of ``ds`` (kept for reuse)."""
         got = self._lin_cache.get(id(ds))
         if got is None or got[0] is not ds:
+            nd = len(ds)
             dc = self._cell_codes(ds)
             inside = dc >= 0
             dci = dc[inside]
@@ -1068,18 +1134,33 @@ class DomainMeans:
             hagg = sparse.csr_matrix((np.ones(len(dci)), (self._strat_cell[inside] * nd + dci, rows)),
                                      shape=(self._nstrat * nd, self._nc))
             emap = self._emap(agg, nd) if self._cstep is not None else None
-            got = (ds, agg, hagg, emap)
+            # by cell (CSC): one sequential pass over the cell moments, each sum still adding its
+            # cells in cell order
+            if emap is not None:
+                emap = (emap[0], emap[1], emap[2].tocsc())
+            got = (ds, agg.tocsc(), hagg.tocsc(), emap)
             self._lin_cache[id(ds)] = got
-        _ds, agg, hagg, emap = got
+        return got[1:]
+
+    def _linear(self, mom: np.ndarray, ds: DomainSet, m2: np.ndarray | None = None,
+                r: np.ndarray | None = None) -> dict:
+        """Sums of the cell moments over each domain (all linear, so they can be subtracted).
+
+        ``m2`` (the moment columns W, WY) and ``r`` (the calibration sums, ``em @`` the columns
+        R0, RY, Q0, QY) may be given when already computed (several domain sets or variables)."""
+        nb = self._base.shape[1]
+        nd = len(ds)
+        agg, hagg, emap = self._linear_maps(ds)
         s = np.asarray(agg @ mom)
         out = {"N": s[:, 0], "W": s[:, 1], "A0": s[:, 2], "WY": s[:, nb + 1], "A1": s[:, nb + 2],
                "WY2": s[:, 2 * nb], "A2": s[:, 2 * nb + 1], "C": s[:, -1]}
-        h = np.asarray(hagg @ mom[:, [1, nb + 1]])
+        h = np.asarray(hagg @ (mom[:, [1, nb + 1]] if m2 is None else m2))
         out["HW"] = h[:, 0].reshape(self._nstrat, nd)
         out["HWY"] = h[:, 1].reshape(self._nstrat, nd)
         if emap is not None:
             pm, rowp, em = emap
-            r = np.asarray(em @ mom[:, [3, nb + 3, 4, nb + 4]])
+            if r is None:
+                r = np.asarray(em @ mom[:, [3, nb + 3, 4, nb + 4]])
             for i, k in enumerate(("XR0", "XR1", "XQ0", "XQ1")):
                 x = np.zeros(pm.shape)
                 x[rowp, pm.indices] = r[:, i]
@@ -1107,9 +1188,31 @@ class DomainMeans:
     def _cal_products(self, mt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``K m``, ``G m`` and ``HA G m`` for every domain (rows of ``mt``); linear in ``mt``, so
         those of a difference of domains are the differences."""
-        hag, kbd, gbd = self._cstep[3], self._cstep[5], self._cstep[6]
-        # block-diagonal forms (sparse): (K m) for every domain at once
-        return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, (mt @ hag.T).T
+        hag, comp, kbd, gbd = self._cstep[3], self._cstep[4], self._cstep[5], self._cstep[6]
+        ht = (mt @ hag.T).T
+        if self._cal_blocks is None:
+            self._cal_blocks = []
+            for b in np.unique(comp):
+                cols = np.flatnonzero(comp == b)
+                self._cal_blocks.append((b, cols, sparse.csr_matrix(kbd[cols][:, cols]),
+                                         sparse.csr_matrix(gbd[cols][:, cols])))
+        # block-diagonal forms (sparse): (K m) for every domain at once. A domain within one block
+        # (e.g. one wave of a design raked wave by wave) is multiplied by that block only: the same
+        # sums (a row of a block holds the row's every entry), a fraction of the work
+        nz = mt != 0  # (few domains: one product is quicker)
+        first = np.where(nz, comp[None, :], len(comp)).min(axis=1)
+        last = np.where(nz, comp[None, :], -1).max(axis=1)
+        if len(self._cal_blocks) == 1 or len(mt) < 32 or np.any((last >= 0) & (first != last)):
+            return np.asarray(kbd @ mt.T).T, np.asarray(gbd @ mt.T).T, ht
+        km, gm = np.zeros(mt.shape), np.zeros(mt.shape)
+        for b, cols, kb, gb in self._cal_blocks:
+            rows = np.flatnonzero(first == b)
+            if len(rows):
+                ix = np.ix_(rows, cols)
+                sub = mt[ix].T
+                km[ix] = np.asarray(kb @ sub).T
+                gm[ix] = np.asarray(gb @ sub).T
+        return km, gm, ht
 
     def _cal_terms(self, mt: np.ndarray, qt: np.ndarray, prods: tuple | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:

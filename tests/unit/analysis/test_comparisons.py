@@ -81,6 +81,27 @@ def test_area_pairs_within_wave_with_bh():
     assert np.max(np.abs(p["se"].to_numpy() / indep - 1)) > 1e-3  # the raking covariance matters
 
 
+def test_compare_all_area_pairs_share_the_rest_contrasts_values(monkeypatch):
+    """compare_all's area_pair rows are area_pairs' (the same numbers), with each indicator's
+    values computed once for the rest contrasts and the pairs."""
+    from survey_pipeline.analysis import comparisons
+    from survey_pipeline.analysis.indicators import estimate_indicators
+    from survey_pipeline.analysis.settings import AnalysisSettings
+
+    d, spec = _pair_design()
+    est = estimate_indicators(d, [spec], AnalysisSettings(groups=("sex",), min_n=5), levels=["city", "neighborhood"])
+    alone = area_pairs(d, est, [spec], levels=("neighborhood",))
+    calls = []
+    real = comparisons.indicator_values
+    monkeypatch.setattr(comparisons, "indicator_values", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    comp = comparisons.compare_all(d, est, [spec], ["w1"], min_n=5)
+    assert len(calls) == 1  # not once more for the pairs
+    got = comp[comp["kind"] == "area_pair"].reset_index(drop=True)
+    assert len(got) == 3 and got["se"].notna().all()
+    np.testing.assert_array_equal(got["se"].to_numpy(float), alone["se"].to_numpy(float))
+    np.testing.assert_array_equal(got["p_adj"].to_numpy(float), alone["p_adj"].to_numpy(float))
+
+
 def test_did_recovers_a_planted_effect(mini):
     rng = np.random.default_rng(7)
     n = 4000
@@ -145,3 +166,25 @@ def test_findings_name_districts_and_keep_them_apart_from_neighborhood_codes():
     assert got["district"].startswith("Safety at night in the 9 district fell 10 points")
     f = findings(c, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, top=4, district_names={"9": "District Nine"})
     assert dict(zip(f["area_level"], f["finding"], strict=True))["district"].startswith("Safety at night in District Nine")
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh", "bonferroni"])
+def test_adjust_families_equals_one_call_per_family(method):
+    from survey_pipeline.analysis.comparisons import _adjust_families
+    from survey_pipeline.stats import StatsError, adjust_pvalues
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 120))
+        p = rng.random(n) ** 3
+        p[rng.random(n) < 0.1] = np.nan  # not tests
+        p[rng.random(n) < 0.2] = p[0]  # ties
+        p[rng.random(n) < 0.05] = 0.0
+        fam = rng.integers(0, int(rng.integers(1, 12)), n)
+        ref = np.full(n, np.nan)
+        for f in np.unique(fam):
+            ix = np.flatnonzero(fam == f)
+            ref[ix] = adjust_pvalues(p[ix], method)
+        np.testing.assert_array_equal(_adjust_families(p, fam, method), ref)
+    with pytest.raises(StatsError):
+        _adjust_families(np.array([0.1, 0.2]), np.array([0, 0]), "sidak")

@@ -179,6 +179,27 @@ def test_rest_contrasts_known_and_clusters(apistrat, apiclus1):
     _check_rest(got, _rest_reference(clus, apiclus1, "api00", [], ["stype"]), ["stype"])
 
 
+@pytest.mark.parametrize("cells", [["stype", "sch.wide", "awards"], None])
+def test_rest_contrast_arrays_many_equal_one_at_a_time(apistrat, cells):
+    df = _with_missing(apistrat)
+    df.loc[df.index[::11], "awards"] = None
+    pop = pd.read_csv(REF / "apipop.csv")
+    r = Design(df, weights="pw", strata="stype", fpc="fpc").rake(
+        {"stype": pop["stype"].value_counts().to_dict(), "sch.wide": pop["sch.wide"].value_counts().to_dict()})
+    dm = DomainMeans(r, cells=cells)
+    ys = [df["api00"].to_numpy(float), df["api99"].to_numpy(float), (df["api00"] > 650).astype(float).to_numpy()]
+    pairs = [(dm.domains([]), dm.domains(["awards"])), (dm.domains(["stype"]), dm.domains(["stype", "sch.wide"])),
+             (dm.domains(["stype"]), dm.domains(["stype", "awards"]), "awards")]
+    many = dm.rest_contrast_arrays_many(ys, pairs)
+    assert len(many) == 3 and all(len(row) == 3 for row in many)
+    for y, row in zip(ys, many, strict=True):
+        for (within, domains, *known), got in zip(pairs, row, strict=True):
+            one = dm.rest_contrast_arrays(y, within, domains, *known)
+            assert set(got) == set(one)
+            for k in one:  # the same operations: the same numbers, bit for bit
+                np.testing.assert_array_equal(got[k], one[k], err_msg=k)
+
+
 @pytest.mark.parametrize("option", ["adjust", "average"])
 def test_rest_contrasts_lonely_psu(apistrat, option):
     lonely = pd.concat([apistrat[apistrat["stype"] != "H"], apistrat[apistrat["stype"] == "H"].iloc[:1]])
