@@ -307,13 +307,15 @@ def sample_funnel(project: Project, store, waves: list[str]) -> pd.DataFrame:
         if wave is not None and wave.invitations:
             invited = {str(a).casefold() for a in wave.invitations}
             case = ~resp[_NOT_CASES].fillna(False).astype(bool).any(axis=1).to_numpy()
-            in_area = resp["area_neighborhood"].astype("string").str.casefold().isin(invited).fillna(False).to_numpy()
+            fac, uniq = pd.factorize(resp["area_neighborhood"].to_numpy(dtype=object))  # string work per area
+            in_area = np.array([str(u).casefold() in invited for u in uniq] + [False], dtype=bool)[fac]
             start = (resp["disposition"] == "complete").to_numpy() & case & in_area
             first = ("start_aapor_completes", "AAPOR 2023 complete interviews (I) of the invited areas")
         else:
             start = np.ones(len(resp), bool)
             first = ("start_kept", "every response kept by ingest")
-        reasons = resp["exclusion_reasons"].fillna("").astype(str).str.split(",").str[0].str.strip()
+        fac, uniq = pd.factorize(resp["exclusion_reasons"].fillna("").astype(str).to_numpy(dtype=object))
+        reasons = pd.Series(np.array([u.split(",")[0].strip() for u in uniq] + [""], dtype=object)[fac])
         out = [(first[0], int(start.sum()), first[1])]
         gone = reasons[start & excluded].replace("", "unspecified").value_counts()
         out += [(f"excluded_{r}", int(n), r) for r, n in gone.items()]
