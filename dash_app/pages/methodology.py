@@ -17,6 +17,7 @@ from dash_app.pages._common import (
     wave_state,
 )
 from survey_pipeline.report.data import funnel_steps  # shared with the report
+from survey_pipeline.report.i18n import funnel_step_label
 
 PAGE = "methodology"
 PATH = "/methodology"
@@ -128,13 +129,7 @@ def _funnel_table(data: Results, wave: str, lang: str) -> pd.DataFrame:
     if not steps:
         return pd.DataFrame()
 
-    def words(step: str, reason: str | None) -> str:
-        if step == "excluded":
-            key = f"excl_{reason}"
-            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
-        return t({"start_kept": "funnel_kept"}.get(step, f"funnel_{step}"), lang)
-
-    return pd.DataFrame({t("step", lang): [words(s, r) for s, r, _ in steps],
+    return pd.DataFrame({t("step", lang): [funnel_step_label(s, r, lang) for s, r, _ in steps],
                          t("responses", lang): [f"{v:,.0f}" for _, _, v in steps]})  # table() localises
 
 

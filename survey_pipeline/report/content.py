@@ -39,7 +39,7 @@ from survey_pipeline.report.data import (
     read_results_tables,
     wave_order,
 )
-from survey_pipeline.report.i18n import LANGUAGES, TEXT, t
+from survey_pipeline.report.i18n import LANGUAGES, funnel_step_label, t
 
 __all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_tables"]
 
@@ -638,13 +638,7 @@ def _funnel(ctx: _Ctx) -> Table | None:
     if not steps:
         return None
 
-    def words(step: str, reason: str | None) -> str:
-        if step == "excluded":
-            key = f"excl_{reason}"
-            return t("funnel_excluded", lang, reason=t(key, lang) if key in TEXT else reason)
-        return t(f"funnel_{step}", lang)
-
-    df = pd.DataFrame({"step": [words(s, r) for s, r, _ in steps], "count": [int(v) for _, _, v in steps]})
+    df = pd.DataFrame({"step": [funnel_step_label(s, r, lang) for s, r, _ in steps], "count": [int(v) for _, _, v in steps]})
     return Table("funnel", t("funnel", lang, wave=ctx.wl(ctx.wave)), df,
                  [Column("step", t("step", lang)), Column("count", t("responses", lang), "int")],
                  note=t("funnel_note", lang), row_header="step")
