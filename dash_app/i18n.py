@@ -7,6 +7,7 @@ from typing import Literal
 
 from survey_pipeline.analysis.sentences import localize_numbers  # noqa: F401  (one way to write numbers)
 from survey_pipeline.analysis.sentences import wave_label as _wave_label
+from survey_pipeline.report.i18n import FUNNEL_TEXT
 
 Lang = Literal["en", "es"]
 LANGS: tuple[Lang, ...] = ("en", "es")
@@ -183,12 +184,7 @@ TEXT: dict[str, dict[str, str]] = {
     "metric_completes": {"en": "Completed surveys", "es": "Encuestas completas"},
     "sample_funnel": {"en": "From the response rate's completes to the responses analysed",
                       "es": "De las encuestas completas de la tasa de respuesta a las respuestas analizadas"},
-    "sample_funnel_note": {
-        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
-              "rules exclude (each counted once, under its first reason) and adds the partial interviews it can use.",
-        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
-              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
-              "puede usar."},
+    "sample_funnel_note": FUNNEL_TEXT["funnel_note"],
     "step": {"en": "Step", "es": "Paso"},
     "responses": {"en": "Responses", "es": "Respuestas"},
     "metric_kish_n_eff": {"en": "Effective sample size (Kish)", "es": "Tamaño de muestra efectivo (Kish)"},

@@ -15,6 +15,12 @@ Language = Literal["en", "es"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 FUNNEL_TEXT: dict[str, dict[str, str]] = {
+    "funnel_note": {
+        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
+              "rules exclude (each counted once, under its first reason) and adds the partial interviews it can use.",
+        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
+              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
+              "puede usar."},
     "funnel_start_aapor_completes": {"en": "Complete interviews counted for the response rate (AAPOR)",
                                      "es": "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"},
     "funnel_start_kept": {"en": "Responses kept by ingest", "es": "Respuestas conservadas en la carga"},
@@ -164,12 +170,6 @@ TEXT: dict[str, dict[str, str]] = {
                           "es": "Sin tasas de respuesta: survey.toml no registra invitaciones."},
     "funnel": {"en": "From the response rate's completes to the responses analysed, {wave}",
                "es": "De las encuestas completas de la tasa de respuesta a las respuestas analizadas, {wave}"},
-    "funnel_note": {
-        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
-              "rules exclude (each once, under its first reason) and adds the partial interviews it can use.",
-        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
-              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
-              "puede usar."},
     "step": {"en": "Step", "es": "Paso"},
     "responses": {"en": "Responses", "es": "Respuestas"},
     **FUNNEL_TEXT,
