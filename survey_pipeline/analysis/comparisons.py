@@ -81,7 +81,11 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
     out["p"] = np.where(np.isfinite(t), 2 * sps.t.sf(np.abs(t), np.where(dfv > 0, dfv, 1)), np.nan)
     # p_adj within each family (rows of a family in their table order), on arrays: a table has
     # tens of thousands of families
+    # a suppressed comparison is too unreliable to act on, so it is not a test of its family: its
+    # p_adj stays empty (its near-zero SE would otherwise give a tiny p that lowers the others' bar)
     p = out["p"].to_numpy(float)
+    if "reliability" in out.columns:
+        p = np.where(out["reliability"].to_numpy(dtype=object) == "suppress", np.nan, p)
     fam = out.groupby(family, sort=False, dropna=False).ngroup().to_numpy()
     out["p_adj"] = _adjust_families(p, fam, adjust)
     out["adjust"] = adjust

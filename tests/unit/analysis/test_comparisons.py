@@ -31,10 +31,14 @@ def test_wave_change_sums_variances_and_names_the_change():
     assert c.loc["9", "estimate"] == pytest.approx(-0.10)
     assert c.loc["9", "se"] == pytest.approx(0.05)
     assert c.loc["9", "p"] == pytest.approx(2 * sps.t.sf(2.0, 1000))
-    assert c.loc["9", "p_adj"] == pytest.approx(min(1, 2 * c.loc["9", "p"]))  # Holm over 2 tests
+    # area 3's change is suppressed: not a test of the family, so Holm is over area 9 alone
+    assert c.loc["9", "p_adj"] == pytest.approx(c.loc["9", "p"])
     assert c.loc["3", "reliability"] == "suppress"
+    assert np.isfinite(c.loc["3", "p"]) and np.isnan(c.loc["3", "p_adj"]) and not c.loc["3", "significant"]
     f = findings(c.reset_index(), {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "spring 2025"})
-    assert f["finding"].isna().all()  # p_adj = 0.09: not significant
+    got = f.set_index("area")["finding"]
+    assert got["9"].startswith("Safety at night in Eastgate fell 10 points")  # p_adj = p = 0.046 < 0.05
+    assert got.isna()["3"]  # suppressed: never a finding
     c2 = wave_changes(est_rows([("w1", "9", 0.40, 0.02, "ok"), ("w2", "9", 0.30, 0.02, "ok")]), ["w1", "w2"])
     f2 = findings(c2, {"safe_night": "Safety at night"}, {"9": "Eastgate"}, {"w1": "spring 2025"})
     assert f2["finding"].iloc[0] == "Safety at night in Eastgate fell 10 points (95% CI 4 to 16) since spring 2025"  # se = 0.0283

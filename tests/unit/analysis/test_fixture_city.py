@@ -63,9 +63,9 @@ def test_named_findings_are_true_changes_or_few_false_discoveries(run):
     points: the 2025-spring sample drew 27.6% "serious" of 199 against a true 40.4%, z = -3.5
     given its make-up) and "Naming a problem of Code Enforcement as a top priority in Cedar Park
     fell 38 points" (true share 0.572 in every wave). Benjamini-Hochberg bounds the *expected*
-    share of false rejections in each family at 5%; the 2026-spring neighborhood family (1,622
-    tests) has 9 rejections, only 3 of them not suppressed, so one realization can hold 2 false
-    ones among those 3.
+    share of false rejections in each family at 5%; the 2026-spring neighborhood family (739
+    tests, suppressed changes are not tests) has 3 rejections, so one realization can hold 2
+    false ones among those 3.
     The bound asserted (a third) holds for this fixture and catches new noise findings.
     """
     comp = run.tables["comparisons"]
