@@ -37,6 +37,7 @@ from scipy import stats as sps
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
 from ._domains import CellDomains
+from ._parallel import run_tasks
 from .indicators import (
     IndicatorSpec,
     _values_cache,
@@ -283,14 +284,27 @@ class _PairSE:
 
     def add(self, spec: IndicatorSpec, y: np.ndarray) -> None:
         """The pairs of one indicator from its values (once per indicator; others ignored)."""
+        self.record(spec, self.arrays(spec, y))
+
+    def arrays(self, spec: IndicatorSpec, y: np.ndarray) -> list[dict[str, np.ndarray]] | None:
+        """The pair arrays of one indicator, per area level (None when its pairs are not wanted);
+        computes only (another process may run it): :meth:`record` keeps them."""
         key = (spec.indicator, spec.statistic)
         if key not in self.wanted or key in self.done:
+            return None
+        dm, pset, csets, _labels = self._prepare()
+        # one pass over the rows for both levels
+        return dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()])
+
+    def record(self, spec: IndicatorSpec, arrays: list[dict[str, np.ndarray]] | None) -> None:
+        """Keep the pairs of :meth:`arrays` (the first time an indicator comes)."""
+        key = (spec.indicator, spec.statistic)
+        if arrays is None or key not in self.wanted or key in self.done:
             return
         self.done.add(key)
-        dm, pset, csets, labels = self._prepare()
+        _dm, _pset, csets, labels = self._prepare()
         acc = self.acc
-        # one pass over the rows for both levels
-        for lv, a in zip(csets, dm.pairwise_arrays_many(y, [(pset, cs) for cs in csets.values()]), strict=True):
+        for lv, a in zip(csets, arrays, strict=True):
             wv, ar = labels[lv]
             aa, bb = ar[a["a"]], ar[a["b"]]
             k = len(aa)
@@ -344,11 +358,12 @@ def _rest_reliability(m: pd.DataFrame, min_n: int, nchs: bool) -> pd.DataFrame:
 
 
 def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], plan: list[tuple], *,
-                   cd_columns: list[str], each=None) -> pd.DataFrame:
+                   cd_columns: list[str], pairs: _PairSE | None = None) -> pd.DataFrame:
     """Run ``contrasts`` for every headline indicator and every (tag, parent, child, known) of ``plan``.
 
-    ``each(spec, y)``, if given, is called with every headline indicator's values (shared with
-    another estimator)."""
+    ``pairs``, if given, gets the area pairs of every headline indicator from its values (shared
+    with another estimator). The batches of indicators run on two cores where possible
+    (:func:`~._parallel.run_tasks`; rows in the indicators' order, the same numbers)."""
     data = design.data
     cd = _shared_cells(design, [c for c in cd_columns if c in data.columns])
     dm = cd.dm if cd is not None else DomainMeans(design)
@@ -361,20 +376,28 @@ def _contrast_rows(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec]
     cols = [*dict.fromkeys(c for _t, _p, child, _k in plan for c in child)]
     acc: dict[str, list] = {k: [] for k in ("_plan", "tag", "child", "indicator", "statistic", *cols, *keys)}
     cache = _values_cache(data)
-    for b0 in range(0, len(heads), _BATCH):
-        batch = []
-        for spec in heads[b0:b0 + _BATCH]:
+    if pairs is not None:
+        pairs._prepare()  # its cells and domain sets: made here, shared by the tasks
+
+    def batch(part: list[IndicatorSpec]) -> tuple[list, list[int], list]:
+        got, ys = [], []
+        for j, spec in enumerate(part):
             y, _ = indicator_values(data, spec, cache)
-            if each is not None:
-                each(spec, y)
+            got.append(pairs.arrays(spec, y) if pairs is not None else None)
             if not np.all(np.isnan(y)):
-                batch.append((spec, y))
-        if not batch:
-            continue
+                ys.append((j, y))
         # the batch shares its calibration sums; each indicator its moments across the plan
-        res = dm.rest_contrast_arrays_many([y for _s, y in batch], sets)
-        for (spec, _y), per_plan in zip(batch, res, strict=True):
-            _append_rows(acc, spec, plan, per_plan, labels, cols, keys)
+        res = dm.rest_contrast_arrays_many([y for _j, y in ys], sets) if ys else []
+        return got, [j for j, _y in ys], res
+
+    parts = [heads[b0:b0 + _BATCH] for b0 in range(0, len(heads), _BATCH)]
+    for part, (got, kept, res) in zip(parts, run_tasks([lambda part=part: batch(part) for part in parts]),
+                                      strict=True):
+        if pairs is not None:
+            for spec, arrays in zip(part, got, strict=True):
+                pairs.record(spec, arrays)
+        for j, per_plan in zip(kept, res, strict=True):
+            _append_rows(acc, part[j], plan, per_plan, labels, cols, keys)
     if not acc["tag"]:
         return pd.DataFrame()
     return pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()})
@@ -535,17 +558,17 @@ def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, ad
 
 
 def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
-               min_n: int, nchs: bool, adjust: str, each=None) -> list[pd.DataFrame]:
+               min_n: int, nchs: bool, adjust: str, pairs: _PairSE | None = None) -> list[pd.DataFrame]:
     """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
     indicators when they share their cells (each indicator's values and cell moments once;
-    ``each(spec, y)`` is then given every headline indicator's values, see :func:`_contrast_rows`)."""
+    ``pairs`` then gets every headline indicator's area pairs, see :func:`_contrast_rows`)."""
     pa, ca = _area_plan(design, est, groups=gds)
     pg, cg = _group_plan(design, est, groups=gds)
     data = design.data
     if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
         return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
                 group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
-    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca, each=each)
+    r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca, pairs=pairs)
     first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
     return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
             _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
@@ -650,8 +673,7 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     # area pairs (area_pairs) take their indicators' values from the rest contrasts' pass
     pm = _pair_rows(est)
     pse = _PairSE(design, pm) if not pm.empty else None
-    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust,
-                         each=pse.add if pse is not None else None),
+    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust, pairs=pse),
              _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
              wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
     parts = [p for p in parts if not p.empty]

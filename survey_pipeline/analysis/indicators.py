@@ -40,6 +40,7 @@ from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
 from ._domains import CellDomains, domain_codes
+from ._parallel import run_tasks
 from .sentences import indicator_phrase
 from .settings import AnalysisSettings
 
@@ -56,6 +57,7 @@ __all__ = [
     "indicator_values",
     "indicators_table",
     "priorities_table",
+    "rank_tasks",
 ]
 
 ESTIMATE_COLUMNS = ["wave", "area_level", "area", "group_dim", "group", "indicator", "statistic",
@@ -366,18 +368,31 @@ def estimate_indicators(
     ``Design.mean(by=...)``, computed for all domains at once from per-cell moments by
     :class:`~survey_pipeline.stats.DomainMeans`); shares get the
     ``settings.ci_method`` interval, means and scores a t interval on the design df.
+    The batches of indicators are estimated on two cores where possible
+    (:func:`~survey_pipeline.analysis._parallel.run_tasks`; the same numbers as one by one).
     """
+    tasks, finish = estimate_tasks(design, specs, settings, levels=levels, groups=groups)
+    return finish(run_tasks(tasks))
+
+
+_EST_BATCH = 8  # indicators estimated together (they share every sparse product)
+
+
+def estimate_tasks(design: Design, specs: list[IndicatorSpec], settings: AnalysisSettings | None = None, *,
+                   levels: list[str] | None = None, groups: tuple[str, ...] | None = None):
+    """:func:`estimate_indicators` in pieces: the tasks (one per batch of indicators: their
+    domain means, as arrays) and the function that makes the estimate rows of the tasks' results
+    (a list in the tasks' order), so that a caller can run the tasks with others
+    (:func:`~survey_pipeline.analysis._parallel.run_tasks`)."""
     st = settings or AnalysisSettings()
     data = design.data
     levels = levels or area_levels(data)
     groups = tuple(g for g in (groups if groups is not None else st.groups) if g in data.columns)
-    frames = []
     sets: list[tuple[str, str, list[str]]] = []
     for lv in levels:
         base = ["wave"] if lv == "city" else ["wave", lv]
         for gd in ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
-    dfv = design.degf
     cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
     cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]
     # made once per analysis for these cells: the comparisons use the same (share_values)
@@ -387,21 +402,35 @@ def estimate_indicators(
         shared[key] = CellDomains(design, cells)  # DomainMeans(design, cells=cells) and its domain sets
     dm = shared[key].dm
     coded = [dm.domains(b) for _, _, b in sets]
-    acc: list[list] = [[] for _ in sets]
     cache = _values_cache(data)
-    batch = 8  # indicators estimated together (they share every sparse product)
-    for b0 in range(0, len(specs), batch):
+
+    def batch(part: list[IndicatorSpec]) -> tuple[list[int], list]:
         todo = []
-        for spec in specs[b0:b0 + batch]:
+        for j, spec in enumerate(part):
             y, dk = indicator_values(data, spec, cache)
             if not np.all(np.isnan(y)):
-                todo.append((spec, y, dk))
+                todo.append((j, y, dk))
         if not todo:
-            continue
-        res = dm.arrays_many([t[1] for t in todo], coded, counts=[t[2] for t in todo])
-        for (spec, _y, _dk), per_set in zip(todo, res, strict=True):
-            for i, cols in enumerate(per_set):
-                acc[i].append((spec, cols))
+            return [], []
+        return [t[0] for t in todo], dm.arrays_many([t[1] for t in todo], coded, counts=[t[2] for t in todo])
+
+    parts = [specs[b0:b0 + _EST_BATCH] for b0 in range(0, len(specs), _EST_BATCH)]
+    tasks = [lambda part=part: batch(part) for part in parts]
+
+    def finish(results: list) -> pd.DataFrame:
+        acc: list[list] = [[] for _ in sets]
+        for part, (kept, res) in zip(parts, results, strict=True):
+            for j, per_set in zip(kept, res, strict=True):
+                for i, cols in enumerate(per_set):
+                    acc[i].append((part[j], cols))
+        return _estimate_rows(design, st, sets, coded, acc)
+
+    return tasks, finish
+
+
+def _estimate_rows(design: Design, st: AnalysisSettings, sets: list, coded: list, acc: list) -> pd.DataFrame:
+    dfv = design.degf
+    frames = []
     for (lv, gd, by), ds, items in zip(sets, coded, acc, strict=True):
         if not items:
             continue
@@ -572,14 +601,39 @@ def bootstrap_ranks(design: Design, specs: list[IndicatorSpec], domain_sets: lis
     return out
 
 
+def rank_tasks(design: Design, specs: list[IndicatorSpec], *, replicates: int = RANK_REPLICATES,
+               seed: int = RANK_SEED) -> tuple[list[tuple], list]:
+    """The bootstrap rank intervals of :func:`priorities_table`, as tasks that need no estimates
+    (so that they can run beside them, :func:`~survey_pipeline.analysis._parallel.run_tasks`).
+
+    One task per priority question, for every area level of the data: :func:`bootstrap_ranks`
+    of the question's problems (in the estimates' order, by name) with ``["wave"]`` and
+    ``["wave", level]``. Returns the key of each task and the tasks; ``dict(zip(keys,
+    results))`` is the ``ranks`` argument of :func:`priorities_table`, which uses a result when
+    its problems are those of the estimates and its levels include theirs (each domain set's
+    ranks are computed apart from the others': the same numbers), else computes its own.
+    """
+    levels = tuple(area_levels(design.data))
+    sets = [["wave"] if lv == "city" else ["wave", lv] for lv in levels]
+    by_q: dict[tuple, list[IndicatorSpec]] = {}
+    for sp in sorted((s for s in specs if s.kind == "priority"), key=lambda s: s.indicator):
+        by_q.setdefault(sp.variables, []).append(sp)
+    keys, tasks = [], []
+    for qspecs in by_q.values():
+        keys.append((tuple(sp.indicator for sp in qspecs), levels, replicates, seed))
+        tasks.append(lambda q=qspecs: bootstrap_ranks(design, q, sets, replicates=replicates, seed=seed))
+    return keys, tasks
+
+
 def priorities_table(est: pd.DataFrame, specs: list[IndicatorSpec], inst: Instrument,
                      design: Design | None = None, *, replicates: int = RANK_REPLICATES,
-                     seed: int = RANK_SEED) -> pd.DataFrame:
+                     seed: int = RANK_SEED, ranks: dict | None = None) -> pd.DataFrame:
     """The ``priorities`` results table from the priority estimates (all respondents).
 
     With ``design`` (the weighted design the estimates come from), ``rank_low``/``rank_high``
     are the 95% bootstrap rank interval of :func:`bootstrap_ranks` (widened if needed to hold
     the point rank); without it, the CI-overlap range of :func:`rank_with_uncertainty`.
+    ``ranks``: results of :func:`rank_tasks` already computed (used where they fit).
     """
     pr = {s.indicator: s for s in specs if s.kind == "priority"}
     e = est[est["indicator"].isin(list(pr)) & (est["group_dim"] == "all")].copy()
@@ -599,7 +653,7 @@ def priorities_table(est: pd.DataFrame, specs: list[IndicatorSpec], inst: Instru
     out = pd.concat(parts, ignore_index=True)
     if design is not None:
         out = _bootstrap_rank_columns(out, design, [pr[i] for i in dict.fromkeys(e["indicator"])],
-                                      replicates, seed)
+                                      replicates, seed, ranks or {})
     cols = ["wave", "area_level", "area", "problem", "department", *[f"label_{lg}" for lg in inst.languages],
             "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "reliability", "reliability_reason",
             "rank", "rank_low", "rank_high"]
@@ -607,7 +661,7 @@ def priorities_table(est: pd.DataFrame, specs: list[IndicatorSpec], inst: Instru
 
 
 def _bootstrap_rank_columns(out: pd.DataFrame, design: Design, pspecs: list[IndicatorSpec], replicates: int,
-                            seed: int) -> pd.DataFrame:
+                            seed: int, ranks: dict) -> pd.DataFrame:
     levels = sorted(set(out["area_level"]), key=["city", "district", "neighborhood", "beat"].index)
     sets = [["wave"] if lv == "city" else ["wave", lv] for lv in levels]
     # one question's problems are ranked together (all share the respondents who answered it)
@@ -616,8 +670,13 @@ def _bootstrap_rank_columns(out: pd.DataFrame, design: Design, pspecs: list[Indi
         by_q.setdefault(sp.variables, []).append(sp)
     rows = []
     for qspecs in by_q.values():
-        for lv, by, (lab, lo, hi) in zip(levels, sets, bootstrap_ranks(design, qspecs, sets, replicates=replicates,
-                                                                      seed=seed), strict=True):
+        names = tuple(sp.indicator for sp in qspecs)
+        # computed beside the estimates (rank_tasks) when it fits: the estimates' levels of it
+        got = next(([res[lvs.index(lv)] for lv in levels] for (nm, lvs, rep, sd), res in ranks.items()
+                    if (nm, rep, sd) == (names, replicates, seed) and set(levels) <= set(lvs)), None)
+        if got is None:
+            got = bootstrap_ranks(design, qspecs, sets, replicates=replicates, seed=seed)
+        for lv, by, (lab, lo, hi) in zip(levels, sets, got, strict=True):
             lab = lab.reset_index(drop=True)
             area = ["city"] * len(lab) if lv == "city" else lab[by[1]].astype(str).tolist()
             for j, sp in enumerate(qspecs):

@@ -20,16 +20,18 @@ from survey_pipeline.errors import AnalysisError, StoreError
 from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, normalize_name
 
+from ._parallel import run_tasks
 from .comparisons import COMPARISON_COLUMNS, compare_all, findings
 from .evaluation import did
 from .indicators import (
     ESTIMATE_COLUMNS,
-    estimate_indicators,
+    estimate_tasks,
     finding_label,
     importance_satisfaction,
     indicator_specs,
     indicators_table,
     priorities_table,
+    rank_tasks,
     scale_alphas,
     share_values,
 )
@@ -161,7 +163,14 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     share_values(design.data)  # indicator values computed once for every estimator
     specs = indicator_specs(inst, st.top_n)
     tick("indicators")
-    est = estimate_indicators(design, specs, st)
+    # the estimates, the priorities' bootstrap rank intervals and the scales' alphas need only the
+    # design: run together, on two cores where possible (results in a fixed order, as one by one)
+    est_tasks, est_rows = estimate_tasks(design, specs, st)
+    rank_keys, rtasks = rank_tasks(design, specs)
+    got = run_tasks([*rtasks, lambda: scale_alphas(design.data, specs), *est_tasks])
+    ranks = dict(zip(rank_keys, got[:len(rtasks)], strict=True))
+    alphas = got[len(rtasks)]
+    est = est_rows(got[len(rtasks) + 1:])
     tick("comparisons")
     comp = compare_all(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
     for ev in st.evaluations:
@@ -179,9 +188,9 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         district_names = district_labels(inst.areas, inst.language)
     comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
-    pri = priorities_table(est, specs, inst, design)
+    pri = priorities_table(est, specs, inst, design, ranks=ranks)
     iss = importance_satisfaction(est, specs, inst)
-    diag = pd.concat([wr.diagnostics, scale_alphas(design.data, specs)], ignore_index=True)
+    diag = pd.concat([wr.diagnostics, alphas], ignore_index=True)
     rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")
     diag = pd.concat([diag, pd.DataFrame({"wave": rel["wave"], "area_level": "city", "area": "city",
                                           "kind": "reliability_rule", "metric": "estimates_" + rel["reliability"],

@@ -1,0 +1,143 @@
+"""Independent pieces of the analysis on two cores: forked workers, results in a fixed order.
+
+The analysis is mostly many small numpy and pandas operations that hold the GIL, so threads do
+not help; a forked process sees the whole analysis state (design, caches) without copying it.
+:func:`run_tasks` runs a list of zero-argument callables, the current process and ``workers - 1``
+forked children taking them in list order from a shared counter (so a long task listed first
+starts first), and returns their results in list order: the output never depends on which process
+ran which task, or when. A task must be pure (its result only depends on its inputs; what a child
+caches is lost) and its result picklable (numeric arrays travel fastest).
+
+A task that fails in a child, or a child that dies (killed, out of memory), is run again in the
+current process, so an error surfaces with its own type and traceback, as in a serial run.
+
+The number of processes is ``SURVEY_PIPELINE_WORKERS`` when set (``1``: everything in the
+current process), else 2 where the machine has 2 or more cores and processes can be forked
+(Linux), else 1.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from survey_pipeline.errors import AnalysisError
+
+__all__ = ["run_tasks", "workers"]
+
+T = TypeVar("T")
+
+_ENV = "SURVEY_PIPELINE_WORKERS"
+_MAX = 2  # the analysis' pieces are few and large: more processes only add memory
+_IN_CHILD = False
+
+
+def workers() -> int:
+    """The number of processes :func:`run_tasks` uses (see the module docstring).
+
+    Raises
+    ------
+    AnalysisError
+        ``SURVEY_PIPELINE_WORKERS`` is set to something other than a whole number from 1.
+    """
+    raw = os.environ.get(_ENV)
+    if raw is not None and raw.strip():
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise AnalysisError(f"environment variable {_ENV}={raw!r}: not a whole number from 1.",
+                                rule="workers", fix=f"Set {_ENV} to 1 (one process) or 2, or unset it.")
+        return n if _can_fork() else 1
+    return min(_MAX, os.cpu_count() or 1) if _can_fork() else 1
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+
+
+def run_tasks(tasks: Sequence[Callable[[], T]], n_workers: int | None = None) -> list[T]:
+    """The results of ``tasks``, in their order, computed by up to ``n_workers`` processes.
+
+    Parameters
+    ----------
+    tasks : sequence of callables
+        Pure, zero-argument callables (see the module docstring).
+    n_workers : int, optional
+        Processes to use, the current one included (default: :func:`workers`). 1 runs every
+        task here, in order.
+    """
+    n_workers = workers() if n_workers is None else n_workers
+    if n_workers <= 1 or len(tasks) <= 1 or _IN_CHILD:
+        return [t() for t in tasks]
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("i", 0)
+
+    def take() -> int:
+        with counter.get_lock():
+            i = counter.value
+            counter.value = i + 1
+        return i
+
+    results: dict[int, T] = {}
+    channels = []
+    procs = []
+    for _ in range(min(n_workers, len(tasks)) - 1):
+        recv, send = ctx.Pipe(duplex=False)
+
+        def child(send=send, recv=recv) -> None:
+            global _IN_CHILD
+            _IN_CHILD = True  # a task's own run_tasks runs in this process
+            recv.close()
+            while (i := take()) < len(tasks):
+                try:
+                    send.send((i, True, tasks[i]()))
+                except BaseException:  # the parent runs it again and raises it there
+                    break
+            send.close()
+
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about forking a process with threads (BLAS, progress bars);
+            # the child only computes and writes to its pipe
+            warnings.simplefilter("ignore", DeprecationWarning)
+            p = ctx.Process(target=child, daemon=True)
+            p.start()
+        send.close()
+        procs.append(p)
+        channels.append(recv)
+
+    def drain(recv) -> None:
+        # read the child's results as they come (a child blocked on a full pipe would wait for us)
+        try:
+            while True:
+                i, ok, out = recv.recv()
+                if ok:
+                    results[i] = out
+        except (EOFError, OSError):
+            pass
+        finally:
+            recv.close()
+
+    readers = [threading.Thread(target=drain, args=(r,), daemon=True) for r in channels]
+    for t in readers:
+        t.start()
+    try:
+        while (i := take()) < len(tasks):
+            results[i] = tasks[i]()
+    except BaseException:
+        for p in procs:  # nothing more to wait for
+            p.terminate()
+        raise
+    finally:
+        for t in readers:
+            t.join()
+        for p in procs:
+            p.join()
+    # what a child did not deliver (it failed, or died): here, in order
+    return [results[i] if i in results else tasks[i]() for i in range(len(tasks))]
