@@ -71,7 +71,9 @@ def _finish(df: pd.DataFrame, adjust: str, family: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     out = df.copy()
     dfv = out["df"].to_numpy(float)
-    tq = np.where(np.isfinite(dfv) & (dfv > 0), sps.t.ppf(0.975, np.where(dfv > 0, dfv, 1)), sps.norm.ppf(0.975))
+    # the t quantile of each distinct df (a table has a handful), mapped back to the rows
+    udf, inv = np.unique(np.where(dfv > 0, dfv, 1), return_inverse=True)
+    tq = np.where(np.isfinite(dfv) & (dfv > 0), sps.t.ppf(0.975, udf)[inv.reshape(-1)], sps.norm.ppf(0.975))
     se = out["se"].to_numpy(float)
     est = out["estimate"].to_numpy(float)
     out["ci_low"] = est - tq * se

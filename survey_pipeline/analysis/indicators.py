@@ -261,7 +261,7 @@ def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | Non
         else:
             m = np.column_stack([frame[v].to_numpy(float) for v in spec.variables])
             # answered: anything picked or ranked (a 0 is "not picked" in some exports, like a blank)
-            answered = np.any(np.nan_to_num(m, nan=0.0) >= 1, axis=1)
+            answered = np.any(m >= 1, axis=1)  # (NaN >= 1 is false)
             if cache is not None:
                 cache[key] = (m, answered)
         if spec.kind == "pick":

@@ -114,9 +114,17 @@ class AnalysisRun:
     summary: dict = field(default_factory=dict)
 
 
-def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _sorted(df: pd.DataFrame, keys: list[str], order: np.ndarray | None = None) -> pd.DataFrame:
+    """``df`` sorted by ``keys`` (stable); ``order``: the rows' order from :func:`_sort_order`."""
+    if order is not None:
+        return df.iloc[order].reset_index(drop=True)
     keys = [k for k in keys if k in df.columns]
     return df.sort_values(keys, kind="stable").reset_index(drop=True) if keys and len(df) else df.reset_index(drop=True)
+
+
+def _sort_order(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """The positions of the rows of ``_sorted(df, keys)`` (a task: cheap to send back)."""
+    return _sorted(df.reset_index(drop=True).assign(_pos=np.arange(len(df))), keys)["_pos"].to_numpy()
 
 
 def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = None,
@@ -167,10 +175,11 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     # design: run together, on two cores where possible (results in a fixed order, as one by one)
     est_tasks, est_rows = estimate_tasks(design, specs, st)
     rank_keys, rtasks = rank_tasks(design, specs)
-    got = run_tasks([*rtasks, lambda: scale_alphas(design.data, specs), *est_tasks])
+    got = run_tasks([*rtasks, lambda: _sort_order(wr.weights, ["wave", "response_id"]),
+                     lambda: scale_alphas(design.data, specs), *est_tasks])
     ranks = dict(zip(rank_keys, got[:len(rtasks)], strict=True))
-    alphas = got[len(rtasks)]
-    est = est_rows(got[len(rtasks) + 1:])
+    weights_order, alphas = got[len(rtasks):len(rtasks) + 2]
+    est = est_rows(got[len(rtasks) + 2:])
     tick("comparisons")
     comp = compare_all(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
     for ev in st.evaluations:
@@ -204,7 +213,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         "priorities": pri,
         "importance_satisfaction": iss,
         "diagnostics": _sorted(diag[DIAG_COLUMNS], ["wave", "kind", "metric", "area_level", "area", "detail"]),
-        "weights": _sorted(wr.weights, ["wave", "response_id"]),
+        "weights": _sorted(wr.weights, ["wave", "response_id"], weights_order),
         "targets": _sorted(tu, ["wave", "variable", "category"]) if len(tu) else
         pd.DataFrame(columns=["wave", "variable", "category", "population"]),
     }
