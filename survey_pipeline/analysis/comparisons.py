@@ -560,20 +560,23 @@ def _group_finish(r: pd.DataFrame, est: pd.DataFrame, min_n: int, nchs: bool, ad
 
 
 def _rest_both(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], gds: tuple[str, ...], *,
-               min_n: int, nchs: bool, adjust: str, pairs: _PairSE | None = None) -> list[pd.DataFrame]:
+               min_n: int, nchs: bool, adjust: str, pairs: _PairSE | None = None) -> list:
     """:func:`area_vs_rest` and :func:`group_vs_rest` (default levels): in one pass over the
     indicators when they share their cells (each indicator's values and cell moments once;
-    ``pairs`` then gets every headline indicator's area pairs, see :func:`_contrast_rows`)."""
+    ``pairs`` then gets every headline indicator's area pairs, see :func:`_contrast_rows`).
+    Returns two zero-argument callables that make the two tables from the contrasts (so that
+    they can run side by side, :func:`~._parallel.run_tasks`)."""
     pa, ca = _area_plan(design, est, groups=gds)
     pg, cg = _group_plan(design, est, groups=gds)
     data = design.data
     if not pa or not pg or [c for c in ca if c in data.columns] != [c for c in cg if c in data.columns]:
-        return [area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds),
-                group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)]
+        a = area_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)
+        g = group_vs_rest(design, est, specs, min_n=min_n, nchs=nchs, adjust=adjust, groups=gds)
+        return [lambda: a, lambda: g]
     r = _contrast_rows(design, est, specs, pa + pg, cd_columns=ca, pairs=pairs)
     first = r["_plan"].to_numpy() < len(pa) if len(r) else np.zeros(0, bool)
-    return [_area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
-            _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
+    return [lambda: _area_finish(r[first].reset_index(drop=True), est, min_n, nchs, adjust),
+            lambda: _group_finish(r[~first].reset_index(drop=True), est, min_n, nchs, adjust)]
 
 
 # ------------------------------------------------------------------------------- contrasts
@@ -675,9 +678,10 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
     # area pairs (area_pairs) take their indicators' values from the rest contrasts' pass
     pm = _pair_rows(est)
     pse = _PairSE(design, pm) if not pm.empty else None
-    parts = [*_rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust, pairs=pse),
-             _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
-             wave_changes(est, waves, adjust, groups=gds), trends(est, waves, adjust)]
+    rest = _rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust, pairs=pse)
+    # the tables from the contrasts and the estimates, side by side where possible (in this order)
+    parts = run_tasks([*rest, lambda: _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
+                       lambda: wave_changes(est, waves, adjust, groups=gds), lambda: trends(est, waves, adjust)])
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
