@@ -18,8 +18,10 @@ current process), else 2 where the machine has 2 or more cores and processes can
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import warnings
@@ -62,6 +64,17 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
 
 
+def _die_with(parent: int) -> None:
+    """Have the kernel end this (child) process when ``parent`` ends (a killed analysis leaves no
+    worker computing on: Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the request
+        os._exit(1)
+
+
 def run_tasks(tasks: Sequence[Callable[[], T]], n_workers: int | None = None) -> list[T]:
     """The results of ``tasks``, in their order, computed by up to ``n_workers`` processes.
 
@@ -91,9 +104,10 @@ def run_tasks(tasks: Sequence[Callable[[], T]], n_workers: int | None = None) ->
     for _ in range(min(n_workers, len(tasks)) - 1):
         recv, send = ctx.Pipe(duplex=False)
 
-        def child(send=send, recv=recv) -> None:
+        def child(send=send, recv=recv, parent=os.getpid()) -> None:
             global _IN_CHILD
             _IN_CHILD = True  # a task's own run_tasks runs in this process
+            _die_with(parent)
             recv.close()
             while (i := take()) < len(tasks):
                 try:

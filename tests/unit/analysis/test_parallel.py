@@ -97,3 +97,36 @@ def test_analysis_on_two_processes_is_the_serial_analysis(monkeypatch):
     for name in one:
         assert one[name].equals(two[name]), name
     assert len(two["comparisons"]) > 1000 and len(two["priorities"]) > 100
+
+
+def test_a_worker_ends_with_its_parent(tmp_path):
+    """A killed analysis leaves no worker computing on."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "victim.py"
+    pidfile = tmp_path / "child.pid"
+    script.write_text(
+        "import os, time\n"
+        "from survey_pipeline.analysis._parallel import run_tasks\n"
+        f"def slow():\n    open({str(pidfile)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)\n"
+        "run_tasks([slow, slow], n_workers=2)\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": os.getcwd()})
+    for _ in range(100):
+        if pidfile.exists() and len(pidfile.read_text().split()) == 2:
+            break
+        time.sleep(0.1)
+    pids = [int(p) for p in pidfile.read_text().split()]
+    child = next(p for p in pids if p != proc.pid)
+    proc.kill()
+    proc.wait()
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the worker outlived its parent")
