@@ -172,3 +172,30 @@ def test_bootstrap_rank_intervals():
     # a narrower level cannot give a wider interval
     (_, lo90, hi90), _ = bootstrap_ranks(d, specs, [["wave"], []], replicates=200, seed=7, level=0.9)
     assert (lo90 >= lo).all() and (hi90 <= hi).all()
+
+
+def test_bootstrap_ranks_of_a_domain_set_do_not_depend_on_the_others():
+    """rank_tasks computes every area level at once and priorities_table takes the levels it
+    needs: each set's ranks must be those it gets alone (the same draws, its own sums)."""
+    from survey_pipeline.analysis.indicators import _bootstrap_rank_columns, bootstrap_ranks
+
+    d, specs = _priority_design()
+    d.data["area"] = np.where(np.arange(len(d.data)) % 3 == 0, "a", "b")
+    (lab, lo, hi), (lab_a, lo_a, hi_a) = bootstrap_ranks(d, specs, [["wave"], ["wave", "area"]], replicates=50, seed=3)
+    (lab1, lo1, hi1), = bootstrap_ranks(d, specs, [["wave"]], replicates=50, seed=3)
+    (_lab2, lo2, hi2), = bootstrap_ranks(d, specs, [["wave", "area"]], replicates=50, seed=3)
+    assert lab.equals(lab1) and np.array_equal(lo, lo1) and np.array_equal(hi, hi1)
+    assert np.array_equal(lo_a, lo2) and np.array_equal(hi_a, hi2) and len(lab_a) == 4
+    # precomputed ranks are used only when they are of the same problems, draws and levels
+    out = pd.DataFrame({"wave": ["w1", "w2"] * 4, "area_level": "city", "area": "city",
+                        "indicator": np.repeat([s.indicator for s in specs], 2), "rank": 1, "rank_low": 1,
+                        "rank_high": 1})
+    names = tuple(s.indicator for s in specs)
+    fake = [(lab, lo * 0 + 9, hi * 0 + 9)]
+    used = _bootstrap_rank_columns(out, d, specs, 50, 3, {(names, ("city",), 50, 3): fake})
+    assert (used["rank_high"] == 9).all()
+    for other in ({(names, ("city",), 50, 4): fake}, {(names[:3], ("city",), 50, 3): fake},
+                  {(names, ("neighborhood",), 50, 3): fake}):
+        own = _bootstrap_rank_columns(out, d, specs, 50, 3, other)
+        assert own.equals(_bootstrap_rank_columns(out, d, specs, 50, 3, {}))
+        assert (own["rank_high"] < 9).all()
