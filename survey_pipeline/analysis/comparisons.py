@@ -47,7 +47,8 @@ from .indicators import (
 )
 from .sentences import Words, finding_sentence, group_phrase
 
-__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "contrasts", "findings",
+__all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "compare_tasks", "concat_comparisons",
+           "contrasts", "findings",
            "group_phrase", "group_vs_rest", "trends", "wave_changes", "worst_reliability"]
 
 COMPARISON_COLUMNS = ["kind", "wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group",
@@ -674,14 +675,29 @@ def compare_all(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], w
 
     ``groups``: demographic dimensions compared within (default: every group in ``est``).
     """
+    return concat_comparisons(run_tasks(compare_tasks(design, est, specs, waves, min_n=min_n, nchs=nchs,
+                                                      adjust=adjust, groups=groups)))
+
+
+def compare_tasks(design: Design, est: pd.DataFrame, specs: list[IndicatorSpec], waves: list[str], *,
+                  min_n: int = 30, nchs: bool = True, adjust: str = "fdr_bh",
+                  groups: tuple[str, ...] | None = None) -> list:
+    """:func:`compare_all` in pieces: the contrasts are computed here (on two cores where
+    possible); the returned zero-argument callables make the comparison tables from them and from
+    the estimates (so that a caller can run them beside other work,
+    :func:`~._parallel.run_tasks`); :func:`concat_comparisons` of their results, in their order,
+    is :func:`compare_all`."""
     gds = _groups_of(est, groups)
     # area pairs (area_pairs) take their indicators' values from the rest contrasts' pass
     pm = _pair_rows(est)
     pse = _PairSE(design, pm) if not pm.empty else None
     rest = _rest_both(design, est, specs, gds, min_n=min_n, nchs=nchs, adjust=adjust, pairs=pse)
-    # the tables from the contrasts and the estimates, side by side where possible (in this order)
-    parts = run_tasks([*rest, lambda: _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
-                       lambda: wave_changes(est, waves, adjust, groups=gds), lambda: trends(est, waves, adjust)])
+    return [*rest, lambda: _pairs_table(pm, pse.se(specs) if pse is not None else None, adjust),
+            lambda: wave_changes(est, waves, adjust, groups=gds), lambda: trends(est, waves, adjust)]
+
+
+def concat_comparisons(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The comparison tables of :func:`compare_tasks` as one (in their order)."""
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)

@@ -21,7 +21,7 @@ from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, normalize_name
 
 from ._parallel import run_tasks
-from .comparisons import COMPARISON_COLUMNS, compare_all, findings
+from .comparisons import COMPARISON_COLUMNS, compare_tasks, concat_comparisons, findings
 from .evaluation import did
 from .indicators import (
     ESTIMATE_COLUMNS,
@@ -181,11 +181,17 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     weights_order, alphas = got[len(rtasks):len(rtasks) + 2]
     est = est_rows(got[len(rtasks) + 2:])
     tick("comparisons")
-    comp = compare_all(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
-    for ev in st.evaluations:
-        d = did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+    # the comparison tables, the evaluations and the priorities side by side (in this order)
+    ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+    dtasks = [lambda ev=ev: did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs,
+                                adjust=st.adjust) for ev in st.evaluations]
+    got = run_tasks([*ctasks, *dtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
+                     lambda: importance_satisfaction(est, specs, inst)])
+    comp = concat_comparisons(got[:len(ctasks)])
+    for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
         if not d.empty:
             comp = pd.concat([comp, d], ignore_index=True)
+    pri, iss = got[-2:]
     labels = {s.indicator: finding_label(s, inst.language) for s in specs if s.topic != "contact"}
     names = {}
     for a in inst.areas.items:
@@ -197,8 +203,6 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         district_names = district_labels(inst.areas, inst.language)
     comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
-    pri = priorities_table(est, specs, inst, design, ranks=ranks)
-    iss = importance_satisfaction(est, specs, inst)
     diag = pd.concat([wr.diagnostics, alphas], ignore_index=True)
     rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")
     diag = pd.concat([diag, pd.DataFrame({"wave": rel["wave"], "area_level": "city", "area": "city",
