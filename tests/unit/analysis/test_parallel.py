@@ -80,16 +80,18 @@ def test_workers_from_the_environment(monkeypatch):
 def test_analysis_on_two_processes_is_the_serial_analysis(monkeypatch):
     """Every results table bit for bit, whichever process computed which batch."""
     from survey_pipeline.analysis.results import analyze_frame
-    from survey_pipeline.analysis.settings import AnalysisSettings, WeightingSettings
+    from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
     from survey_pipeline.analysis.weighting import read_targets
-    from tests.unit.analysis.fixture_city import city_dir, city_frame, city_instrument
+    from tests.unit.analysis.fixture_city import city_dir, city_frame, city_instrument, ground_truth
 
     frame, inst = city_frame(), city_instrument()
     targets = read_targets(city_dir() / "census_targets.csv")
+    effort = ground_truth()["planted"]["problem_solving"]
+    ev = Evaluation("effort", tuple(str(c) for c in effort["neighborhoods"]), effort["from_wave"], ())
 
     def run(n):
         monkeypatch.setenv("SURVEY_PIPELINE_WORKERS", str(n))
-        return analyze_frame(frame.copy(), inst, targets=targets, settings=AnalysisSettings(),
+        return analyze_frame(frame.copy(), inst, targets=targets, settings=AnalysisSettings(groups=("sex",), evaluations=(ev,)),
                              weighting=WeightingSettings(recode={"tenure": {"no_rent": "rent"}})).tables
 
     one, two = run(1), run(2)
@@ -97,6 +99,7 @@ def test_analysis_on_two_processes_is_the_serial_analysis(monkeypatch):
     for name in one:
         assert one[name].equals(two[name]), name
     assert len(two["comparisons"]) > 1000 and len(two["priorities"]) > 100
+    assert (two["comparisons"]["kind"] == "did").any()
 
 
 def test_a_worker_ends_with_its_parent(tmp_path):
