@@ -8,6 +8,7 @@ store ends up exactly as with ``jobs=1``, one export after the other.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -102,6 +103,32 @@ _PROJECTS: dict = {}
 """Projects loaded in a worker process (by folder): one load per worker, not per export."""
 
 
+def _worker_init() -> None:
+    """In each worker process: lower priority than the process writing the store (it holds up the
+    run; the workers only prepare ahead), and exit at once when that process is gone (killed):
+    a worker never idles on, holding the terminal's pipes."""
+    import threading
+    from multiprocessing.connection import wait
+
+    with contextlib.suppress(AttributeError, OSError):  # not on POSIX: same priority
+        os.nice(_WORKER_NICENESS)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def watch() -> None:
+            wait([parent.sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+_WORKER_NICENESS = 5
+"""How much lower the workers' scheduling priority is than the main process's."""
+
+_WAITING = 1
+"""Exports prepared ahead beyond one per worker: a worker that is done starts the next export
+while its result waits for its turn (at most ``jobs + _WAITING`` exports on their way)."""
+
+
 def _prepare_in_worker(root: str, export: str, sha: str, wave: str, mode: str, platform: str):
     """Run in a worker process: :func:`~survey_pipeline.ingest.pipeline.prepare_export` of one export."""
     from survey_pipeline.ingest.pipeline import prepare_export
@@ -116,11 +143,11 @@ def _prepare_in_worker(root: str, export: str, sha: str, wave: str, mode: str, p
 class _Prefetch:
     """Exports prepared ahead, in order, by ``jobs`` worker processes; committed here one by one.
 
-    At most ``jobs`` exports are being prepared or wait, prepared, for their turn (the bounded
-    look-ahead). An export is prepared ahead only when its preparation cannot depend on the
-    exports before it: it is not loaded yet (by sha256, in the store or earlier in the list), its
-    mapping file is its own, and its checks pass; every other export is ingested at its turn in
-    this process, exactly as with ``jobs=1`` (which also raises its errors, in order).
+    At most ``jobs + _WAITING`` exports are being prepared or wait, prepared, for their turn (the
+    bounded look-ahead). An export is prepared ahead only when its preparation cannot depend on
+    the exports before it: it is not loaded yet (by sha256, in the store or earlier in the list),
+    its mapping file is its own, and its checks pass; every other export is ingested at its turn
+    in this process, exactly as with ``jobs=1`` (which also raises its errors, in order).
     """
 
     def __init__(self, project, specs: list, jobs: int):
@@ -132,10 +159,17 @@ class _Prefetch:
         self.plans: dict[int, tuple[Path, str, str]] = {}  # spec index -> (export, sha256, mode)
         self.next = 0  # the next spec index to consider for preparing ahead
         self.loaded: set[str] = set()  # sha256 loaded, or to load before the next spec
-        self.mappings: set[Path] = set()  # mapping files of the specs before the next one
+        self.mappings: set[Path] = set()  # mapping files of the specs planned so far
+        self.planned: dict[int, tuple[Path, str, str] | None] = {}
+        self.off = False  # True: every export is ingested in this process
 
     def __enter__(self) -> _Prefetch:
         self.loaded = _store_shas(self.project.store_path)
+        # a worker helps only when two exports or more are to be prepared: one alone is read here
+        eligible = 0
+        while eligible < 2 and len(self.planned) < len(self.specs):
+            eligible += self._plan(len(self.planned)) is not None
+        self.off = eligible < 2
         self._top_up()
         return self
 
@@ -152,7 +186,9 @@ class _Prefetch:
         self.pool = None
 
     def _plan(self, i: int) -> tuple[Path, str, str] | None:
-        """(export, sha256, mode) when spec ``i`` can be prepared ahead, else None (called in order)."""
+        """(export, sha256, mode) when spec ``i`` can be prepared ahead, else None (first called in order)."""
+        if i in self.planned:
+            return self.planned[i]
         from survey_pipeline.errors import SurveyPipelineError
         from survey_pipeline.ingest.mapping import mapping_path
         from survey_pipeline.ingest.pipeline import _resolve_mode, checked_sha256
@@ -166,14 +202,16 @@ class _Prefetch:
             sha = checked_sha256(export, spec.platform)
             mode = _resolve_mode(self.project, wave.id, export, spec.mode)
         except SurveyPipelineError:  # raised at its turn, by the in-process ingest
+            self.planned[i] = None
             return None
         new = sha not in self.loaded
         self.loaded.add(sha)
-        return (export, sha, mode) if own_mapping and new else None
+        self.planned[i] = (export, sha, mode) if own_mapping and new else None
+        return self.planned[i]
 
     def _top_up(self) -> None:
         """Submit the next exports to prepare while fewer than ``jobs`` are on their way."""
-        while len(self.futures) < self.jobs and self.next < len(self.specs):
+        while not self.off and len(self.futures) < self.jobs + _WAITING and self.next < len(self.specs):
             i = self.next
             self.next += 1
             plan = self._plan(i)
@@ -182,7 +220,8 @@ class _Prefetch:
             if self.pool is None:
                 self.project.contact_salt()  # created once, here: never by two workers at once
                 # spawn (not fork): this process holds DuckDB's threads
-                self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+                self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_worker_init)
             export, sha, mode = plan
             wave, spec = self.specs[i]
             try:
