@@ -67,7 +67,7 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
     if jobs is None:
         jobs = default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ProjectError(f"jobs = {jobs!r}: the number of worker processes must be a whole number of at least 1.",
+        raise ProjectError(f"--jobs {jobs!r}: the number of worker processes must be a whole number, at least 1.",
                            rule="jobs", fix="Pass --jobs 1 to ingest in this process only, or --jobs 2 (the default "
                                             "on a machine with 2 or more CPUs).")
     project = Project.load(root)

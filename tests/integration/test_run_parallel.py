@@ -218,3 +218,19 @@ def test_errors_cross_process_boundaries_intact():
         assert type(back) is type(exc)
         assert (str(back), back.render(), back.file, back.rule, back.fix, back.problems) == \
             (str(exc), exc.render(), exc.file, exc.rule, exc.fix, exc.problems)
+
+
+def test_cli_jobs_is_passed_on_and_checked(base, monkeypatch, capsys):
+    from survey_pipeline.cli import main
+    from survey_pipeline.run import RunResult
+
+    got = []
+    real = importlib.import_module("survey_pipeline.run").run_project
+    monkeypatch.setattr("survey_pipeline.run.run_project", lambda root, jobs=None, **k: got.append(jobs) or RunResult())
+    assert main(["run", "--project", str(base), "--json", "--jobs", "1"]) == 0
+    assert main(["run", "--project", str(base), "--json"]) == 0
+    assert got == [1, None]  # None: the default (2 with 2 CPUs or more)
+    monkeypatch.setattr("survey_pipeline.run.run_project", real)
+    assert main(["run", "--project", str(base), "--jobs", "0"]) == 2
+    msg = capsys.readouterr().err
+    assert "--jobs 0" in msg and "Fix: Pass --jobs 1" in " ".join(msg.split())
