@@ -210,7 +210,7 @@ class _Prefetch:
         return self.planned[i]
 
     def _top_up(self) -> None:
-        """Submit the next exports to prepare while fewer than ``jobs`` are on their way."""
+        """Submit the next exports to prepare while fewer than ``jobs + _WAITING`` are on their way."""
         while not self.off and len(self.futures) < self.jobs + _WAITING and self.next < len(self.specs):
             i = self.next
             self.next += 1
@@ -254,9 +254,8 @@ class _Prefetch:
                     "nothing of this export was written.", file=export, rule="worker-stopped",
                     fix="Check the machine's free memory (the system stops a process that takes too much), "
                         "then run again; --jobs 1 ingests in one process and needs less memory.") from None
-            finally:
-                del self.futures[i]
-                self._top_up()
+            del self.futures[i]
+            self._top_up()  # the free worker starts on the next export while this one is written
             if mode != planned_mode:  # pragma: no cover - the mode is resolved the same way twice
                 from survey_pipeline.ingest.pipeline import prepare_export
 
@@ -266,11 +265,12 @@ class _Prefetch:
             return got
 
         try:
-            return commit_export(self.project, export, sha, wave.id, spec.mode, prepared, progress)
+            result = commit_export(self.project, export, sha, wave.id, spec.mode, prepared, progress)
         finally:
-            if i in self.futures:  # not taken (already loaded meanwhile, or a check failed): not needed
+            if i in self.futures:  # not taken (an error, or loaded meanwhile by another program)
                 self.futures.pop(i).cancel()
-                self._top_up()
+        self._top_up()
+        return result
 
 
 def _store_shas(path: Path) -> set[str]:
