@@ -16,20 +16,24 @@ from survey_pipeline.cli._app import app, out
 def run(
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    jobs: int = typer.Option(None, "--jobs", show_default=False,
+                             help="Worker processes that read and recode the next exports while this one writes "
+                                  "the current one (default: 2 with 2 or more CPUs, else 1; 1: one export after "
+                                  "the other in this process). The store is the same either way."),
 ) -> None:
     """Ingest every export listed in survey.toml that is not loaded yet, then weight and analyze.
 
-    Example: survey-pipeline run --project riverton
+    Example: survey-pipeline run --project riverton --jobs 2
     """
     from survey_pipeline.run import run_project
 
     if as_json:
-        result = run_project(project)
+        result = run_project(project, jobs=jobs)
     else:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
                       transient=True) as bar:
             task = bar.add_task("starting")
-            result = run_project(project, on_step=lambda msg: bar.update(task, description=msg))
+            result = run_project(project, on_step=lambda msg: bar.update(task, description=msg), jobs=jobs)
     summary = result.analysis.summary if result.analysis is not None else {}
     if as_json:
         out.print(json.dumps({"ingests": [s.to_dict() for s in result.ingests], "analysis": summary},

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ from survey_pipeline.ingest.recode import Recoded, kind_codes, question_status
 from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.project import QualityRules
 
-__all__ = ["aapor_rates", "contact_hash", "disposition", "quality_flags"]
+__all__ = ["FileFlags", "aapor_rates", "contact_hash", "disposition", "file_quality_flags", "quality_flags"]
 
 _PREVIEW = {"survey preview", "1", "17", "offline survey preview", "preview"}
 _TEST = {"survey test", "2", "test"}
@@ -144,7 +145,82 @@ def _status(meta: pd.DataFrame, name: str) -> pd.Series:
 def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str, rules: QualityRules, *,
                   seen_ids: set[str], seen_contacts: set[str],
                   wave_start=None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Compute every flag.
+    """Compute every flag: :func:`file_quality_flags`, then :meth:`FileFlags.finish` with what the
+    store already holds.
+
+    Parameters
+    ----------
+    meta, wave_start
+        As for :func:`file_quality_flags`.
+    seen_ids, seen_contacts
+        Response ids and contact hashes the store already holds (``duplicate_id``,
+        ``duplicate_contact``).
+
+    Returns
+    -------
+    flags
+        Boolean frame, one column per flag.
+    detail
+        Long frame ``row, rule, threshold, value, detail`` of every flag raised.
+    notes
+        Sentences for the summary (e.g. preview rows kept as data entry in a mail wave).
+    """
+    return file_quality_flags(rec, inst, meta, mode, rules, wave_start=wave_start).finish(seen_ids, seen_contacts)
+
+
+@dataclass
+class _SeenCheck:
+    """A rule that also depends on the store: rows whose ``key`` is in the store's set are hits too."""
+
+    rule: str
+    key: pd.Series  # string dtype, one per row
+    within: np.ndarray  # bool: a duplicate within the file
+    valid: np.ndarray  # bool: the key is usable
+    text: str
+    store_set: str  # "ids" or "contacts"
+
+
+@dataclass
+class FileFlags:
+    """The flags of one export computed from the file alone (picklable: computed in a worker process).
+
+    ``detail`` holds the detail frames in rule order, with a :class:`_SeenCheck` where a rule also
+    needs the store; :meth:`finish` fills those in, giving exactly what :func:`quality_flags` gives.
+    """
+
+    flags: pd.DataFrame
+    detail: list
+    notes: list[str]
+
+    def finish(self, seen_ids: set[str], seen_contacts: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """Flags, detail and notes with the store's response ids and contact hashes taken into account."""
+        flags = self.flags.copy()
+        idx = flags.index
+        detail: list[pd.DataFrame] = []
+        for part in self.detail:
+            if not isinstance(part, _SeenCheck):
+                detail.append(part)
+                continue
+            seen = seen_ids if part.store_set == "ids" else seen_contacts
+            hit = pd.Series((part.within | part.key.isin(list(seen)).to_numpy(dtype=bool)) & part.valid, index=idx)
+            flags[part.rule] = flags[part.rule] | hit
+            if hit.any():
+                detail.append(_detail_frame(idx, hit, part.rule, None, pd.Series(np.nan, index=idx), part.text))
+        det = pd.concat(detail, ignore_index=True) if detail else pd.DataFrame(columns=["row", "rule", "threshold", "value", "detail"])
+        return flags, det, list(self.notes)
+
+
+def _detail_frame(idx: pd.Index, hit: pd.Series, rule: str, threshold, value, text: str) -> pd.DataFrame:
+    val = value[hit] if isinstance(value, pd.Series) else pd.Series(value, index=idx)[hit]
+    return pd.DataFrame({"row": idx[hit.to_numpy()], "rule": rule,
+                         "threshold": float(threshold) if threshold is not None else np.nan,
+                         "value": pd.to_numeric(val, errors="coerce").astype(float).to_numpy(),
+                         "detail": text})
+
+
+def file_quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str, rules: QualityRules, *,
+                       wave_start=None) -> FileFlags:
+    """Compute every flag from the export alone; :meth:`FileFlags.finish` adds what the store knows.
 
     Parameters
     ----------
@@ -157,29 +233,25 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
 
     Returns
     -------
-    flags
-        Boolean frame, one column per flag.
-    detail
-        Long frame ``row, rule, threshold, value, detail`` of every flag raised.
-    notes
-        Sentences for the summary (e.g. preview rows kept as data entry in a mail wave).
+    FileFlags
+        The flags, with ``duplicate_id`` (response id) and ``duplicate_contact`` still to check
+        against the store.
     """
     idx = rec.codes.index
     flags = pd.DataFrame(False, index=idx, columns=[
         "speeder", "straightliner", "duplicate_id", "duplicate_contact", "duplicate_answers",
         "attention_failed", "preview", "test", "bot", "fraud_duplicate", "fraud_score"])
-    detail: list[pd.DataFrame] = []
+    detail: list = []
     notes: list[str] = []
 
     def record(rule: str, hit: pd.Series, threshold, value, text: str = "") -> None:
         hit = hit.fillna(False).astype(bool)
         flags[rule] = flags[rule] | hit
         if hit.any():
-            val = value[hit] if isinstance(value, pd.Series) else pd.Series(value, index=idx)[hit]
-            detail.append(pd.DataFrame({"row": idx[hit.to_numpy()], "rule": rule,
-                                        "threshold": float(threshold) if threshold is not None else np.nan,
-                                        "value": pd.to_numeric(val, errors="coerce").astype(float).to_numpy(),
-                                        "detail": text}))
+            detail.append(_detail_frame(idx, hit, rule, threshold, value, text))
+
+    def bool_array(s: pd.Series) -> np.ndarray:
+        return s.fillna(False).astype(bool).to_numpy()
 
     dur = _num(meta, "duration_s")
     if mode == "mail":
@@ -211,9 +283,9 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
 
     rid = meta.get("response_id")
     if rid is not None:
-        r = rid.astype("string")
-        dup = (r.duplicated() | r.isin(list(seen_ids))) & r.notna() & (r != "")
-        record("duplicate_id", dup, None, pd.Series(np.nan, index=idx), "response id seen before")
+        r = rid.astype("string")  # a hit: seen earlier in the file, or in the store (finish)
+        detail.append(_SeenCheck("duplicate_id", r, r.duplicated().to_numpy(dtype=bool),
+                                 bool_array(r.notna() & (r != "")), "response id seen before", "ids"))
     uuid = meta.get("uuid")
     if uuid is not None:  # KoboToolbox/ODK: a re-sent submission has a new _id but the same instance uuid
         u = uuid.astype("string")
@@ -222,8 +294,8 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
     ch = meta.get("contact_hash")
     if ch is not None:
         c = ch.astype("string")
-        dup = (c.duplicated() | c.isin(list(seen_contacts))) & c.notna()
-        record("duplicate_contact", dup, None, pd.Series(np.nan, index=idx), "same e-mail/phone (salted hash) as an earlier response")
+        detail.append(_SeenCheck("duplicate_contact", c, c.duplicated().to_numpy(dtype=bool), bool_array(c.notna()),
+                                 "same e-mail/phone (salted hash) as an earlier response", "contacts"))
     if "start" in meta and "end" in meta and len(rec.codes.columns):
         has_times = meta["start"].notna() & meta["end"].notna()
         answered_any = rec.codes.notna().any(axis=1)
@@ -264,8 +336,7 @@ def quality_flags(rec: Recoded, inst: Instrument, meta: pd.DataFrame, mode: str,
         if would:
             notes.append(f"{would} row(s) have browser bot/duplicate/fraud scores past the thresholds but were not flagged: "
                          f"in mode '{mode}' staff key the answers on their own devices, so the scores describe the staff's browser.")
-    det = pd.concat(detail, ignore_index=True) if detail else pd.DataFrame(columns=["row", "rule", "threshold", "value", "detail"])
-    return flags, det, notes
+    return FileFlags(flags, detail, notes)
 
 
 def _rates(I: float, P: float, R: float, NC: float, O: float, U: float, e: float) -> dict[str, float]:  # noqa: E741

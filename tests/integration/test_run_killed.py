@@ -153,11 +153,11 @@ def test_run_reads_only_the_exports_not_loaded_yet(project, tmp_path, monkeypatc
         return orig(path, platform)
 
     monkeypatch.setattr(pipeline, "_default_reader", counting)
-    res = run_project(root)
+    res = run_project(root, jobs=1)  # read in this process (with jobs=2, workers read: see test_run_parallel)
     new = [f for f in ("2024-spring.csv", "2025-spring.csv", "2026-spring.csv") if f not in loaded]
     assert "2024-spring.csv" in loaded and "2026-spring.csv" in new
     assert read == new  # each new export read once, in order; loaded ones not read again
     assert [i.status for i in res.ingests][-1] == "loaded" and res.ingests[-1].rows_kept > 1000
     read.clear()
-    res = run_project(root)
+    res = run_project(root, jobs=2)
     assert read == [] and {i.status for i in res.ingests} == {"already loaded"}

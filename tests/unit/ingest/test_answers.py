@@ -35,3 +35,27 @@ def test_fractional_or_large_codes_keep_the_float_matrix():
         rec = _rec({"q1": [value, np.nan, 1]}, {"q1": [None, "refused", None]})
         assert _answer_matrices(rec)[1].dtype == np.float64
         assert _rows(rec, chunk_rows=10) == [("a", "q1", value, None), ("b", "q1", None, "refused"), ("c", "q1", 1.0, None)]
+
+
+def test_prefetched_chunks_keep_their_order_and_errors():
+    import threading
+
+    import pytest
+
+    from survey_pipeline.ingest.pipeline import _prefetched
+
+    assert list(_prefetched(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("chunk 2 failed")
+
+    got = []
+    with pytest.raises(ValueError, match="chunk 2 failed"):
+        for x in _prefetched(failing()):
+            got.append(x)
+    assert got == [1]
+    gen = _prefetched(iter(range(10_000)), ahead=2)
+    assert next(gen) == 0
+    gen.close()  # the consumer stops early (a failed write): the thread ends too
+    assert not [t for t in threading.enumerate() if t.name == "answers-chunks"]
