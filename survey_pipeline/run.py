@@ -27,15 +27,6 @@ class RunResult:
     analysis: object | None = None
 
 
-def default_jobs() -> int:
-    """Processes that prepare exports by default: 2 when this process may use 2 CPUs or more, else 1."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cpus = os.cpu_count() or 1
-    return 2 if cpus >= 2 else 1
-
-
 def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | None = None) -> RunResult:
     """Ingest every export of ``survey.toml`` not loaded yet (loaded files are no-ops), then analyze.
 
@@ -48,9 +39,12 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
     on_step
         Called with the name of each stage (``ingest FILE (WAVE)``, ``weight and analyze`` ...).
     jobs
-        Worker processes that prepare the next exports (read, map, recode, flag) while this
-        process writes the current one; 1 ingests one export after the other in this process.
-        Default: :func:`default_jobs`. The store's content does not depend on it.
+        Processes at work: worker processes prepare the next exports (read, map, recode, flag)
+        while this process writes the current one, and the analysis runs its independent pieces
+        in ``jobs`` processes (:mod:`survey_pipeline.analysis._parallel`); 1 does everything in
+        this process, one step after the other. Default:
+        :func:`~survey_pipeline.analysis._parallel.default_jobs`. Neither the store nor the
+        results depend on it.
 
     Raises
     ------
@@ -60,16 +54,12 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
         As :func:`~survey_pipeline.ingest.pipeline.ingest`; the exports before the failing one stay
         loaded, nothing of the failing one is written.
     """
+    from survey_pipeline.analysis._parallel import check_jobs, default_jobs
     from survey_pipeline.analysis.results import analyze_project
     from survey_pipeline.ingest.pipeline import ingest
     from survey_pipeline.project import Project
 
-    if jobs is None:
-        jobs = default_jobs()
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ProjectError(f"--jobs {jobs!r}: the number of worker processes must be a whole number, at least 1.",
-                           rule="jobs", fix="Pass --jobs 1 to ingest in this process only, or --jobs 2 (the default "
-                                            "on a machine with 2 or more CPUs).")
+    jobs = default_jobs() if jobs is None else check_jobs(jobs)
     project = Project.load(root)
     specs = [(w, e) for w in project.waves.values() for e in w.exports]
     if not specs:
@@ -93,7 +83,7 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
                 result.ingests.append(prefetch.ingest(i, progress))
     if on_step:
         on_step("weight and analyze")
-    result.analysis = analyze_project(project.root, progress=on_step)
+    result.analysis = analyze_project(project.root, progress=on_step, jobs=jobs)
     return result
 
 

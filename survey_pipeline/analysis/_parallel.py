@@ -11,9 +11,10 @@ caches is lost) and its result picklable (numeric arrays travel fastest).
 A task that fails in a child, or a child that dies (killed, out of memory), is run again in the
 current process, so an error surfaces with its own type and traceback, as in a serial run.
 
-The number of processes is ``SURVEY_PIPELINE_WORKERS`` when set (``1``: everything in the
-current process), else 2 where the machine has 2 or more cores and processes can be forked
-(Linux), else 1.
+The number of processes is the ``jobs`` of the innermost :func:`using` block (``run --jobs``,
+``analyze --jobs``, ``run_project``/``analyze_project(jobs=...)``), else ``SURVEY_PIPELINE_WORKERS`` when set
+(``1``: everything in the current process), else 2 where this process may use 2 or more CPUs
+and processes can be forked (Linux), else 1.
 """
 
 from __future__ import annotations
@@ -26,17 +27,58 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
-from survey_pipeline.errors import AnalysisError
+from survey_pipeline.errors import AnalysisError, ProjectError
 
-__all__ = ["run_tasks", "workers"]
+__all__ = ["default_jobs", "run_tasks", "using", "workers"]
 
 T = TypeVar("T")
 
 _ENV = "SURVEY_PIPELINE_WORKERS"
 _MAX = 2  # the analysis' pieces are few and large: more processes only add memory
 _IN_CHILD = False
+_JOBS: list[int] = []  # the jobs of the open `using` blocks, innermost last
+
+
+def default_jobs() -> int:
+    """2 when this process may use 2 or more CPUs, else 1 (the pieces of the run and the analysis
+    are few and large: more processes would only add memory)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return min(_MAX, cpus)
+
+
+def check_jobs(jobs) -> int:
+    """``jobs`` when it is a whole number from 1.
+
+    Raises
+    ------
+    ProjectError
+        Otherwise (rule ``jobs``).
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ProjectError(f"--jobs {jobs!r}: the number of processes must be a whole number, at least 1.",
+                           rule="jobs", fix="Pass --jobs 1 to work in this process only, or --jobs 2 (the default "
+                                            "on a machine with 2 or more CPUs).")
+    return jobs
+
+
+@contextmanager
+def using(jobs: int | None):
+    """Within the block, :func:`run_tasks` uses ``jobs`` processes (None: the default of
+    :func:`workers`)."""
+    if jobs is None:
+        yield
+        return
+    _JOBS.append(check_jobs(jobs))
+    try:
+        yield
+    finally:
+        _JOBS.pop()
 
 
 def workers() -> int:
@@ -47,6 +89,8 @@ def workers() -> int:
     AnalysisError
         ``SURVEY_PIPELINE_WORKERS`` is set to something other than a whole number from 1.
     """
+    if _JOBS:
+        return _JOBS[-1] if _can_fork() else 1
     raw = os.environ.get(_ENV)
     if raw is not None and raw.strip():
         try:
@@ -57,7 +101,7 @@ def workers() -> int:
             raise AnalysisError(f"environment variable {_ENV}={raw!r}: not a whole number from 1.",
                                 rule="workers", fix=f"Set {_ENV} to 1 (one process) or 2, or unset it.")
         return n if _can_fork() else 1
-    return min(_MAX, os.cpu_count() or 1) if _can_fork() else 1
+    return default_jobs() if _can_fork() else 1
 
 
 def _can_fork() -> bool:

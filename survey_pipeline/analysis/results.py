@@ -377,8 +377,22 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DIAG_COLUMNS)
 
 
-def analyze_project(root: str | Path, progress: Callable[[str], None] | None = None) -> AnalysisRun:
-    """``survey-pipeline analyze``: read the store, weight, analyse, write every results table at once."""
+def analyze_project(root: str | Path, progress: Callable[[str], None] | None = None, *,
+                    jobs: int | None = None) -> AnalysisRun:
+    """``survey-pipeline analyze``: read the store, weight, analyse, write every results table at once.
+
+    ``jobs``: processes the analysis uses (:func:`~survey_pipeline.analysis._parallel.workers`;
+    1: this process only); the results do not depend on it.
+    """
+    from ._parallel import check_jobs, using
+
+    if jobs is not None:
+        check_jobs(jobs)  # before any work: a bad --jobs is the first thing said
+    with using(jobs):
+        return _analyze_project(root, progress)
+
+
+def _analyze_project(root: str | Path, progress: Callable[[str], None] | None) -> AnalysisRun:
     from survey_pipeline.store import Store
 
     project = Project.load(root)

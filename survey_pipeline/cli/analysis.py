@@ -39,6 +39,10 @@ def weight_cmd(
 def analyze_cmd(
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    jobs: int = typer.Option(None, "--jobs", show_default=False,
+                             help="Processes the analysis uses for its independent pieces (default: 2 with 2 or "
+                                  "more CPUs, else 1; 1: everything in this process). The results are the same "
+                                  "either way."),
 ) -> None:
     """Weight, estimate every indicator, compare areas and waves, and write the results tables at once.
 
@@ -49,13 +53,13 @@ def analyze_cmd(
     from survey_pipeline.analysis.results import analyze_project
 
     if as_json:
-        run = analyze_project(project)
+        run = analyze_project(project, jobs=jobs)
         out.print(json.dumps(run.summary, default=str), markup=False)
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
                   transient=True) as bar:
         task = bar.add_task("reading the store")
-        run = analyze_project(project, progress=lambda msg: bar.update(task, description=msg))
+        run = analyze_project(project, progress=lambda msg: bar.update(task, description=msg), jobs=jobs)
     s = run.summary
     t = Table(title=f"analysis: {project}")
     t.add_column("what")

@@ -17,9 +17,10 @@ def run(
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     jobs: int = typer.Option(None, "--jobs", show_default=False,
-                             help="Worker processes that read and recode the next exports while this one writes "
-                                  "the current one (default: 2 with 2 or more CPUs, else 1; 1: one export after "
-                                  "the other in this process). The store is the same either way."),
+                             help="Processes at work: workers read and recode the next exports while this one "
+                                  "writes the current one, and the analysis runs its independent pieces side by "
+                                  "side (default: 2 with 2 or more CPUs, else 1; 1: everything in this process, "
+                                  "one step after the other). The store and the results are the same either way."),
 ) -> None:
     """Ingest every export listed in survey.toml that is not loaded yet, then weight and analyze.
 

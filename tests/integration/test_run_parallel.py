@@ -25,12 +25,15 @@ from survey_pipeline.store import Store
 ROWS = 1000  # 200 per export
 
 
+_REAL_ANALYZE = importlib.import_module("survey_pipeline.analysis.results").analyze_project
+
+
 @pytest.fixture(autouse=True)
 def _no_analysis(monkeypatch):
     """The ingests are under test: the analysis (the same for both) is skipped, to keep this fast."""
     import survey_pipeline.analysis.results as results
 
-    monkeypatch.setattr(results, "analyze_project", lambda root, progress=None: None)
+    monkeypatch.setattr(results, "analyze_project", lambda root, progress=None, jobs=None: None)
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +88,10 @@ def sequential(base, tmp_path_factory) -> tuple[Path, list]:
 
     root = _copy(base, tmp_path_factory.mktemp("seq") / "project")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(results, "analyze_project", lambda root, progress=None: None)
+        analyses = []
+        mp.setattr(results, "analyze_project", lambda root, progress=None, jobs=None: analyses.append(jobs))
         res = run_project(root, jobs=1)
+    assert analyses == [1]  # the analysis gets the run's jobs
     return root, res.ingests
 
 
@@ -232,5 +237,9 @@ def test_cli_jobs_is_passed_on_and_checked(base, monkeypatch, capsys):
     assert got == [1, None]  # None: the default (2 with 2 CPUs or more)
     monkeypatch.setattr("survey_pipeline.run.run_project", real)
     assert main(["run", "--project", str(base), "--jobs", "0"]) == 2
+    msg = capsys.readouterr().err
+    assert "--jobs 0" in msg and "Fix: Pass --jobs 1" in " ".join(msg.split())
+    monkeypatch.setattr(importlib.import_module("survey_pipeline.analysis.results"), "analyze_project", _REAL_ANALYZE)
+    assert main(["analyze", "--project", str(base), "--jobs", "0"]) == 2  # refused before any work
     msg = capsys.readouterr().err
     assert "--jobs 0" in msg and "Fix: Pass --jobs 1" in " ".join(msg.split())

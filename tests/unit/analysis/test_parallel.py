@@ -76,6 +76,23 @@ def test_workers_from_the_environment(monkeypatch):
     assert workers() == min(2, os.cpu_count() or 1)
 
 
+def test_jobs_of_a_using_block_come_first(monkeypatch):
+    from survey_pipeline.analysis._parallel import using
+    from survey_pipeline.errors import ProjectError
+
+    monkeypatch.setenv("SURVEY_PIPELINE_WORKERS", "2")
+    with using(1):
+        assert workers() == 1
+        assert run_tasks([os.getpid, os.getpid, os.getpid]) == [os.getpid()] * 3  # all here
+        with using(2):
+            assert workers() == 2
+        assert workers() == 1
+    with using(None):
+        assert workers() == 2
+    with pytest.raises(ProjectError, match="--jobs 0"), using(0):
+        pass
+
+
 @pytest.mark.slow
 def test_analysis_on_two_processes_is_the_serial_analysis(monkeypatch):
     """Every results table bit for bit, whichever process computed which batch."""
