@@ -228,18 +228,13 @@ def _project_inputs(project: Project):
         if not waves:
             raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
                                 fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
-        parts = []
-        for w in waves:
-            f = store.read_clean_wave(w)
-            # the matched area codes are the response columns area_<level>; a geography
-            # question may hold the raw answer under the level's own name: the match wins
-            levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in f.columns]
-            f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
-                                                                        if f"{c}__missing" in f.columns])
-            f = f.rename(columns={f"area_{c}": c for c in levels})
-            dup = f.columns.duplicated()
-            parts.append(f.loc[:, ~dup] if dup.any() else f)
-        frame = pd.concat(parts, ignore_index=True)
+        frame = store.read_clean_waves(waves)  # every wave, one below the other
+        # the matched area codes are the response columns area_<level>; a geography
+        # question may hold the raw answer under the level's own name: the match wins
+        levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in frame.columns]
+        frame = frame.drop(columns=[c for c in levels if c in frame.columns]
+                           + [f"{c}__missing" for c in levels if f"{c}__missing" in frame.columns])
+        frame = frame.rename(columns={f"area_{c}": c for c in levels})
         rates = response_rates(project, store, waves)
         funnel = sample_funnel(project, store, waves)
         if len(funnel):
