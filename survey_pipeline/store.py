@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -407,8 +406,8 @@ class Store:
         (see :meth:`read_clean_wave`): the columns are the union over the waves (first seen
         first), and a variable a wave does not hold is NaN in that wave's rows, in ``<var>`` and
         ``<var>__missing`` alike. Every answer cell goes straight into one matrix for all waves,
-        fetched in small chunks while the previous chunk is placed, so no wave's frame is built
-        and copied again.
+        fetched in chunks (only the cells of the responses read), so no wave's frame is built and
+        copied again.
         """
         waves = list(waves)
         if not waves:
@@ -518,18 +517,13 @@ class Store:
                 only = not include_excluded and len(mine) < kept.get(sid, 0)
                 jobs += [(sid, only, "code", var_at, row_at), (sid, only, "kind", var_at, row_at)]
         flat_values, flat_missing = values.reshape(-1), missing.reshape(-1)
-        with self.con.cursor() as cur, ThreadPoolExecutor(1) as pool:
-            chunks = _cell_chunks(cur, jobs)
-            ahead = pool.submit(next, chunks, None)
-            while (got := ahead.result()) is not None:
-                ahead = pool.submit(next, chunks, None)  # DuckDB fetches the next chunk while this one is placed
-                column, var_at, row_at, rows, var_keys, got = got
-                at = np.take(var_at, var_keys, mode="clip")
-                at += np.take(row_at, rows, mode="clip")
-                if column == "code":
-                    flat_values[at] = got
-                else:
-                    flat_missing[at] = names[got]
+        for column, var_at, row_at, rows, var_keys, got in _cell_chunks(self.con, jobs):
+            at = np.take(var_at, var_keys, mode="clip")
+            at += np.take(row_at, rows, mode="clip")
+            if column == "code":
+                flat_values[at] = got
+            else:
+                flat_missing[at] = names[got]
 
     def read_open_text(self, wave: str) -> pd.DataFrame:
         return self.query("SELECT * FROM open_text WHERE wave = ? ORDER BY response_id, variable", [wave])
@@ -567,7 +561,7 @@ _CHUNK_VECTORS = 128
 chunk after chunk, where one fetch of a million-response source asks the system for ~0.3 GB."""
 
 
-def _cell_chunks(cur: duckdb.DuckDBPyConnection, jobs: list[tuple]) -> Iterator[tuple]:
+def _cell_chunks(con: duckdb.DuckDBPyConnection, jobs: list[tuple]) -> Iterator[tuple]:
     """The answer cells that have a code, or a missing kind (``column``), of each job's source,
     chunk by chunk, as ``(column, *lookups, source_row, variable_key, code or kind)``. With
     ``only_read``, only the cells of the source's responses that are not excluded."""
@@ -575,7 +569,8 @@ def _cell_chunks(cur: duckdb.DuckDBPyConnection, jobs: list[tuple]) -> Iterator[
         sql = (f"SELECT source_row, variable_key, {column} FROM answer_cells "
                f"WHERE source_id = $sid AND {column} IS NOT NULL")
         if only_read:
-            sql += " AND source_row IN (SELECT source_row FROM responses WHERE source_id = $sid AND NOT excluded)"
-        cur.execute(sql, {"sid": sid})
-        while len(chunk := cur.fetch_df_chunk(_CHUNK_VECTORS)):
+            sql += (" AND source_row IN (SELECT CAST(source_row AS INTEGER) FROM responses "  # INTEGER: no cast per cell
+                    "WHERE source_id = $sid AND NOT excluded)")
+        result = con.execute(sql, {"sid": sid})
+        while len(chunk := result.fetch_df_chunk(_CHUNK_VECTORS)):
             yield (column, *lookups, *(chunk[c].to_numpy() for c in ("source_row", "variable_key", column)))
