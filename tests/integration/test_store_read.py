@@ -181,3 +181,29 @@ def test_analysis_frame_is_the_waves_read_one_by_one(project):  # noqa: F811 (th
     assert len(waves) == 2
     pd.testing.assert_frame_equal(frame, want, check_exact=True)
     assert frame["neighborhood"].notna().all() and "area_neighborhood" not in frame.columns
+
+
+def test_funnel_and_rates_from_counted_groups_equal_a_count_per_response(project):  # noqa: F811
+    from survey_pipeline.analysis.results import _NOT_CASES, response_rates, sample_funnel
+    from survey_pipeline.ingest.quality import AAPOR_COLUMNS, aapor_rates
+    from survey_pipeline.project import Project
+
+    p = Project.load(project)
+    waves = list(p.waves)
+    with Store(p.store_path, read_only=True) as st:
+        funnel, rates = sample_funnel(p, st, waves), response_rates(p, st, waves)
+        per_row = {w: st.query("SELECT * FROM responses WHERE wave = ? ORDER BY rowid", [w]) for w in waves}
+    for w, resp in per_row.items():
+        got = funnel[funnel["wave"] == w].set_index("metric")["value"]
+        invited = {a.casefold() for a in p.waves[w].invitations}
+        start = ((resp["disposition"] == "complete") & ~resp[_NOT_CASES].any(axis=1)
+                 & resp["area_neighborhood"].str.casefold().isin(invited))
+        first = resp["exclusion_reasons"].fillna("").str.split(",").str[0].str.strip().replace("", "unspecified")
+        gone = first[start & resp["excluded"]].value_counts()
+        assert got["start_aapor_completes"] == start.sum() and got["analysed"] == (~resp["excluded"]).sum()
+        # the excluded steps in the order a per-response value_counts gives (largest first, ties as first seen)
+        assert [m for m in got.index if m.startswith("excluded_")] == [f"excluded_{r}" for r in gone.index]
+        assert got[[f"excluded_{r}" for r in gone.index]].tolist() == gone.tolist()
+        want = aapor_rates(resp[list(AAPOR_COLUMNS)], p.waves[w].invitations, e=p.waves[w].eligibility_rate)
+        r = rates[(rates["wave"] == w) & (rates["metric"] == "RR1")].set_index("area")["value"]
+        assert r["city"] == want.set_index("area").loc["all", "RR1"] and len(r) == len(want)
