@@ -13,7 +13,7 @@ store exactly as it was. Rows in = rows kept + rows quarantined is checked befor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -397,53 +397,133 @@ class Store:
         then the variables in questionnaire order, then their ``__missing`` columns in the same
         order. Excluded responses are left out unless ``include_excluded``.
         """
-        resp = self.read_responses(wave, include_excluded=include_excluded)
-        variables = self.query("SELECT variable FROM variables WHERE wave = ? GROUP BY variable "
-                               "ORDER BY min(position), variable", [wave])["variable"].tolist()
-        clash = sorted(set(variables) & set(resp.columns))
-        if clash:
-            raise StoreError(f"{self.path}: wave '{wave}': variable(s) {', '.join(clash)} have the name of a response column.",
-                             file=self.path, rule="variable-name-clash",
-                             fix="Rename the question id(s) in the instrument (e.g. add a prefix) and re-ingest with --replace.")
-        n, nv = len(resp), len(variables)
-        codes = np.full((n, nv), np.nan)
-        kind_code = np.full((n, nv), -1, dtype=np.int8)
+        return self.read_clean_waves([wave], include_excluded=include_excluded)
+
+    def read_clean_waves(self, waves: Sequence[str], *, include_excluded: bool = False) -> pd.DataFrame:
+        """The wide clean waves ``waves``, one below the other, read in one pass.
+
+        The same frame as ``pd.concat([read_clean_wave(w) for w in waves], ignore_index=True)``
+        (see :meth:`read_clean_wave`): the columns are the union over the waves (first seen
+        first), and a variable a wave does not hold is NaN in that wave's rows, in ``<var>`` and
+        ``<var>__missing`` alike. Every answer cell goes straight into one matrix for all waves,
+        fetched in chunks (only the cells of the responses read), so no wave's frame is built and
+        copied again.
+        """
+        waves = list(waves)
+        if not waves:
+            raise StoreError(f"{self.path}: no wave to read.", file=self.path, rule="no-waves",
+                             fix="Name at least one wave (the store's waves are in the table 'waves').")
+        resps, wave_vars = [], []
+        for wave in waves:
+            resp = self.read_responses(wave, include_excluded=include_excluded)
+            variables = self.query("SELECT variable FROM variables WHERE wave = ? GROUP BY variable "
+                                   "ORDER BY min(position), variable", [wave])["variable"].tolist()
+            names = set(variables)
+            clash = sorted(names & set(resp.columns) | {v for v in names if v.endswith("__missing")
+                                                             and v.removesuffix("__missing") in names})
+            if clash:
+                raise StoreError(f"{self.path}: wave '{wave}': variable(s) {', '.join(clash)} have the name of a "
+                                 "response column (or of another variable's __missing column).",
+                                 file=self.path, rule="variable-name-clash",
+                                 fix="Rename the question id(s) in the instrument (e.g. add a prefix) and re-ingest "
+                                     "with --replace.")
+            resps.append(resp)
+            wave_vars.append(variables)
         if self._answers_layout() == "table":
             raise StoreError(f"{self.path}: the store was written by an earlier survey-pipeline.", file=self.path,
                              rule="store-layout",
                              fix="Run any writing command once (survey-pipeline run/ingest/analyze --project DIR) to "
                                  "upgrade it, or call Store.upgrade(path).")
-        kinds = dict(self.con.execute("SELECT kind, missing_kind FROM missing_kinds").fetchall())
+        # the columns of each wave's frame, and their union as pd.concat makes it
+        wave_cols = [r.columns.append(pd.Index([*v, *(f"{x}__missing" for x in v)], dtype=object))
+                     for r, v in zip(resps, wave_vars, strict=True)]
+        if all(c.equals(wave_cols[0]) for c in wave_cols[1:]):
+            columns = wave_cols[0]
+            variables = wave_vars[0]
+        else:
+            columns = pd.concat([pd.DataFrame(columns=c) for c in wave_cols], ignore_index=True).columns
+            seen = set().union(*wave_vars)
+            variables = [c for c in columns if c in seen]
+        nv, sizes = len(variables), [len(r) for r in resps]
+        n = sum(sizes)
+        # one matrix per kind of column, a row per variable (pandas keeps each column contiguous),
+        # plus a last variable and a last response where cells nobody reads are dropped
+        values = np.full((nv + 1, n + 1), np.nan)
+        missing = np.full((nv + 1, n + 1), None, dtype=object)
+        pos = {v: i for i, v in enumerate(variables)}
+        offsets = np.cumsum([0, *sizes])
+        for w, wv in enumerate(wave_vars):
+            if len(wv) < nv:  # a variable the wave lacks is NaN in both columns (as pd.concat fills it)
+                lacks = np.array(sorted(set(range(nv)) - {pos[v] for v in wv}), dtype=np.int64)
+                missing[lacks, offsets[w]:offsets[w + 1]] = np.nan
         if n and nv:
-            # the cells placed straight into (row, variable): per source, the cell's source row
-            # and variable key index two small lookup arrays (excluded responses drop out there)
-            vk = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
-            vmap = np.full(max(vk.values(), default=0) + 1, -1, dtype=np.int64)
-            for i, v in enumerate(variables):
-                if v in vk:
-                    vmap[vk[v]] = i
+            self._place_cells(resps, wave_vars, pos, offsets, values, missing, include_excluded)
+        values, missing = values[:nv, :n], missing[:nv, :n]
+        resp = resps[0] if len(resps) == 1 else pd.concat(resps, ignore_index=True)
+        resp = resp.reset_index(drop=True)
+        index = pd.RangeIndex(n)
+        nr = len(resp.columns)
+        where = {v: ("values", i) for i, v in enumerate(variables)}
+        where.update({f"{v}__missing": ("missing", i) for i, v in enumerate(variables)})
+        # the columns in order, as runs of the response frame and the two matrices
+        runs: list[list] = []
+        for j, c in enumerate(columns):
+            src, i = ("resp", j) if j < nr else where[c]
+            if runs and runs[-1][0] == src and runs[-1][2] == i:
+                runs[-1][2] += 1
+            else:
+                runs.append([src, i, i + 1])
+        parts = []
+        for src, a, b in runs:
+            if src == "resp":
+                parts.append(resp.iloc[:, a:b])
+            elif src == "values":
+                parts.append(pd.DataFrame(values[a:b].T, index=index, columns=pd.Index(variables[a:b], dtype=object),
+                                          copy=False))
+            else:
+                parts.append(pd.DataFrame(missing[a:b].T, index=index, dtype=object, copy=False,
+                                          columns=pd.Index([f"{v}__missing" for v in variables[a:b]], dtype=object)))
+        out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+        if not out.columns.equals(columns) or out.columns.dtype != columns.dtype:
+            out.columns = columns
+        return out
+
+    def _place_cells(self, resps: list[pd.DataFrame], wave_vars: list[list[str]], pos: dict[str, int],
+                     offsets: np.ndarray, values: np.ndarray, missing: np.ndarray, include_excluded: bool) -> None:
+        """Put the answer cells of the responses ``resps`` (the waves' frames, one below the other
+        from ``offsets``) into ``values`` (codes) and ``missing`` (kinds): a row per variable in
+        ``pos``, a column per response. Each cell's place is one flat index from two small
+        lookups (its variable key, its source row); cells of variables or responses not read land
+        in the matrices' last row or column."""
+        nv, n = values.shape[0] - 1, values.shape[1] - 1
+        idx_type = np.int32 if values.size < np.iinfo(np.int32).max else np.int64
+        keys = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
+        kept = dict(self.con.execute("SELECT source_id, rows_kept FROM sources").fetchall())
+        kinds = dict(self.con.execute("SELECT kind, missing_kind FROM missing_kinds").fetchall())
+        names = np.array([kinds.get(i) for i in range(256)], dtype=object)
+        jobs = []
+        for w, resp in enumerate(resps):
+            var_at = np.full(max(keys.values(), default=0) + 2, nv * (n + 1), dtype=idx_type)  # last: a key too big
+            for v in wave_vars[w]:
+                if v in keys:
+                    var_at[keys[v]] = pos[v] * (n + 1)
             sids = resp["source_id"].to_numpy(np.int64)
             srows = resp["source_row"].to_numpy(np.int64)
             for sid in np.unique(sids).tolist():
-                got = self.con.execute("SELECT source_row, variable_key, coalesce(code, CAST('NaN' AS DOUBLE)) AS code, "
-                                       "coalesce(kind, 255) AS kind FROM answer_cells WHERE source_id = ?",
-                                       [sid]).fetchnumpy()
-                cell_row = np.asarray(got["source_row"], dtype=np.int64)
-                mine = sids == sid
-                row_of = np.full(max(int(srows[mine].max()), int(cell_row.max(initial=0))) + 1, -1, dtype=np.int64)
-                row_of[srows[mine]] = np.flatnonzero(mine)
-                rn = row_of[cell_row]
-                vi = vmap[np.asarray(got["variable_key"], dtype=np.int64)]
-                hit = (rn >= 0) & (vi >= 0)
-                rn, vi = rn[hit], vi[hit]
-                codes[rn, vi] = np.asarray(got["code"], dtype=float)[hit]
-                kind_code[rn, vi] = np.asarray(got["kind"])[hit].astype(np.int8)  # 255 (none) -> -1
-        lookup = np.array([kinds.get(i) for i in range(max(kinds, default=-1) + 1)] + [None], dtype=object)  # -1: None
-        index = pd.RangeIndex(n)
-        values = pd.DataFrame(codes, index=index, columns=pd.Index(variables, dtype=object), copy=False)
-        missing = pd.DataFrame(lookup[kind_code], index=index, columns=pd.Index([f"{v}__missing" for v in variables],
-                                                                                 dtype=object), dtype=object, copy=False)
-        return pd.concat([resp.reset_index(drop=True), values, missing], axis=1)
+                mine = np.flatnonzero(sids == sid)
+                row_at = np.full(int(srows[mine].max()) + 2, n, dtype=idx_type)  # last: a row too big
+                row_at[srows[mine]] = offsets[w] + mine
+                # responses left out: their cells are not fetched at all (fewer cells to place)
+                only = not include_excluded and len(mine) < kept.get(sid, 0)
+                jobs += [(sid, only, "code", var_at, row_at), (sid, only, "kind", var_at, row_at)]
+        flat_values, flat_missing = values.reshape(-1), missing.reshape(-1)
+        for column, var_at, row_at, rows, var_keys, got in _cell_chunks(self.con, jobs):
+            at = np.take(var_at, var_keys, mode="clip")
+            at += np.take(row_at, rows, mode="clip")
+            if column == "code":
+                flat_values[at] = got
+            else:
+                flat_missing[at] = names[got]
 
     def read_open_text(self, wave: str) -> pd.DataFrame:
         return self.query("SELECT * FROM open_text WHERE wave = ? ORDER BY response_id, variable", [wave])
@@ -474,3 +554,23 @@ class Store:
             remaining = remaining[~hit]
         rows.append({"step": "analysed", "rows": int((~resp["excluded"]).sum())})
         return pd.DataFrame(rows)
+
+
+_CHUNK_VECTORS = 128
+"""Answer cells fetched at a time, in DuckDB vectors of 2,048 (~3 MB): the same memory serves
+chunk after chunk, where one fetch of a million-response source asks the system for ~0.3 GB."""
+
+
+def _cell_chunks(con: duckdb.DuckDBPyConnection, jobs: list[tuple]) -> Iterator[tuple]:
+    """The answer cells that have a code, or a missing kind (``column``), of each job's source,
+    chunk by chunk, as ``(column, *lookups, source_row, variable_key, code or kind)``. With
+    ``only_read``, only the cells of the source's responses that are not excluded."""
+    for sid, only_read, column, *lookups in jobs:
+        sql = (f"SELECT source_row, variable_key, {column} FROM answer_cells "
+               f"WHERE source_id = $sid AND {column} IS NOT NULL")
+        if only_read:
+            sql += (" AND source_row IN (SELECT CAST(source_row AS INTEGER) FROM responses "  # INTEGER: no cast per cell
+                    "WHERE source_id = $sid AND NOT excluded)")
+        result = con.execute(sql, {"sid": sid})
+        while len(chunk := result.fetch_df_chunk(_CHUNK_VECTORS)):
+            yield (column, *lookups, *(chunk[c].to_numpy() for c in ("source_row", "variable_key", column)))

@@ -250,18 +250,13 @@ def _project_inputs(project: Project):
         if not waves:
             raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
                                 fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
-        parts = []
-        for w in waves:
-            f = store.read_clean_wave(w)
-            # the matched area codes are the response columns area_<level>; a geography
-            # question may hold the raw answer under the level's own name: the match wins
-            levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in f.columns]
-            f = f.drop(columns=[c for c in levels if c in f.columns] + [f"{c}__missing" for c in levels
-                                                                        if f"{c}__missing" in f.columns])
-            f = f.rename(columns={f"area_{c}": c for c in levels})
-            dup = f.columns.duplicated()
-            parts.append(f.loc[:, ~dup] if dup.any() else f)
-        frame = pd.concat(parts, ignore_index=True)
+        frame = store.read_clean_waves(waves)  # every wave, one below the other
+        # the matched area codes are the response columns area_<level>; a geography
+        # question may hold the raw answer under the level's own name: the match wins
+        levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in frame.columns]
+        frame = frame.drop(columns=[c for c in levels if c in frame.columns]
+                           + [f"{c}__missing" for c in levels if f"{c}__missing" in frame.columns])
+        frame = frame.rename(columns={f"area_{c}": c for c in levels})
         rates = response_rates(project, store, waves)
         funnel = sample_funnel(project, store, waves)
         if len(funnel):
@@ -319,11 +314,15 @@ def sample_funnel(project: Project, store, waves: list[str]) -> pd.DataFrame:
     analysed``, always.
     """
     rows = []
+    # the responses counted once per distinct combination of what the funnel reads (a few
+    # hundred groups, not a row per response), in the order their first response is stored
+    groups = _response_groups(store, waves, ["area_neighborhood", "disposition", "excluded", "exclusion_reasons",
+                                             *_NOT_CASES])
     for w in waves:
-        resp = store.query(f"SELECT area_neighborhood, disposition, excluded, exclusion_reasons, {', '.join(_NOT_CASES)} "
-                           "FROM responses WHERE wave = ?", [w])
-        if resp.empty:
+        resp = groups.get(w)
+        if resp is None:
             continue
+        n = resp["n"].to_numpy(dtype=np.int64)
         wave = project.waves.get(w)
         excluded = resp["excluded"].fillna(False).astype(bool).to_numpy()
         if wave is not None and wave.invitations:
@@ -337,18 +336,29 @@ def sample_funnel(project: Project, store, waves: list[str]) -> pd.DataFrame:
             start = np.ones(len(resp), bool)
             first = ("start_kept", "every response kept by ingest")
         fac, uniq = pd.factorize(resp["exclusion_reasons"].fillna("").astype(str).to_numpy(dtype=object))
-        reasons = pd.Series(np.array([u.split(",")[0].strip() for u in uniq] + [""], dtype=object)[fac])
-        out = [(first[0], int(start.sum()), first[1])]
-        gone = reasons[start & excluded].replace("", "unspecified").value_counts()
-        out += [(f"excluded_{r}", int(n), r) for r, n in gone.items()]
+        reasons = np.array([u.split(",")[0].strip() for u in uniq] + [""], dtype=object)[fac]
+        out = [(first[0], int(n[start].sum()), first[1])]
+        # a response per row again for the count, so that equal counts keep the order of first sight
+        gone = start & excluded
+        gone = pd.Series(np.repeat(reasons[gone], n[gone])).replace("", "unspecified").value_counts()
+        out += [(f"excluded_{r}", int(k), r) for r, k in gone.items()]
         added = ~start & ~excluded
         partial = (resp["disposition"] == "partial").to_numpy()
-        out += [("added_partials", int((added & partial).sum()), "partial interviews analysed"),
-                ("added_other", int((added & ~partial).sum()), "responses analysed that the start does not count")]
-        out.append(("analysed", int((~excluded).sum()), "responses the analysis reads (not excluded)"))
+        out += [("added_partials", int(n[added & partial].sum()), "partial interviews analysed"),
+                ("added_other", int(n[added & ~partial].sum()), "responses analysed that the start does not count")]
+        out.append(("analysed", int(n[~excluded].sum()), "responses the analysis reads (not excluded)"))
         rows += [{"wave": w, "area_level": "city", "area": "city", "kind": "sample_funnel", "metric": m,
                   "value": float(v), "detail": d} for m, v, d in out]
     return pd.DataFrame(rows, columns=DIAG_COLUMNS)
+
+
+def _response_groups(store, waves: list[str], columns: list[str]) -> dict[str, pd.DataFrame]:
+    """``{wave: frame}`` of the waves' kept responses counted per distinct value of ``columns``
+    (``n``), in the order of each group's first response in the store (one query for all waves)."""
+    cols = ", ".join(columns)
+    got = store.query(f"SELECT wave, {cols}, count(*) AS n, min(rowid) AS first_row FROM responses "
+                      f"WHERE list_contains(?, wave) GROUP BY wave, {cols} ORDER BY first_row", [list(waves)])
+    return {w: g.reset_index(drop=True) for w, g in got.groupby("wave", sort=False)}
 
 
 def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
@@ -360,12 +370,17 @@ def response_rates(project: Project, store, waves: list[str]) -> pd.DataFrame:
     from survey_pipeline.ingest.quality import AAPOR_COLUMNS, aapor_rates
 
     rows = []
+    rated = [w for w in waves if w in project.waves and project.waves[w].invitations]
+    groups = _response_groups(store, rated, list(AAPOR_COLUMNS)) if rated else {}
+    empty = pd.DataFrame({**{c: pd.Series(dtype=object) for c in AAPOR_COLUMNS}, "n": pd.Series(dtype=np.int64)})
     for w in waves:
         wave = project.waves.get(w)
         if wave is None or not wave.invitations:
             continue
-        # only the columns the rates count (every kept response, excluded or not)
-        resp = store.query(f"SELECT {', '.join(AAPOR_COLUMNS)} FROM responses WHERE wave = ?", [w])
+        # only the columns the rates count (every kept response, excluded or not), read as
+        # counts per distinct row and repeated (the rates count rows, in any order)
+        resp = groups.get(w, empty)
+        resp = resp.loc[resp.index.repeat(resp["n"]), list(AAPOR_COLUMNS)].reset_index(drop=True)
         r = aapor_rates(resp, wave.invitations, e=wave.eligibility_rate)
         for rec in r.itertuples():
             city = rec.area == "all"
