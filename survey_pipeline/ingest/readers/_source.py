@@ -427,14 +427,15 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         width = max(1, min(width, max_len))
         frame = None
         if n_records and max_len:
+            short = np.flatnonzero(lens < max_len)
             try:
                 if ends is not None and n_records >= SPLIT_RECORDS:  # two halves, parsed in parallel
                     with source() as fh:
                         frame = _load_in_two(fh.read(), int(ends[n_records // 2 - 1]), n_records // 2,
-                                             delim, encoding, width, max_len, n_records)
+                                             delim, encoding, width, max_len, n_records, short)
                 if frame is None:
                     with source() as fh:
-                        frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records)
+                        frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records, short)
             except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
             if frame is not None:
@@ -468,26 +469,36 @@ LOAD_CELLS = 1 << 23
 """Cells per chunk of the C parser (its tokens for one chunk are held at once)."""
 
 
-def _text_cells(col: pd.Series) -> np.ndarray:
-    """A column of the parser (``str`` cells) as ``str``/None cells (empty and padded cells None).
+def _none_for_empty_cells(cells: np.ndarray) -> None:
+    """Empty cells (``""``) of one parsed column to None, in place.
 
-    Equal cells share one ``str`` object: a 1M-row export would otherwise hold ~150M separate
-    strings (~9 GB). The text is kept exactly as written: the parser's ``dtype="category"`` is not
-    used, because pandas >= 3.1 converts numeric-looking categories ("02134" -> 2134).
+    The C parser with ``dtype=object, na_filter=False`` gives every cell as a ``str`` and boxes
+    equal cells of a column (within a chunk) as one ``str`` object, so a 1M-row export does not hold
+    ~150M separate strings (~9 GB); the text stays exactly as written. The parser's
+    ``dtype="category"`` is not used, because pandas >= 3.1 converts numeric-looking categories
+    ("02134" -> 2134).
     """
-    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # padded cells (NaN) -> -1
-    values = np.empty(len(uniques) + 1, dtype=object)  # the last slot serves code -1
-    values[:-1] = uniques
-    values[:-1][values[:-1] == ""] = None
-    return values[codes]
+    cells[cells == ""] = None
+
+
+def _none_for_padding(out: np.ndarray, short: np.ndarray) -> None:
+    """Cells the parser gave as NaN in the records ``short`` (shorter than the widest) to None.
+
+    Only a record with fewer cells than the widest can be padded by the parser; its padded cells
+    are ``""`` (made None by :func:`_none_for_empty_cells`) or, should a parser pad with NaN, NaN.
+    """
+    if len(short):
+        sub = out[:, short]
+        sub[pd.isna(sub)] = None
+        out[:, short] = sub
 
 
 def _parse_into(binary, delim: str, encoding: str, width: int, max_len: int, out: np.ndarray, row0: int,
                 n_rows: int) -> bool:
     """Parse ``binary`` with pandas' C parser into rows ``row0 ..`` of ``out`` (columns x rows, object).
 
-    The file is parsed in chunks of about :data:`LOAD_CELLS` cells (:func:`_text_cells`: equal
-    cells share one ``str``). False when the parser's record count is not ``n_rows``.
+    The file is parsed in chunks of about :data:`LOAD_CELLS` cells (:func:`_none_for_empty_cells`:
+    equal cells share one ``str``). False when the parser's record count is not ``n_rows``.
     """
     at = 0
     with pd.read_csv(
@@ -501,21 +512,26 @@ def _parse_into(binary, delim: str, encoding: str, width: int, max_len: int, out
             if at + m > n_rows:
                 return False
             for j in range(width):
-                out[j, row0 + at:row0 + at + m] = _text_cells(chunk[j])
+                cells = out[j, row0 + at:row0 + at + m]  # a view: filled in place
+                cells[:] = chunk[j].to_numpy(dtype=object)
+                _none_for_empty_cells(cells)
             at += m
     return at == n_rows
 
 
-def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: int, n_records: int) -> pd.DataFrame | None:
+def _load_with_c_parser(binary, delim: str, encoding: str, width: int, max_len: int, n_records: int,
+                        short: np.ndarray) -> pd.DataFrame | None:
     """All records as a frame of ``str``/None, cut to ``width`` columns, with pandas' C parser.
 
     Each chunk is written into one preallocated object matrix (the frame is built on it without a
-    copy). Returns None when the parser's record count is not ``n_records`` (malformed quoting:
-    the caller reads with the ``csv`` module instead).
+    copy). ``short``: the records with fewer cells than ``max_len`` (see :func:`_none_for_padding`).
+    Returns None when the parser's record count is not ``n_records`` (malformed quoting: the
+    caller reads with the ``csv`` module instead).
     """
     out = np.empty((width, n_records), dtype=object)
     if not _parse_into(binary, delim, encoding, width, max_len, out, 0, n_records):
         return None
+    _none_for_padding(out, short)
     return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
 
 
@@ -524,7 +540,7 @@ SPLIT_RECORDS = 100_000
 
 
 def _load_in_two(data: bytes, split: int, k: int, delim: str, encoding: str, width: int, max_len: int,
-                 n_records: int) -> pd.DataFrame | None:
+                 n_records: int, short: np.ndarray) -> pd.DataFrame | None:
     """:func:`_load_with_c_parser` on the records before and from record ``k`` (byte ``split``, a
     record boundary found by :func:`_fast_records`) in two threads: the C parser tokenizes without
     the GIL, so the two halves use both cores. None when either half's record count differs (the
@@ -536,6 +552,7 @@ def _load_in_two(data: bytes, split: int, k: int, delim: str, encoding: str, wid
         done = list(pool.map(lambda h: _parse_into(h[0], delim, encoding, width, max_len, out, h[1], h[2]), halves))
     if not all(done):
         return None
+    _none_for_padding(out, short)
     return pd.DataFrame(out.T, columns=range(width), dtype=object, copy=False)
 
 
