@@ -170,3 +170,19 @@ def test_numeric_looking_text_is_kept_as_written(monkeypatch, tmp_path):
         assert frame["zip"].tolist()[:5] == ["02130", "02131", "02132", "02133", "02130"]
         assert frame["code"].tolist()[:2] == ["1.0", "01"] and frame["flag"].tolist()[0] == "TRUE"
         assert all(isinstance(v, str) for col in frame for v in frame[col])
+
+
+def test_equal_cells_share_one_str_and_empty_cells_are_none(monkeypatch, tmp_path):
+    """Equal cells of a column are one ``str`` object (memory; recode factorizes by identity);
+    empty and short-row cells are None, whole or in two halves."""
+    rows = ["ResponseId,Q1,Q2,Q3"] + [f"R{i},{'Agree' if i % 3 else ''},{i % 2}" + (",x" if i % 5 else "") for i in range(30)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    for split in (_source.SPLIT_RECORDS, 2):
+        monkeypatch.setattr(_source, "SPLIT_RECORDS", split)
+        frame = read_export(path, platform="generic").frame
+        q1 = frame["Q1"].tolist()
+        assert q1[:4] == [None, "Agree", "Agree", None]
+        assert len({id(v) for v in q1[:10] if v is not None}) == 1  # one half
+        assert frame["Q3"].tolist()[:6] == [None, "x", "x", "x", "x", None]
+        assert all(v is None or isinstance(v, str) for col in frame for v in frame[col])

@@ -124,3 +124,18 @@ def test_kobo_split_columns_map_by_last_path_parts_and_joined_cell_wins(project)
     rec = recode(frame, cmap, inst)
     assert rec.codes.loc[0, ["concerns_drugs", "concerns_litter", "concerns_speeding"]].tolist() == [1, 1, 0]
     assert rec.codes.loc[1].isna().all() and (rec.kinds.loc[1] == "dont_know").all()
+
+
+def test_factorize_by_identity_matches_pandas():
+    """Equal values held by distinct objects get codes of their own, with equal values; missing -1;
+    numbers are factorized by value."""
+    from survey_pipeline.ingest.recode import _factorize
+
+    agree = "".join(["Ag", "ree"])  # equal to "Agree", another object
+    cells = np.array(["Agree", None, "No", agree, np.nan, "Agree", agree], dtype=object)
+    codes, uniques = _factorize(pd.Series(cells, dtype=object))
+    assert uniques.tolist() == ["Agree", "No", "Agree"]
+    assert codes.tolist() == [0, -1, 1, 2, -1, 0, 2]
+    assert [uniques[c] if c >= 0 else None for c in codes] == [None if pd.isna(v) else v for v in cells]
+    codes, uniques = _factorize(pd.Series([3, 3.0, 4], dtype=object))
+    assert codes.tolist() == [0, 0, 1] and uniques.tolist() == [3, 4]
