@@ -8,7 +8,7 @@ and invitations per neighborhood. Then times :func:`survey_pipeline.run.run_proj
 stage of each moment (ingest of each export, weighting, indicators, comparisons, priorities,
 writing) and the peak resident memory, and writes ``benchmarks/out/run.json``.
 
-    PYTHONPATH=. python benchmarks/bench_run.py --rows 1000000 [--keep DIR]
+    PYTHONPATH=. python benchmarks/bench_run.py --rows 1000000 [--keep DIR] [--jobs N]
 
 With ``--keep DIR`` the project stays in DIR; ``bench_dashboard.py --project DIR`` then measures
 the dashboard on the results of that 1,000,000-response project.
@@ -91,6 +91,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None,
                     help="build the project in this (new) folder and keep it, e.g. for "
                          "`bench_dashboard.py --project DIR`")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="processes of the run (`run --jobs`; default: 2 with 2 or more CPUs, 1: one process)")
     a = ap.parse_args()
     if a.keep is not None and a.keep.exists():
         ap.error(f"--keep {a.keep}: the folder exists; give a new one")
@@ -110,7 +112,7 @@ def main() -> None:
         def mark(step: str) -> None:
             marks.append((step, time.perf_counter() - t0))
 
-        res = run_project(root, on_step=mark)
+        res = run_project(root, on_step=mark, jobs=a.jobs)
         total = time.perf_counter() - t0
         marks.append(("end", total))
         stages: dict[str, float] = {}
@@ -120,7 +122,7 @@ def main() -> None:
         peak = _vm("VmHWM")
         kept = sum(getattr(s, "rows_kept", 0) for s in res.ingests)
         summary = res.analysis.summary if res.analysis is not None else {}
-    out = {"rows": a.rows, "rows_kept": int(kept), "seconds_total": round(total, 2),
+    out = {"rows": a.rows, "jobs": a.jobs, "rows_kept": int(kept), "seconds_total": round(total, 2),
            "seconds_by_stage": {k: round(v, 2) for k, v in stages.items()}, "peak_rss_gb": round(peak, 2),
            "estimates": summary.get("estimates"), "comparisons": summary.get("comparisons"),
            "python": platform.python_version(), "machine": platform.machine(), "cpus": multiprocessing.cpu_count()}
