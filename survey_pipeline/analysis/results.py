@@ -2,7 +2,10 @@
 
 :func:`write_results` replaces every results table in ONE transaction: a failure (or a kill)
 before the commit leaves the store exactly as it was. Rows are sorted before writing, so a rerun
-on the same store writes identical tables (only ``runs`` records the time).
+on the same store writes identical tables (only ``runs`` records the time). DuckDB does not
+promise to return a table's rows in the order they were written (the 513,237-row ``weights``
+table of the 1M benchmark reads back in another order): a reader that needs an order says
+ORDER BY.
 """
 
 from __future__ import annotations
