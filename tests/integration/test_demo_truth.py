@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from survey_pipeline.demo import FIXTURE_CITY
-from tests.unit.analysis.fixture_city import REAL_CHANGE, GeneratorTruth, ground_truth
+from tests.unit.analysis.fixture_city import ground_truth, judge_findings
 
 
 def test_demo_findings_point_the_true_way_and_the_false_ones_are_known(demo_project):
@@ -32,10 +32,7 @@ def test_demo_findings_point_the_true_way_and_the_false_ones_are_known(demo_proj
     # the store names neighborhoods (and the DiD's areas, ';'-joined) by name
     nb = named["area_level"] == "neighborhood"
     named.loc[nb, "area"] = named.loc[nb, "area"].map(lambda a: ";".join(code[x] for x in a.split(";")))
-    truth = GeneratorTruth()
-    true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
-    known = true.notna()
-    real = known & (true.abs() >= REAL_CHANGE)
+    true, known, real = judge_findings(named)
     wrong = named[real & (np.sign(true) != np.sign(named["estimate"]))]
     assert wrong.empty, wrong["finding"].tolist()
     assert real.sum() >= 4 and known.sum() >= 5

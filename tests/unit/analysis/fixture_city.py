@@ -157,3 +157,13 @@ class GeneratorTruth:
             return ((self.pooled([r["wave"]], inside, r["indicator"]) - self.pooled(pre, inside, r["indicator"]))
                     - (self.pooled([r["wave"]], rest, r["indicator"]) - self.pooled(pre, rest, r["indicator"])))
         return None
+
+
+def judge_findings(named: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(true, known, real)`` of named comparison rows (neighborhoods by code): the generator's
+    true difference of each (NaN when it has none), whether it has one, and whether it is a real
+    change (at least :data:`REAL_CHANGE`)."""
+    truth = GeneratorTruth()
+    true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
+    known = true.notna()
+    return true, known, known & (true.abs() >= REAL_CHANGE)

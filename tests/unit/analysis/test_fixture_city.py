@@ -11,13 +11,13 @@ from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, Weig
 from survey_pipeline.analysis.weighting import read_targets
 
 from .fixture_city import (
-    REAL_CHANGE,
     GeneratorTruth,
     city_dir,
     city_frame,
     city_instrument,
     ground_truth,
     invitations,
+    judge_findings,
     truth_cells,
 )
 
@@ -71,10 +71,7 @@ def test_named_findings_are_true_changes_or_few_false_discoveries(run):
     comp = run.tables["comparisons"]
     named = comp[comp["finding"].notna() & (comp["group_dim"] == "all")
                  & comp["kind"].isin(["wave_change", "area_vs_rest", "did"])]
-    truth = GeneratorTruth()
-    true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
-    known = true.notna()
-    real = known & (true.abs() >= REAL_CHANGE)
+    true, known, real = judge_findings(named)
     wrong = named[real & (np.sign(true) != np.sign(named["estimate"]))]
     assert wrong.empty, wrong["finding"].tolist()
     false = named[known & ~real]
