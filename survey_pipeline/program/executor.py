@@ -79,7 +79,7 @@ class LocalExecutor:
                     except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
                         o.error = f"the process running it stopped ({exc})"
                         failed.append((k, a))
-                    except Exception as exc:  # noqa: BLE001 - reported per task, the others go on
+                    except Exception as exc:  # reported per task, the others go on
                         o.error = _describe(exc)
                         failed.append((k, a))
             todo = failed
@@ -120,7 +120,7 @@ class DaskExecutor:
         for k, f in zip(keys, futs, strict=True):
             try:
                 out.append(Outcome(k, ok=True, value=f.result()))
-            except Exception as exc:  # noqa: BLE001 - reported per task, the others go on
+            except Exception as exc:  # reported per task, the others go on
                 out.append(Outcome(k, ok=False, error=_describe(exc), attempts=self.retries + 1))
         return out
 
