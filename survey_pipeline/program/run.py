@@ -279,6 +279,9 @@ def run_program(root: str | Path, *, scheduler: str | None = None, jobs: int | N
                                            "attempts": o.attempts})
                 else:
                     why = o.value["error"] if o.ok else o.error
+                    backup = m.path / (STORE_FILE + BACKUP_SUFFIX)
+                    if backup.exists():  # its process died mid-run: put the store back as it was
+                        _restore(m.path / STORE_FILE, backup)
                     state.pop(m.id, None)
                     result.members.append({"member": m.id, "status": "failed", "error": why,
                                            "attempts": o.attempts})
