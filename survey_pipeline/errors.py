@@ -106,6 +106,10 @@ class AnalysisError(SurveyPipelineError):
     """Indicators or comparisons cannot be computed."""
 
 
+class ProgramError(SurveyPipelineError):
+    """A program of many agencies (program.toml, benchmarks.csv, a member's run) cannot go on."""
+
+
 @dataclass
 class ProblemList:
     """Collects problems during lazy validation."""

@@ -25,6 +25,7 @@ from survey_pipeline.cli import importer as _importer  # noqa: F401  (registers 
 from survey_pipeline.cli import ingest as _ingest  # noqa: F401  (registers commands)
 from survey_pipeline.cli import instrument as _instrument  # noqa: F401  (registers commands)
 from survey_pipeline.cli import plan as _plan  # noqa: F401  (registers commands)
+from survey_pipeline.cli import program as _program  # noqa: F401  (registers commands)
 from survey_pipeline.cli import project as _project  # noqa: F401  (registers commands)
 from survey_pipeline.cli import report as _report  # noqa: F401  (registers commands)
 from survey_pipeline.cli import run as _run  # noqa: F401  (registers commands)
