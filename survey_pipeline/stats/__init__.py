@@ -37,6 +37,20 @@ from .proportion import CI_METHODS, CIMethod, proportion_ci
 from .regression import svyglm
 from .reliability import AdjustMethod, adjust_pvalues, nchs_reliability
 from .replicate import ReplicateDesign
+from .sae import (
+    BACK_TRANSFORMS,
+    FH_METHODS,
+    FH_TRANSFORMS,
+    GVF_METHODS,
+    BackTransform,
+    FayHerriotResult,
+    FHMethod,
+    FHTransform,
+    GVFMethod,
+    GVFResult,
+    fay_herriot,
+    smooth_vardir,
+)
 from .weighting import (
     CAL_METHODS,
     CalMethod,
@@ -49,10 +63,15 @@ from .weighting import (
 )
 
 __all__ = [
+    "BACK_TRANSFORMS",
     "CAL_METHODS",
     "CI_METHODS",
+    "FH_METHODS",
+    "FH_TRANSFORMS",
+    "GVF_METHODS",
     "LONELY_PSU_OPTIONS",
     "AdjustMethod",
+    "BackTransform",
     "CIMethod",
     "CalMethod",
     "ConvergenceError",
@@ -61,6 +80,11 @@ __all__ = [
     "DomainMeans",
     "DomainSet",
     "EstimationError",
+    "FHMethod",
+    "FHTransform",
+    "FayHerriotResult",
+    "GVFMethod",
+    "GVFResult",
     "LonelyPSU",
     "ReplicateDesign",
     "StatsError",
@@ -70,9 +94,11 @@ __all__ = [
     "adjust_pvalues",
     "calibrate_weights",
     "check_option",
+    "fay_herriot",
     "nchs_reliability",
     "proportion_ci",
     "rake_weights",
+    "smooth_vardir",
     "svyglm",
     "trim_weights",
     "weight_diagnostics",
