@@ -57,6 +57,10 @@ ReplicateMethod = Literal["jackknife", "bootstrap"]
 RESULT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff"]
 
 
+DomainDF = Literal["domain", "design"]
+DOMAIN_DF_OPTIONS: tuple[str, ...] = ("domain", "design")
+
+
 def check_option(value: Any, allowed: Sequence[str], name: str) -> None:
     """Refuse an option value that is not exactly one of ``allowed`` (no prefixes, no case)."""
     if not isinstance(value, str) or value not in allowed:
@@ -111,7 +115,9 @@ class Design:
     fpc : str, optional
         First-stage finite population correction: either the population number of PSUs in the
         stratum (values > 1) or the sampling fraction (all values <= 1), constant within each
-        stratum, as R's ``svydesign(fpc=)``.
+        stratum, as R's ``svydesign(fpc=)``. Later-stage fpcs (R's ``fpc=~f1+f2``, which adds
+        the within-PSU variance of the second stage) are refused with :class:`DesignError`:
+        the variance is the ultimate-cluster estimator, as R's ``svydesign(id=~a, fpc=~f1)``.
     lonely_psu : {"fail", "adjust", "average", "remove", "certainty"}
         What to do with strata that have a single PSU, as R's ``options(survey.lonely.psu)``:
         ``fail`` raises :class:`DesignError` (default); ``certainty`` and ``remove`` make the
@@ -124,7 +130,8 @@ class Design:
     Every estimator returns a tidy DataFrame: the domain columns (if ``by``), then
     ``estimate, se, ci_low, ci_high, df, n, n_eff, deff``. ``ci_*`` are Wald limits with the
     t distribution on the design degrees of freedom ``df`` (PSUs minus strata of the whole
-    design, also for domains); ``n`` is the number of respondents with a non-missing value
+    design, also for domains, as R's ``svyby``; :meth:`proportion` uses each domain's own df,
+    :meth:`domain_degf`, as R's ``svyciprop`` on a subset); ``n`` is the number of respondents with a non-missing value
     and non-zero weight in the domain; ``deff`` is the design effect against simple random
     sampling of the same size without replacement from ``N = sum of weights`` (R's ``deff=TRUE``;
     Kish 1965) and ``n_eff = n v_srs / var`` the effective sample size, ``v_srs`` the variance
@@ -146,10 +153,22 @@ class Design:
         weights: str,
         strata: str | None = None,
         clusters: str | Sequence[str] | None = None,
-        fpc: str | None = None,
+        fpc: str | Sequence[str] | None = None,
         lonely_psu: LonelyPSU = "fail",
     ) -> None:
         check_option(lonely_psu, LONELY_PSU_OPTIONS, "lonely_psu")
+        if fpc is not None and not isinstance(fpc, str):
+            fpcs = list(fpc)
+            if len(fpcs) > 1:
+                raise DesignError(
+                    f"fpc={fpcs!r}: a finite population correction for a second or later stage "
+                    "is not supported. The variance here is the ultimate-cluster (first-stage) "
+                    "estimator, and R's svydesign(id=~a+b, fpc=~f1+f2) adds a second-stage term "
+                    "that it cannot compute (on apiclus2 it raises the SE of the mean of api00 "
+                    "from 29.89 to 30.10). Give only the first-stage fpc (fpc='f1'), which "
+                    "matches R's svydesign(id=~a, fpc=~f1), or a replicate design."
+                )
+            fpc = fpcs[0] if fpcs else None
         if not isinstance(data, pd.DataFrame):
             raise DesignError("data must be a pandas DataFrame.")
         if len(data) == 0:
@@ -281,6 +300,31 @@ class Design:
         npsu = np.count_nonzero(np.bincount(self._psu, weights=inset))
         nstr = np.count_nonzero(np.bincount(self._strata, weights=inset))
         return float(npsu - nstr)
+
+    def _domain_df(self, codes: np.ndarray, nd: int) -> np.ndarray:
+        """PSUs minus strata with at least one row of non-zero weight in each domain."""
+        inside = (codes >= 0) & (self._w_sampling != 0)
+        c = codes[inside]
+        npsu = len(self._psu_stratum)
+        nstr = len(self._strata_labels)
+        psu_dom = np.unique(c * npsu + self._psu[inside]) // npsu
+        str_dom = np.unique(c * nstr + self._strata[inside]) // nstr
+        return (np.bincount(psu_dom, minlength=nd) - np.bincount(str_dom, minlength=nd)).astype(float)
+
+    def domain_degf(self, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Degrees of freedom of each domain: its PSUs minus its strata.
+
+        Counts the PSUs with at least one row of non-zero sampling weight in the domain and the
+        strata with at least one such PSU, as R's ``degf(subset(design, domain))`` (the df that
+        ``svyciprop`` on a subset uses) and the NCHS presentation standards for proportions
+        (Parker et al. 2017, where fewer than 8 flags an estimate). Rows with a missing answer
+        count, as in R's subset; pass a ``by`` that excludes them to count respondents only.
+        Returns the domain columns and ``df`` (one row without ``by``: :attr:`degf`).
+        """
+        codes, labels, nd = self._domains(by, np.ones(self.n, dtype=bool))
+        out = labels.reset_index(drop=True).copy()
+        out["df"] = self._domain_df(codes, nd)
+        return out
 
     def _derive(self, w: np.ndarray, step: _CalStep | None) -> Design:
         new = copy.copy(self)
@@ -514,19 +558,31 @@ class Design:
         method: CIMethod = "logit",
         by: str | Sequence[str] | None = None,
         conf_level: float = 0.95,
+        df: DomainDF = "domain",
     ) -> pd.DataFrame:
         """Proportion of rows with ``var == level`` and its confidence interval.
 
         The estimate and SE are those of :meth:`mean` on the indicator; the interval uses one of
-        the methods of R's ``svyciprop`` (see :func:`~survey_pipeline.stats.proportion_ci`),
-        with the design degrees of freedom. Estimates of exactly 0 or 1 get the Korn–Graubard
-        interval with effective n equal to the domain's respondent count (R gives NaN).
+        the methods of R's ``svyciprop`` (see :func:`~survey_pipeline.stats.proportion_ci`).
+        Estimates of exactly 0 or 1 get the Korn–Graubard interval with effective n equal to
+        the domain's respondent count (R gives NaN).
+
+        ``df="domain"`` (default) uses each domain's own degrees of freedom,
+        :meth:`domain_degf`, as R's ``svyciprop`` on ``subset(design, domain)`` and the NCHS
+        standards for proportions do (Parker et al. 2017); ``df="design"`` uses the whole
+        design's :attr:`degf` for every domain, as R's ``svyby`` with ``degf(design)``. Without
+        ``by`` both are :attr:`degf`. The ``df`` column reports the one used.
         """
         check_option(method, CI_METHODS, "method")
+        check_option(df, DOMAIN_DF_OPTIONS, "df")
         y = self._indicator(var, level)
         res = self.mean_of_array(y, by, conf_level)
-        lo, hi = proportion_ci(res["estimate"].to_numpy(), res["se"].to_numpy(), self.degf,
-                               res["n"].to_numpy(), method=method, level=conf_level)
+        if df == "domain":
+            codes, _, nd = self._domains(by, np.ones(self.n, dtype=bool))
+            res["df"] = self._domain_df(codes, nd)
+        lo, hi = proportion_ci(res["estimate"].to_numpy(), res["se"].to_numpy(),
+                               res["df"].to_numpy(dtype=float), res["n"].to_numpy(),
+                               method=method, level=conf_level)
         res["ci_low"] = lo
         res["ci_high"] = hi
         return res
