@@ -115,9 +115,16 @@ class Design:
     fpc : str, optional
         First-stage finite population correction: either the population number of PSUs in the
         stratum (values > 1) or the sampling fraction (all values <= 1), constant within each
-        stratum, as R's ``svydesign(fpc=)``. Later-stage fpcs (R's ``fpc=~f1+f2``, which adds
-        the within-PSU variance of the second stage) are refused with :class:`DesignError`:
-        the variance is the ultimate-cluster estimator, as R's ``svydesign(id=~a, fpc=~f1)``.
+        stratum, as R's ``svydesign(fpc=)``; the variance is then the ultimate-cluster
+        estimator, as R's ``svydesign(id=~a, fpc=~f1)``. A list of two columns with two
+        cluster columns, ``clusters=["a", "b"], fpc=["f1", "f2"]``, gives the two-stage
+        variance of R's ``svydesign(id=~a+b, fpc=~f1+f2)``: the first-stage term plus, within
+        each PSU, the variance between its sampled second-stage units, times the first-stage
+        sampling fraction (``f2`` is the number of second-stage units in the PSU, or the
+        fraction sampled, constant within the PSU; Särndal, Swensson & Wretman 1992, result
+        4.3.1). ``lonely_psu`` applies to a PSU with a single second-stage unit that is not
+        completely enumerated (``fail`` and ``average`` refuse it). :class:`DomainMeans` and
+        :meth:`replicate` refuse such a design.
     lonely_psu : {"fail", "adjust", "average", "remove", "certainty"}
         What to do with strata that have a single PSU, as R's ``options(survey.lonely.psu)``:
         ``fail`` raises :class:`DesignError` (default); ``certainty`` and ``remove`` make the
@@ -157,18 +164,19 @@ class Design:
         lonely_psu: LonelyPSU = "fail",
     ) -> None:
         check_option(lonely_psu, LONELY_PSU_OPTIONS, "lonely_psu")
+        fpc2: str | None = None
         if fpc is not None and not isinstance(fpc, str):
             fpcs = list(fpc)
-            if len(fpcs) > 1:
+            ncl = len(_as_list(clusters))
+            if len(fpcs) > 2 or (len(fpcs) == 2 and ncl != 2):
                 raise DesignError(
-                    f"fpc={fpcs!r}: a finite population correction for a second or later stage "
-                    "is not supported. The variance here is the ultimate-cluster (first-stage) "
-                    "estimator, and R's svydesign(id=~a+b, fpc=~f1+f2) adds a second-stage term "
-                    "that it cannot compute (on apiclus2 it raises the SE of the mean of api00 "
-                    "from 29.89 to 30.10). Give only the first-stage fpc (fpc='f1'), which "
-                    "matches R's svydesign(id=~a, fpc=~f1), or a replicate design."
+                    f"fpc={fpcs!r} with clusters={clusters!r}: give one fpc column (first stage, "
+                    "ultimate-cluster variance) or two with exactly two cluster columns "
+                    "(two-stage variance, as R's svydesign(id=~a+b, fpc=~f1+f2)); three or more "
+                    "stages with finite population corrections are not supported."
                 )
             fpc = fpcs[0] if fpcs else None
+            fpc2 = fpcs[1] if len(fpcs) == 2 else None
         if not isinstance(data, pd.DataFrame):
             raise DesignError("data must be a pandas DataFrame.")
         if len(data) == 0:
@@ -252,6 +260,9 @@ class Design:
                 "lonely_psu='adjust', 'average', 'remove' or 'certainty'."
             )
         self._lonely = lonely
+        self._stage2: tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray] | None = None
+        if fpc2 is not None:
+            self._stage2 = self._second_stage(cl, fpc2, psu, npsu, n_h, f_h, psu_stratum, lonely_psu)
         scale = np.where(n_h > 1, f_h * n_h / np.maximum(n_h - 1, 1), f_h)
         scale[f_h < 1e-7] = 0.0
         self._scale_h = scale
@@ -264,6 +275,60 @@ class Design:
         self._steps: list[_CalStep] = []
         self.weighting_report: WeightingReport | None = None
         self.trim_report: TrimReport | None = None
+
+    def _second_stage(self, cl, fpc2, psu, npsu, n_h, f_h, psu_stratum, lonely_psu):
+        """Second-stage term of R's ``multistage`` variance (``svydesign(id=~a+b, fpc=~f1+f2)``).
+
+        Within PSU ``i`` with ``n2`` sampled and ``N2`` population SSUs, the SSU totals ``Z_ij``
+        of the influence contribute ``n1/N1 * (1 - n2/N2) * n2/(n2 - 1) * sum_j (Z_ij -
+        mean_i Z)^2`` (Särndal, Swensson & Wretman 1992, result 4.3.1; Lumley 2010, sec. 3.2).
+        Returns the SSU-sum matrix, each SSU's coefficient, each PSU's centring coefficient and
+        the PSU index of each SSU.
+        """
+        n = len(psu)
+        scode, _ = factorize_columns(self.data, [cl[1]], what="clusters")
+        if np.any(scode < 0):
+            raise DesignError(f"cluster column {cl[1]!r} has missing values; fill them.")
+        ssu = pd.factorize(psu * (int(scode.max()) + 1) + scode, sort=False)[0].astype(np.int64)
+        nssu = int(ssu.max()) + 1
+        ssu_psu = np.zeros(nssu, dtype=np.int64)
+        ssu_psu[ssu] = psu
+        n2 = np.bincount(ssu_psu, minlength=npsu).astype(float)
+        fv = self._numeric(fpc2, what="fpc")
+        if np.any(~np.isfinite(fv)) or np.any(fv <= 0):
+            raise DesignError(f"fpc column {fpc2!r} has missing or non-positive values.")
+        per = pd.Series(fv).groupby(psu).agg(["min", "max"])
+        if np.any(per["min"].to_numpy() != per["max"].to_numpy()):
+            raise DesignError(
+                f"fpc column {fpc2!r} varies within a first-stage cluster ({cl[0]!r} "
+                f"{self.data[cl[0]].iloc[np.flatnonzero(psu == per.index[per['min'] != per['max']][0])[0]]!r}); "
+                "the second-stage fpc must be constant within each PSU."
+            )
+        v2 = per["min"].to_numpy()
+        pop2 = n2 / v2 if np.all(fv <= 1) else v2
+        if np.any(pop2 < n2 - 1e-9):
+            raise DesignError(
+                f"fpc column {fpc2!r}: the population number of second-stage units is smaller "
+                "than the number sampled in some PSU; give population sizes or fractions."
+            )
+        f2 = (pop2 - n2) / pop2
+        f2[f2 < 1e-7] = 0.0
+        lonely2 = (n2 == 1) & (f2 > 0)
+        if lonely2.any() and lonely_psu in ("fail", "average"):
+            bad = self.data[cl[0]].iloc[np.flatnonzero(np.isin(psu, np.flatnonzero(lonely2)))[0]]
+            raise DesignError(
+                f"PSU {bad!r} of column {cl[0]!r} has a single second-stage unit ({cl[1]!r}) "
+                f"but is not completely enumerated by {fpc2!r}, so its second-stage variance "
+                f"cannot be estimated (lonely_psu={lonely_psu!r}; R stops or returns NaN). Choose "
+                "lonely_psu='adjust', 'remove' or 'certainty'."
+            )
+        frac1 = (1.0 - f_h)[psu_stratum]
+        scale_psu = frac1 * np.where(n2 > 1, f2 * n2 / np.maximum(n2 - 1, 1), f2)
+        if lonely_psu in ("certainty", "remove"):
+            scale_psu[lonely2] = 0.0
+        centre = np.where(lonely2, 0.0, scale_psu / n2)  # adjust: a lonely SSU is not centred
+        S2 = sparse.csr_matrix((np.ones(n), (ssu, np.arange(n))), shape=(nssu, n))
+        return S2, scale_psu[ssu_psu], centre, ssu_psu
 
     # ------------------------------------------------------------------ basics
     def _numeric(self, col: str, *, what: str) -> np.ndarray:
@@ -396,6 +461,16 @@ class Design:
         v = (v + v.T) / 2
         if nok < nstrat:
             v = v * nstrat / nok
+        if self._stage2 is not None:
+            S2, c_ssu, c_psu, ssu_psu = self._stage2
+            adj = s
+            for a_j, b_j in zip(a_list, b_list, strict=True):
+                adj = adj + sparse.csr_matrix(a_j @ b_j)
+            z = sparse.csr_matrix(S2 @ adj)  # SSU totals
+            t = dense(sparse.csr_matrix((np.ones(len(ssu_psu)), (ssu_psu, np.arange(len(ssu_psu)))),
+                                        shape=(len(c_psu), len(ssu_psu))) @ z)
+            v2 = dense(z.T @ rowscale(c_ssu, z)) - t.T @ (c_psu[:, None] * t)
+            v = v + (v2 + v2.T) / 2
         assert v.shape == (k, k)
         return v
 
@@ -982,6 +1057,12 @@ class Design:
         from .replicate import ReplicateDesign, make_replicate_weights
 
         check_option(method, get_args(ReplicateMethod), "method")
+        if self._stage2 is not None:
+            raise DesignError(
+                "replicate(): replicate weights for a design with a second-stage fpc are not "
+                "supported (they would resample PSUs only and drop the second-stage variance); "
+                "use the linearization estimators of this Design."
+            )
         base = self._w_base()
         reps, scale, rscales, kind = make_replicate_weights(self, method, replicates, seed)
         rd = ReplicateDesign(self.data, base, reps, scale, rscales, kind, self.degf)

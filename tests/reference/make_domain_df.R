@@ -1,6 +1,5 @@
 # Reference numbers for domain degrees of freedom (svyciprop on a subset), computed with R's
-# survey package, and the size of the second-stage variance term that survey_pipeline.stats
-# refuses to drop silently.
+# survey package, and two-stage variance with a second-stage fpc.
 #
 #   cd tests/reference && Rscript make_domain_df.R
 #
@@ -14,9 +13,10 @@
 # and "xlogit". Designs: apiclus2 (two stages dnum/snum, ultimate cluster, domains stype and
 # stype x comp.imp) and apistrat (strata stype, fpc, domain comp.imp and stype x comp.imp).
 #
-# Two-stage fpc: svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2) against the
-# ultimate-cluster design svydesign(id = ~dnum, fpc = ~fpc1, weights = ~pw): the mean of api00
-# and the total of enroll with both SEs (cases twostage:*), to record what the second stage adds.
+# Two-stage fpc (cases twostage*): svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data =
+# apiclus2), also linearly calibrated and with a lonely second-stage unit, against the
+# ultimate-cluster design svydesign(id = ~dnum, fpc = ~fpc1, weights = ~pw) (cases ultimate*):
+# means, totals, a ratio, domain means and Korn-Graubard intervals of domain proportions.
 suppressMessages(library(survey))
 options(survey.lonely.psu = "fail")
 
@@ -57,16 +57,53 @@ for (name in names(designs)) {
   }
 }
 
+apipop <- read.csv("apipop.csv")
+N <- nrow(apipop)
+api99_tot <- sum(apipop$api99)
+twostage <- function(name, d) {
+  for (v in list(c("mean", "api00"), c("total", "enroll"))) {
+    f <- if (v[1] == "mean") svymean else svytotal
+    a <- f(as.formula(paste0("~", v[2])), d, na.rm = TRUE)
+    add(paste0(name, ":", v[1], ":", v[2]), "all", "estimate", coef(a))
+    add(paste0(name, ":", v[1], ":", v[2]), "all", "se", SE(a))
+  }
+  b <- svyby(~api00, ~stype, d, svymean)
+  add(paste0(name, ":mean:api00:by:stype"), as.character(b$stype), "estimate", coef(b))
+  add(paste0(name, ":mean:api00:by:stype"), as.character(b$stype), "se", SE(b))
+  r <- svyratio(~api.stu, ~enroll, d, na.rm = TRUE)
+  add(paste0(name, ":ratio:api.stu/enroll"), "all", "estimate", coef(r))
+  add(paste0(name, ":ratio:api.stu/enroll"), "all", "se", SE(r))
+  for (dom in c("E", "H", "M")) {
+    sub <- subset(d, stype == dom)
+    ci <- svyciprop(~I(sch.wide == "Yes"), sub, method = "beta")
+    add(paste0(name, ":prop:sch.wide:by:stype"), dom, "estimate", coef(ci))
+    add(paste0(name, ":prop:sch.wide:by:stype"), dom, "se", SE(ci))
+    add(paste0(name, ":prop:sch.wide:by:stype"), dom, "ci_low", confint(ci)[1])
+    add(paste0(name, ":prop:sch.wide:by:stype"), dom, "ci_high", confint(ci)[2])
+    add(paste0(name, ":prop:sch.wide:by:stype"), dom, "df", degf(sub))
+  }
+}
+# Two-stage variance: svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2) adds, within each
+# district, the variance between its sampled schools (scaled by the first-stage sampling
+# fraction); the ultimate-cluster design svydesign(id = ~dnum, fpc = ~fpc1) omits it.
 d2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
 d0 <- svydesign(id = ~dnum, fpc = ~fpc1, weights = ~pw, data = apiclus2)
-for (v in list(c("mean", "api00"), c("total", "enroll"))) {
-  f <- if (v[1] == "mean") svymean else svytotal
-  a <- f(as.formula(paste0("~", v[2])), d2, na.rm = TRUE)
-  b <- f(as.formula(paste0("~", v[2])), d0, na.rm = TRUE)
-  add(paste0("twostage:", v[1], ":", v[2]), "all", "estimate", coef(a))
-  add(paste0("twostage:", v[1], ":", v[2]), "all", "se_two_stage", SE(a))
-  add(paste0("twostage:", v[1], ":", v[2]), "all", "se_ultimate_cluster", SE(b))
+twostage("twostage", d2)
+twostage("ultimate", d0)
+# linear calibration to N and the api99 total (stage-0 calibration: R's calibrate default)
+twostage("twostage+calibrate", calibrate(d2, ~api99, c(N, api99_tot), epsilon = 1e-13))
+# a district with one sampled school that is not completely enumerated (fpc2 = 5): R's
+# survey.lonely.psu rule applies at the second stage ("fail" and "average" cannot be used)
+lonely <- apiclus2
+one <- names(which(table(lonely$dnum) == 1))[1]
+lonely$fpc2[lonely$dnum == one] <- 5
+for (opt in c("adjust", "certainty", "remove")) {
+  options(survey.lonely.psu = opt)
+  twostage(paste0("twostage-lonely-", opt),
+           svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = lonely))
 }
+options(survey.lonely.psu = "fail")
+add("twostage-lonely", "all", "dnum", as.numeric(one))
 
 out <- do.call(rbind, rows)
 write.csv(out, "r_domain_df.csv", row.names = FALSE)
