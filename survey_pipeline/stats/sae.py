@@ -325,7 +325,9 @@ def fay_herriot(
         Confidence level of the normal intervals ``eblup -/+ z sqrt(mse)``.
     precision, maxiter : float, int
         Stopping rule of the iteration, as ``sae``'s ``PRECISION`` and ``MAXITER``: stop when the
-        relative change of the variance component is at most ``precision``.
+        relative change of the variance component is at most ``precision``. ``sae``'s default
+        ``1e-4`` stops before convergence (REML on ``milk``: 0.018550222 against 0.018550335 at
+        ``1e-12``); give ``precision=1e-10`` for the converged estimator.
 
     Returns
     -------
