@@ -16,7 +16,8 @@
 # Two-stage fpc (cases twostage*): svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data =
 # apiclus2), also linearly calibrated and with a lonely second-stage unit, against the
 # ultimate-cluster design svydesign(id = ~dnum, fpc = ~fpc1, weights = ~pw) (cases ultimate*):
-# means, totals, a ratio, domain means and Korn-Graubard intervals of domain proportions.
+# means, totals, a ratio, domain means, a linear svyglm and Korn-Graubard intervals of domain
+# proportions.
 suppressMessages(library(survey))
 options(survey.lonely.psu = "fail")
 
@@ -73,6 +74,9 @@ twostage <- function(name, d) {
   r <- svyratio(~api.stu, ~enroll, d, na.rm = TRUE)
   add(paste0(name, ":ratio:api.stu/enroll"), "all", "estimate", coef(r))
   add(paste0(name, ":ratio:api.stu/enroll"), "all", "se", SE(r))
+  g <- svyglm(api00 ~ ell + meals + mobility, d, control = glm.control(epsilon = 1e-14, maxit = 100))
+  add(paste0(name, ":glm:api00~ell+meals+mobility"), names(coef(g)), "estimate", coef(g))
+  add(paste0(name, ":glm:api00~ell+meals+mobility"), names(coef(g)), "se", SE(g))
   for (dom in c("E", "H", "M")) {
     sub <- subset(d, stype == dom)
     ci <- svyciprop(~I(sch.wide == "Yes"), sub, method = "beta")
