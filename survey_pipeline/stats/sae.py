@@ -175,6 +175,11 @@ def _as_design(
 ) -> tuple[pd.Index, np.ndarray, np.ndarray | None, np.ndarray, list[str]]:
     if isinstance(y, pd.Series):
         index = y.index
+        if index.has_duplicates:
+            raise EstimationError(
+                f"fay_herriot: the index of y repeats areas {list(index[index.duplicated()][:5])}; "
+                "give one direct estimate per area."
+            )
         yv = y.to_numpy(dtype=float)
     else:
         yv = np.asarray(y, dtype=float)
@@ -628,6 +633,13 @@ def smooth_vardir(
         else pd.RangeIndex(len(np.asarray(vardir)), name="area")
     )
     v = np.asarray(vardir, dtype=float).reshape(-1)
+    for other, what in ((n, "n"), (y, "y"), (p, "p")):
+        if (isinstance(vardir, pd.Series) and isinstance(other, pd.Series)
+                and not (len(other) == len(index) and other.index.isin(index).all() and index.isin(other.index).all())):
+            raise EstimationError(
+                f"smooth_vardir: the index of {what} does not match the index of vardir; give both "
+                "for the same areas."
+            )
     nv = np.asarray(
         n.reindex(index) if isinstance(n, pd.Series) and isinstance(vardir, pd.Series) else n,
         dtype=float,

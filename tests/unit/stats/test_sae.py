@@ -74,6 +74,8 @@ def test_labels_kept_and_aligned_by_label(milk):
         fay_herriot(y, v.rename(lambda s: s + "x"), X)
     with pytest.raises(EstimationError, match=r"index of X does not match"):
         fay_herriot(y, v, X.iloc[:-1])
+    with pytest.raises(EstimationError, match=r"repeats areas \['a1'\]"):
+        fay_herriot(pd.concat([y, y.iloc[:1]]), v, X)
 
 
 def test_bad_input_refused(milk):
@@ -272,3 +274,5 @@ def test_gvf_proportion():
     np.testing.assert_allclose(g2.table["vardir_smoothed"], 0.25 * 0.75 * 1.6 / n)
     with pytest.raises(EstimationError, match=r"needs y"):
         smooth_vardir(v, n, "proportion")
+    with pytest.raises(EstimationError, match=r"index of n does not match"):
+        smooth_vardir(v, n.rename({"a": "z"}), "proportion", y=y)
