@@ -23,20 +23,40 @@ and, where domains are compared, their covariance (calibration, shared PSUs, str
     dm.pairwise_contrasts("api00", "stype", ["stype", "sch.wide"])  # every pair within a type
     dm.contrasts("api00", ["stype", "sch.wide"], [[1, -1, -1, 1, 0, 0]])  # any l'm
 
-Numbers are checked against R's survey package (tests/reference). References: Lumley (2010)
+Area-level small-area estimation (Fay–Herriot EBLUP and MSE, as R's ``sae``)::
+
+    fit = fay_herriot(direct, vardir, X, method="REML")   # X includes the intercept column
+    fit.estimates[["eblup", "mse", "synthetic", "gamma"]]; fit.variance; fit.coefficients
+
+Numbers are checked against R's survey and sae packages (tests/reference). References: Lumley (2010)
 *Complex Surveys*; Rao & Scott (1984); Korn & Graubard (1998); Deville & Särndal (1992);
-Parker et al. (2017) NCHS presentation standards for proportions.
+Parker et al. (2017) NCHS presentation standards for proportions; Fay & Herriot (1979);
+Prasad & Rao (1990); Datta & Lahiri (2000); Rao & Molina (2015); Molina & Marhuenda (2015).
 """
 
 from __future__ import annotations
 
-from .design import LONELY_PSU_OPTIONS, Design, LonelyPSU, check_option
+from .design import DOMAIN_DF_OPTIONS, LONELY_PSU_OPTIONS, Design, DomainDF, LonelyPSU, check_option
 from .domains import DomainMeans, DomainSet
 from .errors import ConvergenceError, DesignError, EstimationError, StatsError, WeightingError
 from .proportion import CI_METHODS, CIMethod, proportion_ci
 from .regression import svyglm
 from .reliability import AdjustMethod, adjust_pvalues, nchs_reliability
 from .replicate import ReplicateDesign
+from .sae import (
+    BACK_TRANSFORMS,
+    FH_METHODS,
+    FH_TRANSFORMS,
+    GVF_METHODS,
+    BackTransform,
+    FayHerriotResult,
+    FHMethod,
+    FHTransform,
+    GVFMethod,
+    GVFResult,
+    fay_herriot,
+    smooth_vardir,
+)
 from .weighting import (
     CAL_METHODS,
     CalMethod,
@@ -49,18 +69,30 @@ from .weighting import (
 )
 
 __all__ = [
+    "BACK_TRANSFORMS",
     "CAL_METHODS",
     "CI_METHODS",
+    "DOMAIN_DF_OPTIONS",
+    "FH_METHODS",
+    "FH_TRANSFORMS",
+    "GVF_METHODS",
     "LONELY_PSU_OPTIONS",
     "AdjustMethod",
+    "BackTransform",
     "CIMethod",
     "CalMethod",
     "ConvergenceError",
     "Design",
     "DesignError",
+    "DomainDF",
     "DomainMeans",
     "DomainSet",
     "EstimationError",
+    "FHMethod",
+    "FHTransform",
+    "FayHerriotResult",
+    "GVFMethod",
+    "GVFResult",
     "LonelyPSU",
     "ReplicateDesign",
     "StatsError",
@@ -70,9 +102,11 @@ __all__ = [
     "adjust_pvalues",
     "calibrate_weights",
     "check_option",
+    "fay_herriot",
     "nchs_reliability",
     "proportion_ci",
     "rake_weights",
+    "smooth_vardir",
     "svyglm",
     "trim_weights",
     "weight_diagnostics",

@@ -57,6 +57,10 @@ ReplicateMethod = Literal["jackknife", "bootstrap"]
 RESULT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff"]
 
 
+DomainDF = Literal["domain", "design"]
+DOMAIN_DF_OPTIONS: tuple[str, ...] = ("domain", "design")
+
+
 def check_option(value: Any, allowed: Sequence[str], name: str) -> None:
     """Refuse an option value that is not exactly one of ``allowed`` (no prefixes, no case)."""
     if not isinstance(value, str) or value not in allowed:
@@ -111,7 +115,16 @@ class Design:
     fpc : str, optional
         First-stage finite population correction: either the population number of PSUs in the
         stratum (values > 1) or the sampling fraction (all values <= 1), constant within each
-        stratum, as R's ``svydesign(fpc=)``.
+        stratum, as R's ``svydesign(fpc=)``; the variance is then the ultimate-cluster
+        estimator, as R's ``svydesign(id=~a, fpc=~f1)``. A list of two columns with two
+        cluster columns, ``clusters=["a", "b"], fpc=["f1", "f2"]``, gives the two-stage
+        variance of R's ``svydesign(id=~a+b, fpc=~f1+f2)``: the first-stage term plus, within
+        each PSU, the variance between its sampled second-stage units, times the first-stage
+        sampling fraction (``f2`` is the number of second-stage units in the PSU, or the
+        fraction sampled, constant within the PSU; Särndal, Swensson & Wretman 1992, result
+        4.3.1). ``lonely_psu`` applies to a PSU with a single second-stage unit that is not
+        completely enumerated (``fail`` and ``average`` refuse it). :class:`DomainMeans` and
+        :meth:`replicate` refuse such a design.
     lonely_psu : {"fail", "adjust", "average", "remove", "certainty"}
         What to do with strata that have a single PSU, as R's ``options(survey.lonely.psu)``:
         ``fail`` raises :class:`DesignError` (default); ``certainty`` and ``remove`` make the
@@ -124,7 +137,8 @@ class Design:
     Every estimator returns a tidy DataFrame: the domain columns (if ``by``), then
     ``estimate, se, ci_low, ci_high, df, n, n_eff, deff``. ``ci_*`` are Wald limits with the
     t distribution on the design degrees of freedom ``df`` (PSUs minus strata of the whole
-    design, also for domains); ``n`` is the number of respondents with a non-missing value
+    design, also for domains, as R's ``svyby``; :meth:`proportion` uses each domain's own df,
+    :meth:`domain_degf`, as R's ``svyciprop`` on a subset); ``n`` is the number of respondents with a non-missing value
     and non-zero weight in the domain; ``deff`` is the design effect against simple random
     sampling of the same size without replacement from ``N = sum of weights`` (R's ``deff=TRUE``;
     Kish 1965) and ``n_eff = n v_srs / var`` the effective sample size, ``v_srs`` the variance
@@ -146,10 +160,23 @@ class Design:
         weights: str,
         strata: str | None = None,
         clusters: str | Sequence[str] | None = None,
-        fpc: str | None = None,
+        fpc: str | Sequence[str] | None = None,
         lonely_psu: LonelyPSU = "fail",
     ) -> None:
         check_option(lonely_psu, LONELY_PSU_OPTIONS, "lonely_psu")
+        fpc2: str | None = None
+        if fpc is not None and not isinstance(fpc, str):
+            fpcs = list(fpc)
+            ncl = len(_as_list(clusters))
+            if len(fpcs) > 2 or (len(fpcs) == 2 and ncl != 2):
+                raise DesignError(
+                    f"fpc={fpcs!r} with clusters={clusters!r}: give one fpc column (first stage, "
+                    "ultimate-cluster variance) or two with exactly two cluster columns "
+                    "(two-stage variance, as R's svydesign(id=~a+b, fpc=~f1+f2)); three or more "
+                    "stages with finite population corrections are not supported."
+                )
+            fpc = fpcs[0] if fpcs else None
+            fpc2 = fpcs[1] if len(fpcs) == 2 else None
         if not isinstance(data, pd.DataFrame):
             raise DesignError("data must be a pandas DataFrame.")
         if len(data) == 0:
@@ -233,6 +260,9 @@ class Design:
                 "lonely_psu='adjust', 'average', 'remove' or 'certainty'."
             )
         self._lonely = lonely
+        self._stage2: tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray] | None = None
+        if fpc2 is not None:
+            self._stage2 = self._second_stage(cl, fpc2, psu, npsu, n_h, f_h, psu_stratum, lonely_psu)
         scale = np.where(n_h > 1, f_h * n_h / np.maximum(n_h - 1, 1), f_h)
         scale[f_h < 1e-7] = 0.0
         self._scale_h = scale
@@ -245,6 +275,60 @@ class Design:
         self._steps: list[_CalStep] = []
         self.weighting_report: WeightingReport | None = None
         self.trim_report: TrimReport | None = None
+
+    def _second_stage(self, cl, fpc2, psu, npsu, n_h, f_h, psu_stratum, lonely_psu):
+        """Second-stage term of R's ``multistage`` variance (``svydesign(id=~a+b, fpc=~f1+f2)``).
+
+        Within PSU ``i`` with ``n2`` sampled and ``N2`` population SSUs, the SSU totals ``Z_ij``
+        of the influence contribute ``n1/N1 * (1 - n2/N2) * n2/(n2 - 1) * sum_j (Z_ij -
+        mean_i Z)^2`` (Särndal, Swensson & Wretman 1992, result 4.3.1; Lumley 2010, sec. 3.2).
+        Returns the SSU-sum matrix, each SSU's coefficient, each PSU's centring coefficient and
+        the PSU index of each SSU.
+        """
+        n = len(psu)
+        scode, _ = factorize_columns(self.data, [cl[1]], what="clusters")
+        if np.any(scode < 0):
+            raise DesignError(f"cluster column {cl[1]!r} has missing values; fill them.")
+        ssu = pd.factorize(psu * (int(scode.max()) + 1) + scode, sort=False)[0].astype(np.int64)
+        nssu = int(ssu.max()) + 1
+        ssu_psu = np.zeros(nssu, dtype=np.int64)
+        ssu_psu[ssu] = psu
+        n2 = np.bincount(ssu_psu, minlength=npsu).astype(float)
+        fv = self._numeric(fpc2, what="fpc")
+        if np.any(~np.isfinite(fv)) or np.any(fv <= 0):
+            raise DesignError(f"fpc column {fpc2!r} has missing or non-positive values.")
+        per = pd.Series(fv).groupby(psu).agg(["min", "max"])
+        if np.any(per["min"].to_numpy() != per["max"].to_numpy()):
+            raise DesignError(
+                f"fpc column {fpc2!r} varies within a first-stage cluster ({cl[0]!r} "
+                f"{self.data[cl[0]].iloc[np.flatnonzero(psu == per.index[per['min'] != per['max']][0])[0]]!r}); "
+                "the second-stage fpc must be constant within each PSU."
+            )
+        v2 = per["min"].to_numpy()
+        pop2 = n2 / v2 if np.all(fv <= 1) else v2
+        if np.any(pop2 < n2 - 1e-9):
+            raise DesignError(
+                f"fpc column {fpc2!r}: the population number of second-stage units is smaller "
+                "than the number sampled in some PSU; give population sizes or fractions."
+            )
+        f2 = (pop2 - n2) / pop2
+        f2[f2 < 1e-7] = 0.0
+        lonely2 = (n2 == 1) & (f2 > 0)
+        if lonely2.any() and lonely_psu in ("fail", "average"):
+            bad = self.data[cl[0]].iloc[np.flatnonzero(np.isin(psu, np.flatnonzero(lonely2)))[0]]
+            raise DesignError(
+                f"PSU {bad!r} of column {cl[0]!r} has a single second-stage unit ({cl[1]!r}) "
+                f"but is not completely enumerated by {fpc2!r}, so its second-stage variance "
+                f"cannot be estimated (lonely_psu={lonely_psu!r}; R stops or returns NaN). Choose "
+                "lonely_psu='adjust', 'remove' or 'certainty'."
+            )
+        frac1 = (1.0 - f_h)[psu_stratum]
+        scale_psu = frac1 * np.where(n2 > 1, f2 * n2 / np.maximum(n2 - 1, 1), f2)
+        if lonely_psu in ("certainty", "remove"):
+            scale_psu[lonely2] = 0.0
+        centre = np.where(lonely2, 0.0, scale_psu / n2)  # adjust: a lonely SSU is not centred
+        S2 = sparse.csr_matrix((np.ones(n), (ssu, np.arange(n))), shape=(nssu, n))
+        return S2, scale_psu[ssu_psu], centre, ssu_psu
 
     # ------------------------------------------------------------------ basics
     def _numeric(self, col: str, *, what: str) -> np.ndarray:
@@ -281,6 +365,31 @@ class Design:
         npsu = np.count_nonzero(np.bincount(self._psu, weights=inset))
         nstr = np.count_nonzero(np.bincount(self._strata, weights=inset))
         return float(npsu - nstr)
+
+    def _domain_df(self, codes: np.ndarray, nd: int) -> np.ndarray:
+        """PSUs minus strata with at least one row of non-zero weight in each domain."""
+        inside = (codes >= 0) & (self._w_sampling != 0)
+        c = codes[inside]
+        npsu = len(self._psu_stratum)
+        nstr = len(self._strata_labels)
+        psu_dom = np.unique(c * npsu + self._psu[inside]) // npsu
+        str_dom = np.unique(c * nstr + self._strata[inside]) // nstr
+        return (np.bincount(psu_dom, minlength=nd) - np.bincount(str_dom, minlength=nd)).astype(float)
+
+    def domain_degf(self, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Degrees of freedom of each domain: its PSUs minus its strata.
+
+        Counts the PSUs with at least one row of non-zero sampling weight in the domain and the
+        strata with at least one such PSU, as R's ``degf(subset(design, domain))`` (the df that
+        ``svyciprop`` on a subset uses) and the NCHS presentation standards for proportions
+        (Parker et al. 2017, where fewer than 8 flags an estimate). Rows with a missing answer
+        count, as in R's subset; pass a ``by`` that excludes them to count respondents only.
+        Returns the domain columns and ``df`` (one row without ``by``: :attr:`degf`).
+        """
+        codes, labels, nd = self._domains(by, np.ones(self.n, dtype=bool))
+        out = labels.reset_index(drop=True).copy()
+        out["df"] = self._domain_df(codes, nd)
+        return out
 
     def _derive(self, w: np.ndarray, step: _CalStep | None) -> Design:
         new = copy.copy(self)
@@ -352,6 +461,16 @@ class Design:
         v = (v + v.T) / 2
         if nok < nstrat:
             v = v * nstrat / nok
+        if self._stage2 is not None:
+            S2, c_ssu, c_psu, ssu_psu = self._stage2
+            adj = s
+            for a_j, b_j in zip(a_list, b_list, strict=True):
+                adj = adj + sparse.csr_matrix(a_j @ b_j)
+            z = sparse.csr_matrix(S2 @ adj)  # SSU totals
+            t = dense(sparse.csr_matrix((np.ones(len(ssu_psu)), (ssu_psu, np.arange(len(ssu_psu)))),
+                                        shape=(len(c_psu), len(ssu_psu))) @ z)
+            v2 = dense(z.T @ rowscale(c_ssu, z)) - t.T @ (c_psu[:, None] * t)
+            v = v + (v2 + v2.T) / 2
         assert v.shape == (k, k)
         return v
 
@@ -514,19 +633,31 @@ class Design:
         method: CIMethod = "logit",
         by: str | Sequence[str] | None = None,
         conf_level: float = 0.95,
+        df: DomainDF = "domain",
     ) -> pd.DataFrame:
         """Proportion of rows with ``var == level`` and its confidence interval.
 
         The estimate and SE are those of :meth:`mean` on the indicator; the interval uses one of
-        the methods of R's ``svyciprop`` (see :func:`~survey_pipeline.stats.proportion_ci`),
-        with the design degrees of freedom. Estimates of exactly 0 or 1 get the Korn–Graubard
-        interval with effective n equal to the domain's respondent count (R gives NaN).
+        the methods of R's ``svyciprop`` (see :func:`~survey_pipeline.stats.proportion_ci`).
+        Estimates of exactly 0 or 1 get the Korn–Graubard interval with effective n equal to
+        the domain's respondent count (R gives NaN).
+
+        ``df="domain"`` (default) uses each domain's own degrees of freedom,
+        :meth:`domain_degf`, as R's ``svyciprop`` on ``subset(design, domain)`` and the NCHS
+        standards for proportions do (Parker et al. 2017); ``df="design"`` uses the whole
+        design's :attr:`degf` for every domain, as R's ``svyby`` with ``degf(design)``. Without
+        ``by`` both are :attr:`degf`. The ``df`` column reports the one used.
         """
         check_option(method, CI_METHODS, "method")
+        check_option(df, DOMAIN_DF_OPTIONS, "df")
         y = self._indicator(var, level)
         res = self.mean_of_array(y, by, conf_level)
-        lo, hi = proportion_ci(res["estimate"].to_numpy(), res["se"].to_numpy(), self.degf,
-                               res["n"].to_numpy(), method=method, level=conf_level)
+        if df == "domain":
+            codes, _, nd = self._domains(by, np.ones(self.n, dtype=bool))
+            res["df"] = self._domain_df(codes, nd)
+        lo, hi = proportion_ci(res["estimate"].to_numpy(), res["se"].to_numpy(),
+                               res["df"].to_numpy(dtype=float), res["n"].to_numpy(),
+                               method=method, level=conf_level)
         res["ci_low"] = lo
         res["ci_high"] = hi
         return res
@@ -926,6 +1057,12 @@ class Design:
         from .replicate import ReplicateDesign, make_replicate_weights
 
         check_option(method, get_args(ReplicateMethod), "method")
+        if self._stage2 is not None:
+            raise DesignError(
+                "replicate(): replicate weights for a design with a second-stage fpc are not "
+                "supported (they would resample PSUs only and drop the second-stage variance); "
+                "use the linearization estimators of this Design."
+            )
         base = self._w_base()
         reps, scale, rscales, kind = make_replicate_weights(self, method, replicates, seed)
         rd = ReplicateDesign(self.data, base, reps, scale, rscales, kind, self.degf)

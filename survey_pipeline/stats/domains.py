@@ -146,6 +146,12 @@ class DomainMeans:
 
     def __init__(self, design: Design, cells: Sequence[str] | None = None) -> None:
         d = design
+        if getattr(d, "_stage2", None) is not None:
+            raise DesignError(
+                "DomainMeans does not compute the second-stage variance term of a design with a "
+                "second-stage fpc (Design(..., fpc=[f1, f2])); use Design.mean(var, by=...) on "
+                "that design, or give only the first-stage fpc (ultimate-cluster variance)."
+            )
         self.design = d
         self._w = d.weights
         n = d.n
