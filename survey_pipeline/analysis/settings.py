@@ -87,6 +87,9 @@ class AnalysisSettings:
         Number of plain-language findings written (largest reliable significant changes).
     evaluations : tuple of Evaluation
         Difference-in-differences evaluations.
+    small_area : bool
+        Add modeled (Fay–Herriot) estimates of neighborhoods and beats
+        (:mod:`~survey_pipeline.analysis.smallarea`; ``[analysis] small_area``, default true).
     """
 
     groups: tuple[str, ...] = ("age_group", "sex", "race_ethnicity", "tenure")
@@ -97,6 +100,7 @@ class AnalysisSettings:
     adjust: AdjustMethod = "fdr_bh"
     findings: int = 12
     evaluations: tuple[Evaluation, ...] = field(default_factory=tuple)
+    small_area: bool = True
 
 
 def _check(cls, raw: dict[str, Any], section: str, probs: ProblemList, conv: dict) -> dict:
@@ -200,7 +204,7 @@ def load_settings(toml_path: str | Path | None) -> tuple[WeightingSettings, Anal
     a = _check(AnalysisSettings, data.get("analysis", {}), "analysis", probs,
                {"groups": _strs, "top_n": _pos_int, "min_n": _pos_int, "nchs": _bool,
                 "ci_method": _choice(get_args(CIMethod)), "adjust": _choice(ADJUST_METHODS),
-                "findings": _pos_int, "evaluations": _evaluations})
+                "findings": _pos_int, "evaluations": _evaluations, "small_area": _bool})
     rep = data.get("reporting", {})
     if isinstance(rep, dict):
         if isinstance(rep.get("min_n"), int) and "min_n" not in a:
