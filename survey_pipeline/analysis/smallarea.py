@@ -17,11 +17,14 @@ direct one (``method`` = :data:`MODELED_METHOD`, ``se`` = the root of its MSE):
 * **Covariates** an agency has, on the model scale (``arcsin(sqrt(share))`` for shares), in this
   order: the same indicator in the parent area (neighborhoods: the district's direct estimate,
   else the city's; beats: their neighborhood's modeled estimate), the area's modeled estimate of
-  the previous wave (from the second wave on), and area population shares from the census
-  targets (per neighborhood; a beat takes its neighborhood's), one category per variable, the
-  one whose share varies most between areas, arcsine-transformed. At most one column per four
-  areas with a sample (intercept included) is used; when a fit fails (too few areas, collinear
-  covariates, no convergence) the last covariate is dropped and the fit retried.
+  the previous wave (from the second wave on), and, for neighborhoods, population shares from
+  the census targets: one category per variable of :data:`COVARIATE_VARIABLES`, the one whose
+  share varies most between neighborhoods, arcsine-transformed (a beat's make-up is its
+  neighborhood's, which its parent covariate already carries). At most one column per
+  :data:`AREAS_PER_COLUMN` (4) areas with a direct estimate is used, intercept included (16
+  neighborhoods: intercept, district, previous wave and one share); when a fit fails (collinear
+  covariates, no convergence) the last covariate is dropped and the fit retried. A level with
+  fewer than :data:`MIN_AREAS` (5) areas with a direct estimate is not modeled.
 * **Benchmarking** (difference benchmarking): within each district whose direct estimate is
   reliable (``ok``), the modeled areas are shifted by one amount so that their
   population-weighted mean equals it; the areas of the other districts together are shifted so
@@ -245,7 +248,9 @@ def _benchmark(est: np.ndarray, mse: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     hi_b = new + (hi - est) * k
     if share:
         new, lo_b, hi_b = np.clip(new, 0.0, 1.0), np.clip(lo_b, 0.0, 1.0), np.clip(hi_b, 0.0, 1.0)
-    return new, mse_b, lo_b, hi_b
+    # the bias-corrected share E[sin^2] may lie outside sin^2 of the model-scale interval when the
+    # EBLUP is below 0 on the arcsine scale (a share near 0): the interval is widened to hold it
+    return new, mse_b, np.minimum(lo_b, new), np.maximum(hi_b, new)
 
 
 _FIELDS = ("estimate", "se", "n", "n_eff", "n_dont_know", "reliability")
@@ -373,20 +378,30 @@ def modeled_tasks(est: pd.DataFrame, structure: pd.DataFrame, population: pd.Dat
     tasks = [lambda part=part: run(part) for part in parts]
 
     def finish(results: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-        frames, diag = [], []
+        acc: dict[str, list] = {c: [] for c in ("kk", "wi", "lv", "area", "estimate", "se", "ci_low", "ci_high", "n",
+                                                "n_eff", "n_dont_know", "_sampled")}
+        diag = []
         for rows, dg in results:
             diag += dg
             for kk, wi, lv, new, se, lo, hi, n0, neff, ndk, usable in rows:
-                ind, stat = keys[kk]
-                frames.append(pd.DataFrame({
-                    "wave": waves[wi], "area_level": lv, "area": prep[lv]["names"], "group_dim": "all",
-                    "group": "all", "indicator": ind, "statistic": stat, "estimate": new, "se": se,
-                    "ci_low": lo, "ci_high": hi, "df": np.nan, "n": n0.astype("int64"), "n_eff": neff,
-                    "deff": np.nan, "n_dont_know": ndk.astype("int64"), "_sampled": usable}))
+                k = len(new)
+                for c, v in (("kk", np.full(k, kk)), ("wi", np.full(k, wi)), ("lv", np.full(k, lv, dtype=object)),
+                             ("area", prep[lv]["names"]), ("estimate", new), ("se", se), ("ci_low", lo),
+                             ("ci_high", hi), ("n", n0), ("n_eff", neff), ("n_dont_know", ndk), ("_sampled", usable)):
+                    acc[c].append(v)
         cols = list(est.columns)
-        if not frames:
+        if not acc["kk"]:
             return pd.DataFrame(columns=cols), _diag(diag)
-        out = pd.concat(frames, ignore_index=True)
+        c = {k: np.concatenate(v) for k, v in acc.items()}
+        kk = c.pop("kk")
+        out = pd.DataFrame({
+            "wave": np.asarray(waves, dtype=object)[c.pop("wi")], "area_level": c.pop("lv"), "area": c.pop("area"),
+            "group_dim": "all", "group": "all",
+            "indicator": keys.get_level_values(0).to_numpy(dtype=object)[kk],
+            "statistic": keys.get_level_values(1).to_numpy(dtype=object)[kk],
+            "df": np.nan, "deff": np.nan, **c})
+        out["n"] = out["n"].astype("int64")
+        out["n_dont_know"] = out["n_dont_know"].astype("int64")
         out["reliability"], out["reliability_reason"] = modeled_reliability(
             out["estimate"].to_numpy(float), out["se"].to_numpy(float), out["statistic"].to_numpy(),
             out["_sampled"].to_numpy(bool))

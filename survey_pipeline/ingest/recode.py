@@ -494,7 +494,7 @@ def fill_beats(columns: list[pd.Series], neighborhood: pd.Series, areas: Areas |
 
     Returns the beats (None where neither rule gives one), indexed like ``neighborhood``.
     """
-    out = pd.Series(None, index=neighborhood.index, dtype=object)
+    out = pd.Series(np.full(len(neighborhood), None, dtype=object), index=neighborhood.index, dtype=object)
     if areas is None or not columns or neighborhood.empty:
         return out
     t = areas.table
