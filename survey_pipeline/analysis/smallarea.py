@@ -370,7 +370,7 @@ def modeled_tasks(est: pd.DataFrame, structure: pd.DataFrame, population: pd.Dat
                         e["lower"].to_numpy(float), e["upper"].to_numpy(float), wts, P["dists"], bench, c_ok, share)
                     if lv == "neighborhood":
                         parent_nb[wi] = new
-                    rows.append((kk, wi, lv, new, np.sqrt(mse_b), lo, hi, n0, cube["n_eff"][kk, wi],
+                    rows.append((kk, wi, lv, new, np.sqrt(np.where(mse_b >= 0, mse_b, np.nan)), lo, hi, n0, cube["n_eff"][kk, wi],
                                  np.nan_to_num(cube["n_dont_know"][kk, wi]), usable))
         return rows, diag
 
