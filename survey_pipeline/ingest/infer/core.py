@@ -28,6 +28,8 @@ _PICKS = re.compile(r"\b(?:up to|at most|no more than|pick|choose|select|check|m
                     r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|dos|tres|cuatro|cinco)\b", re.I)
 _SLOT = re.compile(r"^\s*(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
                    r"\d+(st|nd|rd|th)|#?\d+)\b", re.I)
+_OPEN = re.compile(r"\b(comments?|anything else|other (thoughts|suggestions)|please (explain|specify|describe)|"
+                   r"suggestions?|comentarios?)\b", re.I)
 _SLOT_SUFFIX = re.compile(r"_(\d+(st|nd|rd|th)|first|second|third|fourth|fifth)$", re.I)
 
 
@@ -276,7 +278,10 @@ def _classify(c: _Col, frame: pd.DataFrame) -> None:
     if area is not None:
         c.kind, c.area = "geography", area
         return
-    if not c.values or c.header.upper().endswith("_TEXT") or getattr(c.raw, "sub", None) == "TEXT":
+    open_ended = getattr(c.raw, "sub", None) in ("TEXT", "Open-Ended Response") or bool(
+        _OPEN.search(c.text or "") and S.library_scale(c.values) is None and len(c.values) <= max(1, c.n // 2)
+        and c.ints is None and not _joined_options(c.values))
+    if not c.values or c.header.upper().endswith("_TEXT") or open_ended:
         c.kind = "text"
         c.why["type"] = "no answers" if not c.values else "a free-text companion column (_TEXT)"
         return
@@ -339,7 +344,7 @@ def _classify_run(run: list[_Col]) -> None:
                 c.missing_labels = S.split_missing(c.values)[1]  # type: ignore[attr-defined]
     # pick slots: "First", "Second"... or Q25_1st: one list of codes, a different pick per slot
     slot_run: list[_Col] = []
-    for c in run + [None]:
+    for c in [*run, None]:
         is_slot = c is not None and c.kind in ("numeric", "choices", "scale") and (
             _SLOT.match(c.item or "") or _SLOT_SUFFIX.search(c.header))
         if is_slot:
@@ -412,7 +417,7 @@ class _Builder:
                 have = entry.setdefault("missing", {})
                 for k, (code, lab) in g.missing.items():
                     if k not in have and code not in {m["code"] for m in have.values()}:
-                        have[k] = {"code": code, "label": self._label(lab, None)}
+                        have[k] = {"code": code, "label": self._missing_label(lab, k)}
             if g.spanish:
                 self.spanish = True
             return ("scale" if name in self.scales else "choices"), name
@@ -426,7 +431,7 @@ class _Builder:
                 entry["positive"] = list(g.positive)
             entry["codes"] = [{"code": c, "label": self._label(en, es)} for c, en, es in g.codes]
             if g.missing:
-                entry["missing"] = {k: {"code": code, "label": self._label(lab, None)}
+                entry["missing"] = {k: {"code": code, "label": self._missing_label(lab, k)}
                                     for k, (code, lab) in g.missing.items()}
             self.scales[name] = entry
             for fld in ("scale", "order", "positive", "missing"):
@@ -440,13 +445,18 @@ class _Builder:
             entry = {"choices": [{"code": c, "name": nm, "label": self._label(en, es)}
                                  for (c, en, es), nm in zip(g.codes, _unique_choice_names(labels), strict=True)]}
             if g.missing:
-                entry["missing"] = {k: {"code": code, "label": self._label(lab, None)}
+                entry["missing"] = {k: {"code": code, "label": self._missing_label(lab, k)}
                                     for k, (code, lab) in g.missing.items()}
             self.choice_lists[name] = entry
             self.counts["choice_lists"] += 1
         self.by_sig[sig] = name
         self.list_guess[name] = g
         return ("scale" if g.kind == "scale" else "choices"), name
+
+    @staticmethod
+    def _missing_label(label: str, kind: str) -> dict:
+        en, es = S.missing_labels(label, kind)
+        return {"en": en, "es": es}
 
     @staticmethod
     def _label(en: str, es: str | None) -> dict:
@@ -676,6 +686,15 @@ class _Builder:
 
     def role(self, q: dict, ev: dict, wording: str, c0: _Col, g: S.ScaleGuess | None, run: list[_Col]) -> None:
         by_words = R.role_from_wording(wording, c0.header)
+        if by_words is None and q["type"] == "grid":  # the stem says nothing: the items' wording may
+            item_roles = [R.role_from_wording(it["label"]["en"]) for it in q["items"]]
+            found = Counter(r[0] for r in item_roles if r)
+            if found:
+                role, n = found.most_common(1)[0]
+                if n * 2 > len(item_roles) or (n >= 2 and len(found) == 1):
+                    by_words = (role, f"{n} of {len(item_roles)} items' wording names {role} ("
+                                + ", ".join(dict.fromkeys(r[1].removeprefix("wording contains ")
+                                                          for r in item_roles if r and r[0] == role)) + ")")
         lib_role = g.role if g is not None and g.kind == "scale" else None
         analysable = ("satisfaction", "safety", "trust", "problem", "priority", "importance")
         if by_words and by_words[0] == "attention_check" and q["type"] == "single" and len(c0.counts):

@@ -104,7 +104,7 @@ def role_from_wording(text: str, header: str = "") -> tuple[str, str] | None:
 # --- geography -------------------------------------------------------------------------------------
 
 _LEVEL_WORDS: list[tuple[str, re.Pattern]] = [
-    ("police_district", re.compile(r"(police[\s_]*(district|dist|precinct|area|division)|precinct|pd[\s_]*dist|"
+    ("police_district", re.compile(r"(police[\s_]*(district|dist|precinct|area|division)|precinct|pd[\s_]*dist|^p_?dist|^pol_?dist|"
                                    r"area[\s_]*command|patrol[\s_]*(district|area)|\bpolice_?d\b)", re.I)),
     ("council_district", re.compile(r"(council[\s_]*(district|dist|ward)?|\bcd\b|ccd|\bcd_?\d*$)", re.I)),
     ("pac", re.compile(r"(\bpac\b|^pac_|_pac$|police area command|public advisory)", re.I)),
@@ -137,8 +137,12 @@ def area_level(header: str, text: str, values: list[str]) -> tuple[str, str, lis
     t = text or ""
     short_text = len(t) <= 40 or bool(_ASKS_PLACE.search(t))
     found = None
+    code_like = len(h) <= 30 and " " not in h.strip()  # a header that is a name, not the wording
+    if not code_like:
+        t, h = (t or h), ""
+        short_text = len(t) <= 40 or bool(_ASKS_PLACE.search(t))
     for level, pat in _LEVEL_WORDS:
-        m = pat.search(h)
+        m = pat.search(h) if h else None
         if m:
             found = (level, f"header '{h}' names a {level.replace('_', ' ')}")
             break

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from survey_pipeline.project import normalize_name
 
@@ -141,6 +142,17 @@ _DK = re.compile(r"\b(don'?t know|dont know|do not know|not sure|unsure|no opini
                  r"never go there|no aplica|not applicable|n/?a|does not apply|no answer given|can'?t say)\b", re.I)
 _REF = re.compile(r"\b(refused|refuse|prefer not|decline|no answer|no response|rather not|prefiero no|se niega|"
                   r"sin respuesta|not answered|skipped)\b", re.I)
+
+
+_MISSING_PAIRS = {"dont_know": ("Don't know", "No sé"), "refused": ("Prefer not to say", "Prefiero no contestar")}
+_SPANISH_MISSING = re.compile(r"\b(no s[eé]|no lo s[eé]|prefiero no|se niega|sin respuesta|no aplica)\b", re.I)
+
+
+def missing_labels(label: str, kind: str) -> tuple[str, str]:
+    """(English, Spanish) labels of a missing answer: the export's wording in its language, the
+    conventional wording in the other."""
+    en, es = _MISSING_PAIRS.get(kind, (label, label))
+    return (en, label) if _SPANISH_MISSING.search(label) else (label, es)
 
 
 def missing_kind(label: str) -> str | None:
@@ -356,20 +368,22 @@ def numeric_scale(counts: Counter, *, wording: str = "", n_columns: int = 1, ste
         return None
     specials: list[int] = []
     core = list(ints)
-    # trailing codes after a gap
-    while len(core) > 3 and core[-1] in _SPECIAL_CANDIDATES and core[-1] - core[-2] >= 2:
-        specials.insert(0, core.pop())
-    if len(core) > 3 and core[0] < 0:
-        while core and core[0] < 0 and core[0] in _SPECIAL_CANDIDATES:
-            specials.append(core.pop(0))
-    if not core:
-        return None
+    # trailing codes after a gap (1-5 + 9 + 99, 1-4 + 8 + 9, 1-10 + 99): the first split that leaves
+    # only special-looking codes after a gap of at least 2
+    for j in range(3, len(ints)):
+        if ints[j] - ints[j - 1] >= 2 and all(v in _SPECIAL_CANDIDATES for v in ints[j:]):
+            core, specials = ints[:j], ints[j:]
+            break
+    while len(core) > 3 and core[0] < 0 and core[0] in _SPECIAL_CANDIDATES:
+        specials.append(core.pop(0))
     lo = 1 if core[0] in (1, 2) else 0 if core[0] == 0 else None
     if lo is None:
         return None
     hi = core[-1]
     span = list(range(lo, hi + 1))
-    if not 3 <= len(span) <= 11 or set(core) - set(span) or len(set(core)) < 0.6 * len(span):
+    if not 3 <= len(span) <= 11 or set(core) - set(span) or len(set(core)) < 0.8 * len(span):
+        return None
+    if any(b - a > 2 for a, b in pairwise(core)):  # codes missing inside: not one scale
         return None
     rating_words = re.search(r"\b(rate|rating|satisf|agree|safe|excellent|poor|important|likely|scale of|"
                              r"how (well|much|safe|satisfied|likely|often|important)|priority|problem|trust|confiden)",
@@ -415,8 +429,8 @@ def numeric_scale(counts: Counter, *, wording: str = "", n_columns: int = 1, ste
     kinds: dict[int, str] = {}
     pos_specials = sorted(s for s in specials if s >= 0)
     neg_specials = sorted(s for s in specials if s < 0)
-    if len(pos_specials) == 1:
-        kinds[pos_specials[0]] = "dont_know"
+    if len(pos_specials) == 1:  # 9, 8, 98: don't know (ETC, most vendors); 99, 999: no answer
+        kinds[pos_specials[0]] = "refused" if pos_specials[0] in (99, 999) else "dont_know"
     elif pos_specials:
         kinds[pos_specials[0]] = "dont_know"
         kinds[pos_specials[-1]] = "refused"
@@ -436,8 +450,8 @@ def numeric_scale(counts: Counter, *, wording: str = "", n_columns: int = 1, ste
     unkinded = [s for s in specials if s not in {v[0] for v in g.missing.values()}]
     if g.missing:
         g.why["missing"] = ", ".join(f"{code} = {kind}" for kind, (code, _) in g.missing.items()) + (
-            " (as the wording says)" if named else " (trailing codes after a gap; kinds by convention: the lower is "
-                                                   "don't know, the higher no answer)")
+            " (as the wording says)" if named else " (trailing codes after a gap; kinds by convention: 8/9/98 don't "
+                                                   "know, 99/-1 no answer; of two, the lower is don't know)")
         if not named:
             g.guessed.add("missing")
     if unkinded:
