@@ -21,13 +21,14 @@ _ID_MAX = 40
 _CHOICE_MAX = 30
 _STOP = {"a", "an", "and", "the", "of", "or", "to", "for", "from", "by", "with", "in", "on", "at", "is", "are", "you",
          "your", "do", "does", "how", "what", "which", "please", "following", "would", "this", "that", "these", "it",
-         "be", "de", "la", "el", "y", "en", "que", "los", "las", "del"}
+         "be", "de", "la", "el", "y", "en", "que", "los", "las", "del", "should", "s", "each", "about", "there",
+         "any", "have", "like", "much", "many", "feel", "think", "rate", "overall"}
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
              "ten": 10, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
 _PICKS = re.compile(r"\b(?:up to|at most|no more than|pick|choose|select|check|mark|which|hasta)\s+(?:the\s+)?"
                     r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|dos|tres|cuatro|cinco)\b", re.I)
 _SLOT = re.compile(r"^\s*(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-                   r"\d+(st|nd|rd|th)|#?\d+)\b", re.I)
+                   r"\d+(st|nd|rd|th)|(choice|pick|selection|rank) ?#? ?\d+)\b", re.I)
 _OPEN = re.compile(r"\b(comments?|anything else|other (thoughts|suggestions)|please (explain|specify|describe)|"
                    r"suggestions?|comentarios?)\b", re.I)
 _SLOT_SUFFIX = re.compile(r"_(\d+(st|nd|rd|th)|first|second|third|fourth|fifth)$", re.I)
@@ -52,7 +53,8 @@ def _snake(text: str, *, max_len: int = _ID_MAX, default: str = "q") -> str:
 
 def _short_name(text: str, *, words: int = 4, max_len: int = _ID_MAX, default: str = "q") -> str:
     """A readable id from a long wording: its first significant words."""
-    ws = [w for w in normalize_name(re.sub(r"\([^)]*\)", " ", text)).split() if w not in _STOP]
+    text = re.sub(r"['’]s\b", "", re.sub(r"\([^)]*\)", " ", text))
+    ws = [w for w in normalize_name(text).split() if w not in _STOP]
     return _snake("_".join(ws[:words]) or text, max_len=max_len, default=default)
 
 
@@ -148,6 +150,11 @@ def _profile(frame: pd.DataFrame, raw, codebook: dict) -> _Col:
         item = cb[0] if parent else item
         text = f"{parent[0]} — {cb[0]}" if parent and parent[0] else cb[0]
         stem_text = parent[0] if parent and parent[0] else stem_text
+    elif stem.startswith("H:"):  # no entry of its own: its stem's entry gives the wording
+        parent = codebook.get(normalize_name(stem[2:]))
+        if parent and parent[0]:
+            text = f"{parent[0]} — {header}"
+            stem_text = stem_text or parent[0]
     if stem_text is None and raw.text and " - " in raw.text:
         stem_text = raw.text.rsplit(" - ", 1)[0]
     c = _Col(raw=raw, name=raw.name, header=header, text=text, item=item, stem=stem, values=values, counts=counts,
@@ -345,7 +352,7 @@ def _classify_run(run: list[_Col]) -> None:
     # pick slots: "First", "Second"... or Q25_1st: one list of codes, a different pick per slot
     slot_run: list[_Col] = []
     for c in [*run, None]:
-        is_slot = c is not None and c.kind in ("numeric", "choices", "scale") and (
+        is_slot = c is not None and (c.kind in ("numeric", "choices") or (c.kind == "scale" and c.cb)) and (
             _SLOT.match(c.item or "") or _SLOT_SUFFIX.search(c.header))
         if is_slot:
             slot_run.append(c)
@@ -370,15 +377,22 @@ def _classify_run(run: list[_Col]) -> None:
             for c in numeric:
                 if set(c.ints) <= allowed:
                     c.kind, c.guess = "scale", g
-    # text columns whose values alone were too few for a library scale: the stem-mates decide
-    libs = {c.guess.library for c in run if c.kind == "scale" and c.guess is not None and c.guess.library}
+    # text columns on one library scale: the stem-mates' answers pooled decide the wording of each
+    # code (so every item of a grid shares one scale), and columns whose own answers were too few
+    # for a scale join it
+    libs = {c.guess.library for c in run if c.kind == "scale" and c.guess is not None and c.guess.library and not c.cb}
     if len(libs) == 1:
         lib = libs.pop()
-        for c in run:
-            if c.kind in ("choices",) and c.values:
-                g = S.library_scale(c.values, pooled=True)
-                if g is not None and g.library == lib:
-                    c.kind, c.guess = "scale", g
+        members = [c for c in run if not c.cb and c.values and (
+            (c.kind == "scale" and c.guess is not None and c.guess.library == lib) or (
+                c.kind == "choices" and (g1 := S.library_scale(c.values, pooled=True)) is not None and g1.library == lib))]
+        pooled = list(dict.fromkeys(v for c in members for v in c.values))
+        g = S.library_scale(pooled, pooled=True)
+        if g is not None and g.library == lib:
+            if len(members) > 1:
+                g.why["scale"] += f" (answers of {len(members)} columns sharing stem {stem})"
+            for c in members:
+                c.kind, c.guess = "scale", g
     for c in run:
         if c.kind == "numeric" and getattr(c, "slot", None):
             c.kind = "integer"
@@ -546,7 +560,7 @@ class _Builder:
             picks = self.max_picks(c.text, [c])
             if picks:
                 q["max_picks"] = min(picks[0], len(g.codes))
-                ev["why"]["max_picks"] = picks[1]
+                ev["why"]["type"] += f"; at most {q['max_picks']} picks: {picks[1]}"
             self.counts["multi"] += 1
         else:
             if g is None:
@@ -600,7 +614,7 @@ class _Builder:
         picks = self.max_picks(stem_text, run)
         if picks:
             q["max_picks"] = min(picks[0], len(labels))
-            ev["why"]["max_picks"] = picks[1]
+            ev["why"]["type"] += f"; at most {q['max_picks']} picks: {picks[1]}"
         self.counts["multi"] += 1
         self.finish(q, ev, run, None)
         self.questions.append(q)
@@ -716,6 +730,10 @@ class _Builder:
                 f" and the {by_words[1]}" if by_words and by_words[0] == lib_role else "")
             return
         is_pick = q["type"] == "multi" or getattr(c0, "slot", None) is not None
+        if is_pick and by_words and by_words[0] != "attention_check":  # "most important", "top priorities" win
+            m = re.search(r"\b(most important|important|priorit\w*|emphasis|importan\w*|prioridad\w*)\b", wording, re.I)
+            if m:
+                by_words = ("importance", f"wording contains '{m.group(0)}'")
         on_scale = q.get("scale") is not None
         if by_words and by_words[0] in analysable and not on_scale and not is_pick:
             ev["why"]["role"] = (f"{by_words[1]}, but the answers are not an ordered scale: no role set "

@@ -173,7 +173,17 @@ def nest_areas(frame: pd.DataFrame, cols: list[dict]) -> list[dict]:
     if len(cols) <= 1:
         return cols
     n_distinct = {c["column"]: frame[c["column"]].dropna().nunique() for c in cols}
-    ordered = sorted(cols, key=lambda c: (n_distinct[c["column"]], _LEVEL_RANK.get(c["level"], 5)))
+    n_answers = {c["column"]: int(frame[c["column"]].notna().sum()) for c in cols}
+    # the usual rank of the level first (district before neighborhood before ZIP), then the fuller
+    # column (a follow-up "ZIP if unsure" comes after the main ZIP question), then fewer values
+    ordered = sorted(cols, key=lambda c: (_LEVEL_RANK.get(c["level"], 5), -n_answers[c["column"]],
+                                          n_distinct[c["column"]]))
+    # then the data: a column whose every value falls in one value of another is finer than it
+    for i in range(len(ordered)):
+        for j in range(i + 1, len(ordered)):
+            a, b = ordered[i], ordered[j]
+            if n_distinct[a["column"]] > n_distinct[b["column"]] and _nests(frame, a["column"], b["column"]):
+                ordered[i], ordered[j] = b, a
     for i, fine in enumerate(ordered):
         for coarse in ordered[:i]:
             pair = frame[[coarse["column"], fine["column"]]].dropna()
@@ -185,6 +195,13 @@ def nest_areas(frame: pd.DataFrame, cols: list[dict]) -> list[dict]:
                 fine["why"] += f"; nests in '{coarse['column']}' ({share:.0%} of its values fall in one)"
                 break
     return ordered
+
+
+def _nests(frame: pd.DataFrame, fine: str, coarse: str) -> bool:
+    pair = frame[[coarse, fine]].dropna()
+    if pair.empty:
+        return False
+    return float((pair.groupby(fine)[coarse].nunique() == 1).mean()) >= 0.95
 
 
 # --- weight and mode ------------------------------------------------------------------------------------

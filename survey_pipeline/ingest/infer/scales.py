@@ -27,7 +27,8 @@ def _s(role: str | None, top: int, *positions: tuple[str, ...]) -> dict:
 
 
 #: Library of scale wordings, negative end first. ``top``: how many codes at the positive end
-#: are "positive" (top box); ``role``: what the scale measures, when it says.
+#: are "positive" (top box); ``role``: what the scale measures, when it says (``"~"``: a scale of
+#: amount or frequency with no good or bad direction: its top box is marked as a guess).
 LIBRARY: dict[str, dict] = {
     "satisfied_5": _s("satisfaction", 2,
                       ("Very dissatisfied", "Muy insatisfecho", "muy insatisfecha"),
@@ -95,23 +96,23 @@ LIBRARY: dict[str, dict] = {
                        ("A great deal of confidence", "Mucha confianza", "a great deal", "a lot")),
     "trust_5": _s("trust", 2, ("Not at all", "Nada"), ("A little", "Un poco", "poco"), ("Some", "Algo"),
                   ("A lot", "Mucho", "quite a lot"), ("Completely", "Completamente", "a great deal")),
-    "true_5": _s(None, 2, ("Not true at all", "Nada cierto"), ("A little true", "Un poco cierto"),
+    "true_5": _s("~", 2, ("Not true at all", "Nada cierto"), ("A little true", "Un poco cierto"),
                  ("Moderately true", "Moderadamente cierto"), ("Very true", "Muy cierto"),
                  ("Completely true", "Completamente cierto")),
-    "frequency_5": _s(None, 2, ("Never", "Nunca"), ("Rarely", "Rara vez"), ("Sometimes", "A veces"),
+    "frequency_5": _s("~", 2, ("Never", "Nunca"), ("Rarely", "Rara vez"), ("Sometimes", "A veces"),
                       ("Often", "Con frecuencia", "frecuentemente"), ("Always", "Siempre", "very often")),
-    "frequency_visit_5": _s(None, 2, ("Never", "Nunca"), ("A few times", "Algunas veces"),
+    "frequency_visit_5": _s("~", 2, ("Never", "Nunca"), ("A few times", "Algunas veces"),
                             ("About once a month", "Una vez al mes"), ("About once a week", "Una vez a la semana"),
                             ("Multiple times per week", "Varias veces por semana")),
-    "time_6": _s(None, 2, ("None of the time", "Nunca"), ("A little of the time", "Un poco del tiempo"),
+    "time_6": _s("~", 2, ("None of the time", "Nunca"), ("A little of the time", "Un poco del tiempo"),
                  ("Some of the time", "Parte del tiempo"), ("A good bit of the time", "Buena parte del tiempo"),
                  ("Most of the time", "La mayor parte del tiempo"), ("All of the time", "Todo el tiempo")),
-    "days_4": _s(None, 2, ("Not at all", "Nunca"), ("Several days", "Varios días"),
+    "days_4": _s("~", 2, ("Not at all", "Nunca"), ("Several days", "Varios días"),
                  ("More than half the days", "Más de la mitad de los días"), ("Nearly every day", "Casi todos los días")),
-    "compare_5": _s(None, 2, ("Much less than I do", "Mucho menos que yo"), ("A little less than I do", "Un poco menos que yo"),
+    "compare_5": _s("~", 2, ("Much less than I do", "Mucho menos que yo"), ("A little less than I do", "Un poco menos que yo"),
                     ("About the same as I do", "Más o menos igual que yo"), ("A little more than I do", "Un poco más que yo"),
                     ("Much more than I do", "Mucho más que yo")),
-    "involved_3": _s(None, 1, ("No, not involved", "No participo"), ("Yes, a little involved", "Sí, participo un poco"),
+    "involved_3": _s("~", 1, ("No, not involved", "No participo"), ("Yes, a little involved", "Sí, participo un poco"),
                      ("Yes, very involved", "Sí, participo mucho")),
     "better_3": _s(None, 1, ("Worse", "Peor"), ("About the same", "Igual", "más o menos igual"), ("Better", "Mejor")),
     "better_5": _s(None, 2, ("Much worse", "Mucho peor"), ("A little worse", "Un poco peor", "somewhat worse"),
@@ -135,6 +136,11 @@ for _name, _spec in LIBRARY.items():
         for _k, _w in enumerate(_words):
             idx.setdefault(normalize_name(_w), (_pos, _k == 1))
     _LIB_INDEX[_name] = idx
+
+_ES_WORDS = re.compile(r"\b(muy|algo|nada|poco|mucho|ni|acuerdo|desacuerdo|segur[oa]|insegur[oa]|satisfech[oa]|"
+                       r"insatisfech[oa]|problema|prioridad|importante|probable|improbable|cierto|nunca|siempre|veces|"
+                       r"buen[oa]|mal[oa]|regular|excelente|peor|mejor|igual|baja|alta|moderad[oa]|media|m[aá]xima|"
+                       r"confianza|participo|semana|mes|d[ií]as)\b", re.I)
 
 # --- missing codes -------------------------------------------------------------------------------
 
@@ -257,9 +263,16 @@ def library_scale(values: list[str], *, pooled: bool = False) -> ScaleGuess | No
         return None
     spec, idx = LIBRARY[best], _LIB_INDEX[best]
     size = len(spec["positions"])
-    codes = [(i, p[0], p[1]) for i, p in enumerate(spec["positions"], start=1)]
-    spanish = any(idx[n][1] and normalize_name(spec["positions"][idx[n][0] - 1][0]) != n for n in norm)
-    g = ScaleGuess(kind="scale", codes=codes, library=best, role=spec["role"], spanish=spanish, name_hint=best)
+    # each position is labelled with the wording the export used (so its answers recode), in English
+    # and in Spanish when seen; the library's wording otherwise
+    seen_en: dict[int, str] = {}
+    seen_es: dict[int, str] = {}
+    for a, n in zip(answers, norm, strict=True):
+        (seen_es if _ES_WORDS.search(a) else seen_en).setdefault(idx[n][0], a)
+    codes = [(i, seen_en.get(i, p[0]), seen_es.get(i, p[1])) for i, p in enumerate(spec["positions"], start=1)]
+    spanish = bool(seen_es)
+    role = spec["role"] if spec["role"] != "~" else None
+    g = ScaleGuess(kind="scale", codes=codes, library=best, role=role, spanish=spanish, name_hint=best)
     g.positive = list(range(size - spec["top"] + 1, size + 1)) if spec["top"] else []
     g.value_codes = {n: idx[n][0] for n in norm}
     g.missing = _missing_block(missing, size, {c for c, _, _ in codes})
@@ -268,7 +281,11 @@ def library_scale(values: list[str], *, pooled: bool = False) -> ScaleGuess | No
     g.why["scale"] = f"answers ({seen}) are the wordings of the {size}-point scale '{best}'" + (
         " (English and Spanish answers mixed)" if spanish else "")
     g.why["order"] = f"'{codes[0][1]}' … '{codes[-1][1]}' is the known order of '{best}'"
-    if g.positive:
+    if g.positive and spec["role"] == "~":
+        g.why["positive"] = (f"top box at the '{codes[-1][1]}' end (the 'more' end: this scale has no good or bad "
+                             "direction of its own)")
+        g.guessed.add("positive")
+    elif g.positive:
         g.why["positive"] = f"top box at the '{codes[-1][1]}' end"
     else:
         g.why["positive"] = "the scale has no positive end (neither end is better)"
@@ -434,7 +451,7 @@ def numeric_scale(counts: Counter, *, wording: str = "", n_columns: int = 1, ste
     elif pos_specials:
         kinds[pos_specials[0]] = "dont_know"
         kinds[pos_specials[-1]] = "refused"
-    if neg_specials:
+    if neg_specials:  # -1 / -9: "no answer" in most vendors' conventions
         kinds.setdefault(neg_specials[-1], "refused" if "refused" not in kinds.values() else "dont_know")
     named = {}
     for m in re.finditer(r"(-?\d+)\s*[=:-]\s*(don'?t know|not sure|refused|no answer|prefer not[\w ]*|n/?a)", wording or "", re.I):
@@ -456,6 +473,7 @@ def numeric_scale(counts: Counter, *, wording: str = "", n_columns: int = 1, ste
             g.guessed.add("missing")
     if unkinded:
         g.why["missing"] = g.why.get("missing", "") + f"; codes {unkinded} also look non-substantive but only two kinds exist"
+
     g.value_codes = {str(c): c for c in span}
     g.missing_values = {str(code): kind for kind, (code, _) in g.missing.items()}
     g.extra_specials = unkinded  # type: ignore[attr-defined]
@@ -484,6 +502,7 @@ def codebook_scale(pairs: list[tuple[int, str]]) -> ScaleGuess:
     g.missing_values = {str(c): k for k, (c, _) in missing.items()}
     if missing:
         g.why["missing"] = ", ".join(f"{c} '{lab}' = {k}" for k, (c, lab) in missing.items()) + " (codebook labels)"
+
     if lib is not None and consecutive:
         g.kind, g.library, g.role, g.name_hint = "scale", lib.library, lib.role, lib.library
         pos_of = {normalize_name(lab): lib.value_codes[normalize_name(lab)] for lab in labels}
@@ -495,6 +514,9 @@ def codebook_scale(pairs: list[tuple[int, str]]) -> ScaleGuess:
         g.why["order"] = (f"codebook: {answers[-1][0]} = '{answers[-1][1]}' … {answers[0][0]} = '{answers[0][1]}'")
         g.why["positive"] = (f"the labels put the positive end at {answers[-1][0] if high_positive else answers[0][0]} "
                              f"('{answers[-1][1] if high_positive else answers[0][1]}')") if top else "no positive end"
+        if LIBRARY[lib.library]["role"] == "~" and g.positive:
+            g.why["positive"] += " (the 'more' end: this scale has no good or bad direction of its own)"
+            g.guessed.add("positive")
         return g
     scored = [p for p in pols if p is not None]
     if consecutive and 3 <= len(answers) <= 11 and len(scored) >= max(2, (len(answers) + 1) // 2):
