@@ -713,11 +713,18 @@ class _Builder:
         analysable = ("satisfaction", "safety", "trust", "problem", "priority", "importance")
         if by_words and by_words[0] == "attention_check" and q["type"] == "single" and len(c0.counts):
             lst = q.get("scale") or q.get("choices")
+            said = re.search(r"\b(?:select|choose|mark|pick|answer|seleccione|marque)\s+['\"“‘]([^'\"”’]+)['\"”’]",
+                             wording, re.I)
             mode_value = c0.counts.most_common(1)[0][0]
-            src = g
             code = None
-            if src is not None:
-                code = src.value_codes.get(normalize_name(mode_value), src.value_codes.get(mode_value))
+            if g is not None and said:
+                code = g.value_codes.get(normalize_name(said.group(1)))
+            if code is not None and lst:
+                q["role"], q["expected"] = "attention_check", code
+                ev["why"]["role"] = f"{by_words[1]}; the wording asks for '{said.group(1)}' (code {code})"
+                return
+            if g is not None:
+                code = g.value_codes.get(normalize_name(mode_value), g.value_codes.get(mode_value))
             if code is not None and lst:
                 q["role"], q["expected"] = "attention_check", code
                 ev["why"]["role"] = f"{by_words[1]}; expected answer: the most common one ('{mode_value}')"

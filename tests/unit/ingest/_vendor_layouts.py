@@ -199,6 +199,7 @@ def qualtrics_layout() -> Layout:
           ("scale", "Q5", None), ("positive", "Q5", "Excellent"),
           ("scale", "Q6", None), ("positive", "Q6", "Very effective"), ("guessed_order", "Q6", None),
           ("area", "Q7", "neighborhood"), ("role", "Q8", "demographic"), ("role", "Q9", "attention_check"),
+          ("expected", "Q9", "Somewhat agree"),
           ("role", "Q10", "open_text"), ("mode", None, "web")]
     return lay
 
@@ -358,6 +359,10 @@ def judge(report: dict, doc: dict, facts: list[tuple]) -> list[tuple[str, object
             idx = report["evidence"][q["id"]]["columns"].index(target) if q else -1
             ok = bool(q) and q.get("type") == "grid" and q["items"][idx]["label"]["en"] == expected
             found = f"item label {q and q['items'][idx]['label']}"
+        elif kind == "expected":  # the attention check's expected answer is the one the wording asks for
+            q, lst = q_of(target), list_of(target)
+            ok = bool(q) and bool(lst) and q.get("expected") is not None and q.get("expected") == label_code(lst, expected)
+            found = f"expected {q and q.get('expected')}"
         elif kind == "guessed_order":
             q = q_of(target)
             ok = bool(q) and "order" in report["evidence"][q["id"]]["guessed"]

@@ -232,3 +232,18 @@ def test_grid_stems_of_every_shape():
         (q,) = d.doc["modules"][0]["questions"]
         assert q["type"] == "grid" and len(q["items"]) == 3, headers
         assert q["role"] == "satisfaction"
+
+
+def test_zero_one_option_columns_and_a_weight_column_set_aside():
+    frame = pd.DataFrame({"HEARD_1": ["1", "0", "1", "0"], "HEARD_2": ["0", "0", "1", "1"], "HEARD_3": ["0", "1", "0", "0"],
+                          "final_wt": ["0.81", "1.22", "0.97", "1.4"]})
+    cols = _cols(list(frame.columns))
+    for c, opt in zip(cols[:3], ["Newspaper", "Radio", "Social media"], strict=True):
+        c.sub = opt
+        c.text = f"Where did you hear about the survey? - {opt}"
+    d = infer_draft(frame, cols)
+    (q,) = d.doc["modules"][0]["questions"]
+    assert q["type"] == "multi" and [c["label"]["en"] for c in d.doc["choice_lists"][q["choices"]]["choices"]] == [
+        "Newspaper", "Radio", "Social media"]
+    assert d.weight_column["column"] == "final_wt" and d.weight_column["question"] is None
+    assert "final_wt" not in [c for e in d.evidence.values() for c in e["columns"]]
