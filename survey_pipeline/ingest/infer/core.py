@@ -322,6 +322,41 @@ def _classify(c: _Col, frame: pd.DataFrame) -> None:
     c.missing_labels = missing  # type: ignore[attr-defined]
 
 
+def _codebook_extras(run: list[_Col]) -> None:
+    """Codes in the data that the codebook does not list: trailing non-substantive codes (``9``,
+    ``99`` above the labelled codes, after a gap) become missing codes — a guess; the columns of
+    one stem that share the codebook's labels are pooled so they keep one list."""
+    groups: dict[tuple, list[_Col]] = {}
+    for c in run:
+        if c.guess is not None and c.cb and c.ints is not None:
+            groups.setdefault(tuple(c.cb[1]), []).append(c)
+    for members in groups.values():
+        g0 = members[0].guess
+        known = {code for code, _, _ in g0.codes} | {m[0] for m in g0.missing.values()}
+        top = max(code for code, _, _ in g0.codes) if g0.codes else 0
+        pooled: Counter = Counter()
+        for c in members:
+            pooled.update(c.ints)
+        extras = sorted(v for v in pooled if v not in known and v >= top + 2 and v in S._SPECIAL_CANDIDATES)
+        if not extras:
+            continue
+        added = {}
+        for v in extras:
+            free = [k for k in ("dont_know", "refused") if k not in g0.missing and k not in added]
+            if not free:
+                break
+            kind = "refused" if (v in (99, 999) and "refused" in free) else free[0]
+            added[kind] = (v, "Don't know" if kind == "dont_know" else "No answer / refused")
+        n = sum(pooled[v] for v, _ in added.values())
+        for c in members:
+            c.guess.missing.update(added)
+            c.guess.value_codes.update({str(v): v for v, _ in added.values()})
+            why = (f"{', '.join(f'{v} = {k}' for k, (v, _) in added.items())}: in the data ({n} answers) but not in the "
+                   "codebook, after its last code")
+            c.guess.why["missing"] = (c.guess.why.get("missing", "") + "; " + why).lstrip("; ")
+            c.guess.guessed.add("missing")
+
+
 def _stem_runs(cols: list[_Col]) -> list[list[_Col]]:
     runs: list[list[_Col]] = []
     for c in cols:
@@ -336,6 +371,7 @@ def _classify_run(run: list[_Col]) -> None:
     """Revise a run of columns sharing a stem: per-option multi-select, pooled numeric scale,
     pick slots, library scale decided by stem-mates."""
     stem = run[0].stem[2:]
+    _codebook_extras(run)
     if len(run) >= 2 and all(c.kind in ("maybe_option", "numeric", "text") for c in run):
         opts = [_option_column(c) for c in run]
         if sum(o is not None for o in opts) >= 2 and all(o is not None or not c.values for o, c in zip(opts, run, strict=True)):
