@@ -114,6 +114,22 @@ def etc_layout() -> Layout:
     return lay
 
 
+def etc_without_dictionary_layout() -> Layout:
+    """The same ETC-style file without its data dictionary: only the codes speak. Roles and
+    departments need wording, and the problem battery's direction (1 = Major problem) cannot be
+    known, so its positive end must be marked as a guess; ETC's convention (the high code is the
+    positive end) holds for the other batteries."""
+    lay = etc_layout()
+    lay.name, lay.codebook = "etc_no_dictionary", None
+    lay.files = {"etc.csv": lay.files["etc.csv"]}
+    keep = {"scale", "missing", "grid", "area", "placeholder", "nesting", "weight"}
+    facts = [f for f in lay.facts if f[0] in keep and f[1] not in ("Q6", "Q7")]
+    facts += [("positive", "Q1A", [4, 5]), ("positive", "Q2A", [3, 4]), ("positive", "Q3", [9, 10]),
+              ("positive", "Q5", [4, 5]), ("guessed_positive", "Q4_1", None)]
+    lay.facts = facts
+    return lay
+
+
 # --- (b) Qualtrics ------------------------------------------------------------------------------------
 
 _QUALTRICS_META = [
@@ -252,7 +268,8 @@ def surveymonkey_layout() -> Layout:
     return lay
 
 
-LAYOUTS = {"etc": etc_layout, "qualtrics": qualtrics_layout, "surveymonkey": surveymonkey_layout}
+LAYOUTS = {"etc": etc_layout, "etc_no_dictionary": etc_without_dictionary_layout, "qualtrics": qualtrics_layout,
+           "surveymonkey": surveymonkey_layout}
 
 
 # --- the judge ------------------------------------------------------------------------------------------
@@ -363,6 +380,10 @@ def judge(report: dict, doc: dict, facts: list[tuple]) -> list[tuple[str, object
             q, lst = q_of(target), list_of(target)
             ok = bool(q) and bool(lst) and q.get("expected") is not None and q.get("expected") == label_code(lst, expected)
             found = f"expected {q and q.get('expected')}"
+        elif kind == "guessed_positive":  # the direction cannot be known: said to be a guess
+            q = q_of(target)
+            ok = bool(q) and "positive" in report["evidence"][q["id"]]["guessed"]
+            found = f"guessed {q and report['evidence'][q['id']]['guessed']}"
         elif kind == "guessed_order":
             q = q_of(target)
             ok = bool(q) and "order" in report["evidence"][q["id"]]["guessed"]
