@@ -92,9 +92,11 @@ def infer_cmd(
     codebook: Path | None = typer.Option(None, "--codebook", help="A codebook CSV (variable, question text, value labels like '5 - Excellent, 9 - Don't know')."),
     as_json: bool = typer.Option(False, "--json", help="Print what was inferred as JSON."),
 ) -> None:
-    """Draft an instrument YAML from an export (columns, value sets, likely scales, missing codes).
+    """Draft an instrument YAML from an export (scales and their positive end, missing codes, grids,
+    multi-selects, roles, departments, area columns, a weight column, the mode).
 
-    Roles are marked TODO for the analyst; the draft validates with 'instrument validate'.
+    What the tool is not sure of is applied and marked '# guessed:' in the YAML; roles it cannot
+    tell are 'other' with a TODO. The draft validates with 'instrument validate'.
 
     Example: survey-pipeline instrument infer exports/web.csv --out instruments/draft.yaml
     """
@@ -104,6 +106,12 @@ def infer_cmd(
     if as_json:
         out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
     else:
-        out.print(f"wrote {out_path}: {report['questions']} questions ({report['scales']} scales, "
-                  f"{report['multi']} multi-select, {report['text']} text, {report['integer']} numeric), "
-                  f"{report['skipped_meta']} metadata columns skipped. Review the TODO roles.", markup=False)
+        areas = ", ".join(f"{a['column']} ({a['level']})" for a in report["area_columns"]) or "none"
+        weight = report["weight_column"]["column"] if report["weight_column"] else "none"
+        mode = report["mode"]["mode"] if report["mode"] else "not said by the export"
+        roles = ", ".join(f"{k} {v}" for k, v in report["roles"].items())
+        out.print(f"wrote {out_path}: {report['questions']} questions ({report['grids']} grids, {report['scales']} "
+                  f"scales, {report['multi']} multi-select, {report['text']} text, {report['integer']} numeric), "
+                  f"{report['skipped_meta']} metadata columns skipped.\nroles: {roles}\nareas: {areas}; weight: {weight}; "
+                  f"mode: {mode}\n{report['guessed']} guessed fields are marked '# guessed:'; review them and the "
+                  "TODO roles.", markup=False)
