@@ -173,6 +173,12 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     design = wr.design
     share_values(design.data)  # indicator values computed once for every estimator
     specs = indicator_specs(inst, st.top_n)
+    if not specs:
+        raise AnalysisError(no_indicators_message(inst), rule="no-indicators",
+                            fix="Open review.xlsx in the project folder (survey-pipeline instrument review DIR writes it), "
+                                "set the 'role' of the questions to analyse (satisfaction, safety, trust, problem, "
+                                "importance, priority, contact) or give a scale its order and positive end, then "
+                                "run survey-pipeline run DIR (or instrument apply-review DIR).")
     tick("indicators")
     # the estimates, the priorities' bootstrap rank intervals and the scales' alphas need only the
     # design: run together, on two cores where possible (results in a fixed order, as one by one)
@@ -228,6 +234,20 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                "estimates": len(est), "suppressed": int((est["reliability"] == "suppress").sum()),
                "comparisons": len(comp), "findings": _findings_first_for_all(comp)}
     return AnalysisRun(tables, summary)
+
+
+def no_indicators_message(inst) -> str:
+    """Why an instrument gives no indicator: what it holds, and what the analysis keys on."""
+    from collections import Counter
+
+    qs = inst.questions()
+    roles = Counter((q.role.value if q.role else "none") for q in qs)
+    types = Counter(q.type for q in qs)
+    return (f"instrument '{inst.id}': nothing to analyse. The analysis estimates ordered scales (mean, share "
+            f"positive) and questions with an analysis role; this instrument has {len(qs)} question(s) "
+            f"(types: {', '.join(f'{k} {n}' for k, n in sorted(types.items()))}; roles: "
+            f"{', '.join(f'{k} {n}' for k, n in sorted(roles.items()))}) and {len(inst.scales)} scale(s), "
+            "none of which gives an indicator.")
 
 
 def _findings_first_for_all(comp: pd.DataFrame) -> list[str]:
