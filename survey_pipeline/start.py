@@ -399,7 +399,7 @@ def apply_project_review(root: str | Path) -> dict:
     common = before.index.intersection(after.index)
     diff = (before.loc[common, ["list", "codes", "order", "positive_end", "missing", "role", "department"]]
             != after.loc[common, ["list", "codes", "order", "positive_end", "missing", "role", "department"]]).any(axis=1)
-    changed += [q for q in common[diff.to_numpy()] if q not in changed]
+    changed = sorted({*changed, *common[diff.to_numpy()]})
     tmp = path.with_suffix(".review-tmp.yaml")
     head = (f"# Instrument of this project, written by survey-pipeline from {REVIEW_FILE}.\n"
             f"# Edit {REVIEW_FILE} (then survey-pipeline run), not this file: it is rewritten.\n")
@@ -414,6 +414,7 @@ def apply_project_review(root: str | Path) -> dict:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+    dropped = _drop_stale_mappings(project, {v.name for v in inst.variables()})
     settings = review_settings(sheet)
     weight = settings["weight"]
     text = project.toml_path.read_text(encoding="utf-8")
@@ -424,4 +425,26 @@ def apply_project_review(root: str | Path) -> dict:
         text = (re.sub(r"^\[weighting\]\s*$", "[weighting]\n" + line, text, count=1, flags=re.M)
                 if re.search(r"^\[weighting\]\s*$", text, re.M) else text + f"\n[weighting]\n{line}\n")
     project.toml_path.write_text(text, encoding="utf-8")
-    return {"file": str(path), "changed": changed, "weight": weight, "area_columns": settings["area_columns"]}
+    return {"file": str(path), "changed": changed, "weight": weight, "area_columns": settings["area_columns"],
+            "mapping_rows_dropped": dropped}
+
+
+def _drop_stale_mappings(project: Project, variables: set[str]) -> int:
+    """Delete the rows of the project's mapping files that name a variable the instrument no longer
+    has (a question the review left out): the next ingest proposes a mapping for those columns
+    again. Returns the rows deleted."""
+    import csv
+
+    n = 0
+    for path in sorted(project.mappings_dir.glob("*.csv")) if project.mappings_dir.exists() else []:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        if not rows or "variable" not in rows[0]:
+            continue
+        j = rows[0].index("variable")
+        keep = [rows[0]] + [r for r in rows[1:] if len(r) <= j or not r[j].strip() or r[j].strip() in variables]
+        if len(keep) < len(rows):
+            n += len(rows) - len(keep)
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                csv.writer(fh).writerows(keep)
+    return n

@@ -329,6 +329,12 @@ def apply_review(doc: dict, review: pd.DataFrame, *, draft: dict | None = None, 
         groups: dict[tuple, list[dict]] = {}
         for q, w in zip(qs, wanted, strict=True):
             groups.setdefault(w, []).append(q)
+        # the rows that leave the list as it is keep its name (else the largest group does)
+        now = (("ordered" if entry.get("ordered", True) else "unordered") if kind == "scale" else "unordered",
+               _positive_end(entry) if kind == "scale" else "",
+               tuple(sorted((m["code"], k) for k, m in (entry.get("missing") or {}).items())))
+        groups = dict(sorted(groups.items(), key=lambda kv: (
+            (kv[0][0] or now[0], kv[0][1] or now[1], kv[0][2]) != now, -len(kv[1]))))
         first = True
         for (order, pos_end, miss), members in groups.items():
             if first:
