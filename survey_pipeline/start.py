@@ -228,10 +228,6 @@ def init_from_export(root: str | Path, export: str | Path, *, codebook: str | Pa
         When the export cannot be read or has no answer columns.
     """
     from survey_pipeline.ingest import pipeline
-    from survey_pipeline.ingest.infer import infer_instrument
-    from survey_pipeline.ingest.mode import detect_mode
-    from survey_pipeline.instrument import load_instrument
-    from survey_pipeline.instrument.review import review_frame, write_review_xlsx
 
     root, export = Path(root), Path(export)
     if (root / SURVEY_TOML).exists():
@@ -247,6 +243,29 @@ def init_from_export(root: str | Path, export: str | Path, *, codebook: str | Pa
     if areas is not None and not Path(areas).exists():
         raise ProjectError(f"{areas}: areas file not found.", file=areas, rule="missing-file",
                            fix="Give the path of a CSV (neighborhood,district,beat) or GeoJSON file.")
+    existed = root.exists()
+    before = set(root.rglob("*")) if existed else set()
+    try:
+        return _init_from_export(root, export, codebook, areas, platform, wave, reader)
+    except BaseException:  # nothing half-made is left behind: what this call wrote goes
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for p in sorted(set(root.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True):
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+        raise
+
+
+def _init_from_export(root: Path, export: Path, codebook, areas, platform: str, wave: str, reader) -> StartResult:
+    from survey_pipeline.ingest import pipeline
+    from survey_pipeline.ingest.infer import infer_instrument
+    from survey_pipeline.ingest.mode import detect_mode
+    from survey_pipeline.instrument import load_instrument
+    from survey_pipeline.instrument.review import review_frame, write_review_xlsx
+
     root.mkdir(parents=True, exist_ok=True)
     (root / "exports").mkdir(exist_ok=True)
     dest = root / "exports" / export.name
