@@ -286,6 +286,26 @@ def _init_from_export(root: Path, export: Path, codebook, areas, platform: str, 
     # weight
     weight = inferred.get("weight_column") if "weight_column" in inferred else _fallback_weight(inst, col_of, raw.frame)
     if weight and not weight.get("question"):
+        var = next((v for v, c in col_of.items() if c == weight.get("column")), None)
+        if var is not None:
+            weight = {**weight, "question": var}
+    if weight and not weight.get("question") and weight.get("column") in raw.frame.columns:
+        # the inference named the column but drafted no question for it: one is added, so ingest
+        # keeps each response's weight (an integer-type question keeps its numbers as they are)
+        taken = {v.name for v in inst.variables()} | {str(q.get("id")) for m in doc["modules"] for q in m["questions"]}
+        qid = re.sub(r"[^a-z0-9_]", "_", normalize_name(weight["column"]).replace(" ", "_")) or "weight"
+        qid = qid if qid[0].isalpha() else f"q_{qid}"
+        base, k = qid, 2
+        while qid in taken:
+            qid, k = f"{base}_{k}", k + 1
+        doc["modules"][-1]["questions"].append({"id": qid, "type": "integer", "role": "other",
+                                                "label": {doc.get("default_language") or "en": str(weight["column"])}})
+        _write_yaml(doc, inst_path, f"# Instrument drafted by survey-pipeline from {export.name}; "
+                                    f"question '{qid}' holds the vendor weights.\n")
+        inst = load_instrument(inst_path)
+        col_of = _question_columns(raw, inst)
+        weight = {**weight, "question": qid}
+    if weight and not weight.get("question"):
         weight = None
     # areas
     area_info = None

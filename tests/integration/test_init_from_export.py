@@ -154,3 +154,33 @@ def test_nothing_analysable_says_which_roles_to_set(tmp_path, capsys):
     assert main(["run", "--project", str(proj), "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert "nothing to analyse" in err and "review.xlsx" in err and "Traceback" not in err
+
+
+def test_a_weight_column_the_draft_has_no_question_for_gets_one(tmp_path, monkeypatch, capsys):
+    """The contract: infer may name a weight column without a question; init adds one."""
+    from survey_pipeline.ingest import infer
+
+    real = infer.infer_instrument
+
+    def without_weight(export, out, **kw):
+        got = real(export, out, **kw)
+        text = Path(out).read_text()
+        # drop the drafted weight question, as an inference that leaves weights out would
+        doc = __import__("yaml").safe_load(text)
+        doc["modules"][0]["questions"] = [q for q in doc["modules"][0]["questions"] if q["id"] != "weight"]
+        Path(out).write_text(__import__("yaml").safe_dump(doc, sort_keys=False))
+        return {**got, "weight_column": {"column": "WEIGHT", "question": None, "why": "header WEIGHT"}}
+
+    monkeypatch.setattr(infer, "infer_instrument", without_weight)
+    export = tmp_path / "resident.csv"
+    data = _export(export)
+    (tmp_path / "dictionary.csv").write_text(CODEBOOK, encoding="utf-8")
+    proj = tmp_path / "c"
+    assert main(["init", str(proj), "--from-export", str(export), "--codebook", str(tmp_path / "dictionary.csv")]) == 0
+    capsys.readouterr()
+    assert 'base_weight = "weight"' in (proj / "survey.toml").read_text()
+    _run(proj, capsys)
+    city = _estimates(proj).query("area_level == 'city' and group_dim == 'all'").set_index(["indicator", "statistic"])
+    ok = data["Q1"] != 9
+    y, w = data.loc[ok, "Q1"].to_numpy(float), data.loc[ok, "WEIGHT"].to_numpy(float)
+    assert city.loc[("q1", "mean"), "estimate"] == pytest.approx((w * y).sum() / w.sum(), rel=1e-10)
