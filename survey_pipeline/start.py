@@ -21,6 +21,7 @@ instrument apply-review``, and ``run`` when the workbook is newer than the instr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ INSTRUMENT_FILE = "instrument.yaml"
 DRAFT_FILE = "instrument.draft.yaml"
 REVIEW_FILE = "review.xlsx"
 AREAS_FILE = "areas.csv"
+DERIVED_MARK = "# areas.csv derived from the data's area columns (rewritten by apply-review): "
 
 _LEVEL_WORDS = [  # header words -> area level, most specific first
     ("police_district", r"police\s*district|pd\s*district|precinct"),
@@ -342,7 +344,11 @@ def _init_from_export(root: Path, export: Path, codebook, areas, platform: str, 
     proj = init_project(root, instrument=INSTRUMENT_FILE, areas=areas_path)
     rel = dest.relative_to(root).as_posix()
     entry = f"{{file = {_toml_str(rel)}, platform = {_toml_str(platform)}, mode = {_toml_str(mode)}}}"
-    block = (f"\n# Written by survey-pipeline init --from-export ({mode_why}).\n[[waves]]\nid = {_toml_str(wave)}\n"
+    block = ""
+    if area_info and area_info.get("derived"):
+        record = [{"question": a.get("question"), "level": a["level"]} for a in area_info["columns"]]
+        block += f"\n{DERIVED_MARK}{json.dumps(record)}\n"
+    block += (f"\n# Written by survey-pipeline init --from-export ({mode_why}).\n[[waves]]\nid = {_toml_str(wave)}\n"
              f"label = {_toml_str(wave)}\nexports = [{entry}]\n")
     if weight:
         block += ("\n[weighting]\n# the vendor's weights (column " + _toml_str(weight["column"]) +
@@ -455,6 +461,7 @@ def apply_project_review(root: str | Path) -> dict:
         tmp.unlink(missing_ok=True)
     dropped = _drop_stale_mappings(project, {v.name for v in inst.variables()})
     settings = review_settings(sheet)
+    areas_note = _rederive_areas(project, inst, settings["area_columns"])
     weight = settings["weight"]
     text = project.toml_path.read_text(encoding="utf-8")
     line = f"base_weight = {_toml_str(weight)}" if weight else None
@@ -465,7 +472,45 @@ def apply_project_review(root: str | Path) -> dict:
                 if re.search(r"^\[weighting\]\s*$", text, re.M) else text + f"\n[weighting]\n{line}\n")
     project.toml_path.write_text(text, encoding="utf-8")
     return {"file": str(path), "changed": changed, "weight": weight, "area_columns": settings["area_columns"],
-            "mapping_rows_dropped": dropped}
+            "mapping_rows_dropped": dropped, "areas": areas_note}
+
+
+def _rederive_areas(project: Project, inst, area_columns: list[dict]) -> str | None:
+    """When ``areas.csv`` was derived from the data (the mark in survey.toml) and the sheet's area
+    columns or levels changed, derive it again from the project's exports; a sentence saying so."""
+    from survey_pipeline.ingest.pipeline import _default_reader
+
+    text = project.toml_path.read_text(encoding="utf-8")
+    m = re.search("^" + re.escape(DERIVED_MARK) + r"(.*)$", text, re.M)
+    if m is None:
+        return None
+    wanted = [{"question": a["question"], "level": a["level"]} for a in area_columns]
+    if json.loads(m.group(1)) == wanted:
+        return None
+    frames = []
+    for w in project.waves.values():
+        for e in w.exports:
+            f = project.root / e.file
+            if not f.exists():
+                continue
+            raw = _default_reader(f, e.platform)
+            col_of = _question_columns(raw, inst)
+            got = {a["question"]: raw.frame[col_of[a["question"]]] for a in wanted if a["question"] in col_of}
+            if got:
+                frames.append(pd.DataFrame(got))
+    path = project.root / AREAS_FILE
+    derived = derive_areas(pd.concat(frames, ignore_index=True),
+                           [{"column": a["question"], "question": a["question"], "level": a["level"]} for a in wanted]
+                           ) if frames else None
+    if derived is None:
+        return (f"areas: no usable value in the area column(s) {', '.join(a['question'] for a in wanted) or '(none)'}; "
+                f"{AREAS_FILE} left as it was")
+    table, used = derived
+    table.to_csv(path, index=False)
+    text = text.replace(m.group(0), DERIVED_MARK + json.dumps(wanted))
+    project.toml_path.write_text(text, encoding="utf-8")
+    return (f"areas: {AREAS_FILE} derived again ({len(table)} areas) from "
+            + ", ".join(f"'{a['column']}' ({a['level']} -> {a['result_level']})" for a in used))
 
 
 def _drop_stale_mappings(project: Project, variables: set[str]) -> int:

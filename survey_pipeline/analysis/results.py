@@ -198,7 +198,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                             fix="Open review.xlsx in the project folder (survey-pipeline instrument review DIR writes it), "
                                 "set the 'role' of the questions to analyse (satisfaction, safety, trust, problem, "
                                 "importance, priority, contact) or give a scale its order and positive end, then "
-                                "run survey-pipeline run DIR (or instrument apply-review DIR).")
+                                "run survey-pipeline run --project DIR (or survey-pipeline instrument apply-review DIR).")
     tick("indicators")
     # the estimates, the priorities' bootstrap rank intervals and the scales' alphas need only the
     # design: run together, on two cores where possible (results in a fixed order, as one by one)

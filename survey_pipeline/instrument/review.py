@@ -303,6 +303,8 @@ def apply_review(doc: dict, review: pd.DataFrame, *, draft: dict | None = None, 
         level = r.get("area_level", "")
         if level and level != "none":
             role = "geography"
+        elif level == "none" and role == "geography":
+            role = "other"  # no longer an area column
         if role:
             q["role"] = role
         dept = r.get("department", "")

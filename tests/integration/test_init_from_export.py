@@ -184,3 +184,29 @@ def test_a_weight_column_the_draft_has_no_question_for_gets_one(tmp_path, monkey
     ok = data["Q1"] != 9
     y, w = data.loc[ok, "Q1"].to_numpy(float), data.loc[ok, "WEIGHT"].to_numpy(float)
     assert city.loc[("q1", "mean"), "estimate"] == pytest.approx((w * y).sum() / w.sum(), rel=1e-10)
+
+
+def test_an_area_level_set_in_review_derives_the_areas_again(tmp_path, capsys):
+    export = tmp_path / "resident.csv"
+    data = _export(export)
+    rng = np.random.default_rng(3)
+    nbhd = {"Northern": ["Hilltop", "Lakeview"], "Central": ["Downtown", "Midtown"], "Southern": ["Harbor"],
+            "99": ["Harbor"]}
+    data.insert(2, "NBHD", [nbhd[d][rng.integers(len(nbhd[d]))] for d in data["POLICE_DISTRICT"]])
+    data.to_csv(export, index=False)
+    (tmp_path / "dictionary.csv").write_text(CODEBOOK, encoding="utf-8")
+    proj = tmp_path / "c"
+    assert main(["init", str(proj), "--from-export", str(export), "--codebook", str(tmp_path / "dictionary.csv")]) == 0
+    capsys.readouterr()
+    assert sorted(pd.read_csv(proj / "areas.csv")["neighborhood"]) == ["Central", "Northern", "Southern"]
+    sheet = read_review_xlsx(proj / "review.xlsx")
+    nb_q = sheet.loc[sheet["text"] == "NBHD", "question"].iloc[0]
+    _edit(proj, {(nb_q, "area_level"): "neighborhood"})
+    got = _run(proj, capsys)
+    assert got["review"]["areas"].startswith("areas: areas.csv derived again (5 areas)")
+    areas = pd.read_csv(proj / "areas.csv").set_index("neighborhood")
+    assert areas.loc["Hilltop", "district"] == "Northern" and areas.loc["Downtown", "district"] == "Central"
+    est = _estimates(proj)
+    assert set(est.loc[est["area_level"] == "neighborhood", "area"]) == {"Hilltop", "Lakeview", "Downtown",
+                                                                          "Midtown", "Harbor"}
+    assert set(est.loc[est["area_level"] == "district", "area"]) == {"Northern", "Central", "Southern"}
