@@ -117,7 +117,8 @@ def derive_areas(frame: pd.DataFrame, area_columns: list[dict], *, missing_codes
         s = frame[a["column"]].astype("string").str.strip()
         s = s[s.notna() & (s != "")]
         vals = s.unique().tolist()
-        ph = sorted({v for v in vals if _placeholder(v, a["level"], missing_codes.get(a["column"], set()))})
+        given = {str(x) for x in a.get("placeholders") or []}  # the inference's, when it lists them
+        ph = sorted({v for v in vals if v in given or _placeholder(v, a["level"], missing_codes.get(a["column"], set()))})
         a["placeholders"] = ph
         a["placeholder_rows"] = int(s.isin(ph).sum())
         a["values"] = len(vals) - len(ph)

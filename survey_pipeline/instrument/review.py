@@ -171,6 +171,8 @@ def write_review_xlsx(frame: pd.DataFrame, path: str | Path, *, departments: lis
     if departments:
         choices["department"] = tuple(departments)
     for col, vals in choices.items():
+        if len(",".join(vals)) > 250:  # Excel's limit for a list written in the rule
+            continue
         j = REVIEW_COLUMNS.index(col) + 1
         letter = ws.cell(row=1, column=j).column_letter
         dv = DataValidation(type="list", formula1='"' + ",".join(vals) + '"', allow_blank=True,
