@@ -54,7 +54,8 @@ def ingest_cmd(
     export: Path = typer.Argument(..., help="The platform export (CSV or XLSX)."),
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     wave: str = typer.Option(..., "--wave", help="The wave id."),
-    mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}."),
+    mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}. Default: survey.toml, else the platform's "
+                                 "distribution channel, else a mode word in the file name, else web (the summary says which)."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     append: bool = typer.Option(False, "--append", help="Add a second file to a wave and mode that already hold one."),
     replace: bool = typer.Option(False, "--replace", help="Load an already loaded file again (after editing its mapping); its earlier rows are replaced."),
