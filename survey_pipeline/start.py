@@ -103,8 +103,8 @@ def derive_areas(frame: pd.DataFrame, area_columns: list[dict], *, missing_codes
     """The areas table (neighborhood, district, beat, zip) of the data's area columns.
 
     ``area_columns``: ``[{column, level, question?}]`` (the contract of issue 12), coarse to fine.
-    The finest neighborhood-like column (neighborhood or ZIP; else the finest column at all)
-    names the neighborhoods, a district-like column gives each its district (its most common
+    The neighborhood-like column (neighborhood or ZIP) most respondents answered (else the finest
+    column at all) names the neighborhoods, a district-like column gives each its district (its most common
     one), a beat column its beats. Values are kept as written in the data; placeholders are
     left out and listed per column. None when no column has a usable value.
     """
@@ -121,6 +121,7 @@ def derive_areas(frame: pd.DataFrame, area_columns: list[dict], *, missing_codes
         ph = sorted({v for v in vals if v in given or _placeholder(v, a["level"], missing_codes.get(a["column"], set()))})
         a["placeholders"] = ph
         a["placeholder_rows"] = int(s.isin(ph).sum())
+        a["answered"] = int(len(s)) - a["placeholder_rows"]
         a["values"] = len(vals) - len(ph)
         info.append(a)
     usable = [a for a in info if a["values"] > 0]
@@ -128,7 +129,11 @@ def derive_areas(frame: pd.DataFrame, area_columns: list[dict], *, missing_codes
         return None
     order = {lv: i for i, lv in enumerate(_COARSE_TO_FINE)}
     usable.sort(key=lambda a: order.get(a["level"], 0))
-    nb = next((a for a in reversed(usable) if a["level"] in ("neighborhood", "zip")), None)
+    # of several neighborhood-like columns (a ZIP of residence and a follow-up "ZIP if unsure"),
+    # the one most respondents answered names the areas; a tie goes to the finer level
+    nb_like = [(a["answered"], order.get(a["level"], 0), i) for i, a in enumerate(usable)
+               if a["level"] in ("neighborhood", "zip")]
+    nb = usable[max(nb_like)[2]] if nb_like else None
     beat = next((a for a in usable if a["level"] == "beat"), None)
     if nb is None:  # the finest column that is not a beat names the areas
         nb = next((a for a in reversed(usable) if a["level"] != "beat"), usable[-1])

@@ -34,12 +34,7 @@ CASES = {  # file, codebook, rows, mode, area column
 def test_real_export_to_area_estimates_with_no_edits(tmp_path, capsys, case):
     export, codebook, rows, mode, area_col = CASES[case]
     proj = tmp_path / case
-    try:
-        r = init_from_export(proj, export, codebook=codebook)
-    except IngestError as exc:
-        if exc.rule == "draft-invalid" and "produced twice" in exc.render():
-            pytest.xfail("infer: truncated names collide (issue 12, fixed on the infer branch)")
-        raise
+    r = init_from_export(proj, export, codebook=codebook)
     assert r.mode == mode
     assert r.areas is not None and r.areas["derived"]
     assert [a["column"] for a in r.areas["columns"] if a["result_level"] == "neighborhood"] == [area_col]
