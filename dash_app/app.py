@@ -100,6 +100,16 @@ def _serve_shapes(app: dash.Dash, source: ResultsSource) -> None:
     app.server.add_url_rule(app.config.routes_pathname_prefix + GEOJSON_PATH, "dashboard_areas_geojson", shapes)
 
 
+class _Dash(dash.Dash):
+    """Dash with ``<html lang>`` following the page language (the ``lang`` query key) in the page
+    as served; a clientside callback keeps it in step when the language is switched on screen."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        page = super().interpolate_index(**kwargs)
+        lang = pick(flask.request.args.get("lang") if flask.has_request_context() else None, list(LANGS), "en")
+        return page.replace("<html>", f'<html lang="{lang}">', 1)
+
+
 def create_app(project: Any, *, title: str = "Community survey results") -> dash.Dash:
     """Build the dashboard for a project.
 
@@ -115,7 +125,7 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     survey_pipeline.errors.ProjectError
         When the project has no results yet.
     """
-    app = dash.Dash(
+    app = _Dash(
         __name__, title=title, serve_locally=True, external_stylesheets=[], external_scripts=[],
         suppress_callback_exceptions=True, update_title=None,
         assets_folder=str(__import__("pathlib").Path(__file__).with_name("assets")),
@@ -126,6 +136,7 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.RENDERED),
         dcc.Store(id=ids.SYNCED),
+        dcc.Store(id=ids.HTML_LANG),
         dcc.Download(id=ids.DOWNLOAD),
         html.Div(id=ids.SHELL),
     ])
@@ -180,6 +191,14 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
             return dcc.send_bytes(to_xlsx_bytes(df, mod.PAGE), f"{stem}.xlsx")
         return dcc.send_bytes(to_csv_bytes(df), f"{stem}.csv")
 
+    app.clientside_callback(
+        """function (search) {
+            var m = /[?&]lang=([a-z]+)/.exec(search || ""), lang = m && LANGS.indexOf(m[1]) >= 0 ? m[1] : "en";
+            document.documentElement.setAttribute("lang", lang);
+            return lang;
+        }""".replace("LANGS", json.dumps(list(LANGS))),
+        Output(ids.HTML_LANG, "data"), Input(ids.URL, "search"),
+    )
     for mod in PAGES:
         register_page(app, source, mod)
     return app

@@ -259,7 +259,18 @@ def _md_cell(v: object, lang: str = "en") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
     text = localize_numbers(f"{v:.3f}" if isinstance(v, float) else str(v), lang)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+    return md_escape(text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:&\"'=])")
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown text: every ASCII punctuation mark that Markdown (or its GFM
+    autolinks: ``www.``, ``http://``) could read as markup is backslash-escaped, line breaks become
+    spaces. A crafted area name or label can never become a link, an image the browser fetches,
+    or HTML in a table view."""
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
 
 
 def markdown_table(df: pd.DataFrame, lang: str = "en") -> str:
