@@ -344,7 +344,10 @@ def plain_reasons(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def cached_content(data: Results, page: str, st: dict, lang: str, content: Callable) -> list:
     """A page's rendered view for (state, language), cached on the results snapshot."""
-    key = ("view", page, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
+    from dash_app.auth import current_role
+
+    key = ("view", page, lang, current_role(),
+           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
     return data.lru(key, lambda: content(data, st, lang))
 
 
@@ -370,9 +373,11 @@ def page_layout(mod, data: Results, q: dict, lang: str) -> list:
 
     ``mod`` is a page module with ``PAGE``, ``state``, ``controls`` and ``content``.
     """
+    from dash_app.auth import current_role
+
     st = mod.state(data, q)
     return [html.H1(t(mod.PAGE, lang)), html.Div(mod.controls(data, st, lang), className="controls"),
-            download_bar(mod.PAGE, lang),
+            download_bar(mod.PAGE, lang) if current_role() == "analyst" else None,
             html.Div(cached_content(data, mod.PAGE, st, lang, mod.content), id=ids.view_id(mod.PAGE))]
 
 
