@@ -196,9 +196,10 @@ def create_app(project: Any, *, title: str = "Community survey results", auth: A
         State(ids.URL, "search"),
     )
     def sync(values, id_list, search):
-        if not id_list:
+        if not id_list or not isinstance(values, list) or len(values) != len(id_list):
             raise PreventUpdate
-        new = build_query({i["name"]: v for i, v in zip(id_list, values, strict=True)})
+        new = build_query({i["name"]: v for i, v in zip(id_list, values, strict=True)
+                           if isinstance(i, dict) and isinstance(i.get("name"), str)})
         return (dash.no_update if new == (search or "") else new), new
 
     @app.callback(

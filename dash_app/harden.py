@@ -35,6 +35,8 @@ def _id_ok(v: Any) -> bool:
 def _value_ok(prop: str, v: Any) -> bool:
     if prop in _FREE:
         return True
+    if prop == "id":
+        return v is None or _id_ok(v)
     if prop in _TEXT:
         return v is None or (isinstance(v, str) and len(v) <= 8192)
     if isinstance(v, list):
@@ -66,14 +68,28 @@ def callback_body_problem(body: Any, callbacks: dict) -> str | None:
     if not isinstance(output, str) or output not in callbacks:
         return "'output' must name one of the dashboard's callbacks"
     outputs = body.get("outputs")
-    if not isinstance(outputs, dict | list):
+    multi = output.startswith("..")
+    if multi and not (isinstance(outputs, list) and len(outputs) == output.count("...") + 1):
+        return "'outputs' must list the callback's outputs"
+    if not multi and not isinstance(outputs, dict | list):
         return "'outputs' must be an object or a list"
+    for o in outputs if isinstance(outputs, list) else [outputs]:
+        for e in o if isinstance(o, list) else [o]:
+            if not isinstance(e, dict) or not _id_ok(e.get("id")) or not isinstance(e.get("property"), str):
+                return "each of 'outputs' needs an 'id' and a 'property'"
+    declared = callbacks[output]
     for key in ("inputs", "state"):
-        if key == "state" and key not in body:
-            continue
-        problem = _entries_problem(body.get(key), key)
+        entries = body.get(key, [] if key == "state" else None)
+        problem = _entries_problem(entries, key)
         if problem:
             return problem
+        deps = declared.get(key, [])
+        if len(entries) != len(deps):
+            return f"'{key}' must have the callback's {len(deps)} entries"
+        for entry, dep in zip(entries, deps, strict=True):
+            wildcard = '["ALL"]' in str(dep.get("id", ""))  # pattern-matching: a list of matches
+            if wildcard != isinstance(entry, list) or (not wildcard and entry.get("property") != dep.get("property")):
+                return f"'{key}' does not match the callback's {key}"
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         return "'changedPropIds' must be a list of strings"

@@ -364,7 +364,7 @@ def register_view(app, source, page: str, filters: list[str], render: Callable) 
         *values, lang = args
         lang = pick(lang, list(LANGS), "en")
         data = source.get()
-        q = {k: (",".join(v) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
+        q = {k: (",".join(map(str, v)) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
         return render(data, q, lang)
 
 
