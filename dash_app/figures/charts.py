@@ -283,7 +283,7 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
     layout = {"xaxis": {"tickmode": "array", "tickvals": pos.tolist(), "ticktext": list(waves),
                         "range": [-0.35, len(waves) - 0.65]},
               "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
-    compact = {"xaxis.ticktext": [wrap(w, 8) for w in waves], "xaxis.tickfont.size": 12}
+    compact = {"xaxis.ticktext": [wrap(w, 9) for w in waves], "xaxis.tickfont.size": 12}
     return figure(traces, layout, title, height=460, compact=compact)
 
 

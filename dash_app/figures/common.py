@@ -132,7 +132,7 @@ def _safe(v: Any) -> Any:
 
 def wrap(text: str, width: int) -> str:
     """``text`` broken into lines of at most ``width`` characters with plotly's ``<br>``."""
-    return "<br>".join(textwrap.wrap(str(text), width, break_long_words=True)) or str(text)
+    return "<br>".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
 
 
 def _get(layout: dict, path: str) -> Any:
