@@ -50,6 +50,10 @@ def dashboard(
             raise SurveyPipelineError("--trust-proxy-header '': the header's name is empty.", rule="proxy-header",
                                       fix="Name the header your proxy sets, e.g. --trust-proxy-header X-Forwarded-User.")
         config = AuthConfig(users=load_users(auth) if auth is not None else {}, proxy_header=proxy_header)
+        if proxy_header and host not in ("127.0.0.1", "::1", "localhost"):
+            err.print(f"warning: --trust-proxy-header with --host {host}: anyone who reaches this port directly can "
+                      f"name themselves in {proxy_header}. Let only the proxy reach it (firewall), or listen on 127.0.0.1.",
+                      markup=False)
     # raises ProjectError (exit 2) when there are no results, SurveyPipelineError for bad options
     serve(project, host=host, port=port, workers=workers, threads=threads, debug=debug,
           announce=lambda line: err.print(line, markup=False), auth=config, base_path=base_path,
