@@ -42,6 +42,7 @@ TEXT: dict[str, dict[str, str]] = {
     "download_xlsx": {"en": "Download Excel", "es": "Descargar Excel"},
     "download_label": {"en": "Data behind this view", "es": "Datos de esta vista"},
     "table_view": {"en": "Table view of the chart", "es": "Vista de tabla del gráfico"},
+    "all_columns": {"en": "Show every column", "es": "Mostrar todas las columnas"},
     "suppressed": {"en": "suppressed", "es": "suprimido"},
     "no_estimate": {"en": "no estimate", "es": "sin estimación"},
     "no_data": {"en": "No results for this selection.", "es": "No hay resultados para esta selección."},
