@@ -121,7 +121,7 @@ def derive_areas(frame: pd.DataFrame, area_columns: list[dict], *, missing_codes
         ph = sorted({v for v in vals if v in given or _placeholder(v, a["level"], missing_codes.get(a["column"], set()))})
         a["placeholders"] = ph
         a["placeholder_rows"] = int(s.isin(ph).sum())
-        a["answered"] = int(len(s)) - a["placeholder_rows"]
+        a["answered"] = len(s) - a["placeholder_rows"]
         a["values"] = len(vals) - len(ph)
         info.append(a)
     usable = [a for a in info if a["values"] > 0]

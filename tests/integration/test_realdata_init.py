@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from survey_pipeline.cli import main
-from survey_pipeline.errors import IngestError
 from survey_pipeline.start import init_from_export
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "realdata"
