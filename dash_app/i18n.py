@@ -35,6 +35,7 @@ TEXT: dict[str, dict[str, str]] = {
     "by_rank": {"en": "By rank", "es": "Por rango"},
     "by_department": {"en": "By department", "es": "Por departamento"},
     "city": {"en": "City", "es": "Ciudad"},
+    "city_benchmarks": {"en": "The city against its benchmarks", "es": "La ciudad frente a sus referencias"},
     "district": {"en": "District", "es": "Distrito"},
     "neighborhood": {"en": "Neighborhood", "es": "Vecindario"},
     "beat": {"en": "Beat", "es": "Sector policial"},

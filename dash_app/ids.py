@@ -18,6 +18,7 @@ SKIP_LINK = "skip-link"
 NAV = "nav"
 
 OVERVIEW_CARDS = "overview-cards"
+COMPARE_BENCHMARKS = "compare-benchmarks"
 OVERVIEW_FINDINGS = "overview-findings"
 
 FILTER = "filter"

@@ -24,6 +24,8 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.analysis.sentences import benchmark_sentence
+from survey_pipeline.report.data import benchmark_rows
 
 PAGE = "compare"
 PATH = "/compare"
@@ -141,10 +143,15 @@ def content(data: Results, st: dict, lang: str) -> list:
         className="ag-theme-quartz compare-grid",
     )
     city = df["city"].iloc[0] if not df.empty else "–"
+    stat = headline_statistic(data, st["indicator"])
+    bench = [html.P(benchmark_sentence(b, lang), className="benchmark")
+             for b in benchmark_rows(data.tables.get("benchmarks"), st["wave"], st["indicator"], stat).to_dict("records")]
     toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("all_columns", lang), "value": "all"}],
                            value=[], className="grid-toggle", inputClassName="radio-input")
     return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
             html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"),
+            *([html.Div([html.H3(t("city_benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
+                        className="benchmarks")] if bench else []),
             toggle, grid]
 
 
