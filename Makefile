@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian's chromium and chromium-driver for the dashboard's browser tests, when missing.
+# Debian's chromium and chromium-driver for the dashboard's browser tests and the PDF report, and
+# poppler-utils (pdftotext, pdfinfo) to read the PDF back in the tests, when missing.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-		echo "Installing Debian's chromium and chromium-driver"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+		|| ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdfinfo >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium, chromium-driver and poppler-utils"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver poppler-utils; \
 	fi
 
 lint: $(STAMP)

@@ -24,6 +24,11 @@ city and district level (~200k estimate rows, ~275k comparison rows, ~60k priori
     PYTHONPATH=. python benchmarks/bench_dashboard.py [--reps 30] [--clients 50] [--duration 60] [--rate 10,25]
         [--project DIR] [--server-args "--workers 2 --threads 4"]
 
+``--sign-in`` serves with ``--auth`` (a users file made here) and every request carries the
+session cookie of a signed-in analyst, as a browser's would (issue 14: the goal holds with
+sign-in on). ``--districts N`` makes a smaller program (N districts instead of 20, the same
+shape) for a quick run on a busy machine.
+
 Goal (issue 6): p95 under 150 ms and zero errors. Results go to benchmarks/out/dashboard.json.
 Run it while nothing else heavy runs: the load test needs every core.
 """
@@ -40,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -271,11 +277,28 @@ def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
 
 
-def serial(project: Path, reps: int, seed: int) -> dict:
-    from dash_app import create_app
+BENCH_USER, BENCH_PASSWORD = "bench-analyst", "bench-password-1"
 
-    app = create_app(project)
+
+def make_users(folder: Path) -> Path:
+    """A users file with one analyst, for ``--sign-in``."""
+    from dash_app.auth import add_user
+
+    f = folder / "bench-users.json"
+    add_user(f, BENCH_USER, "analyst", BENCH_PASSWORD)
+    return f
+
+
+def serial(project: Path, reps: int, seed: int, users: Path | None = None) -> dict:
+    from dash_app import create_app
+    from dash_app.auth import AuthConfig, load_users
+
+    app = create_app(project, auth=AuthConfig(users=load_users(users)) if users else None)
     client = app.server.test_client()
+    if users:
+        r = client.post("/_auth/sign-in", data={"name": BENCH_USER, "password": BENCH_PASSWORD, "next": "/"})
+        if r.status_code != 303:
+            raise RuntimeError(f"sign-in failed: HTTP {r.status_code}")
     rng = random.Random(seed)
     makers = payloads(app.results.get(), rng)
     out = {}
@@ -330,8 +353,27 @@ OTHER_SERVERS = {
 }
 
 
+def _session_cookie(url: str) -> str:
+    """Sign in as the benchmark's analyst; the session cookie ("name=value") a browser would send."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    form = urllib.parse.urlencode({"name": BENCH_USER, "password": BENCH_PASSWORD, "next": "/"}).encode()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        resp = opener.open(urllib.request.Request(url + "/_auth/sign-in", data=form), timeout=10)
+    except urllib.error.HTTPError as exc:  # the 303 after signing in
+        resp = exc
+    cookie = resp.headers.get("Set-Cookie", "")
+    if resp.status != 303 or not cookie:
+        raise RuntimeError(f"sign-in failed: HTTP {resp.status}")
+    return cookie.split(";", 1)[0]
+
+
 def load(project: Path, clients: int, duration: float, rate: float, seed: int,
-         server_args: list[str] | None = None, server_kind: str = "cli") -> dict:
+         server_args: list[str] | None = None, server_kind: str = "cli", users: Path | None = None) -> dict:
     """Open-loop load: ``rate`` requests/s in total, Poisson arrivals, spread over ``clients`` threads."""
     from dash_app.data import ResultsSource
 
@@ -339,7 +381,8 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     if server_kind == "cli":
         cmd = [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
-               "dashboard", "--project", str(project), "--port", str(port), *(server_args or [])]
+               "dashboard", "--project", str(project), "--port", str(port), *(server_args or []),
+               *(["--auth", str(users)] if users else [])]
     else:
         cmd = [sys.executable, "-c", "import sys; " + OTHER_SERVERS[server_kind], str(project), str(port),
                *(server_args or [])]
@@ -348,12 +391,15 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
-                urllib.request.urlopen(url + "/_dash-layout", timeout=1).read()
+                urllib.request.urlopen(url + ("/_auth/sign-in" if users else "/_dash-layout"), timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the dashboard server did not start")
+        headers = {"Content-Type": "application/json"}
+        if users:
+            headers["Cookie"] = _session_cookie(url)
         data = ResultsSource(project).get()
         lat: dict[str, list[float]] = {}
         errors: list[str] = []
@@ -375,8 +421,7 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
                     time.sleep(t_next - now)
                 name = r.choice(names)
                 body = json.dumps(makers[name]()).encode()
-                req = urllib.request.Request(url + "/_dash-update-component", data=body,
-                                             headers={"Content-Type": "application/json"})
+                req = urllib.request.Request(url + "/_dash-update-component", data=body, headers=headers)
                 try:
                     with urllib.request.urlopen(req, timeout=30) as resp:
                         resp.read()
@@ -415,6 +460,7 @@ def load(project: Path, clients: int, duration: float, rate: float, seed: int,
 
 
 def main() -> None:
+    global N_DISTRICTS, RESPONSES_PER_WAVE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--clients", type=int, default=50)
@@ -431,8 +477,15 @@ def main() -> None:
     ap.add_argument("--server-args", default="",
                     help="extra `survey-pipeline dashboard` options for the load test, e.g. '--workers 2' "
                          "(with --server waitress: the thread count)")
+    ap.add_argument("--sign-in", action="store_true",
+                    help="serve with --auth and send a signed-in analyst's session cookie with every request")
+    ap.add_argument("--districts", type=int, default=N_DISTRICTS,
+                    help=f"districts of the generated program (default {N_DISTRICTS}: 1,000,000 responses)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "dashboard.json")
     args = ap.parse_args()
+    if args.districts != N_DISTRICTS:  # the same shape, fewer districts (and responses in proportion)
+        RESPONSES_PER_WAVE = RESPONSES_PER_WAVE * args.districts // N_DISTRICTS
+        N_DISTRICTS = args.districts
     rates = [float(x) for x in args.rate.split(",") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         project = args.project or Path(tmp) / "large"
@@ -443,16 +496,19 @@ def main() -> None:
             t0 = time.perf_counter()
             sizes = make_large_results(project, args.seed)
             print(f"results store: {sizes} ({time.perf_counter() - t0:.1f} s to generate)", flush=True)
+        users = make_users(Path(tmp)) if args.sign_in else None
+        if users and args.server != "cli":
+            raise SystemExit("--sign-in needs --server cli (the other servers are started without sign-in)")
         res: dict = {"sizes": sizes, "cpus": os.cpu_count(), "server": args.server, "server_args": args.server_args,
-                     "loadavg_before": os.getloadavg()}
+                     "sign_in": bool(users), "districts": N_DISTRICTS, "loadavg_before": os.getloadavg()}
         if not args.skip_serial:
-            print("serial, server-side (Flask test client):", flush=True)
-            res["serial"] = serial(project, args.reps, args.seed)
+            print(f"serial, server-side (Flask test client){', signed in' if users else ''}:", flush=True)
+            res["serial"] = serial(project, args.reps, args.seed, users)
         res["load"] = {}
         for rate in [] if args.skip_load else rates:
             print(f"open-loop load: {args.clients} clients, {rate:g} req/s total, {args.duration:g} s, "
                   f"server {args.server} {args.server_args or '(defaults)'}", flush=True)
-            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split(), args.server)
+            ld = load(project, args.clients, args.duration, rate, args.seed, args.server_args.split(), args.server, users)
             res["load"][f"{rate:g}"] = ld
             print(f"  requests {ld['requests']}, errors {ld['errors']}, p50 {ld['p50_ms']:.1f} ms, "
                   f"p95 {ld['p95_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms, max {ld['max_ms']:.1f} ms; "

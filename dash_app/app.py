@@ -19,9 +19,12 @@ from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dash_app import ids
+from dash_app.auth import AuthConfig, current_role, install_auth
 from dash_app.data import ResultsSource
 from dash_app.export import to_csv_bytes, to_xlsx_bytes
+from dash_app.feed import register_feed
 from dash_app.figures.charts import prepare_geojson
+from dash_app.harden import install_guards
 from dash_app.i18n import LANGS, download_headers, t
 from dash_app.pages import PAGES, page_for_path
 from dash_app.pages._common import language_control, page_layout, pick, register_page
@@ -47,26 +50,27 @@ def build_query(values: dict[str, Any]) -> str:
     return "?" + urlencode(items) if items else ""
 
 
-def _nav(path: str, q: dict[str, str], lang: str) -> html.Nav:
+def _nav(path: str, q: dict[str, str], lang: str, prefix: str = "/") -> html.Nav:
     shared = {k: q[k] for k in SHARED_KEYS if k in q}
     links = []
     for mod in PAGES:
         current = path == mod.PATH
-        links.append(html.Li(dcc.Link(t(mod.PAGE, lang), href=mod.PATH + build_query(shared),
+        links.append(html.Li(dcc.Link(t(mod.PAGE, lang), href=prefix + mod.PATH.lstrip("/") + build_query(shared),
                                       className="nav-link" + (" current" if current else ""),
                                       title=t(mod.PAGE, lang) + (" ✓" if current else ""))))
     return html.Nav(html.Ul(links), id=ids.NAV, className="nav", **{"aria-label": t("nav", lang)})
 
 
-def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> list:
+def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str, prefix: str = "/") -> list:
+    """The page at ``path`` (relative to the app's ``prefix``: "/", "/priorities"...)."""
     data = source.get()
     mod = page_for_path(path)
     if mod is None:
         body = [html.H1(t("not_found", lang))]
-    else:  # a page's layout depends only on its normalised state and the language: cache it
+    else:  # a page's layout depends only on its normalised state, the language and the role: cache it
         st = mod.state(data, q)
-        key = ("layout", mod.PAGE, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                                                      for k, v in st.items())))
+        key = ("layout", mod.PAGE, lang, current_role(), tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                                      for k, v in st.items())))
         body = data.lru(key, lambda: page_layout(mod, data, q, lang))
     return [
         html.A(t("skip", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
@@ -74,7 +78,7 @@ def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str) -> li
             html.Div(t("title", lang), className="site-title"),
             language_control(lang),
         ]),
-        _nav(path, q, lang),
+        _nav(path, q, lang, prefix),
         html.Main(body, id=ids.MAIN, tabIndex="-1", className="main", lang=lang),
     ]
 
@@ -100,7 +104,38 @@ def _serve_shapes(app: dash.Dash, source: ResultsSource) -> None:
     app.server.add_url_rule(app.config.routes_pathname_prefix + GEOJSON_PATH, "dashboard_areas_geojson", shapes)
 
 
-def create_app(project: Any, *, title: str = "Community survey results") -> dash.Dash:
+class _Dash(dash.Dash):
+    """Dash with ``<html lang>`` following the page language (the ``lang`` query key) in the page
+    as served; a clientside callback keeps it in step when the language is switched on screen."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        page = super().interpolate_index(**kwargs)
+        lang = pick(flask.request.args.get("lang") if flask.has_request_context() else None, list(LANGS), "en")
+        return page.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def normalise_base_path(base_path: str | None) -> str:
+    """``/survey/`` from "survey", "/survey" or "/survey/"; "/" for none. Letters, digits and
+    - _ . ~ only, so the prefix is safe in URLs and cookies."""
+    from survey_pipeline.errors import SurveyPipelineError
+
+    parts = [p for p in (base_path or "/").split("/") if p]
+    for part in parts:
+        if not all(c.isalnum() or c in "-_.~" for c in part) or part in (".", ".."):
+            raise SurveyPipelineError(f"--base-path {base_path!r}: {part!r} is not a plain path segment.",
+                                      rule="base-path", fix="Use letters, digits and - _ . ~, for example --base-path /survey/.")
+    return "/" + "".join(p + "/" for p in parts)
+
+
+def _relative(pathname: str | None, prefix: str) -> str:
+    path = pathname or "/"
+    if prefix != "/" and path.startswith(prefix.rstrip("/")):
+        path = path[len(prefix.rstrip("/")):]
+    return "/" + path.strip("/")
+
+
+def create_app(project: Any, *, title: str = "Community survey results", auth: AuthConfig | None = None,
+               base_path: str | None = None) -> dash.Dash:
     """Build the dashboard for a project.
 
     Parameters
@@ -114,18 +149,27 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     ------
     survey_pipeline.errors.ProjectError
         When the project has no results yet.
+
+    ``auth``: who may sign in (:mod:`dash_app.auth`; off when None). ``base_path``: the URL path
+    the dashboard is served under (``/survey/`` behind a reverse proxy; default ``/``).
     """
-    app = dash.Dash(
+    prefix = normalise_base_path(base_path)
+    app = _Dash(
         __name__, title=title, serve_locally=True, external_stylesheets=[], external_scripts=[],
         suppress_callback_exceptions=True, update_title=None,
         assets_folder=str(__import__("pathlib").Path(__file__).with_name("assets")),
+        requests_pathname_prefix=prefix, routes_pathname_prefix=prefix,
     )
+    install_auth(app.server, prefix, auth or AuthConfig(), {m.PATH for m in PAGES})
+    app.auth = auth or AuthConfig()
     source = ResultsSource(project, geojson_route=app.config.requests_pathname_prefix + GEOJSON_PATH)
     _serve_shapes(app, source)
+    register_feed(app.server, prefix, source)
     app.layout = html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.RENDERED),
         dcc.Store(id=ids.SYNCED),
+        dcc.Store(id=ids.HTML_LANG),
         dcc.Download(id=ids.DOWNLOAD),
         html.Div(id=ids.SHELL),
     ])
@@ -139,10 +183,11 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     def route(pathname, search, rendered, synced):
         q = parse_query(search)
         lang = pick(q.get("lang"), list(LANGS), "en")
-        key = {"path": pathname or "/", "lang": lang}
+        path = _relative(pathname, prefix)
+        key = {"path": path, "lang": lang}
         if rendered == key and (search or "") == (synced or ""):
             raise PreventUpdate  # the search was written by the filters on screen
-        return _shell(source, pathname or "/", q, lang), key
+        return _shell(source, path, q, lang, prefix), key
 
     @app.callback(
         Output(ids.URL, "search"), Output(ids.SYNCED, "data"),
@@ -151,9 +196,10 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
         State(ids.URL, "search"),
     )
     def sync(values, id_list, search):
-        if not id_list:
+        if not id_list or not isinstance(values, list) or len(values) != len(id_list):
             raise PreventUpdate
-        new = build_query({i["name"]: v for i, v in zip(id_list, values, strict=True)})
+        new = build_query({i["name"]: v for i, v in zip(id_list, values, strict=True)
+                           if isinstance(i, dict) and isinstance(i.get("name"), str)})
         return (dash.no_update if new == (search or "") else new), new
 
     @app.callback(
@@ -164,9 +210,9 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
     )
     def download(clicks, pathname, search):
         trig = dash.ctx.triggered_id
-        if not trig or not any(clicks):
-            raise PreventUpdate
-        mod = page_for_path(pathname or "/")
+        if not trig or not any(c for c in clicks if isinstance(c, int)) or current_role() != "analyst":
+            raise PreventUpdate  # viewers see no download buttons, and get nothing when they forge a click
+        mod = page_for_path(_relative(pathname, prefix))
         if mod is None or trig["page"] != mod.PAGE:
             raise PreventUpdate
         q = parse_query(search)
@@ -180,8 +226,17 @@ def create_app(project: Any, *, title: str = "Community survey results") -> dash
             return dcc.send_bytes(to_xlsx_bytes(df, mod.PAGE), f"{stem}.xlsx")
         return dcc.send_bytes(to_csv_bytes(df), f"{stem}.csv")
 
+    app.clientside_callback(
+        """function (search) {
+            var m = /[?&]lang=([a-z]+)/.exec(search || ""), lang = m && LANGS.indexOf(m[1]) >= 0 ? m[1] : "en";
+            document.documentElement.setAttribute("lang", lang);
+            return lang;
+        }""".replace("LANGS", json.dumps(list(LANGS))),
+        Output(ids.HTML_LANG, "data"), Input(ids.URL, "search"),
+    )
     for mod in PAGES:
         register_page(app, source, mod)
+    install_guards(app)
     return app
 
 

@@ -10,6 +10,7 @@ URL = "url"
 SHELL = "shell"
 RENDERED = "rendered-view"
 SYNCED = "synced-search"
+HTML_LANG = "html-lang"
 DOWNLOAD = "download"
 CONTENT = "page-content"
 MAIN = "main"
@@ -17,6 +18,7 @@ SKIP_LINK = "skip-link"
 NAV = "nav"
 
 OVERVIEW_CARDS = "overview-cards"
+COMPARE_BENCHMARKS = "compare-benchmarks"
 OVERVIEW_FINDINGS = "overview-findings"
 
 FILTER = "filter"
@@ -53,3 +55,8 @@ def grid_id(page: str) -> str:
 
 def section_table_id(page: str, section: str) -> str:
     return f"{page}-{section}"
+
+
+def grid_toggle_id(page: str) -> str:
+    """The "show every column" switch of a page's grid (shown on narrow screens)."""
+    return f"{page}-grid-all-columns"

@@ -59,10 +59,12 @@ def _check_port_free(host: str, port: int) -> None:
                 else "Pass another --host or --port.") from exc
 
 
-def _gunicorn(wsgi_app: Any, host: str, port: int, workers: int, threads: int) -> None:
+def _gunicorn(wsgi_app: Any, host: str, port: int, workers: int, threads: int,
+              tls: tuple[str, str] | None = None) -> None:
     from gunicorn.app.base import BaseApplication
 
     options = {
+        **({"certfile": tls[0], "keyfile": tls[1]} if tls else {}),
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
@@ -82,9 +84,36 @@ def _gunicorn(wsgi_app: Any, host: str, port: int, workers: int, threads: int) -
     _Server().run()
 
 
+def _waitress(wsgi_app: Any, host: str, port: int, threads: int) -> None:  # pragma: no cover - Windows
+    import waitress
+
+    waitress.serve(wsgi_app, host=host, port=port, threads=threads)
+
+
+def _check_tls(certfile: str | None, keyfile: str | None) -> tuple[str, str] | None:
+    if certfile is None and keyfile is None:
+        return None
+    if not certfile or not keyfile:
+        raise SurveyPipelineError("--certfile and --keyfile go together: HTTPS needs the certificate and its key.",
+                                  rule="tls-pair", fix="Pass both, or neither (and put a reverse proxy with HTTPS in front).")
+    for name, f in (("--certfile", certfile), ("--keyfile", keyfile)):
+        if not os.path.isfile(f):
+            raise SurveyPipelineError(f"{name} {f}: no such file.", file=f, rule="tls-file-missing",
+                                      fix="Pass the PEM files of the server's certificate and private key.")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        raise SurveyPipelineError(f"{certfile} / {keyfile}: not a usable certificate and key ({exc}).", file=certfile,
+                                  rule="tls-unusable", fix="Pass the PEM certificate (chain) and its matching unencrypted key.") from exc
+    return certfile, keyfile
+
+
 def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: int | None = None,
           threads: int | None = None, debug: bool = False,
-          announce: Callable[[str], Any] | None = None) -> None:
+          announce: Callable[[str], Any] | None = None, auth: Any = None, base_path: str | None = None,
+          certfile: str | None = None, keyfile: str | None = None) -> None:
     """Serve the dashboard of ``project`` until interrupted.
 
     Parameters
@@ -98,6 +127,12 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
         :func:`default_workers` and :data:`DEFAULT_THREADS`). Not allowed with ``debug``.
     debug
         Dash's development server with the reloader and dev tools, in one process.
+    auth
+        A :class:`dash_app.auth.AuthConfig` (sign-in and roles), or None (open, for a local run).
+    base_path
+        The URL path served under (``/survey/`` behind a reverse proxy).
+    certfile, keyfile
+        PEM certificate and key to serve HTTPS directly (gunicorn or the development server).
     announce
         Called with one line saying where and how the dashboard is served, once it is ready.
 
@@ -107,7 +142,7 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
         When the project has no results yet.
     survey_pipeline.errors.SurveyPipelineError
         For fewer than one worker or thread, ``workers``/``threads`` with ``debug``, a port in
-        use, or gunicorn on a system without it (Windows).
+        use, an unusable certificate, or HTTPS on Windows (waitress serves there, without TLS).
     """
     if debug and (workers is not None or threads is not None):
         raise SurveyPipelineError(
@@ -117,25 +152,34 @@ def serve(project: Any, *, host: str = "127.0.0.1", port: int = 8050, workers: i
     threads = DEFAULT_THREADS if threads is None else threads
     _check_count("workers", workers)
     _check_count("threads", threads)
-    if not debug and sys.platform == "win32":
-        raise SurveyPipelineError(
-            "The production server (gunicorn) needs a POSIX system (Linux, macOS).", rule="no-gunicorn",
-            fix="Use --debug (Dash's development server) on Windows, or serve from WSL or Linux.")
-    from dash_app.app import create_app, warm_up
+    windows = not debug and sys.platform == "win32"
+    tls = _check_tls(certfile, keyfile)
+    if windows and tls:
+        raise SurveyPipelineError("On Windows the dashboard is served by waitress, which has no HTTPS of its own.",
+                                  rule="windows-tls", fix="Drop --certfile/--keyfile and put IIS or nginx with HTTPS in "
+                                                          "front (docs/deploy-dashboard.md).")
+    from dash_app.app import create_app, normalise_base_path, warm_up
 
-    app = create_app(project)  # raises ProjectError when there are no results
+    prefix = normalise_base_path(base_path)
+    if auth is not None and tls:
+        auth = type(auth)(users=auth.users, proxy_header=auth.proxy_header, secure_cookie=True)
+    app = create_app(project, auth=auth, base_path=prefix)  # raises ProjectError when there are no results
     _check_port_free(host, port)
     warm_up(app)
     if announce is not None:
-        how = ("Dash's development server (debug)" if debug
+        how = ("Dash's development server (debug)" if debug else f"waitress, {threads} threads" if windows
                else f"gunicorn, {workers} worker{'s' * (workers > 1)} x {threads} thread{'s' * (threads > 1)}")
-        announce(f"Serving {project} on http://{host}:{port}/ with {how} (Ctrl+C to stop)")
+        signin = "" if auth is None or not auth.enabled else (
+            f", sign-in by the {auth.proxy_header} header" if auth.proxy_header else f", sign-in for {len(auth.users)} users")
+        announce(f"Serving {project} on http{'s' * bool(tls)}://{host}:{port}{prefix} with {how}{signin} (Ctrl+C to stop)")
     if debug:
-        app.run(host=host, port=port, debug=True)
+        app.run(host=host, port=port, debug=True, ssl_context=tls)
+    elif windows:  # pragma: no cover - gunicorn needs fork(); waitress serves with threads in one process
+        _waitress(app.server, host, port, threads)
     else:
         # what the workers inherit stays shared: the collector leaves it alone from here on (and
         # gets it back at exit, so everything is finalised: duckdb's bindings check for leaks)
         gc.collect()
         gc.freeze()
         atexit.register(gc.unfreeze)
-        _gunicorn(app.server, host, port, workers, threads)
+        _gunicorn(app.server, host, port, workers, threads, tls)

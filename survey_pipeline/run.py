@@ -25,6 +25,7 @@ class RunResult:
 
     ingests: list = field(default_factory=list)
     analysis: object | None = None
+    review: dict | None = None  # review.xlsx applied first (survey_pipeline.start.apply_project_review)
 
 
 def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | None = None) -> RunResult:
@@ -58,9 +59,17 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
     from survey_pipeline.analysis.results import analyze_project
     from survey_pipeline.ingest.pipeline import ingest
     from survey_pipeline.project import Project
+    from survey_pipeline.start import apply_project_review, review_is_newer
 
     jobs = default_jobs() if jobs is None else check_jobs(jobs)
+    review = None
+    if review_is_newer(root):  # the analyst edited review.xlsx: the instrument is rebuilt from it
+        if on_step:
+            on_step("review.xlsx is newer than the instrument: rebuilding the instrument from it")
+        review = apply_project_review(root)
     project = Project.load(root)
+    # exports loaded with the instrument before the review are loaded again with the new one
+    reload = review is not None and project.store_path.exists()
     specs = [(w, e) for w in project.waves.values() for e in w.exports]
     if not specs:
         raise ProjectError(
@@ -68,13 +77,13 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
             file=project.toml_path, rule="no-exports",
             fix='List each wave\'s files: [[waves]] id = "2026q1" exports = [{file = "exports/web.csv", mode = "web"}].',
         )
-    result = RunResult()
-    if jobs == 1 or len(specs) == 1:
+    result = RunResult(review=review)
+    if jobs == 1 or len(specs) == 1 or reload:
         for wave, spec in specs:
             if on_step:
                 on_step(f"ingest {spec.file} ({wave.id})")
             result.ingests.append(ingest(project, project.root / spec.file, wave.id, mode=spec.mode,
-                                         platform=spec.platform, progress=progress))
+                                         platform=spec.platform, progress=progress, replace=reload))
     else:
         with _Prefetch(project, specs, jobs) as prefetch:
             for i, (wave, spec) in enumerate(specs):

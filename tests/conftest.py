@@ -27,3 +27,33 @@ def demo_project(tmp_path_factory):
     root = build_demo_project(tmp_path_factory.mktemp("demo") / "riverton")
     run_project(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def program_template(tmp_path_factory):
+    """A generated program of three small agencies (two waves of ~220 responses each) with an
+    outside reference in benchmarks.csv; not run (copy it before running)."""
+    from data.fixtures.program_gen import make_program
+
+    root = tmp_path_factory.mktemp("program") / "template"
+    make_program(root, 3, waves=2, responses=220, seed=11)
+    (root / "benchmarks.csv").write_text(
+        "indicator,statistic,value,low,high,se,source,year\n"
+        "sat_police_overall,share,0.61,0.58,0.64,,Gallup confidence in police,2024\n"
+        "safe_nbhd_night,share,0.70,,,0.01,Vendor norms,2025\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def program_project(program_template, tmp_path_factory):
+    """:func:`program_template` copied and run once per session on local processes: every
+    member's store holds its results and its benchmarks."""
+    import shutil
+
+    from survey_pipeline.program import run_program
+
+    root = tmp_path_factory.mktemp("program-run") / "p"
+    shutil.copytree(program_template, root)
+    res = run_program(root, jobs=2)
+    assert [m["status"] for m in res.members] == ["ran"] * 3, res.members
+    return root

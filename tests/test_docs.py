@@ -39,3 +39,11 @@ def test_readme_starts_with_the_two_commands():
 
 def test_ci_runs_make_test():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_version_flag(capsys):
+    from survey_pipeline import __version__
+    from survey_pipeline.cli import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"survey-pipeline {__version__}"

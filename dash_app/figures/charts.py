@@ -23,6 +23,8 @@ from dash_app.figures.common import (
     fmt_ci,
     fmt_value,
     scale,
+    wrap,
+    wrapped_ticks,
 )
 
 __all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "map_figure",
@@ -99,7 +101,10 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
               "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
               "xaxis": {"range": [0, min(100, math.ceil(hi * 10) * 10 + 5)], "title": {"text": f"{axis_label} (%)"},
                         "showgrid": True, "gridcolor": "#E5E5E5"}}
-    return figure(traces, layout, title, height=max(320, 44 * len(d) + 110))
+    cats = d["_y"].tolist()
+    lines = sum(wrap(c, 12).count("<br>") + 1 for c in cats)
+    compact = {**wrapped_ticks("yaxis", cats, 12), "height": max(320, 26 * len(d) + 14 * lines + 110)}
+    return figure(traces, layout, title, height=max(320, 44 * len(d) + 110), compact=compact)
 
 
 def _feature_key(props: dict) -> list[str]:
@@ -278,7 +283,8 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
     layout = {"xaxis": {"tickmode": "array", "tickvals": pos.tolist(), "ticktext": list(waves),
                         "range": [-0.35, len(waves) - 0.65]},
               "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
-    return figure(traces, layout, title, height=460)
+    compact = {"xaxis.ticktext": [wrap(w, 9) for w in waves], "xaxis.tickfont.size": 12}
+    return figure(traces, layout, title, height=460, compact=compact)
 
 
 def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label: str,
@@ -323,7 +329,9 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
               "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
               "xaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5",
                         "rangemode": "normal" if lo_axis > 0 else "tozero"}}
-    return figure(traces, layout, title, height=max(300, 60 * len(d) + 120))
+    cats = d["_y"].tolist()
+    compact = wrapped_ticks("yaxis", cats, 14)
+    return figure(traces, layout, title, height=max(300, 60 * len(d) + 120), compact=compact)
 
 
 def _axis_range(lo: float, hi: float, pad: float = 6.0, floor: float = 0.0, ceil: float = 100.0) -> list[float]:
@@ -332,19 +340,20 @@ def _axis_range(lo: float, hi: float, pad: float = 6.0, floor: float = 0.0, ceil
 
 
 def place_labels(x: np.ndarray, y: np.ndarray, texts: list[str], xr: list[float], yr: list[float],
-                 width: float = 1000.0, height: float = 420.0) -> list[tuple[float, float]]:
+                 width: float = 1000.0, height: float = 420.0, char_px: float = 7.0,
+                 slack: float = 40.0) -> list[tuple[float, float]]:
     """Pixel offsets (dx, dy; dy down) for point labels so that no two labels overlap and no label
     covers a marker: the first free spot among candidates around each point, nearest first.
 
     A greedy version of the usual label placement ("repel"): points are placed in the order given
-    (put the most important first), each label a box of about 7 px per character by 16 px.
+    (put the most important first), each label a box of about ``char_px`` px per character by 16 px.
     """
     px = (np.asarray(x, float) - xr[0]) / (xr[1] - xr[0]) * width
     py = (yr[1] - np.asarray(y, float)) / (yr[1] - yr[0]) * height
     boxes: list[tuple[float, float, float, float]] = [(a - 8, b - 8, a + 8, b + 8) for a, b in zip(px, py, strict=True)]
     out = []
     for i, text in enumerate(texts):
-        w, h = 7.0 * len(text) + 6, 16.0
+        w, h = char_px * len(text) + 6, 16.0
         cands = [(0, -16), (0, 16), (w / 2 + 12, 0), (-w / 2 - 12, 0)]
         cands += [(dx, dy) for step in (2, 3, 4, 5, 6) for dy in (-16 * step, 16 * step)
                   for dx in (0, w / 2 + 12, -w / 2 - 12)]
@@ -352,7 +361,7 @@ def place_labels(x: np.ndarray, y: np.ndarray, texts: list[str], xr: list[float]
         for dx, dy in cands:
             cx, cy = px[i] + dx, py[i] + dy
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-            if box[0] < -40 or box[2] > width + 40 or box[1] < -10 or box[3] > height + 10:
+            if box[0] < -slack or box[2] > width + slack or box[1] < -10 or box[3] > height + 10:
                 continue
             if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
                 best = (dx, dy)
@@ -421,12 +430,10 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
                              "<br>I–S score %{customdata[0]:.3f}<extra></extra>",
         })
     texts = d[label_col].astype(str).tolist()
-    for (dx, dy), xv, yv, text in zip(place_labels(sx.to_numpy(), sy.to_numpy(), texts, xr, yr), sx, sy, texts,
-                                      strict=True):
-        far = abs(dy) > 16 or (dx != 0 and dy != 0)
-        notes.append({"x": float(xv), "y": float(yv), "text": text, "font": {"size": 12, "color": "#1A1A1A"},
-                      "showarrow": far, "ax": dx, "ay": dy, "arrowwidth": 1, "arrowcolor": "#8C8C8C",
-                      "arrowhead": 0, "standoff": 7, **({} if far else {"xshift": dx, "yshift": -dy})})
+    labels = _point_labels(sx, sy, texts, xr, yr, 1000.0, 420.0, 12)
+    # a phone-wide chart: labels cut to 16 characters (the hover has the whole name), placed for ~300 px
+    short = [x if len(x) <= 16 else x[:15].rstrip() + "…" for x in texts]
+    small_labels = _point_labels(sx, sy, short, xr, yr, 300.0, 330.0, 10, char_px=5.5)
     mx, my = float(df["satisfaction"].mean()) * 100, float(df["importance"].mean()) * 100
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": mx, "x1": mx, "y0": 0, "y1": 1,
                "line": {"color": "#595959", "width": 1}},
@@ -436,6 +443,25 @@ def importance_satisfaction_figure(df: pd.DataFrame, *, label_col: str = "label_
         notes.append({"x": 0, "y": -0.16, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
                       "showarrow": False, "align": "left", "font": {"size": 12, "color": "#595959"},
                       "text": f"{suppressed_text}: {', '.join(hidden)}"})
-    layout = {"shapes": shapes, "annotations": notes, "xaxis": {"range": xr, "title": {"text": x_title}},
+    small_notes = [{**a, "font": {**a["font"], "size": 10}} for a in notes]
+    if hidden:
+        small_notes[-1] = {**small_notes[-1], "text": wrap(small_notes[-1]["text"], 44), "y": -0.2}
+    layout = {"shapes": shapes, "annotations": notes + labels, "xaxis": {"range": xr, "title": {"text": x_title}},
               "yaxis": {"range": yr, "title": {"text": y_title}}, "margin": {"b": 90 if hidden else 40}}
-    return figure(traces, layout, title, height=620 if hidden else 600)
+    compact = {"annotations": small_notes + small_labels, "height": 560 if hidden else 520,
+               "xaxis.tickfont.size": 12, "yaxis.tickfont.size": 12}
+    return figure(traces, layout, title, height=620 if hidden else 600, compact=compact)
+
+
+def _point_labels(sx: pd.Series, sy: pd.Series, texts: list[str], xr: list[float], yr: list[float],
+                  width: float, height: float, size: int, char_px: float = 7.0) -> list[dict]:
+    """Annotations naming each point, placed by :func:`place_labels` for a plot of ``width`` x ``height`` px."""
+    out = []
+    spots = place_labels(sx.to_numpy(), sy.to_numpy(), texts, xr, yr, width, height, char_px=char_px,
+                         slack=40.0 if width >= 600 else 0.0)
+    for (dx, dy), xv, yv, text in zip(spots, sx, sy, texts, strict=True):
+        far = abs(dy) > 16 or (dx != 0 and dy != 0)
+        out.append({"x": float(xv), "y": float(yv), "text": text, "font": {"size": size, "color": "#1A1A1A"},
+                    "showarrow": far, "ax": dx, "ay": dy, "arrowwidth": 1, "arrowcolor": "#8C8C8C",
+                    "arrowhead": 0, "standoff": 7, **({} if far else {"xshift": dx, "yshift": -dy})})
+    return out

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+import textwrap
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -91,14 +94,135 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def figure(traces: list[dict], layout: dict | None = None, title: str | None = None, height: int = 420) -> go.Figure:
+#: Below this container width (px) a figure switches to its compact layout (assets/responsive.js).
+NARROW_PX = 600
+#: The markup plotly's text may keep (what the builders write themselves); any other tag in a
+#: label, name or area text is shown as text, never drawn as a link, image or styled span.
+_KEEP_TAGS = re.compile(r"^</?(br|b|i|extra|sup|sub)\s*/?>$", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>?")
+
+
+def svg_safe(text: str) -> str:
+    """``text`` for plotly's SVG text: tags other than ``<br>``, ``<b>``, ``<i>``, ``<sup>``,
+    ``<sub>`` and ``<extra>`` are written as text (``&lt;a href=...&gt;``), so a crafted area
+    name or label never becomes a clickable link or a styled span in a chart."""
+    if "<" not in text and ">" not in text:
+        return text
+    out, pos = [], 0
+    for m in _TAG.finditer(text):
+        out.append(text[pos:m.start()].replace(">", "&gt;"))
+        tag = m.group(0)
+        out.append(tag if _KEEP_TAGS.match(tag) else tag.replace("<", "&lt;").replace(">", "&gt;"))
+        pos = m.end()
+    out.append(text[pos:].replace(">", "&gt;"))
+    return "".join(out)
+
+
+def _safe(v: Any) -> Any:
+    if isinstance(v, str):
+        return svg_safe(v)
+    if isinstance(v, dict):
+        return {k: (_safe(x) if k not in ("geojson", "customdata") else x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_safe(x) for x in v]
+    if getattr(v, "dtype", None) is not None and v.dtype.kind == "O":  # numpy arrays of labels
+        return [_safe(x) for x in v.tolist()]
+    return v
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters with plotly's ``<br>``."""
+    return "<br>".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
+
+
+def _get(layout: dict, path: str) -> Any:
+    node: Any = layout
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _legend_entries(traces: list[dict]) -> list[str]:
+    names = [str(t.get("name", "")) for t in traces if t.get("showlegend", True) is not False
+             and t.get("type", "scatter") in ("scatter", "bar")]
+    return list(dict.fromkeys(names)) if len(names) > 1 else []
+
+
+def compact_layout(traces: list[dict], layout: dict, title: str | None, height: int,
+                   extra: dict | None = None) -> dict:
+    """The relayout updates (plotly attribute paths) that fit a figure into a phone-wide
+    container: the title wrapped and smaller, the legend below the chart one entry a line, the
+    axis titles wrapped; ``extra`` adds a builder's own (wrapped tick labels, placed labels...)."""
+    out: dict[str, Any] = {}
+    extra_height = 0
+    top = 40
+    if title:
+        lines = wrap(title, 34)
+        n_lines = lines.count("<br>") + 1
+        out["title.text"] = lines
+        out["title.font.size"] = 15
+        top = 30 + 20 * n_lines
+        if any(a.get("yref") == "paper" and (a.get("y") or 0) >= 1 for a in layout.get("annotations") or []):
+            top += 22  # a note above the plot (the equity chart's reference value) gets its own line
+    entries = _legend_entries(traces)
+    if entries:
+        long_names = max(len(n) for n in entries) > 16
+        rows = len(entries) if long_names else math.ceil(len(entries) / 2)
+        legend_px = 22 * rows + 8
+        out.update({"legend.orientation": "h", "legend.xref": "container", "legend.x": 0, "legend.xanchor": "left",
+                    "legend.yref": "container",
+                    "legend.y": 0, "legend.yanchor": "bottom", "legend.entrywidthmode": "fraction",
+                    "legend.entrywidth": 1.0 if long_names else 0.5})
+        out["margin.b"] = int(_get(layout, "margin.b") or 40) + 40 + legend_px
+        extra_height += legend_px + 40
+    else:
+        top = max(top, 20 + (20 if title else 0))
+    out["margin.t"] = top
+    out["margin.l"] = 4
+    out["margin.r"] = 8
+    for axis in ("xaxis", "yaxis"):
+        text = _get(layout, f"{axis}.title.text")
+        if text:
+            # a rotated y title is kept on one line (plotly's margins do not make room for a second)
+            out[f"{axis}.title.text"] = wrap(text, 24) if axis == "xaxis" else text
+            out[f"{axis}.title.font.size"] = 13 if axis == "xaxis" else 12
+    notes = layout.get("annotations") or []
+    if any(len(str(a.get("text", ""))) > 34 for a in notes):  # notes beside a chart's rows
+        out["annotations"] = [{**a, "text": wrap(a["text"], 34), "font": {**(a.get("font") or {}), "size": 11}}
+                              if len(str(a.get("text", ""))) > 34 else a for a in notes]
+    extra = dict(extra or {})
+    out["height"] = int(extra.pop("height", height)) + extra_height
+    if title:  # plotly anchors a multi-line title by its first line: move it down by the others
+        out["title.y"] = round(1 - (8 + 19 * (n_lines - 1)) / out["height"], 4)
+    out.update(extra)
+    return out
+
+
+def wrapped_ticks(axis: str, categories: list[str], width: int) -> dict:
+    """Relayout updates that write a category axis's labels on several lines, smaller."""
+    cats = [str(c) for c in categories]
+    return {f"{axis}.tickmode": "array", f"{axis}.tickvals": cats, f"{axis}.ticktext": [wrap(c, width) for c in cats],
+            f"{axis}.tickfont.size": 11}
+
+
+def figure(traces: list[dict], layout: dict | None = None, title: str | None = None, height: int = 420,
+           compact: dict | None = None) -> go.Figure:
     """Build the Figure in one go from trace dicts and a layout dict, with the shared look (white
     background, dark axis lines: plotly's "simple_white" look set directly).
 
     One constructor call, without plotly's property validation: validating (which deep-copies
     every trace, GeoJSON included) took about half of a chart callback's time. The builders'
     output is checked against plotly's schema by the tests instead
-    (tests/unit/dashboard/test_serving.py). The template is plotly's "none" template, spelled out."""
+    (tests/unit/dashboard/test_serving.py). The template is plotly's "none" template, spelled out.
+
+    Every text is passed through :func:`svg_safe`. ``layout.meta`` carries the figure's
+    ``compact`` layout (:func:`compact_layout` plus the builder's ``compact`` updates) and the
+    ``wide`` values of the same attributes: ``assets/responsive.js`` switches between them when
+    the chart's container is narrower than :data:`NARROW_PX`, so a phone gets a chart drawn for
+    its width and a desktop the chart as designed.
+    """
     base = {
         # plotly.io.templates["none"] as plotly serialises it (a named template needs validation)
         "template": {"data": {"scatter": [{"type": "scatter"}]}}, "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "colorway": OKABE_ITO,
@@ -111,7 +235,13 @@ def figure(traces: list[dict], layout: dict | None = None, title: str | None = N
     if title:
         base["title"] = {"text": title, "x": 0, "xanchor": "left", "yref": "container", "y": 0.985,
                          "yanchor": "top", "font": {"size": 17}}
-    return go.Figure(data=traces, layout=_merge(base, layout or {}), _validate=False)
+    full = _merge(base, layout or {})
+    traces = [_safe(t) for t in traces]
+    full = _safe(full)
+    small = _safe(compact_layout(traces, full, title, height, compact))
+    wide = {k: _get(full, k) for k in small}
+    full["meta"] = {"compact": small, "wide": wide, "narrow_px": NARROW_PX}
+    return go.Figure(data=traces, layout=full, _validate=False)
 
 
 def empty_figure(message: str) -> go.Figure:

@@ -259,7 +259,18 @@ def _md_cell(v: object, lang: str = "en") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
     text = localize_numbers(f"{v:.3f}" if isinstance(v, float) else str(v), lang)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+    return md_escape(text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:&\"'=])")
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown text: every ASCII punctuation mark that Markdown (or its GFM
+    autolinks: ``www.``, ``http://``) could read as markup is backslash-escaped, line breaks become
+    spaces. A crafted area name or label can never become a link, an image the browser fetches,
+    or HTML in a table view."""
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
 
 
 def markdown_table(df: pd.DataFrame, lang: str = "en") -> str:
@@ -333,7 +344,10 @@ def plain_reasons(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def cached_content(data: Results, page: str, st: dict, lang: str, content: Callable) -> list:
     """A page's rendered view for (state, language), cached on the results snapshot."""
-    key = ("view", page, lang, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
+    from dash_app.auth import current_role
+
+    key = ("view", page, lang, current_role(),
+           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in st.items())))
     return data.lru(key, lambda: content(data, st, lang))
 
 
@@ -350,7 +364,7 @@ def register_view(app, source, page: str, filters: list[str], render: Callable) 
         *values, lang = args
         lang = pick(lang, list(LANGS), "en")
         data = source.get()
-        q = {k: (",".join(v) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
+        q = {k: (",".join(map(str, v)) if isinstance(v, list) else v) for k, v in zip(filters, values, strict=True)}
         return render(data, q, lang)
 
 
@@ -359,9 +373,11 @@ def page_layout(mod, data: Results, q: dict, lang: str) -> list:
 
     ``mod`` is a page module with ``PAGE``, ``state``, ``controls`` and ``content``.
     """
+    from dash_app.auth import current_role
+
     st = mod.state(data, q)
     return [html.H1(t(mod.PAGE, lang)), html.Div(mod.controls(data, st, lang), className="controls"),
-            download_bar(mod.PAGE, lang),
+            download_bar(mod.PAGE, lang) if current_role() == "analyst" else None,
             html.Div(cached_content(data, mod.PAGE, st, lang, mod.content), id=ids.view_id(mod.PAGE))]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import pandas as pd
-from dash import html
+from dash import Input, Output, State, dcc, html
 
 from dash_app import ids
 from dash_app.data import Results
@@ -24,6 +24,8 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.analysis.sentences import benchmark_sentence
+from survey_pipeline.report.data import benchmark_rows
 
 PAGE = "compare"
 PATH = "/compare"
@@ -141,8 +143,39 @@ def content(data: Results, st: dict, lang: str) -> list:
         className="ag-theme-quartz compare-grid",
     )
     city = df["city"].iloc[0] if not df.empty else "–"
+    stat = headline_statistic(data, st["indicator"])
+    bench = [html.P(benchmark_sentence(b, lang), className="benchmark")
+             for b in benchmark_rows(data.tables.get("benchmarks"), st["wave"], st["indicator"], stat).to_dict("records")]
+    toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("all_columns", lang), "value": "all"}],
+                           value=[], className="grid-toggle", inputClassName="radio-input")
     return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
-            html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"), grid]
+            html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"),
+            *([html.Div([html.H3(t("city_benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
+                        className="benchmarks")] if bench else []),
+            toggle, grid]
+
+
+#: What a phone shows of the grid without the toggle: the area and its estimate with the interval.
+NARROW_COLUMNS = ("area", "estimate_text")
+#: Window width (px) below which the grid starts with NARROW_COLUMNS only (style.css uses the same).
+NARROW_PX = 700
+
+
+def register_callbacks(app, source) -> None:
+    """On a narrow screen the grid shows the area, estimate and interval; the toggle shows the rest."""
+    extra = [c["field"] for c in _columns("en") if not c.get("hide") and c["field"] not in NARROW_COLUMNS]
+    app.clientside_callback(
+        f"""function (show, defs) {{
+            if (!defs) {{ return window.dash_clientside.no_update; }}
+            var extra = {extra!r}, all = (show && show.length > 0) || window.innerWidth >= {NARROW_PX};
+            return defs.map(function (d) {{
+                return extra.indexOf(d.field) >= 0 ? Object.assign({{}}, d, {{hide: !all}}) : d;
+            }});
+        }}""",
+        Output(ids.grid_id(PAGE), "columnDefs"),
+        Input(ids.grid_toggle_id(PAGE), "value"),
+        State(ids.grid_id(PAGE), "columnDefs"),
+    )
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -185,7 +185,15 @@ def _when(value: object) -> str:
         return str(value)
 
 
+#: The methodology's detail, shown to analysts only when sign-in is on (viewers see the sample,
+#: the reliability rules and the questions' wording).
+DETAIL = ("response_rates", "sample_funnel", "weighting", "alpha")
+
+
 def content(data: Results, st: dict, lang: str) -> list:
+    from dash_app.auth import current_role
+
+    analyst = current_role() == "analyst"
     wave = st["wave"]
     parts: list = [html.P(t("methodology_intro", lang), className="intro")]
     runs = data.runs
@@ -200,6 +208,8 @@ def content(data: Results, st: dict, lang: str) -> list:
                     ("rules", _metric_table(data, wave, "reliability_rule", lang)),
                     ("alpha", _metric_table(data, wave, "scale_alpha", lang)),
                     ("wording", _wording(data, lang))]:
+        if key in DETAIL and not analyst:
+            continue
         note = [html.P(t(f"{key}_note", lang), className="intro")] if f"{key}_note" in TEXT else []
         parts.append(html.Section([html.H2(t(key, lang)), *note,
                                    table(df, t(key, lang), ids.section_table_id(PAGE, key), hide_caption=True, lang=lang) if not df.empty

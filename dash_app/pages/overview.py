@@ -25,8 +25,13 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
-from survey_pipeline.analysis.sentences import Words, finding_sentence, indicator_phrases
-from survey_pipeline.report.data import district_area_names
+from survey_pipeline.analysis.sentences import (
+    Words,
+    benchmark_sentence,
+    finding_sentence,
+    indicator_phrases,
+)
+from survey_pipeline.report.data import benchmark_rows, district_area_names
 
 PAGE = "overview"
 PATH = "/"
@@ -70,7 +75,9 @@ def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
                      "change_ci_high": None if ch is None else ch["ci_high"],
                      "p_adj": None if ch is None else ch["p_adj"],
                      "significant": None if ch is None else bool(ch["significant"]),
-                     "change_reliability": None if ch is None else ch["reliability"]})
+                     "change_reliability": None if ch is None else ch["reliability"],
+                     "benchmarks": [benchmark_sentence(b, lang) for b in benchmark_rows(
+                         data.tables.get("benchmarks"), wave, ind, stat).to_dict("records")]})
     return pd.DataFrame(rows)
 
 
@@ -174,6 +181,7 @@ def _card(r: pd.Series, lang: str) -> html.Div:
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
         html.P(t("alpha_card", lang, alpha=localize_numbers(f"{r['alpha']:.2f}", lang)), className="card-caution")
         if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
+        *[html.P(b, className="card-benchmark") for b in r.get("benchmarks") or []],
     ])
 
 

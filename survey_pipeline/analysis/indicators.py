@@ -65,6 +65,10 @@ ESTIMATE_COLUMNS = ["wave", "area_level", "area", "group_dim", "group", "indicat
                     "estimate", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff", "n_dont_know",
                     "reliability", "reliability_reason", "method"]
 
+_SCALE_ANY_ROLE = (None, Role.other)
+"""Roles whose questions on an ordered scale still give indicators (topic ``other``): a drafted
+instrument whose roles are not set yet is analysed, not refused."""
+
 TOPIC = {Role.safety: "safety", Role.satisfaction: "satisfaction", Role.importance: "importance",
          Role.problem: "problem", Role.trust: "trust", Role.contact: "contact",
          Role.priority: "priority", Role.scale_item: "scale"}
@@ -103,29 +107,53 @@ def indicator_specs(inst: Instrument, top_n: int | None = None) -> list[Indicato
     for v in variables:
         by_q.setdefault(v.question, []).append(v)
     for v in variables:
-        if v.role not in TOPIC or v.role in (Role.priority, Role.scale_item):
+        if v.role in (Role.priority, Role.scale_item):
             continue
-        topic = TOPIC[v.role]
+        topic = TOPIC.get(v.role) if v.role is not None else None
+        if topic is None and v.role in _SCALE_ANY_ROLE:
+            topic = "other"  # an ordered scale without an analysis role still gives its mean and share
+        if topic is None:
+            continue
         wording = {lg: (v.question_label or {}).get(lg, "") for lg in langs}
         label = {lg: v.label.get(lg, v.name) for lg in langs}
         if v.type in ("single", "grid") and v.answer_list in inst.scales:
             sc = inst.scales[v.answer_list]
-            if not sc.positive:
+            if not sc.ordered and not sc.positive:
                 continue
-            pos_lab = ", ".join(c.label.get(inst.language, str(c.code)) for c in sc.codes if c.code in sc.positive)
-            codes = ", ".join(str(c) for c in sc.positive)
             hib = v.role != Role.problem
-            specs.append(IndicatorSpec(
-                v.name, topic, "share", "item", (v.name,),
-                f"share answering {codes} ({pos_lab}) among valid answers; don't know and refused excluded",
-                label, wording, v.department, hib, tuple(float(c) for c in sc.positive)))
-            if len(sc.codes) >= 3:
+            if sc.positive:
+                pos_lab = ", ".join(c.label.get(inst.language, str(c.code)) for c in sc.codes if c.code in sc.positive)
+                codes = ", ".join(str(c) for c in sc.positive)
+                specs.append(IndicatorSpec(
+                    v.name, topic, "share", "item", (v.name,),
+                    f"share answering {codes} ({pos_lab}) among valid answers; don't know and refused excluded",
+                    label, wording, v.department, hib, tuple(float(c) for c in sc.positive)))
+                if topic == "other":  # no role to say which end is good: the scale's positive end does
+                    hib = min(sc.positive) >= (min(sc.code_values()) + max(sc.code_values())) / 2
+            if sc.ordered and len(sc.codes) >= 3:
                 lo, hi = min(sc.code_values()), max(sc.code_values())
                 specs.append(IndicatorSpec(
                     v.name, topic, "mean", "item", (v.name,),
                     f"mean code on the {lo}-{hi} scale among valid answers; don't know and refused excluded",
                     label, wording, v.department, hib))
-        elif v.type in ("rank", "multi") and v.role in (Role.importance, Role.contact):
+        elif v.type in ("single", "grid") and topic != "other" and v.answer_list:
+            # an analysis role on an unordered list: the share choosing each answer
+            taken = {x.name for x in variables}
+            for c in inst.answer_options(v.answer_list)[0]:
+                name = f"{v.name}_{c.name}"
+                if name in taken:
+                    continue
+                specs.append(IndicatorSpec(
+                    name, topic, "share", "item", (v.name,),
+                    f"share answering {c.code} ({c.label.get(inst.language, c.name)}) among valid answers; "
+                    "don't know and refused excluded",
+                    {lg: f"{label[lg]}: {c.label.get(lg, c.name)}" for lg in langs}, wording, v.department,
+                    v.role != Role.problem, (float(c.code),)))
+        elif v.type == "integer" and topic != "other":
+            specs.append(IndicatorSpec(
+                v.name, topic, "mean", "item", (v.name,), "mean answer among valid answers",
+                label, wording, v.department, v.role != Role.problem))
+        elif v.type in ("rank", "multi") and topic != "other":
             q = inst.question(v.question)
             choice = next((c for c in inst.answer_options(v.answer_list)[0] if c.code == v.choice_code), None)
             name = f"importance_{choice.name}" if v.role == Role.importance and choice else v.name
@@ -200,7 +228,9 @@ def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFra
         r["definition"] = s.definition
         r["higher_is_better"] = s.higher_is_better
         rows.append(r)
-    return pd.DataFrame(rows)
+    cols = ["indicator", "topic", "statistic", "variable", "department",
+            *[f"{k}_{lg}" for lg in inst.languages for k in ("label", "wording")], "definition", "higher_is_better"]
+    return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
 _SHARED: dict[int, tuple[weakref.ref, dict]] = {}

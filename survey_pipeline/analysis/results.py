@@ -41,7 +41,14 @@ from .indicators import (
 from .prepare import derive_groups
 from .settings import AnalysisSettings, WeightingSettings, load_settings
 from .smallarea import area_structure, modeled_tasks, population_covariates
-from .weighting import DIAG_COLUMNS, WeightingResult, area_lookup, read_targets, weight_waves
+from .weighting import (
+    DIAG_COLUMNS,
+    WeightingResult,
+    area_lookup,
+    read_targets,
+    vendor_base_weights,
+    weight_waves,
+)
 
 __all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "weight_project", "write_results"]
 
@@ -158,22 +165,41 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
     amap = area_lookup(frame.get("neighborhood", []), inst, areas)
     tick("weighting")
+    base_var = weighting.base_weight if weighting is not None else None
+    vendor_diag: list[dict] = []
+    if base_var:  # the vendor's weights are the base weights (before any raking)
+        vendor, vendor_diag = vendor_base_weights(frame, base_var)
+        frame = frame.assign(_vendor_base=vendor)
     if targets is not None:
-        wr = weight_waves(frame, targets, weighting, invitations=invitations, areas=amap)
+        wr = weight_waves(frame, targets, weighting, invitations=invitations, areas=amap,
+                          base_column="_vendor_base" if base_var else None)
+        if vendor_diag:
+            wr.diagnostics = pd.concat([pd.DataFrame(vendor_diag, columns=DIAG_COLUMNS), wr.diagnostics],
+                                       ignore_index=True)
     else:
         from survey_pipeline.stats import Design
 
-        f2 = frame.assign(_base=1.0)
+        f2 = frame.assign(_base=frame["_vendor_base"] if base_var else 1.0)
+        detail = (f"no targets file: the weights are the vendor's base weights ('{base_var}'), not raked"
+                  if base_var else "no targets file: weights are 1")
         wr = WeightingResult(Design(f2, weights="_base", strata="wave", lonely_psu="adjust"),
                              pd.DataFrame({**({"response_id": f2["response_id"]} if "response_id" in f2 else {}),
-                                           "wave": f2["wave"], "base_weight": 1.0, "weight": 1.0}),
-                             pd.DataFrame([{"wave": w, "area_level": "city", "area": "city", "kind": "weighting",
-                                            "metric": "unweighted", "value": 1.0,
-                                            "detail": "no targets file: weights are 1"} for w in waves],
+                                           "wave": f2["wave"], "base_weight": f2["_base"].astype(float),
+                                           "weight": f2["_base"].astype(float)}),
+                             pd.DataFrame(vendor_diag + [{"wave": w, "area_level": "city", "area": "city",
+                                                          "kind": "weighting",
+                                                          "metric": "vendor_weights" if base_var else "unweighted",
+                                                          "value": 1.0, "detail": detail} for w in waves],
                                           columns=DIAG_COLUMNS), pd.DataFrame())
     design = wr.design
     share_values(design.data)  # indicator values computed once for every estimator
     specs = indicator_specs(inst, st.top_n)
+    if not specs:
+        raise AnalysisError(no_indicators_message(inst), rule="no-indicators",
+                            fix="Open review.xlsx in the project folder (survey-pipeline instrument review DIR writes it), "
+                                "set the 'role' of the questions to analyse (satisfaction, safety, trust, problem, "
+                                "importance, priority, contact) or give a scale its order and positive end, then "
+                                "run survey-pipeline run --project DIR (or survey-pipeline instrument apply-review DIR).")
     tick("indicators")
     # the estimates, the priorities' bootstrap rank intervals and the scales' alphas need only the
     # design: run together, on two cores where possible (results in a fixed order, as one by one)
@@ -254,6 +280,20 @@ def _modeled_tasks(est: pd.DataFrame, design, inst, amap: dict, targets: pd.Data
     nbs = structure.loc[structure["area_level"] == "neighborhood", "area"].astype(str).tolist()
     pop, shares = population_covariates(targets, amap, waves, nbs)
     return modeled_tasks(est, structure, pop, shares, waves)
+
+
+def no_indicators_message(inst) -> str:
+    """Why an instrument gives no indicator: what it holds, and what the analysis keys on."""
+    from collections import Counter
+
+    qs = inst.questions()
+    roles = Counter((q.role.value if q.role else "none") for q in qs)
+    types = Counter(q.type for q in qs)
+    return (f"instrument '{inst.id}': nothing to analyse. The analysis estimates ordered scales (mean, share "
+            f"positive) and questions with an analysis role; this instrument has {len(qs)} question(s) "
+            f"(types: {', '.join(f'{k} {n}' for k, n in sorted(types.items()))}; roles: "
+            f"{', '.join(f'{k} {n}' for k, n in sorted(roles.items()))}) and {len(inst.scales)} scale(s), "
+            "none of which gives an indicator.")
 
 
 def _findings_first_for_all(comp: pd.DataFrame) -> list[str]:
@@ -477,7 +517,14 @@ def weight_project(root: str | Path) -> WeightingResult:
         if c in frame.columns:
             frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
     amap = area_lookup(frame["neighborhood"], inst, areas)
-    wr = weight_waves(frame, targets, ws, invitations=inv or None, areas=amap)
+    base_col = None
+    if ws.base_weight:
+        vendor, vendor_diag = vendor_base_weights(frame, ws.base_weight)
+        frame, base_col = frame.assign(_vendor_base=vendor), "_vendor_base"
+    wr = weight_waves(frame, targets, ws, invitations=inv or None, areas=amap, base_column=base_col)
+    if base_col:
+        wr.diagnostics = pd.concat([pd.DataFrame(vendor_diag, columns=DIAG_COLUMNS), wr.diagnostics],
+                                   ignore_index=True)
     with Store(project.store_path) as store:
         write_results(store.con, {"weights": _sorted(wr.weights, ["wave", "response_id"]),
                                   "targets": _sorted(wr.targets_used, ["wave", "variable", "category"]),

@@ -338,3 +338,82 @@ def finding_sentence(row: Mapping, words: Words) -> str:
         place=place, other=other, verb=w["rose" if sign > 0 else "fell"], cmp=w["higher" if sign > 0 else "lower"],
         amount=_amount(stat, est, lang), ci=_ci(stat, float(row["ci_low"]), float(row["ci_high"]), sign, lang),
         ref=words.wave(row.get("wave_ref")), wave=words.wave(row.get("wave")))
+
+
+# Benchmarks (a program's peers, outside references): one sentence per benchmark row, shown
+# under the agency's own number on the Overview and Compare pages and in the report.
+_BENCH = {
+    "en": {
+        "program": "{program} median {median} (25th–75th percentile {q25}–{q75}; {k} agencies): {verdict}",
+        "higher": "higher than the program mean by {diff}",
+        "lower": "lower than the program mean by {diff}",
+        "not clearly different": "not clearly different from the program mean",
+        "suppressed": "too few answers here to compare",
+        "above": "above {pct}% of peer agencies",
+        "external": "{source}{year}: {value}{interval}",
+        "ext_higher": "{diff} higher than this reference",
+        "ext_lower": "{diff} lower than this reference",
+        "ext_same": "not clearly different from this reference",
+        "reference only": "a reference value, not tested",
+        "interval": " (published range {low}–{high})",
+    },
+    "es": {
+        "program": "Mediana de {program}: {median} (percentiles 25–75: {q25}–{q75}; {k} agencias): {verdict}",
+        "higher": "por encima de la media del programa en {diff}",
+        "lower": "por debajo de la media del programa en {diff}",
+        "not clearly different": "sin diferencia clara con la media del programa",
+        "suppressed": "muy pocas respuestas aquí para comparar",
+        "above": "por encima del {pct}% de las agencias pares",
+        "external": "{source}{year}: {value}{interval}",
+        "ext_higher": "{diff} por encima de esta referencia",
+        "ext_lower": "{diff} por debajo de esta referencia",
+        "ext_same": "sin diferencia clara con esta referencia",
+        "reference only": "valor de referencia, sin prueba",
+        "interval": " (rango publicado {low}–{high})",
+    },
+}
+
+
+def _value(stat: str, x: float, lang: str) -> str:
+    return f"{_num(x * 100, 0, lang)}%" if stat == "share" else _num(x, 2, lang)
+
+
+def benchmark_sentence(row: Mapping, lang: str = "en") -> str:
+    """A benchmark row (the ``benchmarks`` table written by ``program run``) as a sentence:
+    "Tri-County median 61% (25th–75th percentile 54–67%; 20 agencies): not clearly different from
+    the program mean · above 45% of peer agencies", or "Gallup 2024: 61% (published range 58–64%):
+    a reference value, not tested"."""
+    _check(lang)
+    w = _BENCH[lang]
+    stat = row["statistic"]
+    verdict = row.get("verdict")
+    if row["source"] == "program":
+        if verdict in ("higher", "lower"):
+            v = w[verdict].format(diff=_amount(stat, float(row["diff"]), lang))
+        else:
+            v = w.get(verdict, w["not clearly different"])
+        text = w["program"].format(program=row.get("source_label") or "program",
+                                   median=_value(stat, float(row["median"]), lang),
+                                   q25=_value(stat, float(row["q25"]), lang), q75=_value(stat, float(row["q75"]), lang),
+                                   k=int(row["n_members"]), verdict=v)
+        if not _missing(row.get("percentile")):
+            text += " · " + w["above"].format(pct=f"{float(row['percentile']):.0f}")
+        return text
+    interval = ""
+    if not _missing(row.get("reference_low")) and not _missing(row.get("reference_high")):
+        interval = w["interval"].format(low=_value(stat, float(row["reference_low"]), lang),
+                                        high=_value(stat, float(row["reference_high"]), lang))
+    year = row.get("year")
+    text = w["external"].format(source=row.get("source_label") or "", year="" if _missing(year) or not year else f" {year}",
+                                value=_value(stat, float(row["reference"]), lang), interval=interval)
+    if verdict == "higher":
+        tail = w["ext_higher"].format(diff=_amount(stat, float(row["diff"]), lang))
+    elif verdict == "lower":
+        tail = w["ext_lower"].format(diff=_amount(stat, float(row["diff"]), lang))
+    elif verdict == "not clearly different":
+        tail = w["ext_same"]
+    elif verdict == "suppressed":
+        tail = w["suppressed"]
+    else:
+        tail = w["reference only"]
+    return f"{text}: {tail}"

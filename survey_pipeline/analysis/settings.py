@@ -43,6 +43,11 @@ class WeightingSettings:
         ``{variable: {answer category: target category}}`` for answers the census table files
         elsewhere (e.g. ``tenure = {no_rent = "rent"}``). Other categories without a target go
         to a target category named ``other`` when there is one, else are imputed (recorded).
+    base_weight : str or None
+        The instrument variable holding the vendor's weights (``weight``, ``final_wt``...): its
+        values are each response's base weight, before any raking (without a targets file they
+        are the weights). Responses without a positive value get their wave's mean vendor weight
+        (recorded in the diagnostics). None: base weights 1 (or from invitations).
     """
 
     margins: tuple[str, ...] | None = None
@@ -51,6 +56,7 @@ class WeightingSettings:
     bounds: tuple[float, float] = (0.1, 12.0)
     trim: float | None = 6.0
     max_iter: int = 500
+    base_weight: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,12 @@ def _recode(v) -> dict[str, dict[str, str]]:
     return {str(k): {str(a): str(b) for a, b in m.items()} for k, m in v.items()}
 
 
+def _name(v) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError("expected the name of a variable of the instrument, in quotes")
+    return v.strip()
+
+
 def _pos_int(v) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise ValueError("expected a whole number >= 1")
@@ -200,7 +212,7 @@ def load_settings(toml_path: str | Path | None) -> tuple[WeightingSettings, Anal
     probs = ProblemList(file=str(path))
     w = _check(WeightingSettings, data.get("weighting", {}), "weighting", probs,
                {"margins": _strs, "recode": _recode, "bounds": _bounds, "trim": _trim, "max_iter": _pos_int,
-                "min_cell": _pos_int})
+                "min_cell": _pos_int, "base_weight": _name})
     a = _check(AnalysisSettings, data.get("analysis", {}), "analysis", probs,
                {"groups": _strs, "top_n": _pos_int, "min_n": _pos_int, "nchs": _bool,
                 "ci_method": _choice(get_args(CIMethod)), "adjust": _choice(ADJUST_METHODS),

@@ -36,7 +36,7 @@ from survey_pipeline.stats import Design, StatsError, weight_diagnostics
 
 from .settings import WeightingSettings
 
-__all__ = ["TARGET_COLUMNS", "WeightingResult", "area_lookup", "read_targets", "wave_targets",
+__all__ = ["TARGET_COLUMNS", "WeightingResult", "area_lookup", "read_targets", "vendor_base_weights", "wave_targets",
            "weight_waves"]
 
 TARGET_COLUMNS = ("wave", "area", "variable", "category", "population")
@@ -162,6 +162,7 @@ def weight_waves(
     *,
     invitations: Mapping[tuple[str, str], float] | None = None,
     areas: Mapping[str, str] | None = None,
+    base_column: str | None = None,
 ) -> WeightingResult:
     """Weight every wave of ``frame`` to its targets (see the module docstring).
 
@@ -179,6 +180,9 @@ def weight_waves(
     areas : mapping, optional
         Normalised area alias -> the data's area value (:func:`area_lookup`); default: the
         data's own values.
+    base_column : str, optional
+        A column of ``frame`` with each response's base weight (vendor weights, see
+        :func:`vendor_base_weights`), multiplied by the invitation base weights, before raking.
 
     Raises
     ------
@@ -206,7 +210,7 @@ def weight_waves(
                            "responses without a known neighborhood cannot be raked to neighborhood margins"))
         df = df[df["neighborhood"].notna()].reset_index(drop=True)
     n = len(df)
-    base = np.ones(n)
+    base = df[base_column].to_numpy(dtype=float, copy=True) if base_column else np.ones(n)
     wave_col = df["wave"].to_numpy()
     cells: dict[str, np.ndarray] = {}
     for wave in waves:
@@ -229,7 +233,7 @@ def weight_waves(
             if inv:
                 ratio = {a: pop[a] / inv[a] for a in inv if a in pop and inv[a] > 0}
                 b = df.loc[rows, "neighborhood"].map(ratio).to_numpy(float)
-                base[rows] = np.where(np.isnan(b), 1.0, b)
+                base[rows] = base[rows] * np.where(np.isnan(b), 1.0, b)
                 diag.append(_d(wave, "weighting", "base_weight_areas", len(ratio),
                                "base weight = area population / invitations"))
         ref_total = sum((nb_t or t[variables[0]]).values())
@@ -338,6 +342,44 @@ def weight_waves(
     if "response_id" in df.columns:
         weights.insert(0, "response_id", df["response_id"].astype(str))
     return WeightingResult(design, weights, pd.DataFrame(diag, columns=DIAG_COLUMNS), pd.DataFrame(used))
+
+
+def vendor_base_weights(frame: pd.DataFrame, variable: str) -> tuple[np.ndarray, list[dict]]:
+    """Each response's base weight from the vendor weight column ``variable`` (``[weighting]
+    base_weight``), and the diagnostics rows that say so.
+
+    A response without a positive, finite weight gets its wave's mean vendor weight (counted in
+    the diagnostics, ``base_weight_imputed``).
+
+    Raises
+    ------
+    WeightingError
+        When the responses have no such column, or a wave has no usable weight at all.
+    """
+    if variable not in frame.columns:
+        raise WeightingError(f"weighting: base_weight = '{variable}' is not a variable of the responses.",
+                             rule="unknown-base-weight",
+                             fix="Set [weighting] base_weight to the instrument variable holding the vendor's "
+                                 "weights (see review.xlsx, column weight), or remove the key.")
+    w = pd.to_numeric(frame[variable], errors="coerce").to_numpy(dtype=float, copy=True)
+    ok = np.isfinite(w) & (w > 0)
+    waves = frame["wave"].astype(str).to_numpy()
+    diag = []
+    for wave in pd.unique(waves):
+        rows = waves == wave
+        good = rows & ok
+        if not good.any():
+            raise WeightingError(f"weighting: no response of wave '{wave}' has a positive '{variable}'.",
+                                 rule="no-base-weights",
+                                 fix="Check the weight column of the export, or remove [weighting] base_weight.")
+        bad = rows & ~ok
+        if bad.any():
+            w[bad] = w[good].mean()
+            diag.append(_d(wave, "weighting", "base_weight_imputed", int(bad.sum()),
+                           f"responses without a positive '{variable}': the wave's mean vendor weight"))
+        diag.append(_d(wave, "weighting", "base_weight_vendor", float(w[rows].sum()),
+                       f"base weights = the vendor's weights in '{variable}' (sum shown)"))
+    return w, diag
 
 
 def _d(wave, kind, metric, value, detail) -> dict:

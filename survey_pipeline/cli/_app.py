@@ -20,3 +20,22 @@ app.add_typer(instrument_app, name="instrument")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from survey_pipeline import __version__
+
+        out.print(f"survey-pipeline {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """The open-source survey pipeline for community policing.
+
+    Example: survey-pipeline instrument validate resident
+    """

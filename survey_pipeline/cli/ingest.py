@@ -54,7 +54,8 @@ def ingest_cmd(
     export: Path = typer.Argument(..., help="The platform export (CSV or XLSX)."),
     project: Path = typer.Option(..., "--project", help="The survey project folder (with survey.toml)."),
     wave: str = typer.Option(..., "--wave", help="The wave id."),
-    mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}."),
+    mode: str | None = typer.Option(None, "--mode", help=f"How the answers were collected: {'|'.join(MODES)}. Default: survey.toml, else the platform's "
+                                 "distribution channel, else a mode word in the file name, else web (the summary says which)."),
     platform: str = typer.Option("auto", "--platform", help=f"The platform: {'|'.join(PLATFORMS)}."),
     append: bool = typer.Option(False, "--append", help="Add a second file to a wave and mode that already hold one."),
     replace: bool = typer.Option(False, "--replace", help="Load an already loaded file again (after editing its mapping); its earlier rows are replaced."),
@@ -92,9 +93,11 @@ def infer_cmd(
     codebook: Path | None = typer.Option(None, "--codebook", help="A codebook CSV (variable, question text, value labels like '5 - Excellent, 9 - Don't know')."),
     as_json: bool = typer.Option(False, "--json", help="Print what was inferred as JSON."),
 ) -> None:
-    """Draft an instrument YAML from an export (columns, value sets, likely scales, missing codes).
+    """Draft an instrument YAML from an export (scales and their positive end, missing codes, grids,
+    multi-selects, roles, departments, area columns, a weight column, the mode).
 
-    Roles are marked TODO for the analyst; the draft validates with 'instrument validate'.
+    What the tool is not sure of is applied and marked '# guessed:' in the YAML; roles it cannot
+    tell are 'other' with a TODO. The draft validates with 'instrument validate'.
 
     Example: survey-pipeline instrument infer exports/web.csv --out instruments/draft.yaml
     """
@@ -104,6 +107,12 @@ def infer_cmd(
     if as_json:
         out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
     else:
-        out.print(f"wrote {out_path}: {report['questions']} questions ({report['scales']} scales, "
-                  f"{report['multi']} multi-select, {report['text']} text, {report['integer']} numeric), "
-                  f"{report['skipped_meta']} metadata columns skipped. Review the TODO roles.", markup=False)
+        areas = ", ".join(f"{a['column']} ({a['level']})" for a in report["area_columns"]) or "none"
+        weight = report["weight_column"]["column"] if report["weight_column"] else "none"
+        mode = report["mode"]["mode"] if report["mode"] else "not said by the export"
+        roles = ", ".join(f"{k} {v}" for k, v in report["roles"].items())
+        out.print(f"wrote {out_path}: {report['questions']} questions ({report['grids']} grids, {report['scales']} "
+                  f"scales, {report['multi']} multi-select, {report['text']} text, {report['integer']} numeric), "
+                  f"{report['skipped_meta']} metadata columns skipped.\nroles: {roles}\nareas: {areas}; weight: {weight}; "
+                  f"mode: {mode}\n{report['guessed']} guessed fields are marked '# guessed:'; review them and the "
+                  "TODO roles.", markup=False)

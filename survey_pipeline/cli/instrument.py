@@ -43,3 +43,40 @@ def validate(
             err.print(f"{problems.file}: {len(errors)} error(s), {len(warnings)} warning(s).", markup=False)
     if errors:
         raise typer.Exit(2)
+
+
+@instrument_app.command("review")
+def review_cmd(
+    project: Path = typer.Argument(..., help="The project folder (its instrument must be a YAML file of the project)."),
+) -> None:
+    """Write PROJECT/review.xlsx: one row per question of the project's instrument, to check and edit in Excel.
+
+    Example: survey-pipeline instrument review my-survey
+    """
+    from survey_pipeline.start import write_project_review
+
+    path = write_project_review(project)
+    out.print(f"wrote {path}. Edit it, then: survey-pipeline run --project {project}", markup=False)
+
+
+@instrument_app.command("apply-review")
+def apply_review_cmd(
+    project: Path = typer.Argument(..., help="The project folder holding review.xlsx."),
+    as_json: bool = typer.Option(False, "--json", help="Print what changed as JSON."),
+) -> None:
+    """Rebuild the project's instrument YAML from PROJECT/review.xlsx (run does it when the workbook is newer).
+
+    Example: survey-pipeline instrument apply-review my-survey
+    """
+    from survey_pipeline.start import apply_project_review
+
+    got = apply_project_review(project)
+    if as_json:
+        out.print(json.dumps(got, indent=2, ensure_ascii=False), markup=False)
+        return
+    ch = got["changed"]
+    out.print(f"rebuilt {got['file']} from review.xlsx: {len(ch)} question(s) changed"
+              + (f" ({', '.join(ch[:15])}{' ...' if len(ch) > 15 else ''})" if ch else "")
+              + (f"; base weights from '{got['weight']}'" if got["weight"] else "") + ".", markup=False)
+    out.print(f"Next: survey-pipeline run --project {project} (loads the exports again with the new instrument)",
+              markup=False)

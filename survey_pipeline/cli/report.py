@@ -1,4 +1,4 @@
-"""`survey-pipeline report`: an Excel workbook or an HTML page from a project's results tables."""
+"""`survey-pipeline report`: an Excel workbook, an HTML page or a PDF from a project's results tables."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class LanguageOption(StrEnum):
 @app.command("report")
 def report_cmd(
     project: Path = typer.Option(..., "--project", help="The survey project folder (holds warehouse.duckdb)."),
-    out_file: Path = typer.Option(..., "--out", help="FILE.xlsx (Excel workbook) or FILE.html (self-contained web page)."),
+    out_file: Path = typer.Option(..., "--out", help="FILE.xlsx (Excel workbook), FILE.html (self-contained web page) or FILE.pdf (printed with headless Chromium)."),
     wave: str | None = typer.Option(None, "--wave", help="The wave to report on (default: the latest analysed wave)."),
     language: LanguageOption = typer.Option(LanguageOption.en, "--language", case_sensitive=True,
                                             help="Language of the report's text and the indicators' labels."),
@@ -26,9 +26,11 @@ def report_cmd(
     """Write the report city leaders read: summary, one sheet or section per topic, methodology.
 
     Reads only the results tables (run `survey-pipeline run` first). Exits with code 2 when the
-    project has no results, the wave is unknown or the file extension is neither .xlsx nor .html.
+    project has no results, the wave is unknown, the file extension is not .xlsx, .html or .pdf,
+    or a PDF is asked for and Chromium is not installed (a PDF is the HTML report printed by headless
+    Chromium, with page numbers and table headers repeated on every page).
 
-    Example: survey-pipeline report --project riverton --out riverton-2026.xlsx --wave 2026-spring --language es
+    Example: survey-pipeline report --project riverton --out council-packet.pdf --wave 2026-spring --language es
     """
     from survey_pipeline.report import write_report
 

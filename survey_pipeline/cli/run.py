@@ -37,9 +37,14 @@ def run(
             result = run_project(project, on_step=lambda msg: bar.update(task, description=msg), jobs=jobs)
     summary = result.analysis.summary if result.analysis is not None else {}
     if as_json:
-        out.print(json.dumps({"ingests": [s.to_dict() for s in result.ingests], "analysis": summary},
-                             default=str), markup=False)
+        out.print(json.dumps({"ingests": [s.to_dict() for s in result.ingests], "analysis": summary,
+                              "review": result.review}, default=str), markup=False)
         return
+    if result.review is not None:
+        ch = result.review["changed"]
+        out.print(f"review.xlsx was newer than the instrument: rebuilt {Path(result.review['file']).name} from it "
+                  f"({len(ch)} question(s) changed{': ' + ', '.join(ch[:10]) if ch else ''}"
+                  f"{' ...' if len(ch) > 10 else ''}); the exports were loaded again with it.", markup=False)
     t = Table(title=f"run: {project}")
     for col in ("file", "wave", "status", "rows read", "kept", "quarantined", "analysed"):
         t.add_column(col)

@@ -161,20 +161,27 @@ def identifier_columns(raw) -> dict[str, str]:
 
 
 def _resolve_mode(project: Project, wave_id: str, export: Path, mode: str | None) -> str:
+    return resolve_mode(project, wave_id, export, mode)[0]
+
+
+def resolve_mode(project: Project, wave_id: str, export: Path, mode: str | None) -> tuple[str, str | None]:
+    """The export's mode and, when neither ``mode`` nor survey.toml gave it, the sentence saying
+    where it came from (:func:`survey_pipeline.ingest.mode.detect_mode`: the platform's
+    distribution channel, the file name, else the default ``web``)."""
     if mode is not None:
         if mode not in MODES:
             raise IngestError(f"mode '{mode}' is not known.", rule="unknown-mode", fix=f"Use one of: {', '.join(MODES)}.")
-        return mode
+        return mode, None
     w = project.waves.get(wave_id)
     if w is not None:
         for e in w.exports:
             if Path(e.file).name == export.name and e.mode:
-                return e.mode
+                return e.mode, None
         if len(w.modes) == 1:
-            return w.modes[0]
-    raise IngestError(
-        f"{export}: the mode of this export is not known.", file=export, rule="unknown-mode",
-        fix=f"Pass --mode ({'|'.join(MODES)}), or list the file with its mode under the wave in survey.toml.")
+            return w.modes[0], None
+    from survey_pipeline.ingest.mode import detect_mode
+
+    return detect_mode(export)
 
 
 def _parse_times(s: pd.Series | None) -> pd.Series | None:
@@ -489,7 +496,7 @@ def commit_export(proj: Project, export: Path, sha: str, wave: str, mode: str | 
                                         "To load it again after editing its mapping, pass --replace."])
         if mode is None and replaces is not None:
             mode = str(prev["mode"])
-        mode = _resolve_mode(proj, wave, export, mode)
+        mode, mode_why = resolve_mode(proj, wave, export, mode)
         others = store.query("SELECT file_name FROM sources WHERE wave = ? AND mode = ? AND sha256 <> ?",
                              [wave, mode, sha])
         listed = wave_cfg is not None and wave_cfg.listed(export.name)
@@ -504,6 +511,8 @@ def commit_export(proj: Project, export: Path, sha: str, wave: str, mode: str | 
         if isinstance(prep, MappingRefused):
             write_mapping(prep.mapping_file, prep.cmap, prep.answer_cols)
             raise prep.error
+        if mode_why:  # recorded with the source and printed in the summary
+            prep.notes.insert(0, mode_why)
         return _commit_prepared(proj, store, prep, replaces, tick)
 
 

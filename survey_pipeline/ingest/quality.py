@@ -61,13 +61,28 @@ _TEST = {"survey test", "2", "test"}
 _SPAM = {"spam", "8", "preview spam", "9", "imported spam", "12"}
 
 
+EMAIL_SHAPE = r"^[^@\s,;<>()]+@[^@\s,;<>()]+\.[a-z]{2,}$"
+"""What a contact e-mail must look like to be hashed: ``anonymous``, ``n/a``, ``none``, ``-`` and
+any other placeholder is not a contact (Microsoft Forms writes ``anonymous`` for every response to
+an "anyone can respond" form: hashed, they would be one contact and every row a duplicate)."""
+PHONE_MIN_DIGITS = 7
+
+
 def contact_hash(email: pd.Series | None, phone: pd.Series | None, salt: bytes) -> pd.Series:
-    """Salted SHA-256 of the normalized e-mail (or digits of the phone); None when neither is given."""
+    """Salted SHA-256 of the normalized e-mail (or digits of the phone); None when neither is given.
+
+    Only real contacts are hashed: an e-mail must be e-mail shaped (:data:`EMAIL_SHAPE`), a phone
+    must have at least 7 digits, not all the same; anything else (``anonymous``, ``n/a``, ``-``,
+    ``0000000``) counts as no contact.
+    """
     parts = []
     if email is not None:
-        parts.append(email.astype("string").str.strip().str.casefold())
+        e = email.astype("string").str.strip().str.casefold()
+        parts.append(e.where(e.str.match(EMAIL_SHAPE).fillna(False).astype(bool), pd.NA))
     if phone is not None:
-        parts.append(phone.astype("string").str.replace(r"\D", "", regex=True).str[-10:])
+        d = phone.astype("string").str.replace(r"\D", "", regex=True).str[-10:]
+        ok = (d.str.len() >= PHONE_MIN_DIGITS) & ~d.str.fullmatch(r"(\d)\1*").fillna(False).astype(bool)
+        parts.append(d.where(ok.fillna(False).astype(bool), pd.NA))
     if not parts:
         return pd.Series(None, dtype=object)
     key = parts[0]

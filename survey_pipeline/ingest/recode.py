@@ -76,6 +76,16 @@ class Recoded:
     area_matches: dict[str, dict] = field(default_factory=dict)  # variable -> {raw text: (label, score, n)}
 
 
+_NEGATIVE = re.compile(r"^\s*-\s*\d")
+
+
+def _key(text: object) -> str:
+    """:func:`normalize_name`, except that a negative number keeps its sign: ``"-1"`` must not
+    match code ``1`` (normalize_name drops punctuation, so ``"-1"`` alone would read ``"1"``)."""
+    n = normalize_name(text)
+    return f"-{n}" if n and _NEGATIVE.match(str(text)) else n
+
+
 def _lookup(inst: Instrument, list_name: str | None) -> tuple[dict[str, float], dict[str, str], set[float]]:
     """normalized label/name/code -> code; normalized missing label/code -> kind; valid codes."""
     if not list_name:
@@ -83,13 +93,13 @@ def _lookup(inst: Instrument, list_name: str | None) -> tuple[dict[str, float], 
     choices, missing = inst.answer_options(list_name)
     codes: dict[str, float] = {}
     for c in choices:
-        codes[normalize_name(str(c.code))] = float(c.code)
+        codes[_key(str(c.code))] = float(c.code)
         codes.setdefault(normalize_name(c.name), float(c.code))
         for lab in c.label.values():
             codes.setdefault(normalize_name(lab), float(c.code))
     kinds = dict(COMMON_MISSING)
     for kind, m in missing.items():
-        kinds[normalize_name(str(m.code))] = kind
+        kinds[_key(str(m.code))] = kind
         for lab in m.label.values():
             kinds[normalize_name(lab)] = kind
     for k in kinds:
@@ -144,7 +154,7 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
     code_arr = np.full(len(uniq) + 1, np.nan)  # the last slot serves the -1 (missing) sentinel
     kind_arr = np.full(len(uniq) + 1, -1, dtype=np.int8)
     for i, u in enumerate(uniq):
-        n = normalize_name(u)
+        n = _key(u)
         if not n:
             continue  # blank: typed later (not_asked / breakoff / skipped)
         if n in codes:
@@ -154,7 +164,7 @@ def _recode_single(col: pd.Series, codes: dict, kinds: dict, var: str, invalid: 
         else:
             try:  # "4.0" for code 4
                 f = float(str(u).strip())
-                key = normalize_name(str(int(f))) if f == int(f) else None
+                key = _key(str(int(f))) if f == int(f) else None
             except (ValueError, OverflowError):
                 key = None
             if key is not None and key in codes:

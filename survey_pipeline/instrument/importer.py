@@ -61,9 +61,12 @@ RATING_WORDS = re.compile(
     r"likely|unlikely|safe|unsafe|better|worse|same|often|always|never|sometimes|rarely|serious|"
     r"confident|trust|somewhat|strongly|very|extremely|slightly|moderately|problem|minor|major|none|little|some|"
     r"a lot|great deal|not at all|partly|partially|fully|completely)\b", re.I)
-POSITIVE_WORDS = re.compile(r"\b(excellent|good|satisfied|important|agree|better|safe|likely|always|confident|serious|"
-                            r"great deal|a lot|fully|completely)\b", re.I)
-NEGATIVE_WORDS = re.compile(r"\b(poor|dissatisfied|unimportant|not|disagree|worse|unsafe|unlikely|never|none)\b", re.I)
+POSITIVE_WORDS = re.compile(r"\b(excellent|good|satisfied|important|agree|better|best|safe|safer|safest|likely|always|"
+                            r"confident|serious|great deal|a lot|fully|completely|improved?)\b", re.I)
+# "less", "fewer" and "least" negate what follows: "Less safe" reads negative (with "safe", mixed
+# labels read negative), so a change scale "Less safe / About the same / Safer" keeps "Safer" positive
+NEGATIVE_WORDS = re.compile(r"\b(poor|dissatisfied|unimportant|not|disagree|worse|worst|unsafe|unlikely|never|none|"
+                            r"less|fewer|least)\b", re.I)
 INTENSIFIERS = re.compile(r"\b(very|strongly|much|extremely|completely|totally|a lot|somewhat|a little)\b", re.I)
 ORDINAL_SLOT = re.compile(r"^\s*(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
                           r"\d+(st|nd|rd|th)|#?\d+)\b", re.I)

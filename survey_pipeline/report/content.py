@@ -20,6 +20,7 @@ import pandas as pd
 
 from survey_pipeline.analysis.sentences import (
     Words,
+    benchmark_sentence,
     finding_sentence,
     indicator_phrases,
     wave_label,
@@ -28,6 +29,7 @@ from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report.data import (
     LEVEL_ORDER,
     area_names_from_geojson,
+    benchmark_rows,
     check_results,
     district_area_names,
     district_names,
@@ -360,6 +362,9 @@ def _summary(ctx: _Ctx, project: str) -> Section:
     head = Table("headline", t("headline", lang), h.reset_index(drop=True),
                  _estimate_columns(ctx, [Column("label", t("indicator", lang))], rest=False), row_header="label")
     tables = [head]
+    bench = _benchmarks(ctx, h)
+    if bench is not None:
+        tables.append(bench)
     top = _top_priority(ctx)
     if top is not None:
         tables.append(top)
@@ -373,6 +378,20 @@ def _summary(ctx: _Ctx, project: str) -> Section:
     return Section("summary", t("summary", lang), facts=facts, tables=tables,
                    bullets=bullets or [t("no_findings", lang)],
                    bullets_title=t("findings", lang), legend=[*_legend(ctx), t("findings_language", lang)])
+
+
+def _benchmarks(ctx: _Ctx, head: pd.DataFrame) -> Table | None:
+    """The headline indicators against their benchmarks (a program's peers, outside references),
+    when the project's results have any (``program run`` publishes them)."""
+    rows = []
+    for r in head.itertuples():
+        for b in benchmark_rows(ctx.tables.get("benchmarks"), ctx.wave, r.indicator, r.statistic).to_dict("records"):
+            rows.append({"label": r.label, "benchmark": benchmark_sentence(b, ctx.lang)})
+    if not rows:
+        return None
+    return Table("benchmarks", t("benchmarks", ctx.lang), pd.DataFrame(rows),
+                 [Column("label", t("indicator", ctx.lang)), Column("benchmark", t("benchmark", ctx.lang))],
+                 note=t("benchmarks_note", ctx.lang), row_header="label")
 
 
 def _top_priority(ctx: _Ctx) -> Table | None:

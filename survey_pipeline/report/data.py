@@ -22,6 +22,7 @@ __all__ = [
     "REQUIRED_TABLES",
     "RESULTS_TABLES",
     "area_names_from_geojson",
+    "benchmark_rows",
     "check_results",
     "district_area_names",
     "district_names",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                  "diagnostics", "runs")
+                  "diagnostics", "runs", "benchmarks")
 REQUIRED_TABLES = ("indicators", "estimates")
 LEVEL_ORDER = ("city", "district", "neighborhood", "beat")
 
@@ -234,6 +235,18 @@ def headline_indicators(indicators: pd.DataFrame) -> list[str]:
                lambda i: topic[i] == "trust", lambda i: "trust" in i]),
     ]
     return [p for p in dict.fromkeys(picks) if p]
+
+
+def benchmark_rows(benchmarks: pd.DataFrame, wave: str, indicator: str, statistic: str) -> pd.DataFrame:
+    """The benchmark rows of one indicator's statistic in ``wave`` (the ``benchmarks`` table that
+    ``program run`` publishes into a member's store; empty when the project is in no program):
+    the program's peers first, then outside references by source."""
+    if benchmarks is None or benchmarks.empty:
+        return pd.DataFrame()
+    b = benchmarks[(benchmarks["wave"] == wave) & (benchmarks["indicator"] == indicator)
+                   & (benchmarks["statistic"] == statistic)]
+    order = b["source"].map({"program": 0}).fillna(1)
+    return b.assign(_o=order).sort_values(["_o", "source_label"], kind="stable").drop(columns="_o")
 
 
 def headline_statistics(indicators: pd.DataFrame) -> dict[str, str]:

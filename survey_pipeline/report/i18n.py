@@ -64,6 +64,14 @@ TEXT: dict[str, dict[str, str]] = {
     "instrument": {"en": "Instrument", "es": "Cuestionario"},
     "areas_count": {"en": "Areas", "es": "Zonas"},
     "headline": {"en": "Headline indicators, citywide", "es": "Indicadores principales, toda la ciudad"},
+    "benchmarks": {"en": "How the city compares", "es": "Cómo se compara la ciudad"},
+    "benchmark": {"en": "Benchmark", "es": "Referencia"},
+    "benchmarks_note": {"en": "Peers: the program's agencies, each one vote; the difference from the program mean is "
+                              "tested with both samples' uncertainty and adjusted for the number of agencies. Outside "
+                              "references are tested only when their standard error is published.",
+                        "es": "Pares: las agencias del programa, un voto cada una; la diferencia con la media del "
+                              "programa se prueba con la incertidumbre de ambas muestras y se ajusta por el número de "
+                              "agencias. Las referencias externas solo se prueban cuando se publica su error estándar."},
     "top_priority": {"en": "Top priority, citywide", "es": "Prioridad principal, toda la ciudad"},
     "findings": {"en": "Largest reliable findings", "es": "Hallazgos fiables más grandes"},
     "no_findings": {"en": "No reliable difference large enough to report in this wave.",

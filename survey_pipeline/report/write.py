@@ -1,4 +1,4 @@
-"""``write_report``: a project's results tables to an Excel workbook or an HTML page."""
+"""``write_report``: a project's results tables to an Excel workbook, an HTML page or a PDF."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from survey_pipeline.report.content import Report, build_report
 __all__ = ["FORMATS", "ReportError", "write_report"]
 
 #: Output file extension -> format.
-FORMATS = {".xlsx": "xlsx", ".html": "html"}
+FORMATS = {".xlsx": "xlsx", ".html": "html", ".pdf": "pdf"}
 
 
 class ReportError(SurveyPipelineError):
@@ -23,7 +23,7 @@ def _format_of(out: Path) -> str:
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise ReportError(f"{out}: unknown report format '{out.suffix or '(no extension)'}'.", file=out,
-                          rule="report-format", fix="Name the output FILE.xlsx (Excel workbook) or FILE.html (web page).")
+                          rule="report-format", fix="Name the output FILE.xlsx (Excel workbook), FILE.html (web page) or FILE.pdf (PDF, printed with Chromium).")
     return fmt
 
 
@@ -38,7 +38,8 @@ def write_report(project: str | Path, out: str | Path, *, wave: str | None = Non
     project
         The survey project folder (holds ``warehouse.duckdb``).
     out
-        ``*.xlsx`` for an Excel workbook, ``*.html`` for a self-contained web page.
+        ``*.xlsx`` for an Excel workbook, ``*.html`` for a self-contained web page, ``*.pdf`` for
+        the web page printed by headless Chromium (page numbers, repeated table headers).
     wave
         The wave reported on (default: the latest analysed wave).
     language
@@ -53,6 +54,8 @@ def write_report(project: str | Path, out: str | Path, *, wave: str | None = Non
     ------
     ReportError
         Unknown extension, missing output folder, or the file cannot be written.
+    survey_pipeline.report.pdf.PdfError
+        A PDF was asked for and Chromium is missing or fails (the message says what to install).
     ProjectError
         The project has no results yet, or the wave or language is unknown.
     """
@@ -61,9 +64,15 @@ def write_report(project: str | Path, out: str | Path, *, wave: str | None = Non
     if not out.parent.is_dir():
         raise ReportError(f"{out}: the folder {out.parent} does not exist.", file=out, rule="report-folder",
                           fix="Create the folder first or write the report elsewhere.")
+    if fmt == "pdf":
+        from survey_pipeline.report.pdf import require_chromium
+
+        require_chromium(out)  # say so before building the report
     report = build_report(project, wave=wave, language=language)
     if fmt == "xlsx":
         from survey_pipeline.report.xlsx import write_xlsx as writer
+    elif fmt == "pdf":
+        from survey_pipeline.report.pdf import write_pdf as writer
     else:
         from survey_pipeline.report.html import write_html as writer
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)

@@ -104,3 +104,68 @@ def test_the_command_serves_the_dashboard_with_workers(tmp_path):
         proc.wait(timeout=30)
     # a clean stop: every process finalises what it inherited (no binding leak reports, no traceback)
     assert "leaked" not in log.read_text() and "Traceback" not in log.read_text()
+
+
+def test_sign_in_options_are_checked(tmp_path, capsys):
+    root = make_results_project(tmp_path / "p")
+    assert main(["dashboard", "--project", str(root), "--auth", str(tmp_path / "none.json")]) == 2
+    assert "no such users file" in capsys.readouterr().err
+    assert main(["dashboard", "--project", str(root), "--certfile", str(tmp_path / "c.pem")]) == 2
+    assert "--certfile and --keyfile go together" in capsys.readouterr().err
+    assert main(["dashboard", "--project", str(root), "--base-path", "/a b/"]) == 2
+    assert "--base-path" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sign_in_works_across_gunicorn_workers(tmp_path):
+    """A session made by one worker is honoured by the others (the key is made before the fork),
+    under --base-path; without it every route answers 401 or redirects."""
+    import http.client
+
+    root = make_results_project(tmp_path / "p")
+    users = tmp_path / "users.json"
+    assert main(["users", "add", "--file", str(users), "--name", "ana", "--role", "analyst", "--password", "analyst-pass-1"]) == 0
+    port = _free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from survey_pipeline.cli import main; sys.exit(main())",
+             "dashboard", "--project", str(root), "--port", str(port), "--workers", "2", "--threads", "1",
+             "--auth", str(users), "--base-path", "/survey/"], env=env, stdout=fh, stderr=subprocess.STDOUT)
+
+    def get(path: str, cookie: str | None = None, body: bytes | None = None, ctype: str | None = None):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {**({"Cookie": cookie} if cookie else {}), **({"Content-Type": ctype} if ctype else {})}
+        c.request("POST" if body is not None else "GET", path, body=body, headers=headers)
+        r = c.getresponse()
+        out = (r.status, r.getheader("Location"), r.getheader("Set-Cookie"), r.read())
+        c.close()
+        return out
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, *_ = get("/survey/_auth/sign-in")
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.2)
+        assert status == 200
+        status, location, *_ = get("/survey/map")
+        assert status == 302 and location.startswith("/survey/_auth/sign-in?next=")
+        assert get("/survey/_dashboard/areas.geojson")[0] == 401
+        status, location, cookie, _ = get("/survey/_auth/sign-in", body=b"name=ana&password=analyst-pass-1&next=/survey/map",
+                                          ctype="application/x-www-form-urlencoded")
+        assert status == 303 and location == "/survey/map" and "Path=/survey/" in cookie
+        cookie = cookie.split(";", 1)[0]
+        # many requests: both workers answer some of them, each accepts the other's session
+        assert all(get("/survey/_dashboard/areas.geojson", cookie)[0] == 200 for _ in range(12))
+        assert get("/survey/feed/estimates.json?limit=1", cookie)[0] == 200
+        assert "sign-in for 1 users" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "Traceback" not in log.read_text()

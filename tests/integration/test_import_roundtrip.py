@@ -32,3 +32,14 @@ def test_template_xlsform_round_trip(tmp_path, template):
         # ordered rating scales of 3+ points are recognised as scales, and nothing else is
         is_scale = v.answer_list in inst.scales and inst.scales[v.answer_list].ordered and len(theirs_codes) >= 3
         assert (ours[v.name].answer_list in imported.scales) == is_scale, v.name
+        # the positive end survives (issue 12: change_3 came back with positive [1], inverting the
+        # share of safety_change): the template's positive extreme is positive, the other is not
+        if is_scale and inst.scales[v.answer_list].positive:
+            sc, isc = inst.scales[v.answer_list], imported.scales[ours[v.name].answer_list]
+            lab = {c.code: c.label[inst.language] for c in sc.codes}
+            ilab = {c.code: c.label[inst.language] for c in isc.codes}
+            pos = {ilab[c] for c in isc.positive}
+            ends = [lab[min(sc.code_values())], lab[max(sc.code_values())]]
+            good = [e for e in ends if e in {lab[c] for c in sc.positive}]
+            assert good and set(good) <= pos, (v.name, sorted(pos))
+            assert not (set(ends) - set(good)) & pos, (v.name, sorted(pos))

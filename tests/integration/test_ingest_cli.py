@@ -142,10 +142,13 @@ def test_bad_files_give_one_message_and_exit_2(setup, capsys, tmp_path, name, co
     assert rc == 2 and expect in err and "Traceback" not in err
 
 
-def test_mode_is_required_when_unknown(setup, capsys):
+def test_mode_when_unknown_is_detected_and_said(setup, capsys):
+    # issue 12: no longer refused; the summary says where the mode came from (here the file name)
     proj, export = setup
-    rc = main(["ingest", str(export), "--project", str(proj), "--wave", "w9"])
-    assert rc == 2 and "--mode" in capsys.readouterr().err
+    rc = main(["ingest", str(export), "--project", str(proj), "--wave", "w9", "--json"])
+    s = json.loads(capsys.readouterr().out)
+    assert rc == 0 and s["mode"] == "web"
+    assert s["notes"][0] == f"mode web: from the file name '{export.name}'"
 
 
 def test_mapping_edits_win_on_the_next_wave(setup, capsys, tmp_path):

@@ -16,7 +16,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data.fixtures.program_gen import make_program
 from survey_pipeline.cli import main
 from survey_pipeline.program import LocalExecutor, run_program
 
@@ -24,10 +23,8 @@ TABLES = ("estimates", "comparisons", "priorities", "benchmarks")
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("program") / "tpl"
-    make_program(root, 3, waves=2, responses=220, seed=11)
-    return root
+def template(program_template) -> Path:
+    return program_template
 
 
 def _copy(template: Path, dest: Path) -> Path:
@@ -50,18 +47,21 @@ def _tables(root: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def local_run(template, tmp_path_factory) -> Path:
-    root = _copy(template, tmp_path_factory.mktemp("local") / "p")
-    res = run_program(root, jobs=2)
-    assert [m["status"] for m in res.members] == ["ran"] * 3
-    return root
+def local_run(program_project) -> Path:
+    return program_project
 
 
 def test_benchmarks_reach_every_member(local_run):
     for m in sorted((local_run / "members").iterdir()):
         con = duckdb.connect(str(m / "warehouse.duckdb"), read_only=True)
-        b = con.execute("SELECT * FROM benchmarks WHERE indicator = 'sat_police_overall'").df()
+        b = con.execute("SELECT * FROM benchmarks WHERE indicator = 'sat_police_overall' AND source = 'program'").df()
+        ext = con.execute("SELECT * FROM benchmarks WHERE source = 'external'").df()
         con.close()
+        # the outside references: Gallup (no SE) is a reference line only, the vendor norm (with an SE) is tested
+        gallup = ext[ext["source_label"] == "Gallup confidence in police"]
+        assert len(gallup) == 2 and (gallup["verdict"] == "reference only").all() and gallup["p"].isna().all()
+        vendor = ext[ext["source_label"] == "Vendor norms"]
+        assert len(vendor) == 2 and vendor["diff_se"].notna().all()
         assert set(b["period"]) == {"2024-spring", "2025-spring"}
         assert (b["n_members"] == 3).all()
         assert b["value"].between(b["min"], b["max"]).all()

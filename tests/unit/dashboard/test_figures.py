@@ -225,3 +225,43 @@ def test_importance_satisfaction_leaves_out_suppressed_services_and_names_them(t
     assert any(a.text == f"Not shown: {gone}" for a in fig.layout.annotations)
     d["reliability"] = "suppress"  # nothing reliable: no chart, the names are said
     assert gone in importance_satisfaction_figure(d, suppressed_text="Not shown").layout.annotations[0].text
+
+
+def _layout_value(layout: dict, path: str):
+    node = layout
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def test_every_figure_carries_a_compact_layout_for_phones(tables):
+    """``layout.meta``: relayout updates for a narrow container and the designed values of the same
+    attributes (what assets/responsive.js switches between)."""
+    p = tables["priorities"]
+    e = tables["estimates"]
+    city = e[(e.indicator == "sat_police_overall") & (e.group_dim == "all")]
+    figs = {
+        "priorities": priorities_figure(p[(p.wave == "2026-spring") & (p.area_level == "city")], title="Priorities — City"),
+        "trends": trends_figure(city, areas=["city"], area_names={}, statistic="share", label="Satisfied",
+                                waves=["Spring 2024", "Spring 2025", "Spring 2026"], title="A long title " * 4),
+        "importance": importance_satisfaction_figure(tables["importance_satisfaction"].query(
+            "wave == '2026-spring' and area_level == 'city'")),
+    }
+    for name, fig in figs.items():
+        layout = fig.to_plotly_json()["layout"]
+        meta = layout["meta"]
+        assert set(meta["compact"]) == set(meta["wide"]), name
+        for key, value in meta["wide"].items():
+            assert value == _layout_value({k: v for k, v in layout.items() if k != "meta"}, key), (name, key)
+        assert meta["compact"]["margin.l"] < 10 and meta["narrow_px"] == 600
+    # titles wrap, legends go below the chart, category labels wrap without breaking words
+    tr = figs["trends"].layout.meta["compact"]
+    assert tr["title.text"].count("<br>") >= 1 and tr["xaxis.ticktext"] == ["Spring<br>2024", "Spring<br>2025", "Spring<br>2026"]
+    pr = figs["priorities"].layout.meta["compact"]
+    assert pr["legend.yref"] == "container" and pr["legend.y"] == 0 and pr["legend.yanchor"] == "bottom"
+    assert all(len(line) <= 12 or " " not in line for t in pr["yaxis.ticktext"] for line in t.split("<br>"))
+    assert pr["height"] > figs["priorities"].layout.height - 200
+    imp = figs["importance"].layout.meta["compact"]["annotations"]
+    assert all(len(a["text"]) <= 16 for a in imp if a["font"]["color"] == "#1A1A1A")  # point labels cut to fit

@@ -77,5 +77,5 @@ def test_external_benchmarks_csv(tmp_path):
         read_external_benchmarks(f)
     rules = sorted(p.rule for p in ei.value.problems)
     assert rules == ["no-value", "not-a-number", "share-out-of-range", "unknown-column"]
-    row = [p for p in ei.value.problems if p.rule == "not-a-number"][0]
+    row = next(p for p in ei.value.problems if p.rule == "not-a-number")
     assert row.row == 2 and row.column == "value"

@@ -220,9 +220,9 @@ def test_an_earlier_wave_compares_with_its_own_previous_wave(project):
 
 
 def test_clear_errors(project, tmp_path):
-    with pytest.raises(ReportError, match=r"unknown report format '\.pdf'") as exc:
-        write_report(project, tmp_path / "r.pdf")
-    assert ".xlsx" in exc.value.fix and ".html" in exc.value.fix
+    with pytest.raises(ReportError, match=r"unknown report format '\.docx'") as exc:
+        write_report(project, tmp_path / "r.docx")
+    assert ".xlsx" in exc.value.fix and ".html" in exc.value.fix and ".pdf" in exc.value.fix
     with pytest.raises(ProjectError, match="no estimates for wave '1999'") as exc:
         write_report(project, tmp_path / "r.html", wave="1999")
     assert "2026-spring" in exc.value.fix
