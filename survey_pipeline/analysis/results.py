@@ -39,7 +39,7 @@ from .indicators import (
     share_values,
 )
 from .prepare import derive_groups
-from .settings import AnalysisSettings, WeightingSettings, load_settings
+from .settings import AnalysisSettings, WeightingSettings, from_settings
 from .weighting import DIAG_COLUMNS, WeightingResult, area_lookup, read_targets, weight_waves
 
 __all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "weight_project", "write_results"]
@@ -242,7 +242,7 @@ def _project_inputs(project: Project):
     from survey_pipeline.store import Store
 
     inst = project.instrument_model
-    wsettings, asettings = load_settings(project.toml_path)
+    wsettings, asettings = from_settings(project.settings)
     if not project.store_path.exists():
         raise StoreError(f"{project.store_path}: no store yet.", file=project.store_path, rule="no-store",
                          fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
