@@ -16,6 +16,7 @@ each with the file, the key, the rule and the fix. :func:`init_project` writes a
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import unicodedata
@@ -28,7 +29,13 @@ from typing import Literal, get_args
 import pandas as pd
 
 from survey_pipeline.errors import Problem, ProjectError
-from survey_pipeline.files import confined_path, file_problem, text_problem
+from survey_pipeline.files import (
+    DEFAULT_MAX_FILE_MB,
+    confined_path,
+    file_problem,
+    read_text_bounded,
+    text_problem,
+)
 from survey_pipeline.settings import (
     EXCLUDABLE_FLAGS,
     MODES,
@@ -47,6 +54,7 @@ __all__ = [
     "QualityRules",
     "ReportingRules",
     "Wave",
+    "check_project",
     "init_project",
     "normalize_name",
 ]
@@ -177,15 +185,16 @@ class Project:
         inst = load_instrument(p if p.exists() else self.instrument)
         from survey_pipeline.instrument.areas import apply_areas, has_code_column, read_areas
 
-        if self.areas_file is not None and has_code_column(self.areas_file):
-            inst = apply_areas(inst, read_areas(self.areas_file))
+        mb = self.settings.project.max_file_mb
+        if self.areas_file is not None and has_code_column(self.areas_file, max_mb=mb):
+            inst = apply_areas(inst, read_areas(self.areas_file, max_mb=mb))
         return inst
 
     @cached_property
     def areas(self) -> Areas | None:
         if self.areas_file is None:
             return None
-        return _read_areas(self.areas_file, self.crosswalk_file)
+        return _read_areas(self.areas_file, self.crosswalk_file, max_mb=self.settings.project.max_file_mb)
 
     def wave(self, wave_id: str) -> Wave:
         if wave_id not in self.waves:
@@ -327,6 +336,57 @@ def _from_settings(root: Path, toml: Path, s: SurveySettings, *, require_instrum
                    reporting=ReportingRules(min_n=s.reporting.min_n, nchs=s.reporting.nchs), settings=s)
 
 
+def check_project(root: str | Path, *, require_instrument: bool = True, contents: bool = True) -> Project:
+    """The project in ``root``, checked before a command runs: ``survey.toml`` and the files it names
+    (:meth:`Project.load`), the instrument (loaded), the store's instrument (the instrument of the
+    responses already stored must be the project's), and — with ``contents`` — the targets and areas
+    files read. Raises a :class:`~survey_pipeline.errors.SurveyPipelineError` naming the file, the
+    place, the rule and the fix; nothing is written."""
+    proj = Project.load(root, require_instrument=require_instrument)
+    inst = proj.instrument_model if proj.instrument else None
+    if inst is not None and proj.store_path.is_file():
+        stored = _stored_instruments(proj.store_path)
+        other = sorted(i for i in stored if i and i != inst.id)
+        if other:
+            raise ProjectError(
+                f"{proj.toml_path}: [instrument] path = '{proj.instrument}' is instrument '{inst.id}', but the store "
+                f"{proj.store_path.name} holds responses of instrument {', '.join(repr(o) for o in other)}.",
+                file=proj.toml_path, rule="instrument-mismatch",
+                fix=f"Set [instrument] path back to the instrument of the stored responses, or start a new project "
+                    f"folder (survey-pipeline init) for instrument '{inst.id}'.")
+    if contents:
+        if proj.targets_file is not None:
+            from survey_pipeline.analysis.weighting import read_targets
+
+            read_targets(proj.targets_file, max_mb=proj.settings.project.max_file_mb)
+        if proj.areas_file is not None:
+            _ = proj.areas
+    return proj
+
+
+def _stored_instruments(store: Path) -> set[str]:
+    """The instrument ids of the stored ingests (empty for a store without ingests)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as exc:
+        from survey_pipeline.errors import StoreError
+
+        raise StoreError(f"{store}: the store cannot be opened ({exc}).", file=store, rule="store-unreadable",
+                         fix="Close other programs using it (a running dashboard or run), or restore it from a "
+                             "backup.") from None
+    try:
+        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ingests'").fetchone()[0]
+        if not has:
+            return set()
+        return {r[0] for r in con.execute("SELECT DISTINCT instrument FROM ingests").fetchall()}
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
+
+
 def _pick(cols: dict[str, str], *names: str) -> str | None:
     for n in names:
         if n in cols:
@@ -334,7 +394,7 @@ def _pick(cols: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
+def _read_areas(path: Path, crosswalk: Path | None, *, max_mb: float = DEFAULT_MAX_FILE_MB) -> Areas:
     """The project's view of its areas file: neighborhood/district/beat rows and a crosswalk.
 
     The file is read by :func:`survey_pipeline.instrument.areas.read_areas` (the one areas
@@ -344,7 +404,7 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
     """
     from survey_pipeline.instrument.areas import read_areas
 
-    areas = read_areas(path, codes="optional")
+    areas = read_areas(path, codes="optional", max_mb=max_mb)
     rows, xw = [], []
     for a in areas.items:
         name = a.label.get("_") or next(iter(a.label.values()))
@@ -356,14 +416,15 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
     table = pd.DataFrame(rows, columns=["neighborhood", "district", "beat"], dtype=object)
     xw = pd.DataFrame(xw, columns=["key", "neighborhood"])
     if crosswalk is not None:
-        xw = pd.concat([xw, _read_areas_crosswalk(crosswalk)], ignore_index=True)
+        xw = pd.concat([xw, _read_areas_crosswalk(crosswalk, max_mb)], ignore_index=True)
     return Areas(table=table, crosswalk=xw)
 
 
-def _read_areas_crosswalk(crosswalk: Path) -> pd.DataFrame:
+def _read_areas_crosswalk(crosswalk: Path, max_mb: float = DEFAULT_MAX_FILE_MB) -> pd.DataFrame:
+    text = read_text_bounded(crosswalk, max_mb=max_mb, what="the crosswalk file")
     try:
-        c = pd.read_csv(crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        c = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ProjectError(f"{crosswalk}: cannot read the crosswalk ({exc}).", file=crosswalk, rule="bad-crosswalk",
                            fix="Save it as UTF-8 CSV with the header: zip,neighborhood") from exc
     ccols = {normalize_name(x): x for x in c.columns}

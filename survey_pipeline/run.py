@@ -57,10 +57,10 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
     from survey_pipeline.analysis._parallel import check_jobs, default_jobs
     from survey_pipeline.analysis.results import analyze_project
     from survey_pipeline.ingest.pipeline import ingest
-    from survey_pipeline.project import Project
+    from survey_pipeline.project import check_project
 
     jobs = default_jobs() if jobs is None else check_jobs(jobs)
-    project = Project.load(root)
+    project = check_project(root)  # survey.toml, its files, the instrument and the store's, before any work
     specs = [(w, e) for w in project.waves.values() for e in w.exports]
     if not specs:
         raise ProjectError(

@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, process
 
 from survey_pipeline.errors import IngestError
 from survey_pipeline.instrument.model import Instrument
+from survey_pipeline.names import check_wave_id, file_stem
 from survey_pipeline.project import normalize_name
 
 __all__ = ["ColumnMap", "Target", "build_targets", "map_columns", "mapping_path", "read_mapping", "write_mapping"]
@@ -119,8 +120,11 @@ def build_targets(inst: Instrument) -> dict[str, Target]:
 
 
 def mapping_path(project_root: Path, wave: str, export_file: Path) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(export_file).stem)
-    return Path(project_root) / "mappings" / f"{wave}__{safe}.csv"
+    """``mappings/<wave>__<export stem>.csv``: the wave id is checked (:func:`check_wave_id`), the
+    stem made safe and short (:func:`file_stem`), so the name stays in ``mappings/`` and under the
+    file systems' 255-byte limit."""
+    check_wave_id(wave)
+    return Path(project_root) / "mappings" / f"{wave}__{file_stem(Path(export_file).stem)}.csv"
 
 
 def read_mapping(path: Path, targets: dict[str, Target]) -> dict[str, tuple[str | None, bool]]:
