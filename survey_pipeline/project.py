@@ -365,7 +365,7 @@ def check_project(root: str | Path, *, require_instrument: bool = True, contents
 
 
 def _stored_instruments(store: Path) -> set[str]:
-    """The instrument ids of the stored ingests (empty for a store without ingests)."""
+    """The instrument ids of the stored responses and results (empty for a new store)."""
     import duckdb
 
     try:
@@ -377,10 +377,12 @@ def _stored_instruments(store: Path) -> set[str]:
                          fix="Close other programs using it (a running dashboard or run), or restore it from a "
                              "backup.") from None
     try:
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ingests'").fetchone()[0]
-        if not has:
-            return set()
-        return {r[0] for r in con.execute("SELECT DISTINCT instrument FROM ingests").fetchall()}
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        out: set[str] = set()
+        for t in ("sources", "runs"):  # the ingested responses, and the results of earlier analyses
+            if t in tables:
+                out |= {r[0] for r in con.execute(f"SELECT DISTINCT instrument FROM {t}").fetchall() if r[0]}
+        return out
     except duckdb.Error:
         return set()
     finally:
