@@ -90,7 +90,8 @@ def text_problem(data: bytes, *, what: str, path: Path, key: str | None = None,
     def prob(rule: str, msg: str, fix: str) -> Problem:
         return Problem(file=file, column=key, rule=rule, message=f"{what} '{path}' {msg}", fix=fix)
 
-    save = "Open it in a spreadsheet or text editor and save it as 'CSV UTF-8' (or UTF-8 text)."
+    save = ("Save it as UTF-8 text: in a text editor choose the UTF-8 encoding; in a spreadsheet, "
+            "save as 'CSV UTF-8'.")
     if not data.strip():
         return prob("empty-file", "is empty." if not data else "holds only white space.",
                     "Give a file with a header row and data rows.")

@@ -282,6 +282,14 @@ def _inner_model(tp: Any) -> type[BaseModel] | None:
     return None
 
 
+def _holds_tables(loc: tuple) -> bool:
+    """Whether the key at ``loc`` is a table or an array of tables (items then keep their index)."""
+    names = tuple(p for p in loc if isinstance(p, str))
+    parent = _model_at(names[:-1]) if names else None
+    f = parent.model_fields.get(names[-1]) if parent is not None else None
+    return f is not None and _inner_model(f.annotation) is not None
+
+
 def _key(loc: tuple) -> str:
     out = ""
     for part in loc:
@@ -301,7 +309,7 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
     out: list[Problem] = []
     for e in exc.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tuple["))))
-        while loc and isinstance(loc[-1], int) and e["type"] != "extra_forbidden":
+        if loc and isinstance(loc[-1], int) and not _holds_tables(loc[:-1]):
             loc = loc[:-1]  # an item of a list of values: the key is the list's (the message names the value)
         key = _key(loc)
         kind = e["type"]
@@ -323,7 +331,8 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         if kind.startswith(("unknown-", "bad-", "duplicate-")):
             rule, msg = kind, e["msg"]
         else:
-            rule, msg = "bad-setting", f"{key} = {_describe(e.get('input'))} is not valid: {e['msg'].lower()}."
+            why = re.sub(r"a valid dictionary or instance of \w+", "a table", e["msg"]).lower()
+            rule, msg = "bad-setting", f"{key} = {_describe(e.get('input'))} is not valid: {why}."
         out.append(Problem(file=file, column=key, rule=rule, message=msg,
                            fix=(f"{key}: {doc}" if doc else "See docs/survey-toml.md.")))
     return out

@@ -31,9 +31,9 @@ def _sub(old: str, new: str):
 
 
 def _waves_replaced(new: str):
-    def edit(text: str) -> str:
+    def edit(text: str) -> str:  # a top-level key: before the first table
         head = text.split("[[waves]]", 1)[0]
-        return head + new + "\n"
+        return new + "\n" + head
     return edit
 
 
@@ -53,7 +53,7 @@ CASES = [
     ("instrument path = list", _sub('path = "resident"', 'path = ["resident"]'), {}, "instrument.path"),
     ("targets file = 5", _sub('file = "census_targets.csv"', "file = 5"), {}, "targets.file"),
     ("modes = 5", _sub('modes = ["web"]', "modes = 5"), {}, "modes"),
-    ("waves = [1, 2]", _waves_replaced("waves = [1, 2]"), {}, "waves"),
+    ("waves = [1, 2]", _waves_replaced("waves = [1, 2]"), {}, "column 'waves[0]'"),
     ("unknown key", _sub("[quality]", '[quality]\ncolour = "red"'), {}, "unknown-key"),
     ("unknown section", lambda t: t + '\n[extras]\nx = 1\n', {}, "unknown-key"),
     ("nested 10,000 deep", lambda t: t + "\n[extras]\nx = " + "[" * 10_000 + "]" * 10_000 + "\n", {},
