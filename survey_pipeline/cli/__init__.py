@@ -108,8 +108,10 @@ def _internal_error(exc: BaseException, argv: list[str], debug: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 user error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
-    argv = [a for a in argv if a != "--debug"]
+    # the global --debug comes before the command (`dashboard --debug` is the dashboard's own option)
+    lead = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
+    debug = "--debug" in argv[:lead]
+    argv = [a for i, a in enumerate(argv) if not (i < lead and a == "--debug")]
     try:
         rc = app(args=argv, standalone_mode=False, prog_name="survey-pipeline")
     except SurveyPipelineError as exc:
