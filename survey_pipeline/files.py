@@ -149,4 +149,4 @@ def read_text_bounded(path: str | Path, *, max_mb: float = DEFAULT_MAX_FILE_MB, 
                 p = text_problem(data, what=what, path=path, key=key, file=str(path))
                 if p is None:
                     return data.decode("utf-8").removeprefix("\ufeff")
-    raise error(f"{p.message}", problems=[p], file=path, rule=p.rule, fix=p.fix)
+    raise error(f"{path}: {what} cannot be read.", problems=[p], file=path, rule=p.rule, fix=p.fix)

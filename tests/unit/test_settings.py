@@ -217,8 +217,9 @@ def test_devices_fifos_directories_and_large_files_are_refused(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     start = time.monotonic()
-    with pytest.raises(ProjectError, match="FIFO"):
+    with pytest.raises(ProjectError) as exc:
         read_text_bounded(fifo, max_mb=1)
+    assert "FIFO" in exc.value.render()
     assert time.monotonic() - start < 5  # refused, not read (a FIFO without a writer would block)
     big = tmp_path / "big.csv"
     big.write_bytes(b"a,b\n" * 300_000)
