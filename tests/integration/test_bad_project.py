@@ -137,3 +137,27 @@ def test_the_good_project_still_reports(project, capsys):
     """The copy the cases break is a working project (so each case fails because of its file)."""
     assert main(["report", "--project", str(project), "--out", str(project / "ok.xlsx")]) == 0
     assert (project / "ok.xlsx").stat().st_size > 0
+
+
+@pytest.mark.parametrize("wave", ["../../x", "/", "", "<script>", "w" * 41, "a b"])
+def test_ingest_refuses_a_wave_id_that_would_become_a_bad_path(project, capsys, wave):
+    export = next((project / "exports").iterdir())
+    before = sorted(p.name for p in (project / "mappings").iterdir())
+    rc = main(["ingest", str(export), "--project", str(project), "--wave", wave, "--mode", "web"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "bad-wave-id" in err and "2026-spring" in err, err
+    assert sorted(p.name for p in (project / "mappings").iterdir()) == before
+    assert not (project.parent.parent / "x.csv").exists() and not list(project.parent.glob("*__*.csv"))
+
+
+def test_ingest_refuses_a_swapped_instrument(project, capsys):
+    toml = project / "survey.toml"
+    good = toml.read_text(encoding="utf-8")
+    try:
+        toml.write_text(good.replace('path = "resident"', 'path = "partner"'), encoding="utf-8")
+        export = next((project / "exports").iterdir())
+        rc = main(["ingest", str(export), "--project", str(project), "--wave", "2027-spring", "--mode", "web"])
+        err = capsys.readouterr().err
+        assert rc == 2 and "holds responses of instrument 'resident'" in err, err
+    finally:
+        toml.write_text(good, encoding="utf-8")
