@@ -9,9 +9,11 @@ A project folder holds everything one survey program needs::
       mappings/            reviewable column mappings written by ingest (edits win)
       warehouse.duckdb     the store (survey_pipeline.store)
 
-:func:`Project.load` reads ``survey.toml`` with :mod:`tomllib` and reports every problem at once,
-each with the file, the key, the rule and the fix. :func:`init_project` writes a commented
-``survey.toml`` to start from.
+:func:`Project.load` reads ``survey.toml`` through the one settings model
+(:mod:`survey_pipeline.settings`), checks the files it names (:mod:`survey_pipeline.files`) and
+reports every problem at once, each with the file, the key, the rule and the fix;
+:func:`check_project` adds the instrument, the store's instrument and the targets and areas
+contents (every command runs it first). :func:`init_project` writes a commented ``survey.toml``.
 """
 
 from __future__ import annotations
