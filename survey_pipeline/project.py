@@ -9,53 +9,60 @@ A project folder holds everything one survey program needs::
       mappings/            reviewable column mappings written by ingest (edits win)
       warehouse.duckdb     the store (survey_pipeline.store)
 
-:func:`Project.load` reads ``survey.toml`` with :mod:`tomllib` and reports every problem at once,
-each with the file, the key, the rule and the fix. :func:`init_project` writes a commented
-``survey.toml`` to start from.
+:func:`Project.load` reads ``survey.toml`` through the one settings model
+(:mod:`survey_pipeline.settings`), checks the files it names (:mod:`survey_pipeline.files`) and
+reports every problem at once, each with the file, the key, the rule and the fix;
+:func:`check_project` adds the instrument, the store's instrument and the targets and areas
+contents (every command runs it first). :func:`init_project` writes a commented ``survey.toml``.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 import pandas as pd
 
-from survey_pipeline.errors import ProblemList, ProjectError
+from survey_pipeline.errors import Problem, ProjectError
+from survey_pipeline.files import (
+    DEFAULT_MAX_FILE_MB,
+    confined_path,
+    file_problem,
+    read_text_bounded,
+    text_problem,
+)
+from survey_pipeline.settings import (
+    EXCLUDABLE_FLAGS,
+    MODES,
+    PLATFORMS,
+    SurveySettings,
+    read_settings,
+)
 
 __all__ = [
     "EXCLUDABLE_FLAGS",
     "MODES",
+    "PLATFORMS",
     "Areas",
     "ExportSpec",
     "Project",
     "QualityRules",
     "ReportingRules",
     "Wave",
+    "check_project",
     "init_project",
     "normalize_name",
 ]
 
 Mode = Literal["web", "mail", "phone", "in_person"]
-MODES: tuple[str, ...] = get_args(Mode)
-PLATFORMS: tuple[str, ...] = (
-    "auto", "qualtrics", "surveymonkey", "google_forms", "ms_forms", "kobo", "odk",
-    "limesurvey", "generic",
-)
-"""``auto`` and the platforms of :mod:`survey_pipeline.ingest.readers`."""
-EXCLUDABLE_FLAGS: tuple[str, ...] = (
-    "speeder", "straightliner", "duplicate_id", "duplicate_contact", "duplicate_answers",
-    "attention_failed", "preview", "test", "bot", "fraud_duplicate", "fraud_score", "breakoff",
-    "partial", "unknown_area",
-)
-"""Quality flags a project may exclude from analysis (``[quality] exclude``)."""
+assert get_args(Mode) == MODES
 
 SURVEY_TOML = "survey.toml"
 STORE_FILE = "warehouse.duckdb"
@@ -151,6 +158,8 @@ class Project:
     waves: dict[str, Wave]
     quality: QualityRules
     reporting: ReportingRules
+    settings: SurveySettings = field(default_factory=SurveySettings)
+    """The whole of survey.toml, checked: ``project.settings.<section>.<key>`` (see survey_pipeline.settings)."""
 
     @property
     def toml_path(self) -> Path:
@@ -178,15 +187,16 @@ class Project:
         inst = load_instrument(p if p.exists() else self.instrument)
         from survey_pipeline.instrument.areas import apply_areas, has_code_column, read_areas
 
-        if self.areas_file is not None and has_code_column(self.areas_file):
-            inst = apply_areas(inst, read_areas(self.areas_file))
+        mb = self.settings.project.max_file_mb
+        if self.areas_file is not None and has_code_column(self.areas_file, max_mb=mb):
+            inst = apply_areas(inst, read_areas(self.areas_file, max_mb=mb))
         return inst
 
     @cached_property
     def areas(self) -> Areas | None:
         if self.areas_file is None:
             return None
-        return _read_areas(self.areas_file, self.crosswalk_file)
+        return _read_areas(self.areas_file, self.crosswalk_file, max_mb=self.settings.project.max_file_mb)
 
     def wave(self, wave_id: str) -> Wave:
         if wave_id not in self.waves:
@@ -206,8 +216,17 @@ class Project:
         return p.read_text(encoding="utf-8").strip().encode()
 
     @classmethod
-    def load(cls, root: str | Path) -> Project:
-        """Read and check ``survey.toml`` in ``root``; raise :class:`ProjectError` listing every problem."""
+    def load(cls, root: str | Path, *, require_instrument: bool = True, check_instrument: bool = True) -> Project:
+        """Read and check ``survey.toml`` in ``root`` and the files it names; raise
+        :class:`ProjectError` listing every problem.
+
+        The settings are checked as a whole (:mod:`survey_pipeline.settings`: syntax, types,
+        allowed keys, values), then every file they name: inside the project folder, a regular
+        file of at most ``[project] max_file_mb``, and for the areas, crosswalk and targets files
+        UTF-8 text that is not empty. ``require_instrument=False`` (the report, which reads only
+        results) accepts a survey.toml without ``[instrument] path``; ``check_instrument=False``
+        (``init``, before the instrument file is written) does not look for the instrument's file.
+        """
         root = Path(root)
         toml = root / SURVEY_TOML
         if not root.is_dir():
@@ -216,153 +235,160 @@ class Project:
         if not toml.exists():
             raise ProjectError(f"{toml}: survey.toml not found.", file=toml, rule="no-survey-toml",
                                fix=f"Create the project with: survey-pipeline init {root}")
+        settings = read_settings(toml)
+        return _from_settings(root, toml, settings, require_instrument=require_instrument,
+                              check_instrument=check_instrument)
+
+
+_TEXT_FILES = {"areas.file": "the areas file", "areas.crosswalk": "the crosswalk file",
+               "targets.file": "the targets file", "areas.geojson": "the areas GeoJSON",
+               "areas.shapes": "the areas GeoJSON"}
+
+
+def _check_file(root: Path, toml: Path, key: str, text: str, max_mb: float, what: str, *, content: bool,
+                probs: list[Problem]) -> Path | None:
+    """``root / text`` when it is a usable project file, else None with its problem added."""
+    path, outside = confined_path(root, text)
+    if outside:
+        probs.append(Problem(file=str(toml), column=key, rule="path-outside-project",
+                             message=f"{key}: {outside}.",
+                             fix="Copy the file into the project folder and give its path relative to survey.toml."))
+        return None
+    p = file_problem(path, max_mb=max_mb, what=what, key=key, file=str(toml))
+    if p is None and content:
         try:
-            data = tomllib.loads(toml.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ProjectError(f"{toml}: not valid TOML ({exc}).", file=toml, rule="bad-toml",
-                               fix="Fix the syntax at the position shown (strings need quotes; tables are [name]).") from exc
-        return _parse(root, toml, data)
+            with open(path, "rb") as fh:
+                data = fh.read(int(max_mb * 1_000_000) + 1)
+        except OSError as exc:
+            p = Problem(file=str(toml), column=key, rule="unreadable-file",
+                        message=f"{what} '{path}' cannot be read ({exc.strerror}).",
+                        fix="Check the file's permissions.")
+        else:
+            p = text_problem(data, what=what, path=path, key=key, file=str(toml))
+    if p is not None:
+        probs.append(p)
+        return None
+    return path
 
 
-def _parse(root: Path, toml: Path, data: dict[str, Any]) -> Project:
-    probs = ProblemList(file=str(toml))
+def _instrument_problem(root: Path, toml: Path, ref: str, max_mb: float, probs: list[Problem]) -> None:
+    from survey_pipeline.instrument.load import list_templates, templates_dir
 
-    def add(key: str, rule: str, msg: str, fix: str) -> None:
-        probs.add(rule, msg, fix, column=key)
+    looks_like_file = "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml")) or (root / ref).exists()
+    if not looks_like_file:
+        if not (templates_dir() / f"{ref}.yaml").is_file() or ref not in list_templates():
+            probs.append(Problem(file=str(toml), column="instrument.path", rule="unknown-template",
+                                 message=f"no bundled template named '{ref}' and no file '{ref}' in the project.",
+                                 fix=f"Use one of: {', '.join(list_templates())}, or the path of a YAML file in "
+                                     "the project folder."))
+        return
+    # The instrument may live outside the project: it is a design document several projects share, and
+    # `survey-pipeline init --instrument PATH` records the path given (areas files, by contrast, are
+    # copied in). It is still checked: a regular UTF-8 file of bounded size.
+    path = Path(ref) if Path(ref).is_absolute() else root / ref
+    p = file_problem(path, max_mb=max_mb, what="the instrument file", key="instrument.path", file=str(toml))
+    if p is not None:
+        probs.append(p)
 
-    allowed_top = {"project", "instrument", "areas", "waves", "quality", "reporting", "targets",
-                   "weighting", "analysis"}  # the last two: survey_pipeline.analysis.settings
-    for k in data:
-        if k not in allowed_top:
-            add(k, "unknown-key", f"unknown section '{k}'.", f"Use one of: {', '.join(sorted(allowed_top))}.")
-    proj = data.get("project", {})
-    name = str(proj.get("name", root.name)) if isinstance(proj, dict) else root.name
 
-    inst = data.get("instrument", {})
-    inst_ref = inst.get("path") if isinstance(inst, dict) else None
-    if not inst_ref:
-        add("instrument.path", "missing-instrument", "no instrument given.",
-            'Add [instrument] path = "resident" (a bundled template) or a path to a YAML file.')
-        inst_ref = ""
-
-    areas = data.get("areas", {}) if isinstance(data.get("areas", {}), dict) else {}
-    areas_file = crosswalk_file = None
-    if areas.get("file"):
-        areas_file = root / areas["file"]
-        if not areas_file.exists():
-            add("areas.file", "missing-file", f"areas file '{areas['file']}' does not exist.",
-                "Put the CSV/GeoJSON of neighborhoods in the project folder, or remove the key.")
-    if areas.get("crosswalk"):
-        crosswalk_file = root / areas["crosswalk"]
-        if not crosswalk_file.exists():
-            add("areas.crosswalk", "missing-file", f"crosswalk file '{areas['crosswalk']}' does not exist.",
-                "Put the ZIP/beat crosswalk CSV in the project folder, or remove the key.")
-    targets = data.get("targets", {}) if isinstance(data.get("targets", {}), dict) else {}
-    targets_file = root / targets["file"] if targets.get("file") else None
-
+def _from_settings(root: Path, toml: Path, s: SurveySettings, *, require_instrument: bool = True,
+                   check_instrument: bool = True) -> Project:
+    probs: list[Problem] = []
+    max_mb = s.project.max_file_mb
+    inst_ref = s.instrument.path or ""
+    if not inst_ref and require_instrument:
+        probs.append(Problem(file=str(toml), column="instrument.path", rule="missing-instrument",
+                             message="no instrument given.",
+                             fix='Add [instrument] path = "resident" (a bundled template) or a path to a YAML file.'))
+    elif inst_ref and check_instrument:
+        _instrument_problem(root, toml, inst_ref, max_mb, probs)
+    files: dict[str, Path | None] = {}
+    for key in ("areas.file", "areas.crosswalk", "areas.geojson", "areas.shapes", "targets.file"):
+        section, name = key.split(".")
+        text = getattr(getattr(s, section), name)
+        files[key] = None if text is None else _check_file(root, toml, key, text, max_mb, _TEXT_FILES[key],
+                                                           content=True, probs=probs)
     waves: dict[str, Wave] = {}
-    raw_waves = data.get("waves", [])
-    if not isinstance(raw_waves, list):
-        add("waves", "bad-type", "waves must be an array of tables.", "Write each wave as [[waves]] with id = \"...\".")
-        raw_waves = []
-    for i, w in enumerate(raw_waves):
-        key = f"waves[{i}]"
-        wid = str(w.get("id", "")).strip()
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]*", wid):
-            add(f"{key}.id", "bad-wave-id", f"wave id '{wid}' is missing or not a simple name.",
-                'Use letters, digits, - and _, e.g. id = "2026q1".')
-            continue
-        if wid in waves:
-            add(f"{key}.id", "duplicate-wave", f"wave '{wid}' is defined twice.", "Keep one [[waves]] entry per id.")
-        modes = tuple(w.get("modes", []))
-        for m in modes:
-            if m not in MODES:
-                add(f"{key}.modes", "unknown-mode", f"mode '{m}' is not known.", f"Use one of: {', '.join(MODES)}.")
-        exports = []
-        for j, e in enumerate(w.get("exports", [])):
-            if not isinstance(e, dict) or not e.get("file"):
-                add(f"{key}.exports[{j}]", "bad-export", "an export needs a file.",
-                    'Write exports = [{file = "exports/web.csv", platform = "qualtrics", mode = "web"}].')
-                continue
-            plat = e.get("platform", "auto")
-            if plat not in PLATFORMS:
-                add(f"{key}.exports[{j}].platform", "unknown-platform", f"platform '{plat}' is not known.",
-                    f"Use one of: {', '.join(PLATFORMS)}.")
-            mode = e.get("mode")
-            if mode is not None and mode not in MODES:
-                add(f"{key}.exports[{j}].mode", "unknown-mode", f"mode '{mode}' is not known.", f"Use one of: {', '.join(MODES)}.")
-            exports.append(ExportSpec(file=str(e["file"]), platform=plat, mode=mode))
-        dates = {}
-        for dk in ("start", "end"):
-            v = w.get(dk)
-            if v is None:
-                dates[dk] = None
-            elif isinstance(v, date):
-                dates[dk] = v
-            else:
-                try:
-                    dates[dk] = date.fromisoformat(str(v))
-                except ValueError:
-                    add(f"{key}.{dk}", "bad-date", f"'{v}' is not a date.", "Write dates as 2026-03-01 (no quotes needed).")
-                    dates[dk] = None
-        inv = w.get("invitations", {})
-        invitations: dict[str, int] = {}
-        if not isinstance(inv, dict):
-            add(f"{key}.invitations", "bad-type", "invitations must be a table of area = count.",
-                'Write [waves.invitations] then one line per area, e.g. "Downtown" = 1200.')
-        else:
-            for area, n in inv.items():
-                if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-                    add(f"{key}.invitations.{area}", "bad-count", f"invitations for '{area}' must be a whole number >= 0, got {n!r}.",
-                        "Write the number of invitations sent to the area.")
-                else:
-                    invitations[str(area)] = n
-        e_rate = w.get("eligibility_rate")
-        if e_rate is not None and not (isinstance(e_rate, int | float) and 0 <= e_rate <= 1):
-            add(f"{key}.eligibility_rate", "bad-rate", f"eligibility_rate must be between 0 and 1, got {e_rate!r}.",
-                "Give AAPOR's e as a share, e.g. 0.95, or remove it to estimate it from the data.")
-            e_rate = None
-        waves[wid] = Wave(id=wid, label=str(w.get("label", wid)), start=dates["start"], end=dates["end"],
-                          modes=modes, exports=tuple(exports), invitations=invitations,
-                          eligibility_rate=float(e_rate) if e_rate is not None else None)
+    for i, w in enumerate(s.waves):
+        for j, e in enumerate(w.exports):
+            path, outside = confined_path(root, e.file)
+            if outside:
+                probs.append(Problem(file=str(toml), column=f"waves[{i}].exports[{j}].file",
+                                     rule="path-outside-project", message=f"waves[{i}].exports[{j}].file: {outside}.",
+                                     fix="Copy the export into the project folder (e.g. exports/) and give its path "
+                                         "relative to survey.toml."))
+            elif path.exists() or path.is_symlink():
+                p = file_problem(path, max_mb=float("inf"), what="the export", key=f"waves[{i}].exports[{j}].file",
+                                 file=str(toml))
+                if p is not None:
+                    probs.append(p)
+        waves[w.id] = Wave(id=w.id, label=w.label if w.label is not None else w.id, start=w.start, end=w.end,
+                           modes=tuple(w.modes),
+                           exports=tuple(ExportSpec(file=e.file, platform=e.platform, mode=e.mode) for e in w.exports),
+                           invitations=dict(w.invitations), eligibility_rate=w.eligibility_rate)
+    if probs:
+        raise ProjectError(f"{toml}: {len(probs)} problem(s) in survey.toml.", problems=probs, file=toml,
+                           rule="invalid-project")
+    q = s.quality.model_dump()
+    q["exclude"] = tuple(q["exclude"])
+    q["straightline_min_items"] = int(q["straightline_min_items"])
+    return Project(root=root, name=s.project.name if s.project.name is not None else root.name,
+                   instrument=inst_ref, areas_file=files["areas.file"], crosswalk_file=files["areas.crosswalk"],
+                   targets_file=files["targets.file"], waves=waves, quality=QualityRules(**q),
+                   reporting=ReportingRules(min_n=s.reporting.min_n, nchs=s.reporting.nchs), settings=s)
 
-    q = data.get("quality", {}) if isinstance(data.get("quality", {}), dict) else {}
-    qdef = QualityRules()
-    qkw: dict[str, Any] = {}
-    for k, v in q.items():
-        if k == "exclude":
-            bad = [f for f in v if f not in EXCLUDABLE_FLAGS] if isinstance(v, list) else ["(not a list)"]
-            if bad:
-                add("quality.exclude", "unknown-flag", f"unknown flag(s) {', '.join(map(str, bad))}.",
-                    f"Use any of: {', '.join(EXCLUDABLE_FLAGS)}.")
-            else:
-                qkw["exclude"] = tuple(v)
-        elif hasattr(qdef, k):
-            if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
-                add(f"quality.{k}", "bad-threshold", f"{k} must be a number >= 0, got {v!r}.", f"Use a number like the default {getattr(qdef, k)}.")
-            else:
-                qkw[k] = type(getattr(qdef, k))(v)
-        else:
-            add(f"quality.{k}", "unknown-key", f"unknown quality setting '{k}'.",
-                f"Use one of: {', '.join(f for f in QualityRules.__dataclass_fields__)}.")
-    if qkw.get("partial_min", qdef.partial_min) > qkw.get("complete_min", qdef.complete_min) or \
-            qkw.get("complete_min", qdef.complete_min) > 1:
-        add("quality.complete_min", "bad-threshold", "need 0 <= partial_min <= complete_min <= 1.",
-            "AAPOR's common choice is complete_min = 0.8, partial_min = 0.5.")
-    r = data.get("reporting", {}) if isinstance(data.get("reporting", {}), dict) else {}
-    rkw: dict[str, Any] = {}
-    for k, v in r.items():
-        if (k == "min_n" and isinstance(v, int) and v >= 1) or (k == "nchs" and isinstance(v, bool)):
-            rkw[k] = v
-        else:
-            add(f"reporting.{k}", "bad-setting", f"reporting setting '{k}' = {v!r} is not valid.",
-                "Use min_n = <whole number >= 1> and nchs = true|false.")
-    if probs.errors:
-        raise ProjectError(f"{toml}: {len(probs.errors)} problem(s) in survey.toml.", problems=probs.errors,
-                           file=toml, rule="invalid-project")
-    return Project(root=root, name=name, instrument=inst_ref, areas_file=areas_file,
-                   crosswalk_file=crosswalk_file, targets_file=targets_file, waves=waves,
-                   quality=QualityRules(**qkw), reporting=ReportingRules(**rkw))
+
+def check_project(root: str | Path, *, require_instrument: bool = True, contents: bool = True) -> Project:
+    """The project in ``root``, checked before a command runs: ``survey.toml`` and the files it names
+    (:meth:`Project.load`), the instrument (loaded), the store's instrument (the instrument of the
+    responses already stored must be the project's), and — with ``contents`` — the targets and areas
+    files read. Raises a :class:`~survey_pipeline.errors.SurveyPipelineError` naming the file, the
+    place, the rule and the fix; nothing is written."""
+    proj = Project.load(root, require_instrument=require_instrument)
+    inst = proj.instrument_model if proj.instrument else None
+    if inst is not None and proj.store_path.is_file():
+        stored = _stored_instruments(proj.store_path)
+        other = sorted(i for i in stored if i and i != inst.id)
+        if other:
+            raise ProjectError(
+                f"{proj.toml_path}: [instrument] path = '{proj.instrument}' is instrument '{inst.id}', but the store "
+                f"{proj.store_path.name} holds responses of instrument {', '.join(repr(o) for o in other)}.",
+                file=proj.toml_path, rule="instrument-mismatch",
+                fix=f"Set [instrument] path back to the instrument of the stored responses, or start a new project "
+                    f"folder (survey-pipeline init) for instrument '{inst.id}'.")
+    if contents:
+        if proj.targets_file is not None:
+            from survey_pipeline.analysis.weighting import read_targets
+
+            read_targets(proj.targets_file, max_mb=proj.settings.project.max_file_mb)
+        if proj.areas_file is not None:
+            _ = proj.areas
+    return proj
+
+
+def _stored_instruments(store: Path) -> set[str]:
+    """The instrument ids of the stored responses and results (empty for a new store)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as exc:
+        from survey_pipeline.errors import StoreError
+
+        raise StoreError(f"{store}: the store cannot be opened ({exc}).", file=store, rule="store-unreadable",
+                         fix="Close other programs using it (a running dashboard or run), or restore it from a "
+                             "backup.") from None
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        out: set[str] = set()
+        for t in ("sources", "runs"):  # the ingested responses, and the results of earlier analyses
+            if t in tables:
+                out |= {r[0] for r in con.execute(f"SELECT DISTINCT instrument FROM {t}").fetchall() if r[0]}
+        return out
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
 
 
 def _pick(cols: dict[str, str], *names: str) -> str | None:
@@ -372,7 +398,7 @@ def _pick(cols: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
+def _read_areas(path: Path, crosswalk: Path | None, *, max_mb: float = DEFAULT_MAX_FILE_MB) -> Areas:
     """The project's view of its areas file: neighborhood/district/beat rows and a crosswalk.
 
     The file is read by :func:`survey_pipeline.instrument.areas.read_areas` (the one areas
@@ -382,7 +408,7 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
     """
     from survey_pipeline.instrument.areas import read_areas
 
-    areas = read_areas(path, codes="optional")
+    areas = read_areas(path, codes="optional", max_mb=max_mb)
     rows, xw = [], []
     for a in areas.items:
         name = a.label.get("_") or next(iter(a.label.values()))
@@ -394,14 +420,15 @@ def _read_areas(path: Path, crosswalk: Path | None) -> Areas:
     table = pd.DataFrame(rows, columns=["neighborhood", "district", "beat"], dtype=object)
     xw = pd.DataFrame(xw, columns=["key", "neighborhood"])
     if crosswalk is not None:
-        xw = pd.concat([xw, _read_areas_crosswalk(crosswalk)], ignore_index=True)
+        xw = pd.concat([xw, _read_areas_crosswalk(crosswalk, max_mb)], ignore_index=True)
     return Areas(table=table, crosswalk=xw)
 
 
-def _read_areas_crosswalk(crosswalk: Path) -> pd.DataFrame:
+def _read_areas_crosswalk(crosswalk: Path, max_mb: float = DEFAULT_MAX_FILE_MB) -> pd.DataFrame:
+    text = read_text_bounded(crosswalk, max_mb=max_mb, what="the crosswalk file")
     try:
-        c = pd.read_csv(crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        c = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ProjectError(f"{crosswalk}: cannot read the crosswalk ({exc}).", file=crosswalk, rule="bad-crosswalk",
                            fix="Save it as UTF-8 CSV with the header: zip,neighborhood") from exc
     ccols = {normalize_name(x): x for x in c.columns}
@@ -506,4 +533,4 @@ def init_project(root: str | Path, *, instrument: str = "resident", areas: str |
                                                 areas_line=areas_line), encoding="utf-8")
     (root / SALT_FILE).write_text(secrets.token_hex(32), encoding="utf-8")
     (root / ".gitignore").write_text(f"{STORE_FILE}\n{STORE_FILE}.wal\n{SALT_FILE}\n", encoding="utf-8")
-    return Project.load(root)
+    return Project.load(root, check_instrument=False)

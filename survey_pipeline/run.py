@@ -58,7 +58,7 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
     from survey_pipeline.analysis._parallel import check_jobs, default_jobs
     from survey_pipeline.analysis.results import analyze_project
     from survey_pipeline.ingest.pipeline import ingest
-    from survey_pipeline.project import Project
+    from survey_pipeline.project import check_project
     from survey_pipeline.start import apply_project_review, review_is_newer
 
     jobs = default_jobs() if jobs is None else check_jobs(jobs)
@@ -67,7 +67,7 @@ def run_project(root: str | Path, *, progress=None, on_step=None, jobs: int | No
         if on_step:
             on_step("review.xlsx is newer than the instrument: rebuilding the instrument from it")
         review = apply_project_review(root)
-    project = Project.load(root)
+    project = check_project(root)  # survey.toml, its files, the instrument and the store's, before any work
     # exports loaded with the instrument before the review are loaded again with the new one
     reload = review is not None and project.store_path.exists()
     specs = [(w, e) for w in project.waves.values() for e in w.exports]

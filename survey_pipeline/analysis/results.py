@@ -21,7 +21,7 @@ import pandas as pd
 
 from survey_pipeline.errors import AnalysisError, StoreError
 from survey_pipeline.instrument.areas import district_labels, read_areas
-from survey_pipeline.project import Project, normalize_name
+from survey_pipeline.project import Project, check_project, normalize_name
 
 from ._parallel import run_tasks
 from .comparisons import COMPARISON_COLUMNS, compare_tasks, concat_comparisons, findings
@@ -39,7 +39,7 @@ from .indicators import (
     share_values,
 )
 from .prepare import derive_groups
-from .settings import AnalysisSettings, WeightingSettings, load_settings
+from .settings import AnalysisSettings, WeightingSettings, from_settings
 from .smallarea import area_structure, modeled_tasks, population_covariates
 from .weighting import (
     DIAG_COLUMNS,
@@ -308,7 +308,7 @@ def _project_inputs(project: Project):
     from survey_pipeline.store import Store
 
     inst = project.instrument_model
-    wsettings, asettings = load_settings(project.toml_path)
+    wsettings, asettings = from_settings(project.settings)
     if not project.store_path.exists():
         raise StoreError(f"{project.store_path}: no store yet.", file=project.store_path, rule="no-store",
                          fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
@@ -479,7 +479,7 @@ def analyze_project(root: str | Path, progress: Callable[[str], None] | None = N
 def _analyze_project(root: str | Path, progress: Callable[[str], None] | None) -> AnalysisRun:
     from survey_pipeline.store import Store
 
-    project = Project.load(root)
+    project = check_project(root)
     started = pd.Timestamp.now(tz="UTC")
     inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
     run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
@@ -507,7 +507,7 @@ def weight_project(root: str | Path) -> WeightingResult:
     """``survey-pipeline weight``: weights, targets used and weighting diagnostics to the store."""
     from survey_pipeline.store import Store
 
-    project = Project.load(root)
+    project = check_project(root)
     inst, ws, _st, _waves, _labels, frame, targets, inv, areas, _rates = _project_inputs(project)
     if targets is None:
         raise AnalysisError(f"{project.toml_path}: no targets file.", file=project.toml_path, rule="no-targets",

@@ -1,19 +1,18 @@
 """Settings of weighting and analysis, read from ``survey.toml`` (``[weighting]``, ``[analysis]``).
 
-Every key is checked; an unknown key or a bad value is reported with the file, the key, the rule
-and the fix (nothing is accepted and ignored).
+The keys are declared and checked in :mod:`survey_pipeline.settings` (the one model of
+survey.toml); these dataclasses are what the analysis core takes.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from survey_pipeline.errors import ProblemList, ProjectError
+from survey_pipeline.settings import SurveySettings, read_settings
 
-__all__ = ["ADJUST_METHODS", "AnalysisSettings", "Evaluation", "WeightingSettings", "load_settings"]
+__all__ = ["ADJUST_METHODS", "AnalysisSettings", "Evaluation", "WeightingSettings", "from_settings", "load_settings"]
 
 AdjustMethod = Literal["holm", "fdr_bh"]
 ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
@@ -109,121 +108,32 @@ class AnalysisSettings:
     small_area: bool = True
 
 
-def _check(cls, raw: dict[str, Any], section: str, probs: ProblemList, conv: dict) -> dict:
-    names = {f.name for f in fields(cls)}
-    out: dict[str, Any] = {}
-    for k, v in raw.items():
-        if k not in names:
-            probs.add("unknown-key", f"unknown {section} setting '{k}'.",
-                      f"Use one of: {', '.join(sorted(names))}.", column=f"{section}.{k}")
-            continue
-        try:
-            out[k] = conv[k](v)
-        except (TypeError, ValueError) as exc:
-            probs.add("bad-setting", f"{section}.{k} = {v!r} is not valid ({exc}).",
-                      f"See the comment on '{k}' in the documentation of [{section}].",
-                      column=f"{section}.{k}")
-    return out
-
-
-def _strs(v) -> tuple[str, ...]:
-    if not isinstance(v, list) or not all(isinstance(x, str | int) for x in v):
-        raise ValueError("expected a list of names")
-    return tuple(str(x) for x in v)
-
-
-def _recode(v) -> dict[str, dict[str, str]]:
-    if not isinstance(v, dict) or not all(isinstance(m, dict) for m in v.values()):
-        raise ValueError("expected a table of variable = {category = \"target category\"}")
-    return {str(k): {str(a): str(b) for a, b in m.items()} for k, m in v.items()}
-
-
-def _name(v) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise ValueError("expected the name of a variable of the instrument, in quotes")
-    return v.strip()
-
-
-def _pos_int(v) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise ValueError("expected a whole number >= 1")
-    return v
-
-
-def _bounds(v) -> tuple[float, float]:
-    if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int | float) for x in v)
-            and 0 < v[0] < 1 < v[1]):
-        raise ValueError("expected [lo, hi] with 0 < lo < 1 < hi")
-    return (float(v[0]), float(v[1]))
-
-
-def _trim(v) -> float | None:
-    if v is False:
-        return None
-    if not isinstance(v, int | float) or isinstance(v, bool) or v <= 1:
-        raise ValueError("expected a number > 1 (times the mean weight) or false")
-    return float(v)
-
-
-def _choice(allowed):
-    def f(v):
-        if v not in allowed:
-            raise ValueError(f"use one of {', '.join(allowed)}")
-        return v
-    return f
-
-
-def _bool(v):
-    if not isinstance(v, bool):
-        raise ValueError("expected true or false")
-    return v
-
-
-def _evaluations(v) -> tuple[Evaluation, ...]:
-    if not isinstance(v, list):
-        raise ValueError("write each evaluation as [[analysis.evaluations]]")
-    out = []
-    for i, e in enumerate(v):
-        if not isinstance(e, dict) or not e.get("areas") or not e.get("start_wave"):
-            raise ValueError(f"evaluation {i + 1} needs areas = [...] and start_wave = \"...\"")
-        extra = set(e) - {"name", "areas", "start_wave", "indicators"}
-        if extra:
-            raise ValueError(f"evaluation {i + 1}: unknown key(s) {', '.join(sorted(extra))}")
-        out.append(Evaluation(name=str(e.get("name", f"evaluation {i + 1}")), areas=_strs(e["areas"]),
-                              start_wave=str(e["start_wave"]),
-                              indicators=_strs(e.get("indicators", []))))
-    return tuple(out)
+def from_settings(s: SurveySettings) -> tuple[WeightingSettings, AnalysisSettings]:
+    """The weighting and analysis settings of checked project settings (``[analysis] min_n`` and
+    ``nchs`` default to ``[reporting]``'s)."""
+    w, a = s.weighting, s.analysis
+    ws = WeightingSettings(margins=tuple(w.margins) if w.margins is not None else None,
+                           recode={k: dict(v) for k, v in w.recode.items()}, min_cell=w.min_cell,
+                           bounds=tuple(w.bounds), trim=w.trim, max_iter=w.max_iter,
+                           base_weight=w.base_weight)
+    evals = tuple(Evaluation(name=e.name if e.name is not None else f"evaluation {i + 1}", areas=tuple(e.areas),
+                             start_wave=e.start_wave, indicators=tuple(e.indicators))
+                  for i, e in enumerate(a.evaluations))
+    st = AnalysisSettings(groups=tuple(a.groups), top_n=a.top_n,
+                          min_n=a.min_n if a.min_n is not None else s.reporting.min_n,
+                          nchs=a.nchs if a.nchs is not None else s.reporting.nchs,
+                          ci_method=a.ci_method, adjust=a.adjust, findings=a.findings, evaluations=evals,
+                          small_area=a.small_area)
+    return ws, st
 
 
 def load_settings(toml_path: str | Path | None) -> tuple[WeightingSettings, AnalysisSettings]:
     """Read ``[weighting]``, ``[analysis]`` and ``[reporting]`` from a ``survey.toml``.
 
-    Missing file or sections give the defaults. Raises :class:`ProjectError` listing every
+    Missing file or sections give the defaults. The whole file is checked
+    (:func:`survey_pipeline.settings.read_settings`); raises :class:`ProjectError` listing every
     problem.
     """
     if toml_path is None or not Path(toml_path).exists():
         return WeightingSettings(), AnalysisSettings()
-    path = Path(toml_path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"{path}: not valid TOML ({exc}).", file=path, rule="bad-toml",
-                           fix="Fix the syntax at the position shown.") from exc
-    probs = ProblemList(file=str(path))
-    w = _check(WeightingSettings, data.get("weighting", {}), "weighting", probs,
-               {"margins": _strs, "recode": _recode, "bounds": _bounds, "trim": _trim, "max_iter": _pos_int,
-                "min_cell": _pos_int, "base_weight": _name})
-    a = _check(AnalysisSettings, data.get("analysis", {}), "analysis", probs,
-               {"groups": _strs, "top_n": _pos_int, "min_n": _pos_int, "nchs": _bool,
-                "ci_method": _choice(get_args(CIMethod)), "adjust": _choice(ADJUST_METHODS),
-                "findings": _pos_int, "evaluations": _evaluations, "small_area": _bool})
-    rep = data.get("reporting", {})
-    if isinstance(rep, dict):
-        if isinstance(rep.get("min_n"), int) and "min_n" not in a:
-            a["min_n"] = rep["min_n"]
-        if isinstance(rep.get("nchs"), bool) and "nchs" not in a:
-            a["nchs"] = rep["nchs"]
-    if probs.errors:
-        raise ProjectError(f"{path}: {len(probs.errors)} problem(s) in the weighting/analysis settings.",
-                           problems=probs.errors, file=path, rule="invalid-settings")
-    return WeightingSettings(**w), AnalysisSettings(**a)
+    return from_settings(read_settings(toml_path))

@@ -23,6 +23,7 @@ respondents, which could not be weighted up within the bounds). Every repair is 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import WeightingError
+from survey_pipeline.files import DEFAULT_MAX_FILE_MB, read_text_bounded
 from survey_pipeline.project import normalize_name
 from survey_pipeline.stats import Design, StatsError, weight_diagnostics
 
@@ -43,14 +45,23 @@ TARGET_COLUMNS = ("wave", "area", "variable", "category", "population")
 DIAG_COLUMNS = ["wave", "area_level", "area", "kind", "metric", "value", "detail"]
 
 
-def read_targets(path: str | Path) -> pd.DataFrame:
-    """Read and check a long targets CSV; every problem is reported at once."""
+def read_targets(path: str | Path, *, max_mb: float = DEFAULT_MAX_FILE_MB) -> pd.DataFrame:
+    """Read and check a long targets CSV; every problem is reported at once.
+
+    The file must be a regular UTF-8 file of at most ``max_mb`` MB (an empty, UTF-16, Windows-1252
+    or NUL-filled file, a directory or a device is refused with the reason; the read is bounded)."""
     path = Path(path)
     if not path.exists():
         raise WeightingError(f"{path}: targets file not found.", file=path, rule="missing-targets",
                              fix="Set [targets] file = \"targets.csv\" in survey.toml to an existing CSV.")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.columns = [c.strip().lower() for c in df.columns]
+    text = read_text_bounded(path, max_mb=max_mb, what="the targets file", error=WeightingError)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise WeightingError(f"{path}: the targets file is not a readable CSV ({str(exc).strip()}).", file=path,
+                             rule="targets-unreadable",
+                             fix="Save it as a UTF-8 CSV with the header: wave,area,variable,category,population") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in TARGET_COLUMNS if c not in df.columns]
     if missing:
         raise WeightingError(f"{path}: missing column(s) {', '.join(missing)} (found {', '.join(df.columns)}).",

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from survey_pipeline.cli._app import app, instrument_app, out
 from survey_pipeline.errors import IngestError
-from survey_pipeline.project import MODES, PLATFORMS
+from survey_pipeline.names import check_wave_id
+from survey_pipeline.project import MODES, PLATFORMS, check_project
 
 
 def _summary_table(s) -> Table:
@@ -69,6 +70,9 @@ def ingest_cmd(
 
     if mode is not None and mode not in MODES:
         raise IngestError(f"--mode '{mode}' is not known.", rule="unknown-mode", fix=f"Use one of: {', '.join(MODES)}.")
+    check_wave_id(wave, column="--wave")
+    # survey.toml, its files, the instrument and the store's instrument, before anything is read
+    project = check_project(project, contents=False)
     if as_json:
         summary = ingest(project, export, wave, mode=mode, platform=platform, append=append, replace=replace)
         out.print(summary.to_json(), markup=False)

@@ -26,7 +26,9 @@ from rapidfuzz import fuzz, process
 
 from survey_pipeline.errors import IngestError
 from survey_pipeline.instrument.model import Instrument
+from survey_pipeline.names import check_wave_id, file_stem
 from survey_pipeline.project import normalize_name
+from survey_pipeline.safe import safe_text, unsafe_text
 
 __all__ = ["ColumnMap", "Target", "build_targets", "map_columns", "mapping_path", "read_mapping", "write_mapping"]
 
@@ -119,8 +121,11 @@ def build_targets(inst: Instrument) -> dict[str, Target]:
 
 
 def mapping_path(project_root: Path, wave: str, export_file: Path) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(export_file).stem)
-    return Path(project_root) / "mappings" / f"{wave}__{safe}.csv"
+    """``mappings/<wave>__<export stem>.csv``: the wave id is checked (:func:`check_wave_id`), the
+    stem made safe and short (:func:`file_stem`), so the name stays in ``mappings/`` and under the
+    file systems' 255-byte limit."""
+    check_wave_id(wave)
+    return Path(project_root) / "mappings" / f"{wave}__{file_stem(Path(export_file).stem)}.csv"
 
 
 def read_mapping(path: Path, targets: dict[str, Target]) -> dict[str, tuple[str | None, bool]]:
@@ -136,8 +141,8 @@ def read_mapping(path: Path, targets: dict[str, Target]) -> dict[str, tuple[str 
                 raise IngestError(f"{path}: the mapping file lacks column(s) {', '.join(missing)}.", file=path,
                                   rule="bad-mapping-file", fix=f"Keep the header {','.join(MAPPING_FIELDS)}, or delete the file to regenerate it.")
             for i, row in enumerate(reader, start=2):
-                col = row["column"]
-                var = (row.get("variable") or "").strip() or None
+                col = unsafe_text(row["column"])
+                var = (unsafe_text(row.get("variable") or "")).strip() or None
                 acc = (row.get("accepted") or "").strip().casefold()
                 if acc not in _TRUE | _FALSE:
                     raise IngestError(f"{path}: row {i}: accepted = '{row.get('accepted')}' is not yes/no.", file=path,
@@ -160,13 +165,14 @@ def write_mapping(path: Path, cmap: ColumnMap, order: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(MAPPING_FIELDS)
-        for col in order:
+        for col in order:  # the export's headers are untrusted text: formula-safe (read back by read_mapping)
             if col in cmap.columns:
-                w.writerow([col, cmap.columns[col], cmap.method[col], f"{cmap.score[col]:.0f}", "yes"])
+                row = [col, cmap.columns[col], cmap.method[col], f"{cmap.score[col]:.0f}", "yes"]
             elif col in cmap.rejected:
-                w.writerow([col, cmap.method.get(col, ""), "stored", "", "no"])
+                row = [col, cmap.method.get(col, ""), "stored", "", "no"]
             else:
-                w.writerow([col, "", "unmapped", "", "no"])
+                row = [col, "", "unmapped", "", "no"]
+            w.writerow([safe_text(x) for x in row])
 
 
 def map_columns(columns, inst: Instrument, *, stored: dict[str, tuple[str | None, bool]] | None = None,

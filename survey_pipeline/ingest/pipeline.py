@@ -42,6 +42,7 @@ from survey_pipeline.ingest.recode import (
     type_missing,
 )
 from survey_pipeline.instrument.model import Role
+from survey_pipeline.names import check_wave_id
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
 
@@ -229,6 +230,7 @@ def ingest(project: Project | str | Path, export_path: str | Path, wave: str, mo
     IngestError
         One clear message (file, place, rule, fix); the store is unchanged.
     """
+    check_wave_id(wave)  # before anything: it becomes part of file names
     proj = project if isinstance(project, Project) else Project.load(project)
     export = Path(export_path)
     sha = checked_sha256(export, platform)

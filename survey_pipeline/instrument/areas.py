@@ -31,6 +31,7 @@ labels per language     ``label_<lang>`` or ``name_<lang>``, e.g. ``label_es``
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
@@ -40,6 +41,7 @@ from typing import Literal, get_args
 import pandas as pd
 
 from survey_pipeline.errors import InstrumentError, Problem
+from survey_pipeline.files import DEFAULT_MAX_FILE_MB, read_text_bounded
 from survey_pipeline.instrument.model import Area, Areas, Instrument
 
 __all__ = ["AREA_CODES", "AREA_COLUMNS", "apply_areas", "district_labels", "has_code_column", "read_areas", "slug"]
@@ -72,12 +74,12 @@ def slug(text: str) -> str:
     return s
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path, max_mb: float = DEFAULT_MAX_FILE_MB) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(read_text_bounded(path, max_mb=max_mb, what="the areas file", error=InstrumentError))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise InstrumentError(f"{path}: cannot read the GeoJSON file ({exc}).", file=path,
                                   rule="areas-unreadable",
                                   fix="Save it as UTF-8 GeoJSON (a FeatureCollection).") from None
@@ -96,14 +98,14 @@ def _read_table(path: Path) -> pd.DataFrame:
             rows.append(props)
         return pd.DataFrame(rows)
     if suffix in (".csv", ".txt", ".tsv"):
+        text = read_text_bounded(path, max_mb=max_mb, what="the areas file", error=InstrumentError)
         try:
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                first = fh.readline()
+            first = text.split("\n", 1)[0]
             # the delimiter that splits the header most; a one-column file (just 'neighborhood')
             # has none, and is not split on a letter as a generic sniffer would
             sep = max((",", ";", "\t", "|"), key=first.count) if any(d in first for d in ",;\t|") else ","
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+        except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InstrumentError(f"{path}: cannot read the CSV file ({exc}).", file=path,
                                   rule="areas-unreadable",
                                   fix="Save the areas as a UTF-8 CSV with a header row.") from None
@@ -136,10 +138,10 @@ def _column_key(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
-def has_code_column(path: str | Path) -> bool:
+def has_code_column(path: str | Path, *, max_mb: float = DEFAULT_MAX_FILE_MB) -> bool:
     """Whether the areas file at ``path`` has an area code column (False when it cannot be read)."""
     try:
-        cols = {_column_key(c) for c in _read_table(Path(path)).columns}
+        cols = {_column_key(c) for c in _read_table(Path(path), max_mb).columns}
     except (InstrumentError, OSError):
         return False
     return any(c in cols for c in AREA_COLUMNS["code"])
@@ -152,7 +154,7 @@ def _find(columns: dict[str, str], field: str) -> str | None:
     return None
 
 
-def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
+def read_areas(path: str | Path, *, codes: AreaCodes = "required", max_mb: float = DEFAULT_MAX_FILE_MB) -> Areas:
     """Read an agency's neighborhoods (with district, beats and ZIP codes) from CSV or GeoJSON.
 
     Parameters
@@ -188,7 +190,7 @@ def read_areas(path: str | Path, *, codes: AreaCodes = "required") -> Areas:
     if not path.exists():
         raise InstrumentError(f"{path}: areas file not found.", file=path, rule="areas-missing",
                               fix="Check the path of the areas file (--areas, or [areas] file in survey.toml).")
-    table = _read_table(path)
+    table = _read_table(path, max_mb)
     columns = {_column_key(c): c for c in table.columns}
     code_col, label_col = _find(columns, "code"), _find(columns, "label")
     needed = (("code", code_col), ("neighborhood name", label_col)) if codes == "required" else \

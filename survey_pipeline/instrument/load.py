@@ -64,9 +64,46 @@ class Source:
         return self.lines.get((), 1)
 
 
+MAX_YAML_BYTES = 5_000_000
+"""An instrument YAML file larger than this (5 MB; the bundled resident template is ~100 KB) is refused."""
+MAX_YAML_ALIASES = 100
+"""YAML aliases (``*name``) allowed in one instrument file (the bundled templates use none)."""
+MAX_YAML_NODES = 50_000
+"""Values built from one file, aliases expanded (the bundled templates have under 700 each): a
+"billion laughs" file stops here, in a fraction of a second."""
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses more than :data:`MAX_YAML_ALIASES` aliases while composing."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                ev = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name): refused, a document that "
+                    "repeats itself through aliases can grow without bound", ev.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _read_yaml(path: Path, problems: ProblemList) -> Source | None:
     file = str(path)
     try:
+        size = path.stat().st_size if path.is_file() else None
+        if path.exists() and not path.is_file():
+            problems.add("unreadable", "is not a regular file (a directory, device or pipe).",
+                         "Give the path of an instrument YAML file.", file=file)
+            return None
+        if size is not None and size > MAX_YAML_BYTES:
+            problems.add("file-too-large", f"the file has {size / 1e6:.1f} MB, over the limit of "
+                         f"{MAX_YAML_BYTES / 1e6:g} MB for an instrument.",
+                         "Check that this is the instrument file; split a very large one into modules.", file=file)
+            return None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.add("file-not-found", f"file {file} does not exist.",
@@ -81,7 +118,7 @@ def _read_yaml(path: Path, problems: ProblemList) -> Source | None:
         problems.add("unreadable", f"cannot read the file ({exc.strerror}).",
                      "Check the path and permissions.", file=file)
         return None
-    loader = yaml.SafeLoader(text)
+    loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -97,7 +134,13 @@ def _read_yaml(path: Path, problems: ProblemList) -> Source | None:
         src.data = {}
         return src
 
+    built = 0
+
     def build(n, path: tuple):
+        nonlocal built
+        built += 1
+        if built > MAX_YAML_NODES:
+            raise _TooLarge
         src.lines[path] = n.start_mark.line + 1
         if isinstance(n, yaml.MappingNode):
             out: dict = {}
@@ -113,8 +156,19 @@ def _read_yaml(path: Path, problems: ProblemList) -> Source | None:
             return [build(v, (*path, i)) for i, v in enumerate(n.value)]
         return loader.construct_object(n, deep=True)
 
-    src.data = build(node, ())
+    try:
+        src.data = build(node, ())
+    except (_TooLarge, RecursionError):
+        problems.add("yaml-too-large", f"the YAML expands to more than {MAX_YAML_NODES:,} values (or nests too "
+                     "deeply) once its aliases are followed.",
+                     "An instrument needs far fewer: remove the aliases (*name) and anchors (&name), or split the "
+                     "file into modules.", file=file)
+        return None
     return src
+
+
+class _TooLarge(Exception):
+    """Raised inside :func:`_read_yaml`'s builder past :data:`MAX_YAML_NODES`."""
 
 
 # --- finding bundled templates --------------------------------------------------------------

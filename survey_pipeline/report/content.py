@@ -151,6 +151,10 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     """
     root = Path(project)
     _check_language(language)
+    if (root / "survey.toml").exists():  # a results-only folder may have none
+        from survey_pipeline.project import check_project
+
+        check_project(root, require_instrument=False)
     store = root / STORE_FILE
     check_results(store, root)
     try:

@@ -134,11 +134,13 @@ def test_editing_review_xlsx_changes_the_results(made, capsys):
 
 def test_apply_review_command_and_bad_cells(made, capsys):
     proj, _, _ = made
-    _edit(proj, {("q2", "role"): "safety", ("q2", "positive_end"): "high"})
+    # the inference read Q2 ("How safe do you feel ...") as safety; the analyst says it is trust
+    assert "role: safety" in (proj / "instrument.yaml").read_text()
+    _edit(proj, {("q2", "role"): "trust", ("q2", "positive_end"): "high"})
     assert main(["instrument", "apply-review", str(proj), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["changed"] == ["q2"] and got["weight"] == "weight"
-    assert "role: safety" in (proj / "instrument.yaml").read_text()
+    assert "role: trust" in (proj / "instrument.yaml").read_text()
     _edit(proj, {("q2", "role"): "happiness"})
     assert main(["instrument", "apply-review", str(proj)]) == 2
     err = capsys.readouterr().err
@@ -198,15 +200,21 @@ def test_an_area_level_set_in_review_derives_the_areas_again(tmp_path, capsys):
     proj = tmp_path / "c"
     assert main(["init", str(proj), "--from-export", str(export), "--codebook", str(tmp_path / "dictionary.csv")]) == 0
     capsys.readouterr()
-    assert sorted(pd.read_csv(proj / "areas.csv")["neighborhood"]) == ["Central", "Northern", "Southern"]
-    sheet = read_review_xlsx(proj / "review.xlsx")
-    nb_q = sheet.loc[sheet["text"] == "NBHD", "question"].iloc[0]
-    _edit(proj, {(nb_q, "area_level"): "neighborhood"})
-    got = _run(proj, capsys)
-    assert got["review"]["areas"].startswith("areas: areas.csv derived again (5 areas)")
+    # the inference finds the neighborhood column (NBHD) and nests it in the police districts
     areas = pd.read_csv(proj / "areas.csv").set_index("neighborhood")
+    assert sorted(areas.index) == ["Downtown", "Harbor", "Hilltop", "Lakeview", "Midtown"]
     assert areas.loc["Hilltop", "district"] == "Northern" and areas.loc["Downtown", "district"] == "Central"
+    _run(proj, capsys)
     est = _estimates(proj)
     assert set(est.loc[est["area_level"] == "neighborhood", "area"]) == {"Hilltop", "Lakeview", "Downtown",
                                                                           "Midtown", "Harbor"}
+    # the analyst takes NBHD out of geography in review.xlsx: the areas are derived again, districts only
+    sheet = read_review_xlsx(proj / "review.xlsx")
+    nb_q = sheet.loc[sheet["text"] == "NBHD", "question"].iloc[0]
+    _edit(proj, {(nb_q, "area_level"): "none"})
+    got = _run(proj, capsys)
+    assert got["review"]["areas"].startswith("areas: areas.csv derived again")
+    assert sorted(pd.read_csv(proj / "areas.csv")["neighborhood"]) == ["Central", "Northern", "Southern"]
+    est = _estimates(proj)
+    assert not set(est.loc[est["area_level"] == "neighborhood", "area"]) & {"Hilltop", "Downtown"}
     assert set(est.loc[est["area_level"] == "district", "area"]) == {"Northern", "Central", "Southern"}

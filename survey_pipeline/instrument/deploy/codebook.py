@@ -10,17 +10,12 @@ from openpyxl.utils import get_column_letter
 
 from survey_pipeline.instrument.deploy.common import options, text
 from survey_pipeline.instrument.model import Instrument
+from survey_pipeline.safe import safe_text
 
 __all__ = ["build_codebook", "safe_cell", "write_codebook"]
 
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def safe_cell(v):
-    """Neutralise text a spreadsheet would run as a formula (prefix ``'``)."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
+safe_cell = safe_text
+"""Neutralise text a spreadsheet would run as a formula (:func:`survey_pipeline.safe.safe_text`)."""
 
 
 def build_codebook(inst: Instrument) -> dict[str, pd.DataFrame]:

@@ -34,6 +34,7 @@ from survey_pipeline.instrument.deploy.common import (
     text,
 )
 from survey_pipeline.instrument.model import Instrument, Question
+from survey_pipeline.safe import text_cells
 
 __all__ = ["build_xlsform", "translate_relevant", "write_xlsform"]
 
@@ -262,9 +263,14 @@ def build_xlsform(inst: Instrument) -> dict[str, pd.DataFrame]:
 
 
 def write_xlsform(sheets: dict[str, pd.DataFrame], out: str | Path) -> Path:
-    """Write the sheets to an ``.xlsx`` workbook."""
+    """Write the sheets to an ``.xlsx`` workbook.
+
+    Every text cell is stored as text: a label or name that starts like a spreadsheet formula
+    (``=HYPERLINK(...)`` in an area name) is a quote-prefixed string cell, not a live formula,
+    and pyxform reads the same text (:func:`survey_pipeline.safe.text_cells`)."""
     out = Path(out)
     with pd.ExcelWriter(out, engine="openpyxl") as xw:
         for name, df in sheets.items():
             df.to_excel(xw, sheet_name=name, index=False)
+            text_cells(xw.sheets[name])
     return out

@@ -375,3 +375,34 @@ def test_xlsform_district_question_uses_the_district_names(rich, tmp_path):
     districts = {c["name"]: (c["label::English (en)"], c["label::Español (es)"])
                  for c in sheet_rows(out, "choices") if c["list_name"] == "districts"}
     assert districts == {"central": ("Central District", "Distrito Centro"), "north": ("north", "north")}
+
+
+def test_xlsform_and_codebook_hold_no_live_formula(write_instrument, tmp_path):
+    """Area names and labels starting like a formula (issue 19: 5 live =HYPERLINK cells) are text
+    cells in the XLSForm — the same text for pyxform — and neutralised text in the codebook."""
+    from openpyxl import load_workbook
+    from pyxform.xls2xform import convert
+
+    from survey_pipeline import load_instrument
+    from survey_pipeline.instrument.areas import read_areas
+    from survey_pipeline.instrument.deploy import export_instrument
+
+    from .deploy_fixtures import RICH
+
+    evil = '=HYPERLINK("http://evil.example/x","Old Town")'
+    areas = tmp_path / "areas.csv"
+    areas.write_text(f'code,neighborhood,district,beat\n1,"{evil.replace(chr(34), chr(34) * 2)}",Central,111\n'
+                     '2,+Hill Side,-North,211\n3,@Lake,Central,311\n', encoding="utf-8")
+    inst = load_instrument(write_instrument(RICH))
+    out = export_instrument(inst, "xlsform", tmp_path / "f.xlsx", areas=read_areas(areas))
+    wb = load_workbook(out)
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+    assert any(c.value == evil for c in texts) and all(c.quotePrefix for c in texts)
+    result = convert(xlsform=str(out), validate=False)
+    assert "evil.example" in result.xform and result.warnings == []
+    cb = export_instrument(inst, "codebook", tmp_path / "c.xlsx", areas=read_areas(areas))
+    cb_cells = [c for ws in load_workbook(cb) for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cb_cells if c.data_type == "f"]
+    assert not [c.value for c in cb_cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
