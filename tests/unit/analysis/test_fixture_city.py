@@ -234,3 +234,21 @@ def test_without_targets_estimates_are_not_all_suppressed():
     city = est[est["area_level"] == "city"]
     assert (city["n_eff"] > 0.5 * city["n"]).all()
     assert (city["reliability"] != "suppress").mean() > 0.9
+
+
+def test_small_area_setting_is_honoured_and_works_without_targets():
+    """Without targets the modeled rows still come (areas weigh equally in the benchmarking, no
+    population shares); ``small_area = false`` gives none and the same direct rows."""
+    from survey_pipeline.analysis.settings import from_settings
+    from survey_pipeline.settings import parse_settings
+
+    _, off = from_settings(parse_settings("[analysis]\ngroups = []\nsmall_area = false\n"))
+    assert off.small_area is False and AnalysisSettings().small_area is True
+    frame = city_frame()
+    frame = frame[frame["wave"] == frame["wave"].iloc[0]]
+    on = analyze_frame(frame, city_instrument(), settings=AnalysisSettings(groups=())).tables["estimates"]
+    without = analyze_frame(frame, city_instrument(), settings=off).tables["estimates"]
+    modeled = on["method"].str.startswith("modeled")
+    assert modeled.sum() > 1000 and set(on.loc[modeled, "area_level"]) == {"neighborhood", "beat"}
+    assert not without["method"].str.startswith("modeled").any()
+    pd.testing.assert_frame_equal(on[~modeled].reset_index(drop=True), without.reset_index(drop=True))
