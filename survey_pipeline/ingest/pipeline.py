@@ -40,7 +40,7 @@ from survey_pipeline.ingest.recode import (
     recode,
     type_missing,
 )
-from survey_pipeline.ingest.redact import redact_series
+from survey_pipeline.ingest.redact import redact_series, redact_text
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
 from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
@@ -349,8 +349,10 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
     # --- recode ---------------------------------------------------------------------------
     tick("recoding", 2)
     rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
-    # identifiers typed into open-ended answers never reach the store
+    # identifiers typed into open-ended answers never reach the store (nor the summary's examples)
     redacted = {"email": 0, "phone": 0}
+    for d in rec.invalid.values():
+        d["examples"] = [redact_text(str(e))[0] if isinstance(e, str) else e for e in d.get("examples", [])]
     if len(rec.open_text):
         text, got = redact_series(rec.open_text["text"])
         rec.open_text = rec.open_text.assign(text=text.to_numpy(dtype=object))

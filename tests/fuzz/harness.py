@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import re
 import shutil
 import sys
@@ -277,7 +278,7 @@ def _worker(conn, tpl: Template, work: str, limit_gb: float) -> None:  # pragma:
 
 
 def run_all(cases: list[corpus.Case], tpl: Template, work: Path, *, timeout: float = 120.0,
-            limit_gb: float = 8.0, log=print) -> list[Result]:  # pragma: no cover - make fuzz
+            limit_gb: float = 8.0, log=print, results_file: Path | None = None) -> list[Result]:  # pragma: no cover - make fuzz
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
@@ -309,6 +310,9 @@ def run_all(cases: list[corpus.Case], tpl: Template, work: Path, *, timeout: flo
             proc = None
             res = Result(case.name, case.family, "failure", f"timeout after {timeout:.0f} s", timeout)
         results.append(res)
+        if results_file is not None:
+            with open(results_file, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(asdict(res)) + "\n")
         if res.outcome == "failure":
             log(f"FAIL {res.name}: {res.detail}")
         if n % 100 == 0:
@@ -343,7 +347,13 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - make fuzz
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
     ap.add_argument("--limit-gb", type=float, default=8.0, help="address-space limit of the worker")
     ap.add_argument("--keep", help="write the corpus here and keep it")
+    ap.add_argument("--results", help="append each case's result to this JSON-lines file as it is judged")
+    ap.add_argument("--summarize", nargs="+", help="only print the table of these results files")
     args = ap.parse_args(argv)
+    if args.summarize:
+        rows = [Result(**json.loads(line)) for f in args.summarize for line in Path(f).read_text().splitlines() if line]
+        print(summary_table(rows))
+        return 1 if any(r.outcome == "failure" for r in rows) else 0
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sp-fuzz-") as tmp:
         tmp = Path(tmp)
@@ -357,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - make fuzz
         work = tmp / "work"
         work.mkdir()
         results = run_all(cases, tpl, work, timeout=args.timeout, limit_gb=args.limit_gb,
-                          log=lambda m: print(m, flush=True))
+                          log=lambda m: print(m, flush=True), results_file=Path(args.results) if args.results else None)
     print(summary_table(results))
     print(f"wall time {time.perf_counter() - t0:.0f} s")
     return 1 if any(r.outcome == "failure" for r in results) else 0
