@@ -84,6 +84,7 @@ LIMITS = {
     "MAX_COLUMNS": 20_000,  # cells of one row (CSV line or sheet row)
     "MAX_CELL_CHARS": 1_000_000,  # characters of one workbook cell
     "MAX_LINES": 10_000_000,  # lines of a CSV file
+    "MAX_XLSX_RATIO": 100,  # uncompressed / compressed size of a workbook part over 10 MB (a zip bomb)
 }
 """Resource limits and their defaults; each can be raised with ``SURVEY_PIPELINE_<NAME>``."""
 
@@ -975,6 +976,12 @@ def _read_xlsx_checked(path: Path, raw: bytes, suffix: str) -> Table:
     if declared > cap_mb << 20:
         raise _limit_error(path, f"the workbook's parts decompress to {declared / (1 << 20):,.0f} MB",
                            "MAX_XLSX_MB", cap_mb, " MB")
+    ratio = limit("MAX_XLSX_RATIO", LIMITS["MAX_XLSX_RATIO"])
+    for i in infos:
+        if i.file_size > 10 << 20 and i.file_size > ratio * max(i.compress_size, 1):
+            raise _limit_error(path, f"the part {i.filename} decompresses {i.file_size // max(i.compress_size, 1):,} times "
+                               f"({i.file_size / (1 << 20):,.0f} MB from {i.compress_size / (1 << 20):,.1f} MB): a "
+                               "compression bomb, not a spreadsheet's XML", "MAX_XLSX_RATIO", ratio, " times")
     notes: list[str] = []
     if suffix not in {".xlsx", ".xlsm"}:
         notes.append(f"file named {path.suffix or '(no extension)'} is an Excel workbook; read as XLSX")
@@ -1062,8 +1069,13 @@ def _read_xlsx_checked(path: Path, raw: bytes, suffix: str) -> Table:
             head_rows.append(i + 1)
     lens = effs.copy()  # a workbook row has no delimiters: its length is its last filled cell
 
+    max_cells = limit("MAX_CELLS", LIMITS["MAX_CELLS"])
+
     def load(width: int) -> pd.DataFrame:
         width = max(1, width)
+        if len(text_rows) * width > max_cells:  # e.g. a far cell (XFD1048576) below the data
+            raise _limit_error(path, f"sheet '{chosen}' spans {len(text_rows):,} rows x {width:,} columns "
+                               f"({len(text_rows) * width:,} cells)", "MAX_CELLS", max_cells)
         data = [(r + [None] * width)[:width] for r in text_rows]
         if not data:
             return pd.DataFrame(columns=range(width), dtype=object)

@@ -174,3 +174,21 @@ def test_damaged_xlsx_is_one_clear_error(tmp_path, damage):
     with pytest.raises(IngestError) as err:
         read_export(write(tmp_path, bytes(data), "export.xlsx"))
     assert err.value.rule == "xlsx-corrupt" and err.value.fix
+
+
+def test_xlsx_far_cell_below_the_data_is_refused_not_padded(tmp_path):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             b'<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>'
+             b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>')
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, _package(sheet), "export.xlsx"))
+    assert err.value.rule == "resource-limit" and "1,048,576 rows x 16,384 columns" in str(err.value)
+
+
+def test_xlsx_compression_bomb_is_refused_before_parsing(tmp_path):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + b"<row><c><v>1</v></c></row>" * 600_000 + b"</sheetData></worksheet>")
+    path = write(tmp_path, _package(sheet), "export.xlsx")
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_XLSX_RATIO" in str(err.value)
