@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit setup browser-deps clean
+.PHONY: demo test lint unit setup browser-deps clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The whole fuzz corpus of malformed exports (issue 19; a sample runs in `make test`): a table by family.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.harness $(FUZZ_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/survey-pipeline demo --dir demo-project $(DEMO_ARGS)

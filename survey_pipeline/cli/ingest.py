@@ -36,6 +36,9 @@ def _summary_table(s) -> Table:
         for q, d in s.unknown_values.items():
             t.add_row(f"  unknown values: {q}", f"{d['count']} (e.g. {', '.join(map(str, d['examples']))})")
         t.add_row("identifiers dropped", ", ".join(s.identifiers_dropped) or "none")
+        if s.redacted:
+            t.add_row("identifiers redacted in free text",
+                      ", ".join(f"{n} {rule} -> [{rule}]" for rule, n in s.redacted.items()))
         for a, n in s.unknown_areas.items():
             t.add_row(f"  unknown area: {a}", str(n))
         t.add_row("mapping (edit to fix)", s.mapping_file or "")

@@ -41,6 +41,7 @@ from survey_pipeline.ingest.recode import (
     recode,
     type_missing,
 )
+from survey_pipeline.ingest.redact import redact_series, redact_text
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.names import check_wave_id
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
@@ -77,6 +78,7 @@ class IngestSummary:
     unmapped_columns: list[str] = field(default_factory=list)
     unknown_values: dict[str, dict] = field(default_factory=dict)
     identifiers_dropped: list[str] = field(default_factory=list)
+    redacted: dict[str, int] = field(default_factory=dict)  # e-mails/phones replaced in free text, per rule
     unknown_areas: dict[str, int] = field(default_factory=dict)
     mapping_file: str | None = None
     funnel: list[dict] = field(default_factory=list)  # the wave's exclusion funnel after this ingest
@@ -301,6 +303,7 @@ class PreparedExport:
     answer_vars: pd.Index
     answer_codes: np.ndarray
     answer_kinds: np.ndarray
+    redacted: dict[str, int] = field(default_factory=dict)
 
 
 def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, platform: str = "auto", *,
@@ -336,6 +339,12 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
                 f"or map the columns by hand in {mpath}."))
     frame = raw.frame
     rows_in = len(frame) + len(raw.rejected)
+    if rows_in == 0:
+        raise IngestError(
+            f"{export}: the file holds only its header row(s) ({raw.header_rows}): there is no response to load.",
+            file=export, rule="no-responses",
+            fix="Export the responses again from the survey platform (check the export's filters and date range); "
+                "a download that stopped after the header gives such a file.")
     # --- quarantine: unreadable rows (reader) and rows with no content at all ------------
     q_rows = [{"source_row": int(r), "reason": str(reason), "raw": None} for r, reason in raw.rejected]
     # readers give None for empty cells; a row of only None is quarantined as "empty row"
@@ -350,6 +359,14 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
     # --- recode ---------------------------------------------------------------------------
     tick("recoding", 2)
     rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
+    # identifiers typed into open-ended answers never reach the store (nor the summary's examples)
+    redacted = {"email": 0, "phone": 0}
+    for d in rec.invalid.values():
+        d["examples"] = [redact_text(str(e))[0] if isinstance(e, str) else e for e in d.get("examples", [])]
+    if len(rec.open_text):
+        text, got = redact_series(rec.open_text["text"])
+        rec.open_text = rec.open_text.assign(text=text.to_numpy(dtype=object))
+        redacted = {k: redacted[k] + v for k, v in got.items()}
     meta = pd.DataFrame(index=frame.index)
     for f, col in raw.meta.items():
         if f not in IDENTIFIER_FIELDS and col in frame:
@@ -378,9 +395,11 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
     disp, share_ans = disposition(rec, inst, proj.quality, qstatus)
     finished = meta.get("finished")
     fin = None
-    if finished is not None:
-        fs = finished.astype("string").str.strip().str.casefold()
-        fin = fs.map(lambda v: True if v in ("1", "true", "yes") else (False if v in ("0", "false", "no") else None))
+    if finished is not None:  # empty or unknown values (a truncated download): None
+        fs = finished.astype("string").str.strip().str.casefold().fillna("")
+        fin = pd.Series(None, index=finished.index, dtype=object)
+        fin[fs.isin(["1", "true", "yes"]).to_numpy(dtype=bool)] = True
+        fin[fs.isin(["0", "false", "no"]).to_numpy(dtype=bool)] = False
     broke = disp != "complete"
     if fin is not None:
         broke = broke | (fin == False)  # noqa: E712
@@ -411,6 +430,8 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
         area_raw = area_raw.where(~first_value, frame[gc])
         matched = got["neighborhood"].notna()
         areas.loc[matched[matched].index, ["district", "neighborhood", "beat"]] = got.loc[matched, ["district", "neighborhood", "beat"]]
+    area_raw, got = redact_series(area_raw)  # a typed neighborhood box holds free text too
+    redacted = {k: redacted[k] + v for k, v in got.items()}
     if geo_cols and proj.areas is not None:
         # the beat of responses whose neighborhood an earlier question gave: an answered beat of
         # that neighborhood, else a ZIP that the crosswalk puts in one of its beats
@@ -438,13 +459,25 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
                      + "; ".join(f"{k} ({n})" for k, n in counts.head(20).items()))
     else:
         area_note = None
+    status_raw, bad_status = _checked_meta(meta.get("status"), frame.index, _known_status)
+    language, bad_language = _checked_meta(meta.get("language"), frame.index, _known_language)
+    for bad, rule, what in ((bad_status, "unrecognised_status", "status"),
+                            (bad_language, "unrecognised_language", "language")):
+        if bad is not None:
+            area_flags.append(bad.assign(rule=rule, detail=f"the export's {what} is neither a code nor a known value: "
+                                                           "not stored (" + bad["detail"] + ")"))
+            notes.append(f"{len(bad)} row(s) have a {what} value that is neither a code nor a known value "
+                         f"(flag '{rule}'); it is not stored")
+    if sum(redacted.values()):
+        notes.append("identifiers typed in free text replaced before the store: "
+                     f"{redacted['email']} e-mail address(es) by {'[email]'}, {redacted['phone']} phone number(s) by {'[phone]'}")
     columns = {
         "area_district": areas["district"].values, "area_neighborhood": areas["neighborhood"].values,
         "area_beat": areas["beat"].values, "area_raw": area_raw.values,
         "start_time": start.array if start is not None else pd.NaT,
         "end_time": end.array if end is not None else pd.NaT,
-        "duration_s": dur.values, "survey_language": meta.get("language", pd.Series(None, index=frame.index)).values,
-        "status_raw": meta.get("status", pd.Series(None, index=frame.index)).values,
+        "duration_s": dur.values, "survey_language": language.values,
+        "status_raw": status_raw.values,
         "finished": fin.values if fin is not None else None,
         "answered_share": share_ans.values, "disposition": disp.values,
         "contact_hash": meta["contact_hash"].values,
@@ -464,7 +497,7 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
         disposition=disp, file_flags=file_flags, area_flags=area_flags, unknown_area=ua,
         unknown_areas=area_raw[ua].astype(str).value_counts().head(20).to_dict(),
         open_text=rec.open_text, invalid=rec.invalid, variables=variables,
-        answer_vars=answer_vars, answer_codes=answer_codes, answer_kinds=answer_kinds)
+        answer_vars=answer_vars, answer_codes=answer_codes, answer_kinds=answer_kinds, redacted=redacted)
     rec.codes = rec.kinds = None
     return prepared
 
@@ -606,8 +639,62 @@ def _commit_prepared(proj: Project, store: Store, prep: PreparedExport, replaces
         dispositions=disp.value_counts().to_dict(),
         excluded=int(responses["excluded"].sum()), analysed=int((~responses["excluded"]).sum()),
         columns_mapped=len(cmap.columns), mapped_by_method=methods, unmapped_columns=cmap.unmapped,
-        unknown_values=prep.invalid, identifiers_dropped=dropped, unknown_areas=prep.unknown_areas,
+        unknown_values=prep.invalid, identifiers_dropped=dropped,
+        redacted={k: v for k, v in prep.redacted.items() if v}, unknown_areas=prep.unknown_areas,
         mapping_file=str(prep.mapping_file), funnel=funnel, response_rates=rates, notes=notes)
+
+
+_STATUSES = (
+    # Qualtrics (names and numeric codes), KoboToolbox _validation_status, ODK ReviewState, generic
+    "IP Address", "Survey Preview", "Survey Test", "Imported", "Spam", "Preview Spam", "Imported Spam",
+    "Offline", "Offline Survey Preview", "Edited", "0", "1", "2", "4", "8", "9", "12", "16", "17",
+    "validation_status_approved", "validation_status_not_approved", "validation_status_on_hold",
+    "Approved", "Not Approved", "On Hold", "received", "hasIssues", "rejected",
+    "normal", "preview", "test", "complete", "completed", "partial", "incomplete", "submitted",
+)
+_KNOWN_STATUS = frozenset(f(v) for v in _STATUSES for f in (str, str.lower, str.upper, str.title))
+"""The statuses platforms write, as written, lower case, upper case or title case (a value with
+its case mangled, ``iP Address``, is a damaged cell, not a status)."""
+_LANGUAGE = re.compile(r"^[^\W\d_]{2,20}(?:[-_ ][^\W_]{1,20}){0,2}$")
+
+
+def _known_status(v: str) -> bool:
+    return v.strip() in _KNOWN_STATUS
+
+
+def _known_language(v: str) -> bool:
+    """A language code (``EN``, ``es-419``, ``zh_Hans``) or name (``English``, ``español``)."""
+    return bool(_LANGUAGE.match(v.strip()))
+
+
+def _checked_meta(values: pd.Series | None, index: pd.Index, known: Callable[[str], bool]
+                  ) -> tuple[pd.Series, pd.DataFrame | None]:
+    """A metadata column that must hold codes or known values: the values (unknown ones as None)
+    and, when some are unknown, their rows (``row``, ``threshold``, ``value``, ``detail``).
+
+    Checked per distinct value. An unknown value (a damaged cell, a shifted row's e-mail or IP
+    address) is never stored: the flag's detail gives its length and kind of characters only.
+    """
+    if values is None:
+        return pd.Series(None, index=index, dtype=object), None
+    v = values.astype(object)
+    codes, uniq = pd.factorize(v.to_numpy(dtype=object), use_na_sentinel=True)
+    ok = np.fromiter((known(str(u)) or not str(u).strip() for u in uniq), dtype=bool, count=len(uniq))
+    bad = np.zeros(len(v), dtype=bool)
+    has = codes >= 0
+    bad[has] = ~ok[codes[has]]
+    if not bad.any():
+        return v, None
+    clean = v.where(~bad, None)
+
+    def describe(u: str) -> str:
+        kind = "digits" if u.strip().isdigit() else ("with '@'" if "@" in u else "text")
+        return f"{len(u)} characters, {kind}"
+
+    desc = np.asarray([describe(str(u)) for u in uniq], dtype=object)
+    rows = pd.DataFrame({"row": index[bad], "threshold": np.nan, "value": np.nan,
+                         "detail": desc[codes[bad]]})
+    return clean, rows
 
 
 def _empty_rows(frame: pd.DataFrame) -> np.ndarray:

@@ -35,6 +35,26 @@ def _check_platform(path: Path, platform: str) -> None:
         )
 
 
+RAGGED_REFUSE_SHARE = 0.1
+"""Above this share of a file's data rows (and 5 rows) with a wrong cell count, the file is refused."""
+
+
+def _refuse_if_mostly_ragged(path: Path, reasons: dict[int, str], n_rows: int, rows: np.ndarray,
+                             delimiter: str | None) -> None:
+    """Refuse a file where many rows have another cell count than the header: the delimiter
+    changes inside the file, or the quoting is broken; quarantining would hide a broken file."""
+    ragged = sorted(i for i, r in reasons.items() if r.startswith("ragged"))
+    if len(ragged) >= 5 and len(ragged) > RAGGED_REFUSE_SHARE * max(n_rows, 1):
+        shown = ", ".join(str(int(rows[i])) for i in ragged[:10])
+        raise IngestError(
+            f"{path}: {len(ragged)} of {n_rows} data rows have another number of cells than the header "
+            f"(rows {shown}{' ...' if len(ragged) > 10 else ''}), with delimiter {delimiter!r}: the delimiter "
+            "changes inside the file, or quotes are broken.",
+            file=path, rule="ragged-file",
+            fix=f"Open the file in a text editor at row {int(rows[ragged[0]])}, make every row use the same delimiter "
+                "and close every quote, or export the responses again from the survey platform.")
+
+
 def detect_platform(path: str | Path) -> str:
     """Name the survey platform that wrote ``path``, from its header rows (never its file name).
 
@@ -109,6 +129,12 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
         notes.append(f"detected {detected} from {why}; {k} header row(s)")
     else:
         chosen = platform
+        if detected != platform and k > 1:
+            raise IngestError(
+                f"{path}: --platform {platform} was given, but the file's headers are {detected}'s ({why}), with {k} "
+                f"header rows; read as {platform}, {k - 1} of them would be stored as responses.",
+                file=path, rule="platform-mismatch",
+                fix=f"Leave --platform out (the platform is detected from the headers), or pass --platform {detected}.")
         if detected != platform:
             k = 1
             notes.append(f"platform given as {platform}; the headers look {detected} ({why}); read 1 header row")
@@ -135,6 +161,12 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
             filled = table.filled(long_idx)
             for i in long_idx[filled > header_len]:
                 reasons[int(i)] = f"ragged: {int(lens[i])} cells, header has {header_len}"
+        # too few: a missing delimiter shifts every later cell into the wrong column; never padded
+        short_idx = data_idx[(d_lens > 0) & (d_lens < header_len)]
+        if len(short_idx):  # (a short row of empty cells shifts nothing: read, then quarantined as empty)
+            for i in short_idx[table.filled(short_idx) > 0]:
+                reasons[int(i)] = f"ragged: {int(lens[i])} cells, header has {header_len} (a missing delimiter or a cut row)"
+        _refuse_if_mostly_ragged(path, reasons, int((d_lens > 0).sum()), table.rows, table.delimiter)
         width = max(header_len, 1)
     else:  # a workbook has no delimiters: a filled cell right of the header is an unnamed column
         width = max(named, int(d_lens.max()) if len(d_lens) else 0, 1)
@@ -158,11 +190,6 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
         # an empty worksheet row between responses is a row, as the ",,," row Excel writes for it
         # in a CSV: read (all cells empty), so ingest quarantines it as an empty row
         keep = data_idx[~bad_mask[data_idx]]
-    if is_csv:
-        short = data_idx[(d_lens > 0) & (d_lens < header_len)]
-        if len(short):
-            shown = ", ".join(str(int(table.rows[i])) for i in short[:10])
-            notes.append(f"{len(short)} row(s) have fewer cells than the header and were padded with empty cells (rows {shown}{' ...' if len(short) > 10 else ''})")
     if reasons:
         notes.append(f"{len(reasons)} row(s) rejected (see rejected)")
 

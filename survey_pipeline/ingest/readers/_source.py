@@ -26,8 +26,9 @@ import datetime as dt
 import gzip
 import io
 import os
-import shutil
+import re
 import tempfile
+import threading
 import weakref
 import zipfile
 import zlib
@@ -58,6 +59,44 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"Rar!", "a RAR archive"),
 )
+
+
+def limit(name: str, default: int) -> int:
+    """A resource limit: ``SURVEY_PIPELINE_<NAME>`` from the environment, else ``default``."""
+    var = f"SURVEY_PIPELINE_{name}"
+    raw = os.environ.get(var)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise IngestError(f"{var}={raw!r} is not a positive whole number.", rule="limit-setting",
+                          fix=f"Set {var} to a positive integer, or unset it (default {default}).")
+    return value
+
+
+LIMITS = {
+    "MAX_DECOMPRESSED_MB": 2000,  # a .csv.gz decompressed
+    "MAX_XLSX_MB": 1024,  # the parts of a workbook, uncompressed (as the archive declares them)
+    "MAX_CELLS": 10_000_000,  # cells of a workbook's sheets (rows x the width of each row)
+    "MAX_COLUMNS": 20_000,  # cells of one row (CSV line or sheet row)
+    "MAX_CELL_CHARS": 1_000_000,  # characters of one workbook cell
+    "MAX_LINES": 10_000_000,  # lines of a CSV file
+    "MAX_XLSX_RATIO": 100,  # uncompressed / compressed size of a workbook part over 10 MB (a zip bomb)
+}
+"""Resource limits and their defaults; each can be raised with ``SURVEY_PIPELINE_<NAME>``."""
+
+
+def _limit_error(path: Path, what: str, name: str, value: int, unit: str = "") -> IngestError:
+    var = f"SURVEY_PIPELINE_{name}"
+    return IngestError(
+        f"{path}: {what}, more than the limit of {value:,}{unit} ({var}). The limit keeps a damaged or "
+        "hostile file from exhausting the machine's memory.",
+        file=path, rule="resource-limit",
+        fix=f"If the file is a genuine export, raise the limit (e.g. {var}={value * 4}) and ingest again; "
+            "otherwise export the responses again from the survey platform.")
 
 
 @dataclass
@@ -114,25 +153,43 @@ def read_table(path: Path) -> Table:
     return table
 
 
-def _read_gzip(path: Path) -> Table:
+def _read_gzip(path: Path, nested: bool = False) -> Table:
     """A gzip-compressed export (``.csv.gz``): decompress to a temporary file and read that.
 
-    The temporary file lives as long as the returned table (its loaders read it lazily).
+    Decompression stops at ``SURVEY_PIPELINE_MAX_DECOMPRESSED_MB``. The temporary file lives as
+    long as the returned table (its loaders read it lazily) and is deleted on any failure.
     """
+    if nested:
+        raise _err(path, "holds a gzip archive inside a gzip archive.",
+                   "Decompress the file yourself and ingest the CSV inside.", "file-type")
+    cap = limit("MAX_DECOMPRESSED_MB", LIMITS["MAX_DECOMPRESSED_MB"])
     fd, tmp_name = tempfile.mkstemp(suffix=Path(path.stem).suffix or ".csv", prefix="survey-pipeline-")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
-            shutil.copyfileobj(src, out, length=1 << 20)
-    except (OSError, EOFError, zlib.error) as exc:
+        try:
+            with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+                written = 0
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > cap << 20:
+                        raise _limit_error(path, "the gzip archive decompresses to more than "
+                                           f"{cap:,} MB", "MAX_DECOMPRESSED_MB", cap, " MB")
+                    out.write(chunk)
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
+            raise _err(path, f"the gzip archive is damaged and cannot be decompressed ({exc}).",
+                       "Download or copy the file again, or decompress it yourself and ingest the CSV.",
+                       "file-unreadable") from None
+        try:
+            with tmp.open("rb") as fh:
+                if fh.read(2) == b"\x1f\x8b":
+                    return _read_gzip(path, nested=True)
+            inner = read_table(tmp)
+        except IngestError as exc:
+            raise IngestError(str(exc).replace(str(tmp), f"{path} (decompressed)"), file=path, rule=exc.rule,
+                              fix=exc.fix) from None
+    except BaseException:
         tmp.unlink(missing_ok=True)
-        raise _err(path, f"the gzip archive is damaged and cannot be decompressed ({exc}).",
-                   "Download or copy the file again, or decompress it yourself and ingest the CSV.", "file-unreadable") from None
-    try:
-        inner = read_table(tmp)
-    except IngestError as exc:
-        tmp.unlink(missing_ok=True)
-        raise IngestError(str(exc).replace(str(tmp), f"{path} (decompressed)"), file=path, rule=exc.rule, fix=exc.fix) from None
+        raise
     weakref.finalize(inner, tmp.unlink, missing_ok=True)
     inner.notes.insert(0, "gzip-compressed; decompressed before reading")
     return inner
@@ -143,6 +200,9 @@ def _read_gzip(path: Path) -> Table:
 
 def _decode_strict(raw: bytes, encoding: str) -> tuple[str, bytes, bool]:
     """Decode strictly, forgiving only a character cut in half at the very end (a truncated file)."""
+    if encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):  # error offsets counted from the BOM
+        text, used, cut = _decode_strict(raw[3:], "utf-8")
+        return text, codecs.BOM_UTF8 + used, cut
     try:
         return raw.decode(encoding), raw, False
     except UnicodeDecodeError as exc:
@@ -154,40 +214,129 @@ def _decode_strict(raw: bytes, encoding: str) -> tuple[str, bytes, bool]:
         return cut.decode(encoding), cut, True
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str, str, bytes]:
-    """Return (text, encoding for pandas, note, the bytes the text came from)."""
-    candidates: list[tuple[str, str]] = []
-    if raw.startswith(codecs.BOM_UTF8):
-        candidates.append(("utf-8-sig", "encoding utf-8 with byte-order mark"))
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates.append(("utf-16", "encoding utf-16 (with byte-order mark)"))
-    else:
-        head = raw[:4096]
-        if head.count(0) > len(head) // 4:
-            for enc in ("utf-16-le", "utf-16-be"):
-                try:
-                    text, used, cut = _decode_strict(raw, enc)
-                except UnicodeDecodeError:
-                    continue
-                if "\x00" not in text[:2048]:
-                    note = f"encoding {enc} without byte-order mark"
-                    return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
+_BAD_AT = threading.local()
+_MAX_BAD_RECORDED = 10_000
+
+
+def _record_bad(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: note where an invalid sequence starts, put U+FFFD in its place."""
+    got = getattr(_BAD_AT, "positions", None)
+    if got is not None and len(got) < _MAX_BAD_RECORDED:
+        got.append(exc.start)
+    return "\ufffd", exc.end
+
+
+codecs.register_error("survey_pipeline.record", _record_bad)
+
+
+def _decode_recording(raw: bytes, encoding: str) -> tuple[str, list[int]]:
+    """Decode, replacing each invalid sequence with U+FFFD; return the text and the byte offsets of
+    the (first :data:`_MAX_BAD_RECORDED`) invalid sequences."""
+    _BAD_AT.positions = []
+    try:
+        text = raw.decode(encoding, errors="survey_pipeline.record")
+        return text, _BAD_AT.positions
+    finally:
+        _BAD_AT.positions = None
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-16/32 without a byte-order mark, from where the NUL bytes of (mostly ASCII) text fall;
+    ``None`` when NUL bytes are rare (an 8-bit or UTF-8 file); ``"binary"`` when they fit no pattern."""
+    head = head[: len(head) // 4 * 4]
+    if len(head) < 8 or head.count(0) <= len(head) // 8:
+        return None
+    z = np.frombuffer(head, dtype=np.uint8) == 0
+    m = [float(z[i::4].mean()) for i in range(4)]
+    hi, lo = 0.9, 0.5
+    if m[1] > hi and m[2] > hi and m[3] > hi and m[0] < lo:
+        return "utf-32-le"
+    if m[0] > hi and m[1] > hi and m[2] > hi and m[3] < lo:
+        return "utf-32-be"
+    if m[1] > 0.7 and m[3] > 0.7 and m[0] < lo and m[2] < lo:
+        return "utf-16-le"
+    if m[0] > 0.7 and m[2] > 0.7 and m[1] < lo and m[3] < lo:
+        return "utf-16-be"
+    return "binary"
+
+
+_LEGACY = ("cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850")
+"""8-bit encodings a survey export may be saved in; charset-normalizer picks among them."""
+
+
+def _legacy(raw: bytes) -> tuple[str, str, str]:
+    """(text, encoding, note) for a file that is not UTF-8.
+
+    Windows-1252 unless charset-normalizer, given enough non-ASCII bytes to judge (64 or more in
+    the first MB), finds that another 8-bit encoding (Mac Roman, DOS cp850) reads the text better;
+    latin-1 when cp1252 cannot decode the bytes.
+    """
+    guess = None
+    sample = raw[: 1 << 20]
+    if len(sample) - len(sample.decode("latin-1").encode("ascii", "ignore")) >= 64:
+        try:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(sample, cp_isolation=list(_LEGACY)).best()
+            guess = best.encoding if best is not None and best.encoding in ("mac_roman", "cp850") else None
+        except Exception:
+            guess = None
+    for enc in ([guess] if guess else []) + ["cp1252"]:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        how = "detected by charset-normalizer; the file is not valid UTF-8" if enc == guess else "Windows-1252; the file is not valid UTF-8"
+        return text, enc, f"encoding {enc} ({how})"
+    return raw.decode("latin-1"), "latin-1", "encoding latin-1 (the file is neither UTF-8 nor Windows-1252)"
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str, str, bytes, list[int]]:
+    """Return (text, encoding, note, the bytes the text came from, offsets of invalid sequences).
+
+    UTF-8 (with or without BOM), UTF-16 and UTF-32 (with a byte-order mark, or without one when the
+    NUL bytes of ASCII text show which), else an 8-bit encoding chosen by charset-normalizer. A
+    UTF-8 file with a few invalid bytes stays UTF-8: each invalid sequence becomes U+FFFD in its
+    cell and its offset is returned (reported by the caller), rather than the whole file being
+    re-decoded in another encoding. A file is taken as 8-bit only when its invalid sequences
+    outnumber its valid non-ASCII UTF-8 characters.
+    """
+    def cut_note(cut: bool) -> str:
+        return "; the last, incomplete character was dropped (truncated file?)" if cut else ""
+
+    wide = None
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        wide, note = "utf-32", "encoding utf-32 (with byte-order mark)"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not raw.startswith(codecs.BOM_UTF8):
+        wide, note = "utf-16", "encoding utf-16 (with byte-order mark)"
+    elif not raw.startswith(codecs.BOM_UTF8):
+        guess = _wide_encoding(raw[:4096])
+        if guess == "binary":
             raise _err(path, "holds binary data (many NUL bytes), not text.",
                        "Export the responses as CSV (UTF-8) or XLSX from the survey platform.", "encoding")
-        candidates.append(("utf-8", "encoding utf-8"))
-    for enc, note in candidates:
+        if guess is not None:
+            wide, note = guess, f"encoding {guess} without byte-order mark"
+    if wide is not None:
         try:
-            text, used, cut = _decode_strict(raw, enc)
-        except UnicodeDecodeError:
-            if enc == "utf-16":
-                raise _err(path, "starts like UTF-16 text but holds bytes that are not UTF-16.",
-                           "Save the file again as CSV UTF-8.", "encoding") from None
-            continue
-        return text, enc, note + ("; the last, incomplete character was dropped (truncated file?)" if cut else ""), used
+            text, used, cut = _decode_strict(raw, wide)
+        except UnicodeDecodeError as exc:
+            raise _err(path, f"reads as {wide} text but holds bytes that are not {wide} (at byte {exc.start}).",
+                       "Save the file again as CSV UTF-8.", "encoding") from None
+        return text, wide, note + cut_note(cut), used, []
+    enc = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+    note = "encoding utf-8 with byte-order mark" if enc == "utf-8-sig" else "encoding utf-8"
     try:
-        return raw.decode("cp1252"), "cp1252", "encoding cp1252 (Windows-1252; the file is not valid UTF-8)", raw
+        text, used, cut = _decode_strict(raw, enc)
+        return text, enc, note + cut_note(cut), used, []
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1", "encoding latin-1 (the file is neither UTF-8 nor Windows-1252)", raw
+        pass
+    text, bad = _decode_recording(raw, enc)
+    n_bad = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii - n_bad >= n_bad:  # mostly valid UTF-8: a few damaged bytes
+        return text, enc, note + f"; {len(bad)} invalid byte sequence(s) replaced by U+FFFD", raw, bad
+    text, enc, note = _legacy(raw)
+    return text, enc, note, raw, []
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -326,6 +475,95 @@ def _fast_records(data: bytes, delim: str, encoding: str) -> tuple[np.ndarray, n
     return np.where(content > 0, cnt - prev_cnt + 1, 0).astype(np.int64), ends.astype(np.int64)
 
 
+def _eol_positions(arr: np.ndarray) -> np.ndarray:
+    """Offsets of the line ends as the ``csv`` module counts lines: LF (a CRLF ends on its LF) and
+    lone CR."""
+    lf = np.flatnonzero(arr == 10)
+    cr = np.flatnonzero(arr == 13)
+    if not len(cr):
+        return lf
+    lone = cr[(cr == len(arr) - 1) | (arr[np.minimum(cr + 1, len(arr) - 1)] != 10)]
+    return np.union1d(lf, lone) if len(lone) else lf
+
+
+def _record_end_lines(data: bytes, ends: np.ndarray) -> np.ndarray:
+    """For each record (byte offsets after each record, :func:`_fast_records`), the 1-based number
+    of the physical line it ends on."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    eol = _eol_positions(arr)
+    out = np.searchsorted(eol, ends, side="left").astype(np.int64)
+    if len(out) and (not len(eol) or int(ends[-1]) > int(eol[-1]) + 1):
+        out[-1] += 1  # the last record has no line end
+    return out
+
+
+def _lens_lines(stream, delim: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_lens` and the physical line each record ends on (the ``csv`` module's count)."""
+    reader = csv.reader(stream, delimiter=delim)
+    lens: list[int] = []
+    lines: list[int] = []
+    for rec in reader:
+        lens.append(len(rec))
+        lines.append(reader.line_num)
+    return np.asarray(lens, dtype=np.int64), np.asarray(lines, dtype=np.int64)
+
+
+def _widest_line(data: bytes, delim: str) -> tuple[int, int]:
+    """The most cells any physical line could hold (its delimiters + 1, quotes ignored) and that
+    line's number: a bound checked before the ``csv`` module builds a record in memory."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if not len(arr):
+        return 0, 1
+    eol = _eol_positions(arr)
+    counts = np.zeros(len(eol) + 1, dtype=np.int64)
+    code = ord(delim)
+    for lo in range(0, len(arr), _BLOCK):
+        d = np.flatnonzero(arr[lo:lo + _BLOCK] == code) + lo
+        if len(d):
+            u, c = np.unique(np.searchsorted(eol, d), return_counts=True)
+            counts[u] += c
+    i = int(np.argmax(counts))
+    return int(counts[i]) + 1, i + 1
+
+
+_SWALLOW_EXAMINED = 500
+
+
+def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray, header_cells: int) -> None:
+    """Refuse a file where a stray quote makes one cell of many lines that look like whole rows.
+
+    A quoted cell may hold line breaks (a comment in paragraphs); but when two or more of the
+    lines inside one record hold at least half as many delimiters as the header has cells, a
+    quote opened by mistake has swallowed the responses that followed it, and reading on would
+    lose them without a trace.
+    """
+    if header_cells < 6 or not len(rec_lines):
+        return
+    span = np.diff(np.concatenate([[0], rec_lines]))
+    cand = np.flatnonzero(span >= 3)
+    if not len(cand):
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    eol = _eol_positions(arr)
+    starts = np.concatenate([[0], eol + 1])
+    d = delim.encode()
+    thr = max(4, header_cells // 2)
+    for i in cand[:_SWALLOW_EXAMINED]:
+        first = int(rec_lines[i - 1]) + 1 if i else 1
+        last = int(rec_lines[i])
+        lo = int(starts[first - 1]) if first - 1 < len(starts) else len(data)
+        hi = int(starts[last]) if last < len(starts) else len(data)
+        rowlike = sum(1 for ln in data[lo:hi].splitlines()[1:] if ln.count(d) >= thr)
+        if rowlike >= 2:
+            raise IngestError(
+                f"{path}: lines {first}-{last} are read as one row: a quote opened in line {first} is not closed "
+                f"where its cell ends, so {rowlike} following lines that look like whole rows (each with "
+                f"{thr} or more delimiters) became part of one cell. Reading on would lose those responses.",
+                file=path, rule="csv-quote",
+                fix=f"Open the file in a text editor at line {first}, find the stray \" (a cell that starts with a "
+                    "quote that never ends) and remove or double it, then ingest again; or export the responses again.")
+
+
 def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
     """For the records at ``indices``: the number of cells up to the last non-empty one."""
     want = {int(i) for i in indices}
@@ -379,11 +617,31 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         except OSError as exc:
             raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
     size = len(raw)
-    text, encoding, enc_note, raw = _decode(path, raw)
+    max_lines = limit("MAX_LINES", LIMITS["MAX_LINES"])
+    n_lines = raw.count(b"\n") or raw.count(b"\r")
+    if n_lines > max_lines:
+        raise _limit_error(path, f"the file has {n_lines:,} lines", "MAX_LINES", max_lines)
+    text, encoding, enc_note, raw, bad_at = _decode(path, raw)
+    parse_enc = encoding
+    notes_extra: list[str] = []
+    if encoding not in _ASCII_SAFE or bad_at:
+        # UTF-16/32, an 8-bit encoding other than cp1252/latin-1, or UTF-8 with replaced bytes: the
+        # text is parsed as UTF-8, so every pass reads ASCII quotes, delimiters and line ends
+        raw = text.encode("utf-8")
+        parse_enc = "utf-8"
+    # byte offsets (in ``raw`` as parsed) of replaced sequences and of NUL bytes
+    replaced_at = np.asarray([m.start() for m in re.finditer(b"\xef\xbf\xbd", raw)], dtype=np.int64) \
+        if bad_at else np.zeros(0, dtype=np.int64)
+    nul_at = np.zeros(0, dtype=np.int64)
+    if b"\x00" in raw:  # NUL bytes: their rows are quarantined, not read as text
+        nul_at = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0)
+        raw = raw.replace(b"\x00", b"\x1a")
+        text = raw.decode(parse_enc, errors="replace")
+    modified = parse_enc != encoding or len(raw) != size or bool(len(nul_at))
     delim = _sniff_delimiter(text)
     small = text if len(text) < BIG_FILE else None
     del text
-    if from_disk and len(raw) == size and size >= BIG_FILE:
+    if from_disk and not modified and size >= BIG_FILE:
         del raw  # each pass streams the file from disk: the bytes are not held in memory
 
         def source():
@@ -395,33 +653,60 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
     def stream():
         if small is not None:
             return io.StringIO(small, newline="")
-        return io.TextIOWrapper(source(), encoding=encoding, newline="")
+        return io.TextIOWrapper(source(), encoding=parse_enc, newline="")
 
+    max_cols = limit("MAX_COLUMNS", LIMITS["MAX_COLUMNS"])
     with _big_fields():
         try:
+            lens = ends = None
+            with source() as fh:
+                data = fh.read()
+            got = _fast_records(data, delim, parse_enc)
+            if got is not None:
+                lens, ends = got
+                rec_lines = _record_end_lines(data, ends)
+            else:
+                widest, at_line = _widest_line(data, delim)
+                if widest > max_cols:
+                    raise _limit_error(path, f"line {at_line} has {widest:,} cells", "MAX_COLUMNS", max_cols)
+                with stream() as fh:
+                    lens, rec_lines = _lens_lines(fh, delim)
+            if len(lens) and int(lens.max()) > max_cols:
+                i = int(np.argmax(lens))
+                raise _limit_error(path, f"row {i + 1} has {int(lens[i]):,} cells", "MAX_COLUMNS", max_cols)
             with stream() as fh:
                 head, head_idx = _head(fh, delim)
-            lens = ends = None
-            if encoding in _ASCII_SAFE:
-                with source() as fh:
-                    got = _fast_records(fh.read(), delim, encoding)
-                if got is not None:
-                    lens, ends = got
-            if lens is None:
-                with stream() as fh:
-                    lens = _lens(fh, delim)
+            if head:
+                _check_swallowed(path, data, delim, rec_lines, len(head[0]))
+            del data
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None
         except OSError as exc:
             raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
+    encoding_for_pandas = parse_enc
+    bad_cells: dict[int, str] = {}
+    if len(nul_at) or len(replaced_at):  # byte offsets -> the records (0-based) that hold them
+        def records_of(offsets: np.ndarray) -> np.ndarray:
+            if ends is not None:
+                return np.searchsorted(ends, offsets, side="right")
+            eol = _eol_positions(np.frombuffer(raw, dtype=np.uint8))
+            return np.searchsorted(rec_lines, np.searchsorted(eol, offsets) + 1, side="left")
 
+        for rec in np.unique(records_of(nul_at)):
+            if rec < len(lens):
+                bad_cells[int(rec) + 1] = "NUL byte(s) in the row: the file is damaged"
+        if len(replaced_at):
+            rows = np.unique(records_of(replaced_at)) + 1
+            notes_extra.append(f"{len(bad_at)} invalid UTF-8 byte sequence(s) replaced by U+FFFD in their cells "
+                               f"(row(s) {', '.join(map(str, rows[:20].tolist()))}{' ...' if len(rows) > 20 else ''}); "
+                               "the rest of the file is read as UTF-8")
     def filled(indices: np.ndarray) -> np.ndarray:
         with _big_fields(), stream() as fh:
             return _filled(fh, delim, indices)
 
     n_records = len(lens)
     max_len = int(lens.max()) if n_records else 0
-    notes = [f"{enc_note}; delimiter {delim!r}"]
+    notes = [f"{enc_note}; delimiter {delim!r}", *notes_extra]
 
     def load(width: int) -> pd.DataFrame:
         width = max(1, min(width, max_len))
@@ -432,10 +717,10 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
                 if ends is not None and n_records >= SPLIT_RECORDS:  # two halves, parsed in parallel
                     with source() as fh:
                         frame = _load_in_two(fh.read(), int(ends[n_records // 2 - 1]), n_records // 2,
-                                             delim, encoding, width, max_len, n_records, short)
+                                             delim, encoding_for_pandas, width, max_len, n_records, short)
                 if frame is None:
                     with source() as fh:
-                        frame = _load_with_c_parser(fh, delim, encoding, width, max_len, n_records, short)
+                        frame = _load_with_c_parser(fh, delim, encoding_for_pandas, width, max_len, n_records, short)
             except (pd.errors.ParserError, ValueError, UnicodeDecodeError, MemoryError, OverflowError, OSError):
                 frame = None
             if frame is not None:
@@ -443,7 +728,7 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         if frame is None:
             try:
                 with source() as fh:
-                    frame = _load_with_csv_module(fh, encoding, delim, width)
+                    frame = _load_with_csv_module(fh, encoding_for_pandas, delim, width)
             except OSError as exc:
                 raise _err(path, f"cannot be read ({exc.strerror}).", "Check the file's permissions.", "file-unreadable") from None
             notes.append("the fast CSV parser disagreed with the file's quoting; read it with Python's csv module instead")
@@ -462,6 +747,7 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
         encoding=encoding,
         delimiter=delim,
         notes=notes,
+        bad_cells=bad_cells,
     )
 
 
@@ -604,17 +890,45 @@ def _sheet_has_formulas(zf: zipfile.ZipFile) -> bool:
     return False
 
 
-def _sheet_rows(ws) -> tuple[list[tuple], int]:
+class _SheetLimit(Exception):
+    """A sheet passed one of the workbook limits (converted to an IngestError by the caller)."""
+
+    def __init__(self, what: str, name: str, value: int):
+        super().__init__(what)
+        self.what, self.name, self.value = what, name, value
+
+
+def _sheet_rows(ws, budget: list[int] | None = None) -> tuple[list[tuple], int]:
     """The rows of a worksheet down to its last row with a value, and how many empty rows follow.
 
     Spreadsheets often report thousands of formatted but empty rows below the data (the sheet's
     "used range"); they are counted, never materialized. Empty rows above or between rows with
     values are kept (as empty tuples), so row numbers stay those of the sheet.
+
+    The sheet's declared dimension is ignored (a damaged or hostile file may declare
+    ``A1:XFD1048576`` to make every row 16,384 cells wide); ``budget`` is ``[cells left]`` across the
+    workbook's sheets, and a row wider than ``SURVEY_PIPELINE_MAX_COLUMNS``, a cell longer than
+    ``SURVEY_PIPELINE_MAX_CELL_CHARS`` or more cells in all than the budget raise :class:`_SheetLimit`.
     """
+    max_cols = limit("MAX_COLUMNS", LIMITS["MAX_COLUMNS"])
+    max_chars = limit("MAX_CELL_CHARS", LIMITS["MAX_CELL_CHARS"])
+    budget = budget if budget is not None else [limit("MAX_CELLS", LIMITS["MAX_CELLS"])]
+    with contextlib.suppress(AttributeError):
+        ws.reset_dimensions()  # read-only sheets: no padding to the declared dimension
     out: list[tuple] = []
     pending = 0
-    for r in ws.iter_rows(values_only=True):
+    for n, r in enumerate(ws.iter_rows(values_only=True), 1):
+        if len(r) > max_cols:
+            raise _SheetLimit(f"row {n} of sheet '{ws.title}' has {len(r):,} cells", "MAX_COLUMNS", max_cols)
+        budget[0] -= len(r)
+        if budget[0] < 0:
+            raise _SheetLimit(f"the sheets hold more cells than the limit (at row {n} of sheet '{ws.title}')",
+                              "MAX_CELLS", limit("MAX_CELLS", LIMITS["MAX_CELLS"]))
         if any(v is not None and v != "" for v in r):
+            for v in r:
+                if isinstance(v, str) and len(v) > max_chars:
+                    raise _SheetLimit(f"a cell in row {n} of sheet '{ws.title}' holds {len(v):,} characters",
+                                      "MAX_CELL_CHARS", max_chars)
             if pending:
                 out.extend([()] * pending)
                 pending = 0
@@ -625,18 +939,49 @@ def _sheet_rows(ws) -> tuple[list[tuple], int]:
 
 
 def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
+    """Read a workbook; any failure of a damaged archive or workbook is one :class:`IngestError`."""
+    try:
+        return _read_xlsx_checked(path, raw, suffix)
+    except IngestError:
+        raise
+    except _SheetLimit as exc:
+        raise _limit_error(path, exc.what, exc.name, exc.value) from None
+    except MemoryError:
+        raise IngestError(f"{path}: the workbook needs more memory than this machine has.", file=path,
+                          rule="resource-limit",
+                          fix="Export the responses as CSV (UTF-8) from the survey platform, or lower "
+                              "SURVEY_PIPELINE_MAX_CELLS so such files are refused early.") from None
+    except Exception as exc:
+        raise _err(path, f"the workbook is damaged and cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
+                   "Open it in Excel and save a copy as .xlsx, or export CSV from the survey platform.",
+                   "xlsx-corrupt") from None
+
+
+def _read_xlsx_checked(path: Path, raw: bytes, suffix: str) -> Table:
     import openpyxl  # imported here: only XLSX reading needs it
     from openpyxl.utils import get_column_letter
 
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
-        names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
         raise _err(path, "looks like a ZIP/XLSX file but is damaged (truncated or corrupt).",
                    "Download or export the file again, or open it in Excel and save a copy.", "xlsx-corrupt") from None
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise _err(path, "is a ZIP archive, not an Excel workbook or a CSV export.",
                    "Unzip it and give the CSV or XLSX file inside.", "file-type")
+    cap_mb = limit("MAX_XLSX_MB", LIMITS["MAX_XLSX_MB"])
+    declared = sum(i.file_size for i in infos)  # zipfile never inflates an entry past its declared size
+    if declared > cap_mb << 20:
+        raise _limit_error(path, f"the workbook's parts decompress to {declared / (1 << 20):,.0f} MB",
+                           "MAX_XLSX_MB", cap_mb, " MB")
+    ratio = limit("MAX_XLSX_RATIO", LIMITS["MAX_XLSX_RATIO"])
+    for i in infos:
+        if i.file_size > 10 << 20 and i.file_size > ratio * max(i.compress_size, 1):
+            raise _limit_error(path, f"the part {i.filename} decompresses {i.file_size // max(i.compress_size, 1):,} times "
+                               f"({i.file_size / (1 << 20):,.0f} MB from {i.compress_size / (1 << 20):,.1f} MB): a "
+                               "compression bomb, not a spreadsheet's XML", "MAX_XLSX_RATIO", ratio, " times")
     notes: list[str] = []
     if suffix not in {".xlsx", ".xlsm"}:
         notes.append(f"file named {path.suffix or '(no extension)'} is an Excel workbook; read as XLSX")
@@ -645,10 +990,13 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
     def open_wb(data_only: bool):
         try:
             return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
+        except MemoryError:
+            raise
         except Exception as exc:  # openpyxl raises many types on damaged files
-            raise _err(path, f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
+            raise _err(path, f"the workbook cannot be opened ({type(exc).__name__}: {str(exc)[:200]}).",
                        "Open it in Excel and save a copy as .xlsx, or export CSV from the survey platform.", "xlsx-corrupt") from None
 
+    budget = [limit("MAX_CELLS", LIMITS["MAX_CELLS"])]
     wb = open_wb(True)
     try:
         rows: list[tuple] | None = None
@@ -657,14 +1005,18 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
         below = 0
         for ws in wb.worksheets:
             try:
-                sheet_rows, empty_below = _sheet_rows(ws)
+                sheet_rows, empty_below = _sheet_rows(ws, budget)
+            except (_SheetLimit, MemoryError):
+                raise
             except Exception as exc:
-                raise _err(path, f"sheet '{ws.title}' cannot be read ({type(exc).__name__}: {exc}).",
+                raise _err(path, f"sheet '{ws.title}' cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
                            "Open it in Excel and save a copy as .xlsx.", "xlsx-corrupt") from None
             if sheet_rows:
                 data_sheets.append(ws.title)
                 if rows is None:
                     rows, chosen, below = sheet_rows, ws.title, empty_below
+                else:
+                    del sheet_rows  # only the first sheet with data is read
         if rows is None:
             raise _err(path, "the workbook has no sheet with any data.",
                        "Export the responses again; the workbook is empty.", "file-empty")
@@ -680,7 +1032,10 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
     if formulas:
         fwb = open_wb(False)
         try:
-            for r_i, frow in enumerate(fwb[chosen].iter_rows()):
+            fws = fwb[chosen]
+            with contextlib.suppress(AttributeError):
+                fws.reset_dimensions()
+            for r_i, frow in enumerate(fws.iter_rows()):
                 for c_i, cell in enumerate(frow):
                     if getattr(cell, "data_type", None) == "f":
                         cached = rows[r_i][c_i] if r_i < len(rows) and c_i < len(rows[r_i]) else None
@@ -714,8 +1069,13 @@ def _read_xlsx(path: Path, raw: bytes, suffix: str) -> Table:
             head_rows.append(i + 1)
     lens = effs.copy()  # a workbook row has no delimiters: its length is its last filled cell
 
+    max_cells = limit("MAX_CELLS", LIMITS["MAX_CELLS"])
+
     def load(width: int) -> pd.DataFrame:
         width = max(1, width)
+        if len(text_rows) * width > max_cells:  # e.g. a far cell (XFD1048576) below the data
+            raise _limit_error(path, f"sheet '{chosen}' spans {len(text_rows):,} rows x {width:,} columns "
+                               f"({len(text_rows) * width:,} cells)", "MAX_CELLS", max_cells)
         data = [(r + [None] * width)[:width] for r in text_rows]
         if not data:
             return pd.DataFrame(columns=range(width), dtype=object)

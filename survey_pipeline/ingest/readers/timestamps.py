@@ -13,6 +13,17 @@ _SERIAL = r"^\d{4,5}(?:\.\d+)?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
+_FIRST_YEAR, _LAST_YEAR = 1900, 2199
+"""Timestamps outside these years are not survey times (a damaged cell, year 9999): NaT."""
+
+
+def _clip(vals: pd.Series) -> pd.Series:
+    """``vals`` (datetimes of any unit) with years outside 1900-2199 as NaT, in nanoseconds."""
+    years = vals.dt.year
+    vals = vals.where((years >= _FIRST_YEAR) & (years <= _LAST_YEAR))
+    return vals.dt.as_unit("ns")
+
+
 def _slash_formats(dayfirst: bool) -> list[str]:
     d = "%d/%m" if dayfirst else "%m/%d"
     out = []
@@ -40,7 +51,8 @@ def parse_timestamps(series: pd.Series, *, tz: str = "UTC", dayfirst: bool | Non
 
     Values with an offset are converted to ``tz``; values without one are taken to be in ``tz``
     (times that do not exist or are ambiguous there, at daylight-saving changes, become NaT).
-    Anything else, and empty cells, become NaT. Vectorised: one ``to_datetime`` per format, over
+    Anything else, empty cells, and years outside 1900-2199 (a damaged cell, ``9999-12-31``)
+    become NaT. Vectorised: one ``to_datetime`` per format, over
     the distinct values (exports repeat timestamps: imports, paper waves keyed in one session).
 
     Parameters
@@ -78,10 +90,10 @@ def _parse(s: pd.Series, tz: str, dayfirst: bool | None) -> pd.Series:
     has_off = iso & text.str.contains(_OFFSET, regex=True) & text.str.contains(r"\d[T ]\d", regex=True)
     if has_off.any():
         vals = pd.to_datetime(text[has_off].str.replace(",", ".", regex=False), format="ISO8601", utc=True, errors="coerce")
-        out[has_off] = vals.dt.tz_convert(tz)
+        out[has_off] = _clip(vals).dt.tz_convert(tz)
     naive = iso & ~has_off
     if naive.any():
-        vals = pd.to_datetime(text[naive].str.replace(",", ".", regex=False), format="ISO8601", errors="coerce")
+        vals = _clip(pd.to_datetime(text[naive].str.replace(",", ".", regex=False), format="ISO8601", errors="coerce"))
         if getattr(vals.dt, "tz", None) is not None:
             vals = vals.dt.tz_convert(tz)
         else:
@@ -100,7 +112,7 @@ def _parse(s: pd.Series, tz: str, dayfirst: bool | None) -> pd.Series:
             todo = parsed.isna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(sub[todo], format=fmt, errors="coerce")
+            parsed[todo] = _clip(pd.to_datetime(sub[todo], format=fmt, errors="coerce"))
         out[slash] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
 
     dot = text.str.match(_DOT)
@@ -111,7 +123,7 @@ def _parse(s: pd.Series, tz: str, dayfirst: bool | None) -> pd.Series:
             todo = parsed.isna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(sub[todo], format=fmt, errors="coerce")
+            parsed[todo] = _clip(pd.to_datetime(sub[todo], format=fmt, errors="coerce"))
         out[dot] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
 
     serial = text.str.match(_SERIAL) & ~iso & ~slash & ~dot

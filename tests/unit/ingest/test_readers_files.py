@@ -78,14 +78,16 @@ def test_multiline_cell_keeps_record_numbers(tmp_path):
 
 # ---------------------------------------------------------------------------- ragged, headers
 
-def test_ragged_rows_padded_rejected_or_trimmed(tmp_path):
+def test_ragged_rows_rejected_or_trimmed_never_padded(tmp_path):
+    # issue 19: a row missing a delimiter is quarantined, not padded (padding shifts later cells
+    # into the wrong columns); trailing empty cells past the header are trimmed
     text = "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12,,\n\n13,14,15\n"
     raw = read_export(write(tmp_path, text))
-    assert raw.frame["a"].tolist() == ["1", "4", "10", "13"]
-    assert raw.frame.loc[1, "c"] is None
-    assert raw.source_rows.tolist() == [2, 3, 5, 7]
-    assert raw.rejected == [(4, "ragged: 4 cells, header has 3")]
-    assert any("padded" in n and "rows 3" in n for n in raw.notes)
+    assert raw.frame["a"].tolist() == ["1", "10", "13"]
+    assert raw.source_rows.tolist() == [2, 5, 7]
+    assert raw.rejected == [(3, "ragged: 2 cells, header has 3 (a missing delimiter or a cut row)"),
+                            (4, "ragged: 4 cells, header has 3")]
+    assert not any("padded" in n for n in raw.notes)
     assert any("blank line" in n for n in raw.notes)
 
 
@@ -288,7 +290,7 @@ def test_large_files_stream_from_disk(tmp_path, monkeypatch, big):
 
     if big:
         monkeypatch.setattr(_source, "BIG_FILE", 16)
-    text = "\ufeffid;q1;q2\n1;é;x\n\n2;\"a\nb\";y;z\n3;c\n4;d;;;\n"
+    text = "\ufeffid;q1;q2\n1;é;x\n\n2;\"a\nb\";y;z\n3;c;\n4;d;;;\n"
     raw = read_export(write(tmp_path, text))
     assert raw.frame["id"].tolist() == ["1", "3", "4"] and raw.frame["q1"].tolist() == ["é", "c", "d"]
     assert raw.rejected == [(4, "ragged: 4 cells, header has 3")]
@@ -298,6 +300,6 @@ def test_large_files_stream_from_disk(tmp_path, monkeypatch, big):
 def test_invalid_byte_near_the_end_is_another_encoding_not_a_truncated_file(tmp_path):
     # found by hypothesis: 'é' in cp1252 on the last line was taken for a cut UTF-8 character,
     # and the whole last row was dropped
-    raw = read_export(write(tmp_path, b"StartDate,EndDate,Status,ResponseId,Q1\n\xe9,\n", "export.csv"))
+    raw = read_export(write(tmp_path, b"StartDate,EndDate,Status,ResponseId,Q1\n\xe9,,,,\n", "export.csv"))
     assert raw.encoding in ("cp1252", "latin-1")
     assert len(raw.frame) == 1 and raw.frame.iloc[0, 0] == "é"

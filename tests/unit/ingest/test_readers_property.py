@@ -174,8 +174,8 @@ def test_numeric_looking_text_is_kept_as_written(monkeypatch, tmp_path):
 
 def test_equal_cells_share_one_str_and_empty_cells_are_none(monkeypatch, tmp_path):
     """Equal cells of a column are one ``str`` object (memory; recode factorizes by identity);
-    empty and short-row cells are None, whole or in two halves."""
-    rows = ["ResponseId,Q1,Q2,Q3"] + [f"R{i},{'Agree' if i % 3 else ''},{i % 2}" + (",x" if i % 5 else "") for i in range(30)]
+    empty cells are None, whole or in two halves."""
+    rows = ["ResponseId,Q1,Q2,Q3"] + [f"R{i},{'Agree' if i % 3 else ''},{i % 2}" + (",x" if i % 5 else ",") for i in range(30)]
     path = tmp_path / "export.csv"
     path.write_text("\n".join(rows) + "\n")
     for split in (_source.SPLIT_RECORDS, 2):

@@ -1,0 +1,194 @@
+"""Readers on hostile and damaged files (issue 19): encodings, structure, resource limits."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from survey_pipeline.errors import IngestError
+from survey_pipeline.ingest.readers import read_export
+
+HEAD = "ResponseId,Status,Q1,Q2,Q3,Q4,Comment"
+ROWS = [f"R_{i:03d},IP Address,Agree,Disagree,{i},x,Más policía en el parque" for i in range(40)]
+TEXT = "\n".join([HEAD, *ROWS]) + "\n"
+
+
+def write(tmp_path: Path, data: bytes, name: str = "export.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16", "utf-32"])
+def test_utf16_and_utf32_with_or_without_bom_are_read(tmp_path, enc):
+    raw = read_export(write(tmp_path, TEXT.encode(enc)), platform="generic")
+    assert len(raw.frame) == 40 and raw.frame["Comment"].iloc[5] == "Más policía en el parque"
+    assert raw.frame["ResponseId"].iloc[-1] == "R_039"
+
+
+def test_one_invalid_byte_is_one_cell_not_a_cp1252_file(tmp_path):
+    data = TEXT.encode("utf-8").replace(b"R_007,IP Address,Agree", b"R_007,IP Address,Agr\xffee", 1)
+    raw = read_export(write(tmp_path, data), platform="generic")
+    assert raw.encoding == "utf-8"
+    assert raw.frame["Comment"].tolist() == ["Más policía en el parque"] * 40  # not 'MÃ¡s'
+    assert raw.frame["Q1"].iloc[7] == "Agr\ufffdee"
+    note = next(n for n in raw.notes if "invalid UTF-8" in n)
+    assert "row(s) 9" in note  # the 8th response is row 9 of the file
+
+
+def test_a_cp1252_file_is_still_read_as_cp1252(tmp_path):
+    raw = read_export(write(tmp_path, TEXT.encode("cp1252")), platform="generic")
+    assert raw.encoding == "cp1252" and raw.frame["Comment"].iloc[0] == "Más policía en el parque"
+
+
+def test_nul_bytes_quarantine_their_row(tmp_path):
+    data = TEXT.encode().replace(b"R_010,IP", b"R_010\x00,IP", 1)
+    raw = read_export(write(tmp_path, data), platform="generic")
+    assert raw.rejected == [(12, "NUL byte(s) in the row: the file is damaged")]
+    assert len(raw.frame) == 39
+
+
+def test_short_rows_are_quarantined_and_a_mostly_ragged_file_refused(tmp_path):
+    rows = list(ROWS)
+    rows[3] = rows[3].replace("Agree,", "Agree", 1)  # one missing delimiter: every later cell would shift
+    raw = read_export(write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode()), platform="generic")
+    assert raw.rejected == [(5, "ragged: 6 cells, header has 7 (a missing delimiter or a cut row)")]
+    assert "R_003" not in raw.frame["ResponseId"].tolist()
+    switched = [HEAD, *ROWS[:20], *(r.replace(",", "\t") for r in ROWS[20:])]  # the delimiter changes
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, ("\n".join(switched) + "\n").encode(), "switched.csv"), platform="generic")
+    assert err.value.rule == "ragged-file" and "rows 22, 23" in str(err.value)
+
+
+def test_a_stray_quote_that_swallows_rows_is_refused(tmp_path):
+    rows = list(ROWS)
+    rows[4] = rows[4].replace(",x,", ',"x,', 1)  # a quote opened and never closed
+    rows[30] = rows[30].replace(",x,", ',"x",', 1)
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode()), platform="generic")
+    assert err.value.rule == "csv-quote" and "line 6" in str(err.value) and err.value.fix
+
+
+def test_cells_spanning_lines_are_fine(tmp_path):
+    rows = list(ROWS)
+    rows[4] = rows[4].replace("Más policía en el parque", '"line one\nline two, and three\nend"')
+    raw = read_export(write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode()), platform="generic")
+    assert len(raw.frame) == 40 and raw.frame["Comment"].iloc[4] == "line one\nline two, and three\nend"
+
+
+def test_platform_that_would_store_header_rows_is_refused(tmp_path):
+    text = "StartDate,EndDate,Status,ResponseId,Q1\nStart Date,End Date,Response Type,Response ID,Q1 text\n" \
+           "2024-01-01 10:00:00,2024-01-01 10:05:00,IP Address,R_1,Yes\n"
+    path = write(tmp_path, text.encode())
+    assert read_export(path).header_rows == 2
+    with pytest.raises(IngestError) as err:
+        read_export(path, platform="kobo")
+    assert err.value.rule == "platform-mismatch" and "--platform qualtrics" in err.value.fix
+
+
+def test_gzip_bomb_stops_at_the_limit_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_DECOMPRESSED_MB", "2")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    path = write(tmp_path, gzip.compress(b"a,b\n" + b"1,2\n" * (1 << 20), mtime=0), "export.csv.gz")
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_DECOMPRESSED_MB" in str(err.value)
+    assert list(tmp.iterdir()) == []
+
+
+def test_too_many_columns_is_refused_with_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_COLUMNS", "50")
+    path = write(tmp_path, (HEAD + "\n" + ",".join(["x"] * 200) + "\n").encode())
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_COLUMNS" in err.value.fix
+
+
+def test_bad_limit_setting_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_COLUMNS", "lots")
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, TEXT.encode()))
+    assert err.value.rule == "limit-setting"
+
+
+def _package(sheet: bytes) -> bytes:
+    ns = "http://schemas.openxmlformats.org/"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", f'<Types xmlns="{ns}package/2006/content-types">'
+                    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                    '<Default Extension="xml" ContentType="application/xml"/>'
+                    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    "</Types>")
+        zf.writestr("_rels/.rels", f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" '
+                    f'Type="{ns}officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        zf.writestr("xl/workbook.xml", f'<workbook xmlns="{ns}spreadsheetml/2006/main" xmlns:r="{ns}officeDocument/2006/relationships">'
+                    '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        zf.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" '
+                    f'Type="{ns}officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
+    return buf.getvalue()
+
+
+def test_xlsx_cell_bomb_is_refused_quickly(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_CELLS", "100000")
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + b"<row>" + b"<c><v>1</v></c>" * 100 + b"</row>" * 1 + (b"<row>" + b"<c><v>1</v></c>" * 100 + b"</row>") * 5000
+             + b"</sheetData></worksheet>")
+    path = write(tmp_path, _package(sheet), "export.xlsx")
+    assert path.stat().st_size < 50_000
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_CELLS" in str(err.value)
+
+
+def test_xlsx_declared_huge_dimension_is_not_materialised(tmp_path):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/>'
+             b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>q</t></is></c></row>'
+             b'<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="B2" t="inlineStr"><is><t>yes</t></is></c></row>'
+             b"</sheetData></worksheet>")
+    raw = read_export(write(tmp_path, _package(sheet), "export.xlsx"))
+    assert raw.frame.shape == (1, 2)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_damaged_xlsx_is_one_clear_error(tmp_path, damage):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + b"".join(b'<row><c t="inlineStr"><is><t>cell %d</t></is></c></row>' % i for i in range(2000))
+             + b"</sheetData></worksheet>")
+    data = bytearray(_package(sheet))
+    at = data.find(b"xl/worksheets/sheet1.xml") + 100
+    if damage == "truncate":
+        data = data[:at]
+    else:
+        data[at:at + 40] = bytes(40)
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, bytes(data), "export.xlsx"))
+    assert err.value.rule == "xlsx-corrupt" and err.value.fix
+
+
+def test_xlsx_far_cell_below_the_data_is_refused_not_padded(tmp_path):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             b'<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>'
+             b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>')
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, _package(sheet), "export.xlsx"))
+    assert err.value.rule == "resource-limit" and "1,048,576 rows x 16,384 columns" in str(err.value)
+
+
+def test_xlsx_compression_bomb_is_refused_before_parsing(tmp_path):
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + b"<row><c><v>1</v></c></row>" * 600_000 + b"</sheetData></worksheet>")
+    path = write(tmp_path, _package(sheet), "export.xlsx")
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_XLSX_RATIO" in str(err.value)
