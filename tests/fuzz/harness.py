@@ -226,8 +226,14 @@ def run_case(tpl: Template, case: corpus.Case, work: Path) -> Result:
             ref = tpl.reference[case.base]
             checks = ["status_raw"] + (["survey_language", "platform_response_id"] if case.family in corpus.ALIGNMENT else [])
             for col in checks:
-                # (a cell with U+FFFD is a damaged cell the reader reported, not a shifted one)
-                extra = sorted(str(v) for v in got[col] - ref[col] if v is not None and "\ufffd" not in str(v))
+                # a value the mangling changed in place is the file's own value, not a shifted one:
+                # a cell with U+FFFD (a damaged cell the reader reported), a flipped letter case
+                # ('Normal'), a quote inside an unquoted cell (literal content); compared loosely
+                def loose(v) -> str:
+                    return str(v).casefold().replace('"', "")
+                known = {loose(v) for v in ref[col] if v is not None}
+                extra = sorted(str(v) for v in got[col] - ref[col]
+                               if v is not None and "\ufffd" not in str(v) and loose(v) not in known)
                 if extra:
                     problems.append(f"{col} holds values the file does not have there: {extra[:3]}")
         problems += identifiers_in_store(store, case.planted, WAVE)

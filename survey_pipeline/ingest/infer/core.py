@@ -137,7 +137,8 @@ def _profile(frame: pd.DataFrame, raw, codebook: dict) -> _Col:
     ints = None
     if values:
         num = pd.to_numeric(pd.Series(values), errors="coerce")
-        if num.notna().all() and (num == num.round()).all():
+        # whole numbers only: "INFINITY", "nan" and 1e300 parse as floats but are no answer codes
+        if num.notna().all() and (num.abs() < 1e15).all() and (num == num.round()).all():
             ints = Counter()
             for v, n in counts.items():
                 ints[int(float(v))] += n

@@ -155,12 +155,19 @@ def read_export(path: str | Path, platform: str = "auto") -> RawExport:
 
     reasons: dict[int, str] = {}
     if is_csv:
-        # too many cells: fine when the extra ones are empty (trailing delimiters), else rejected
+        # too many cells: fine when the extra ones are empty and most rows have them (a writer that
+        # ends every line with a delimiter); else rejected: one stray delimiter inside a row shifts
+        # every later cell, and when the row's last cell was empty the extra cell is empty too
         long_idx = data_idx[d_lens > header_len]
         if len(long_idx):
             filled = table.filled(long_idx)
-            for i in long_idx[filled > header_len]:
-                reasons[int(i)] = f"ragged: {int(lens[i])} cells, header has {header_len}"
+            systematic = len(long_idx) >= 0.5 * max(int((d_lens > 0).sum()), 1)
+            for i, f in zip(long_idx, filled, strict=True):
+                if f > header_len:
+                    reasons[int(i)] = f"ragged: {int(lens[i])} cells, header has {header_len}"
+                elif not systematic:
+                    reasons[int(i)] = (f"ragged: {int(lens[i])} cells, header has {header_len} (an extra delimiter "
+                                       "shifts the cells after it)")
         # too few: a missing delimiter shifts every later cell into the wrong column; never padded
         short_idx = data_idx[(d_lens > 0) & (d_lens < header_len)]
         if len(short_idx):  # (a short row of empty cells shifts nothing: read, then quarantined as empty)

@@ -247,3 +247,12 @@ def test_zero_one_option_columns_and_a_weight_column_set_aside():
         "Newspaper", "Radio", "Social media"]
     assert d.weight_column["column"] == "final_wt" and d.weight_column["question"] is None
     assert "final_wt" not in [c for e in d.evidence.values() for c in e["columns"]]
+
+
+
+def test_infinity_and_huge_numbers_are_not_codes():
+    """Found by the property test: 'INFINITY' parsed as a float and overflowed int()."""
+    frame = pd.DataFrame({"Q1": ["INFINITY", "1e300", "-inf", "INFINITY"]})
+    d = infer_draft(frame, _cols(["Q1"]))
+    (q,) = d.doc["modules"][0]["questions"]
+    assert q["type"] != "integer" and not q.get("scale")

@@ -80,13 +80,15 @@ def test_multiline_cell_keeps_record_numbers(tmp_path):
 
 def test_ragged_rows_rejected_or_trimmed_never_padded(tmp_path):
     # issue 19: a row missing a delimiter is quarantined, not padded (padding shifts later cells
-    # into the wrong columns); trailing empty cells past the header are trimmed
+    # into the wrong columns); so is a lone row with extra empty cells (one stray delimiter inside
+    # a row whose last cell was empty looks exactly like that)
     text = "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12,,\n\n13,14,15\n"
     raw = read_export(write(tmp_path, text))
-    assert raw.frame["a"].tolist() == ["1", "10", "13"]
-    assert raw.source_rows.tolist() == [2, 5, 7]
+    assert raw.frame["a"].tolist() == ["1", "13"]
+    assert raw.source_rows.tolist() == [2, 7]
     assert raw.rejected == [(3, "ragged: 2 cells, header has 3 (a missing delimiter or a cut row)"),
-                            (4, "ragged: 4 cells, header has 3")]
+                            (4, "ragged: 4 cells, header has 3"),
+                            (5, "ragged: 5 cells, header has 3 (an extra delimiter shifts the cells after it)")]
     assert not any("padded" in n for n in raw.notes)
     assert any("blank line" in n for n in raw.notes)
 
@@ -103,6 +105,9 @@ def test_duplicate_and_empty_headers(tmp_path):
 def test_trailing_delimiters_everywhere(tmp_path):
     raw = read_export(write(tmp_path, "a,b,\n1,2,\n3,4,\n"))
     assert list(raw.frame.columns) == ["a", "b"] and len(raw.frame) == 2 and raw.rejected == []
+    # a writer that ends most data lines with extra delimiters (header without): rows kept
+    raw = read_export(write(tmp_path, "a,b\n1,2,\n3,4,\n5,6\n"))
+    assert raw.frame["a"].tolist() == ["1", "3", "5"] and raw.rejected == []
 
 
 def test_header_only_gives_zero_rows(tmp_path):
