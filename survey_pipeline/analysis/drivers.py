@@ -139,8 +139,8 @@ def drivers_table(design: Design, specs: list[IndicatorSpec], inst: Instrument, 
                 if n < need:
                     rows = base.assign(coefficient=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, df=np.nan,
                                        p=np.nan, p_adj=np.nan, rank=pd.NA, r2=np.nan, reliability="suppress",
-                                       reliability_reason=f"{n} complete cases; a driver model needs at least "
-                                                          f"{need} ({per_driver} per driver, at least {min_cases})")
+                                       reliability_reason=f"{n} complete cases, fewer than the {need} a driver model "
+                                                          f"needs ({per_driver} per driver, at least {min_cases})")
                 else:
                     try:
                         fit, r2 = fit_drivers(design, y, x, names, dom, adjust=adjust)

@@ -88,7 +88,7 @@ def test_complete_cases_and_the_size_rule():
     assert m[m["area_level"] == "city"]["n"].iloc[0] == cc.sum() < (df["wave"] == "w1").sum()
     tiny = m[m["area"] == "tiny"]
     assert len(tiny) == 4 and (tiny["reliability"] == "suppress").all() and tiny["coefficient"].isna().all()
-    assert "at least 100" in tiny["reliability_reason"].iloc[0]
+    assert "fewer than the 100 a driver model needs" in tiny["reliability_reason"].iloc[0]
     big = m[m["area"] == "north"]
     assert (big["reliability"] == "ok").all() and big["coefficient"].notna().all()
     # a stricter rule suppresses the districts too
