@@ -470,7 +470,8 @@ def _point_labels(sx: pd.Series, sy: pd.Series, texts: list[str], xr: list[float
 def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_labels: dict[str, str] | None = None,
                    title: str | None = None, x_title: str = "Satisfied with the service (%)",
                    y_title: str = "Importance: difference in the outcome (points)", no_data: str = "No data",
-                   suppressed_text: str = "Not shown (too few answers)", n_text: str = "n = {n}") -> go.Figure:
+                   suppressed_text: str = "Not shown (too few answers)", n_text: str = "n = {n}",
+                   to: str = "to", p_text: str = "Adjusted p", ci_text: str = "95% CI") -> go.Figure:
     """The key-driver chart (rows of the ``drivers`` table for one wave and area): one panel per
     outcome, each driver at its share satisfied (x) and its coefficient in percentage points (y,
     the model's importance) with its 95% interval; a dashed line at 0 (no association). Filled
@@ -512,8 +513,8 @@ def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_lab
                         "color": color, "thickness": 1},
             "customdata": np.stack([lo, hi, d["p_adj"]], axis=-1),
             "hovertemplate": f"<b>%{{text}}</b><br>{x_title.replace(' (%)', '')}: %{{x:.0f}}%"
-                             f"<br>{y_title}: %{{y:+.1f}} (95% CI %{{customdata[0]:+.1f}} to %{{customdata[1]:+.1f}})"
-                             "<br>p (adj.) %{customdata[2]:.3f}<extra></extra>",
+                             f"<br>{y_title}: %{{y:+.1f}} ({ci_text} %{{customdata[0]:+.1f}} {to} %{{customdata[1]:+.1f}})"
+                             f"<br>{p_text} %{{customdata[2]:.3f}}<extra></extra>",
         })
         ylo, yhi = float(min(lo.min(), 0.0)), float(max(hi.max(), 0.0))
         pad = 0.1 * (yhi - ylo or 1.0)

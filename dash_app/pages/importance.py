@@ -124,7 +124,8 @@ def drivers_section(data: Results, st: dict, lang: str) -> list:
         d, label_col=lab, outcome_labels={o: data.indicator_label(o, lang) for o in d.get("outcome", [])},
         title=f"{t('drivers_title', lang)} — {where}, {wave_label(st['wave'], lang)}",
         x_title=t("drivers_x", lang), y_title=t("drivers_y", lang), no_data=t("drivers_none", lang),
-        suppressed_text=t("not_shown", lang), n_text=t("drivers_n", lang))
+        suppressed_text=t("not_shown", lang), n_text=t("drivers_n", lang), to=t("to", lang),
+        p_text=t("p_adj", lang), ci_text=t("ci", lang))
     return [graph(f"{PAGE}-drivers", fig, t("drivers_intro", lang), lang)]
 
 

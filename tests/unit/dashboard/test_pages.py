@@ -246,6 +246,7 @@ def test_importance_page_shows_the_driver_chart_with_its_caveats(data, lang, cav
     drv = [f for f in figs if any(getattr(tr, "yaxis", None) == "y2" for tr in f.data)]
     assert len(drv) == 1
     trust = next(tr for tr in drv[0].data if tr.yaxis == "y2")
+    assert ("IC 95%" in trust.hovertemplate) == (lang == "es") and ("95% CI" in trust.hovertemplate) == (lang == "en")
     assert trust.text[int(max(range(len(trust.y)), key=lambda i: trust.y[i]))] in ("Police response", "Respuesta policial")
     # the east district is too thin for a model: the chart says so and why, in the reader's language
     east = importance.state(data, {"area": "district:east"})
