@@ -493,9 +493,9 @@ def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_lab
     if not shown:
         return empty_figure(no_data + (f" {notes[0]['text']}" if notes else ""))
     k = len(shown)
-    gap = 0.12
+    gap = 0.17
     height = (1 - gap * (k - 1)) / k
-    traces, layout = [], {}
+    traces, layout, names = [], {}, []
     for i, o in enumerate(shown):
         d = df[(df["outcome"] == o) & ~sup]
         ax = "" if i == 0 else str(i + 1)
@@ -506,8 +506,7 @@ def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_lab
         color = OKABE_ITO[i % len(OKABE_ITO)]
         traces.append({
             "type": "scatter", "xaxis": f"x{ax}", "yaxis": f"y{ax}", "x": x.to_numpy(), "y": y.to_numpy(),
-            "mode": "markers+text", "text": d[label_col].astype(str).tolist(), "textposition": "top center",
-            "textfont": {"size": 11}, "showlegend": False, "name": labels.get(o, o),
+            "mode": "markers", "text": d[label_col].astype(str).tolist(), "showlegend": False, "name": labels.get(o, o),
             "marker": {"color": [color if s else "white" for s in sig], "size": 12, "line": {"color": color, "width": 2}},
             "error_y": {"type": "data", "symmetric": False, "array": (hi - y).to_numpy(), "arrayminus": (y - lo).to_numpy(),
                         "color": color, "thickness": 1},
@@ -523,13 +522,18 @@ def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_lab
                                 "range": [max(0.0, xlo - 8), min(100.0, xhi + 8)], "title": {"text": x_title}}
         layout[f"yaxis{ax}"] = {**_AXIS_LIKE, "domain": [max(top - height, 0.0), top], "anchor": f"x{ax}",
                                 "range": [ylo - pad, yhi + 2 * pad], "title": {"text": wrap(y_title, 30)}}
+        # the services' names where they cover no other name or marker (as on the I-S chart)
+        xr, yr = layout[f"xaxis{ax}"]["range"], layout[f"yaxis{ax}"]["range"]
+        for a in _point_labels(x.reset_index(drop=True), y.reset_index(drop=True), d[label_col].astype(str).tolist(),
+                               xr, yr, 1000.0, 250.0, 11):
+            names.append({**a, "xref": f"x{ax}", "yref": f"y{ax}"})
         n = int(d["n"].iloc[0])
         notes.append({"x": 0, "y": top, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
                       "showarrow": False, "font": {"size": 13},
                       "text": f"<b>{labels.get(o, o)}</b> · {n_text.format(n=n)} · R² {float(d['r2'].iloc[0]):.2f}"})
         layout.setdefault("shapes", []).append({"type": "line", "xref": f"x{ax} domain", "yref": f"y{ax}", "x0": 0, "x1": 1,
                                                 "y0": 0, "y1": 0, "line": {"color": "#595959", "width": 1, "dash": "dash"}})
-    layout["annotations"] = notes
+    layout["annotations"] = notes + names
     layout["margin"] = {"b": 90 if hidden else 50}
     return figure(traces, layout, title, height=120 + 340 * k + (40 if hidden else 0))
 
