@@ -131,6 +131,33 @@ TEXT: dict[str, dict[str, str]] = {
                            "para ver el motivo)."},
     "importance_intro": {"en": "Services residents rate important but are less satisfied with are the highest priorities (top left).",
                          "es": "Los servicios importantes con menor satisfacción son las prioridades más altas (arriba a la izquierda)."},
+    "drivers_title": {"en": "Key drivers: which police services go with the overall ratings",
+                      "es": "Factores clave: qué servicios policiales van con las valoraciones generales"},
+    "drivers_intro": {"en": "Each dot is a service, at the share of residents satisfied with it (across) and its "
+                            "importance from the model (up): how many percentage points more likely residents "
+                            "satisfied with the service are to give the positive overall answer, the other services "
+                            "held equal, with its 95% interval. Filled dots stay significant after adjusting for the "
+                            "services compared. These are associations, not causes: a service high on the chart is "
+                            "where to look, not proof that improving it will raise the overall rating. Only residents "
+                            "who answered the overall question and every service count (complete cases; n on each panel).",
+                      "es": "Cada punto es un servicio, según la proporción de residentes satisfechos con él (en "
+                            "horizontal) y su importancia según el modelo (en vertical): cuántos puntos porcentuales "
+                            "más probable es que quienes están satisfechos con el servicio den la respuesta general "
+                            "positiva, con los demás servicios iguales, con su intervalo del 95%. Los puntos rellenos "
+                            "siguen siendo significativos tras ajustar por los servicios comparados. Son asociaciones, "
+                            "no causas: un servicio alto en el gráfico indica dónde mirar, no prueba que mejorarlo "
+                            "suba la valoración general. Solo cuentan quienes respondieron la pregunta general y todos "
+                            "los servicios (casos completos; n en cada panel)."},
+    "drivers_x": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
+    "drivers_y": {"en": "Importance: points more likely positive", "es": "Importancia: puntos más de respuesta positiva"},
+    "drivers_none": {"en": "No driver model for this area: models are fitted for the city and for each district with "
+                           "enough complete answers.",
+                     "es": "No hay modelo de factores clave para esta zona: los modelos se ajustan para la ciudad y "
+                           "para cada distrito con suficientes respuestas completas."},
+    "drivers_n": {"en": "n = {n}", "es": "n = {n}"},
+    "reason_drivers_few": {"en": "only {n} residents answered the overall question and every service: too few for a model",
+                           "es": "solo {n} residentes respondieron la pregunta general y todos los servicios: "
+                                 "muy pocos para un modelo"},
     "methodology_intro": {"en": "How the numbers were made and how far to trust them.",
                           "es": "Cómo se obtuvieron los números y cuánto confiar en ellos."},
     "not_found": {"en": "Page not found.", "es": "Página no encontrada."},
@@ -243,6 +270,7 @@ _REASONS = [  # (pattern of the analysis' reliability reason, text key)
     (re.compile(r"CI width|relative CI width"), "reason_wide"),
     (re.compile(r"estimate is 0 or 1"), "reason_extreme"),
     (re.compile(r"a wave's estimate is flagged or suppressed"), "reason_wave"),
+    (re.compile(r"^(\d+) complete cases, fewer than"), "reason_drivers_few"),
 ]
 
 

@@ -174,7 +174,49 @@ def build_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
     est = pd.DataFrame(rows)
     return {"indicators": ind, "estimates": est, "comparisons": _comparisons(est, ind),
             "priorities": _priorities(rng), "importance_satisfaction": _is_rows(rng),
-            "diagnostics": _diagnostics(est), "runs": _runs()}
+            "diagnostics": _diagnostics(est), "runs": _runs(), "drivers": _drivers_rows(rng)}
+
+
+DRIVERS = [  # driver, label_en, label_es, satisfaction
+    ("sat_police_response", "Police response", "Respuesta policial", 0.55),
+    ("sat_police_visibility", "Police visibility", "Presencia policial", 0.51),
+    ("sat_police_prevention", "Crime prevention", "Prevención del delito", 0.49),
+    ("sat_police_communication", "Communication", "Comunicación", 0.63),
+]
+
+
+def _drivers_rows(rng) -> pd.DataFrame:
+    """Key drivers: trust's planted driver is police response (0.45), overall satisfaction's crime
+    prevention (0.30); the east district is too thin for a model (suppressed)."""
+    rows = []
+    for wave in WAVES:
+        for level, code, _ in _areas():
+            if level == "neighborhood":
+                continue
+            n = 900 if level == "city" else (60 if code == "east" else 260)
+            for outcome, planted, big in (("sat_police_overall", "sat_police_prevention", 0.30),
+                                          ("trust_overall", "sat_police_response", 0.45)):
+                coefs = {d: (big if d == planted else 0.05) + rng.normal(0, 0.01) for d, *_ in DRIVERS}
+                order = sorted(coefs, key=coefs.get, reverse=True)
+                for d, le, les, sat in DRIVERS:
+                    se = 0.5 / np.sqrt(n)
+                    ok = n >= 100
+                    b = coefs[d] if ok else np.nan
+                    rows.append({"wave": wave, "area_level": level, "area": code, "outcome": outcome, "driver": d,
+                                 "department": "police", "label_en": le, "label_es": les, "coefficient": b,
+                                 "se": se if ok else np.nan, "ci_low": b - 1.96 * se, "ci_high": b + 1.96 * se,
+                                 "df": float(n - 5) if ok else np.nan,
+                                 "p": 0.0001 if ok and d == planted else (0.2 if ok else np.nan),
+                                 "p_adj": 0.0004 if ok and d == planted else (0.3 if ok else np.nan),
+                                 "rank": order.index(d) + 1 if ok else None, "satisfaction": sat, "n": n,
+                                 "r2": 0.12 if ok else np.nan,
+                                 "method": "svyglm linear probability (share positive on drivers satisfied 0/1), complete cases",
+                                 "reliability": "ok" if ok else "suppress",
+                                 "reliability_reason": None if ok else f"{n} complete cases, fewer than the 100 a driver "
+                                                                       "model needs (10 per driver, at least 100)"})
+    out = pd.DataFrame(rows)
+    out["rank"] = out["rank"].astype("Int64")
+    return out
 
 
 def _holm(p: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from dash_app.figures.charts import (
     BAND_COLORS,
+    drivers_figure,
     equity_figure,
     importance_satisfaction_figure,
     map_figure,
@@ -10,5 +11,5 @@ from dash_app.figures.charts import (
 )
 from dash_app.figures.common import OKABE_ITO, SUPPRESSED_COLOR, fmt_estimate
 
-__all__ = ["BAND_COLORS", "OKABE_ITO", "SUPPRESSED_COLOR", "equity_figure", "fmt_estimate",
+__all__ = ["BAND_COLORS", "OKABE_ITO", "SUPPRESSED_COLOR", "drivers_figure", "equity_figure", "fmt_estimate",
            "importance_satisfaction_figure", "map_figure", "priorities_figure", "trends_figure"]

@@ -27,7 +27,7 @@ from dash_app.figures.common import (
     wrapped_ticks,
 )
 
-__all__ = ["BAND_COLORS", "equity_figure", "importance_satisfaction_figure", "map_figure",
+__all__ = ["BAND_COLORS", "drivers_figure", "equity_figure", "importance_satisfaction_figure", "map_figure",
            "priorities_figure", "rgba", "trends_figure"]
 
 BAND_COLORS = {"highest": "#D55E00", "high": "#E69F00", "medium": "#0072B2", "low": "#009E73"}
@@ -465,3 +465,78 @@ def _point_labels(sx: pd.Series, sy: pd.Series, texts: list[str], xr: list[float
                     "showarrow": far, "ax": dx, "ay": dy, "arrowwidth": 1, "arrowcolor": "#8C8C8C",
                     "arrowhead": 0, "standoff": 7, **({} if far else {"xshift": dx, "yshift": -dy})})
     return out
+
+
+def drivers_figure(df: pd.DataFrame, *, label_col: str = "label_en", outcome_labels: dict[str, str] | None = None,
+                   title: str | None = None, x_title: str = "Satisfied with the service (%)",
+                   y_title: str = "Importance: difference in the outcome (points)", no_data: str = "No data",
+                   suppressed_text: str = "Not shown (too few answers)", n_text: str = "n = {n}",
+                   to: str = "to", p_text: str = "Adjusted p", ci_text: str = "95% CI") -> go.Figure:
+    """The key-driver chart (rows of the ``drivers`` table for one wave and area): one panel per
+    outcome, each driver at its share satisfied (x) and its coefficient in percentage points (y,
+    the model's importance) with its 95% interval; a dashed line at 0 (no association). Filled
+    markers: the adjusted p-value is below 0.05. A model whose rows are ``suppress`` is not drawn;
+    a note names the outcome and why.
+    """
+    if df.empty:
+        return empty_figure(no_data)
+    labels = outcome_labels or {}
+    outcomes = list(dict.fromkeys(df["outcome"]))
+    sup = df["reliability"].eq("suppress")
+    shown = [o for o in outcomes if not sup[df["outcome"] == o].all()]
+    hidden = [o for o in outcomes if o not in shown]
+    notes = [{"x": 0, "y": -0.08, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
+              "showarrow": False, "align": "left", "font": {"size": 12, "color": "#595959"},
+              "text": wrap(f"{suppressed_text}: " + "; ".join(
+                  f"{labels.get(o, o)} ({df.loc[df['outcome'] == o, 'reliability_reason'].iloc[0]})" for o in hidden), 110)}
+             ] if hidden else []
+    if not shown:
+        return empty_figure(no_data + (f" {notes[0]['text']}" if notes else ""))
+    k = len(shown)
+    gap = 0.17
+    height = (1 - gap * (k - 1)) / k
+    traces, layout, names = [], {}, []
+    for i, o in enumerate(shown):
+        d = df[(df["outcome"] == o) & ~sup]
+        ax = "" if i == 0 else str(i + 1)
+        top = 1 - i * (height + gap)
+        x, y = d["satisfaction"] * 100, d["coefficient"] * 100
+        lo, hi = d["ci_low"] * 100, d["ci_high"] * 100
+        sig = d["p_adj"] < 0.05
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        traces.append({
+            "type": "scatter", "xaxis": f"x{ax}", "yaxis": f"y{ax}", "x": x.to_numpy(), "y": y.to_numpy(),
+            "mode": "markers", "text": d[label_col].astype(str).tolist(), "showlegend": False, "name": labels.get(o, o),
+            "marker": {"color": [color if s else "white" for s in sig], "size": 12, "line": {"color": color, "width": 2}},
+            "error_y": {"type": "data", "symmetric": False, "array": (hi - y).to_numpy(), "arrayminus": (y - lo).to_numpy(),
+                        "color": color, "thickness": 1},
+            "customdata": np.stack([lo, hi, d["p_adj"]], axis=-1),
+            "hovertemplate": f"<b>%{{text}}</b><br>{x_title.replace(' (%)', '')}: %{{x:.0f}}%"
+                             f"<br>{y_title}: %{{y:+.1f}} ({ci_text} %{{customdata[0]:+.1f}} {to} %{{customdata[1]:+.1f}})"
+                             f"<br>{p_text} %{{customdata[2]:.3f}}<extra></extra>",
+        })
+        ylo, yhi = float(min(lo.min(), 0.0)), float(max(hi.max(), 0.0))
+        pad = 0.1 * (yhi - ylo or 1.0)
+        xlo, xhi = float(x.min()), float(x.max())
+        layout[f"xaxis{ax}"] = {**_AXIS_LIKE, "domain": [0, 1], "anchor": f"y{ax}",
+                                "range": [max(0.0, xlo - 8), min(100.0, xhi + 8)], "title": {"text": x_title}}
+        layout[f"yaxis{ax}"] = {**_AXIS_LIKE, "domain": [max(top - height, 0.0), top], "anchor": f"x{ax}",
+                                "range": [ylo - pad, yhi + 2 * pad], "title": {"text": wrap(y_title, 30)}}
+        # the services' names where they cover no other name or marker (as on the I-S chart)
+        xr, yr = layout[f"xaxis{ax}"]["range"], layout[f"yaxis{ax}"]["range"]
+        for a in _point_labels(x.reset_index(drop=True), y.reset_index(drop=True), d[label_col].astype(str).tolist(),
+                               xr, yr, 1000.0, 250.0, 11):
+            names.append({**a, "xref": f"x{ax}", "yref": f"y{ax}"})
+        n = int(d["n"].iloc[0])
+        notes.append({"x": 0, "y": top, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+                      "showarrow": False, "font": {"size": 13},
+                      "text": f"<b>{labels.get(o, o)}</b> · {n_text.format(n=n)} · R² {float(d['r2'].iloc[0]):.2f}"})
+        layout.setdefault("shapes", []).append({"type": "line", "xref": f"x{ax} domain", "yref": f"y{ax}", "x0": 0, "x1": 1,
+                                                "y0": 0, "y1": 0, "line": {"color": "#595959", "width": 1, "dash": "dash"}})
+    layout["annotations"] = notes + names
+    layout["margin"] = {"b": 90 if hidden else 50}
+    return figure(traces, layout, title, height=120 + 340 * k + (40 if hidden else 0))
+
+
+_AXIS_LIKE = {"showline": True, "linecolor": "#444444", "ticks": "outside", "tickcolor": "#444444", "zeroline": False,
+              "automargin": True}

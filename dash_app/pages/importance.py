@@ -1,11 +1,12 @@
-"""Importance–satisfaction: the quadrant chart of services with the ETC Institute priority bands."""
+"""Importance–satisfaction: the quadrant chart of services with the ETC Institute priority bands, and
+the key-driver chart (``drivers`` table: importance from the model vs satisfaction)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from dash_app.data import Results
-from dash_app.figures import importance_satisfaction_figure
+from dash_app.figures import drivers_figure, importance_satisfaction_figure
 from dash_app.figures.common import fmt_ci
 from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
@@ -97,7 +98,35 @@ def content(data: Results, st: dict, lang: str) -> list:
         band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
         x_title=t("satisfaction_axis", lang), y_title=t("importance_axis", lang),
         no_data=t("no_data", lang), suppressed_text=t("not_shown", lang))
-    return [graph(PAGE, fig, t("importance_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
+    return [graph(PAGE, fig, t("importance_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE),
+            *drivers_section(data, st, lang)]
+
+
+def driver_rows(data: Results, st: dict) -> pd.DataFrame:
+    """The ``drivers`` rows of the wave and area (an empty frame when the store has none)."""
+    d = data.tables.get("drivers", pd.DataFrame())
+    if d.empty:
+        return d
+    level, code = split_area(st["area"])
+    return d[(d["wave"] == st["wave"]) & (d["area_level"] == level) & (d["area"] == code)]
+
+
+def drivers_section(data: Results, st: dict, lang: str) -> list:
+    """The key-driver chart and its caveats in words; nothing when the analysis made no driver table."""
+    if data.tables.get("drivers", pd.DataFrame()).empty:
+        return []
+    d = driver_rows(data, st)
+    if len(d):
+        d = d.assign(reliability_reason=[reason_text(r, lang) for r in d["reliability_reason"]])
+    where = area_label(data, *split_area(st["area"]), lang)
+    lab = label_column(d, lang) if len(d) else "label_en"
+    fig = drivers_figure(
+        d, label_col=lab, outcome_labels={o: data.indicator_label(o, lang) for o in d.get("outcome", [])},
+        title=f"{t('drivers_title', lang)} — {where}, {wave_label(st['wave'], lang)}",
+        x_title=t("drivers_x", lang), y_title=t("drivers_y", lang), no_data=t("drivers_none", lang),
+        suppressed_text=t("not_shown", lang), n_text=t("drivers_n", lang), to=t("to", lang),
+        p_text=t("p_adj", lang), ci_text=t("ci", lang))
+    return [graph(f"{PAGE}-drivers", fig, t("drivers_intro", lang), lang)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

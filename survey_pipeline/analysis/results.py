@@ -25,6 +25,7 @@ from survey_pipeline.project import Project, check_project, normalize_name
 
 from ._parallel import run_tasks
 from .comparisons import COMPARISON_COLUMNS, compare_tasks, concat_comparisons, findings
+from .drivers import drivers_table
 from .evaluation import did
 from .indicators import (
     ESTIMATE_COLUMNS,
@@ -53,7 +54,7 @@ from .weighting import (
 __all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "weight_project", "write_results"]
 
 RESULT_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                 "diagnostics", "weights", "targets", "runs")
+                 "diagnostics", "weights", "targets", "runs", "drivers")
 
 _TYPES = {
     "n": "BIGINT", "n_dont_know": "BIGINT", "rank": "BIGINT", "rank_low": "BIGINT", "rank_high": "BIGINT",
@@ -63,7 +64,7 @@ _TYPES = {
 _TEXT = {"wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group", "indicator", "statistic",
          "topic", "variable", "department", "definition", "reliability", "reliability_reason", "method",
          "kind", "adjust", "finding", "problem", "service", "band", "metric", "detail", "response_id",
-         "category", "run_id", "instrument", "instrument_version", "waves", "settings"}
+         "category", "run_id", "instrument", "instrument_version", "waves", "settings", "outcome", "driver"}
 
 
 def _sql_type(col: str, s: pd.Series) -> str:
@@ -216,16 +217,17 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     dtasks = [lambda ev=ev: did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs,
                                 adjust=st.adjust) for ev in st.evaluations]
     # the modeled (small-area) rows come from the direct rows, beside the comparisons; they are
-    # added after them, so no comparison, finding or ranking uses a modeled number
+    # added after them, so no comparison, finding, ranking or driver uses a modeled number
     mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
     got = run_tasks([*ctasks, *dtasks, *mtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
-                     lambda: importance_satisfaction(est, specs, inst)])
-    modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 2]) if mfinish else (None, None)
+                     lambda: importance_satisfaction(est, specs, inst),
+                     lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)])
+    modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 3]) if mfinish else (None, None)
     comp = concat_comparisons(got[:len(ctasks)])
     for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
         if not d.empty:
             comp = pd.concat([comp, d], ignore_index=True)
-    pri, iss = got[-2:]
+    pri, iss, drv = got[-3:]
     labels = {s.indicator: finding_label(s, inst.language) for s in specs if s.topic != "contact"}
     names = {}
     for a in inst.areas.items:
@@ -259,6 +261,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                                                           "area_level", "area", "area_ref", "group_dim", "group"]),
         "priorities": pri,
         "importance_satisfaction": iss,
+        "drivers": drv,  # already in (outcome, wave, area) order
         "diagnostics": _sorted(diag[DIAG_COLUMNS], ["wave", "kind", "metric", "area_level", "area", "detail"]),
         "weights": _sorted(wr.weights, ["wave", "response_id"], weights_order),
         "targets": _sorted(tu, ["wave", "variable", "category"]) if len(tu) else

@@ -521,8 +521,41 @@ def _importance(ctx: _Ctx) -> Section | None:
             Column("is_score", t("is_score", lang), "num"), Column("band_text", t("band", lang))]
     table = Table("importance", t("importance", lang), d.reset_index(drop=True), cols, split_by="area_key",
                   row_header="label", split_drop=("level_text", "area_text"))
+    drivers = _drivers(ctx)
     return Section("importance", t("importance", lang), intro=t("importance_intro", lang, wave=ctx.wl(ctx.wave)),
-                   tables=[table])
+                   tables=[table, *([drivers] if drivers is not None else [])])
+
+
+def _drivers(ctx: _Ctx) -> Table | None:
+    """The key drivers of the wave (``drivers`` table), citywide and per district: each outcome's
+    drivers by rank, with the coefficient (points), its interval, the adjusted p, the share
+    satisfied and n; a suppressed model shows no numbers and says why. The note gives the caveats."""
+    d = ctx.tables.get("drivers", pd.DataFrame())
+    if d.empty:
+        return None
+    d = d[d["wave"] == ctx.wave].copy()
+    if d.empty:
+        return None
+    lang = ctx.lang
+    d["label"] = _label_col(d, lang)
+    d["outcome_text"] = d["outcome"].map(lambda o: ctx.labels.get(o, o))
+    d["_order"] = d["outcome"].map(lambda o: ctx.order.get(o, 999)) * 100 + d["rank"].fillna(99).astype(float)
+    d = _with_area_names(ctx, d)
+    d = _sort_by_area_then(ctx, d, "_order")
+    sup = d["reliability"].eq("suppress")
+    for c in ("coefficient", "ci_low", "ci_high", "p_adj"):
+        d[c] = d[c].where(~sup)
+    d["_suppressed"] = sup.to_numpy()
+    d["rel_text"] = d["reliability"].map(ctx.rel)
+    d["note"] = d["reliability_reason"].where(sup, None)
+    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
+            Column("outcome_text", t("drivers_outcome", lang)), Column("label", t("drivers_driver", lang)),
+            Column("coefficient", t("drivers_coefficient", lang), "pp"), Column("ci_low", t("ci_low", lang), "pp"),
+            Column("ci_high", t("ci_high", lang), "pp"), Column("p_adj", t("p_adj", lang), "p"),
+            Column("satisfaction", t("satisfaction_col", lang), "pct"), Column("n", t("drivers_n", lang), "int"),
+            Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
+    return Table("drivers", t("drivers_title", lang), d.reset_index(drop=True), cols, split_by="area_key",
+                 row_header="label", split_drop=("level_text", "area_text"), note=t("drivers_note", lang))
 
 
 def _comparisons(ctx: _Ctx) -> Section:

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                  "diagnostics", "runs", "benchmarks")
+                  "diagnostics", "runs", "benchmarks", "drivers")
 REQUIRED_TABLES = ("indicators", "estimates")
 LEVEL_ORDER = ("city", "district", "neighborhood", "beat")
 
@@ -101,7 +101,7 @@ def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABL
                        if t in have else pd.DataFrame()) for t in tables}
     finally:
         con.close()
-    for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics"):
+    for t in ("estimates", "comparisons", "priorities", "importance_satisfaction", "diagnostics", "drivers"):
         df = out.get(t)
         if df is None:
             continue

@@ -130,6 +130,25 @@ TEXT: dict[str, dict[str, str]] = {
     "rank_high": {"en": "Rank range to", "es": "Rango hasta"},
     "share_top": {"en": "Share naming it a top problem", "es": "Proporción que lo señala como problema principal"},
     "service": {"en": "Service", "es": "Servicio"},
+    "drivers_title": {"en": "Key drivers of overall satisfaction and trust",
+                      "es": "Factores clave de la satisfacción general y la confianza"},
+    "drivers_outcome": {"en": "Overall rating", "es": "Valoración general"},
+    "drivers_driver": {"en": "Service", "es": "Servicio"},
+    "drivers_coefficient": {"en": "Importance (points)", "es": "Importancia (puntos)"},
+    "drivers_n": {"en": "n (complete cases)", "es": "n (casos completos)"},
+    "drivers_note": {
+        "en": "Importance is the coefficient of a design-based linear probability model (svyglm on the raked "
+              "weights): how many percentage points more likely residents satisfied with the service are to give "
+              "the positive overall answer, the other services held equal, with its 95% interval and the p-value "
+              "adjusted over the services of the model. These are associations among residents, not causes. Only "
+              "residents who answered the overall question and every service count (complete cases, n); a model "
+              "needs at least 100 of them and 10 per service.",
+        "es": "La importancia es el coeficiente de un modelo lineal de probabilidad basado en el diseño (svyglm con "
+              "los pesos calibrados): cuántos puntos porcentuales más probable es que quienes están satisfechos con "
+              "el servicio den la respuesta general positiva, con los demás servicios iguales, con su intervalo del "
+              "95% y el valor p ajustado por los servicios del modelo. Son asociaciones entre residentes, no causas. "
+              "Solo cuentan quienes respondieron la pregunta general y todos los servicios (casos completos, n); un "
+              "modelo necesita al menos 100 y 10 por servicio."},
     "importance_col": {"en": "Importance", "es": "Importancia"},
     "importance_se": {"en": "Importance SE", "es": "EE importancia"},
     "satisfaction_col": {"en": "Satisfaction", "es": "Satisfacción"},

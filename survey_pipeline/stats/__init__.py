@@ -40,7 +40,7 @@ from .design import DOMAIN_DF_OPTIONS, LONELY_PSU_OPTIONS, Design, DomainDF, Lon
 from .domains import DomainMeans, DomainSet
 from .errors import ConvergenceError, DesignError, EstimationError, StatsError, WeightingError
 from .proportion import CI_METHODS, CIMethod, proportion_ci
-from .regression import svyglm
+from .regression import svyglm, svyglm_arrays
 from .reliability import AdjustMethod, adjust_pvalues, nchs_reliability
 from .replicate import ReplicateDesign
 from .sae import (
@@ -108,6 +108,7 @@ __all__ = [
     "rake_weights",
     "smooth_vardir",
     "svyglm",
+    "svyglm_arrays",
     "trim_weights",
     "weight_diagnostics",
 ]

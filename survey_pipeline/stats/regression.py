@@ -23,7 +23,7 @@ from .errors import ConvergenceError, DesignError
 if TYPE_CHECKING:
     from .design import Design
 
-__all__ = ["svyglm"]
+__all__ = ["svyglm", "svyglm_arrays"]
 
 
 def svyglm(
@@ -35,21 +35,61 @@ def svyglm(
     intercept: bool = True,
     level: float = 0.95,
     tol: float = 1e-12,
+    domain: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fit a survey-weighted linear (``gaussian``) or logistic (``binomial``) regression.
 
     Rows with a missing outcome or predictor are excluded from the fit and get zero influence
-    (the design is not subset). Returns one row per coefficient: ``term, estimate, se, ci_low,
-    ci_high, df, t, p``.
+    (the design is not subset). ``domain`` (a boolean array, one value per row) fits the model
+    in a domain the same way: R's ``svyglm(f, subset(design, domain))``. Returns one row per
+    coefficient: ``term, estimate, se, ci_low, ci_high, df, t, p, n``.
+    """
+    y = design._numeric(outcome, what="glm outcome")
+    xs = [design._numeric(c, what="glm predictor") for c in predictors]
+    return svyglm_arrays(design, y, np.column_stack(xs) if xs else np.empty((design.n, 0)), list(predictors),
+                         family=family, intercept=intercept, level=level, tol=tol, domain=domain, outcome=outcome)
+
+
+def svyglm_arrays(
+    design: Design,
+    y: np.ndarray,
+    x: np.ndarray,
+    names: Sequence[str],
+    *,
+    family: Literal["gaussian", "binomial"] = "gaussian",
+    intercept: bool = True,
+    level: float = 0.95,
+    tol: float = 1e-12,
+    domain: np.ndarray | None = None,
+    outcome: str = "y",
+) -> pd.DataFrame:
+    """:func:`svyglm` on arrays: ``y`` (n) and ``x`` (n x k, without the intercept column), one
+    row per row of the design, NaN for a missing value; ``names`` names the columns of ``x``.
+
+    The degrees of freedom are those of the rows that enter the fit (complete cases in the
+    domain with a non-zero weight): their PSUs minus their strata, minus the coefficients plus
+    one, as R's ``svyglm``, whose ``degf`` is that of the design after its missing rows (and the
+    rows outside a subset) are set to zero weight (Lumley 2010, sec. 5.2).
     """
     from .design import check_option
 
     check_option(family, ("gaussian", "binomial"), "family")
-    y = design._numeric(outcome, what="glm outcome")
-    xs = [design._numeric(c, what="glm predictor") for c in predictors]
-    names = (["(Intercept)"] if intercept else []) + list(predictors)
-    x = np.column_stack(([np.ones(design.n)] if intercept else []) + xs)
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float).reshape(design.n, -1)
+    if len(y) != design.n or x.shape[1] != len(names):
+        raise DesignError(f"glm: y has {len(y)} values and x {x.shape[1]} columns for {design.n} rows and "
+                          f"{len(names)} names; give one value per row of the design and one name per column.")
+    names = (["(Intercept)"] if intercept else []) + list(names)
+    x = np.column_stack(([np.ones(design.n)] if intercept else []) + [x])
     ok = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
+    if domain is not None:
+        domain = np.asarray(domain, dtype=bool)
+        if domain.shape != (design.n,):
+            raise DesignError(f"glm: domain has shape {domain.shape}; give one True/False per row ({design.n}).")
+        ok &= domain
+    if ok.sum() <= x.shape[1]:
+        raise DesignError(f"glm: {int(ok.sum())} complete case(s) for {x.shape[1]} coefficient(s) of "
+                          f"outcome {outcome!r}; the model cannot be fitted.")
     if family == "binomial" and np.any((y[ok] < 0) | (y[ok] > 1)):
         raise DesignError(f"glm: binomial outcome {outcome!r} must be 0/1 (or a proportion).")
     w = design.weights
@@ -69,7 +109,7 @@ def svyglm(
     infl[ok] = (x[ok] * (w[ok] * (y[ok] - mu[ok]))[:, None]) @ ainv
     v = design._cov(infl)
     se = np.sqrt(np.diag(v))
-    df = design.degf + 1 - len(beta)
+    df = float(design._domain_df(np.where(ok, 0, -1), 1)[0]) + 1 - len(beta)
     tq = sps.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     t = beta / se
     return pd.DataFrame({

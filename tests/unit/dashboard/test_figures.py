@@ -265,3 +265,45 @@ def test_every_figure_carries_a_compact_layout_for_phones(tables):
     assert pr["height"] > figs["priorities"].layout.height - 200
     imp = figs["importance"].layout.meta["compact"]["annotations"]
     assert all(len(a["text"]) <= 16 for a in imp if a["font"]["color"] == "#1A1A1A")  # point labels cut to fit
+
+
+def _drivers(tables, wave="2026-spring", area="city"):
+    d = tables["drivers"]
+    return d[(d.wave == wave) & (d.area == area)]
+
+
+def test_drivers_figure_one_panel_per_outcome_with_intervals(tables):
+    from dash_app.figures import drivers_figure
+
+    d = _drivers(tables)
+    fig = drivers_figure(d, outcome_labels={"sat_police_overall": "Satisfied with police", "trust_overall": "Trust"})
+    go.Figure(fig.to_dict())  # plotly's schema
+    assert len(fig.data) == 2 and {tr.yaxis for tr in fig.data} == {"y", "y2"}
+    trust = next(tr for tr in fig.data if tr.name == "Trust")
+    rows = d[d.outcome == "trust_overall"]
+    assert list(trust.text) == rows["label_en"].tolist()
+    assert np.allclose(trust.y, rows["coefficient"] * 100) and np.allclose(trust.x, rows["satisfaction"] * 100)
+    assert np.allclose(np.asarray(trust.error_y.array) + trust.y, rows["ci_high"] * 100)
+    assert np.allclose(trust.y - np.asarray(trust.error_y.arrayminus), rows["ci_low"] * 100)
+    # the planted driver of trust (police response) is the highest dot, filled (significant)
+    top = int(np.argmax(trust.y))
+    assert trust.text[top] == "Police response" and trust.marker.color[top] != "white"
+    assert sum(c == "white" for c in trust.marker.color) == 3
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("Trust" in x and "n = 900" in x for x in titles)
+    assert any(s.y0 == 0 and s.line.dash == "dash" for s in fig.layout.shapes)  # the no-association line
+
+
+def test_drivers_figure_suppressed_model_is_named_not_drawn(tables):
+    from dash_app.figures import drivers_figure
+
+    d = _drivers(tables, area="east")
+    assert (d.reliability == "suppress").all()
+    fig = drivers_figure(d, no_data="No model", suppressed_text="Not shown")
+    assert not fig.data
+    text = fig.layout.annotations[0].text
+    assert text.startswith("No model") and "60 complete cases" in text
+    mixed = pd.concat([_drivers(tables)[lambda x: x.outcome == "trust_overall"], d[d.outcome == "sat_police_overall"]])
+    fig = drivers_figure(mixed, suppressed_text="Not shown")
+    assert len(fig.data) == 1 and any(a.text.startswith("Not shown: sat_police_overall") for a in fig.layout.annotations)
+    assert drivers_figure(d.iloc[0:0], no_data="Nothing").layout.annotations[0].text == "Nothing"

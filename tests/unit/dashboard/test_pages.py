@@ -217,3 +217,41 @@ def test_methodology_funnel_connects_aapor_completes_to_the_responses_analysed(t
     assert methodology._funnel_table(data, "2025-spring", "en").empty  # no funnel rows: no table
     page = str(methodology.content(data, {"wave": "2026-spring"}, "en"))
     assert "From the response rate's completes to the responses analysed" in page and "1,358" in page
+
+
+def _texts(component) -> list:
+    """Every string and figure in a component tree."""
+    out = []
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, list | tuple):
+        for c in component:
+            out += _texts(c)
+        return out
+    fig = getattr(component, "figure", None)
+    if fig is not None:
+        out.append(fig)
+    children = getattr(component, "children", None)
+    return out + (_texts(children) if children is not None else [])
+
+
+@pytest.mark.parametrize(("lang", "caveat"), [("en", "associations, not causes"), ("es", "asociaciones, no causas")])
+def test_importance_page_shows_the_driver_chart_with_its_caveats(data, lang, caveat):
+    from dash_app.pages import importance
+
+    st = importance.state(data, {})
+    parts = _texts(importance.content(data, st, lang))
+    assert any(isinstance(x, str) and caveat in x and "n" in x for x in parts)
+    figs = [x for x in parts if not isinstance(x, str)]
+    drv = [f for f in figs if any(getattr(tr, "yaxis", None) == "y2" for tr in f.data)]
+    assert len(drv) == 1
+    trust = next(tr for tr in drv[0].data if tr.yaxis == "y2")
+    assert ("IC 95%" in trust.hovertemplate) == (lang == "es") and ("95% CI" in trust.hovertemplate) == (lang == "en")
+    assert trust.text[int(max(range(len(trust.y)), key=lambda i: trust.y[i]))] in ("Police response", "Respuesta policial")
+    # the east district is too thin for a model: the chart says so and why, in the reader's language
+    east = importance.state(data, {"area": "district:east"})
+    assert east["area"] == "district:east"
+    figs = [x for x in _texts(importance.content(data, east, lang)) if not isinstance(x, str)]
+    none_text = "No driver model" if lang == "en" else "No hay modelo"
+    why = "only 60 residents answered" if lang == "en" else "solo 60 residentes respondieron"
+    assert any(a.text.startswith(none_text) and why in a.text for f in figs for a in f.layout.annotations)

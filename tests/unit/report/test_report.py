@@ -331,3 +331,26 @@ def test_methodology_funnel_from_aapor_completes_to_the_responses_analysed(tmp_p
     assert "= respuestas analizadas</th><td class=\"num\">1.301<" in page
     earlier = build_report(root, wave="2025-spring").section("methodology").tables
     assert not any(tb.key == "funnel" for tb in earlier)  # no funnel rows for that wave: no table
+
+
+@pytest.mark.parametrize(("lang", "caveat"), [("en", "not causes"), ("es", "no causas")])
+def test_importance_section_has_the_key_drivers_table(project, lang, caveat):
+    rep = build_report(project, language=lang)
+    tables = {t.key: t for t in rep.section("importance").tables}
+    d = tables["drivers"]
+    assert caveat in d.note and "svyglm" in d.note
+    f = d.frame
+    city = f[(f["area_level"] == "city") & (f["outcome"] == "trust_overall")]
+    assert len(city) == 4 and (f["wave"] == WAVE).all()
+    first = city.iloc[0]  # by rank: the planted driver of trust first
+    assert first["driver"] == "sat_police_response" and first["rank"] == 1
+    assert first["coefficient"] > first["ci_low"] > 0
+    east = f[f["area"] == "east"]
+    assert len(east) == 8 and east["_suppressed"].all() and east["coefficient"].isna().all()
+    assert east["note"].str.contains("complete cases").all()
+
+
+def test_workbook_shows_the_drivers(workbook):
+    ws = workbook["Importance-satisfaction"]
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "Key drivers of overall satisfaction and trust" in text and "Police response" in text
