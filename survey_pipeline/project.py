@@ -139,7 +139,7 @@ class Areas:
     """Neighborhoods with district and beats, plus an optional ZIP/beat crosswalk."""
 
     table: pd.DataFrame  # columns: neighborhood, district, beat (beat may be None)
-    crosswalk: pd.DataFrame  # columns: key (zip or beat, normalized), neighborhood
+    crosswalk: pd.DataFrame  # columns: key (zip or beat, normalized), neighborhood, optional beat (a ZIP's beat)
 
     def neighborhoods(self) -> list[str]:
         return sorted(self.table["neighborhood"].dropna().unique().tolist())
@@ -437,7 +437,11 @@ def _read_areas_crosswalk(crosswalk: Path, max_mb: float = DEFAULT_MAX_FILE_MB) 
     if key is None or cnb is None:
         raise ProjectError(f"{crosswalk}: the crosswalk needs a zip (or beat) column and a neighborhood column.",
                            file=crosswalk, rule="missing-column", fix="Use the header: zip,neighborhood")
-    return pd.DataFrame({"key": c[key].map(normalize_name), "neighborhood": c[cnb].astype(str).str.strip()})
+    out = pd.DataFrame({"key": c[key].map(normalize_name), "neighborhood": c[cnb].astype(str).str.strip()})
+    beat = _pick(ccols, "beat")
+    if beat is not None and beat != key:  # a ZIP/beat crosswalk: the beat of each ZIP row
+        out["beat"] = c[beat].astype(str).str.strip().replace("", None)
+    return out
 
 
 SURVEY_TOML_TEMPLATE = """\

@@ -134,7 +134,7 @@ class InstrumentSection(Section):
 
 class AreasSection(Section):
     file: RelPath | None = Field(None, description="CSV (neighborhood,district,beat; optional code, zip, label_<lang>) or GeoJSON of the neighborhoods.")
-    crosswalk: RelPath | None = Field(None, description="Optional CSV mapping ZIP codes or beats to neighborhoods (zip,neighborhood).")
+    crosswalk: RelPath | None = Field(None, description="Optional CSV mapping ZIP codes or beats to neighborhoods (zip,neighborhood); a beat column (zip,beat,neighborhood) also places a respondent whose ZIP holds one beat of the neighborhood in that beat.")
     geojson: RelPath | None = Field(None, description="Shapes of the neighborhoods for maps, when file is a CSV.")
     shapes: RelPath | None = Field(None, description="Another name for geojson.")
 
@@ -234,6 +234,7 @@ class AnalysisSection(Section):
     adjust: Adjust = Field("fdr_bh", description=f"Multiple-comparison adjustment: {', '.join(ADJUST_METHODS)}.")
     findings: PosInt = Field(12, description="Plain-language findings written for the largest significant changes.")
     evaluations: list[EvaluationEntry] = Field(default_factory=list, description="[[analysis.evaluations]] difference-in-differences of problem-solving efforts.")
+    small_area: bool = Field(True, description="Add modeled (Fay–Herriot) estimates of neighborhoods and beats next to the direct ones (docs/analysis.md).")
 
 
 class SurveySettings(Section):

@@ -20,8 +20,9 @@ scale_item              ``index_<index>``: ``score``, the mean of the available 
 ======================  ===========================================================================
 
 :func:`estimate_indicators` estimates every indicator for the city, each district, neighborhood
-and beat, by wave, overall and for each demographic group, as domains of one design (``by=``
-on the full sample, never subsets), and applies the reliability rules.
+and beat, by wave, overall and (city, districts, neighborhoods) for each demographic group, as
+domains of one design (``by=`` on the full sample, never subsets), and applies the reliability
+rules.
 """
 
 from __future__ import annotations
@@ -421,7 +422,8 @@ def estimate_tasks(design: Design, specs: list[IndicatorSpec], settings: Analysi
     sets: list[tuple[str, str, list[str]]] = []
     for lv in levels:
         base = ["wave"] if lv == "city" else ["wave", lv]
-        for gd in ("all", *groups):
+        # beats: all respondents only (beat x group cells are a handful of answers each)
+        for gd in ("all",) if lv == "beat" else ("all", *groups):
             sets.append((lv, gd, base + ([] if gd == "all" else [gd])))
     cells = [*dict.fromkeys(["wave", *[lv for lv in levels if lv != "city"], *groups])]
     cells += [c for c in data.columns if str(c).startswith("_m_") and c not in cells]

@@ -41,6 +41,7 @@ from .indicators import (
 )
 from .prepare import derive_groups
 from .settings import AnalysisSettings, WeightingSettings, from_settings
+from .smallarea import area_structure, modeled_tasks, population_covariates
 from .weighting import (
     DIAG_COLUMNS,
     WeightingResult,
@@ -215,9 +216,13 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
     dtasks = [lambda ev=ev: did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs,
                                 adjust=st.adjust) for ev in st.evaluations]
-    got = run_tasks([*ctasks, *dtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
+    # the modeled (small-area) rows come from the direct rows, beside the comparisons; they are
+    # added after them, so no comparison, finding, ranking or driver uses a modeled number
+    mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
+    got = run_tasks([*ctasks, *dtasks, *mtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
                      lambda: importance_satisfaction(est, specs, inst),
                      lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)])
+    modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 3]) if mfinish else (None, None)
     comp = concat_comparisons(got[:len(ctasks)])
     for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
         if not d.empty:
@@ -239,6 +244,15 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     diag = pd.concat([diag, pd.DataFrame({"wave": rel["wave"], "area_level": "city", "area": "city",
                                           "kind": "reliability_rule", "metric": "estimates_" + rel["reliability"],
                                           "value": rel["value"].astype(float), "detail": None})], ignore_index=True)
+    if modeled is not None:
+        mrel = modeled.groupby(["wave", "reliability"]).size().reset_index(name="value")
+        diag = pd.concat([diag, sae_diag, pd.DataFrame({
+            "wave": mrel["wave"], "area_level": "city", "area": "city", "kind": "reliability_rule",
+            "metric": "modeled_" + mrel["reliability"], "value": mrel["value"].astype(float), "detail": None})],
+            ignore_index=True)
+        est = pd.concat([est, modeled], ignore_index=True).sort_values(
+            ["indicator", "statistic", "wave", "area_level", "area", "group_dim", "group", "method"],
+            kind="stable").reset_index(drop=True)
     tu = wr.targets_used
     tables = {
         "indicators": indicators_table(specs, inst),  # questionnaire order (deterministic)
@@ -253,10 +267,22 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         "targets": _sorted(tu, ["wave", "variable", "category"]) if len(tu) else
         pd.DataFrame(columns=["wave", "variable", "category", "population"]),
     }
+    direct = ~est["method"].str.startswith("modeled")
     summary = {"waves": waves, "responses": len(design.data), "indicators": int(tables["indicators"]["indicator"].nunique()),
-               "estimates": len(est), "suppressed": int((est["reliability"] == "suppress").sum()),
+               "estimates": int(direct.sum()), "suppressed": int((direct & (est["reliability"] == "suppress")).sum()),
+               "modeled": int((~direct).sum()),
+               "modeled_suppressed": int((~direct & (est["reliability"] == "suppress")).sum()),
                "comparisons": len(comp), "findings": _findings_first_for_all(comp)}
     return AnalysisRun(tables, summary)
+
+
+def _modeled_tasks(est: pd.DataFrame, design, inst, amap: dict, targets: pd.DataFrame | None, waves: list[str]):
+    """The tasks of the modeled (Fay–Herriot) rows of neighborhoods and beats and the function that
+    makes the rows and their diagnostics (:func:`~survey_pipeline.analysis.smallarea.modeled_tasks`)."""
+    structure = area_structure(design.data, inst, amap)
+    nbs = structure.loc[structure["area_level"] == "neighborhood", "area"].astype(str).tolist()
+    pop, shares = population_covariates(targets, amap, waves, nbs)
+    return modeled_tasks(est, structure, pop, shares, waves)
 
 
 def no_indicators_message(inst) -> str:

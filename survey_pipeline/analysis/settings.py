@@ -92,6 +92,9 @@ class AnalysisSettings:
         Number of plain-language findings written (largest reliable significant changes).
     evaluations : tuple of Evaluation
         Difference-in-differences evaluations.
+    small_area : bool
+        Add modeled (Fay–Herriot) estimates of neighborhoods and beats
+        (:mod:`~survey_pipeline.analysis.smallarea`; ``[analysis] small_area``, default true).
     """
 
     groups: tuple[str, ...] = ("age_group", "sex", "race_ethnicity", "tenure")
@@ -102,6 +105,7 @@ class AnalysisSettings:
     adjust: AdjustMethod = "fdr_bh"
     findings: int = 12
     evaluations: tuple[Evaluation, ...] = field(default_factory=tuple)
+    small_area: bool = True
 
 
 def from_settings(s: SurveySettings) -> tuple[WeightingSettings, AnalysisSettings]:
@@ -118,7 +122,8 @@ def from_settings(s: SurveySettings) -> tuple[WeightingSettings, AnalysisSetting
     st = AnalysisSettings(groups=tuple(a.groups), top_n=a.top_n,
                           min_n=a.min_n if a.min_n is not None else s.reporting.min_n,
                           nchs=a.nchs if a.nchs is not None else s.reporting.nchs,
-                          ci_method=a.ci_method, adjust=a.adjust, findings=a.findings, evaluations=evals)
+                          ci_method=a.ci_method, adjust=a.adjust, findings=a.findings, evaluations=evals,
+                          small_area=a.small_area)
     return ws, st
 
 

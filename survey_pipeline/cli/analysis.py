@@ -64,8 +64,10 @@ def analyze_cmd(
     t = Table(title=f"analysis: {project}")
     t.add_column("what")
     t.add_column("value", overflow="fold")
-    for k in ("waves", "responses", "indicators", "estimates", "suppressed", "comparisons"):
-        t.add_row(k, ", ".join(s[k]) if isinstance(s[k], list) else str(s[k]))
+    for k in ("waves", "responses", "indicators", "estimates", "suppressed", "modeled", "modeled_suppressed",
+              "comparisons"):
+        if k in s:
+            t.add_row(k.replace("_", " "), ", ".join(s[k]) if isinstance(s[k], list) else str(s[k]))
     for f in s["findings"]:
         t.add_row("finding", f)
     out.print(t)

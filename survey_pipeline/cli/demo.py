@@ -37,6 +37,7 @@ def demo(
     if result.analysis is not None:
         summary = result.analysis.summary
         out.print(f"analysis: {summary['estimates']} estimates ({summary['suppressed']} suppressed), "
+                  f"{summary.get('modeled', 0)} modeled ({summary.get('modeled_suppressed', 0)} suppressed), "
                   f"{summary['comparisons']} comparisons", markup=False)
         for finding in summary.get("findings", [])[:5]:
             out.print(f"  finding: {finding}", markup=False)

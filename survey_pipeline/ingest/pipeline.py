@@ -34,6 +34,7 @@ from survey_pipeline.ingest.quality import (
     file_quality_flags,
 )
 from survey_pipeline.ingest.recode import (
+    fill_beats,
     kind_codes,
     normalize_areas,
     question_status,
@@ -432,6 +433,12 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
     area_raw, got = redact_series(area_raw)  # a typed neighborhood box holds free text too
     redacted = {k: redacted[k] + v for k, v in got.items()}
     if geo_cols and proj.areas is not None:
+        # the beat of responses whose neighborhood an earlier question gave: an answered beat of
+        # that neighborhood, else a ZIP that the crosswalk puts in one of its beats
+        need = areas["beat"].isna() & areas["neighborhood"].notna()
+        if need.any():
+            beats = fill_beats([frame.loc[need, gc] for gc in geo_cols], areas.loc[need, "neighborhood"], proj.areas)
+            areas.loc[beats.index, "beat"] = beats
         areas["unknown_area"] = areas["neighborhood"].isna() & area_raw.notna() & (area_raw.astype(str).str.strip() != "")
     ua = areas["unknown_area"]
     area_flags: list[pd.DataFrame] = []

@@ -29,7 +29,7 @@ from survey_pipeline.instrument.model import Instrument, Role
 from survey_pipeline.project import Areas, normalize_name
 from survey_pipeline.store import MISSING_KINDS
 
-__all__ = ["KIND_DTYPE", "Recoded", "kind_codes", "normalize_areas", "recode", "type_missing"]
+__all__ = ["KIND_DTYPE", "Recoded", "fill_beats", "kind_codes", "normalize_areas", "recode", "type_missing"]
 
 KIND_DTYPE = pd.CategoricalDtype(list(MISSING_KINDS))
 """The dtype of every column of :attr:`Recoded.kinds` (missing = no kind)."""
@@ -489,6 +489,62 @@ def type_missing(rec: Recoded, inst: Instrument, broke_off: pd.Series, status: t
     if typed:  # one new frame, not a column assignment per variable
         rec.kinds = pd.DataFrame({c: typed.get(c, rec.kinds[c].array) for c in rec.kinds.columns},
                                  index=rec.kinds.index, columns=rec.kinds.columns)
+
+
+def fill_beats(columns: list[pd.Series], neighborhood: pd.Series, areas: Areas | None) -> pd.Series:
+    """The police beat of each response whose neighborhood is known, from its other geography answers.
+
+    ``columns`` are the raw geography answers (questionnaire order), ``neighborhood`` the matched
+    neighborhood of each row (None when unknown). A row gets a beat when
+
+    1. one of its answers is a beat of the areas file that lies in its neighborhood (an answered
+       beat in another neighborhood contradicts the neighborhood answer and is not used), else
+    2. one of its answers is a ZIP code whose rows of the crosswalk (a crosswalk CSV with a
+       ``beat`` column) name exactly one beat of its neighborhood.
+
+    Returns the beats (None where neither rule gives one), indexed like ``neighborhood``.
+    """
+    out = pd.Series(np.full(len(neighborhood), None, dtype=object), index=neighborhood.index, dtype=object)
+    if areas is None or not columns or neighborhood.empty:
+        return out
+    t = areas.table
+    beat_nb = {normalize_name(r.beat): (r.beat, r.neighborhood) for r in t.itertuples() if r.beat}
+    if not beat_nb:
+        return out
+    xw = areas.crosswalk
+    zip_beats: dict[str, list[str]] = {}
+    if "beat" in xw.columns:
+        for k, b in zip(xw["key"], xw["beat"], strict=True):
+            if isinstance(b, str) and normalize_name(b) in beat_nb:
+                zip_beats.setdefault(k, []).append(normalize_name(b))
+    nb = neighborhood.to_numpy(dtype=object)
+    known = pd.notna(nb)
+    for rule in ("beat", "zip"):
+        for col in columns:
+            todo = known & pd.isna(out.to_numpy(dtype=object))
+            if not todo.any():
+                return out
+            vals = col.reindex(neighborhood.index).to_numpy(dtype=object)
+            fac, uniq = pd.factorize(pd.Series(vals[todo], dtype=object), use_na_sentinel=True)
+            keys = [normalize_name(u) for u in uniq]
+            rows = np.flatnonzero(todo)
+            got = np.full(len(rows), None, dtype=object)
+            for i, key in enumerate(keys):
+                if not key:
+                    continue
+                hit = fac == i
+                if rule == "beat" and key in beat_nb:
+                    beat, home = beat_nb[key]
+                    ok = np.array([n == home for n in nb[rows[hit]]], dtype=bool)
+                    got[np.flatnonzero(hit)[ok]] = beat
+                elif rule == "zip" and key in zip_beats:
+                    for j in np.flatnonzero(hit):
+                        inside = {beat_nb[b][0] for b in zip_beats[key] if beat_nb[b][1] == nb[rows[j]]}
+                        if len(inside) == 1:
+                            got[j] = inside.pop()
+            found = pd.notna(got)
+            out.iloc[rows[found]] = got[found]
+    return out
 
 
 def normalize_areas(values: pd.Series, areas: Areas | None, threshold: float = AREA_FUZZY_THRESHOLD,

@@ -75,17 +75,25 @@ def check_results(store_path: Path, root: Path | None = None) -> None:
 
 
 def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABLES,
-                        where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+                        where: dict[str, str] | None = None, *, modeled: bool = False) -> dict[str, pd.DataFrame]:
     """The results tables of the store as DataFrames (an empty frame for a table the store lacks).
 
     The store is opened read-only and closed at once. Area codes (``area``, ``area_ref``) are
     plain Python strings. ``where`` maps a table to an SQL condition on its rows (the caller's
-    constant, never user input), so a reader takes only the rows it shows.
+    constant, never user input), so a reader takes only the rows it shows. ``modeled``: keep
+    the modeled (small-area) rows of ``estimates`` (``method`` starting with ``modeled``); by
+    default only the direct rows are read, one row per estimate key.
     """
-    where = where or {}
+    where = dict(where or {})
     con = duckdb.connect(str(store_path), read_only=True)
     try:
         have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not modeled and "estimates" in tables and "estimates" in have:
+            cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'estimates'").fetchall()}
+            if "method" in cols:
+                direct = "(method IS NULL OR method NOT LIKE 'modeled%')"
+                where["estimates"] = f"({where['estimates']}) AND {direct}" if "estimates" in where else direct
         with warnings.catch_warnings():
             # duckdb's DataFrame conversion calls a pandas API that pandas 3.1 deprecates
             warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)

@@ -58,7 +58,7 @@ def city_estimate(root, indicator: str, statistic: str, wave: str = WAVES[-1], a
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         cur = con.execute("SELECT estimate, ci_low, ci_high, reliability FROM estimates WHERE wave = ? AND area = ? "
-                          "AND indicator = ? AND statistic = ? AND group_dim = 'all'", [wave, area, indicator, statistic])
+                          "AND indicator = ? AND statistic = ? AND group_dim = 'all' AND method NOT LIKE 'modeled%'", [wave, area, indicator, statistic])
         return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
     finally:
         con.close()

@@ -167,3 +167,56 @@ def judge_findings(named: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series
     true = pd.Series([truth.difference(r) for _, r in named.iterrows()], index=named.index, dtype=float)
     known = true.notna()
     return true, known, known & (true.abs() >= REAL_CHANGE)
+
+
+SAE_FAMILIES = {"share": "item share", "mean": "item mean"}
+
+
+def beat_truth_cells() -> pd.DataFrame:
+    """The generator's truth per beat (``generate.true_beat_cells``: a beat's truth is its
+    neighborhood's, since the generator draws beats independently of opinions)."""
+    sys.path.insert(0, str(REPO / "data" / "fixtures"))
+    from generate import true_beat_cells  # type: ignore[import-not-found]
+
+    areas = pd.read_csv(city_dir() / "areas.csv", dtype=str, keep_default_na=False)
+    return true_beat_cells(areas, truth_cells())
+
+
+def sae_measurements(est: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """How the modeled (Fay–Herriot) rows of neighborhoods and beats do against the generator's truth.
+
+    Every simulated item (share and mean) and priority (share) of ``ground_truth_cells`` with
+    its truth per neighborhood and beat. Returns ``coverage`` (level x family: share of modeled
+    95% intervals holding the truth, and cells), ``mse`` (level x family, cells whose direct
+    estimate is suppressed: mean squared error against the truth of the modeled and of the
+    direct estimate) and ``shown`` (level: share of all-respondent cells with a number shown,
+    ``ok`` or ``flag``, before (direct only) and after (direct, else modeled)).
+    """
+    cells = pd.concat([truth_cells()[lambda f: f["level"] == "neighborhood"], beat_truth_cells()],
+                      ignore_index=True).rename(columns={"level": "area_level", "variable": "indicator"})
+    t = cells.melt(id_vars=["wave", "area_level", "area", "indicator"], value_vars=["share_positive", "mean"],
+                   var_name="statistic", value_name="truth").dropna(subset=["truth"])
+    t["statistic"] = t["statistic"].map({"share_positive": "share", "mean": "mean"})
+    t["area"] = t["area"].astype(str)
+    key = ["wave", "area_level", "area", "indicator", "statistic"]
+    a = est[(est["group_dim"] == "all") & est["area_level"].isin(["neighborhood", "beat"])]
+    modeled = a["method"].str.startswith("modeled")
+    m = a[modeled].merge(t, on=key)
+    m["family"] = np.where(m["indicator"].str.startswith("priority"), "priority", m["statistic"].map(SAE_FAMILIES))
+    m["cover"] = (m["ci_low"] <= m["truth"]) & (m["truth"] <= m["ci_high"])
+    coverage = m.groupby(["area_level", "family"])["cover"].agg(coverage="mean", cells="size")
+    d = a[~modeled][[*key, "estimate", "reliability"]].rename(columns={"estimate": "direct",
+                                                                      "reliability": "direct_reliability"})
+    j = m.merge(d, on=key)
+    sup = j[j["direct_reliability"] == "suppress"]
+    mse = sup.assign(mse_modeled=(sup["estimate"] - sup["truth"]) ** 2, mse_direct=(sup["direct"] - sup["truth"]) ** 2
+                     ).groupby(["area_level", "family"])[["mse_modeled", "mse_direct"]].mean()
+    mse["cells"] = sup.groupby(["area_level", "family"]).size()
+    dd = a[~modeled].set_index(key)["reliability"].rename("direct")
+    mm = a[modeled].set_index(key)["reliability"].rename("modeled")
+    u = pd.concat([dd, mm], axis=1)
+    u["before"] = u["direct"].isin(["ok", "flag"])
+    u["after"] = u["before"] | u["modeled"].isin(["ok", "flag"])
+    shown = u.groupby(level="area_level")[["before", "after"]].mean()
+    shown["cells"] = u.groupby(level="area_level").size()
+    return {"coverage": coverage, "mse": mse, "shown": shown}

@@ -68,7 +68,7 @@ def test_workbook_has_a_sheet_per_topic(workbook):
 def test_topic_numbers_are_the_stores_estimates_as_formatted_numbers(project, workbook):
     cells = sheet_rows(workbook["Satisfaction"])
     est = store(project, "SELECT area_level, area, estimate, ci_low, ci_high, n FROM estimates WHERE wave = ? "
-                "AND indicator = 'sat_police_overall' AND statistic = 'share' AND group_dim = 'all'", WAVE)
+                "AND indicator = 'sat_police_overall' AND statistic = 'share' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)
     checked = 0
     for level, area, name in (("city", "city", "City"), ("district", "north", "North"),
                               ("neighborhood", "9", NAMES["9"]), ("neighborhood", "3", NAMES["3"])):
@@ -84,14 +84,14 @@ def test_topic_numbers_are_the_stores_estimates_as_formatted_numbers(project, wo
     trust = sheet_rows(workbook["Trust and scales"])
     city = trust[trust["Area"].map(lambda c: c.value) == "City"].iloc[0]
     want = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'index_trust' AND "
-                 "area = 'city' AND group_dim = 'all'", WAVE)["estimate"].iloc[0]
+                 "area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
     assert city["Estimate"].value == pytest.approx(want) and city["Estimate"].number_format == "0.00"
 
 
 def test_suppressed_rows_are_grey_marked_and_carry_no_number(project, workbook):
     cells = sheet_rows(workbook["Satisfaction"])
     sup = store(project, "SELECT area FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' AND "
-                "statistic = 'share' AND group_dim = 'all' AND reliability = 'suppress'", WAVE)
+                "statistic = 'share' AND group_dim = 'all' AND reliability = 'suppress' AND method NOT LIKE 'modeled%'", WAVE)
     assert list(sup["area"]) == ["12"]  # the fixture's thin neighborhood
     marked = cells[cells["Reliability"].map(lambda c: c.value) == "suppressed"]
     assert [r["Area"].value for _, r in marked.iterrows()] == [NAMES["12"]]
@@ -125,7 +125,7 @@ def test_summary_headline_with_change_and_top_priority(project, workbook):
     chg = store(project, "SELECT indicator, estimate FROM comparisons WHERE kind = 'wave_change' AND wave = ? "
                 "AND area = 'city' AND indicator IN ('sat_police_overall', 'safe_night')", WAVE)
     sat = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' "
-                "AND area = 'city' AND group_dim = 'all'", WAVE)["estimate"].iloc[0]
+                "AND area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
     assert head[0][1] == pytest.approx(sat)
     assert head[0][5] == pytest.approx(chg.set_index("indicator").loc["sat_police_overall", "estimate"])
     assert head[0][9] in ("yes", "no")
@@ -189,7 +189,7 @@ def test_html_is_self_contained_and_accessible(page):
 
 def test_html_shows_the_headline_numbers(project, page):
     est = store(project, "SELECT indicator, estimate, ci_low, ci_high FROM estimates WHERE wave = ? AND area = 'city' "
-                "AND group_dim = 'all' AND indicator IN ('sat_police_overall', 'safe_night', 'index_trust')", WAVE)
+                "AND group_dim = 'all' AND method NOT LIKE 'modeled%' AND indicator IN ('sat_police_overall', 'safe_night', 'index_trust')", WAVE)
     summary = page[page.index('<section id="summary"'):page.index("</section>")]
     for r in est.itertuples():
         kind = "num" if r.indicator == "index_trust" else "pct"
@@ -205,7 +205,7 @@ def test_spanish_report(project):
     html = render_html(rep)
     assert '<html lang="es">' in html and "Satisfecho con la policía" in html and "Resumen" in html
     sat = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' "
-                "AND area = 'city' AND group_dim = 'all'", WAVE)["estimate"].iloc[0]
+                "AND area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
     assert format_value(sat, "pct", lang="es") in html and "," in format_value(sat, "pct", lang="es")
 
 

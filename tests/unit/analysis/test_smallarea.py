@@ -1,0 +1,141 @@
+"""Modeled (Fay–Herriot) estimates of small areas from direct rows (analysis/smallarea.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survey_pipeline.analysis.indicators import ESTIMATE_COLUMNS
+from survey_pipeline.analysis.smallarea import (
+    MODELED_METHOD,
+    _benchmark,
+    area_structure,
+    modeled_estimates,
+    modeled_reliability,
+    population_covariates,
+)
+
+
+def test_reliability_rule_on_relative_rmse():
+    est = np.array([0.5, 0.5, 0.5, 0.9, 3.0, 0.5])
+    se = np.array([0.10, 0.20, 0.30, 0.02, 0.3, 0.05])
+    stat = np.array(["share"] * 4 + ["mean", "share"])
+    sampled = np.array([True] * 5 + [False])
+    rel, why = modeled_reliability(est, se, stat, sampled)
+    # 20% ok, 40% flag, 60% suppress; 0.9 is judged on its complement (0.02 / 0.1 = 20%);
+    # a mean on its value (10%); an area without a usable direct estimate is at best flagged
+    assert rel.tolist() == ["ok", "flag", "suppress", "ok", "ok", "flag"]
+    assert why[0] is None and "40%" in why[1] and "60%" in why[2] and "synthetic" in why[5]
+
+
+def test_difference_benchmarking_adds_up_to_the_district_and_the_city():
+    est = np.array([0.2, 0.4, 0.5, 0.7])
+    mse = np.full(4, 0.01)
+    w = np.array([1.0, 3.0, 2.0, 2.0])
+    dist = np.array(["a", "a", "b", "b"], dtype=object)
+    new, mse_b, lo, hi = _benchmark(est, mse, est - 0.1, est + 0.1, w, dist, {"a": 0.40}, 0.45, True)
+    assert np.isclose(np.sum(w[:2] * new[:2]) / w[:2].sum(), 0.40)
+    assert np.isclose(np.sum(w * new) / w.sum(), 0.45)  # district b takes the rest of the city
+    delta = new - est
+    assert np.allclose(mse_b, mse + delta**2)
+    assert np.all(lo < new) and np.all(new < hi) and np.all(hi - lo > 0.2 - 1e-12)
+
+
+def _city(seed: int = 5, m: int = 40):
+    """Direct rows of ``m`` neighborhoods in 4 districts, 2 waves: one share and one mean."""
+    rng = np.random.default_rng(seed)
+    dist = np.array(["d1", "d2", "d3", "d4"])[np.arange(m) % 4]
+    names = [f"n{i:02d}" for i in range(m)]
+    n = rng.integers(3, 80, m).astype(float)
+    n[0] = 1  # one answer: no usable direct variance
+    true_p = 1 / (1 + np.exp(-(-0.5 + 0.3 * (np.arange(m) % 4) + rng.normal(0, 0.25, m))))
+    true_mu = 2.5 + 0.2 * (np.arange(m) % 4) + rng.normal(0, 0.15, m)
+    rows = []
+    for wave in ("w1", "w2"):
+        p = rng.binomial(n.astype(int), true_p) / n
+        mu = true_mu + rng.normal(0, 0.9 / np.sqrt(n))
+        for stat, y, se in (("share", p, np.sqrt(np.maximum(p * (1 - p), 0.01) / n)), ("mean", mu, 0.9 / np.sqrt(n))):
+            rows.append(pd.DataFrame({"wave": wave, "area_level": "neighborhood", "area": names, "indicator": "x",
+                                      "statistic": stat, "estimate": y, "se": se, "n": n}))
+            for d in ("d1", "d2", "d3", "d4"):
+                s = dist == d
+                rows.append(pd.DataFrame({"wave": [wave], "area_level": "district", "area": d, "indicator": "x",
+                                          "statistic": stat, "estimate": np.sum(n[s] * y[s]) / n[s].sum(),
+                                          "se": 0.02, "n": n[s].sum()}))
+            rows.append(pd.DataFrame({"wave": [wave], "area_level": "city", "area": "city", "indicator": "x",
+                                      "statistic": stat, "estimate": np.sum(n * y) / n.sum(), "se": 0.01,
+                                      "n": n.sum()}))
+    est = pd.concat(rows, ignore_index=True)
+    est["group_dim"], est["group"] = "all", "all"
+    est["df"], est["n_eff"], est["deff"], est["n_dont_know"] = 100.0, est["n"], 1.0, 0
+    est["ci_low"], est["ci_high"] = est["estimate"] - 2 * est["se"], est["estimate"] + 2 * est["se"]
+    est["reliability"] = np.where(est["n"] >= 30, "ok", "suppress")
+    est.loc[est["area"] == "d2", "reliability"] = "flag"  # not a benchmark
+    est["reliability_reason"], est["method"] = None, "taylor"
+    structure = pd.DataFrame({"area_level": "neighborhood", "area": names, "district": dist, "neighborhood": names})
+    # an area nobody answered from: a synthetic estimate
+    structure = pd.concat([structure, pd.DataFrame([{"area_level": "neighborhood", "area": "n99", "district": "d1",
+                                                     "neighborhood": "n99"}])], ignore_index=True)
+    return est[ESTIMATE_COLUMNS], structure, n, true_p, true_mu
+
+
+def test_modeled_rows_for_every_area_benchmarked_and_closer_to_the_truth():
+    est, structure, n, true_p, true_mu = _city()
+    names = structure["area"].tolist()
+    pop = pd.DataFrame({"population": np.tile(100.0 + np.arange(len(names)), 2)},
+                       index=pd.MultiIndex.from_product([["w1", "w2"], names], names=["wave", "neighborhood"]))
+    rows, diag = modeled_estimates(est, structure, pop, None, ["w1", "w2"], levels=("neighborhood",))
+    assert list(rows.columns) == ESTIMATE_COLUMNS
+    assert (rows["method"] == MODELED_METHOD).all() and len(rows) == 2 * 2 * len(names)
+    w2 = rows[rows["wave"] == "w2"].set_index(["statistic", "area"])
+    # the unsampled area and the one-answer area are synthetic (n 0 and 1), at best flagged
+    assert w2.loc[("share", "n99"), "n"] == 0 and w2.loc[("share", "n99"), "reliability"] != "ok"
+    assert w2.loc[("share", "n00"), "reliability"] != "ok"
+    # benchmarked: district d1 (ok) adds up to its direct estimate, population-weighted
+    d1 = structure.loc[structure["district"] == "d1", "area"].tolist()
+    p = pop.loc["w2", "population"].reindex(d1).to_numpy()
+    direct = est[(est["wave"] == "w2") & (est["area"] == "d1") & (est["statistic"] == "share")]["estimate"].iloc[0]
+    assert np.isclose(np.sum(p * w2.loc["share"].loc[d1, "estimate"].to_numpy()) / p.sum(), direct)
+    # closer to the truth than the direct estimate in the small areas (n < 30)
+    small = np.flatnonzero((n < 30) & (n >= 2))
+    dw = est[(est["wave"] == "w2") & (est["area_level"] == "neighborhood")].set_index(["statistic", "area"])
+    area = [names[i] for i in small]
+    for stat, truth in (("share", true_p[small]), ("mean", true_mu[small])):
+        mod = w2.loc[stat].loc[area, "estimate"].to_numpy()
+        dirx = dw.loc[stat].loc[area, "estimate"].to_numpy()
+        assert np.mean((mod - truth) ** 2) < np.mean((dirx - truth) ** 2), stat
+    shares = rows[rows["statistic"] == "share"]
+    assert shares["estimate"].between(0, 1).all() and (shares["ci_low"] <= shares["estimate"]).all()
+    assert set(diag["metric"]) == {"fits", "fits_failed", "fits_variance_zero", "median_gamma"}
+    assert diag.loc[diag["metric"] == "fits", "value"].sum() == 4
+
+
+def test_too_few_areas_give_no_model():
+    est, structure, *_ = _city(m=4)
+    rows, diag = modeled_estimates(est, structure, None, None, ["w1", "w2"], levels=("neighborhood",))
+    assert rows.empty and list(rows.columns) == ESTIMATE_COLUMNS
+    assert diag.loc[diag["metric"] == "fits_failed", "value"].sum() == 4
+
+
+def test_structure_and_population_covariates_from_the_data_and_targets():
+    data = pd.DataFrame({"district": ["c", "c", "c", "n", None], "neighborhood": ["A", "A", "B", "C", None],
+                         "beat": ["101", None, "102", None, "999"]})
+    st = area_structure(data)
+    assert st.to_dict("records") == [
+        {"area_level": "beat", "area": "101", "district": "c", "neighborhood": "A"},
+        {"area_level": "beat", "area": "102", "district": "c", "neighborhood": "B"},
+        {"area_level": "neighborhood", "area": "A", "district": "c", "neighborhood": "A"},
+        {"area_level": "neighborhood", "area": "B", "district": "c", "neighborhood": "B"},
+        {"area_level": "neighborhood", "area": "C", "district": "n", "neighborhood": "C"}]
+    targets = pd.DataFrame([
+        ("w1", "city", "neighborhood", "1", 100.0), ("w1", "city", "neighborhood", "2", 300.0),
+        ("w1", "1", "tenure", "own", 80.0), ("w1", "1", "tenure", "rent", 20.0),
+        ("w1", "2", "tenure", "own", 150.0), ("w1", "2", "tenure", "rent", 150.0),
+        ("all", "1", "sex", "female", 50.0), ("all", "1", "sex", "male", 50.0),
+        ("all", "2", "sex", "female", 150.0), ("all", "2", "sex", "male", 150.0)],
+        columns=["wave", "area", "variable", "category", "population"])
+    pop, shares = population_covariates(targets, {"1": "A", "2": "B"}, ["w1"], ["A", "B"])
+    assert pop["population"].tolist() == [100.0, 300.0]
+    # tenure varies between the areas (one column, the category varying most); sex does not
+    assert list(shares.columns) in (["tenure=own"], ["tenure=rent"])
+    assert np.allclose(sorted(shares.iloc[:, 0]), sorted([0.8, 0.5]) if shares.columns[0] == "tenure=own" else [0.2, 0.5])
