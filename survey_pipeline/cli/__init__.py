@@ -45,17 +45,6 @@ INTERNAL_ERROR = "internal-error"
 """The rule of the message :func:`main` prints for an exception that is not a SurveyPipelineError."""
 
 
-@app.callback()
-def _global(
-    debug: bool = typer.Option(False, "--debug", help="On an internal error (a bug), print the Python traceback too."),
-) -> None:
-    """The open-source survey pipeline for community policing.
-
-    Example: survey-pipeline instrument validate resident
-    """
-    # --debug is taken out of the arguments and honoured by main(); declared here for --help.
-
-
 def _command_name(argv: list[str]) -> str:
     words = []
     for a in argv:

@@ -34,8 +34,10 @@ def _print_version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="On an internal error (a bug), print the Python traceback too."),
 ) -> None:
     """The open-source survey pipeline for community policing.
 
     Example: survey-pipeline instrument validate resident
     """
+    # --debug is taken out of the arguments and honoured by cli.main(); declared here for --help.
