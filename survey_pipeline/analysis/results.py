@@ -250,6 +250,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             "wave": mrel["wave"], "area_level": "city", "area": "city", "kind": "reliability_rule",
             "metric": "modeled_" + mrel["reliability"], "value": mrel["value"].astype(float), "detail": None})],
             ignore_index=True)
+    if modeled is not None and len(modeled):  # (an empty frame's object columns would turn numbers to text)
         est = pd.concat([est, modeled], ignore_index=True).sort_values(
             ["indicator", "statistic", "wave", "area_level", "area", "group_dim", "group", "method"],
             kind="stable").reset_index(drop=True)

@@ -51,6 +51,8 @@ def test_resident_template_has_every_role_the_analysis_needs():
     assert "night" in safety_text and "day" in safety_text
 
 
+@pytest.mark.skipif(not SEED.exists(), reason="needs ../shared/reference/community-policing-for-mayors.md "
+                                             "(the seed document is not copied into the repository)")
 def test_agency_self_assessment_has_one_item_per_seed_strategy():
     inst = load_instrument("agency_self_assessment")
     table = SEED.read_text(encoding="utf-8").split("| Community Partnership |", 1)[1]
