@@ -71,6 +71,12 @@ AREAS_PER_COLUMN = 4
 COVARIATE_VARIABLES = ("tenure", "age_group", "race_ethnicity", "sex")
 
 
+def _mode(s: pd.Series):
+    """The most common value of a group (None for an empty group)."""
+    m = s.mode()
+    return m.iloc[0] if len(m) else None
+
+
 def area_structure(data: pd.DataFrame, inst: Instrument | None = None, amap: dict | None = None) -> pd.DataFrame:
     """Every neighborhood and beat the analysis knows, with its parents.
 
@@ -84,14 +90,14 @@ def area_structure(data: pd.DataFrame, inst: Instrument | None = None, amap: dic
         cols = [c for c in ("district", "neighborhood", "beat") if c in data.columns]
         f = data[cols].dropna(subset=["neighborhood"]).astype(str)
         if "district" in f.columns:
-            nd = f.groupby("neighborhood")["district"].agg(lambda s: s.mode().iloc[0])
+            nd = f.groupby("neighborhood", observed=True)["district"].agg(_mode).dropna()
         else:
             nd = pd.Series(None, index=pd.Index(f["neighborhood"].unique()), dtype=object)
         for nb, d in nd.items():
             rows[("neighborhood", nb)] = (d, nb)
         if "beat" in f.columns:
             fb = f[data.loc[f.index, "beat"].notna().to_numpy()]
-            for b, nb in fb.groupby("beat")["neighborhood"].agg(lambda s: s.mode().iloc[0]).items():
+            for b, nb in fb.groupby("beat", observed=True)["neighborhood"].agg(_mode).dropna().items():
                 rows[("beat", b)] = (nd.get(nb), nb)
     if inst is not None and inst.areas is not None:
         amap = amap or {}
