@@ -220,6 +220,11 @@ class _Ctx:
             self._joined[kind] = c[_KEYS + list(_COMP_COLS)].drop_duplicates(_KEYS)
         return self._joined[kind].rename(columns={k: v.format(p=prefix) for k, v in _COMP_COLS.items()})
 
+    def wave_rows(self, table: str) -> pd.DataFrame:
+        """A copy of ``table``'s rows of the report's wave (empty when the results lack the table)."""
+        t = self.tables.get(table, pd.DataFrame())
+        return t[t["wave"] == self.wave].copy() if not t.empty else t
+
     def wl(self, w: str | None) -> str:
         """A wave as the reader reads it: survey.toml's label in English, translated in Spanish
         ("Spring 2026" -> "Primavera 2026")."""
@@ -438,10 +443,7 @@ def _with_area_names(ctx: _Ctx, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _priorities(ctx: _Ctx) -> Section | None:
-    p = ctx.tables.get("priorities", pd.DataFrame())
-    if p.empty:
-        return None
-    p = p[p["wave"] == ctx.wave].copy()
+    p = ctx.wave_rows("priorities")
     if p.empty:
         return None
     lang = ctx.lang
@@ -530,10 +532,7 @@ def _drivers(ctx: _Ctx) -> Table | None:
     """The key drivers of the wave (``drivers`` table), citywide and per district: each outcome's
     drivers by rank, with the coefficient (points), its interval, the adjusted p, the share
     satisfied and n; a suppressed model shows no numbers and says why. The note gives the caveats."""
-    d = ctx.tables.get("drivers", pd.DataFrame())
-    if d.empty:
-        return None
-    d = d[d["wave"] == ctx.wave].copy()
+    d = ctx.wave_rows("drivers")
     if d.empty:
         return None
     lang = ctx.lang
