@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from survey_pipeline.report.data import (  # the pure reading and labelling, shared with the reports
+from survey_pipeline.results.tables import (  # the pure reading and labelling, shared with the reports
     REQUIRED_TABLES,  # noqa: F401  (re-exported)
     RESULTS_TABLES,
     area_names_from_geojson,

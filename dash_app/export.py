@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from survey_pipeline.report.safe import neutralise  # shared with the reports
+from survey_pipeline.safe import neutralise  # shared with the reports
 
 __all__ = ["neutralise", "to_csv_bytes", "to_xlsx_bytes"]
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dash_app.data import ResultsSource
-from survey_pipeline.report.safe import neutralise
+from survey_pipeline.safe import neutralise
 
 __all__ = ["FEED_PATH", "FILTERS", "TABLES", "feed_frame", "register_feed"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from survey_pipeline.analysis.sentences import localize_numbers  # noqa: F401  (one way to write numbers)
-from survey_pipeline.analysis.sentences import wave_label as _wave_label
-from survey_pipeline.report.i18n import FUNNEL_TEXT
+from survey_pipeline.results.funnel import FUNNEL_TEXT
+from survey_pipeline.results.sentences import localize_numbers  # noqa: F401  (one way to write numbers)
+from survey_pipeline.results.sentences import wave_label as _wave_label
 
 Lang = Literal["en", "es"]
 LANGS: tuple[Lang, ...] = ("en", "es")
@@ -260,7 +260,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 def wave_label(wave: str, lang: str) -> str:
     """A wave id as read: '2026-spring' -> 'Spring 2026' / 'Primavera 2026', '2026q1' -> '2026 Q1';
-    other ids as stored (:func:`survey_pipeline.analysis.sentences.wave_label`, as the findings)."""
+    other ids as stored (:func:`survey_pipeline.results.sentences.wave_label`, as the findings)."""
     return _wave_label(wave, lang)
 
 

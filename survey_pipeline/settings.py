@@ -43,7 +43,11 @@ from survey_pipeline.errors import Problem, ProjectError
 from survey_pipeline.files import DEFAULT_MAX_FILE_MB
 from survey_pipeline.names import wave_id_problem
 
+DEFAULT_GROUPS: tuple[str, ...] = ("age_group", "sex", "race_ethnicity", "tenure")
+"""The demographic groups estimates are broken down by unless ``[analysis] groups`` says otherwise."""
+
 __all__ = [
+    "DEFAULT_GROUPS",
     "EXCLUDABLE_FLAGS", "MAX_TOML_BYTES", "MAX_TOML_DEPTH", "MODES", "PLATFORMS", "SurveySettings",
     "parse_settings", "read_settings", "settings_markdown", "write_settings_docs",
 ]
@@ -226,7 +230,7 @@ class EvaluationEntry(Section):
 
 
 class AnalysisSection(Section):
-    groups: list[str] = Field(["age_group", "sex", "race_ethnicity", "tenure"], description="Demographic groups estimates are broken down by.")
+    groups: list[str] = Field(list(DEFAULT_GROUPS), description="Demographic groups estimates are broken down by.")
     top_n: PosInt | None = Field(None, description="Priorities: share ranking a problem in the top N (default: the question's max_picks).")
     min_n: PosInt | None = Field(None, description="Overrides [reporting] min_n for the analysis.")
     nchs: bool | None = Field(None, description="Overrides [reporting] nchs for the analysis.")

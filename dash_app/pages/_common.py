@@ -14,7 +14,9 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
 from dash_app.i18n import LANGS, localize_numbers, reason_text, t, wave_label
-from survey_pipeline.report.data import headline_indicators  # one picker, shared with the reports
+from survey_pipeline.results.tables import (
+    headline_indicators,  # one picker, shared with the reports
+)
 
 LEVEL_ORDER = ["city", "district", "neighborhood", "beat"]
 

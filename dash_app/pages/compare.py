@@ -24,8 +24,8 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
-from survey_pipeline.analysis.sentences import benchmark_sentence
-from survey_pipeline.report.data import benchmark_rows
+from survey_pipeline.results.sentences import benchmark_sentence
+from survey_pipeline.results.tables import benchmark_rows
 
 PAGE = "compare"
 PATH = "/compare"

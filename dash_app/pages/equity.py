@@ -27,14 +27,14 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
-from survey_pipeline.analysis.settings import AnalysisSettings
+from survey_pipeline.settings import DEFAULT_GROUPS
 
 PAGE = "equity"
 PATH = "/equity"
 FILTERS = ["wave", "indicator", "area", "group"]
 
 
-_USUAL = AnalysisSettings().groups  # the analysis' default groups, in its order
+_USUAL = DEFAULT_GROUPS  # the analysis' default groups, in its order
 
 
 def _dims(data: Results) -> list[str]:

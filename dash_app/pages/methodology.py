@@ -16,8 +16,8 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
-from survey_pipeline.report.data import funnel_steps  # shared with the report
-from survey_pipeline.report.i18n import funnel_step_label
+from survey_pipeline.results.funnel import funnel_step_label
+from survey_pipeline.results.tables import funnel_steps  # shared with the report
 
 PAGE = "methodology"
 PATH = "/methodology"

@@ -25,13 +25,13 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
-from survey_pipeline.analysis.sentences import (
+from survey_pipeline.results.sentences import (
     Words,
     benchmark_sentence,
     finding_sentence,
     indicator_phrases,
 )
-from survey_pipeline.report.data import benchmark_rows, district_area_names
+from survey_pipeline.results.tables import benchmark_rows, district_area_names
 
 PAGE = "overview"
 PATH = "/"

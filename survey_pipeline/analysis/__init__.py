@@ -7,8 +7,9 @@ and targets, returning DataFrames) with thin store-backed commands (``survey-pip
 
 from __future__ import annotations
 
+from survey_pipeline.results.sentences import Words, finding_sentence
+
 from .prepare import GROUP_DIMS, derive_groups, wide_from_codes
-from .sentences import Words, finding_sentence
 from .settings import AnalysisSettings, Evaluation, WeightingSettings, load_settings
 from .weighting import WeightingResult, area_lookup, read_targets, wave_targets, weight_waves
 

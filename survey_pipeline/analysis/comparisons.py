@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from survey_pipeline.results.sentences import Words, finding_sentence, group_phrase
 from survey_pipeline.stats import Design, DomainMeans, DomainSet, adjust_pvalues
 
 from ._domains import CellDomains
@@ -45,7 +46,6 @@ from .indicators import (
     area_levels,
     indicator_values,
 )
-from .sentences import Words, finding_sentence, group_phrase
 
 __all__ = ["COMPARISON_COLUMNS", "area_pairs", "area_vs_rest", "compare_all", "compare_tasks", "concat_comparisons",
            "contrasts", "findings",
@@ -633,7 +633,7 @@ def findings(comp: pd.DataFrame, labels: dict[str, str], area_names: dict[str, s
     fell 9 points ...") and equity gaps (``group_vs_rest``: "... among renters in the city is
     12 points lower than among other residents ... in 2026-spring").
 
-    The sentences are written by :func:`~survey_pipeline.analysis.sentences.finding_sentence`
+    The sentences are written by :func:`~survey_pipeline.results.sentences.finding_sentence`
     (in English; the report and the dashboard write them in the reader's language from the same
     rows). ``area_names`` names neighborhoods (and beats) by code; ``district_names`` names
     districts ("Eastside" -> "the Eastside district"; default: "the <Code> district"), so equal

@@ -38,11 +38,11 @@ from scipy import stats as sps
 
 from survey_pipeline.errors import AnalysisError
 from survey_pipeline.instrument.model import Instrument, Role
+from survey_pipeline.results.sentences import indicator_phrase
 from survey_pipeline.stats import Design, nchs_reliability, proportion_ci
 
 from ._domains import CellDomains, domain_codes
 from ._parallel import run_tasks
-from .sentences import indicator_phrase
 from .settings import AnalysisSettings
 
 __all__ = [
@@ -208,7 +208,7 @@ def indicator_specs(inst: Instrument, top_n: int | None = None) -> list[Indicato
 
 def finding_label(spec: IndicatorSpec, lang: str = "en") -> str:
     """A label that reads in an English sentence ("Satisfaction with Street lighting"), with the
-    indicator's label in ``lang`` (:func:`~survey_pipeline.analysis.sentences.indicator_phrase`)."""
+    indicator's label in ``lang`` (:func:`~survey_pipeline.results.sentences.indicator_phrase`)."""
     lab = spec.label.get(lang) or spec.indicator
     return indicator_phrase(lab, spec.topic, "en", department=spec.kind == "dept")
 

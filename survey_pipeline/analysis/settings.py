@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
-from survey_pipeline.settings import SurveySettings, read_settings
+from survey_pipeline.settings import DEFAULT_GROUPS, SurveySettings, read_settings
 
 __all__ = ["ADJUST_METHODS", "AnalysisSettings", "Evaluation", "WeightingSettings", "from_settings", "load_settings"]
 
@@ -97,7 +97,7 @@ class AnalysisSettings:
         (:mod:`~survey_pipeline.analysis.smallarea`; ``[analysis] small_area``, default true).
     """
 
-    groups: tuple[str, ...] = ("age_group", "sex", "race_ethnicity", "tenure")
+    groups: tuple[str, ...] = DEFAULT_GROUPS
     top_n: int | None = None
     min_n: int = 30
     nchs: bool = True

@@ -18,15 +18,16 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from survey_pipeline.analysis.sentences import (
+from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.report.i18n import LANGUAGES, funnel_step_label, t
+from survey_pipeline.results.sentences import (
     Words,
     benchmark_sentence,
     finding_sentence,
     indicator_phrases,
     wave_label,
 )
-from survey_pipeline.errors import ProjectError, StoreError
-from survey_pipeline.report.data import (
+from survey_pipeline.results.tables import (
     LEVEL_ORDER,
     area_names_from_geojson,
     benchmark_rows,
@@ -41,7 +42,6 @@ from survey_pipeline.report.data import (
     read_results_tables,
     wave_order,
 )
-from survey_pipeline.report.i18n import LANGUAGES, funnel_step_label, t
 
 __all__ = ["Column", "Report", "Section", "Table", "build_report", "report_from_tables"]
 
@@ -234,7 +234,7 @@ class _Ctx:
 
     def finding(self, r: pd.Series) -> str:
         """A finding in the report's language: the analysis' own sentence in English, else written
-        from the comparison row by the same writer (:mod:`survey_pipeline.analysis.sentences`)."""
+        from the comparison row by the same writer (:mod:`survey_pipeline.results.sentences`)."""
         if self.lang == "en" and isinstance(r.get("finding"), str):
             return r["finding"]
         return finding_sentence(r, self.words)

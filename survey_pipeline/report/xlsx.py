@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from survey_pipeline.report.content import Report, Section, Table
 from survey_pipeline.report.i18n import t
-from survey_pipeline.report.safe import safe_text
+from survey_pipeline.safe import safe_text
 
 __all__ = ["NUMBER_FORMATS", "SUPPRESSED_FILL", "column_index", "write_xlsx"]
 

@@ -48,9 +48,9 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     assert f"La sensación de seguridad (Su vecindario, de noche) en {night['name']} bajó " in es_html
     assert f"in {night['name']} fell " not in es_html and "since Spring" not in es_html
     # one writer: fed the report's English words, it writes every stored finding byte for byte
-    from survey_pipeline.analysis.sentences import finding_sentence
     from survey_pipeline.report.content import _Ctx, _project_info
-    from survey_pipeline.report.data import (
+    from survey_pipeline.results.sentences import finding_sentence
+    from survey_pipeline.results.tables import (
         area_names_from_geojson,
         district_area_names,
         district_names,

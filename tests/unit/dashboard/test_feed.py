@@ -76,7 +76,7 @@ def test_csv_text_that_a_spreadsheet_would_run_is_neutralised():
     df = pd.DataFrame({"wave": ["w"], "area": ["=HYPERLINK(\"http://x\")"], "estimate": [-0.5], "reliability": ["ok"]})
     out = feed_frame(df, {})
     assert out["estimate"].iloc[0] == -0.5
-    from survey_pipeline.report.safe import neutralise
+    from survey_pipeline.safe import neutralise
 
     assert neutralise(out)["area"].iloc[0].startswith("'=")
     with pytest.raises(FeedError):

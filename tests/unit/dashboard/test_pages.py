@@ -146,7 +146,7 @@ def test_overview_findings_are_for_all_residents(tmp_path):
 def test_overview_findings_in_spanish_are_the_writers_sentences(data):
     """The Overview's Spanish findings come from the analysis' sentence writer (the report's too):
     Spanish grammar and waves, decimal comma, never the stored English sentence."""
-    from survey_pipeline.analysis.sentences import finding_sentence
+    from survey_pipeline.results.sentences import finding_sentence
 
     latest = data.waves[-1]
     shown = overview._findings(data, latest)

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from survey_pipeline.errors import ProjectError, StoreError
 from survey_pipeline.report import ReportError, build_report, write_report
 from survey_pipeline.report.html import format_value, render_html
-from survey_pipeline.report.safe import FORMULA_START
 from survey_pipeline.report.xlsx import SUPPRESSED_FILL
+from survey_pipeline.safe import FORMULA_START
 from tests.fixtures_results import NAMES, make_results_project
 
 WAVE = "2026-spring"

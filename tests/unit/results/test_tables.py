@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from survey_pipeline.report.data import (
+from survey_pipeline.results.tables import (
     area_names_from_geojson,
     headline_indicators,
     headline_statistics,
     wave_order,
 )
-from survey_pipeline.report.safe import neutralise, safe_text
+from survey_pipeline.safe import neutralise, safe_text
 
 
 def indicators(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

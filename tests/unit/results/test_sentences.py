@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from survey_pipeline.analysis.comparisons import findings
-from survey_pipeline.analysis.sentences import (
+from survey_pipeline.results.sentences import (
     Words,
     district_phrase,
     finding_sentence,
