@@ -133,15 +133,20 @@ def test_a_worker_ends_with_its_parent(tmp_path):
         f"def slow():\n    open({str(pidfile)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)\n"
         "run_tasks([slow, slow], n_workers=2)\n", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": os.getcwd()})
-    for _ in range(100):
-        if pidfile.exists() and len(pidfile.read_text().split()) == 2:
-            break
+    # starting Python with pandas and a worker can take tens of seconds on a loaded machine
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not (pidfile.exists() and len(pidfile.read_text().split()) == 2):
+        if proc.poll() is not None:
+            pytest.fail(f"the analysis process ended early with exit code {proc.returncode}")
         time.sleep(0.1)
+    if not (pidfile.exists() and len(pidfile.read_text().split()) == 2):
+        proc.kill()
+        pytest.fail("the two tasks did not start within 180 s")
     pids = [int(p) for p in pidfile.read_text().split()]
     child = next(p for p in pids if p != proc.pid)
     proc.kill()
     proc.wait()
-    for _ in range(50):
+    for _ in range(300):
         try:
             os.kill(child, 0)
         except ProcessLookupError:
