@@ -27,8 +27,11 @@ browser-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check survey_pipeline dash_app tests benchmarks data/fixtures
 
+# Two processes (pytest-xdist): the browser tests and the tests of the session-built projects in one
+# (tests/conftest.py), the rest spread over both. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser-deps lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 # The whole fuzz corpus of malformed exports (issue 19; a sample runs in `make test`): a table by family.
 fuzz: $(STAMP)

@@ -3,11 +3,17 @@
 Property tests explore new random examples on every local run (that is how they find bugs); on CI
 (``CI`` set) they run a fixed, derandomized sequence so a landing never depends on luck. A
 failure found locally becomes an explicit regression test.
+
+``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadgroup``): the browser
+tests and every test that uses one of the session-built projects below share one process (group
+``shared-projects``), so those projects are built once and only one Dash test server (port 8050)
+runs at a time; everything else is spread over both.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -15,6 +21,15 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+SHARED_PROJECTS = {"demo_project", "program_template", "program_project", "results_project"}
+
+
+def pytest_collection_modifyitems(config, items):
+    browser = Path(__file__).parent / "browser"
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(browser) or SHARED_PROJECTS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-projects"))
 
 
 @pytest.fixture(scope="session")
