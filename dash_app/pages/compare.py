@@ -11,7 +11,6 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
-    estimates_for,
     fmt_change,
     fmt_row,
     headline_statistic,
@@ -19,8 +18,10 @@ from dash_app.pages._common import (
     indicator_state,
     indicator_title,
     level_control,
+    method_text,
     only_statistic,
     pick,
+    shown_for,
     wave_control,
     wave_state,
 )
@@ -44,7 +45,7 @@ def state(data: Results, q: dict) -> dict:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     stat = headline_statistic(data, st["indicator"])
-    e = estimates_for(data, st["wave"], st["indicator"], stat)
+    e = shown_for(data, st["wave"], st["indicator"], stat)  # direct where reliable, else modeled
     e = e[e["group_dim"] == "all"]
     areas = e[e["area_level"] == st["level"]]
     city = e[e["area_level"] == "city"]
@@ -56,8 +57,13 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     rows = []
     for r in areas.to_dict("records"):
         sup = r["reliability"] == "suppress"
-        d = by_area.get(r["area"])
-        if sup or d is None:
+        modeled = bool(r["modeled"])
+        # a modeled number is never tested against the rest of the city (the comparisons are
+        # of direct estimates; a test on the model's own uncertainty is not done)
+        d = None if modeled else by_area.get(r["area"])
+        if modeled and not sup:
+            mark, diff, padj, diff_val = t("not_tested_modeled", lang), "–", None, None
+        elif sup or d is None:
             mark, diff, padj, diff_val = "–", "–", None, None
         else:
             diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
@@ -71,6 +77,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
             "reliability": r["reliability"],
+            "method": method_text(modeled, lang), "modeled": modeled,
             "reason": (t("caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
         })
@@ -123,7 +130,10 @@ def _columns(lang: str) -> list[dict]:
         {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 185, "flex": 1},
         {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130,
          "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
+        {"field": "method", "headerName": t("source", lang), "minWidth": 140, "flex": 1,
+         "cellClass": {"function": "params.data && params.data.modeled ? 'cell-modeled' : ''"}},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
+        {"field": "modeled", "headerName": "modeled", "hide": True},
         {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
     ]
@@ -137,7 +147,8 @@ def content(data: Results, st: dict, lang: str) -> list:
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
                        "autoHeaderHeight": True},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
-                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"},
+                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'",
+                                           "row-modeled": "params.data.modeled && params.data.reliability != 'suppress'"},
                          **({"localeText": GRID_TEXT_ES} if lang == "es" else {})},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
@@ -148,8 +159,11 @@ def content(data: Results, st: dict, lang: str) -> list:
              for b in benchmark_rows(data.tables.get("benchmarks"), st["wave"], st["indicator"], stat).to_dict("records")]
     toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("all_columns", lang), "value": "all"}],
                            value=[], className="grid-toggle", inputClassName="radio-input")
+    modeled = not df.empty and bool((df["modeled"] & df["reliability"].ne("suppress")).any())
     return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
             html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"),
+            *([html.P(t("modeled_note", lang), id=ids.view_id(PAGE) + "-modeled", className="modeled-note")]
+              if modeled else []),
             *([html.Div([html.H3(t("city_benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
                         className="benchmarks")] if bench else []),
             toggle, grid]
