@@ -329,7 +329,7 @@ def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
         for prefix in ("chg", "rest"):
             for v in (f"{prefix}", f"{prefix}_ci_low", f"{prefix}_ci_high", f"{prefix}_p"):
                 out[v] = out[v].astype(float).where(~mod)
-            out[f"{prefix}_sig"] = out[f"{prefix}_sig"].where(~mod, None)
+            out[f"{prefix}_sig"] = [None if m else v for m, v in zip(mod, out[f"{prefix}_sig"], strict=True)]
     sup = out["reliability"].eq("suppress")
     for v in ("estimate", "ci_low", "ci_high", "se"):
         if v in out.columns:
