@@ -257,6 +257,8 @@ TEXT: dict[str, dict[str, str]] = {
     "source": {"en": "Source", "es": "Fuente"},
     "direct": {"en": "Direct (survey answers)", "es": "Directa (respuestas de la encuesta)"},
     "modeled_short": {"en": "◇ Modeled (small-area estimate)", "es": "◇ Modelada (estimación de áreas pequeñas)"},
+    "modeled_tag": {"en": "◇ Modeled", "es": "◇ Modelado"},
+    "direct_tag": {"en": "Direct", "es": "Directo"},
     "not_tested_modeled": {"en": "not tested (modeled number)", "es": "sin prueba (número modelado)"},
     "modeled_note": {"en": "◇ marks a modeled number (small-area estimate): where an area has too few answers for a "
                            "reliable number of its own, a model combines its answers with its district, its previous "

@@ -256,7 +256,10 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
             "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
         })
-    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0},
+              # the modeled layer's entry inside the map, bottom left (above it would cover the title)
+              "legend": {"yanchor": "bottom", "y": 0.01, "xanchor": "left", "x": 0.01,
+                         "bgcolor": "rgba(255,255,255,0.85)"}}
     return figure(traces, layout, title, height=540)
 
 

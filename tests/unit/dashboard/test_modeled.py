@@ -88,7 +88,7 @@ def test_compare_shows_the_source_and_never_tests_a_modeled_number(data, lang):
     st = {"wave": W, "indicator": "sat_police_overall", "level": "neighborhood"}
     df = compare.view_data(data, st, lang).set_index("code")
     row = df.loc["12"]
-    assert row["modeled"] and row["method"] == t("modeled_short", lang)
+    assert row["modeled"] and row["method"] == t("modeled_tag", lang)
     assert row["estimate_text"].startswith("◇ ") and row["estimate_value"] == pytest.approx(MODELED_VALUE)
     # the fixture's comparisons call 12 significantly different: not for a modeled number
     c = data.comparisons
@@ -96,7 +96,7 @@ def test_compare_shows_the_source_and_never_tests_a_modeled_number(data, lang):
              & (c["indicator"] == "sat_police_overall") & (c["group_dim"] == "all")].shape[0] == 1
     assert pd.isna(row["difference"]) and pd.isna(row["p_adj"]) and row["difference_text"] == "–"
     assert row["significance"] == t("not_tested_modeled", lang)
-    assert (df.drop(index="12")["method"] == t("direct", lang)).all()
+    assert (df.drop(index="12")["method"] == t("direct_tag", lang)).all()
     texts = " ".join(_texts(compare.content(data, st, lang)))
     assert t("modeled_note", lang) in texts
 
