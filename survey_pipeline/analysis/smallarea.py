@@ -25,6 +25,15 @@ direct one (``method`` = :data:`MODELED_METHOD`, ``se`` = the root of its MSE):
   neighborhoods: intercept, district, previous wave and one share); when a fit fails (collinear
   covariates, no convergence) the last covariate is dropped and the fit retried. A level with
   fewer than :data:`MIN_AREAS` (5) areas with a direct estimate is not modeled.
+* **Variance component at zero.** With 16 neighborhoods REML often puts the variance of the
+  area effects at 0 (the direct estimates vary less than their sampling variances imply), and
+  every area then gets its synthetic estimate with an MSE that allows for no area effect of its
+  own: the intervals of thin areas were too narrow. When REML gives 0, the areas are predicted
+  at Li & Lahiri's (2010) adjusted maximum likelihood estimate instead (the maximiser of
+  ``A * L_REML(A)``, always positive; :data:`ZERO_VARIANCE_AML`), with the REML-form Prasad–Rao
+  MSE ``g1 + g2 + 2 g3`` at that value (:func:`_at_variance`, which at REML's own value
+  reproduces :func:`~survey_pipeline.stats.fay_herriot`). R's ``sae`` has no AML, so this step
+  has no R reference; the fit itself (REML) stays ``sae``'s.
 * **Benchmarking** (difference benchmarking): within each district whose direct estimate is
   reliable (``ok``), the modeled areas are shifted by one amount so that their
   population-weighted mean equals it; the areas of the other districts together are shifted so
