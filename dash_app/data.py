@@ -27,6 +27,7 @@ from survey_pipeline.results.tables import (  # the pure reading and labelling, 
     district_area_names,
     district_names,
     find_areas_geojson,
+    is_modeled,
     natural_key,
     read_results_tables,
 )
@@ -36,6 +37,7 @@ __all__ = ["RESULTS_TABLES", "Results", "ResultsSource", "find_areas_geojson", "
 STORE_NAME = "warehouse.duckdb"
 # (table, keys) group indexes built when a snapshot is read; pages select through Results.part().
 PART_KEYS = (("estimates", ("wave", "indicator")), ("estimates", ("indicator", "group_dim")),
+             ("estimates_modeled", ("wave", "indicator")), ("estimates_modeled", ("indicator", "group_dim")),
              ("comparisons", ("kind", "wave", "indicator")), ("priorities", ("wave", "area_level", "area")))
 
 
@@ -217,7 +219,13 @@ class ResultsSource:
         check_results(self.store_path, self.root)
 
     def _read(self, mtime: float) -> Results:
-        tables = read_results_tables(self.store_path)
+        tables = read_results_tables(self.store_path, modeled=True)
+        # the modeled (small-area) rows apart: pages show them only where the direct number is
+        # not reliable (``results.tables.shown_estimates``), marked as modeled
+        est = tables["estimates"]
+        mod = is_modeled(est).to_numpy()
+        tables["estimates"] = est[~mod].reset_index(drop=True)
+        tables["estimates_modeled"] = est[mod].reset_index(drop=True)
         for df in tables.values():
             _plain_text_columns(df)
         gj_path = find_areas_geojson(self.root, self._project)

@@ -7,6 +7,10 @@ Tableau or an open-data portal.
 - filters: any of :data:`FILTERS` present in the table, each one value or several separated by
   commas (exact match); an unknown filter or table is refused with 400, never ignored;
 - ``limit`` and ``offset`` page through a large table (rows in a stable order);
+- ``estimates`` holds the direct rows and the modeled (small-area) rows of neighborhoods and
+  beats, each with its ``method`` (``modeled (Fay–Herriot)`` for a modeled row; filter with
+  ``method=``); the pages show a modeled number only where the direct one is suppressed or
+  missing, marked as modeled;
 - suppression as on the pages: a row whose reliability is ``suppress`` keeps its labels, ``n``
   and the reason, and carries no estimate, interval, standard error, test or finding;
 - no responses, no open text, nothing about a person: the feed reads the results snapshot the
@@ -105,7 +109,7 @@ def register_feed(server: flask.Flask, prefix: str, source: ResultsSource) -> No
         args = dict(flask.request.args.items())
         data = source.get()
         try:
-            df = feed_frame(data.tables.get(table, pd.DataFrame()), args)
+            df = feed_frame(_table(data, table), args)
         except FeedError as exc:
             return _error(400, str(exc))
         if fmt == "json":
@@ -118,6 +122,15 @@ def register_feed(server: flask.Flask, prefix: str, source: ResultsSource) -> No
         return resp
 
     server.add_url_rule(prefix + FEED_PATH + "/<name>", "survey_results_feed", feed, methods=["GET"])
+
+
+def _table(data, table: str) -> pd.DataFrame:
+    """The rows a feed serves: ``estimates`` with its modeled rows (each row names its ``method``)."""
+    frame = data.tables.get(table, pd.DataFrame())
+    modeled = data.tables.get("estimates_modeled") if table == "estimates" else None
+    if modeled is None or modeled.empty:
+        return frame
+    return data.memo("feed_estimates", lambda: pd.concat([frame, modeled], ignore_index=True))
 
 
 def _error(status: int, message: str) -> flask.Response:

@@ -252,6 +252,44 @@ TEXT: dict[str, dict[str, str]] = {
     "index_col": {"en": "Index", "es": "Índice"},
     "alpha_card": {"en": "⚠ Its questions agree only weakly (Cronbach's alpha {alpha}, below 0.70): read with care.",
                    "es": "⚠ Sus preguntas concuerdan poco (alfa de Cronbach {alpha}, menor que 0,70): interprételo con cuidado."},
+    "modeled_legend": {"en": "◇ Modeled (small-area estimate)", "es": "◇ Modelado (estimación de áreas pequeñas)"},
+    "modeled_hover": {"en": "modeled (small-area estimate)", "es": "modelado (estimación de áreas pequeñas)"},
+    "source": {"en": "Source", "es": "Fuente"},
+    "direct": {"en": "Direct (survey answers)", "es": "Directa (respuestas de la encuesta)"},
+    "modeled_short": {"en": "◇ Modeled (small-area estimate)", "es": "◇ Modelada (estimación de áreas pequeñas)"},
+    "modeled_tag": {"en": "◇ Modeled", "es": "◇ Modelado"},
+    "direct_tag": {"en": "Direct", "es": "Directo"},
+    "not_tested_modeled": {"en": "not tested (modeled number)", "es": "sin prueba (número modelado)"},
+    "modeled_note": {"en": "◇ marks a modeled number (small-area estimate): where an area has too few answers for a "
+                           "reliable number of its own, a model combines its answers with its district, its previous "
+                           "wave and its population. It is shown with its 95% interval and is never tested for "
+                           "significant differences.",
+                     "es": "◇ marca un número modelado (estimación de áreas pequeñas): donde una zona tiene muy pocas "
+                           "respuestas para un número fiable propio, un modelo combina sus respuestas con su distrito, "
+                           "su ola anterior y su población. Se muestra con su intervalo del 95% y nunca se somete a "
+                           "pruebas de diferencias significativas."},
+    "methodology_modeled": {"en": "Small areas. Where a neighborhood or beat has too few answers for a reliable "
+                                  "direct estimate, the map, the comparison and the trends show a modeled number "
+                                  "(◇, small-area estimate): a Fay–Herriot model combines the area's own answers "
+                                  "with its district's estimate, its previous wave and its population make-up, and "
+                                  "the areas are adjusted to add up to their district and the city. Its interval "
+                                  "comes from the model's mean squared error; a modeled number whose error is over "
+                                  "half of it is still suppressed, and modeled numbers never enter the significant "
+                                  "changes or differences.",
+                            "es": "Zonas pequeñas. Donde un vecindario o un sector policial tiene muy pocas respuestas "
+                                  "para una estimación directa fiable, el mapa, la comparación y las tendencias "
+                                  "muestran un número modelado (◇, estimación de áreas pequeñas): un modelo de "
+                                  "Fay–Herriot combina las respuestas de la zona con la estimación de su distrito, su "
+                                  "ola anterior y la composición de su población, y las zonas se ajustan para sumar "
+                                  "lo de su distrito y la ciudad. Su intervalo sale del error cuadrático medio del "
+                                  "modelo; un número modelado cuyo error supera la mitad del número sigue suprimido, "
+                                  "y los números modelados nunca entran en los cambios o diferencias significativos."},
+    "reason_modeled": {"en": "modeled (small-area estimate)", "es": "modelado (estimación de áreas pequeñas)"},
+    "reason_rrmse": {"en": "model error {n}% of the estimate", "es": "error del modelo del {n}% de la estimación"},
+    "reason_rrmse_c": {"en": "model error {n}% of 100% minus the estimate",
+                       "es": "error del modelo del {n}% de 100% menos la estimación"},
+    "reason_synthetic": {"en": "no usable direct estimate: from the model alone",
+                         "es": "sin estimación directa utilizable: solo del modelo"},
     "not_shown": {"en": "Not shown (too few answers or too uncertain here)",
                   "es": "No se muestran (muy pocas respuestas o demasiado inciertos aquí)"},
     "satisfaction_axis": {"en": "Satisfied with the service (%)", "es": "Satisfechos con el servicio (%)"},
@@ -265,6 +303,10 @@ def wave_label(wave: str, lang: str) -> str:
 
 
 _REASONS = [  # (pattern of the analysis' reliability reason, text key)
+    (re.compile(r"^modeled without a usable direct estimate"), "reason_synthetic"),
+    (re.compile(r"^modeled$"), "reason_modeled"),
+    (re.compile(r"relative RMSE of its complement (\d+)%"), "reason_rrmse_c"),
+    (re.compile(r"relative RMSE (\d+)%"), "reason_rrmse"),
     (re.compile(r"fewer than (\d+) valid answers"), "reason_few"),
     (re.compile(r"effective sample size below (\d+)"), "reason_neff"),
     (re.compile(r"CI width|relative CI width"), "reason_wide"),
@@ -345,7 +387,7 @@ HEADERS_ES: dict[str, str] = {
     "city": "Ciudad (IC 95%)", "difference": "Diferencia con el resto de la ciudad",
     "difference_text": "Diferencia con el resto de la ciudad (IC 95%)", "significance": "Significación",
     "adjust": "Ajuste por comparaciones múltiples", "kind": "Tipo", "metric": "Métrica", "value": "Valor",
-    "detail": "Detalle",
+    "detail": "Detalle", "method": "Método", "source": "Fuente",
 }
 
 

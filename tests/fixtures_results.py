@@ -383,6 +383,37 @@ def _runs() -> pd.DataFrame:
                           "settings": json.dumps({"ci": "logit", "adjust": "holm"})}])
 
 
+MODELED_METHOD = "modeled (Fay–Herriot)"
+#: The modeled number of neighborhood 12 (suppressed directly in 2024 and 2026): far from any direct one.
+MODELED_VALUE = 0.4321
+
+
+def with_modeled(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``tables`` with a modeled (small-area) row next to each neighborhood row for all residents,
+    as the analysis writes them: reliable (``ok``) everywhere, estimate :data:`MODELED_VALUE` in
+    neighborhood 12, except ``safe_day`` of 2026-spring, whose modeled row is suppressed too. And a
+    significant "different from the rest of the city" comparison for neighborhood 12 in
+    2026-spring (as if one leaked), which no page may attach to a modeled number."""
+    est = tables["estimates"]
+    m = est[(est["area_level"] == "neighborhood") & (est["group_dim"] == "all")].copy()
+    twelve = m["area"].eq("12")
+    m.loc[twelve, "estimate"] = MODELED_VALUE
+    m.loc[m["statistic"] != "share", "estimate"] = 3.21
+    m["ci_low"], m["ci_high"] = m["estimate"] - 0.08, m["estimate"] + 0.08
+    m["reliability"], m["reliability_reason"], m["method"] = "ok", None, MODELED_METHOD
+    bad = twelve & m["wave"].eq("2026-spring") & m["indicator"].eq("safe_day")
+    m.loc[bad, "reliability"] = "suppress"
+    m.loc[bad, "reliability_reason"] = "modeled; relative RMSE 66% over 50%"
+    for c in ("df", "n_eff", "deff"):
+        m[c] = np.nan
+    comp = tables["comparisons"].copy()
+    leak = (comp["kind"].eq("area_vs_rest") & comp["area"].eq("12") & comp["wave"].eq("2026-spring")
+            & comp["group_dim"].eq("all"))
+    comp.loc[leak, ["estimate", "ci_low", "ci_high", "p_adj", "significant", "reliability"]] = [
+        0.2, 0.1, 0.3, 0.001, True, "ok"]
+    return dict(tables, estimates=pd.concat([est, m], ignore_index=True), comparisons=comp)
+
+
 def write_store(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Write the tables into a DuckDB file (replacing the tables), in one transaction."""
     con = duckdb.connect(str(path))

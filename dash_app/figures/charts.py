@@ -162,7 +162,8 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
                suppressed_text: str = "suppressed", no_data_text: str = "no estimate",
                no_map_text: str = "No area shapes (areas.geojson) in this project",
                prepared: tuple[dict, pd.DataFrame] | None = None, geojson_url: str | None = None,
-               view: dict | None = None) -> go.Figure:
+               view: dict | None = None, modeled_text: str = "◇ Modeled (small-area estimate)",
+               modeled_hover: str = "modeled (small-area estimate)") -> go.Figure:
     """Choropleth of one indicator by area, offline (``go.Choroplethmap``, ``map_style="white-bg"``).
 
     ``est``: estimate rows of one wave, indicator and level (group ``all``). At district level the
@@ -172,6 +173,9 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
     call on one results snapshot). ``geojson_url``: where the browser can fetch the prepared
     shapes (features with ``id`` = their key): each trace references it instead of carrying its
     shapes. ``view``: ``map_view`` of the prepared shapes, computed once by the caller.
+    Rows with ``modeled`` true (a small-area estimate shown where the direct one is not reliable)
+    are coloured on the same scale in a trace of their own, outlined in black, named
+    ``modeled_text`` in the legend and ``modeled_hover`` on hover.
     """
     if not geojson or not geojson.get("features"):
         return empty_figure(no_map_text)
@@ -202,6 +206,10 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
     def subset(items):  # each trace carries only its own shapes (or references them all)
         return geojson_url or {"type": "FeatureCollection", "features": [by_fid[x["fid"]] for x in items]}
 
+    def modeled(x) -> bool:
+        v = x["row"].get("modeled")
+        return v is not None and not (isinstance(v, float) and v != v) and bool(v)
+
     if ok:
         z = [x["row"]["estimate"] * k for x in ok]
         # colour range at least MIN_SPAN wide: a 1-point spread must not look like a 50-point one
@@ -210,16 +218,34 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
         zmin, zmax = mid - width / 2, mid + width / 2
         if statistic == "share":
             zmin, zmax = max(0.0, zmin), min(100.0, zmax)
-        text = [f"<b>{x['label']}</b><br>{_hover_value(x['row'], statistic)}<br>n={int(x['row']['n'])}"
-                + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
-                for x in ok]
-        traces.append({
-            "type": MAP_TRACE, "geojson": subset(ok), "locations": [x["fid"] for x in ok],
-            "z": z, "zmin": zmin, "zmax": zmax, "colorscale": SEQUENTIAL,
-            "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text,
-            "hovertemplate": "%{text}<extra></extra>", "name": label,
-            "colorbar": {"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14},
-        })
+        direct = [x for x in ok if not modeled(x)]
+        model = [x for x in ok if modeled(x)]
+
+        def text(items, mark: str = "") -> list[str]:
+            return [f"<b>{mark}{x['label']}</b><br>" + (f"{modeled_hover}: " if mark else "")
+                    + f"{_hover_value(x['row'], statistic)}<br>n={int(x['row']['n'])}"
+                    + (f"<br>⚠ {x['row']['reliability_reason']}" if x["row"]["reliability"] == "flag" else "")
+                    for x in items]
+
+        bar = {"title": {"text": "%" if statistic == "share" else ""}, "thickness": 14}
+        if direct:
+            traces.append({
+                "type": MAP_TRACE, "geojson": subset(direct), "locations": [x["fid"] for x in direct],
+                "z": [x["row"]["estimate"] * k for x in direct], "zmin": zmin, "zmax": zmax, "colorscale": SEQUENTIAL,
+                "marker": {"line": {"color": "white", "width": 1.5}, "opacity": 0.9}, "text": text(direct),
+                "hovertemplate": "%{text}<extra></extra>", "name": label, "colorbar": bar,
+            })
+        if model:
+            # same colours, a heavy black outline and a legend entry: a modeled number is never
+            # mistaken for a direct one
+            traces.append({
+                "type": MAP_TRACE, "geojson": subset(model), "locations": [x["fid"] for x in model],
+                "z": [x["row"]["estimate"] * k for x in model], "zmin": zmin, "zmax": zmax,
+                "colorscale": SEQUENTIAL, "showscale": not direct, "colorbar": bar,
+                "marker": {"line": {"color": "#1A1A1A", "width": 3.5}, "opacity": 0.75},
+                "text": text(model, "◇ "), "hovertemplate": "%{text}<extra></extra>", "name": modeled_text,
+                "showlegend": True,
+            })
     if grey:
         text = [f"<b>{x['label']}</b><br>" + (f"{suppressed_text}: {x['row']['reliability_reason']}"
                                              if x["row"] is not None else no_data_text) for x in grey]
@@ -230,25 +256,32 @@ def map_figure(est: pd.DataFrame, geojson: dict | None, *, level: str, statistic
             "marker": {"line": {"color": "#6E6E6E", "width": 1.5}, "opacity": 0.85}, "text": text,
             "hovertemplate": "%{text}<extra></extra>", "name": suppressed_text,
         })
-    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0}}
+    layout = {MAP_LAYOUT: {"style": "white-bg", **(view or map_view(gj))}, "margin": {"l": 0, "r": 0, "t": 50 if title else 10, "b": 0},
+              # the modeled layer's entry inside the map, bottom left (above it would cover the title)
+              "legend": {"yanchor": "bottom", "y": 0.01, "xanchor": "left", "x": 0.01,
+                         "bgcolor": "rgba(255,255,255,0.85)"}}
     return figure(traces, layout, title, height=540)
 
 
 def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, str], statistic: str,
                   label: str, waves: list[str], title: str | None = None, city_label: str = "City",
                   no_data: str = "No data", suppressed_text: str = "suppressed",
-                  no_estimate_text: str = "no estimate") -> go.Figure:
+                  no_estimate_text: str = "no estimate", modeled_text: str = "◇ Modeled (small-area estimate)",
+                  modeled_hover: str = "modeled (small-area estimate)") -> go.Figure:
     """An indicator over waves: the city as a bold black line with its 95% band, each chosen area
     as a line with 95% error bars, nudged sideways so that overlapping intervals stay readable
     (several overlapping bands blend into one grey mass).
 
     ``est``: estimate rows of one indicator (group ``all``) for the city and ``areas``. Suppressed
-    points are left out of lines and intervals (gaps), never drawn as values.
+    points are left out of lines and intervals (gaps), never drawn as values. Points with
+    ``modeled`` true (small-area estimates) are open markers, ``modeled_hover`` on hover, and the
+    legend has a ``modeled_text`` entry.
     """
     if est.empty:
         return empty_figure(no_data)
     k = scale(statistic)
     traces = []
+    any_modeled = False
     shown = [a for a in areas if a != "city"]
     step = min(0.06, 0.4 / max(len(shown), 1))
     series = [(a, OKABE_ITO[i % (len(OKABE_ITO) - 1)], 2.5, area_names.get(a, a), (i - (len(shown) - 1) / 2) * step)
@@ -269,17 +302,28 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
                            "fill": "toself", "mode": "lines", "line": {"width": 0},
                            "fillcolor": rgba(color, 0.14), "hoverinfo": "skip",
                            "showlegend": False, "name": f"{name} 95% CI", "legendgroup": area})
-        hover = [f"{w}: " + ((_hover_value(r, statistic) + f"; n={int(r['n'])}") if not su and pd.notna(r["estimate"])
+        mod = (s["modeled"].where(s["modeled"].notna(), False).astype(bool).to_numpy() & keep
+               if "modeled" in s.columns else np.zeros(len(s), dtype=bool))
+        any_modeled = any_modeled or bool(mod.any())
+        hover = [f"{w}: " + (((f"◇ {modeled_hover}: " if m else "") + _hover_value(r, statistic) + f"; n={int(r['n'])}")
+                             if not su and pd.notna(r["estimate"])
                              else (f"{suppressed_text}: {r['reliability_reason']}" if su else no_estimate_text))
-                 for w, (_, r), su in zip(waves, s.iterrows(), sup, strict=True)]
+                 for w, (_, r), su, m in zip(waves, s.iterrows(), sup, mod, strict=True)]
         trace = {"type": "scatter", "x": x, "y": y.to_numpy(), "mode": "lines+markers",
                  "name": name, "legendgroup": area, "line": {"color": color, "width": width},
-                 "marker": {"size": 9 if area == "city" else 7}, "text": hover, "connectgaps": False,
+                 "marker": {"size": 9 if area == "city" else 7,
+                            **({"symbol": ["circle-open" if m else "circle" for m in mod], "size": 10,
+                                "line": {"width": 2}} if mod.any() else {})},
+                 "text": hover, "connectgaps": False,
                  "hovertemplate": f"<b>{name}</b><br>%{{text}}<extra></extra>"}
         if area != "city":
             trace["error_y"] = {"type": "data", "symmetric": False, "array": (hi - y).to_numpy(),
                                 "arrayminus": (y - lo).to_numpy(), "color": color, "thickness": 1.5, "width": 3}
         traces.append(trace)
+    if any_modeled:  # a legend entry for the open markers
+        traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": modeled_text,
+                       "marker": {"symbol": "circle-open", "size": 10, "color": "#595959", "line": {"width": 2}},
+                       "hoverinfo": "skip", "showlegend": True})
     layout = {"xaxis": {"tickmode": "array", "tickvals": pos.tolist(), "ticktext": list(waves),
                         "range": [-0.35, len(waves) - 0.65]},
               "yaxis": {"title": {"text": axis_title(label, statistic)}, "showgrid": True, "gridcolor": "#E5E5E5"}}
@@ -290,9 +334,13 @@ def trends_figure(est: pd.DataFrame, *, areas: list[str], area_names: dict[str, 
 def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label: str,
                   reference: pd.Series | None = None, title: str | None = None,
                   reference_label: str = "All residents", suppressed_text: str = "suppressed",
-                  group_labels: dict[str, str] | None = None, no_data: str = "No data") -> go.Figure:
+                  group_labels: dict[str, str] | None = None, no_data: str = "No data",
+                  modeled_text: str = "◇ Modeled (small-area estimate)",
+                  modeled_hover: str = "modeled (small-area estimate)") -> go.Figure:
     """An indicator by demographic group: dots with 95% intervals, the all-residents value as a
-    dashed reference line with its band; suppressed groups are named with the reason, no value."""
+    dashed reference line with its band; suppressed groups are named with the reason, no value.
+    Rows with ``modeled`` true (small-area estimates; the map's ranking of areas) are open
+    markers in a trace of their own, named ``modeled_text`` in the legend."""
     if est.empty:
         return empty_figure(no_data)
     gl = group_labels or {}
@@ -311,16 +359,26 @@ def equity_figure(est: pd.DataFrame, *, groups: list[str], statistic: str, label
                        "line": {"color": CITY_COLOR, "dash": "dash", "width": 2}})
         notes.append({"x": x_ref, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
                       "text": f"{reference_label}: {fmt_value(reference['estimate'], statistic)}"})
-    traces = [{
-        "type": "scatter", "x": (s["estimate"] * k).to_numpy(), "y": s["_y"].tolist(), "mode": "markers", "name": label,
-        "marker": {"color": OKABE_ITO[0], "size": 12,
-                   "symbol": ["diamond" if r == "flag" else "circle" for r in s["reliability"]]},
-        "error_x": {"type": "data", "symmetric": False, "array": ((s["ci_high"] - s["estimate"]) * k).to_numpy(),
-                    "arrayminus": ((s["estimate"] - s["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0], "thickness": 2},
-        "text": [_hover_value(r, statistic) + f"; n={int(r['n'])}"
-                 + (f"<br>⚠ {r['reliability_reason']}" if r["reliability"] == "flag" else "") for _, r in s.iterrows()],
-        "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": False,
-    }]
+    mod = s["modeled"].fillna(False).astype(bool) if "modeled" in s.columns else pd.Series(False, index=s.index)
+    traces = []
+    for part, is_mod in ((s[~mod], False), (s[mod], True)):
+        if part.empty:
+            continue
+        traces.append({
+            "type": "scatter", "x": (part["estimate"] * k).to_numpy(), "y": part["_y"].tolist(), "mode": "markers",
+            "name": modeled_text if is_mod else label,
+            "marker": {"color": OKABE_ITO[0], "size": 12,
+                       "symbol": [("diamond" if r == "flag" else "circle") + ("-open" if is_mod else "")
+                                  for r in part["reliability"]], **({"line": {"width": 2}} if is_mod else {})},
+            "error_x": {"type": "data", "symmetric": False,
+                        "array": ((part["ci_high"] - part["estimate"]) * k).to_numpy(),
+                        "arrayminus": ((part["estimate"] - part["ci_low"]) * k).to_numpy(), "color": OKABE_ITO[0],
+                        "thickness": 2},
+            "text": [(f"◇ {modeled_hover}: " if is_mod else "") + _hover_value(r, statistic) + f"; n={int(r['n'])}"
+                     + (f"<br>⚠ {r['reliability_reason']}" if r["reliability"] == "flag" else "")
+                     for _, r in part.iterrows()],
+            "hovertemplate": "%{y}: %{text}<extra></extra>", "showlegend": is_mod,
+        })
     lo_axis = float(np.nanmin(s["ci_low"])) * k if not s.empty else 0
     notes += [{"x": 0.0, "xref": "paper", "y": y, "yref": "y", "xanchor": "left", "showarrow": False,
                "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}

@@ -14,11 +14,13 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
 from dash_app.i18n import LANGS, localize_numbers, reason_text, t, wave_label
-from survey_pipeline.results.tables import (
-    headline_indicators,  # one picker, shared with the reports
+from survey_pipeline.results.tables import (  # shared with the reports
+    headline_indicators,
+    shown_estimates,
 )
 
 LEVEL_ORDER = ["city", "district", "neighborhood", "beat"]
+MODELED_MARK = "◇"  # a modeled (small-area) number, in text; figures draw open markers and outlines
 
 
 def dropdown(page: str, key: str, label: str, options: list[dict], value: Any, multi: bool = False,
@@ -81,6 +83,36 @@ def only_statistic(df: pd.DataFrame, statistic: str) -> pd.DataFrame:
 def estimates_for(data: Results, wave: str, indicator: str, statistic: str) -> pd.DataFrame:
     """Estimate rows of one wave, indicator and statistic (every area and group)."""
     return only_statistic(data.part("estimates", ("wave", "indicator"), (wave, indicator)), statistic)
+
+
+def shown_rows(data: Results, direct: pd.DataFrame, keys: tuple[str, ...], values: tuple,
+               statistic: str | None = None) -> pd.DataFrame:
+    """``direct`` (the direct rows of ``estimates`` where ``keys`` equal ``values``) with the
+    modeled rows of the same part: the number shown per area is the direct one where it is
+    reliable, else the modeled one (column ``modeled``; :func:`shown_estimates`)."""
+    modeled = data.tables.get("estimates_modeled")
+    if modeled is None or modeled.empty:
+        return direct.assign(modeled=False)
+    m = data.part("estimates_modeled", keys, values)
+    if statistic is not None:
+        m = only_statistic(m, statistic)
+    return shown_estimates(pd.concat([direct, m], ignore_index=True)) if len(m) else direct.assign(modeled=False)
+
+
+def shown_for(data: Results, wave: str, indicator: str, statistic: str) -> pd.DataFrame:
+    """:func:`estimates_for` with the modeled rows shown where the direct number is not reliable."""
+    return shown_rows(data, estimates_for(data, wave, indicator, statistic), ("wave", "indicator"),
+                      (wave, indicator), statistic)
+
+
+def method_text(modeled: object, lang: str) -> str:
+    """Where a shown number comes from, in words: the survey's answers or the small-area model."""
+    return t("modeled_short" if is_true(modeled) else "direct", lang)
+
+
+def is_true(v: object) -> bool:
+    """A flag cell as a bool (None and NaN are False)."""
+    return v is not None and not (isinstance(v, float) and v != v) and bool(v)
 
 
 def indicator_definition(data: Results, indicator: str, statistic: str) -> str | None:
@@ -309,12 +341,14 @@ def graph(page: str, fig, caption: str, lang: str = "en") -> html.Figure:
 
 
 def fmt_row(r: pd.Series | dict, stat: str, lang: str) -> str:
-    """'62% (58%–66%)', or 'suppressed: reason'."""
+    """'62% (58%–66%)', '◇ 62% (50%–73%)' for a modeled number, or 'suppressed: reason'."""
     if r.get("reliability") == "suppress":
         return f"{t('suppressed', lang)}: {reason_text(r.get('reliability_reason'), lang)}".strip(" :")
     if pd.isna(r.get("estimate")):
         return t("no_estimate", lang)
-    return localize_numbers(f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})", lang)
+    mark = MODELED_MARK + " " if is_true(r.get("modeled")) else ""
+    return mark + localize_numbers(f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})",
+                                   lang)
 
 
 def fmt_change(r: pd.Series | dict, stat: str, lang: str = "en") -> str:
@@ -324,8 +358,9 @@ def fmt_change(r: pd.Series | dict, stat: str, lang: str = "en") -> str:
 
 
 def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_title: str) -> pd.DataFrame:
-    """A readable table of estimate rows (the table view and the download share it)."""
-    return pd.DataFrame({
+    """A readable table of estimate rows (the table view and the download share it); with a
+    ``modeled`` column (:func:`shown_rows`) a column says where each number comes from."""
+    out = pd.DataFrame({
         name_title: df[name_col].to_list(),
         t("estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
         t("ci_low_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
@@ -335,6 +370,9 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
         t("reliability", lang): df["reliability"].to_list(),
         t("reason", lang): [reason_text(r, lang) for r in df["reliability_reason"]],
     })
+    if "modeled" in df.columns:
+        out.insert(5, t("source", lang), [method_text(m, lang) for m in df["modeled"]])
+    return out
 
 
 def plain_reasons(df: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -11,7 +11,6 @@ from dash_app import ids
 from dash_app.data import Results
 from dash_app.i18n import reason_text, t, wave_label
 from dash_app.pages._common import (
-    estimates_for,
     fmt_change,
     fmt_row,
     headline_statistic,
@@ -21,6 +20,7 @@ from dash_app.pages._common import (
     level_control,
     only_statistic,
     pick,
+    shown_for,
     wave_control,
     wave_state,
 )
@@ -44,7 +44,7 @@ def state(data: Results, q: dict) -> dict:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     stat = headline_statistic(data, st["indicator"])
-    e = estimates_for(data, st["wave"], st["indicator"], stat)
+    e = shown_for(data, st["wave"], st["indicator"], stat)  # direct where reliable, else modeled
     e = e[e["group_dim"] == "all"]
     areas = e[e["area_level"] == st["level"]]
     city = e[e["area_level"] == "city"]
@@ -56,8 +56,13 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     rows = []
     for r in areas.to_dict("records"):
         sup = r["reliability"] == "suppress"
-        d = by_area.get(r["area"])
-        if sup or d is None:
+        modeled = bool(r["modeled"])
+        # a modeled number is never tested against the rest of the city (the comparisons are
+        # of direct estimates; a test on the model's own uncertainty is not done)
+        d = None if modeled else by_area.get(r["area"])
+        if modeled and not sup:
+            mark, diff, padj, diff_val = t("not_tested_modeled", lang), "–", None, None
+        elif sup or d is None:
             mark, diff, padj, diff_val = "–", "–", None, None
         else:
             diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
@@ -71,6 +76,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
             "reliability": r["reliability"],
+            "method": t("modeled_tag" if modeled else "direct_tag", lang), "modeled": modeled,
             "reason": (t("caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
         })
@@ -114,16 +120,20 @@ def _columns(lang: str) -> list[dict]:
         {"field": "estimate_text", "headerName": t("with_ci", lang, label=t("estimate", lang)), "minWidth": 165, "flex": 1},
         {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
         {"field": "city", "headerName": t("with_ci", lang, label=t("city_value", lang)), "hide": True},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 170, "flex": 1,
+        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 150, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
         {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
                                            "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")},
          "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 185, "flex": 1},
+        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150, "flex": 1},
         {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130,
          "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
+        {"field": "method", "headerName": t("source", lang), "minWidth": 100, "maxWidth": 130,
+         "headerTooltip": t("modeled_legend", lang),
+         "cellClass": {"function": "params.data && params.data.modeled ? 'cell-modeled' : ''"}},
         {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
+        {"field": "modeled", "headerName": "modeled", "hide": True},
         {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
     ]
@@ -137,7 +147,8 @@ def content(data: Results, st: dict, lang: str) -> list:
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
                        "autoHeaderHeight": True},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
-                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'"},
+                         "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'",
+                                           "row-modeled": "params.data.modeled && params.data.reliability != 'suppress'"},
                          **({"localeText": GRID_TEXT_ES} if lang == "es" else {})},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
@@ -148,8 +159,11 @@ def content(data: Results, st: dict, lang: str) -> list:
              for b in benchmark_rows(data.tables.get("benchmarks"), st["wave"], st["indicator"], stat).to_dict("records")]
     toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("all_columns", lang), "value": "all"}],
                            value=[], className="grid-toggle", inputClassName="radio-input")
+    modeled = not df.empty and bool((df["modeled"] & df["reliability"].ne("suppress")).any())
     return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
             html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"),
+            *([html.P(t("modeled_note", lang), id=ids.view_id(PAGE) + "-modeled", className="modeled-note")]
+              if modeled else []),
             *([html.Div([html.H3(t("city_benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
                         className="benchmarks")] if bench else []),
             toggle, grid]

@@ -20,6 +20,7 @@ from dash_app.pages._common import (
     level_control,
     pick,
     plain_reasons,
+    shown_for,
     table_view,
     wave_control,
     wave_state,
@@ -41,7 +42,8 @@ def state(data: Results, q: dict) -> dict:
 
 
 def _rows(data: Results, st: dict, lang: str = "en") -> pd.DataFrame:
-    e = estimates_for(data, st["wave"], st["indicator"], headline_statistic(data, st["indicator"]))
+    """The areas' shown rows: direct where reliable, else modeled (column ``modeled``)."""
+    e = shown_for(data, st["wave"], st["indicator"], headline_statistic(data, st["indicator"]))
     d = e[(e["area_level"] == st["level"]) & (e["group_dim"] == "all")].copy()
     d["name"] = [data.area_name(st["level"], a, lang) for a in d["area"]]
     return d.sort_values("name")
@@ -66,8 +68,11 @@ def content(data: Results, st: dict, lang: str) -> list:
                      title=f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}",
                      suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
                      no_map_text=t("no_map", lang),
-                     prepared=prepared, geojson_url=data.geojson_url, view=view)
-    parts = [graph(PAGE, fig, t("map_intro", lang), lang)]
+                     prepared=prepared, geojson_url=data.geojson_url, view=view,
+                     modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
+    intro = t("map_intro", lang) + (" " + t("modeled_note", lang)
+                                     if (d["modeled"] & d["reliability"].ne("suppress")).any() else "")
+    parts = [graph(PAGE, fig, intro, lang)]
     if 1 < len(d) <= MAX_RANKED:
         parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang), lang))
     return [*parts, table_view(view_data(data, st, lang), lang, PAGE)]
@@ -90,7 +95,8 @@ def _ranking(data: Results, d: pd.DataFrame, st: dict, lang: str):
                          reference=city.iloc[0] if not city.empty else None,
                          title=t("ranking_title", lang, level=t(st["level"], lang).lower()),
                          reference_label=t("city", lang), suppressed_text=t("suppressed", lang),
-                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("no_data", lang))
+                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("no_data", lang),
+                         modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

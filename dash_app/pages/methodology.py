@@ -211,6 +211,9 @@ def content(data: Results, st: dict, lang: str) -> list:
         if key in DETAIL and not analyst:
             continue
         note = [html.P(t(f"{key}_note", lang), className="intro")] if f"{key}_note" in TEXT else []
+        if key == "rules" and not data.tables.get("estimates_modeled", pd.DataFrame()).empty:
+            note.append(html.P(t("methodology_modeled", lang), id=ids.section_table_id(PAGE, "modeled"),
+                               className="intro"))
         parts.append(html.Section([html.H2(t(key, lang)), *note,
                                    table(df, t(key, lang), ids.section_table_id(PAGE, key), hide_caption=True, lang=lang) if not df.empty
                                    else html.P(t("no_data", lang))], className="method-section"))

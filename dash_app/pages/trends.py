@@ -26,6 +26,7 @@ from dash_app.pages._common import (
     plain_reasons,
     radios,
     scale_range,
+    shown_rows,
     split_area,
     statistics,
     table_view,
@@ -50,6 +51,8 @@ def state(data: Results, q: dict) -> dict:
 
 def _rows(data: Results, st: dict) -> pd.DataFrame:
     e = only_statistic(data.part("estimates", ("indicator", "group_dim"), (st["indicator"], "all")), st["stat"])
+    # direct where reliable, else modeled (column ``modeled``)
+    e = shown_rows(data, e, ("indicator", "group_dim"), (st["indicator"], "all"), st["stat"])
     keys = {split_area(a) for a in st["areas"]} | {("city", "city")}
     mask = [(lv, a) in keys for lv, a in zip(e["area_level"], e["area"], strict=True)]
     d = e[mask].copy()
@@ -86,8 +89,11 @@ def content(data: Results, st: dict, lang: str) -> list:
                         label=axis_label(data, st["indicator"], st["stat"], lang),
                         waves=[wave_label(w, lang) for w in data.waves], title=indicator_title(data, st["indicator"], lang),
                         city_label=t("city", lang), no_data=t("no_data", lang),
-                        suppressed_text=t("suppressed", lang), no_estimate_text=t("no_estimate", lang))
-    return [graph(PAGE, fig, t("trends_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
+                        suppressed_text=t("suppressed", lang), no_estimate_text=t("no_estimate", lang),
+                        modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
+    shown = d["reliability"].ne("suppress") & d["modeled"].astype(bool) if "modeled" in d.columns else d["area"].isna()
+    intro = t("trends_intro", lang) + (" " + t("modeled_note", lang) if shown.any() else "")
+    return [graph(PAGE, fig, intro, lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def _stat_options(stats: list[str], lang: str) -> list[dict]:

@@ -25,6 +25,15 @@ direct one (``method`` = :data:`MODELED_METHOD`, ``se`` = the root of its MSE):
   neighborhoods: intercept, district, previous wave and one share); when a fit fails (collinear
   covariates, no convergence) the last covariate is dropped and the fit retried. A level with
   fewer than :data:`MIN_AREAS` (5) areas with a direct estimate is not modeled.
+* **Variance component at zero.** With 16 neighborhoods REML often puts the variance of the
+  area effects at 0 (the direct estimates vary less than their sampling variances imply), and
+  every area then gets its synthetic estimate with an MSE that allows for no area effect of its
+  own: the intervals of thin areas were too narrow. When REML gives 0, the areas are predicted
+  at Li & Lahiri's (2010) adjusted maximum likelihood estimate instead (the maximiser of
+  ``A * L_REML(A)``, always positive; :data:`ZERO_VARIANCE_AML`), with the REML-form Prasad–Rao
+  MSE ``g1 + g2 + 2 g3`` at that value (:func:`_at_variance`, which at REML's own value
+  reproduces :func:`~survey_pipeline.stats.fay_herriot`). R's ``sae`` has no AML, so this step
+  has no R reference; the fit itself (REML) stays ``sae``'s.
 * **Benchmarking** (difference benchmarking): within each district whose direct estimate is
   reliable (``ok``), the modeled areas are shifted by one amount so that their
   population-weighted mean equals it; the areas of the other districts together are shifted so
@@ -69,6 +78,8 @@ MIN_AREAS = 5
 """Fewer areas with a direct estimate than this: no model (and no modeled rows)."""
 AREAS_PER_COLUMN = 4
 COVARIATE_VARIABLES = ("tenure", "age_group", "race_ethnicity", "sex")
+ZERO_VARIANCE_AML = True
+"""When REML puts the variance component at 0, predict with Li & Lahiri's adjusted ML estimate."""
 
 
 def _mode(s: pd.Series):
@@ -226,10 +237,78 @@ def _fit(y: np.ndarray, n: np.ndarray, var: np.ndarray, share: bool, X: np.ndarr
     while p >= 1:
         try:
             with np.errstate(invalid="ignore", divide="ignore"):  # variance_se of a degenerate fit: NaN
-                return fay_herriot(y, vardir, X[:, :p], "REML", **kw)
+                fit = fay_herriot(y, vardir, X[:, :p], "REML", **kw)
         except StatsError:
             p -= 1
+            continue
+        if fit.variance > 0 or not ZERO_VARIANCE_AML:
+            return fit
+        ys = _arcsin(y) if share else y
+        D = 1.0 / (4.0 * kw["n_eff"]) if share else vardir
+        return _at_variance(fit, ys, D, X[:, :p], _aml_variance(ys, D, X[:, :p]), share)
     return None
+
+
+class _Fit:
+    """The parts of a Fay–Herriot fit the analysis reads (``estimates``, ``variance``)."""
+
+    def __init__(self, estimates: pd.DataFrame, variance: float, reml_variance: float):
+        self.estimates, self.variance, self.reml_variance = estimates, variance, reml_variance
+
+
+def _reml_loglik(A: float, y: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
+    """The restricted log-likelihood of the Fay–Herriot model at variance component ``A`` (up to a constant)."""
+    v = A + D
+    XtVi = (X / v[:, None]).T
+    M = XtVi @ X
+    beta = np.linalg.solve(M, XtVi @ y)
+    r = y - X @ beta
+    return -0.5 * float(np.sum(np.log(v)) + np.linalg.slogdet(M)[1] + np.sum(r**2 / v))
+
+
+def _aml_variance(y: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
+    """Li & Lahiri's (2010) adjusted maximum likelihood estimate of the variance component: the
+    maximiser of ``A * L_REML(A)``, strictly positive (R's ``sae`` does not offer it)."""
+    from scipy.optimize import minimize_scalar
+
+    ok = np.isfinite(y)
+    ys, Ds, Xs = y[ok], D[ok], X[ok]
+    scale = float(np.median(Ds))
+    res = minimize_scalar(lambda t: -(_reml_loglik(scale * np.exp(t), ys, Ds, Xs) + t), bounds=(-20.0, 8.0),
+                          method="bounded", options={"xatol": 1e-6})
+    return float(scale * np.exp(res.x))
+
+
+def _at_variance(fit, y: np.ndarray, D: np.ndarray, X: np.ndarray, A: float, share: bool) -> _Fit:
+    """The EBLUPs and Prasad–Rao MSEs (REML form: ``g1 + g2 + 2 g3``) at the variance component
+    ``A`` instead of the fit's, on the model scale, and back on the share scale as
+    :func:`~survey_pipeline.stats.fay_herriot` does (bias-corrected arcsine back-transform)."""
+    sampled = np.isfinite(y)
+    ys, Ds, Xs = y[sampled], D[sampled], X[sampled]
+    vi = 1.0 / (A + Ds)
+    XtVi = (vi[:, None] * Xs).T
+    Q = np.linalg.inv(XtVi @ Xs)
+    beta = Q @ (XtVi @ ys)
+    synthetic = X @ beta
+    xQx = np.einsum("ij,jk,ik->i", X, Q, X)
+    Dall = np.where(sampled, D, np.nan)
+    B = np.where(sampled, Dall / (A + Dall), 1.0)
+    var_A = 2.0 / float(np.sum(vi**2))
+    g1 = np.where(sampled, Dall * (1.0 - B), A)
+    mse = g1 + B**2 * xQx + 2.0 * np.where(sampled, B**2 * var_A / (A + Dall), 0.0)
+    eblup = np.where(sampled, synthetic + (1.0 - B) * (y - synthetic), synthetic)
+    rmse = np.sqrt(mse)
+    lo_t, hi_t = eblup - 1.959963984540054 * rmse, eblup + 1.959963984540054 * rmse
+    if share:
+        mu = np.clip(eblup, 0.0, np.pi / 2)
+        estimate = (1.0 - np.cos(2 * mu) * np.exp(-2 * mse)) / 2.0
+        estimate_mse = ((1.0 + np.cos(4 * mu) * np.exp(-8 * mse)) / 2.0 - (np.cos(2 * mu) * np.exp(-2 * mse)) ** 2) / 4.0
+        lower, upper = np.sin(np.clip(lo_t, 0.0, np.pi / 2)) ** 2, np.sin(np.clip(hi_t, 0.0, np.pi / 2)) ** 2
+    else:
+        estimate, estimate_mse, lower, upper = eblup, mse, lo_t, hi_t
+    e = pd.DataFrame({"gamma": np.where(sampled, 1.0 - B, 0.0), "eblup": eblup, "mse": mse, "estimate": estimate,
+                      "estimate_mse": estimate_mse, "lower": lower, "upper": upper}, index=fit.estimates.index)
+    return _Fit(e, A, fit.variance)
 
 
 def _benchmark(est: np.ndarray, mse: np.ndarray, lo: np.ndarray, hi: np.ndarray, w: np.ndarray,
@@ -364,7 +443,7 @@ def modeled_tasks(est: pd.DataFrame, structure: pd.DataFrame, population: pd.Dat
                         continue
                     e = fit.estimates
                     prev = e["eblup"].to_numpy(float)
-                    diag.append((w, lv, "zero" if fit.variance == 0 else "fit"))
+                    diag.append((w, lv, "zero" if getattr(fit, "reml_variance", fit.variance) == 0 else "fit"))
                     diag.extend((w, lv, float(g)) for g in e["gamma"].to_numpy(float)[usable])
                     pop = P["pop"][wi]
                     wts = pop if np.isfinite(pop).all() and (pop > 0).all() else np.ones(len(y))

@@ -38,8 +38,10 @@ from survey_pipeline.results.tables import (
     funnel_steps,
     headline_indicators,
     headline_statistics,
+    is_modeled,
     natural_key,
     read_results_tables,
+    shown_estimates,
     wave_order,
 )
 
@@ -158,7 +160,7 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     store = root / STORE_FILE
     check_results(store, root)
     try:
-        tables = read_results_tables(store, where=REPORT_ROWS)
+        tables = read_results_tables(store, where=REPORT_ROWS, modeled=True)
     except duckdb.Error as exc:
         raise StoreError(f"{store}: the results tables cannot be read ({exc}).", file=store, rule="results-schema",
                          fix=f"Run the analysis again (survey-pipeline run --project {root}) so the results tables "
@@ -199,7 +201,12 @@ class _Ctx:
         self.departments = {i[len("priority_dept_"):]: lbl for i, lbl in self.labels.items()
                             if i.startswith("priority_dept_")}
         est = tables["estimates"]
-        self.est = est[(est["wave"] == wave) & (est["group_dim"] == "all")]
+        mod = is_modeled(est).to_numpy()
+        if mod.any():  # the modeled (small-area) rows only where they replace a direct number
+            tables = {**tables, "estimates": est[~mod]}
+        self.tables = tables
+        # the number shown per area: the direct one where reliable, else the modeled one (``modeled``)
+        self.est = shown_estimates(est[(est["wave"] == wave) & (est["group_dim"] == "all")])
         comp = tables.get("comparisons", pd.DataFrame())
         self.comp = comp if not comp.empty else pd.DataFrame(columns=["kind", "wave", "group_dim"])
         self.comp_w = self.comp[(self.comp["wave"] == wave) & (self.comp["group_dim"] == "all")]
@@ -316,6 +323,13 @@ def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
             out[v] = out[v].astype(float).where(~bad)
         out[f"{prefix}_sig"] = [None if b or pd.isna(s) else ctx.yn(s) for b, s in zip(bad, out[f"{prefix}_sig"],
                                                                                      strict=True)]
+    if "modeled" in out.columns and out["modeled"].any():
+        # a modeled number enters no change or difference: those are tests of direct estimates
+        mod = out["modeled"].astype(bool)
+        for prefix in ("chg", "rest"):
+            for v in (f"{prefix}", f"{prefix}_ci_low", f"{prefix}_ci_high", f"{prefix}_p"):
+                out[v] = out[v].astype(float).where(~mod)
+            out[f"{prefix}_sig"] = [None if m else v for m, v in zip(mod, out[f"{prefix}_sig"], strict=True)]
     sup = out["reliability"].eq("suppress")
     for v in ("estimate", "ci_low", "ci_high", "se"):
         if v in out.columns:
@@ -324,6 +338,12 @@ def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
     out["_stat"] = out["statistic"]
     out["rel_text"] = out["reliability"].map(ctx.rel)
     out["note"] = out["reliability_reason"].where(out["reliability"] != "ok", None)
+    if "modeled" in out.columns:
+        shown_mod = out["modeled"].astype(bool) & ~sup
+        out["note"] = [f"◇ {t('modeled', ctx.lang)}" + (f"; {n.removeprefix('modeled; ')}" if isinstance(n, str) and n
+                                                         else "")
+                       if m else n for m, n in zip(shown_mod, out["note"], strict=True)]
+        out["_modeled"] = shown_mod.to_numpy()
     return out
 
 
@@ -344,8 +364,9 @@ def _estimate_columns(ctx: _Ctx, first: list[Column], change: bool = True, rest:
 
 def _legend(ctx: _Ctx) -> list[str]:
     lang = ctx.lang
+    modeled = "modeled" in ctx.est.columns and bool((ctx.est["modeled"] & ctx.est["reliability"].ne("suppress")).any())
     return [t("legend_share", lang), t("legend_ci", lang), t("legend_change", lang), t("legend_suppressed", lang),
-            t("legend_flag", lang)]
+            t("legend_flag", lang), *([t("legend_modeled", lang)] if modeled else [])]
 
 
 def _summary(ctx: _Ctx, project: str) -> Section:
@@ -439,6 +460,8 @@ def _with_area_names(ctx: _Ctx, df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df["level_text"] = df["area_level"].map(lambda x: t(x, ctx.lang) if x in LEVEL_ORDER else str(x))
     df["area_text"] = [ctx.area(lv, a) for lv, a in zip(df["area_level"], df["area"], strict=True)]
+    if "_modeled" in df.columns:  # a modeled number: the area is marked (the legend says what ◇ means)
+        df["area_text"] = [f"{a} ◇" if m else a for a, m in zip(df["area_text"], df["_modeled"], strict=True)]
     return df
 
 
@@ -497,7 +520,8 @@ def _topic(ctx: _Ctx, key: str, topics: tuple[str, ...]) -> Section | None:
     title = t(key, lang)
     cols = _estimate_columns(ctx, [Column("label", t("indicator", lang)), Column("level_text", t("level", lang)),
                                    Column("area_text", t("area", lang))])
-    table = Table(key, title, rows.reset_index(drop=True), cols, split_by="label", row_header="area_text")
+    note = t("legend_modeled", lang) if "_modeled" in rows.columns and rows["_modeled"].any() else ""
+    table = Table(key, title, rows.reset_index(drop=True), cols, note=note, split_by="label", row_header="area_text")
     return Section(key, title, intro=t("topic_intro", lang, topic=title, wave=ctx.wl(ctx.wave)), tables=[table],
                    legend=_legend(ctx))
 

@@ -59,6 +59,17 @@ TEXT: dict[str, dict[str, str]] = {
         "es": "Suprimido (filas grises, sin número): muy pocas respuestas o demasiado imprecisa; la nota explica el motivo."},
     "legend_flag": {"en": "Interpret with care: shown, but less precise than usual; the note says why.",
                     "es": "Interpretar con cautela: se muestra, pero es menos precisa de lo habitual; la nota explica el motivo."},
+    "legend_modeled": {
+        "en": "◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable "
+              "direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers "
+              "with its district's estimate, its previous wave and its population; its interval is the model's. "
+              "A modeled number is never tested for a change or a difference (those cells stay empty).",
+        "es": "◇ Modelado (estimación de áreas pequeñas): donde un vecindario o un sector policial tiene muy pocas "
+              "respuestas para una estimación directa fiable, el número mostrado sale de un modelo de Fay–Herriot "
+              "que combina las respuestas de la zona con la estimación de su distrito, su ola anterior y su "
+              "población; su intervalo es el del modelo. Un número modelado nunca se somete a pruebas de cambio ni "
+              "de diferencia (esas celdas quedan vacías)."},
+    "modeled": {"en": "modeled (small-area estimate)", "es": "modelado (estimación de áreas pequeñas)"},
     "legend_change": {
         "en": "Change: this wave minus the previous one (percentage points for shares); significant = adjusted p < 0.05.",
         "es": "Cambio: esta ola menos la anterior (puntos porcentuales en proporciones); significativo = p ajustado < 0,05."},

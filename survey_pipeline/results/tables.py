@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from survey_pipeline.errors import ProjectError, StoreError
@@ -31,8 +32,10 @@ __all__ = [
     "funnel_steps",
     "headline_indicators",
     "headline_statistics",
+    "is_modeled",
     "natural_key",
     "read_results_tables",
+    "shown_estimates",
     "wave_order",
 ]
 
@@ -40,6 +43,10 @@ RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "impor
                   "diagnostics", "runs", "benchmarks", "drivers")
 REQUIRED_TABLES = ("indicators", "estimates")
 LEVEL_ORDER = ("city", "district", "neighborhood", "beat")
+#: The columns naming one estimate (a direct row and its modeled row share them).
+ESTIMATE_KEYS = ("wave", "area_level", "area", "group_dim", "group", "indicator", "statistic")
+#: Reliabilities whose number is shown (``suppress`` is never shown).
+SHOWN = ("ok", "flag")
 
 
 def check_results(store_path: Path, root: Path | None = None) -> None:
@@ -109,6 +116,56 @@ def read_results_tables(store_path: Path, tables: tuple[str, ...] = RESULTS_TABL
             if col in df.columns:
                 df[col] = df[col].astype("string").astype(object)
     return out
+
+
+def is_modeled(estimates: pd.DataFrame) -> pd.Series:
+    """True for the modeled (small-area) rows of ``estimates``: ``method`` starts with ``modeled``."""
+    if "method" not in estimates.columns:
+        return pd.Series(False, index=estimates.index)
+    return estimates["method"].astype(object).map(lambda m: isinstance(m, str) and m.startswith("modeled")).astype(bool)
+
+
+def shown_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
+    """One row per estimate: the number a reader is shown, and the column ``modeled`` saying where it comes from.
+
+    ``estimates``: direct rows and modeled rows (``method`` starting with ``modeled``) of the
+    ``estimates`` table, in any mix. For each estimate key (:data:`ESTIMATE_KEYS`):
+
+    * the direct row when it is reliable (``ok`` or ``flag``);
+    * else the modeled row when there is one and it is reliable;
+    * else the direct row (suppressed, with its own reason);
+    * else (no direct row at all) the modeled row, reliable or not.
+
+    A modeled row that is itself ``suppress`` is shown only where no direct row exists, and it is
+    still suppressed (no number). Direct rows keep their order; a modeled row takes the place of
+    the direct row it replaces, modeled rows without a direct row come last. ``modeled`` is True
+    for the rows taken from the model.
+    """
+    mod = is_modeled(estimates).to_numpy()
+    direct, model = estimates[~mod], estimates[mod]
+    keys = [k for k in ESTIMATE_KEYS if k in estimates.columns]
+    if model.empty:
+        return direct.assign(modeled=False)
+
+    def key_index(df: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([df[k].astype(object).where(df[k].notna(), "").astype(str) for k in keys])
+
+    d_idx, m_idx = key_index(direct), key_index(model)
+    d_ok = direct["reliability"].isin(SHOWN).to_numpy()
+    m_ok = model["reliability"].isin(SHOWN).to_numpy()
+    d_pos = pd.Series(np.arange(len(direct)), index=d_idx)
+    d_pos = d_pos[~d_pos.index.duplicated()]
+    at = d_pos.reindex(m_idx).to_numpy()  # the direct row of each modeled row (NaN: none)
+    has_direct = ~np.isnan(at)
+    direct_ok = np.zeros(len(model), dtype=bool)
+    direct_ok[has_direct] = d_ok[at[has_direct].astype(int)]
+    take = (~has_direct) | (m_ok & ~direct_ok)
+    replaced = np.zeros(len(direct), dtype=bool)
+    replaced[at[take & has_direct].astype(int)] = True
+    order = np.concatenate([np.flatnonzero(~replaced).astype(float),
+                            np.where(has_direct[take], at[take], len(direct) + np.arange(take.sum()))])
+    out = pd.concat([direct[~replaced].assign(modeled=False), model[take].assign(modeled=True)])
+    return out.iloc[np.argsort(order, kind="stable")]
 
 
 def find_areas_geojson(root: Path, project: Any = None) -> Path | None:

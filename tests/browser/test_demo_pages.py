@@ -162,3 +162,39 @@ def test_demo_overview_in_spanish_and_downloads(dash_duo, demo_app, demo_shots):
     back = pd.read_excel(io.BytesIO(next(folder.glob("map_*.xlsx")).read_bytes()))
     assert len(back) == len(m)
     assert json.dumps(dash_duo.get_logs()) == "[]"
+
+
+_MODELED_JS = """
+var name = arguments[0], gd = document.querySelector('#map-graph .js-plotly-plot');
+var tr = gd ? gd.data.filter(function (t) { return t.name === name; }) : [];
+var legend = Array.from(document.querySelectorAll('#map-graph .legendtext')).map(function (e) { return e.textContent; });
+return JSON.stringify({n: tr.length ? tr[0].locations.length : 0, text: tr.length ? tr[0].text : [], legend: legend});
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_demo_modeled_numbers_are_marked_on_map_and_compare(dash_duo, demo_app, demo_shots, lang):
+    """The demo's thin neighborhoods and its beats show modeled (small-area) numbers where the
+    direct ones are suppressed: on the map as their own outlined layer with a legend entry and a
+    hover saying "modeled" with the interval, in the comparison grid as rows whose source says so."""
+    from dash_app.i18n import t
+
+    dash_duo.start_server(demo_app)
+    q = f"lang={lang}&wave=2026-spring&indicator=sat_police_overall"
+    _open(dash_duo, dash_duo.server_url + f"/map?{q}&level=neighborhood", "#map-graph .main-svg")
+    _settled(dash_duo, "map")
+    got = json.loads(dash_duo.driver.execute_script(_MODELED_JS, t("modeled_legend", lang)))
+    assert got["n"] >= 1, got  # neighborhoods drawn from the model (none if modeled rows were dropped)
+    assert t("modeled_legend", lang) in got["legend"], got["legend"]
+    assert all(t("modeled_hover", lang) in x and "95%" in x for x in got["text"]), got["text"]
+    _screenshot(dash_duo, demo_shots / f"map_modeled_{lang}.png")
+
+    _open(dash_duo, dash_duo.server_url + f"/compare?{q}&level=beat", "#compare-grid .ag-row")
+    _settled(dash_duo, "compare")
+    modeled_rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#compare-grid .ag-center-cols-container .row-modeled")
+    assert modeled_rows, "no beat row marked as modeled"
+    text = dash_duo.driver.find_element(By.ID, "compare-view").text
+    assert t("modeled_tag", lang) in text and t("not_tested_modeled", lang) in text
+    assert dash_duo.driver.find_element(By.ID, "compare-view-modeled").text.startswith("◇")
+    _screenshot(dash_duo, demo_shots / f"compare_modeled_{lang}.png")
+    assert dash_duo.get_logs() == []

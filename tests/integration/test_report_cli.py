@@ -54,11 +54,13 @@ def project(tmp_path_factory):
     return root
 
 
-def city_estimate(root, indicator: str, statistic: str, wave: str = WAVES[-1], area: str = "city") -> dict:
+def city_estimate(root, indicator: str, statistic: str, wave: str = WAVES[-1], area: str = "city",
+                  modeled: bool = False) -> dict:
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         cur = con.execute("SELECT estimate, ci_low, ci_high, reliability FROM estimates WHERE wave = ? AND area = ? "
-                          "AND indicator = ? AND statistic = ? AND group_dim = 'all' AND method NOT LIKE 'modeled%'", [wave, area, indicator, statistic])
+                          "AND indicator = ? AND statistic = ? AND group_dim = 'all' AND method "
+                          + ("" if modeled else "NOT ") + "LIKE 'modeled%'", [wave, area, indicator, statistic])
         return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
     finally:
         con.close()
@@ -83,15 +85,23 @@ def test_report_xlsx_from_the_analysis(project, tmp_path, capsys):
     assert head["Your neighborhood, at night"][2] == pytest.approx(night["ci_low"])
     assert head["Trust in the police"][3] == pytest.approx(trust["ci_high"])
     assert rows[start][5] == "Change since Spring 2025"
-    # a neighborhood row of the Safety sheet is the store's number, or marked suppressed without one
+    # a neighborhood row of the Safety sheet is the store's number, or marked suppressed without one;
+    # where the direct number is suppressed and the modeled one is not, the modeled one, marked ◇
     ws = wb["Safety"]
     header = [c.value for c in next(ws.iter_rows(max_row=1))]
     col = {h: i for i, h in enumerate(header)}
     found = 0
     for r in ws.iter_rows(min_row=2):
-        if r[col["Indicator"]].value == "Your neighborhood, at night" and r[col["Area"]].value in ("Downtown", "Eastgate"):
-            code = "1" if r[col["Area"]].value == "Downtown" else "9"
+        name = str(r[col["Area"]].value).removesuffix(" ◇")
+        if r[col["Indicator"]].value == "Your neighborhood, at night" and name in ("Downtown", "Eastgate"):
+            code = "1" if name == "Downtown" else "9"
             want = city_estimate(project, "safe_nbhd_night", "share", area=code)
+            model = city_estimate(project, "safe_nbhd_night", "share", area=code, modeled=True)
+            marked = str(r[col["Area"]].value).endswith(" ◇")
+            assert marked == (want["reliability"] == "suppress" and model["reliability"] != "suppress")
+            if marked:
+                want = model
+                assert r[col["Note"]].value.startswith("◇ modeled (small-area estimate)")
             if want["reliability"] == "suppress":
                 assert r[col["Estimate"]].value is None and r[col["Reliability"]].value == "suppressed"
             else:

@@ -139,3 +139,66 @@ def test_structure_and_population_covariates_from_the_data_and_targets():
     # tenure varies between the areas (one column, the category varying most); sex does not
     assert list(shares.columns) in (["tenure=own"], ["tenure=rent"])
     assert np.allclose(sorted(shares.iloc[:, 0]), sorted([0.8, 0.5]) if shares.columns[0] == "tenure=own" else [0.2, 0.5])
+
+
+def _areas(seed: int, m: int = 16, A: float = 0.02):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, m)
+    X = np.column_stack([np.ones(m), x])
+    D = rng.uniform(0.005, 0.03, m)
+    y = 0.3 + 0.5 * x + rng.normal(0, np.sqrt(A), m) + rng.normal(0, np.sqrt(D))
+    return y, D, X
+
+
+def test_predictions_at_a_given_variance_are_fay_herriots_at_its_own():
+    """``_at_variance`` at the REML fit's own variance component gives the fit's EBLUPs, MSEs and
+    intervals (means, and shares on the arcsine scale with the bias-corrected back-transform)."""
+    from survey_pipeline.analysis.smallarea import _at_variance
+    from survey_pipeline.stats import fay_herriot
+
+    y, D, X = _areas(3)
+    y[[2, 9]] = np.nan  # two areas without a sample
+    fit = fay_herriot(y, np.where(np.isfinite(y), D, np.nan), X, "REML", precision=1e-10)
+    assert fit.variance > 0
+    got = _at_variance(fit, y, D, X, fit.variance, share=False).estimates
+    for c in ("eblup", "mse", "estimate", "estimate_mse", "lower", "upper", "gamma"):
+        assert np.allclose(got[c], fit.estimates[c], rtol=1e-10, atol=1e-14), c
+    p = np.clip(y, 0.02, 0.98)
+    n_eff = np.round(1 / (4 * D))
+    sfit = fay_herriot(p, None, X, "REML", transform="arcsin", n_eff=np.where(np.isfinite(p), n_eff, np.nan),
+                       precision=1e-10)
+    sgot = _at_variance(sfit, np.arcsin(np.sqrt(p)), 1 / (4 * n_eff), X, sfit.variance, share=True).estimates
+    for c in ("eblup", "mse", "estimate", "estimate_mse", "lower", "upper"):
+        assert np.allclose(sgot[c], sfit.estimates[c], rtol=1e-10, atol=1e-14), c
+
+
+def test_a_zero_variance_component_is_replaced_by_the_adjusted_ml_estimate():
+    """When REML puts the variance component at 0 (the direct estimates vary less than their
+    sampling variances imply), the analysis predicts with Li & Lahiri's AML estimate: positive,
+    the maximiser of A * L_REML(A), and the MSEs then allow for the areas' own effects."""
+    from survey_pipeline.analysis.smallarea import _aml_variance, _fit, _reml_loglik
+    from survey_pipeline.stats import fay_herriot
+
+    rng = np.random.default_rng(5)
+    m = 16
+    x = rng.uniform(0, 1, m)
+    X = np.column_stack([np.ones(m), x])
+    n = rng.integers(15, 60, m).astype(float)
+    D = 0.6 / n
+    y = 3.0 + 0.5 * x + rng.normal(0, np.sqrt(D)) * 0.3  # far less spread than D implies
+    reml = fay_herriot(y, D, X, "REML")
+    assert reml.variance == 0
+    A = _aml_variance(y, D, X)
+    assert A > 0
+    grid = A * np.exp(np.linspace(-3, 3, 61))
+    adj = [_reml_loglik(a, y, D, X) + np.log(a) for a in grid]
+    assert _reml_loglik(A, y, D, X) + np.log(A) >= max(adj) - 1e-6
+    fit = _fit(y, n, D, False, X)  # D is exactly loglinear in n: smoothing keeps it
+    assert fit.reml_variance == 0 and fit.variance > 0
+    # on average the MSE grows (g1 > 0 now; the allowance 2 g3 for estimating A shrinks a little)
+    assert fit.estimates["mse"].mean() > 1.2 * reml.estimates["mse"].mean()
+    assert (fit.estimates["gamma"] > 0).all()
+    # with a positive REML estimate the fit is REML's own (no adjustment)
+    y2, D2, X2 = _areas(3)
+    fit2 = _fit(y2, 0.6 / D2, D2, False, X2)
+    assert fit2.variance > 0 and not hasattr(fit2, "reml_variance")

@@ -354,3 +354,32 @@ def test_workbook_shows_the_drivers(workbook):
     ws = workbook["Importance-satisfaction"]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert "Key drivers of overall satisfaction and trust" in text and "Police response" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_area_tables_mark_modeled_numbers_and_never_test_them(tmp_path, lang):
+    """A neighborhood whose direct number is suppressed shows the modeled one, marked ◇ with the
+    footnote; its change and its difference from the rest stay empty even though a (leaked)
+    significant comparison exists; a modeled number that is itself suppressed stays suppressed."""
+    from survey_pipeline.report.i18n import t
+    from tests.fixtures_results import MODELED_VALUE, build_tables, with_modeled, write_store
+
+    root = make_results_project(tmp_path / "p")
+    write_store(root / "warehouse.duckdb", with_modeled(build_tables()))
+    report = build_report(root, language=lang)
+    sec = next(s for s in report.sections if s.key == "satisfaction")
+    tb = sec.tables[0]
+    df = tb.frame
+    rows = df[(df["area_level"] == "neighborhood") & (df["indicator"] == "sat_police_overall")].set_index("area")
+    twelve = rows.loc["12"]
+    assert twelve["estimate"] == pytest.approx(MODELED_VALUE) and twelve["area_text"].endswith(" ◇")
+    assert pd.isna(twelve["rest"]) and pd.isna(twelve["chg"]) and pd.isna(twelve["rest_sig"])
+    assert twelve["note"].startswith("◇ " + t("modeled", lang))
+    assert tb.note == t("legend_modeled", lang) and t("legend_modeled", lang) in report.sections[0].legend
+    others = rows.drop(index="12")
+    assert not others["area_text"].str.endswith("◇").any() and others["estimate"].notna().all()
+    safety = next(s for s in report.sections if s.key == "safety").tables[0].frame
+    day = safety[(safety["area"] == "12") & (safety["indicator"] == "safe_day")].iloc[0]
+    assert bool(day["_suppressed"]) and pd.isna(day["estimate"]) and not day["area_text"].endswith("◇")
+    html = render_html(report)
+    assert escape(t("legend_modeled", lang)) in html
