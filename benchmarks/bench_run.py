@@ -8,7 +8,19 @@ and invitations per neighborhood. Then times :func:`survey_pipeline.run.run_proj
 stage of each moment (ingest of each export, weighting, indicators, comparisons, priorities,
 writing) and the peak resident memory, and writes ``benchmarks/out/run.json``.
 
-    PYTHONPATH=. python benchmarks/bench_run.py --rows 1000000 [--keep DIR] [--jobs N]
+    .venv/bin/python benchmarks/bench_run.py --rows 1000000 [--keep DIR] [--jobs N]
+
+(from the repository's root after ``make setup``; no ``PYTHONPATH`` needed). Sizes used in the
+docs: ``--rows 200000`` (5 exports of 40,000) and ``--rows 1000000`` (5 exports of 200,000).
+
+It prints a table of the stages (seconds, CPU seconds of the process and its workers, the 1-minute
+load average at the stage's start and end), the peak memory (the main process's ``VmHWM``, and the
+largest sum of the resident memory of the process and all its children, sampled every 0.2 s),
+and the load average before and after the run. The load average counts this run's own busy
+threads too, so each stage's load from *other* jobs is estimated as the load average at its end
+minus the CPU seconds per second the run itself used in the stage. A figure whose stage saw more
+than 1.5 from other jobs (or a run that started at load > 1.5) is marked "taken at load X: not
+a valid figure for the goal" in the table and in the JSON.
 
 With ``--keep DIR`` the project stays in DIR; ``bench_dashboard.py --project DIR`` then measures
 the dashboard on the results of that 1,000,000-response project.
@@ -22,17 +34,25 @@ import argparse
 import itertools
 import json
 import multiprocessing
+import os
 import platform
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.bench_ingest import _vm  # peak memory from /proc (one reader for both benchmarks)
-
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python benchmarks/bench_run.py` puts benchmarks/, not the root, on the path
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_ingest import _vm  # noqa: E402  (peak memory from /proc, one reader for both benchmarks)
+
+LOAD_LIMIT = 1.5
+"""Above this load average from other jobs, a figure is not valid for the issue's goal (load < 1)."""
 FIXTURE = REPO / "data" / "fixtures" / "riverton"
 WAVES = [f"{2022 + i}-spring" for i in range(5)]
 N_NBHD = 30
@@ -84,6 +104,126 @@ def make_project(root: Path, rows: int, seed: int = 1) -> None:
     (root / ".contact_salt").write_text("0" * 64, encoding="utf-8")
 
 
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc/*/stat's parent ids)."""
+    parent: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as fh:
+                    st = fh.read()
+            except OSError:
+                continue
+            parent[int(d)] = int(st[st.rfind(b")") + 2:].split()[1])
+    out, todo = [root], [root]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
+
+
+def _tree_usage(root: int) -> tuple[float, float]:
+    """(GB resident, CPU seconds) of ``root`` and its live children, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss = cpu = 0.0
+    for p in _tree_pids(root):
+        try:
+            with open(f"/proc/{p}/stat", "rb") as fh:
+                st = fh.read()
+        except OSError:
+            continue
+        f = st[st.rfind(b")") + 2:].split()
+        cpu += (int(f[11]) + int(f[12])) / tick  # utime, stime
+        rss += int(f[21]) * page / 1e9
+    return rss, cpu
+
+
+class TreeSampler:
+    """Samples the resident memory of this process and its children every ``every`` seconds (the
+    run's workers are children), and keeps the largest sum; :meth:`cpu` is the CPU seconds used so
+    far by the process, its finished children and its live children."""
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.peak_gb = every, 0.0
+        self._stop = threading.Event()
+        self._live_cpu: dict[int, float] = {}
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.every)
+
+    def sample(self) -> None:
+        rss, _ = _tree_usage(os.getpid())
+        self.peak_gb = max(self.peak_gb, rss)
+
+    def cpu(self) -> float:
+        """CPU seconds of this process and of all its children (finished or running)."""
+        own = time.process_time()
+        done = resource_children_cpu()
+        _, tree = _tree_usage(os.getpid())
+        me = os.times()
+        live_children = max(0.0, tree - (me.user + me.system))
+        return own + done + live_children
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def resource_children_cpu() -> float:
+    """CPU seconds of the children that have finished (and were waited for)."""
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def load_note(other: float) -> str:
+    return f"taken at load {other:.1f}: not a valid figure for the goal" if other > LOAD_LIMIT else ""
+
+
+def stage_table(marks: list[tuple[str, float, float, float]], load_before: float) -> list[dict]:
+    """Stages from the ``(step, wall, cpu, load1)`` marks: seconds, CPU seconds, the load average at
+    the stage's start and end, the load from other jobs (the end's load average minus this run's CPU
+    per second in the stage, at least the load before the run for the first stage) and its note."""
+    rows: dict[str, dict] = {}
+    for (step, at, cpu0, l0), (_next, until, cpu1, l1) in itertools.pairwise(marks):
+        name = "ingest" if step.startswith("ingest") else step
+        wall, cpu = until - at, cpu1 - cpu0
+        own = cpu / wall if wall > 0 else 0.0
+        other = max(0.0, l1 - own)
+        r = rows.setdefault(name, {"stage": name, "seconds": 0.0, "cpu_seconds": 0.0, "load_start": l0,
+                                   "load_end": l1, "load_other": 0.0})
+        r["seconds"] += wall
+        r["cpu_seconds"] += cpu
+        r["load_end"] = l1
+        r["load_other"] = max(r["load_other"], other)
+    for r in rows.values():
+        r["note"] = load_note(r["load_other"])
+    return list(rows.values())
+
+
+def print_table(stages: list[dict], total: float, total_cpu: float, load_before: tuple, load_after: tuple,
+                peak_main: float, peak_tree: float, worst: float) -> None:
+    print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} (1, 5, 15 min)")
+    print(f"{'stage':<36} {'seconds':>8} {'CPU s':>8} {'load start':>10} {'load end':>9} {'others':>7}")
+    for r in stages:
+        print(f"{r['stage'][:36]:<36} {r['seconds']:8.2f} {r['cpu_seconds']:8.2f} {r['load_start']:10.2f} "
+              f"{r['load_end']:9.2f} {r['load_other']:7.2f}  {r['note']}")
+    print(f"{'total':<36} {total:8.2f} {total_cpu:8.2f} {'':>10} {'':>9} {worst:7.2f}  {load_note(worst)}")
+    print(f"load average after:  {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (1, 5, 15 min)")
+    print(f"peak memory: main process {peak_main:.2f} GB (VmHWM); process and children together "
+          f"{peak_tree:.2f} GB (largest sum of RSS, sampled every 0.2 s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -106,29 +246,39 @@ def main() -> None:
         gen = time.perf_counter() - t
         size = sum(p.stat().st_size for p in (root / "exports").iterdir()) / 1e6
         print(f"generated {a.rows:,} responses in 5 exports ({size:.0f} MB) in {gen:.1f} s")
-        marks: list[tuple[str, float]] = []
-        t0 = time.perf_counter()
+        marks: list[tuple[str, float, float, float]] = []
+        load_before = os.getloadavg()
+        with TreeSampler() as sampler:
+            t0, c0 = time.perf_counter(), sampler.cpu()
 
-        def mark(step: str) -> None:
-            marks.append((step, time.perf_counter() - t0))
+            def mark(step: str) -> None:
+                marks.append((step, time.perf_counter() - t0, sampler.cpu() - c0, os.getloadavg()[0]))
 
-        res = run_project(root, on_step=mark, jobs=a.jobs)
-        total = time.perf_counter() - t0
-        marks.append(("end", total))
-        stages: dict[str, float] = {}
-        for (step, at), (_next, until) in itertools.pairwise(marks):
-            name = "ingest" if step.startswith("ingest") else step
-            stages[name] = stages.get(name, 0.0) + until - at
+            mark("open project")
+            res = run_project(root, on_step=mark, jobs=a.jobs)
+            total = time.perf_counter() - t0
+            marks.append(("end", total, sampler.cpu() - c0, os.getloadavg()[0]))
+        load_after = os.getloadavg()
+        stages = stage_table(marks, load_before[0])
+        total_cpu = marks[-1][2]
+        worst = max([load_before[0]] + [r["load_other"] for r in stages])
         peak = _vm("VmHWM")
         kept = sum(getattr(s, "rows_kept", 0) for s in res.ingests)
         summary = res.analysis.summary if res.analysis is not None else {}
+    print_table(stages, total, total_cpu, load_before, load_after, peak, sampler.peak_gb, worst)
     out = {"rows": a.rows, "jobs": a.jobs, "rows_kept": int(kept), "seconds_total": round(total, 2),
-           "seconds_by_stage": {k: round(v, 2) for k, v in stages.items()}, "peak_rss_gb": round(peak, 2),
+           "cpu_seconds_total": round(total_cpu, 2),
+           "seconds_by_stage": {r["stage"]: round(r["seconds"], 2) for r in stages},
+           "stages": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in stages],
+           "peak_rss_gb": round(peak, 2), "peak_rss_with_children_gb": round(sampler.peak_gb, 2),
+           "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
+           "load_other_max": round(worst, 2), "valid_for_goal": worst <= LOAD_LIMIT,
+           "note": load_note(worst),
            "estimates": summary.get("estimates"), "comparisons": summary.get("comparisons"),
            "python": platform.python_version(), "machine": platform.machine(), "cpus": multiprocessing.cpu_count()}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(out, indent=2))
+    print(f"wrote {a.out}")
 
 
 if __name__ == "__main__":

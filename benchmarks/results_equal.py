@@ -5,8 +5,8 @@ settings: four demographic groups, every indicator and comparison kind, invitati
 problem-solving evaluation) and on a 20,000-response resample of it over 5 waves and 30
 neighborhoods (the benchmark's shape), and writes every results table to pickle files::
 
-    PYTHONPATH=. python benchmarks/results_equal.py save /tmp/before     # on the old code
-    PYTHONPATH=. python benchmarks/results_equal.py compare /tmp/before  # on the new code
+    python benchmarks/results_equal.py save /tmp/before     # on the old code
+    python benchmarks/results_equal.py compare /tmp/before  # on the new code
 
 ``compare`` exits 1 when a table differs: other rows or text, or a number off by more than
 1e-12 relative (1e-12 absolute near zero). The ``runs`` table (timestamps) is not compared.
@@ -28,15 +28,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from survey_pipeline.analysis.results import analyze_frame
-from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings
-from survey_pipeline.analysis.weighting import read_targets
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the repository's root, not benchmarks/, on the path
+    sys.path.insert(0, str(ROOT))
+
+from survey_pipeline.analysis.results import analyze_frame  # noqa: E402
+from survey_pipeline.analysis.settings import AnalysisSettings, Evaluation, WeightingSettings  # noqa: E402
+from survey_pipeline.analysis.weighting import read_targets  # noqa: E402
 
 RTOL = 1e-12
 
 
 def runs() -> dict[str, dict[str, pd.DataFrame]]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from benchmarks.bench_analysis import synthetic
     from tests.unit.analysis.fixture_city import (
         city_dir,
@@ -67,7 +70,9 @@ NOISE = ("se", "ci_low", "ci_high", "t", "p", "p_adj", "deff", "n_eff")
 
 def _zero_se(df: pd.DataFrame) -> np.ndarray:
     se = np.abs(df["se"].to_numpy(float))
-    return se < 1e-6 * np.maximum(1.0, np.abs(df["estimate"].to_numpy(float)))
+    # a table with ``se`` but no ``estimate`` (e.g. a coefficient's): the scale is 1
+    est = df["estimate"].to_numpy(float) if "estimate" in df.columns else np.zeros(len(df))
+    return se < 1e-6 * np.maximum(1.0, np.abs(est))
 
 
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:

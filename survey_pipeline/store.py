@@ -97,6 +97,27 @@ _RESPONSE_COLUMNS = [
 
 
 @dataclass
+class WideAnswers:
+    """The answers of one export as two matrices (variables x responses), written to
+    ``answer_cells`` by one ``INSERT ... SELECT`` (DuckDB unpivots them).
+
+    ``codes`` is int16 with :data:`NO_CODE` for "no code", or float with NaN; ``kinds`` is int8,
+    the index of the missing kind in :data:`MISSING_KINDS` or -1 for none. A cell with a code is
+    stored with its code and no kind; a cell without a code, with its kind; a cell with neither
+    (an option left unranked) is not stored.
+    """
+
+    variables: list[str]
+    codes: np.ndarray
+    kinds: np.ndarray
+    source_rows: np.ndarray
+
+
+NO_CODE = int(np.iinfo(np.int16).min)
+"""The int16 that stands for "no code" in :attr:`WideAnswers.codes`."""
+
+
+@dataclass
 class IngestBatch:
     """Everything one ingest writes, in the shape of the tables (``source_id`` filled in by the store)."""
 
@@ -110,7 +131,8 @@ class IngestBatch:
     mode: str
     rows_in: int
     responses: pd.DataFrame
-    answers: pd.DataFrame | Iterable[pd.DataFrame]  # source_row, variable, code, missing_kind; one frame or chunks
+    # source_row, variable, code, missing_kind (one frame or chunks), or the wide matrices
+    answers: pd.DataFrame | Iterable[pd.DataFrame] | WideAnswers
     open_text: pd.DataFrame
     quarantine: pd.DataFrame
     flags: pd.DataFrame
@@ -273,6 +295,72 @@ class Store:
         finally:
             self.con.unregister("_batch")
 
+    def _variable_keys(self, names, keys: dict[str, int], file_name: str) -> None:
+        """Fill ``keys`` (variable -> ``variable_key``) for ``names``: known variables keep their
+        key, new ones get the next keys (written to ``variable_keys``)."""
+        new = [v for v in names if v not in keys]
+        if not new:
+            return
+        known = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
+        add = [v for v in new if v not in known]
+        start = max(known.values(), default=-1) + 1
+        if start + len(add) > np.iinfo(np.int16).max:
+            raise StoreError(f"{file_name}: the store would hold more than {np.iinfo(np.int16).max} variables.",
+                             file=file_name, rule="too-many-variables",
+                             fix="Split the survey into projects (one instrument per project).")
+        if add:
+            self.con.executemany("INSERT INTO variable_keys VALUES (?, ?)",
+                                 [(start + i, v) for i, v in enumerate(add)])
+        known.update({v: start + i for i, v in enumerate(add)})
+        keys.update({v: known[v] for v in new})
+
+    def _insert_wide_answers(self, wide: WideAnswers, sid: int, file_name: str) -> None:
+        """Append the answers of :class:`WideAnswers` to ``answer_cells`` with one ``INSERT ...
+        SELECT``: DuckDB unpivots the registered (responses x 2 variables) frame of codes and
+        kinds, in its own threads, without a long table in Python."""
+        nv, n = wide.codes.shape if wide.codes.ndim == 2 else (0, 0)
+        if nv == 0 or n == 0:
+            return
+        if wide.kinds.shape != (nv, n) or len(wide.source_rows) != n or len(wide.variables) != nv:
+            raise StoreError(f"{file_name}: the answer matrices do not match ({wide.codes.shape}, {wide.kinds.shape}, "
+                             f"{len(wide.source_rows)} rows, {len(wide.variables)} variables).", file=file_name,
+                             rule="answer-shape", fix="This is a bug in survey-pipeline: please report it.")
+        if len(set(wide.variables)) != nv:
+            raise StoreError(f"{file_name}: a variable appears twice among the answers.", file=file_name,
+                             rule="answer-variable", fix="This is a bug in survey-pipeline: please report it.")
+        kmax = int(wide.kinds.max(initial=-1))
+        if kmax >= len(MISSING_KINDS) or int(wide.kinds.min(initial=-1)) < -1:
+            raise StoreError(f"{file_name}: unknown missing kind code(s) in the answers.", file=file_name,
+                             rule="missing-kind", fix=f"Missing kinds are {', '.join(MISSING_KINDS)}.")
+        keys: dict[str, int] = {}
+        self._variable_keys(list(wide.variables), keys, file_name)
+        packed = wide.codes.dtype == np.int16
+        rows = np.asarray(wide.source_rows)
+        if len(rows) and (rows.min() < 0 or rows.max() > np.iinfo(np.int32).max):
+            raise StoreError(f"{file_name}: a source row outside INTEGER.", file=file_name, rule="source-row",
+                             fix="Split the export into files of fewer rows.")
+        cols = {"source_row": rows.astype(np.int32)}
+        cols.update({f"c{j}": wide.codes[j] if packed else np.asarray(wide.codes[j], dtype=float) for j in range(nv)})
+        cols.update({f"k{j}": wide.kinds[j].astype(np.int8, copy=False) for j in range(nv)})
+        frame = pd.DataFrame(cols, copy=False)
+        if packed:
+            has_code = lambda c: f"{c} <> {NO_CODE}"  # noqa: E731
+        else:
+            has_code = lambda c: f"({c} IS NOT NULL AND NOT isnan({c}))"  # noqa: E731
+        # the unpivot's names are the variables' keys (integers): no variable text enters the SQL;
+        # INCLUDE NULLS: a NaN code is NULL in the scan, and its kind must still be stored
+        pairs = ", ".join(f'(c{j}, k{j}) AS "{keys[v]}"' for j, v in enumerate(wide.variables))
+        self.con.register("_wide_answers", frame)
+        try:
+            self.con.execute(
+                f"INSERT INTO answer_cells SELECT ?, source_row, CAST(vkey AS SMALLINT), "
+                f"CASE WHEN {has_code('c')} THEN CAST(c AS DOUBLE) END, "
+                f"CASE WHEN NOT {has_code('c')} AND k >= 0 THEN CAST(k AS UTINYINT) END "
+                f"FROM _wide_answers UNPIVOT INCLUDE NULLS ((c, k) FOR vkey IN ({pairs})) "
+                f"WHERE {has_code('c')} OR k >= 0", [sid]).fetchall()
+        finally:
+            self.con.unregister("_wide_answers")
+
     def _insert_answers(self, chunk: pd.DataFrame, sid: int, keys: dict[str, int], file_name: str) -> None:
         """Append one chunk of long answers (``source_row``, ``variable``, ``code``, ``missing_kind``)
         to ``answer_cells``: the variable as its key (new variables get the next keys), the kind
@@ -281,20 +369,7 @@ class Store:
             return
         var = chunk["variable"]
         var = var.array if isinstance(var.dtype, pd.CategoricalDtype) else pd.Categorical(var.to_numpy(dtype=object))
-        new = [v for v in var.categories if v not in keys]
-        if new:
-            known = dict(self.con.execute("SELECT variable, variable_key FROM variable_keys").fetchall())
-            add = [v for v in new if v not in known]
-            start = max(known.values(), default=-1) + 1
-            if start + len(add) > np.iinfo(np.int16).max:
-                raise StoreError(f"{file_name}: the store would hold more than {np.iinfo(np.int16).max} variables.",
-                                 file=file_name, rule="too-many-variables",
-                                 fix="Split the survey into projects (one instrument per project).")
-            if add:
-                self.con.executemany("INSERT INTO variable_keys VALUES (?, ?)",
-                                     [(start + i, v) for i, v in enumerate(add)])
-            known.update({v: start + i for i, v in enumerate(add)})
-            keys.update({v: known[v] for v in new})
+        self._variable_keys(var.categories, keys, file_name)
         if (var.codes < 0).any():
             raise StoreError(f"{file_name}: an answer without a variable.", file=file_name, rule="answer-variable",
                              fix="This is a bug in survey-pipeline: please report it.")
@@ -358,9 +433,12 @@ class Store:
             self._insert("variables", batch.variables.assign(source_id=sid))
             resp = batch.responses.assign(source_id=sid)[_RESPONSE_COLUMNS]
             self._insert("responses", resp)
-            keys: dict[str, int] = {}
-            for chunk in ([batch.answers] if isinstance(batch.answers, pd.DataFrame) else batch.answers):
-                self._insert_answers(chunk, sid, keys, batch.file_name)
+            if isinstance(batch.answers, WideAnswers):
+                self._insert_wide_answers(batch.answers, sid, batch.file_name)
+            else:
+                keys: dict[str, int] = {}
+                for chunk in ([batch.answers] if isinstance(batch.answers, pd.DataFrame) else batch.answers):
+                    self._insert_answers(chunk, sid, keys, batch.file_name)
             self._insert("open_text", batch.open_text)
             self._insert("quarantine", batch.quarantine.assign(source_id=sid))
             self._insert("flags", batch.flags)

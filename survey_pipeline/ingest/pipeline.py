@@ -45,7 +45,14 @@ from survey_pipeline.ingest.redact import redact_series, redact_text
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.names import check_wave_id
 from survey_pipeline.project import MODES, PLATFORMS, Project, normalize_name
-from survey_pipeline.store import FLAG_COLUMNS, IDENTIFIER_FIELDS, MISSING_KINDS, IngestBatch, Store
+from survey_pipeline.store import (
+    FLAG_COLUMNS,
+    IDENTIFIER_FIELDS,
+    NO_CODE,
+    IngestBatch,
+    Store,
+    WideAnswers,
+)
 
 __all__ = ["IngestSummary", "ingest"]
 
@@ -600,8 +607,8 @@ def _commit_prepared(proj: Project, store: Store, prep: PreparedExport, replaces
                        ignore_index=True)
     quarantine = pd.DataFrame(prep.q_rows, columns=["source_row", "reason", "raw"]).assign(wave=wave)
     quarantine["source_row"] = quarantine["source_row"].astype(np.int64)
-    # built a chunk ahead in a thread while the store inserts the previous one (0.7 s less at 200k rows)
-    answers = _prefetched(_long_answers(prep.answer_vars, prep.answer_codes, prep.answer_kinds, source_rows))
+    # the wide matrices: the store unpivots them into answer_cells with one INSERT ... SELECT
+    answers = WideAnswers(list(prep.answer_vars), prep.answer_codes, prep.answer_kinds, source_rows)
     dropped = prep.identifiers_dropped
     notes = list(prep.notes)
     if dropped:
@@ -741,8 +748,8 @@ def _targets(inst):
     return build_targets(inst)
 
 
-_NO_CODE = np.iinfo(np.int16).min
-"""The int16 that stands for a missing code (NaN) in the compact codes matrix."""
+_NO_CODE = NO_CODE
+"""The int16 that stands for a missing code (NaN) in the compact codes matrix (the store's)."""
 
 
 def _answer_matrices(rec) -> tuple[pd.Index, np.ndarray, np.ndarray]:
@@ -764,98 +771,6 @@ def _answer_matrices(rec) -> tuple[pd.Index, np.ndarray, np.ndarray]:
             return variables, cmat, kmat
         packed[j] = np.where(nan, _NO_CODE, filled).astype(np.int16)
     return variables, packed, kmat
-
-
-ANSWER_CHUNK_ROWS = 10_000
-"""Responses per chunk of the long ``answers`` table (built and written chunk by chunk)."""
-
-
-def _long_answers(variables: pd.Index, codes_all: np.ndarray, kinds_all: np.ndarray, source_rows: np.ndarray,
-                  chunk_rows: int = ANSWER_CHUNK_ROWS):
-    """Stack codes and kinds (:func:`_answer_matrices`) into the long answers: only cells with a
-    code or a kind, exactly one of them, each keyed by its response's source row.
-
-    Yields one frame per ``chunk_rows`` responses, so the long table (about 100 rows per response)
-    never exists whole in memory; the store writes the chunks inside the ingest's one transaction.
-    ``variable`` and ``missing_kind`` are categoricals (integer codes + a small dictionary).
-    """
-    if len(variables) == 0:
-        return
-    kinds_index = pd.Index(list(MISSING_KINDS), dtype=object)
-    n_var = len(variables)
-    if len(source_rows) and source_rows.max() <= np.iinfo(np.int32).max and source_rows.min() >= 0:
-        source_rows = source_rows.astype(np.int32)  # the store keeps them as INTEGER
-    for lo in range(0, len(source_rows), chunk_rows):
-        hi = min(lo + chunk_rows, len(source_rows))
-        m = hi - lo
-        block = codes_all[:, lo:hi].ravel()  # a copy (rows of the slice are not adjacent)
-        packed = block.dtype == np.int16
-        has_code = block != _NO_CODE if packed else ~np.isnan(block)
-        kcodes = kinds_all[:, lo:hi].ravel()
-        kcodes[has_code] = -1  # exactly one of code and kind
-        keep = has_code | (kcodes >= 0)
-        if keep.all():
-            c_idx = np.repeat(np.arange(n_var, dtype=np.int16), m)
-            r_idx = np.tile(np.arange(m, dtype=np.int32), n_var)
-        else:  # options left unranked: neither code nor kind, not stored
-            pos = np.flatnonzero(keep)
-            c_idx = (pos // m).astype(np.int16)
-            r_idx = pos - c_idx.astype(np.int64) * m
-            block, has_code, kcodes = block[pos], has_code[pos], kcodes[pos]
-        if packed:
-            codes = block.astype(float)
-            codes[~has_code] = np.nan
-        else:
-            codes = block
-        yield pd.DataFrame({  # copy=False: the arrays are this chunk's own
-            "source_row": source_rows[lo:hi][r_idx],
-            "variable": pd.Categorical.from_codes(c_idx, categories=variables, validate=False),
-            "code": codes,
-            "missing_kind": pd.Categorical.from_codes(kcodes, categories=kinds_index, validate=False)}, copy=False)
-
-
-def _prefetched(chunks, ahead: int = 2):
-    """The items of ``chunks``, built by a thread up to ``ahead`` items in advance: the next chunk of
-    long answers is built while the store inserts this one (DuckDB releases the GIL)."""
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=ahead)
-    stop = threading.Event()
-    end = object()
-
-    def produce() -> None:
-        try:
-            for item in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put((end, None))
-        except BaseException as exc:  # handed to the consumer
-            q.put((end, exc))
-
-    t = threading.Thread(target=produce, name="answers-chunks", daemon=True)
-    t.start()
-    try:
-        while True:
-            item, exc = q.get()
-            if item is end:
-                if exc is not None:
-                    raise exc
-                return
-            yield item
-    finally:
-        stop.set()
-        while t.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(0.05)
 
 
 def _variables_frame(inst, rec, wave: str) -> pd.DataFrame:

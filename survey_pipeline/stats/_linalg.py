@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -38,6 +42,27 @@ def dense(m: sparse.spmatrix | np.ndarray) -> np.ndarray:
     return np.asarray(m)
 
 
+@functools.cache
+def _threadpools():
+    """The BLAS and OpenMP libraries loaded in this process (threadpoolctl), found once: looking
+    them up costs ~3 ms, limiting them then ~15 µs per use."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with BLAS and OpenMP limited to one thread.
+
+    For small dense algebra (calibration matrices of a few hundred columns): OpenBLAS's threads
+    gain nothing there, and on a busy machine their spin-waits for a core turn a 15 ms
+    pseudo-inverse of a 215 x 215 matrix into 0.1–2 s (benchmarks/bench_blas_threads.py).
+    """
+    with _threadpools().limit(limits=1):
+        yield
+
+
 def stable_pinv(g: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
     """Moore–Penrose inverse of a symmetric PSD matrix after equilibration.
 
@@ -48,8 +73,9 @@ def stable_pinv(g: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
     d = np.sqrt(np.abs(np.diag(g)))
     d[d == 0] = 1.0
     gs = g / d[:, None] / d[None, :]
-    # SVD rather than eigh: LAPACK's eigh has a large first-call cost
-    return np.linalg.pinv(gs, rcond=rcond) / d[:, None] / d[None, :]
+    # SVD rather than eigh: LAPACK's eigh has a large first-call cost; one thread (see one_blas_thread)
+    with one_blas_thread():
+        return np.linalg.pinv(gs, rcond=rcond) / d[:, None] / d[None, :]
 
 
 def factorize_columns(

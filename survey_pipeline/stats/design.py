@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import sparse
 from scipy import stats as sps
 
-from ._linalg import dense, factorize_columns, onehot, rowscale, stable_pinv
+from ._linalg import dense, factorize_columns, one_blas_thread, onehot, rowscale, stable_pinv
 from .errors import DesignError, EstimationError, WeightingError
 from .proportion import CI_METHODS, CIMethod, proportion_ci
 from .weighting import (
@@ -806,12 +806,13 @@ class Design:
                              + [(cols_j == j).astype(float) for j in range(1, nc)])
         inter = np.column_stack([((rows_i == i) & (cols_j == j)).astype(float)
                                  for j in range(1, nc) for i in range(1, nr)])
-        q, _ = np.linalg.qr(x1)
-        cmat = inter - q @ (q.T @ inter)
-        idm = np.diag(np.where(mean2 == 0, 0, 1 / np.where(mean2 == 0, 1, mean2)))
-        denom = cmat.T @ (idm / n_obs) @ cmat
-        numr = cmat.T @ idm @ vmat @ idm @ cmat
-        delta = np.linalg.solve(denom, numr)
+        with one_blas_thread():  # matrices of the table's cells: small
+            q, _ = np.linalg.qr(x1)
+            cmat = inter - q @ (q.T @ inter)
+            idm = np.diag(np.where(mean2 == 0, 0, 1 / np.where(mean2 == 0, 1, mean2)))
+            denom = cmat.T @ (idm / n_obs) @ cmat
+            numr = cmat.T @ idm @ vmat @ idm @ cmat
+            delta = np.linalg.solve(denom, numr)
         tr = np.trace(delta)
         d0 = tr**2 / np.trace(delta @ delta)
         tab = (mean2 * n_obs).reshape((nr, nc), order="F")

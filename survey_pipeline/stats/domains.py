@@ -52,6 +52,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ._linalg import one_blas_thread
 from .errors import DesignError, EstimationError
 
 if TYPE_CHECKING:
@@ -212,12 +213,14 @@ class DomainMeans:
                                    shape=(nstrat, nc))
             ha = np.asarray((hc @ xc).todense())
             # with M the domains' calibration sums: b'ADA b = M'(G ADA G)M, HA b = -(HA G) M
-            kmat = ginv @ ada @ ginv
+            with one_blas_thread():  # small dense products (calibration columns squared)
+                kmat = ginv @ ada @ ginv
+                ha_g = ha @ ginv
             # calibration columns that never share a row (e.g. the margins of different strata)
             # make G and G ADA G block-diagonal: the quadratic forms are sums over the blocks
             _ncomp, comp = connected_components(sparse.csr_matrix(xc.T @ xc), directed=False)
             same = comp[:, None] == comp[None, :]
-            step = (xc, ginv, kmat, ha @ ginv, comp,
+            step = (xc, ginv, kmat, ha_g, comp,
                     sparse.csr_matrix(np.where(same, kmat, 0.0)), sparse.csr_matrix(np.where(same, ginv, 0.0)))
         self._cell = cell
         self.cells = table

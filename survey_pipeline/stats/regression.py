@@ -18,6 +18,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
 
+from ._linalg import one_blas_thread
 from .errors import ConvergenceError, DesignError
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def svyglm_arrays(
     mu[ok] = 1 / (1 + np.exp(-(x[ok] @ beta))) if family == "binomial" else x[ok] @ beta
     work = np.ones(design.n) if family == "gaussian" else mu * (1 - mu)
     a = (x[ok] * (w[ok] * work[ok])[:, None]).T @ x[ok]
-    ainv = np.linalg.inv(a)
+    with one_blas_thread():  # predictors x predictors
+        ainv = np.linalg.inv(a)
     infl = np.zeros_like(x)
     infl[ok] = (x[ok] * (w[ok] * (y[ok] - mu[ok]))[:, None]) @ ainv
     v = design._cov(infl)

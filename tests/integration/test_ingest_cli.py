@@ -97,7 +97,7 @@ def test_failure_midway_leaves_store_unchanged(setup, capsys, monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(Store, "_insert", spy)
-    monkeypatch.setattr(Store, "_insert_answers", boom)
+    monkeypatch.setattr(Store, "_insert_wide_answers", boom)  # the answers, after the responses
     with pytest.raises(RuntimeError):
         pipeline.ingest(proj, export, "w1", mode="web")
     assert "responses" in calls  # responses were written inside the transaction before the failure

@@ -60,7 +60,7 @@ KILLERS = {
         from survey_pipeline.store import Store
         def insert_answers(self, *args):
             os.kill(os.getpid(), signal.SIGKILL)
-        Store._insert_answers = insert_answers
+        Store._insert_wide_answers = insert_answers
     """,
     # the analysis: every results table already replaced inside the transaction, killed at commit
     "analysis": """
