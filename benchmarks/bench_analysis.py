@@ -5,7 +5,7 @@ The fixture city's clean responses are resampled (with replacement) to N respons
 Then :func:`survey_pipeline.analysis.results.analyze_frame` runs with the default settings (four
 demographic groups, every indicator of the resident instrument, every comparison kind).
 
-    PYTHONPATH=. python benchmarks/bench_analysis.py [--sizes 100000 1000000] [--beats] [--small-area both]
+    python benchmarks/bench_analysis.py [--sizes 100000 1000000] [--beats] [--small-area both]
 
 ``--beats``: 3 beats per neighborhood, 30% of respondents giving theirs (as the fixture city);
 ``--small-area on|off|both``: with or without the modeled (Fay–Herriot) estimates (``both``
@@ -17,15 +17,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from survey_pipeline.analysis import results as results_module
-from survey_pipeline.analysis.results import analyze_frame
-from survey_pipeline.analysis.settings import AnalysisSettings, WeightingSettings
-from tests.unit.analysis.fixture_city import city_frame, city_instrument
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the repository's root, not benchmarks/, on the path
+    sys.path.insert(0, str(ROOT))
+
+from survey_pipeline.analysis import results as results_module  # noqa: E402
+from survey_pipeline.analysis.results import analyze_frame  # noqa: E402
+from survey_pipeline.analysis.settings import AnalysisSettings, WeightingSettings  # noqa: E402
+from tests.unit.analysis.fixture_city import city_frame, city_instrument  # noqa: E402
 
 WAVES = [f"{2022 + i}-spring" for i in range(5)]
 N_NBHD = 30

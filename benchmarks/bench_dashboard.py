@@ -21,7 +21,7 @@ city and district level (~200k estimate rows, ~275k comparison rows, ~60k priori
    the arrivals down) for ``--duration`` seconds, at each ``--rate``. The server's and the
    client's CPU use during the run and the load average are recorded with the latencies.
 
-    PYTHONPATH=. python benchmarks/bench_dashboard.py [--reps 30] [--clients 50] [--duration 60] [--rate 10,25]
+    python benchmarks/bench_dashboard.py [--reps 30] [--clients 50] [--duration 60] [--rate 10,25]
         [--project DIR] [--server-args "--workers 2 --threads 4"]
 
 ``--sign-in`` serves with ``--auth`` (a users file made here) and every request carries the

@@ -5,7 +5,7 @@ Builds the design as the analysis does (weighting of every wave), then times
 district), in this process.
 
     survey-pipeline demo --dir /tmp/drv-demo --no-serve
-    PYTHONPATH=. python benchmarks/bench_drivers.py /tmp/drv-demo [--repeat 5]
+    python benchmarks/bench_drivers.py /tmp/drv-demo [--repeat 5]
 
 Prints the median wall time, the number of models and of fitted (not suppressed) models, and
 the top three drivers of each outcome citywide in the last wave.

@@ -1,6 +1,6 @@
 """Ingest benchmark: a generated Qualtrics-style export of the resident template, N rows.
 
-Run: PYTHONPATH=. python benchmarks/bench_ingest.py --rows 100000
+Run: python benchmarks/bench_ingest.py --rows 100000
 Prints rows, wall and CPU seconds (total and at the start of each step) and memory (VmRSS at each
 step, and the peak so far: VmHWM of /proc/self/status). The export is generated in a child process,
 so the peak is the ingest's own. CPU seconds (this process, all its threads) are steadier than wall

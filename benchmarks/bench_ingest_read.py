@@ -8,7 +8,7 @@ the timings include importing the package.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_ingest_read.py --rows 1000000
+    python benchmarks/bench_ingest_read.py --rows 1000000
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Synthetic areas (fixed seed): three covariates plus an intercept, sampling varia
 whole call (fit, per-area EBLUP and MSE, the tidy tables) for each method, best of
 ``--repeat`` runs.
 
-    PYTHONPATH=. python benchmarks/bench_sae.py [--areas 1000 5000 20000] [--repeat 3]
+    python benchmarks/bench_sae.py [--areas 1000 5000 20000] [--repeat 3]
 """
 
 from __future__ import annotations

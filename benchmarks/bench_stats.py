@@ -4,7 +4,7 @@ Synthetic survey: 30 neighborhoods (strata) x 5 waves; each wave raked to age (5
 race (5) and neighborhood (30) margins; then the 150 neighborhood-by-wave means of an outcome
 with linearized SEs that account for the raking. Sizes 10k, 100k and 1M rows.
 
-    PYTHONPATH=. python benchmarks/bench_stats.py [--sizes 10000 100000 1000000] [--r-sizes 10000]
+    python benchmarks/bench_stats.py [--sizes 10000 100000 1000000] [--r-sizes 10000]
 
 When ``Rscript`` with the survey package is present, R does the same (``rake`` + ``svyby``)
 on the R sizes and the ratio is printed.
