@@ -29,8 +29,8 @@ seven digits is never given to it, so survey answers, years and ZIP codes are le
 other rules are compiled regular expressions; why no library does them better is in
 ``docs/redaction.md``, with each rule's known limits.
 
-Pure and vectorised over distinct values: each distinct text is examined once, and a text is only
-examined by the rules whose cheap pre-check (an ``@``, a digit, a cue word) it passes.
+Pure and vectorised over distinct values: each distinct text is examined once, and only by the
+rules whose cheap pre-check it passes (an ``@``, a dot, a digit, seven digits, a cue word).
 """
 
 from __future__ import annotations
@@ -166,14 +166,25 @@ _TITLE = re.compile(
 """A title and a capitalised name: ``Officer Smith``, ``Sgt. J. Ruiz``, ``la oficial Pérez``,
 ``Officers Lee and Park``. The title stays, the name goes: ``Officer [name]``. A lower-case word
 after a title is no name (``Officer friendly``, ``the officer on duty``)."""
-_NAME_CUES = re.compile(
-    r"\b(?:name|nombre|llamo|signed|firma|att|atte|atentamente|sincerely|regards|saludos|i\s+am|i'm|i’m|im|"
-    r"this\s+is|soy|habla|escribe|call\s+me|ask\s+for|pregunte|pregunten|officers?|ofc|off|sgt|sergeant|"
-    r"detectives?|det|deputy|deputies|dep|lt|lieutenant|captain|capt|cpl|corporal|chief|sheriff|trooper|mr|mrs|"
-    r"ms|miss|dr|oficial|oficiales|agentes?|comandante|sargento|teniente|capitán|capitan|jefe|jefa|sr|sra|srta|"
-    r"señor|señora|señorita|don|doña|lic|licenciad[oa]|ing|profe|maestr[oa])\b", _I)
-_STREET_CUES = re.compile(rf"\b(?:{_ES_TYPE[3:-1]}|p\.?\s*o\.?\s*box|post\s+office|live|living|vivo|vivimos|"
-                          r"house|home|address|casa|domicilio|dirección|direccion)", _I)
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+_NAME_CUE_WORDS = frozenset(_split(
+    "name nombre llamo signed firma att atte atentamente sincerely regards saludos am m im this soy habla "
+    "escribe call ask pregunte pregunten officer officers ofc off sgt sergeant detective detectives det deputy "
+    "deputies dep lt lieutenant captain capt cpl corporal chief sheriff trooper mr mrs ms miss dr oficial "
+    "oficiales agente agentes comandante sargento teniente capitán capitan jefe jefa detective sr sra srta señor "
+    "señora señorita don doña lic licenciado licenciada ing profe maestro maestra"))
+"""The words (lower case, letters only) one of which every name rule needs: a text without any is
+never given to the name patterns."""
+_STREET_CUE_WORDS = frozenset(_split(
+    "calle c avenida av avda bulevar boulevard blvd calzada calz camino carretera callejón callejon privada "
+    "priv paseo prolongación prolongacion prol andador cerrada circuito retorno diagonal periférico periferico "
+    "live living vivo vivimos house home address casa domicilio dirección direccion"))
+"""The words one of which the Spanish-address and "I live at" patterns need."""
 
 
 def _phones(text: str, regions: Iterable[str]) -> list[tuple[int, int]]:
@@ -245,26 +256,26 @@ def redact_text(text: str, regions: Iterable[str] = DEFAULT_REGIONS) -> tuple[st
     if "@" in text:
         text, n = _HANDLE.subn(TOKENS["handle"], text)
         counts["handle"] = n
-    has_digit = any(c.isdigit() for c in text)
-    if has_digit:
+    words = set(_LETTERS.findall(text.lower()))
+    if _DIGIT.search(text):
         spans = _group_spans(_CASE, text, 1)
         if spans:
             text = _splice(text, spans, TOKENS["case"])
             counts["case"] = len(spans)
-        if sum(c.isdigit() for c in text) >= _MIN_PHONE_DIGITS:
+        if len(_DIGIT.findall(text)) >= _MIN_PHONE_DIGITS:
             spans = _phones(text, regions)
             text = _splice(text, spans, TOKENS["phone"])
             counts["phone"] = len(spans)
-        if any(c.isdigit() for c in text):
+        if _DIGIT.search(text):
             spans = [m.span() for m in _US_ADDRESS.finditer(text)] + [m.span() for m in _PO_BOX.finditer(text)]
-            if _STREET_CUES.search(text):
+            if not words.isdisjoint(_STREET_CUE_WORDS):
                 spans += [m.span() for m in _ES_ADDRESS.finditer(text)]
                 spans += _group_spans(_LIVE_AT, text, 1)
             spans = _merge(spans)
             if spans:
                 text = _splice(text, spans, TOKENS["address"])
                 counts["address"] = len(spans)
-    if _NAME_CUES.search(text):
+    if not words.isdisjoint(_NAME_CUE_WORDS):
         spans = _merge(_group_spans(_CUE_STRONG, text, 1) + _group_spans(_CUE_WEAK, text, 1)
                        + _group_spans(_TITLE, text, 2))
         if spans:
@@ -273,15 +284,10 @@ def redact_text(text: str, regions: Iterable[str] = DEFAULT_REGIONS) -> tuple[st
     return text, counts
 
 
-_CANDIDATE = re.compile(rf"[@\d.]|{_NAME_CUES.pattern}", _I)
-"""A text none of whose characters or words could start an identifier is never examined."""
-
-
 def redact_series(values: pd.Series, regions: Iterable[str] = DEFAULT_REGIONS) -> tuple[pd.Series, dict[str, int]]:
     """:func:`redact_text` on every text of ``values`` (None stays None), index kept.
 
-    Only the distinct values that could hold an identifier (an ``@``, a digit, a dot or a cue
-    word) are examined, each once; the counts are per cell (a value repeated in three cells
+    Each distinct value is examined once; the counts are per cell (a value repeated in three cells
     counts three times) and have every rule of :data:`RULES` as a key.
     """
     regions = tuple(regions)
@@ -292,14 +298,10 @@ def redact_series(values: pd.Series, regions: Iterable[str] = DEFAULT_REGIONS) -
     codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
     if not len(uniq):
         return s, counts
-    text = pd.Series(uniq, dtype=object).astype(str)
-    cand = text.str.contains(_CANDIDATE).to_numpy(dtype=bool)
-    if not cand.any():
-        return s, counts
     new = np.asarray(uniq, dtype=object).copy()
     per_value = np.bincount(codes[codes >= 0], minlength=len(uniq))
     changed = False
-    for j in np.flatnonzero(cand):
+    for j in range(len(uniq)):
         out, got = redact_text(str(uniq[j]), regions)
         if out != uniq[j]:
             new[j] = out
