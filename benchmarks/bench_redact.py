@@ -1,7 +1,7 @@
 """Benchmark: redaction of free text at ingest (:func:`survey_pipeline.ingest.redact.redact_series`).
 
 Builds ``--n`` distinct comments from the redaction corpus (``tests/unit/ingest/redaction_corpus.yaml``,
-322 English and Spanish comments, half with planted identifiers), each made distinct by three
+362 English and Spanish comments, half with planted identifiers), each made distinct by three
 appended ordinary words (so the per-distinct-value cache does not help), in two mixes:
 
 - ``corpus``: the corpus as it is (49% of comments carry an identifier);

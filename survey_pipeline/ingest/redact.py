@@ -130,7 +130,7 @@ _NOT_NAME = (
     "Independent|Veteran|Homeowner|Renter|Resident|Neighbor|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
     "Sunday|January|February|March|April|May|June|July|August|September|October|November|December|"
     "Officers?|Police|Sheriff|Deputy|Deputies|Sergeant|Detectives?|Chief|Captain|Lieutenant|Trooper|Corporal|"
-    "Sgt|Ofc|Off|Det|Dep|Lt|Capt|Cpl|City|County|Council|Mayor|Miss|"
+    "Sgt|Ofc|Off|Det|Dep|Lt|Capt|Cpl|City|County|Council|Mayor|Miss|Rev|Reverend|Pastor|Father|Fr|Coach|Padre|"
     "Department|Dept|Downtown|Riverton|Mr|Mrs|Ms|Dr|Sr|Sra|Srta|"
     "Yo|Él|Ella|Nosotros|Muy|No|Sí|Si|Que|Una|Un|La|El|Los|Las|De|Del|Madre|Padre|Mamá|Papá|Vecino|Vecina|"
     "Residente|Mexicano|Mexicana|Latino|Hispano|Hispana|Lunes|Martes|Miércoles|Jueves|Viernes|Sábado|Domingo|"
@@ -159,6 +159,7 @@ name ("I'm Hispanic", "I'm Very upset", "soy Vecina"): see ``_NOT_NAME``."""
 _TITLE = re.compile(
     r"\b((?i:officers?|ofc\.?|off\.?|sgt\.?|sergeant|detectives?|det\.?|deputy|deputies|dep\.?|lt\.?|lieutenant|"
     r"captain|capt\.?|cpl\.?|corporal|chief|sheriff|trooper|mr\.?|mrs\.?|ms\.?|miss|dr\.?|"
+    r"rev\.?|reverend|pastor|father|fr\.?|coach|padre|pastora|"
     r"oficial(?:es)?|agentes?|comandante|sargento|teniente|capitán|capitan|jefe|jefa|detective|"
     r"sr\.?|sra\.?|srta\.?|señor|señora|señorita|don|doña|lic\.?|licenciad[oa]|ing\.?|profe|maestr[oa])\s+)"
     rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|(?:de\s+la|del|de|van|von|da|di)\s+{_CAP}))*"
@@ -177,7 +178,8 @@ _NAME_CUE_WORDS = frozenset(_split(
     "escribe call ask pregunte pregunten officer officers ofc off sgt sergeant detective detectives det deputy "
     "deputies dep lt lieutenant captain capt cpl corporal chief sheriff trooper mr mrs ms miss dr oficial "
     "oficiales agente agentes comandante sargento teniente capitán capitan jefe jefa detective sr sra srta señor "
-    "señora señorita don doña lic licenciado licenciada ing profe maestro maestra"))
+    "señora señorita don doña lic licenciado licenciada ing profe maestro maestra rev reverend pastor father fr "
+    "coach padre pastora"))
 """The words (lower case, letters only) one of which every name rule needs: a text without any is
 never given to the name patterns."""
 _STREET_CUE_WORDS = frozenset(_split(
