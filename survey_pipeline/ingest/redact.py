@@ -84,7 +84,7 @@ _US_SUFFIX = (r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|
 _DIRECTION = r"(?:north|south|east|west|n|s|e|w|ne|nw|se|sw)"
 _US_STOP = (r"(?:on|at|in|near|by|the|a|an|and|or|of|to|from|for|with|times?|blocks?|minutes?|hours?|days?|"
             r"weeks?|months?|years?|cars?|houses?|homes?|people|kids|pm|am|percent|dollars|miles?|feet|ft|"
-            r"am|is|are|was|were|has|have|had|i|we|they|it|our|my|every|each|per|more|less|than|y|de|la|el)")
+            r"is|are|was|were|has|have|had|i|we|they|it|our|my|every|each|per|more|less|than|y|de|la|el)")
 _US_WORD = rf"(?!{_US_STOP}\b)(?:\d{{1,3}}(?:st|nd|rd|th)|[A-Za-z][A-Za-z'\-]*\.?)"
 _UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|#|no\.?)\s*\.?\s*#?\s*[A-Za-z]?\d+[A-Za-z]?\b)"
 _US_ADDRESS = re.compile(
@@ -167,6 +167,8 @@ _TITLE = re.compile(
 """A title and a capitalised name: ``Officer Smith``, ``Sgt. J. Ruiz``, ``la oficial Pérez``,
 ``Officers Lee and Park``. The title stays, the name goes: ``Officer [name]``. A lower-case word
 after a title is no name (``Officer friendly``, ``the officer on duty``)."""
+
+
 def _split(words: str) -> list[str]:
     return words.split()
 
