@@ -73,9 +73,10 @@ _CASE = re.compile(
     r"(?:\b(?:case|report|incident|complaint|ticket|caso|reporte|incidente|queja|folio|expediente|denuncia)"
     r"(?:\s+(?:number|num\.?|no\.?|n[º°o]\.?|número|numero))?(?:\s+(?:is|was|es|era|de))?\s*[:#]?\s*#?\s*"
     r"|(?<![\w#])#\s*)"
-    r"(?=[A-Z]{0,4}-?\d)([A-Z]{0,4}-?\d[\d\-/]{2,}\d)\b", _I)
+    r"(?=[A-Z]{0,4}-?\d)(?!(?:19|20)\d\d\b(?![-/]\d))([A-Z]{0,4}-?\d[\d\-/]{2,}\d)\b", _I)
 """A case, report or folio number after its cue word or a ``#``: it links the comment to a police
-record that names the resident, so it goes (``[case]``), and is never counted as a phone."""
+record that names the resident, so it goes (``[case]``), and is never counted as a phone. A year
+alone is no case number ("the report 2023 said")."""
 
 # --- addresses ------------------------------------------------------------------------------
 _US_SUFFIX = (r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|place|pl|way|"

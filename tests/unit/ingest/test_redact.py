@@ -32,6 +32,7 @@ NONE = dict.fromkeys(RULES, 0)
     ("photos: https://imgur.com/a/Xy7Qp2", "photos: [url]"),
     ("follow @RivertonPD and @maria_g_88", "follow [handle] and [handle]"),
     ("case #22-12345 and report 2024-001234", "case #[case] and report [case]"),
+    ("folio 2024-778812, complaint 2020/15", "folio [case], complaint [case]"),
     ("My name is Jane Doe, thanks", "My name is [name], thanks"),
     ("me llamo María Pérez y", "me llamo [name] y"),
     ("mi nombre es ana lopez y vivo aqui", "mi nombre es [name] y vivo aqui"),
@@ -51,7 +52,7 @@ def test_identifiers_are_replaced(text, want):
     "Main Street needs lights", "I called 3 times, paid $50, at 10 pm", "The 400 block of Elm St is dark",
     "Officer friendly visits", "the officer was rude", "I'm Hispanic and I'm Very upset", "etc. St. 3.5 times",
     "la calle Juárez está llena de baches 3 veces", "Soy de Guadalajara", "El 16 de septiembre hubo balazos",
-    "meet @ the park at 5",
+    "meet @ the park at 5", "the report 2023 said", "ticket 2024 was paid",
 ])
 def test_ordinary_text_is_left_alone(text):
     assert redact_text(text) == (text, NONE)
