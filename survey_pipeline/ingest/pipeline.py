@@ -41,6 +41,8 @@ from survey_pipeline.ingest.recode import (
     recode,
     type_missing,
 )
+from survey_pipeline.ingest.redact import RULES as REDACTION_RULES
+from survey_pipeline.ingest.redact import TOKENS as REDACTION_TOKENS
 from survey_pipeline.ingest.redact import redact_series, redact_text
 from survey_pipeline.instrument.model import Role
 from survey_pipeline.names import check_wave_id
@@ -85,7 +87,7 @@ class IngestSummary:
     unmapped_columns: list[str] = field(default_factory=list)
     unknown_values: dict[str, dict] = field(default_factory=dict)
     identifiers_dropped: list[str] = field(default_factory=list)
-    redacted: dict[str, int] = field(default_factory=dict)  # e-mails/phones replaced in free text, per rule
+    redacted: dict[str, int] = field(default_factory=dict)  # identifiers replaced in free text, per rule (redact.RULES)
     unknown_areas: dict[str, int] = field(default_factory=dict)
     mapping_file: str | None = None
     funnel: list[dict] = field(default_factory=list)  # the wave's exclusion funnel after this ingest
@@ -367,7 +369,7 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
     tick("recoding", 2)
     rec = recode(frame, cmap, inst, area_threshold=proj.quality.area_fuzzy_threshold)
     # identifiers typed into open-ended answers never reach the store (nor the summary's examples)
-    redacted = {"email": 0, "phone": 0}
+    redacted = dict.fromkeys(REDACTION_RULES, 0)
     for d in rec.invalid.values():
         d["examples"] = [redact_text(str(e))[0] if isinstance(e, str) else e for e in d.get("examples", [])]
     if len(rec.open_text):
@@ -476,8 +478,8 @@ def prepare_export(proj: Project, export: Path, sha: str, wave: str, mode: str, 
             notes.append(f"{len(bad)} row(s) have a {what} value that is neither a code nor a known value "
                          f"(flag '{rule}'); it is not stored")
     if sum(redacted.values()):
-        notes.append("identifiers typed in free text replaced before the store: "
-                     f"{redacted['email']} e-mail address(es) by {'[email]'}, {redacted['phone']} phone number(s) by {'[phone]'}")
+        notes.append("identifiers typed in free text replaced before the store: " + ", ".join(
+            f"{n} {rule} by {REDACTION_TOKENS[rule]}" for rule, n in redacted.items() if n))
     columns = {
         "area_district": areas["district"].values, "area_neighborhood": areas["neighborhood"].values,
         "area_beat": areas["beat"].values, "area_raw": area_raw.values,
