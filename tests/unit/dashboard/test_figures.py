@@ -198,6 +198,16 @@ def test_exports_neutralise_formulas():
     assert back["a"].iloc[0] == "'=1+1"
 
 
+def test_downloads_write_a_list_cell_as_one_text():
+    # Overview's view holds each card's benchmark sentences as a list: openpyxl refused the row
+    df = pd.DataFrame({"indicator": ["safe"], "benchmarks": [["Program median 61%", "=Gallup 2024"]],
+                       "none": [[]]})
+    back = pd.read_excel(__import__("io").BytesIO(to_xlsx_bytes(df)))
+    assert back["benchmarks"].iloc[0] == "Program median 61%; =Gallup 2024"
+    csv = to_csv_bytes(df).decode("utf-8-sig")
+    assert "Program median 61%; =Gallup 2024" in csv and "[" not in csv
+
+
 def test_map_matches_area_codes_written_as_slugs(tables):
     d = _est(tables, wave="2026-spring", indicator="safe_night", area_level="neighborhood", group_dim="all").copy()
     d["area"] = d["area"].map({"1": "downtown", "2": "old_town"})
