@@ -82,6 +82,10 @@ def feed_frame(table: pd.DataFrame, args: dict[str, str]) -> pd.DataFrame:
 
 
 def _json_body(df: pd.DataFrame, table: str, args: dict[str, str]) -> bytes:
+    # JSON has no NaN or infinity: both become null (a modeled row's design effect can be infinite)
+    num = df.select_dtypes("number").columns
+    if len(num):
+        df = df.assign(**{c: df[c].where(np.isfinite(df[c].astype(float))) for c in num})
     records = df.astype(object).where(df.notna(), None).to_dict("records")
 
     def default(v):

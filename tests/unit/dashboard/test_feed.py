@@ -82,3 +82,11 @@ def test_csv_text_that_a_spreadsheet_would_run_is_neutralised():
     with pytest.raises(FeedError):
         feed_frame(df, {"nope": "1"})
     assert json.loads(json.dumps({"ok": 1}))  # the JSON body is plain JSON (no NaN): checked above via get_json
+
+
+def test_json_writes_infinite_numbers_as_null():
+    from dash_app.feed import _json_body
+
+    df = pd.DataFrame({"indicator": ["a", "b"], "deff": [float("inf"), 1.5], "n": [3, 4]})
+    rows = json.loads(_json_body(df, "estimates", {}))["rows"]
+    assert rows == [{"indicator": "a", "deff": None, "n": 3}, {"indicator": "b", "deff": 1.5, "n": 4}]
