@@ -8,6 +8,12 @@ neighborhoods (the benchmark's shape), and writes every results table to pickle 
     python benchmarks/results_equal.py save /tmp/before     # on the old code
     python benchmarks/results_equal.py compare /tmp/before  # on the new code
 
+``stores A B`` compares every table of two stores (``warehouse.duckdb``, or a program folder: every
+member's store and ``program.duckdb``) the same way, e.g. a program run before and after a
+change; the ``runs`` table and the ``sources.loaded_at`` timestamps are not compared::
+
+    PYTHONPATH=. python benchmarks/results_equal.py stores /tmp/before-program /tmp/after-program
+
 ``compare`` exits 1 when a table differs: other rows or text, or a number off by more than
 1e-12 relative (1e-12 absolute near zero). The ``runs`` table (timestamps) is not compared.
 Where a domain's variance is zero up to round-off in both tables (every valid answer in the
@@ -89,7 +95,7 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
             same_nan = np.isnan(xa) == np.isnan(ya)
             tol = 1e-9 if c in ("deff", "n_eff") else RTOL
             ok = same_nan & (np.isnan(xa) | np.isclose(xa, ya, rtol=tol, atol=tol))
-            if c in NOISE and "se" in a.columns:
+            if c in NOISE and "se" in a.columns and "estimate" in a.columns:
                 ok |= _zero_se(a) & _zero_se(b)
             if not ok.all():
                 i = int(np.flatnonzero(~ok)[0])
@@ -104,11 +110,62 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return probs
 
 
+_SKIP_COLUMNS = {"sources": {"loaded_at"}}
+
+
+def _store_files(root: Path) -> dict[str, Path]:
+    """``{name: store}``: the store itself, or a program folder's stores (members' and the program's)."""
+    if root.is_file():
+        return {root.name: root}
+    found = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.duckdb"))}
+    if not found:
+        raise SystemExit(f"{root}: no .duckdb store in it")
+    return found
+
+
+def compare_stores(a: Path, b: Path) -> bool:
+    """Print and return whether every table of the stores under ``a`` and ``b`` is the same."""
+    import duckdb
+
+    sa, sb = _store_files(a), _store_files(b)
+    failed = False
+    if sorted(sa) != sorted(sb):
+        print(f"stores differ: {sorted(set(sa) ^ set(sb))}")
+        failed = True
+    for name in sorted(set(sa) & set(sb)):
+        tabs = {}
+        for side, path in (("a", sa[name]), ("b", sb[name])):
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                                   "WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+                tabs[side] = {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').df() for t in names if t != "runs"}
+            finally:
+                con.close()
+        if sorted(tabs["a"]) != sorted(tabs["b"]):
+            print(f"{name}: tables differ: {sorted(set(tabs['a']) ^ set(tabs['b']))}")
+            failed = True
+        for t in sorted(set(tabs["a"]) & set(tabs["b"])):
+            x, y = (tabs[s][t].drop(columns=[c for c in _SKIP_COLUMNS.get(t, ()) if c in tabs[s][t].columns])
+                    for s in ("a", "b"))
+            probs = compare_frames(x, y)
+            print(f"{name:40s} {t:24s} {len(x):>8,} rows  {'same' if not probs else 'DIFFERENT'}")
+            for p in probs:
+                print(f"    {p}")
+            failed |= bool(probs)
+    return not failed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=["save", "compare"])
+    ap.add_argument("mode", choices=["save", "compare", "stores"])
     ap.add_argument("folder", type=Path)
+    ap.add_argument("other", type=Path, nargs="?", help="stores: the second store or program folder")
     a = ap.parse_args()
+    if a.mode == "stores":
+        if a.other is None:
+            ap.error("stores needs two folders (or two .duckdb files)")
+        return 0 if compare_stores(a.folder, a.other) else 1
     tables = runs()
     failed = False
     for name, tabs in tables.items():

@@ -18,6 +18,7 @@ contents (every command runs it first). :func:`init_project` writes a commented 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import secrets
@@ -73,7 +74,14 @@ def normalize_name(text: object) -> str:
     """Casefold, strip accents, punctuation and extra whitespace (for matching labels and names)."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
+    return _normalize_text(text if isinstance(text, str) else str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalize_text(text: str) -> str:
+    """:func:`normalize_name` of a string; remembered: an ingest matches the same few hundred labels
+    and answers thousands of times."""
+    s = unicodedata.normalize("NFKD", text)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
     s = s.replace("&", " and ")
     s = re.sub(r"[^\w]+", " ", s, flags=re.UNICODE).replace("_", " ")

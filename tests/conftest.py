@@ -72,3 +72,22 @@ def program_project(program_template, tmp_path_factory):
     res = run_program(root, jobs=2)
     assert [m["status"] for m in res.members] == ["ran"] * 3, res.members
     return root
+
+
+@pytest.fixture(scope="session")
+def program20(tmp_path_factory):
+    """A generated program of twenty agencies, run once per session by the CLI (``program run
+    --jobs 2``), with the Gallup reference in benchmarks.csv. Light members (two waves of ~150
+    responses, no demographic breakdowns or small-area models: ``program_gen --light``) keep it
+    to about half a minute on two cores; the benchmarks read only the city-wide headline
+    estimates, which do not depend on those."""
+    from data.fixtures.program_gen import make_program
+    from survey_pipeline.cli import main
+
+    root = tmp_path_factory.mktemp("program20") / "p"
+    make_program(root, 20, waves=2, responses=150, seed=5, light=True)
+    (root / "benchmarks.csv").write_text(
+        "indicator,statistic,value,low,high,se,source,year\n"
+        "sat_police_overall,share,0.61,0.58,0.64,,Gallup confidence in police,2024\n", encoding="utf-8")
+    assert main(["program", "run", str(root), "--jobs", "2"]) == 0
+    return root

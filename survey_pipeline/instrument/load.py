@@ -6,8 +6,11 @@ the rule and the fix (pyxform's error catalogue is the model).
 
 from __future__ import annotations
 
+import copy
 import difflib
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -91,7 +94,39 @@ class _LimitedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+_PARSED: OrderedDict[tuple, tuple[Any, dict[tuple, int]]] = OrderedDict()
+"""YAML files parsed cleanly in this process, by path and content (SHA-256): a process that loads
+the same instrument again (``run`` checks the project, then ``analyze`` does; a program worker runs
+many members of one instrument) builds it from a copy instead of parsing it again."""
+_PARSED_MAX = 32
+
+
 def _read_yaml(path: Path, problems: ProblemList) -> Source | None:
+    """The parsed file with its lines (None, with the problems added, when it cannot be read).
+
+    A file with the same path and content as one parsed before without a problem is not parsed
+    again: a deep copy of its values is returned.
+    """
+    try:
+        key = None
+        if path.is_file() and path.stat().st_size <= MAX_YAML_BYTES:
+            key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        key = None
+    if key is not None and key in _PARSED:
+        _PARSED.move_to_end(key)
+        data, lines = _PARSED[key]
+        return Source(file=str(path), data=copy.deepcopy(data), lines=dict(lines))
+    before = len(problems.items)
+    src = _parse_yaml(path, problems)
+    if key is not None and src is not None and len(problems.items) == before:
+        _PARSED[key] = (copy.deepcopy(src.data), dict(src.lines))
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return src
+
+
+def _parse_yaml(path: Path, problems: ProblemList) -> Source | None:
     file = str(path)
     try:
         size = path.stat().st_size if path.is_file() else None

@@ -95,7 +95,7 @@ def run_member(path: str, member_id: str = "") -> dict:
     else:
         tmp.write_bytes(_ABSENT)
     os.replace(tmp, backup)  # the backup exists whole, or not at all
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         result = run_project(root, jobs=1)
     except SurveyPipelineError as exc:
@@ -107,8 +107,18 @@ def run_member(path: str, member_id: str = "") -> dict:
     backup.unlink()  # the run is complete: this is the commit
     summary = result.analysis.summary if result.analysis is not None else {}
     return {"member": member_id, "ok": True, "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0, "peak_rss_mb": _peak_rss_mb(),
             "loaded": sum(1 for s in result.ingests if s.status == "loaded"),
             "estimates": summary.get("estimates"), "fingerprint": member_fingerprint(root)}
+
+
+def _peak_rss_mb() -> float | None:
+    """The peak resident memory of this process so far, in MB (None where it cannot be read)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
 _HEADLINE_SQL = """
@@ -276,7 +286,8 @@ def run_program(root: str | Path, *, scheduler: str | None = None, jobs: int | N
                 if o.ok and o.value.get("ok"):
                     state[m.id] = {"fingerprint": o.value["fingerprint"], "finished": time.time()}
                     result.members.append({"member": m.id, "status": "ran", "seconds": o.value["seconds"],
-                                           "attempts": o.attempts})
+                                           "cpu_seconds": o.value.get("cpu_seconds"),
+                                           "peak_rss_mb": o.value.get("peak_rss_mb"), "attempts": o.attempts})
                 else:
                     why = o.value["error"] if o.ok else o.error
                     backup = m.path / (STORE_FILE + BACKUP_SUFFIX)
