@@ -22,7 +22,7 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-SHARED_PROJECTS = {"demo_project", "program_template", "program_project", "results_project"}
+SHARED_PROJECTS = {"demo_project", "program_template", "program_project", "results_project", "program20"}
 
 
 def pytest_collection_modifyitems(config, items):
