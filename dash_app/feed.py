@@ -23,6 +23,7 @@ sign-in is on. CSV text cells that a spreadsheet would run as formulas are neutr
 from __future__ import annotations
 
 import json
+import math
 
 import flask
 import numpy as np
@@ -82,11 +83,9 @@ def feed_frame(table: pd.DataFrame, args: dict[str, str]) -> pd.DataFrame:
 
 
 def _json_body(df: pd.DataFrame, table: str, args: dict[str, str]) -> bytes:
-    # JSON has no NaN or infinity: both become null (a modeled row's design effect can be infinite)
-    num = df.select_dtypes("number").columns
-    if len(num):
-        df = df.assign(**{c: df[c].where(np.isfinite(df[c].astype(float))) for c in num})
-    records = df.astype(object).where(df.notna(), None).to_dict("records")
+    # JSON has no NaN or infinity: both become null (a modeled row's value can be infinite)
+    records = [{k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in r.items()}
+               for r in df.astype(object).where(df.notna(), None).to_dict("records")]
 
     def default(v):
         if isinstance(v, np.generic):

@@ -87,6 +87,8 @@ def test_csv_text_that_a_spreadsheet_would_run_is_neutralised():
 def test_json_writes_infinite_numbers_as_null():
     from dash_app.feed import _json_body
 
-    df = pd.DataFrame({"indicator": ["a", "b"], "deff": [float("inf"), 1.5], "n": [3, 4]})
+    df = pd.DataFrame({"indicator": ["a", "b"], "deff": [float("inf"), 1.5], "n": [3, 4],
+                       "mixed": pd.Series([float("-inf"), "x"], dtype=object)})
     rows = json.loads(_json_body(df, "estimates", {}))["rows"]
-    assert rows == [{"indicator": "a", "deff": None, "n": 3}, {"indicator": "b", "deff": 1.5, "n": 4}]
+    assert rows == [{"indicator": "a", "deff": None, "n": 3, "mixed": None},
+                    {"indicator": "b", "deff": 1.5, "n": 4, "mixed": "x"}]
