@@ -397,3 +397,35 @@ def feed_table(data: CommentData, frame: pd.DataFrame, min_n: int) -> pd.DataFra
     t["themes"] = t["themes"].fillna("")
     return t.sort_values(["wave", "district", "neighborhood", "response_id", "variable"], kind="stable")[FEED_COLUMNS] \
         .reset_index(drop=True)
+
+
+CELL_COLUMNS = ["wave", "area_level", "area", "theme", "respondents"]
+
+
+def cells_table(frame: pd.DataFrame, lexicon: Lexicon) -> pd.DataFrame:
+    """The ``comment_cells`` results table: unweighted counts of analysed respondents who commented
+    (``theme = 'all'``) and who commented on each theme, per wave and area (city, districts,
+    neighborhoods). The dashboard and the report show comments of a cell only when its count
+    reaches ``min_n`` (the small-cell rule)."""
+    cols = [theme_column(t) for t in lexicon.ids]
+    have = [c for c in cols if c in frame.columns]
+    if not have:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    x = frame[have].notna().any(axis=1).astype(float).to_frame("all")
+    x = pd.concat([x, frame[have].fillna(0.0).rename(columns=dict(zip(have, lexicon.ids, strict=False)))], axis=1)
+    out = []
+    for level in ("city", "district", "neighborhood"):
+        if level != "city" and level not in frame.columns:
+            continue
+        keys = [frame["wave"].astype(str)] + ([] if level == "city" else [frame[level].astype(object)])
+        g = x.groupby(keys, dropna=True).sum()
+        long = g.stack().rename("respondents").reset_index()
+        long.columns = ["wave", "theme", "respondents"] if level == "city" else ["wave", "area", "theme", "respondents"]
+        if level == "city":
+            long.insert(1, "area", "city")
+        long.insert(1, "area_level", level)
+        out.append(long[CELL_COLUMNS])
+    res = pd.concat(out, ignore_index=True)
+    res["respondents"] = res["respondents"].round().astype("int64")
+    res["area"] = res["area"].astype(str)
+    return res.sort_values(["wave", "area_level", "area", "theme"], kind="stable").reset_index(drop=True)

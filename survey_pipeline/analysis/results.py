@@ -25,10 +25,12 @@ from survey_pipeline.project import Project, check_project, normalize_name
 
 from ._parallel import run_tasks
 from .comments import (
+    CELL_COLUMNS,
     CODE_TABLE_COLUMNS,
     FEED_COLUMNS,
     THEME_TABLE_COLUMNS,
     CommentData,
+    cells_table,
     comment_data,
     comment_specs,
     feed_table,
@@ -69,12 +71,12 @@ __all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "
 
 RESULT_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
                  "diagnostics", "weights", "targets", "runs", "drivers", "comment_themes", "comment_codes",
-                 "comment_feed")
+                 "comment_feed", "comment_cells")
 
 _TYPES = {
     "n": "BIGINT", "n_dont_know": "BIGINT", "rank": "BIGINT", "rank_low": "BIGINT", "rank_high": "BIGINT",
     "higher_is_better": "BOOLEAN", "significant": "BOOLEAN", "started_at": "TIMESTAMPTZ",
-    "finished_at": "TIMESTAMPTZ",
+    "finished_at": "TIMESTAMPTZ", "respondents": "BIGINT",
 }
 _TEXT = {"wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group", "indicator", "statistic",
          "topic", "variable", "department", "definition", "reliability", "reliability_reason", "method",
@@ -278,7 +280,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             ignore_index=True)
     comment_tables = {"comment_themes": pd.DataFrame(columns=THEME_TABLE_COLUMNS),
                       "comment_codes": pd.DataFrame(columns=CODE_TABLE_COLUMNS),
-                      "comment_feed": pd.DataFrame(columns=FEED_COLUMNS)}
+                      "comment_feed": pd.DataFrame(columns=FEED_COLUMNS),
+                      "comment_cells": pd.DataFrame(columns=CELL_COLUMNS)}
     if comments is not None:
         # theme shares by area and wave (no demographic groups), after the reliability counts above so
         # that those stay the counts of the questionnaire's indicators; never compared or modeled
@@ -290,7 +293,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         comment_tables = {"comment_themes": themes_table(comments.lexicon),
                           "comment_codes": _sorted(comments.codes[CODE_TABLE_COLUMNS],
                                                    ["wave", "response_id", "variable", "theme"]),
-                          "comment_feed": feed_table(comments, design.data, st.min_n)}
+                          "comment_feed": feed_table(comments, design.data, st.min_n),
+                          "comment_cells": cells_table(design.data, comments.lexicon)}
     if modeled is not None and len(modeled):  # (an empty frame's object columns would turn numbers to text)
         est = pd.concat([est, modeled], ignore_index=True).sort_values(
             ["indicator", "statistic", "wave", "area_level", "area", "group_dim", "group", "method"],
