@@ -48,6 +48,9 @@ def comment_themes_figure(df: pd.DataFrame, *, label_col: str = "label_en", kind
             "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
                              "; n=%{customdata[2]:.0f}<extra></extra>",
         })
+    if d["_sup"].any():  # the suppressed themes' rows exist on the axis (their notes sit on them)
+        traces.append({"type": "scatter", "x": [0.0] * int(d["_sup"].sum()), "y": d.loc[d["_sup"], "_y"].tolist(),
+                       "mode": "markers", "marker": {"opacity": 0, "size": 1}, "hoverinfo": "skip", "showlegend": False})
     notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
              for y, reason in zip(d.loc[d["_sup"], "_y"], d.loc[d["_sup"], "reliability_reason"], strict=True)]
