@@ -11,7 +11,7 @@ THEMES = [  # theme, kind, label_en, label_es, base share
     ("police_services", "service", "Police services", "Servicios de policía", 0.25),
     ("street_lighting", "problem", "Poor street lighting", "Alumbrado público deficiente", 0.15),
     ("praise", "praise", "Praise", "Elogios", 0.12),
-    ("police_conduct", "conduct", "Complaint about police conduct", "Queja sobre la conducta policial", 0.06),
+    ("police_conduct", "conduct", "Complaint about police conduct", "Queja sobre la conducta policial", 0.04),
     ("other", "other", "Other", "Otro", 0.05),
 ]
 TEXTS = {"police_services": ("More patrols at night please", "Más patrullas de noche por favor"),
