@@ -200,13 +200,6 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     return Lexicon(tuple(themes), where)
 
 
-def _match(text: str, pats: tuple[tuple[str, re.Pattern], ...]) -> str | None:
-    for src, rx in pats:
-        if rx.search(text):
-            return src
-    return None
-
-
 def code_comments(texts: pd.Series, lang: pd.Series | str, lexicon: Lexicon) -> pd.DataFrame:
     """Code comments into themes: one row per (comment, theme) with the rule that matched.
 
@@ -227,31 +220,77 @@ def code_comments(texts: pd.Series, lang: pd.Series | str, lexicon: Lexicon) -> 
     """
     langs = pd.Series(lang, index=texts.index) if isinstance(lang, str) else lang.reindex(texts.index)
     all_langs = sorted({lg for t in lexicon.themes for lg in t.keywords})
-    rows: list[tuple[object, str, str]] = []
-    for cid, raw, lg in zip(texts.index, texts.to_numpy(), langs.to_numpy(), strict=True):
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or not str(raw).strip():
-            continue
-        text = normalize_text(raw)
-        lg = str(lg) if isinstance(lg, str) and lg in all_langs else None
-        order = [lg] if lg else all_langs
-        got = _code_one(text, order, lexicon)
-        if not got and lg:
-            got = _code_one(text, [x for x in all_langs if x != lg], lexicon)
-        if not got:
-            got = [(OTHER, "no keyword matched")]
-        rows.extend((cid, th, rule) for th, rule in got)
-    return pd.DataFrame(rows, columns=CODE_COLUMNS)
+    raw = texts.astype(object).where(texts.notna(), "").astype(str)
+    keep = raw.str.strip() != ""
+    norm = raw[keep].map(normalize_text)
+    lg = langs[keep].astype(object).where(langs[keep].isin(all_langs), None)
+    # vectorised: each theme's keywords tried over all comments at once (no loop over comments)
+    own = _code_all(norm, lg, lexicon, all_langs, fallback=False)
+    matched = own.notna().any(axis=1)
+    retry = ~matched & lg.notna()
+    if retry.any():
+        other = _code_all(norm[retry], lg[retry], lexicon, all_langs, fallback=True)
+        own.loc[retry] = other
+    rows = own.rename_axis("comment_id").reset_index().melt(id_vars="comment_id", var_name="theme",
+                                                            value_name="rule").dropna(subset=["rule"])
+    none = own.index[own.isna().all(axis=1)]
+    rows = pd.concat([rows, pd.DataFrame({"comment_id": none, "theme": OTHER, "rule": "no keyword matched"})],
+                     ignore_index=True)
+    order = {c: i for i, c in enumerate(norm.index)}
+    tpos = {t: i for i, t in enumerate(lexicon.ids)}
+    rows = rows.assign(_c=rows["comment_id"].map(order), _t=rows["theme"].map(tpos))
+    return rows.sort_values(["_c", "_t"], kind="stable")[CODE_COLUMNS].reset_index(drop=True)
 
 
-def _code_one(text: str, langs: list[str], lexicon: Lexicon) -> list[tuple[str, str]]:
-    out = []
+_COMBINED: dict[tuple[tuple[str, ...], str], tuple[re.Pattern, dict[str, str]]] = {}
+
+
+def _combined(pats: tuple[tuple[str, re.Pattern], ...], lang: str) -> tuple[re.Pattern, dict[str, str]]:
+    """One alternation of ``pats`` (each a named group ``k<i>``), and each group's rule text: one
+    pass of the regex engine per comment instead of one per keyword."""
+    key = (tuple(src for src, _ in pats), lang)
+    if key not in _COMBINED:
+        body = "|".join(f"(?P<k{i}>{src})" for i, (src, _) in enumerate(pats))
+        _COMBINED[key] = (re.compile(r"(?<![a-z0-9])(?:" + body + ")"),
+                          {f"k{i}": f"{lang}:{src}" for i, (src, _) in enumerate(pats)})
+    return _COMBINED[key]
+
+
+def _first_match(norm: pd.Series, pats: tuple[tuple[str, re.Pattern], ...], lang: str) -> pd.Series:
+    """Per comment, ``<lang>:<pattern>`` of a pattern of ``pats`` found (the leftmost match), else NaN."""
+    if not pats or norm.empty:
+        return pd.Series(np.nan, index=norm.index, dtype=object)
+    rx, names = _combined(pats, lang)
+
+    def rule(text: str) -> object:
+        m = rx.search(text)
+        return names[m.lastgroup] if m is not None else np.nan
+
+    return norm.map(rule).astype(object)
+
+
+def _code_all(norm: pd.Series, lg: pd.Series, lexicon: Lexicon, all_langs: list[str], *, fallback: bool) -> pd.DataFrame:
+    """One column per theme: the rule that gave it (NaN: not coded). Without ``fallback`` a comment
+    is tried with its own language's keywords (all languages when its language is unknown); with
+    it, with every language but its own."""
+    cols = {}
     for th in lexicon.themes:
-        for lg in langs:
-            hit = _match(text, th.keywords.get(lg, ()))
-            if hit is not None and _match(text, th.exclude.get(lg, ())) is None:
-                out.append((th.id, f"{lg}:{hit}"))
-                break
-    return out
+        if th.id == OTHER:
+            continue
+        got = pd.Series(np.nan, index=norm.index, dtype=object)
+        for lang in all_langs:
+            who = (lg != lang) if fallback else ((lg == lang) | lg.isna())
+            who &= got.isna()
+            if not who.any():
+                continue
+            hit = _first_match(norm[who], th.keywords.get(lang, ()), lang)
+            ex = th.exclude.get(lang, ())
+            if ex and hit.notna().any():
+                cancel = _first_match(norm[who][hit.notna()], ex, lang).notna()
+                hit[cancel[cancel].index] = np.nan
+            got[hit.index] = got[hit.index].where(got[hit.index].notna(), hit)
+        cols[th.id] = got
+    return pd.DataFrame(cols, index=norm.index)
 
 
 def apply_reviews(codes: pd.DataFrame, reviews: pd.DataFrame | None) -> pd.DataFrame:
