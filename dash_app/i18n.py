@@ -25,6 +25,7 @@ TEXT: dict[str, dict[str, str]] = {
     "equity": {"en": "Equity", "es": "Equidad"},
     "importance": {"en": "Importance–satisfaction", "es": "Importancia–satisfacción"},
     "methodology": {"en": "Methodology", "es": "Metodología"},
+    "comments": {"en": "Comments", "es": "Comentarios"},
     "wave": {"en": "Wave", "es": "Ola"},
     "indicator": {"en": "Indicator", "es": "Indicador"},
     "level": {"en": "Area level", "es": "Nivel geográfico"},

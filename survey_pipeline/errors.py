@@ -106,6 +106,10 @@ class AnalysisError(SurveyPipelineError):
     """Indicators or comparisons cannot be computed."""
 
 
+class CommentsError(SurveyPipelineError):
+    """Comments cannot be coded, exported for review or their review imported."""
+
+
 class ProgramError(SurveyPipelineError):
     """A program of many agencies (program.toml, benchmarks.csv, a member's run) cannot go on."""
 

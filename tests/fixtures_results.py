@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tests.fixtures_comments import add_comment_tables
+
 WAVES = ["2024-spring", "2025-spring", "2026-spring"]
 DISTRICTS = {"central": ["1", "2", "3", "4"], "north": ["5", "6", "7", "8"], "east": ["9", "10", "11", "12"]}
 NAMES = {"1": "Downtown", "2": "Old Town", "3": "River Bend", "4": "Mill Yard", "5": "North Hills",
@@ -435,7 +437,7 @@ def make_results_project(root: str | Path, seed: int = 7) -> Path:
     (root / "areas.geojson").write_text(json.dumps(areas_geojson()), encoding="utf-8")
     (root / "survey.toml").write_text('[project]\nname = "Fixture City"\n\n[areas]\nfile = "areas.geojson"\n',
                                       encoding="utf-8")
-    write_store(root / "warehouse.duckdb", build_tables(seed))
+    write_store(root / "warehouse.duckdb", add_comment_tables(build_tables(seed), seed))
     return root
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from dash_app.pages import comments as comments_page
 from dash_app.pages import compare, equity, importance, methodology, overview, priorities, trends
 from dash_app.pages import map as map_page
 
-PAGES: list[ModuleType] = [overview, priorities, map_page, trends, compare, equity, importance, methodology]
+PAGES: list[ModuleType] = [overview, priorities, map_page, trends, compare, equity, importance, comments_page,
+                             methodology]
 
 
 def page_for_path(path: str) -> ModuleType | None:

@@ -24,6 +24,22 @@ from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, check_project, normalize_name
 
 from ._parallel import run_tasks
+from .comments import (
+    CELL_COLUMNS,
+    CODE_TABLE_COLUMNS,
+    FEED_COLUMNS,
+    THEME_TABLE_COLUMNS,
+    CommentData,
+    cells_table,
+    comment_data,
+    comment_specs,
+    feed_table,
+    lexicon_path,
+    load_lexicon,
+    read_comments,
+    read_reviews,
+    themes_table,
+)
 from .comparisons import COMPARISON_COLUMNS, compare_tasks, concat_comparisons, findings
 from .drivers import drivers_table
 from .evaluation import did
@@ -54,17 +70,19 @@ from .weighting import (
 __all__ = ["RESULT_TABLES", "AnalysisRun", "analyze_frame", "analyze_project", "weight_project", "write_results"]
 
 RESULT_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                 "diagnostics", "weights", "targets", "runs", "drivers")
+                 "diagnostics", "weights", "targets", "runs", "drivers", "comment_themes", "comment_codes",
+                 "comment_feed", "comment_cells")
 
 _TYPES = {
     "n": "BIGINT", "n_dont_know": "BIGINT", "rank": "BIGINT", "rank_low": "BIGINT", "rank_high": "BIGINT",
     "higher_is_better": "BOOLEAN", "significant": "BOOLEAN", "started_at": "TIMESTAMPTZ",
-    "finished_at": "TIMESTAMPTZ",
+    "finished_at": "TIMESTAMPTZ", "respondents": "BIGINT",
 }
 _TEXT = {"wave", "wave_ref", "area_level", "area", "area_ref", "group_dim", "group", "indicator", "statistic",
          "topic", "variable", "department", "definition", "reliability", "reliability_reason", "method",
          "kind", "adjust", "finding", "problem", "service", "band", "metric", "detail", "response_id",
-         "category", "run_id", "instrument", "instrument_version", "waves", "settings", "outcome", "driver"}
+         "category", "run_id", "instrument", "instrument_version", "waves", "settings", "outcome", "driver",
+         "theme", "rule", "source", "text", "themes", "language", "district", "neighborhood"}
 
 
 def _sql_type(col: str, s: pd.Series) -> str:
@@ -144,8 +162,14 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                   invitations: dict | None = None, areas: pd.DataFrame | None = None,
                   waves: list[str] | None = None, wave_labels: dict[str, str] | None = None,
                   progress: Callable[[str], None] | None = None,
-                  district_names: dict[str, str] | None = None) -> AnalysisRun:
+                  district_names: dict[str, str] | None = None,
+                  comments: CommentData | None = None) -> AnalysisRun:
     """The pure analysis: wide clean frame (all waves) -> results tables.
+
+    ``comments`` (:func:`~survey_pipeline.analysis.comments.comment_data`): the coded comments; their
+    theme shares are estimated by area and wave (indicators ``comment_theme:<id>``, among the
+    respondents who commented) and the tables ``comment_themes``, ``comment_codes`` and
+    ``comment_feed`` are written.
 
     Without ``targets`` the weights are 1 (recorded in the diagnostics). ``district_names``
     (``{district code: name}``) names districts in the findings (default: the instrument's
@@ -165,6 +189,10 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         if c in frame.columns:
             frame[c] = frame[c].astype(str).astype(object).where(frame[c].notna(), None)
     amap = area_lookup(frame.get("neighborhood", []), inst, areas)
+    if comments is not None:  # each theme's 0/1 per respondent who commented (NaN: no comment)
+        wide = comments.themes_wide()
+        wide["wave"] = wide["wave"].astype(str)
+        frame = frame.merge(wide, on=["response_id", "wave"], how="left", validate="one_to_one")
     tick("weighting")
     base_var = weighting.base_weight if weighting is not None else None
     vendor_diag: list[dict] = []
@@ -250,6 +278,23 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
             "wave": mrel["wave"], "area_level": "city", "area": "city", "kind": "reliability_rule",
             "metric": "modeled_" + mrel["reliability"], "value": mrel["value"].astype(float), "detail": None})],
             ignore_index=True)
+    comment_tables = {"comment_themes": pd.DataFrame(columns=THEME_TABLE_COLUMNS),
+                      "comment_codes": pd.DataFrame(columns=CODE_TABLE_COLUMNS),
+                      "comment_feed": pd.DataFrame(columns=FEED_COLUMNS),
+                      "comment_cells": pd.DataFrame(columns=CELL_COLUMNS)}
+    if comments is not None:
+        # theme shares by area and wave (no demographic groups), after the reliability counts above so
+        # that those stay the counts of the questionnaire's indicators; never compared or modeled
+        tick("comments")
+        cspecs = comment_specs(comments.lexicon, inst.languages)
+        clevels = [lv for lv in ("city", "district", "neighborhood") if lv == "city" or lv in design.data.columns]
+        ctasks_, crows = estimate_tasks(design, cspecs, st, levels=clevels, groups=())
+        est = pd.concat([est, crows(run_tasks(ctasks_))], ignore_index=True)
+        comment_tables = {"comment_themes": themes_table(comments.lexicon),
+                          "comment_codes": _sorted(comments.codes[CODE_TABLE_COLUMNS],
+                                                   ["wave", "response_id", "variable", "theme"]),
+                          "comment_feed": feed_table(comments, design.data, st.min_n),
+                          "comment_cells": cells_table(design.data, comments.lexicon)}
     if modeled is not None and len(modeled):  # (an empty frame's object columns would turn numbers to text)
         est = pd.concat([est, modeled], ignore_index=True).sort_values(
             ["indicator", "statistic", "wave", "area_level", "area", "group_dim", "group", "method"],
@@ -267,6 +312,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         "weights": _sorted(wr.weights, ["wave", "response_id"], weights_order),
         "targets": _sorted(tu, ["wave", "variable", "category"]) if len(tu) else
         pd.DataFrame(columns=["wave", "variable", "category", "population"]),
+        **comment_tables,
     }
     direct = ~est["method"].str.startswith("modeled")
     summary = {"waves": waves, "responses": len(design.data), "indicators": int(tables["indicators"]["indicator"].nunique()),
@@ -339,6 +385,21 @@ def _project_inputs(project: Project):
     inv = {(w.id, a): float(n) for w in project.waves.values() for a, n in w.invitations.items()}
     areas = _area_aliases(project)
     return inst, wsettings, asettings, waves, labels, frame, targets, inv, areas, rates
+
+
+def project_comments(project: Project, waves: list[str], frame: pd.DataFrame) -> CommentData | None:
+    """The project's comments coded with its lexicon (its own ``comment_themes.yaml``, else the
+    bundled one) and its stored corrections; None when the waves hold no comment."""
+    from survey_pipeline.store import Store
+
+    with Store(project.store_path, read_only=True) as store:
+        texts = read_comments(store, waves)
+        reviews = read_reviews(store)
+    if texts.empty:
+        return None
+    lexicon = load_lexicon(lexicon_path(project.root))
+    texts["wave"] = texts["wave"].astype(str)
+    return comment_data(texts, reviews, lexicon, keep=frame[["response_id", "wave"]].astype({"wave": str}))
 
 
 def _district_names(project: Project, lang: str) -> dict[str, str]:
@@ -486,9 +547,10 @@ def _analyze_project(root: str | Path, progress: Callable[[str], None] | None) -
     project = check_project(root)
     started = pd.Timestamp.now(tz="UTC")
     inst, ws, st, waves, labels, frame, targets, inv, areas, rates = _project_inputs(project)
+    comments = project_comments(project, waves, frame)
     run = analyze_frame(frame, inst, targets=targets, weighting=ws, settings=st, invitations=inv or None,
                         areas=areas, waves=waves, wave_labels=labels, progress=progress,
-                        district_names=_district_names(project, inst.language))
+                        district_names=_district_names(project, inst.language), comments=comments)
     if len(rates):
         run.tables["diagnostics"] = _sorted(pd.concat([run.tables["diagnostics"], rates], ignore_index=True),
                                             ["wave", "kind", "metric", "area_level", "area", "detail"])

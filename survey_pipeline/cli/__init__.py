@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     _TyperClickException = click.exceptions.ClickException
 
 from survey_pipeline.cli import analysis as _analysis  # noqa: F401  (registers commands)
+from survey_pipeline.cli import comments as _comments  # noqa: F401  (registers commands)
 from survey_pipeline.cli import dashboard as _dashboard  # noqa: F401  (registers commands)
 from survey_pipeline.cli import demo as _demo  # noqa: F401  (registers commands)
 from survey_pipeline.cli import deploy as _deploy  # noqa: F401  (registers commands)

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.report.comments import comments_section
 from survey_pipeline.report.i18n import LANGUAGES, funnel_step_label, t
 from survey_pipeline.results.sentences import (
     Words,
@@ -299,6 +300,9 @@ def report_from_tables(tables: dict[str, pd.DataFrame], *, project: str = "", wa
     iss = _importance(ctx)
     if iss is not None:
         sections.append(iss)
+    cm = comments_section(ctx)
+    if cm is not None:
+        sections.append(cm)
     sections.append(_comparisons(ctx))
     sections.append(_methodology(ctx))
     return Report(title=t("title", language), project=project, wave=wave, wave_label=ctx.wl(wave),

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 RESULTS_TABLES = ("indicators", "estimates", "comparisons", "priorities", "importance_satisfaction",
-                  "diagnostics", "runs", "benchmarks", "drivers")
+                  "diagnostics", "runs", "benchmarks", "drivers", "comment_themes", "comment_feed",
+                  "comment_cells")
 REQUIRED_TABLES = ("indicators", "estimates")
 LEVEL_ORDER = ("city", "district", "neighborhood", "beat")
 #: The columns naming one estimate (a direct row and its modeled row share them).

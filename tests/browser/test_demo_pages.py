@@ -27,6 +27,7 @@ CHANGES = {
     "compare": ("level", "district", "#compare-grid .ag-row"),
     "equity": ("group", "race_ethnicity", "#equity-graph .main-svg"),
     "importance": ("wave", "2024-spring", "#importance-graph .main-svg"),
+    "comments": ("wave", "2025-spring", "#comments-graph .main-svg"),
     "methodology": ("wave", "2024-spring", "#methodology-sample td"),
 }
 

@@ -22,7 +22,7 @@ from tests.fixtures_results import NAMES, make_results_project
 
 WAVE = "2026-spring"
 SHEETS = ["Summary", "Priorities", "Problems", "Satisfaction", "Safety", "Trust and scales",
-          "Importance-satisfaction", "Area comparisons", "Methodology"]
+          "Importance-satisfaction", "Comments", "Area comparisons", "Methodology"]
 
 
 @pytest.fixture(scope="module")
