@@ -7,7 +7,8 @@ failure found locally becomes an explicit regression test.
 ``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadgroup``): the browser
 tests and every test that uses one of the session-built projects below share one process (group
 ``shared-projects``), so those projects are built once and only one Dash test server (port 8050)
-runs at a time; everything else is spread over both.
+runs at a time; every other file's tests run together, in order, in one process, the files spread
+over both.
 """
 
 from __future__ import annotations
@@ -27,9 +28,18 @@ SHARED_PROJECTS = {"demo_project", "program_template", "program_project", "resul
 
 def pytest_collection_modifyitems(config, items):
     browser = Path(__file__).parent / "browser"
+    loadgroup = bool(getattr(config.option, "loadgroup", False))
     for item in items:
         if Path(str(item.fspath)).is_relative_to(browser) or SHARED_PROJECTS & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("shared-projects"))
+            group = "shared-projects"
+        else:  # a file's tests stay together and in order (some build on the test before them)
+            group = Path(str(item.fspath)).relative_to(Path(__file__).parent).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+        if loadgroup and "@" not in item.nodeid and hasattr(item, "_nodeid"):
+            # what pytest-xdist does with the marker, done here too: its own hook may run before this
+            # one. (pytest 9.2 keeps node ids elsewhere and xdist 3.8's groups do nothing: pyproject.toml
+            # keeps pytest below 9.2)
+            item._nodeid = f"{item.nodeid}@{group}"
 
 
 @pytest.fixture(scope="session")

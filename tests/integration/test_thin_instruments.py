@@ -117,7 +117,10 @@ def test_thin_instruments_analyse_or_say_why(qs, n, seed):
         ind, est = t["indicators"], t["estimates"]
         assert len(ind) > 0
         # every estimate is of a declared indicator and statistic, with n <= analysed responses
+        # (or a comment theme's share, described by `comment_themes`: docs/results.md)
         keys = set(zip(ind["indicator"], ind["statistic"], strict=True))
+        if "comment_themes" in t:
+            keys |= {(i, "share") for i in t["comment_themes"]["indicator"]}
         assert set(zip(est["indicator"], est["statistic"], strict=True)) <= keys
         assert (est["n"] <= s.analysed).all()
         share = est[est["statistic"] == "share"]
