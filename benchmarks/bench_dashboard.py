@@ -218,6 +218,8 @@ def payloads(data, rng: random.Random) -> dict[str, callable]:
                            "group": rng.choice(dims)},
         "importance": lambda: {"wave": rng.choice(waves), "area": rng.choice(["city", *dist])},
         "methodology": lambda: {"wave": rng.choice(waves)},
+        # the generated store has no comment tables: the page's own defaults, its "no comments" view
+        "comments": lambda: {"wave": rng.choice(waves)},
     }
     lang_state = {"id": _fid("shell", "lang"), "property": "value", "value": "en"}
     makers: dict[str, callable] = {}

@@ -80,9 +80,17 @@ def _t(key: str, lang: str, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def _table(data: Results, name: str, columns: list[str]) -> pd.DataFrame:
+    """A comment table, or an empty one with ``columns`` when the store has none (results written
+    before comments were coded, or by a project without open questions: read as a frame without columns)."""
+    t = data.tables.get(name)
+    if t is None or not set(columns) <= set(t.columns):
+        return pd.DataFrame(columns=columns)
+    return t
+
+
 def _themes(data: Results) -> pd.DataFrame:
-    return data.tables.get("comment_themes", pd.DataFrame(columns=["theme", "indicator", "kind", "label_en",
-                                                                    "label_es", "position"]))
+    return _table(data, "comment_themes", ["theme", "indicator", "kind", "label_en", "label_es", "position"])
 
 
 def _estimates(data: Results) -> pd.DataFrame:
@@ -139,7 +147,7 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
 
 def cell_count(data: Results, st: dict, theme: str = "all") -> int:
     """Respondents who commented in the selected area and wave (on ``theme``, or at all)."""
-    c = data.tables.get("comment_cells", pd.DataFrame(columns=["wave", "area_level", "area", "theme", "respondents"]))
+    c = _table(data, "comment_cells", ["wave", "area_level", "area", "theme", "respondents"])
     level, code = split_area(st["area"])
     got = c[(c["wave"] == st["wave"]) & (c["area_level"] == level) & (c["area"].astype(str) == code)
             & (c["theme"] == theme)]["respondents"]
@@ -163,7 +171,7 @@ def feed_rule(data: Results, st: dict, lang: str) -> str | None:
 
 def feed_rows(data: Results, st: dict) -> pd.DataFrame:
     """The published comments of the selected wave, area and theme (the rule is applied by the caller)."""
-    f = data.tables.get("comment_feed", pd.DataFrame(columns=["wave", "district", "neighborhood", "text", "themes"]))
+    f = _table(data, "comment_feed", ["wave", "district", "neighborhood", "text", "themes"])
     f = f[f["wave"] == st["wave"]]
     level, code = split_area(st["area"])
     if level in ("district", "neighborhood"):

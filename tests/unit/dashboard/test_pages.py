@@ -255,3 +255,22 @@ def test_importance_page_shows_the_driver_chart_with_its_caveats(data, lang, cav
     none_text = "No driver model" if lang == "en" else "No hay modelo"
     why = "only 60 residents answered" if lang == "en" else "solo 60 residentes respondieron"
     assert any(a.text.startswith(none_text) and why in a.text for f in figs for a in f.layout.annotations)
+
+
+def test_comments_page_without_comment_tables(data):
+    # results written before comments were coded: the comment tables are absent or have no columns
+    import dataclasses
+
+    import plotly.utils
+
+    from dash_app.pages import comments
+    from dash_app.pages._common import page_layout
+
+    bare = dataclasses.replace(data, tables={**{k: v for k, v in data.tables.items() if not k.startswith("comment_")},
+                                             "comment_themes": pd.DataFrame()},
+                               _memo={})
+    st = comments.state(bare, {})
+    assert st["theme"] == "all" and comments.view_data(bare, st, "en").empty
+    assert comments.feed_rows(bare, st).empty
+    import json
+    json.dumps(page_layout(comments, bare, {}, "es"), cls=plotly.utils.PlotlyJSONEncoder)
