@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from survey_pipeline.cli import main
+from tests.realdata import realdata
 
-SAN_DIEGO = (Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "san_diego_resident_survey_2015"
-             / "resident_survey_dictionary_datasd.csv")
+SAN_DIEGO = realdata("san_diego_resident_survey_2015") / "resident_survey_dictionary_datasd.csv"
 CODEBOOK = """\
 question_number,question_text,question_responses
 Q1,Overall satisfaction with police,"5 - Very Satisfied, 4 - Satisfied, 3 - Neutral, 2 - Dissatisfied, 1 - Very Dissatisfied, 9 - Don't Know"

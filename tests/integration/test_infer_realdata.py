@@ -10,14 +10,9 @@ import pytest
 import yaml
 
 from survey_pipeline.ingest.infer import infer_instrument
+from tests.realdata import NO_TAMPA, SAN_DIEGO, TAMPA
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "realdata"
-if not REAL.exists():
-    REAL = Path("/work/shared/realdata")
-TAMPA = REAL / "tampa_bay_community_survey_2024"
-SAN_DIEGO = REAL / "san_diego_resident_survey_2015"
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REAL.exists(), reason="real data (../shared/realdata) not available")]
+pytestmark = [pytest.mark.slow]
 
 
 def _infer(export: Path, tmp_path: Path, codebook: Path | None = None) -> tuple[dict, dict]:
@@ -41,7 +36,7 @@ def _question(rep: dict, doc: dict, column: str) -> dict:
     return next(q for m in doc["modules"] for q in m["questions"] if q["id"] == qid)
 
 
-@pytest.mark.skipif(not TAMPA.exists(), reason="Tampa Bay files not available")
+@pytest.mark.skipif(not TAMPA.exists(), reason=NO_TAMPA)
 @pytest.mark.parametrize("name", ["public_mail.csv", "innetwork.csv", "public_web.csv"])
 def test_tampa_bay_files(name, tmp_path):
     rep, doc = _infer(TAMPA / name, tmp_path)  # public_mail.csv failed before: a variable produced twice

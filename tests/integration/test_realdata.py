@@ -9,14 +9,12 @@ import pytest
 
 from survey_pipeline.cli import main
 from survey_pipeline.store import Store
+from tests.realdata import NO_TAMPA, SAN_DIEGO, TAMPA
 
-TAMPA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "tampa_bay_community_survey_2024"
-if not TAMPA.exists():
-    TAMPA = Path("/work/shared/realdata/tampa_bay_community_survey_2024")
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not TAMPA.exists(), reason="real data not available")]
+pytestmark = [pytest.mark.slow]
 
 
+@pytest.mark.skipif(not TAMPA.exists(), reason=NO_TAMPA)
 def test_tampa_bay_three_exports_ingest_with_rows_conserved(tmp_path: Path, capsys):
     draft = tmp_path / "tampa.yaml"
     assert main(["instrument", "infer", str(TAMPA / "public_web.csv"), "--out", str(draft), "--json"]) == 0
@@ -60,7 +58,6 @@ exports = [{file = "public_web.csv", mode = "web"}, {file = "public_mail.csv", m
         assert set(pr.unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}  # Not a priority .. Top priority
 
 
-SAN_DIEGO = TAMPA.parent / "san_diego_resident_survey_2015"
 
 
 @pytest.mark.skipif(not SAN_DIEGO.exists(), reason="real data not available")

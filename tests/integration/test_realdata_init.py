@@ -4,21 +4,16 @@ go through `init --from-export` + `run` with no edits, conserve rows, and give a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from survey_pipeline.cli import main
 from survey_pipeline.start import init_from_export
+from tests.realdata import NO_TAMPA, TAMPA
+from tests.realdata import SAN_DIEGO as SD
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "realdata"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/realdata")
-TAMPA = SHARED / "tampa_bay_community_survey_2024"
-SD = SHARED / "san_diego_resident_survey_2015"
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not SHARED.exists(), reason="real data not available (../shared/realdata)")]
+pytestmark = [pytest.mark.slow]
 
 CASES = {  # file, codebook, rows, mode, area column
     "tampa_mail": (TAMPA / "public_mail.csv", None, 68, "mail", "ZIPCODE_RESIDENT"),
@@ -29,7 +24,8 @@ CASES = {  # file, codebook, rows, mode, area column
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.skipif(
+    c.startswith("tampa") and not TAMPA.exists(), reason=NO_TAMPA)) for c in CASES])
 def test_real_export_to_area_estimates_with_no_edits(tmp_path, capsys, case):
     export, codebook, rows, mode, area_col = CASES[case]
     proj = tmp_path / case

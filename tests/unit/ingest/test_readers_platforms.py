@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from survey_pipeline.ingest.readers import detect_platform, parse_timestamps, read_export
+from tests.realdata import NO_TAMPA, SAN_DIEGO, TAMPA
 
 
 def write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
@@ -190,9 +191,9 @@ def test_generic_and_forced_platform(tmp_path):
     [("public_web.csv", 1072), ("public_mail.csv", 68), ("innetwork.csv", 199)],
 )
 def test_real_tampa_bay_qualtrics(name, rows):
-    path = Path("/work/shared/realdata/tampa_bay_community_survey_2024") / name
+    path = TAMPA / name
     if not path.exists():
-        pytest.skip("real data not available")
+        pytest.skip(NO_TAMPA)
     raw = read_export(path)
     assert (raw.platform, raw.header_rows) == ("qualtrics", 1)
     assert len(raw.frame) == rows and raw.rejected == []
@@ -204,7 +205,7 @@ def test_real_tampa_bay_qualtrics(name, rows):
 
 
 def test_real_san_diego_generic():
-    path = Path("/work/shared/realdata/san_diego_resident_survey_2015/resident_survey_weighted_datasd.csv")
+    path = SAN_DIEGO / "resident_survey_weighted_datasd.csv"
     if not path.exists():
         pytest.skip("real data not available")
     raw = read_export(path)
@@ -253,9 +254,9 @@ def test_detect_platform_reads_only_the_start_of_a_large_file(tmp_path):
      ("public_mail.csv", "2024-08-30 15:33", "2024-12-31 13:36")],  # month/day/year in this one
 )
 def test_real_tampa_bay_timestamps(name, first, last):
-    path = Path("/work/shared/realdata/tampa_bay_community_survey_2024") / name
+    path = TAMPA / name
     if not path.exists():
-        pytest.skip("real data not available")
+        pytest.skip(NO_TAMPA)
     raw = read_export(path)
     start = parse_timestamps(raw.frame[raw.meta["start"]], tz="America/New_York")
     assert start.notna().all()

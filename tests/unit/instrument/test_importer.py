@@ -15,9 +15,10 @@ from survey_pipeline.instrument.importer import (
     snake,
     write_instrument_yaml,
 )
+from tests.realdata import realdata
 
 ROOT = Path(__file__).resolve().parents[3]
-SAN_DIEGO = ROOT.parent / "shared" / "realdata" / "san_diego_resident_survey_2015" / "resident_survey_dictionary_datasd.csv"
+SAN_DIEGO = realdata("san_diego_resident_survey_2015") / "resident_survey_dictionary_datasd.csv"
 
 EN, ES = "label::English (en)", "label::Español (es)"
 SURVEY = [
