@@ -93,6 +93,16 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
             "hovertemplate": "%{y}<br>%{x:.0f}% (95% CI %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
                              f"<br>{rank_label} %{{customdata[2]:.0f}}–%{{customdata[3]:.0f}}; n=%{{customdata[4]:.0f}}<extra></extra>",
         })
+    return ranked_shares_figure(traces, d, title=title, axis_label=axis_label, suppressed_text=suppressed_text,
+                                row_height=44)
+
+
+def ranked_shares_figure(traces: list[dict], d: pd.DataFrame, *, title: str | None, axis_label: str,
+                         suppressed_text: str, row_height: int) -> go.Figure:
+    """Horizontal shares in percent, one row per ``d["_y"]`` in its order (top first): the rows
+    ``d["_sup"]`` marks suppressed carry their ``reliability_reason`` as a note instead of a value;
+    the x axis runs from 0 past the highest upper bound; on a phone the labels wrap (priorities,
+    comment themes)."""
     notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
               "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
              for y, reason in zip(d.loc[d["_sup"], "_y"], d.loc[d["_sup"], "reliability_reason"], strict=True)]
@@ -104,7 +114,7 @@ def priorities_figure(df: pd.DataFrame, *, label_col: str = "label_en", by_depar
     cats = d["_y"].tolist()
     lines = sum(wrap(c, 12).count("<br>") + 1 for c in cats)
     compact = {**wrapped_ticks("yaxis", cats, 12), "height": max(320, 26 * len(d) + 14 * lines + 110)}
-    return figure(traces, layout, title, height=max(320, 44 * len(d) + 110), compact=compact)
+    return figure(traces, layout, title, height=max(320, row_height * len(d) + 110), compact=compact)
 
 
 def _feature_key(props: dict) -> list[str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dash_app.figures.common import OKABE_ITO, empty_figure, figure, wrap, wrapped_ticks
+from dash_app.figures.charts import ranked_shares_figure
+from dash_app.figures.common import OKABE_ITO, empty_figure
 
 __all__ = ["comment_themes_figure"]
 
@@ -51,15 +50,5 @@ def comment_themes_figure(df: pd.DataFrame, *, label_col: str = "label_en", kind
     if d["_sup"].any():  # the suppressed themes' rows exist on the axis (their notes sit on them)
         traces.append({"type": "scatter", "x": [0.0] * int(d["_sup"].sum()), "y": d.loc[d["_sup"], "_y"].tolist(),
                        "mode": "markers", "marker": {"opacity": 0, "size": 1}, "hoverinfo": "skip", "showlegend": False})
-    notes = [{"x": 0, "y": y, "xref": "x", "yref": "y", "xanchor": "left", "showarrow": False,
-              "text": f"{suppressed_text}: {reason or ''}", "font": {"color": "#595959", "size": 12}}
-             for y, reason in zip(d.loc[d["_sup"], "_y"], d.loc[d["_sup"], "reliability_reason"], strict=True)]
-    hi = float(np.nanmax(d.loc[~d["_sup"], "ci_high"])) if (~d["_sup"]).any() else 1.0
-    layout = {"annotations": notes,
-              "yaxis": {"categoryorder": "array", "categoryarray": d["_y"].tolist(), "autorange": "reversed"},
-              "xaxis": {"range": [0, min(100, math.ceil(hi * 10) * 10 + 5)], "title": {"text": f"{axis_label} (%)"},
-                        "showgrid": True, "gridcolor": "#E5E5E5"}}
-    cats = d["_y"].tolist()
-    lines = sum(wrap(c, 12).count("<br>") + 1 for c in cats)
-    compact = {**wrapped_ticks("yaxis", cats, 12), "height": max(320, 26 * len(d) + 14 * lines + 110)}
-    return figure(traces, layout, title, height=max(320, 30 * len(d) + 110), compact=compact)
+    return ranked_shares_figure(traces, d, title=title, axis_label=axis_label, suppressed_text=suppressed_text,
+                                row_height=30)

@@ -12,8 +12,6 @@ never publishes a comment from a neighborhood with fewer than ``min_n`` responde
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from dash import html
 
@@ -35,6 +33,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.results.tables import recorded_min_n
 
 PAGE = "comments"
 PATH = "/comments"
@@ -104,19 +103,6 @@ def _estimates(data: Results) -> pd.DataFrame:
     return data.memo(("comment_estimates",), make)
 
 
-def min_n(data: Results) -> int:
-    """The analysis' minimum respondents (its recorded ``min_n`` setting; 30 when not recorded)."""
-    runs = data.tables.get("runs", pd.DataFrame())
-    if runs is not None and not runs.empty and "settings" in runs.columns:
-        try:
-            got = json.loads(runs.sort_values("finished_at").iloc[-1]["settings"]).get("analysis", {}).get("min_n")
-            if got is not None:
-                return int(got)
-        except (ValueError, TypeError, AttributeError):
-            pass
-    return 30
-
-
 def state(data: Results, q: dict) -> dict:
     est = _estimates(data)
     keys = [o["value"] for o in area_options(data, est, "en", LEVELS)] or ["city"]
@@ -157,7 +143,7 @@ def cell_count(data: Results, st: dict, theme: str = "all") -> int:
 def feed_rule(data: Results, st: dict, lang: str) -> str | None:
     """Why the feed is hidden for the selected cell (None: it may be shown): fewer than ``min_n``
     residents commented in the area and wave, or (with a theme chosen) on that theme there."""
-    need = min_n(data)
+    need = recorded_min_n(data.tables)
     where = area_label(data, *split_area(st["area"]), lang)
     n = cell_count(data, st)
     if n < need:

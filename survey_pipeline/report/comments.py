@@ -10,15 +10,16 @@ stored, redacted text. Read from results tables only.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from survey_pipeline.results.tables import recorded_min_n
+
 if TYPE_CHECKING:  # the section is built inside content.py
     from survey_pipeline.report.content import Section, _Ctx
 
-__all__ = ["EXAMPLES", "TOP_THEMES", "comments_section", "report_min_n"]
+__all__ = ["EXAMPLES", "TOP_THEMES", "comments_section"]
 
 PREFIX = "comment_theme:"
 TOP_THEMES = 5
@@ -59,19 +60,6 @@ def _t(key: str, lang: str, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
-def report_min_n(tables: dict[str, pd.DataFrame]) -> int:
-    """The analysis' minimum respondents (its recorded ``min_n``; 30 when not recorded)."""
-    runs = tables.get("runs", pd.DataFrame())
-    if runs is not None and not runs.empty and "settings" in runs.columns:
-        try:
-            got = json.loads(runs.sort_values("finished_at").iloc[-1]["settings"]).get("analysis", {}).get("min_n")
-            if got is not None:
-                return int(got)
-        except (ValueError, TypeError, AttributeError):
-            pass
-    return 30
-
-
 def examples(feed: pd.DataFrame, theme: str, k: int = EXAMPLES) -> pd.DataFrame:
     """Up to ``k`` comments with ``theme``, one neighborhood after another (round robin), so that the
     examples spread over the city; deterministic (feed order)."""
@@ -110,7 +98,7 @@ def comments_section(ctx: _Ctx) -> Section | None:
         Column("n", _t("n", lang), "int"), Column("rel_text", _t("reliability", lang)), Column("note", _t("note", lang))],
         row_header="label")
     tables = [table]
-    min_n = report_min_n(ctx.tables)
+    min_n = recorded_min_n(ctx.tables)
     cells = ctx.tables.get("comment_cells", pd.DataFrame())
     feed = ctx.wave_rows("comment_feed")
     if not cells.empty and not feed.empty:

@@ -6,6 +6,7 @@ Everything here reads only the results tables of the store (never ``responses``,
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import warnings
@@ -346,3 +347,17 @@ def funnel_steps(diagnostics: pd.DataFrame, wave: str) -> list[tuple[str, str | 
     steps += [("excluded", m[len("excluded_"):], float(v)) for m, v in zip(gone["metric"], gone["value"], strict=True)]
     steps += [(m, None, val[m]) for m in ("added_partials", "added_other") if val.get(m)]
     return [*steps, ("analysed", None, val["analysed"])]
+
+
+def recorded_min_n(tables: dict[str, pd.DataFrame]) -> int:
+    """The analysis' minimum respondents as its last run recorded it (``runs.settings``), 30 when
+    not recorded: the small-cell rule of the comments on the dashboard and in the report."""
+    runs = tables.get("runs")
+    if runs is not None and not runs.empty and "settings" in runs.columns:
+        try:
+            got = json.loads(runs.sort_values("finished_at").iloc[-1]["settings"]).get("analysis", {}).get("min_n")
+            if got is not None:
+                return int(got)
+        except (ValueError, TypeError, AttributeError):
+            pass
+    return 30
