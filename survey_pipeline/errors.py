@@ -62,8 +62,11 @@ class SurveyPipelineError(Exception):
     def render(self) -> str:
         """The message a person reads: the summary, then one line per problem."""
         head = str(self)
-        if self.fix and not self.problems:
-            head = f"{head} Fix: {self.fix}"
+        if not self.problems:
+            if self.rule and f"[{self.rule}]" not in head:
+                head = f"{head} [{self.rule}]"
+            if self.fix:
+                head = f"{head} Fix: {self.fix}"
         if not self.problems:
             return head
         lines = [head] + [f"  - {p}" for p in self.problems]

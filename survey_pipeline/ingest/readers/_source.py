@@ -82,9 +82,10 @@ LIMITS = {
     "MAX_XLSX_MB": 1024,  # the parts of a workbook, uncompressed (as the archive declares them)
     "MAX_CELLS": 10_000_000,  # cells of a workbook's sheets (rows x the width of each row)
     "MAX_COLUMNS": 20_000,  # cells of one row (CSV line or sheet row)
-    "MAX_CELL_CHARS": 1_000_000,  # characters of one workbook cell
+    "MAX_CELL_CHARS": 1_000_000,  # characters of one cell (workbook or CSV)
     "MAX_LINES": 10_000_000,  # lines of a CSV file
     "MAX_XLSX_RATIO": 100,  # uncompressed / compressed size of a workbook part over 10 MB (a zip bomb)
+    "MAX_GZIP_RATIO": 100,  # decompressed / compressed size of a .csv.gz past 64 MB (a gzip bomb)
 }
 """Resource limits and their defaults; each can be raised with ``SURVEY_PIPELINE_<NAME>``."""
 
@@ -153,16 +154,24 @@ def read_table(path: Path) -> Table:
     return table
 
 
+_GZIP_RATIO_FROM = 64 << 20
+
+
 def _read_gzip(path: Path, nested: bool = False) -> Table:
     """A gzip-compressed export (``.csv.gz``): decompress to a temporary file and read that.
 
-    Decompression stops at ``SURVEY_PIPELINE_MAX_DECOMPRESSED_MB``. The temporary file lives as
+    Decompression stops at ``SURVEY_PIPELINE_MAX_DECOMPRESSED_MB``, or once past 64 MB it exceeds
+    ``SURVEY_PIPELINE_MAX_GZIP_RATIO`` times the archive's size. The temporary file lives as
     long as the returned table (its loaders read it lazily) and is deleted on any failure.
     """
     if nested:
         raise _err(path, "holds a gzip archive inside a gzip archive.",
                    "Decompress the file yourself and ingest the CSV inside.", "file-type")
     cap = limit("MAX_DECOMPRESSED_MB", LIMITS["MAX_DECOMPRESSED_MB"])
+    ratio = limit("MAX_GZIP_RATIO", LIMITS["MAX_GZIP_RATIO"])
+    # past 64 MB, more than ``ratio`` times the archive's size is a bomb: refused before the
+    # temporary file grows to the absolute cap (a real export compresses 5-20 times)
+    ratio_after = max(_GZIP_RATIO_FROM, ratio * path.stat().st_size)
     fd, tmp_name = tempfile.mkstemp(suffix=Path(path.stem).suffix or ".csv", prefix="survey-pipeline-")
     tmp = Path(tmp_name)
     try:
@@ -171,6 +180,10 @@ def _read_gzip(path: Path, nested: bool = False) -> Table:
                 written = 0
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
+                    if written > ratio_after:
+                        raise _limit_error(path, f"the gzip archive decompresses to more than {ratio:,} times its "
+                                           f"size ({written >> 20:,} MB so far from {path.stat().st_size:,} bytes)",
+                                           "MAX_GZIP_RATIO", ratio, " times")
                     if written > cap << 20:
                         raise _limit_error(path, "the gzip archive decompresses to more than "
                                            f"{cap:,} MB", "MAX_DECOMPRESSED_MB", cap, " MB")
@@ -564,6 +577,36 @@ def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray,
                     "quote that never ends) and remove or double it, then ingest again; or export the responses again.")
 
 
+def _check_cell_size(path: Path, data: bytes, delim: str, encoding: str, rec_lines: np.ndarray,
+                     ends: np.ndarray | None, header: list) -> None:
+    """Refuse a file with a cell longer than ``SURVEY_PIPELINE_MAX_CELL_CHARS`` characters.
+
+    A record's bytes bound its longest cell (a character takes at least one byte), so only the
+    records longer than the limit are parsed to find the cell; most files need no parsing at all.
+    """
+    max_chars = limit("MAX_CELL_CHARS", LIMITS["MAX_CELL_CHARS"])
+    if len(data) <= max_chars or not len(rec_lines):
+        return
+    if ends is not None:
+        starts = np.concatenate([[3 if data.startswith(codecs.BOM_UTF8) else 0], ends[:-1]])
+        stops = ends
+    else:
+        line_starts = np.concatenate([[0], _eol_positions(np.frombuffer(data, dtype=np.uint8)) + 1, [len(data)]])
+        first = np.concatenate([[1], rec_lines[:-1] + 1])
+        starts = line_starts[np.minimum(first - 1, len(line_starts) - 1)]
+        stops = line_starts[np.minimum(rec_lines, len(line_starts) - 1)]
+    for i in np.flatnonzero(stops - starts > max_chars)[:_SWALLOW_EXAMINED]:
+        text = data[int(starts[i]):int(stops[i])].decode(encoding, errors="replace")
+        cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim), [])
+        for j, cell in enumerate(cells):
+            if len(cell) > max_chars:
+                name = header[j] if j < len(header) and header[j] else None
+                col = f"column {j + 1}" + (f" ('{name[:60]}')" if name else "")
+                line = int(rec_lines[i - 1]) + 1 if i else 1
+                raise _limit_error(path, f"row {i + 1} (from line {line}), {col} holds a cell of {len(cell):,} characters",
+                                   "MAX_CELL_CHARS", max_chars, " characters")
+
+
 def _filled(stream, delim: str, indices: np.ndarray) -> np.ndarray:
     """For the records at ``indices``: the number of cells up to the last non-empty one."""
     want = {int(i) for i in indices}
@@ -678,6 +721,7 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
                 head, head_idx = _head(fh, delim)
             if head:
                 _check_swallowed(path, data, delim, rec_lines, len(head[0]))
+            _check_cell_size(path, data, delim, parse_enc, rec_lines, ends, head[0] if head else [])
             del data
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses
             raise _err(path, f"cannot be parsed as CSV ({exc}).", "Open the file in a spreadsheet and save it again as CSV UTF-8.", "csv-syntax") from None

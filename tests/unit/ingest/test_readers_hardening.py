@@ -192,3 +192,51 @@ def test_xlsx_compression_bomb_is_refused_before_parsing(tmp_path):
     with pytest.raises(IngestError) as err:
         read_export(path)
     assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_XLSX_RATIO" in str(err.value)
+
+
+def test_gzip_bomb_is_refused_by_its_ratio_long_before_the_absolute_cap(tmp_path, monkeypatch):
+    import tempfile
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    seen: list[int] = []
+    real_unlink = Path.unlink
+
+    def unlink(self, missing_ok=False):  # the temporary file's size when it is removed
+        if self.parent == tmp and self.exists():
+            seen.append(self.stat().st_size)
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    bomb = gzip.compress(b"a,b\n", mtime=0) + gzip.compress(b"\x00" * (1 << 20), mtime=0) * 100  # 100 MB from ~100 KB
+    path = write(tmp_path, bomb, "export.csv.gz")
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_GZIP_RATIO" in err.value.fix
+    assert "times its size" in str(err.value)
+    assert seen and max(seen) <= (64 << 20) + (1 << 20)  # stopped just past 64 MB, not at 2,000 MB
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_real_export_compressed_is_under_the_ratio(tmp_path):
+    path = write(tmp_path, gzip.compress(TEXT.encode(), mtime=0), "export.csv.gz")
+    assert len(read_export(path).frame) == 40
+
+
+@pytest.mark.parametrize("irregular", [False, True], ids=["fast-scanner", "csv-module"])
+def test_a_csv_cell_over_the_limit_is_refused_naming_row_and_column(tmp_path, monkeypatch, irregular):
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_CELL_CHARS", "1000")
+    rows = list(ROWS)
+    rows[2] = rows[2].rsplit(",", 1)[0] + ',"' + "long comment, " * 400 + '"'
+    if irregular:  # a quote inside an unquoted cell: the byte scanner gives up, the csv module reads it
+        rows[5] = rows[5].replace(",x,", ',x"y,')
+    path = write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode())
+    with pytest.raises(IngestError) as err:
+        read_export(path)
+    msg = str(err.value)
+    assert err.value.rule == "resource-limit" and "SURVEY_PIPELINE_MAX_CELL_CHARS" in err.value.fix
+    assert "row 4" in msg and "column 7 ('Comment')" in msg and "5,600 characters" in msg
+    monkeypatch.setenv("SURVEY_PIPELINE_MAX_CELL_CHARS", "10000")
+    frame = read_export(path).frame
+    assert len(frame) == 40 and frame["Comment"].str.len().max() == 5600
