@@ -28,7 +28,6 @@ rules.
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,22 +232,26 @@ def indicators_table(specs: list[IndicatorSpec], inst: Instrument) -> pd.DataFra
     return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
-_SHARED: dict[int, tuple[weakref.ref, dict]] = {}
+_CACHE_ATTR = "_survey_pipeline_values_cache"
 
 
 def share_values(frame: pd.DataFrame) -> None:
     """Let the estimators of this module and of the comparisons share one :func:`indicator_values`
     cache for ``frame`` (stacked answers, top-N and don't-know masks), so that each is computed
     once per analysis instead of once per estimator. For a frame that no longer changes (the
-    analysis design's data); the cache goes with the frame."""
-    key = id(frame)
-    _SHARED[key] = (weakref.ref(frame, lambda _ref, key=key: _SHARED.pop(key, None)), {})
+    analysis design's data).
+
+    The cache is an attribute of the frame object itself, so it goes when the frame goes. (A
+    module-level table keyed by ``id(frame)`` with a weak reference never let go: what the cache
+    holds refers back to the frame, so the frame never died and every analysis of a long-lived
+    process, such as a program's worker, stayed in memory.)"""
+    object.__setattr__(frame, _CACHE_ATTR, {})
 
 
 def _values_cache(frame: pd.DataFrame) -> dict:
     """The shared cache of ``frame`` (:func:`share_values`), else a new one."""
-    got = _SHARED.get(id(frame))
-    return got[1] if got is not None and got[0]() is frame else {}
+    got = frame.__dict__.get(_CACHE_ATTR)
+    return got if got is not None else {}
 
 
 def indicator_values(frame: pd.DataFrame, spec: IndicatorSpec, cache: dict | None = None

@@ -199,3 +199,26 @@ def test_bootstrap_ranks_of_a_domain_set_do_not_depend_on_the_others():
         own = _bootstrap_rank_columns(out, d, specs, 50, 3, other)
         assert own.equals(_bootstrap_rank_columns(out, d, specs, 50, 3, {}))
         assert (own["rank_high"] < 9).all()
+
+
+def test_the_shared_values_cache_goes_with_its_frame():
+    """A program's worker runs one member after another: an analysis must leave nothing behind.
+
+    The cache of a frame holds objects that refer back to the frame (the cell domains keep the
+    data); with the cache in a module-level table keyed by id(frame), the frame could never die
+    and each member's analysis stayed in the worker (35-40 MB a member at 2,000 responses)."""
+    import gc
+    import weakref
+
+    from survey_pipeline.analysis.indicators import _values_cache, share_values
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    share_values(frame)
+    cache = _values_cache(frame)
+    cache["holds the frame"] = frame  # as CellDomains and DomainMeans do
+    assert _values_cache(frame) is cache
+    assert _values_cache(frame.copy()) is not cache  # a copy has its own (empty) cache
+    ref = weakref.ref(frame)
+    del frame, cache
+    gc.collect()
+    assert ref() is None
