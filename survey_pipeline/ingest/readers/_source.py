@@ -540,20 +540,28 @@ def _widest_line(data: bytes, delim: str) -> tuple[int, int]:
 
 
 _SWALLOW_EXAMINED = 500
+_SWALLOW_WIDE = 20
 
 
-def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray, header_cells: int) -> None:
+def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray, header_cells: int,
+                     lens: np.ndarray | None = None) -> None:
     """Refuse a file where a stray quote makes one cell of many lines that look like whole rows.
 
     A quoted cell may hold line breaks (a comment in paragraphs); but when two or more of the
     lines inside one record hold at least half as many delimiters as the header has cells, a
     quote opened by mistake has swallowed the responses that followed it, and reading on would
-    lose them without a trace.
+    lose them without a trace. One such line is enough when the record's lines hold one and a half
+    rows' delimiters or more and either its cell count (``lens``) is not the header's or the header
+    is wide (:data:`_SWALLOW_WIDE` cells; a comment in paragraphs cannot hold half a row's
+    delimiters there): two responses merged into one record, which would be read, or quarantined,
+    as one response.
     """
     if header_cells < 6 or not len(rec_lines):
         return
     span = np.diff(np.concatenate([[0], rec_lines]))
-    cand = np.flatnonzero(span >= 3)
+    ragged = (lens != header_cells) if lens is not None and len(lens) == len(span) else np.zeros(len(span), bool)
+    wide = header_cells >= _SWALLOW_WIDE
+    cand = np.flatnonzero((span >= 3) | ((span == 2) & (ragged | wide)))
     if not len(cand):
         return
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -567,11 +575,16 @@ def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray,
         lo = int(starts[first - 1]) if first - 1 < len(starts) else len(data)
         hi = int(starts[last]) if last < len(starts) else len(data)
         rowlike = sum(1 for ln in data[lo:hi].splitlines()[1:] if ln.count(d) >= thr)
-        if rowlike >= 2:
+        # one row-like line is enough in a ragged record whose lines hold well over one row's
+        # delimiters (a ragged row with a comment in paragraphs holds about one row's)
+        merged = rowlike == 1 and (ragged[i] or wide) and data[lo:hi].count(d) >= 1.5 * max(header_cells - 1, 1)
+        if rowlike >= 2 or merged:
+            lines = "1 following line that looks like a whole row (with" if rowlike == 1 else \
+                f"{rowlike} following lines that look like whole rows (each with"
             raise IngestError(
                 f"{path}: lines {first}-{last} are read as one row: a quote opened in line {first} is not closed "
-                f"where its cell ends, so {rowlike} following lines that look like whole rows (each with "
-                f"{thr} or more delimiters) became part of one cell. Reading on would lose those responses.",
+                f"where its cell ends, so {lines} {thr} or more delimiters) became part of one cell. Reading on "
+                "would lose those responses.",
                 file=path, rule="csv-quote",
                 fix=f"Open the file in a text editor at line {first}, find the stray \" (a cell that starts with a "
                     "quote that never ends) and remove or double it, then ingest again; or export the responses again.")
@@ -720,7 +733,7 @@ def _read_csv(path: Path, raw: bytes | None = None) -> Table:
             with stream() as fh:
                 head, head_idx = _head(fh, delim)
             if head:
-                _check_swallowed(path, data, delim, rec_lines, len(head[0]))
+                _check_swallowed(path, data, delim, rec_lines, len(head[0]), lens)
             _check_cell_size(path, data, delim, parse_enc, rec_lines, ends, head[0] if head else [])
             del data
         except csv.Error as exc:  # pragma: no cover - the csv module in non-strict mode rarely refuses

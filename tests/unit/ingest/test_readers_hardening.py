@@ -240,3 +240,41 @@ def test_a_csv_cell_over_the_limit_is_refused_naming_row_and_column(tmp_path, mo
     monkeypatch.setenv("SURVEY_PIPELINE_MAX_CELL_CHARS", "10000")
     frame = read_export(path).frame
     assert len(frame) == 40 and frame["Comment"].str.len().max() == 5600
+
+
+def test_two_rows_merged_by_a_stray_quote_are_refused_not_read_as_one(tmp_path):
+    """The fuzz corpus found it: a quote opened mid-cell and closed in the next line merges two
+    responses into one ragged record; quarantined as one row, the other response was lost."""
+    rows = list(ROWS)
+    rows[4] = rows[4].replace(",Disagree,", ',"Disagree,', 1)
+    rows[5] = rows[5].replace(",x,", ',x",', 1)
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode()), platform="generic")
+    assert err.value.rule == "csv-quote" and "lines 6-7 are read as one row" in str(err.value)
+    assert "1 following line that looks like a whole row" in str(err.value)
+
+
+def test_a_wide_export_with_two_rows_merged_into_the_header_s_cell_count_is_refused(tmp_path):
+    head = ",".join(["ResponseId", *(f"Q{i}" for i in range(1, 30)), "Comment"])
+    body = [",".join([f"R_{r:03d}", *("3" for _ in range(29)), "ok"]) for r in range(30)]
+    body[10] = body[10].replace(",3,3,", ',"3,3,', 1)  # opened at cell 2 ...
+    body[11] = body[11].replace(",3,3,", ',3",3,', 1)  # ... closed at cell 2 of the next line: 31 cells
+    with pytest.raises(IngestError) as err:
+        read_export(write(tmp_path, ("\n".join([head, *body]) + "\n").encode()), platform="generic")
+    assert err.value.rule == "csv-quote" and "lines 12-13" in str(err.value)
+
+
+def test_a_ragged_row_with_a_comment_in_paragraphs_is_still_quarantined(tmp_path):
+    rows = list(ROWS)
+    rows[3] = rows[3].replace("Agree,", "Agree", 1).replace("Más policía en el parque",
+                                                              '"Más policía\nen el parque, por favor"')
+    raw = read_export(write(tmp_path, ("\n".join([HEAD, *rows]) + "\n").encode()), platform="generic")
+    assert len(raw.frame) == 39 and [r for r, _ in raw.rejected] == [5]
+
+
+def test_a_wide_export_with_a_long_comment_in_paragraphs_loads(tmp_path):
+    head = ",".join(["ResponseId", "Comment", *(f"Q{i}" for i in range(1, 30))])
+    body = [",".join([f"R_{r:03d}", "ok", *("3" for _ in range(29))]) for r in range(30)]
+    body[7] = body[7].replace(",ok,", ',"First, second, third;\nfourth, fifth.",', 1)
+    raw = read_export(write(tmp_path, ("\n".join([head, *body]) + "\n").encode()), platform="generic")
+    assert len(raw.frame) == 30 and raw.frame["Comment"].iloc[7] == "First, second, third;\nfourth, fifth."
