@@ -78,6 +78,8 @@ MIN_AREAS = 5
 """Fewer areas with a direct estimate than this: no model (and no modeled rows)."""
 AREAS_PER_COLUMN = 4
 COVARIATE_VARIABLES = ("tenure", "age_group", "race_ethnicity", "sex")
+BEAT_PARENT_OFFSET = True
+"""Beats: their neighborhood's modeled estimate is an offset (coefficient 1), not an estimated covariate."""
 ZERO_VARIANCE_AML = True
 """When REML puts the variance component at 0, predict with Li & Lahiri's adjusted ML estimate."""
 
@@ -218,8 +220,13 @@ def _arcsin(p):
     return np.arcsin(np.sqrt(np.clip(np.asarray(p, float), 0.0, 1.0)))
 
 
-def _fit(y: np.ndarray, n: np.ndarray, var: np.ndarray, share: bool, X: np.ndarray):
-    """One Fay–Herriot fit (REML), dropping trailing covariates until one succeeds; None when none does."""
+def _fit(y: np.ndarray, n: np.ndarray, var: np.ndarray, share: bool, X: np.ndarray,
+         offset: np.ndarray | None = None):
+    """One Fay–Herriot fit (REML), dropping trailing covariates until one succeeds; None when none does.
+
+    ``offset`` (model scale): a covariate whose coefficient is 1, not estimated (``y - offset``
+    is modeled on ``X``); the EBLUP and synthetic estimate are ``offset`` plus those of the
+    difference, with the same MSE."""
     if share:
         try:
             n_eff = smooth_vardir(var, n, "proportion", y=y).table["n_eff"].to_numpy(float)
@@ -234,18 +241,23 @@ def _fit(y: np.ndarray, n: np.ndarray, var: np.ndarray, share: bool, X: np.ndarr
         vardir, kw = np.where(np.isfinite(y), vs, np.nan), {}
     m = int(np.isfinite(y).sum())
     p = min(X.shape[1], max(1, m // AREAS_PER_COLUMN))
+    ys = _arcsin(y) if share else y
+    D = 1.0 / (4.0 * kw["n_eff"]) if share else vardir
     while p >= 1:
         try:
             with np.errstate(invalid="ignore", divide="ignore"):  # variance_se of a degenerate fit: NaN
-                fit = fay_herriot(y, vardir, X[:, :p], "REML", **kw)
+                if offset is None:
+                    fit = fay_herriot(y, vardir, X[:, :p], "REML", **kw)
+                else:  # on the model scale, without the offset
+                    fit = fay_herriot(ys - offset, D, X[:, :p], "REML")
         except StatsError:
             p -= 1
             continue
-        if fit.variance > 0 or not ZERO_VARIANCE_AML:
+        if offset is None and (fit.variance > 0 or not ZERO_VARIANCE_AML):
             return fit
-        ys = _arcsin(y) if share else y
-        D = 1.0 / (4.0 * kw["n_eff"]) if share else vardir
-        return _at_variance(fit, ys, D, X[:, :p], _aml_variance(ys, D, X[:, :p]), share)
+        A = fit.variance if fit.variance > 0 or not ZERO_VARIANCE_AML else _aml_variance(
+            ys if offset is None else ys - offset, D, X[:, :p])
+        return _at_variance(fit, ys, D, X[:, :p], A, share, offset)
     return None
 
 
@@ -279,10 +291,13 @@ def _aml_variance(y: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
     return float(scale * np.exp(res.x))
 
 
-def _at_variance(fit, y: np.ndarray, D: np.ndarray, X: np.ndarray, A: float, share: bool) -> _Fit:
+def _at_variance(fit, y: np.ndarray, D: np.ndarray, X: np.ndarray, A: float, share: bool,
+                 offset: np.ndarray | None = None) -> _Fit:
     """The EBLUPs and Prasad–Rao MSEs (REML form: ``g1 + g2 + 2 g3``) at the variance component
     ``A`` instead of the fit's, on the model scale, and back on the share scale as
     :func:`~survey_pipeline.stats.fay_herriot` does (bias-corrected arcsine back-transform)."""
+    off = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
+    y = y - off
     sampled = np.isfinite(y)
     ys, Ds, Xs = y[sampled], D[sampled], X[sampled]
     vi = 1.0 / (A + Ds)
@@ -295,8 +310,11 @@ def _at_variance(fit, y: np.ndarray, D: np.ndarray, X: np.ndarray, A: float, sha
     B = np.where(sampled, Dall / (A + Dall), 1.0)
     var_A = 2.0 / float(np.sum(vi**2))
     g1 = np.where(sampled, Dall * (1.0 - B), A)
-    mse = g1 + B**2 * xQx + 2.0 * np.where(sampled, B**2 * var_A / (A + Dall), 0.0)
-    eblup = np.where(sampled, synthetic + (1.0 - B) * (y - synthetic), synthetic)
+    g2 = B**2 * xQx
+    g3 = np.where(sampled, B**2 * var_A / (A + Dall), 0.0)
+    mse = g1 + g2 + 2.0 * g3
+    eblup = np.where(sampled, synthetic + (1.0 - B) * (y - synthetic), synthetic) + off
+    synthetic = synthetic + off
     rmse = np.sqrt(mse)
     lo_t, hi_t = eblup - 1.959963984540054 * rmse, eblup + 1.959963984540054 * rmse
     if share:
@@ -306,7 +324,8 @@ def _at_variance(fit, y: np.ndarray, D: np.ndarray, X: np.ndarray, A: float, sha
         lower, upper = np.sin(np.clip(lo_t, 0.0, np.pi / 2)) ** 2, np.sin(np.clip(hi_t, 0.0, np.pi / 2)) ** 2
     else:
         estimate, estimate_mse, lower, upper = eblup, mse, lo_t, hi_t
-    e = pd.DataFrame({"gamma": np.where(sampled, 1.0 - B, 0.0), "eblup": eblup, "mse": mse, "estimate": estimate,
+    e = pd.DataFrame({"vardir": Dall, "synthetic": synthetic, "gamma": np.where(sampled, 1.0 - B, 0.0),
+                      "eblup": eblup, "g1": g1, "g2": g2, "g3": g3, "mse": mse, "estimate": estimate,
                       "estimate_mse": estimate_mse, "lower": lower, "upper": upper}, index=fit.estimates.index)
     return _Fit(e, A, fit.variance)
 
@@ -428,15 +447,21 @@ def modeled_tasks(est: pd.DataFrame, structure: pd.DataFrame, population: pd.Dat
                         pn = parent_nb[wi][pd.Index(nb_names).get_indexer(P["nbs"])]
                         par = np.where(np.isfinite(pn), pn, par)
                     cols = [np.ones(len(y))]
+                    offset = None
                     if np.isfinite(par).all() and np.ptp(par) > 0:
-                        cols.append(scale(par))
+                        if lv == "beat" and wi in parent_nb and BEAT_PARENT_OFFSET:
+                            offset = scale(par)  # a beat is its neighborhood plus its own effect
+                        else:
+                            cols.append(scale(par))
                     if prev is not None and np.isfinite(prev).all() and np.ptp(prev) > 0:
                         cols.append(prev)
                     for c in range(P["sh"].shape[2] if lv != "beat" else 0):  # beats: in the parent
                         v = P["sh"][wi, :, c]
                         if np.isfinite(v).all() and np.ptp(v) > 0:
                             cols.append(_arcsin(v))
-                    fit = _fit(y, n0, var, share, np.column_stack(cols))
+                    fit = _fit(y, n0, var, share, np.column_stack(cols), offset)
+                    if fit is None and offset is not None:  # the parent as an estimated covariate instead
+                        fit = _fit(y, n0, var, share, np.column_stack([cols[0], offset, *cols[1:]]))
                     if fit is None:
                         diag.append((w, lv, "failed"))
                         prev = None

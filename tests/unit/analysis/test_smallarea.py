@@ -202,3 +202,31 @@ def test_a_zero_variance_component_is_replaced_by_the_adjusted_ml_estimate():
     y2, D2, X2 = _areas(3)
     fit2 = _fit(y2, 0.6 / D2, D2, False, X2)
     assert fit2.variance > 0 and not hasattr(fit2, "reml_variance")
+
+
+def test_an_offset_is_a_covariate_with_coefficient_one():
+    """Beats take their neighborhood's modeled estimate as an offset: ``y - offset`` is modeled on
+    ``X`` and the offset added back (EBLUP and synthetic), with the MSE of that fit; for shares on
+    the arcsine scale, back-transformed as without an offset."""
+    from survey_pipeline.analysis.smallarea import _fit
+    from survey_pipeline.stats import fay_herriot
+
+    y, D, X = _areas(4, m=24)
+    off = 0.8 * X[:, 1] + 0.1
+    n = 0.6 / D
+    got = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off).estimates
+    smooth = D  # D is exactly 0.6 / n: the log-linear smoothing keeps it
+    ref = fay_herriot(y - off, smooth, X[:, :1], "REML")
+    assert ref.variance > 0
+    np.testing.assert_allclose(got["eblup"], ref.estimates["eblup"] + off, rtol=1e-10)
+    np.testing.assert_allclose(got["synthetic"], ref.estimates["synthetic"] + off, rtol=1e-10)
+    np.testing.assert_allclose(got["mse"], ref.estimates["mse"], rtol=1e-10)
+    # shares: the model scale is arcsin(sqrt(p)); a share's estimate stays in [0, 1] and its
+    # interval holds it
+    p = np.clip(0.3 + 0.5 * X[:, 1] + np.random.default_rng(2).normal(0, 0.05, 24), 0.02, 0.98)
+    p_off = np.arcsin(np.sqrt(np.clip(0.3 + 0.5 * X[:, 1], 0, 1)))
+    nn = np.full(24, 40.0)
+    s = _fit(p, nn, p * (1 - p) / nn, True, X[:, :1], offset=p_off).estimates
+    assert s["estimate"].between(0, 1).all() and (s["lower"] <= s["estimate"]).all()
+    assert (s["estimate"] <= s["upper"]).all()
+    assert np.allclose(s["synthetic"], p_off + (s["synthetic"] - p_off).iloc[0])  # offset + one intercept
