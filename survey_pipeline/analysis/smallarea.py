@@ -16,7 +16,12 @@ direct one (``method`` = :data:`MODELED_METHOD`, ``se`` = the root of its MSE):
   means and scores with ``method="loglinear"`` (``log var`` on ``log n``).
 * **Covariates** an agency has, on the model scale (``arcsin(sqrt(share))`` for shares), in this
   order: the same indicator in the parent area (neighborhoods: the district's direct estimate,
-  else the city's; beats: their neighborhood's modeled estimate), the area's modeled estimate of
+  else the city's; beats: their neighborhood's modeled estimate, as an *offset* with
+  coefficient 1 (:data:`BEAT_PARENT_OFFSET`): a beat is modeled as its neighborhood plus an
+  effect of its own; estimated as a covariate from beats of ~9 respondents, its coefficient was
+  attenuated and the synthetic part missed the truth by more than the parent itself does, and
+  the offset cut the beats' MSE against the truth on the fixture city by 10-13%), the area's
+  modeled estimate of
   the previous wave (from the second wave on), and, for neighborhoods, population shares from
   the census targets: one category per variable of :data:`COVARIATE_VARIABLES`, the one whose
   share varies most between neighborhoods, arcsine-transformed (a beat's make-up is its
