@@ -141,13 +141,15 @@ def test_modeled_estimates_against_the_truth(run):
     assert (cov["cells"] > 1000).all()
     assert cov["coverage"].between(0.88, 0.99).all(), cov
     assert 0.90 <= (cov["coverage"] * cov["cells"]).sum() / cov["cells"].sum() <= 0.97
-    # issue 13's goal per level (93-97%; with the adjusted ML variance component where REML gives 0:
-    # neighborhoods 93.5%, beats 96.4%; REML alone gave 92.2% for neighborhoods)
+    # issue 13's goal per level (93-97%; measured: neighborhoods 93.4%, beats 96.9%; with REML alone,
+    # no adjusted ML variance component where REML gives 0, neighborhoods had 92.2%)
     by_level = (cov["coverage"] * cov["cells"]).groupby(level=0).sum() / cov["cells"].groupby(level=0).sum()
     assert by_level.between(0.93, 0.97).all(), by_level
     assert (mse["mse_modeled"] < 0.6 * mse["mse_direct"]).all(), mse
     assert shown.loc["neighborhood", "before"] < 0.65 < 0.92 <= shown.loc["neighborhood", "after"]
-    assert shown.loc["beat", "before"] < 0.05 < 0.65 <= shown.loc["beat", "after"]
+    # measured: neighborhoods 60.3% -> 94.3%, beats 1.0% -> 82.6% (issue 13's goals 95% and 90% are
+    # not met: rare shares; docs/small-area.md)
+    assert shown.loc["beat", "before"] < 0.05 < 0.80 <= shown.loc["beat", "after"]
     est = run.tables["estimates"]
     modeled = est[est["method"].str.startswith("modeled")]
     assert (modeled["method"] == "modeled (Fay–Herriot)").all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from survey_pipeline.analysis.indicators import ESTIMATE_COLUMNS
 from survey_pipeline.analysis.smallarea import (
@@ -230,3 +231,59 @@ def test_an_offset_is_a_covariate_with_coefficient_one():
     assert s["estimate"].between(0, 1).all() and (s["lower"] <= s["estimate"]).all()
     assert (s["estimate"] <= s["upper"]).all()
     assert np.allclose(s["synthetic"], p_off + (s["synthetic"] - p_off).iloc[0])  # offset + one intercept
+
+
+def test_an_area_without_answers_carries_the_offsets_uncertainty():
+    """A beat without usable answers is its neighborhood's estimate shifted: its MSE is the area
+    term (at least the neighborhood's own MSE, ``offset_mse``) plus the uncertainty of the
+    coefficients (g2), never less than that of the offset it is built from."""
+    from survey_pipeline.analysis.smallarea import _fit
+
+    y, D, X = _areas(4, m=24)
+    y[[3, 7]] = np.nan  # no usable answers
+    off = 0.8 * X[:, 1] + 0.1
+    n = 0.6 / D
+    base = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off)
+    A = base.variance
+    off_mse = np.full(24, 0.5 * A)
+    off_mse[7] = 4 * A  # a neighborhood estimated worse than the beats' effects vary
+    got = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off, offset_mse=off_mse).estimates
+    e = base.estimates
+    # sampled areas are unchanged; the empty ones get max(A, offset MSE) + g2
+    np.testing.assert_allclose(got["mse"].drop([3, 7]), e["mse"].drop([3, 7]), rtol=1e-12)
+    assert got.loc[3, "mse"] == pytest.approx(A + e.loc[3, "g2"], rel=1e-12)
+    assert got.loc[7, "mse"] == pytest.approx(4 * A + e.loc[7, "g2"], rel=1e-12)
+    assert got.loc[7, "mse"] > off_mse[7] and got.loc[7, "upper"] - got.loc[7, "lower"] > 2 * 1.959 * np.sqrt(off_mse[7])
+    assert np.isclose(got.loc[7, "eblup"], got.loc[7, "synthetic"])
+
+
+def test_a_share_on_its_own_scale_has_variances_at_the_parents_share(monkeypatch):
+    """Beats model shares on the share scale: the design variances are smoothed as
+    ``p (1 - p) deff / n`` at the parent's share ``p`` (not log-linearly in n), and the
+    benchmarked rows are clipped to [0, 1]."""
+    from survey_pipeline.analysis.smallarea import _fit
+    from survey_pipeline.stats import smooth_vardir
+
+    rng = np.random.default_rng(8)
+    m = 30
+    n = rng.integers(3, 15, m).astype(float)
+    parent = np.repeat([0.05, 0.2, 0.4], 10)
+    y = rng.binomial(n.astype(int), parent) / n
+    var = 1.3 * np.maximum(y * (1 - y), 0.0) / n
+    X = np.ones((m, 1))
+    fit = _fit(y, n, var, False, X, offset=parent, share_p=parent).estimates
+    expect = smooth_vardir(var, n, "proportion", y=y, p=parent).table["vardir_smoothed"].to_numpy()
+    np.testing.assert_allclose(fit["vardir"], expect, rtol=1e-12)
+    assert fit["vardir"].iloc[0] < fit["vardir"].iloc[-1] * 0.5  # rare parent: smaller variance
+    # neighborhoods on the share scale too (as beats are): rows in [0, 1], and not the arcsine fit's
+    import survey_pipeline.analysis.smallarea as sa
+
+    est, structure, *_ = _city(seed=9, m=40)
+    arc, _ = modeled_estimates(est, structure, None, None, ["w1", "w2"], levels=("neighborhood",))
+    monkeypatch.setitem(sa.SHARE_TRANSFORM, "neighborhood", "none")
+    rows, _ = modeled_estimates(est, structure, None, None, ["w1", "w2"], levels=("neighborhood",))
+    shares = rows[rows["statistic"] == "share"]
+    assert shares["estimate"].between(0, 1).all() and shares["ci_low"].ge(0).all() and shares["ci_high"].le(1).all()
+    assert not np.allclose(shares["estimate"], arc.loc[arc["statistic"] == "share", "estimate"])
+    means = rows["statistic"] == "mean"
+    np.testing.assert_allclose(rows.loc[means, "estimate"], arc.loc[arc["statistic"] == "mean", "estimate"])
