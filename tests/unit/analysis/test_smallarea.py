@@ -287,3 +287,25 @@ def test_a_share_on_its_own_scale_has_variances_at_the_parents_share(monkeypatch
     assert not np.allclose(shares["estimate"], arc.loc[arc["statistic"] == "share", "estimate"])
     means = rows["statistic"] == "mean"
     np.testing.assert_allclose(rows.loc[means, "estimate"], arc.loc[arc["statistic"] == "mean", "estimate"])
+
+
+def test_population_shares_enter_only_where_they_help_the_level():
+    """The census shares are covariates of the neighborhoods when, over every indicator and wave
+    of the level, the maximum-likelihood fits with them have the smaller total AIC: a share that
+    tracks the truth is used, one that is noise is not (diagnostics ``population_covariates``)."""
+    est, structure, _n, true_p, _mu = _city(seed=11, m=40)
+    names = structure["area"].tolist()
+    idx = pd.MultiIndex.from_product([["w1", "w2"], names], names=["wave", "neighborhood"])
+    rng = np.random.default_rng(3)
+    signal = np.append(true_p, 0.4)  # n99, the unsampled area, last
+    noise = rng.uniform(0.3, 0.7, len(names))
+    used = {}
+    for what, col in (("signal", signal), ("noise", noise)):
+        shares = pd.DataFrame({"x=a": np.tile(col, 2)}, index=idx)
+        rows, diag = modeled_estimates(est, structure, None, shares, ["w1", "w2"], levels=("neighborhood",))
+        pc = diag[diag["metric"] == "population_covariates"]
+        assert len(pc) == 2 and pc["value"].nunique() == 1
+        used[what] = (bool(pc["value"].iloc[0]), pc["detail"].iloc[0])
+        assert len(rows) == 2 * 2 * len(names)
+    assert used["signal"][0] and "used" in used["signal"][1]
+    assert not used["noise"][0] and "not used" in used["noise"][1]
