@@ -671,7 +671,7 @@ def _diag(items: list, shares_note: tuple[float, str] | None = None) -> pd.DataF
                 ("fits_failed", float((what == "failed").sum()),
                  "fits not made: fewer than 5 areas with 2+ answers, or every covariate set failed"),
                 ("fits_variance_zero", float((what == "zero").sum()),
-                 "fits whose variance component is 0 (every area synthetic)"),
+                 "fits whose REML variance component is 0 (predicted at the adjusted ML estimate instead)"),
                 ("median_gamma", float(gam.median()) if len(gam) else np.nan,
                  "median shrinkage weight of the direct estimate (areas with 2+ answers)")):
             rows.append({"wave": w, "area_level": lv, "area": lv, "kind": "small_area", "metric": metric,
