@@ -401,7 +401,9 @@ def estimate_indicators(
     per-respondent value on the full design (the estimator and variance of
     ``Design.mean(by=...)``, computed for all domains at once from per-cell moments by
     :class:`~survey_pipeline.stats.DomainMeans`); shares get the
-    ``settings.ci_method`` interval, means and scores a t interval on the design df.
+    ``settings.ci_method`` interval, means and scores a t interval, both on the domain's df (its
+    PSUs minus its strata, :meth:`~survey_pipeline.stats.Design.domain_degf`: R's ``svyciprop`` on
+    ``subset(design, domain)``; one PSU per respondent and ``strata = wave``: respondents minus one).
     The batches of indicators are estimated on two cores where possible
     (:func:`~survey_pipeline.analysis._parallel.run_tasks`; the same numbers as one by one).
     """
@@ -463,8 +465,17 @@ def estimate_tasks(design: Design, specs: list[IndicatorSpec], settings: Analysi
     return tasks, finish
 
 
+def _domain_df(design: Design, by: list[str], labels: pd.DataFrame) -> np.ndarray:
+    """The degrees of freedom of each domain of ``labels`` (columns ``by``): its PSUs minus its
+    strata (:meth:`~survey_pipeline.stats.Design.domain_degf`, R's ``degf(subset(design, domain))``
+    as ``svyciprop`` on a subset uses, and the NCHS standards' df)."""
+    ddf = design.domain_degf(by)
+    key = pd.MultiIndex.from_frame(ddf[by].astype(str))
+    got = pd.Series(ddf["df"].to_numpy(float), index=key)
+    return got.reindex(pd.MultiIndex.from_frame(labels[by].astype(str))).to_numpy(float)
+
+
 def _estimate_rows(design: Design, st: AnalysisSettings, sets: list, coded: list, acc: list) -> pd.DataFrame:
-    dfv = design.degf
     frames = []
     for (lv, gd, by), ds, items in zip(sets, coded, acc, strict=True):
         if not items:
@@ -481,6 +492,7 @@ def _estimate_rows(design: Design, st: AnalysisSettings, sets: list, coded: list
             "group": "all" if gd == "all" else np.tile(lab[by[-1]].astype(str).to_numpy(), m),
             "estimate": cols["estimate"], "se": cols["se"], "n": cols["n"], "n_eff": cols["n_eff"],
             "deff": cols["deff"], "n_dont_know": cols["count"],
+            "df": np.tile(_domain_df(design, list(by), lab), m),
             "indicator": np.repeat([it[0].indicator for it in items], k),
             "statistic": np.repeat([it[0].statistic for it in items], k),
         })
@@ -488,8 +500,10 @@ def _estimate_rows(design: Design, st: AnalysisSettings, sets: list, coded: list
     if not frames:
         return pd.DataFrame(columns=ESTIMATE_COLUMNS)
     est = pd.concat(frames, ignore_index=True)
-    est["df"] = dfv
-    tq = float(sps.t.ppf(0.975, dfv)) if np.isfinite(dfv) and dfv > 0 else float(sps.norm.ppf(0.975))
+    dfv = est["df"].to_numpy(float)
+    with np.errstate(invalid="ignore"):  # a domain of one PSU per stratum (df 0): the normal quantile
+        tq = np.where(np.isfinite(dfv) & (dfv > 0), sps.t.ppf(0.975, np.where(dfv > 0, dfv, 1.0)),
+                      sps.norm.ppf(0.975))
     est["ci_low"] = est["estimate"] - tq * est["se"]
     est["ci_high"] = est["estimate"] + tq * est["se"]
     share = (est["statistic"] == "share").to_numpy()

@@ -750,11 +750,17 @@ def _rules(ctx: _Ctx) -> list[Table]:
                 rows.append({"rule": r.detail, "value": f"{r.value:g}"})
     out = [Table("rules", t("rules", lang), pd.DataFrame(rows), [Column("rule", t("setting", lang)),
                                                                  Column("value", t("value", lang))], row_header="rule")]
-    est = ctx.tables["estimates"]
-    e = est[(est["wave"] == ctx.wave) & (est["group_dim"] == "all")]
+    # the numbers shown (ctx.est: the direct one where reliable, else the modeled one), so that a
+    # suppressed direct number replaced by a modeled one counts where it is shown, marked ◇
+    e = ctx.est
     if not e.empty:
-        cnt = (e.assign(reason=e["reliability_reason"].fillna(""))
-               .groupby(["reliability", "reason"]).size().reset_index(name="count"))
+        reason = e["reliability_reason"].astype(object).where(e["reliability_reason"].notna(), "")
+        if "modeled" in e.columns and e["modeled"].any():
+            mark = f"◇ {t('modeled', lang)}"
+            reason = reason.where(~e["modeled"].astype(bool), [
+                f"{mark}; {r.removeprefix('modeled; ')}" if r else mark
+                for r in reason.where(e["modeled"].astype(bool), "")])
+        cnt = (e.assign(reason=reason).groupby(["reliability", "reason"]).size().reset_index(name="count"))
         rank = {"ok": 0, "flag": 1, "suppress": 2}
         cnt = cnt.assign(_r=cnt["reliability"].map(lambda x: rank.get(x, 3))).sort_values(["_r", "count"],
                                                                                          ascending=[True, False])

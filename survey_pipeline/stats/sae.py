@@ -464,7 +464,13 @@ def fay_herriot(
 
     vi = 1.0 / (A + Ds)
     XtVi = (vi[:, None] * Xs).T
-    Q = np.linalg.inv(XtVi @ Xs)
+    try:
+        Q = np.linalg.inv(XtVi @ Xs)
+    except np.linalg.LinAlgError:
+        raise EstimationError(
+            f"fay_herriot: X'V^-1X is singular at the fitted variance component {A:.6g}; the "
+            "columns of X are (numerically) collinear on the sampled areas. Drop a redundant column."
+        ) from None
     beta = Q @ (XtVi @ ys)
     se_beta = np.sqrt(np.diag(Q))
     resid = ys - Xs @ beta
@@ -580,6 +586,10 @@ class GVFResult:
     method: str
 
 
+ZERO_VARIANCE_RTOL = 1e-10
+"""A direct variance at most this times the median positive one is rounding error of 0 (smooth_vardir)."""
+
+
 def smooth_vardir(
     vardir: pd.Series | Sequence[float] | np.ndarray,
     n: pd.Series | Sequence[float] | np.ndarray,
@@ -598,7 +608,8 @@ def smooth_vardir(
     ----------
     vardir : Series or array
         Direct variances (NaN or <= 0 where not usable: they do not enter the fit but still get
-        a smoothed value when ``n > 0``).
+        a smoothed value when ``n > 0``). A variance at most :data:`ZERO_VARIANCE_RTOL` times the
+        median positive one counts as 0 (rounding error of a variance of 0).
     n : Series or array
         Respondents per area.
     method : {"loglinear", "proportion"}
@@ -648,6 +659,11 @@ def smooth_vardir(
         raise EstimationError(f"smooth_vardir: n has {len(nv)} values for {len(v)} areas.")
     has_n = np.isfinite(nv) & (nv > 0)
     table = pd.DataFrame({"vardir": v, "n": nv}, index=index)
+    # a variance that is 0 up to rounding (every respondent answered alike, computed as 5e-33, say)
+    # is 0: on the log scale it would outweigh every other area and wreck the fit
+    pos = np.isfinite(v) & (v > 0)
+    if pos.any():
+        v = np.where(pos & (v <= ZERO_VARIANCE_RTOL * np.median(v[pos])), 0.0, v)
     if method == "loglinear":
         if p is not None or y is not None:
             raise EstimationError("smooth_vardir(method='loglinear') takes no y or p.")

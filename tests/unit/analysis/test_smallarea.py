@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from survey_pipeline.analysis.indicators import ESTIMATE_COLUMNS
 from survey_pipeline.analysis.smallarea import (
@@ -202,3 +203,109 @@ def test_a_zero_variance_component_is_replaced_by_the_adjusted_ml_estimate():
     y2, D2, X2 = _areas(3)
     fit2 = _fit(y2, 0.6 / D2, D2, False, X2)
     assert fit2.variance > 0 and not hasattr(fit2, "reml_variance")
+
+
+def test_an_offset_is_a_covariate_with_coefficient_one():
+    """Beats take their neighborhood's modeled estimate as an offset: ``y - offset`` is modeled on
+    ``X`` and the offset added back (EBLUP and synthetic), with the MSE of that fit; for shares on
+    the arcsine scale, back-transformed as without an offset."""
+    from survey_pipeline.analysis.smallarea import _fit
+    from survey_pipeline.stats import fay_herriot
+
+    y, D, X = _areas(4, m=24)
+    off = 0.8 * X[:, 1] + 0.1
+    n = 0.6 / D
+    got = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off).estimates
+    smooth = D  # D is exactly 0.6 / n: the log-linear smoothing keeps it
+    ref = fay_herriot(y - off, smooth, X[:, :1], "REML")
+    assert ref.variance > 0
+    np.testing.assert_allclose(got["eblup"], ref.estimates["eblup"] + off, rtol=1e-10)
+    np.testing.assert_allclose(got["synthetic"], ref.estimates["synthetic"] + off, rtol=1e-10)
+    np.testing.assert_allclose(got["mse"], ref.estimates["mse"], rtol=1e-10)
+    # shares: the model scale is arcsin(sqrt(p)); a share's estimate stays in [0, 1] and its
+    # interval holds it
+    p = np.clip(0.3 + 0.5 * X[:, 1] + np.random.default_rng(2).normal(0, 0.05, 24), 0.02, 0.98)
+    p_off = np.arcsin(np.sqrt(np.clip(0.3 + 0.5 * X[:, 1], 0, 1)))
+    nn = np.full(24, 40.0)
+    s = _fit(p, nn, p * (1 - p) / nn, True, X[:, :1], offset=p_off).estimates
+    assert s["estimate"].between(0, 1).all() and (s["lower"] <= s["estimate"]).all()
+    assert (s["estimate"] <= s["upper"]).all()
+    assert np.allclose(s["synthetic"], p_off + (s["synthetic"] - p_off).iloc[0])  # offset + one intercept
+
+
+def test_an_area_without_answers_carries_the_offsets_uncertainty():
+    """A beat without usable answers is its neighborhood's estimate shifted: its MSE is the area
+    term (at least the neighborhood's own MSE, ``offset_mse``) plus the uncertainty of the
+    coefficients (g2), never less than that of the offset it is built from."""
+    from survey_pipeline.analysis.smallarea import _fit
+
+    y, D, X = _areas(4, m=24)
+    y[[3, 7]] = np.nan  # no usable answers
+    off = 0.8 * X[:, 1] + 0.1
+    n = 0.6 / D
+    base = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off)
+    A = base.variance
+    off_mse = np.full(24, 0.5 * A)
+    off_mse[7] = 4 * A  # a neighborhood estimated worse than the beats' effects vary
+    got = _fit(y, n, 0.6 / n, False, X[:, :1], offset=off, offset_mse=off_mse).estimates
+    e = base.estimates
+    # sampled areas are unchanged; the empty ones get max(A, offset MSE) + g2
+    np.testing.assert_allclose(got["mse"].drop([3, 7]), e["mse"].drop([3, 7]), rtol=1e-12)
+    assert got.loc[3, "mse"] == pytest.approx(A + e.loc[3, "g2"], rel=1e-12)
+    assert got.loc[7, "mse"] == pytest.approx(4 * A + e.loc[7, "g2"], rel=1e-12)
+    assert got.loc[7, "mse"] > off_mse[7] and got.loc[7, "upper"] - got.loc[7, "lower"] > 2 * 1.959 * np.sqrt(off_mse[7])
+    assert np.isclose(got.loc[7, "eblup"], got.loc[7, "synthetic"])
+
+
+def test_a_share_on_its_own_scale_has_variances_at_the_parents_share(monkeypatch):
+    """Beats model shares on the share scale: the design variances are smoothed as
+    ``p (1 - p) deff / n`` at the parent's share ``p`` (not log-linearly in n), and the
+    benchmarked rows are clipped to [0, 1]."""
+    from survey_pipeline.analysis.smallarea import _fit
+    from survey_pipeline.stats import smooth_vardir
+
+    rng = np.random.default_rng(8)
+    m = 30
+    n = rng.integers(3, 15, m).astype(float)
+    parent = np.repeat([0.05, 0.2, 0.4], 10)
+    y = rng.binomial(n.astype(int), parent) / n
+    var = 1.3 * np.maximum(y * (1 - y), 0.0) / n
+    X = np.ones((m, 1))
+    fit = _fit(y, n, var, False, X, offset=parent, share_p=parent).estimates
+    expect = smooth_vardir(var, n, "proportion", y=y, p=parent).table["vardir_smoothed"].to_numpy()
+    np.testing.assert_allclose(fit["vardir"], expect, rtol=1e-12)
+    assert fit["vardir"].iloc[0] < fit["vardir"].iloc[-1] * 0.5  # rare parent: smaller variance
+    # neighborhoods on the share scale too (as beats are): rows in [0, 1], and not the arcsine fit's
+    import survey_pipeline.analysis.smallarea as sa
+
+    est, structure, *_ = _city(seed=9, m=40)
+    arc, _ = modeled_estimates(est, structure, None, None, ["w1", "w2"], levels=("neighborhood",))
+    monkeypatch.setitem(sa.SHARE_TRANSFORM, "neighborhood", "none")
+    rows, _ = modeled_estimates(est, structure, None, None, ["w1", "w2"], levels=("neighborhood",))
+    shares = rows[rows["statistic"] == "share"]
+    assert shares["estimate"].between(0, 1).all() and shares["ci_low"].ge(0).all() and shares["ci_high"].le(1).all()
+    assert not np.allclose(shares["estimate"], arc.loc[arc["statistic"] == "share", "estimate"])
+    means = rows["statistic"] == "mean"
+    np.testing.assert_allclose(rows.loc[means, "estimate"], arc.loc[arc["statistic"] == "mean", "estimate"])
+
+
+def test_population_shares_enter_only_where_they_help_the_level():
+    """The census shares are covariates of the neighborhoods when, over every indicator and wave
+    of the level, the maximum-likelihood fits with them have the smaller total AIC: a share that
+    tracks the truth is used, one that is noise is not (diagnostics ``population_covariates``)."""
+    est, structure, _n, true_p, _mu = _city(seed=11, m=40)
+    names = structure["area"].tolist()
+    idx = pd.MultiIndex.from_product([["w1", "w2"], names], names=["wave", "neighborhood"])
+    rng = np.random.default_rng(3)
+    signal = np.append(true_p, 0.4)  # n99, the unsampled area, last
+    noise = rng.uniform(0.3, 0.7, len(names))
+    used = {}
+    for what, col in (("signal", signal), ("noise", noise)):
+        shares = pd.DataFrame({"x=a": np.tile(col, 2)}, index=idx)
+        rows, diag = modeled_estimates(est, structure, None, shares, ["w1", "w2"], levels=("neighborhood",))
+        pc = diag[diag["metric"] == "population_covariates"]
+        assert len(pc) == 2 and pc["value"].nunique() == 1
+        used[what] = (bool(pc["value"].iloc[0]), pc["detail"].iloc[0])
+        assert len(rows) == 2 * 2 * len(names)
+    assert used["signal"][0] and "used" in used["signal"][1]
+    assert not used["noise"][0] and "not used" in used["noise"][1]

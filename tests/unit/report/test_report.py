@@ -383,3 +383,36 @@ def test_area_tables_mark_modeled_numbers_and_never_test_them(tmp_path, lang):
     assert bool(day["_suppressed"]) and pd.isna(day["estimate"]) and not day["area_text"].endswith("◇")
     html = render_html(report)
     assert escape(t("legend_modeled", lang)) in html
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_methodology_counts_the_numbers_shown_modeled_ones_marked(tmp_path, lang):
+    """The methodology's reliability counts are those of the numbers shown: a suppressed direct
+    number that a reliable modeled one replaces counts once, as the modeled row's ok and marked
+    ◇ modeled; a direct number that is ok or flagged stays; a modeled number that is itself
+    suppressed leaves the direct row's count as it was."""
+    from survey_pipeline.report.i18n import t
+    from tests.fixtures_results import build_tables, with_modeled, write_store
+
+    root = make_results_project(tmp_path / "p")
+    tables = with_modeled(build_tables())
+    write_store(root / "warehouse.duckdb", tables)
+    report = build_report(root, language=lang)
+    meth = next(s for s in report.sections if s.key == "methodology")
+    cnt = next(tb for tb in meth.tables if tb.key == "reliability_counts").frame
+    est = tables["estimates"]
+    wave = sorted(est["wave"].unique())[-1]  # the report's wave: the latest
+    e = est[(est["wave"] == wave) & (est["group_dim"] == "all")]
+    direct = e[~e["method"].str.startswith("modeled")]
+    modeled = e[e["method"].str.startswith("modeled")]
+    key = ["area_level", "area", "indicator", "statistic"]
+    j = direct.merge(modeled, on=key, suffixes=("", "_m"))
+    replaced = int(((j["reliability"] == "suppress") & (j["reliability_m"] == "ok")).sum())
+    assert replaced > 0
+    mark = "◇ " + t("modeled", lang)
+    assert cnt["count"].sum() == len(direct)  # one per number shown (every modeled row has a direct one)
+    got = cnt[cnt["reason"] == mark]
+    assert len(got) == 1 and got["reliability"].iloc[0] == "ok" and got["count"].iloc[0] == replaced
+    shown_ok = int((direct["reliability"] == "ok").sum()) + replaced
+    assert cnt.loc[cnt["reliability"] == "ok", "count"].sum() == shown_ok
+    assert cnt.loc[cnt["reliability"] == "suppress", "count"].sum() == int((direct["reliability"] == "suppress").sum()) - replaced

@@ -259,6 +259,13 @@ def test_gvf_loglinear():
     assert g.parameters["n_fit"] == 4
     with pytest.raises(EstimationError, match=r"method='log' is not a valid option"):
         smooth_vardir(noisy, n, "log")
+    # a variance of 0 computed with rounding error (two respondents who agree: 5e-33) is 0, not a
+    # point at log(v) = -74 that drags the fitted curve (on the fixture city it made the smoothed
+    # variances of a neighborhood mean grow with n, to 1e8)
+    rounding = noisy.copy()
+    rounding["c"] = 5e-33
+    np.testing.assert_allclose(smooth_vardir(rounding, n).table["vardir_smoothed"], g.table["vardir_smoothed"],
+                               rtol=1e-12)
 
 
 def test_gvf_proportion():
