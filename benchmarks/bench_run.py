@@ -14,7 +14,9 @@ writing) and the peak resident memory, and writes ``benchmarks/out/run.json``.
 docs: ``--rows 200000`` (5 exports of 40,000) and ``--rows 1000000`` (5 exports of 200,000).
 
 It prints a table of the stages (seconds, CPU seconds of the process and its workers, the 1-minute
-load average at the stage's start and end), the peak memory (the main process's ``VmHWM``, and the
+load average at the stage's start and end), then the analysis' tasks inside the stages (estimates,
+comparisons, DiD, small-area, priorities, importance, drivers ...: each one's own seconds and CPU
+seconds in the process that ran it; they run side by side, so they add up to more than their stage), the peak memory (the main process's ``VmHWM``, and the
 largest sum of the resident memory of the process and all its children, sampled every 0.2 s),
 and the load average before and after the run. The load average counts this run's own busy
 threads too, so each stage's load from *other* jobs is estimated as the load average at its end
@@ -224,6 +226,17 @@ def print_table(stages: list[dict], total: float, total_cpu: float, load_before:
           f"{peak_tree:.2f} GB (largest sum of RSS, sampled every 0.2 s)")
 
 
+def print_tasks(tasks: dict[str, dict]) -> None:
+    """The analysis' tasks (``AnalysisRun.summary["task_seconds"]``): each name's own wall and CPU
+    seconds in the process that ran it. The tasks of a stage run side by side (``--jobs``
+    processes), so their seconds add up to more than the stage's."""
+    if not tasks:
+        return
+    print(f"{'analysis task (own time, side by side)':<36} {'seconds':>8} {'CPU s':>8} {'tasks':>6}")
+    for name, t in tasks.items():
+        print(f"  {name[:34]:<34} {t['seconds']:8.2f} {t['cpu_seconds']:8.2f} {t['tasks']:6d}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -266,10 +279,14 @@ def main() -> None:
         kept = sum(getattr(s, "rows_kept", 0) for s in res.ingests)
         summary = res.analysis.summary if res.analysis is not None else {}
     print_table(stages, total, total_cpu, load_before, load_after, peak, sampler.peak_gb, worst)
+    tasks = summary.get("task_seconds") or {}
+    print_tasks(tasks)
     out = {"rows": a.rows, "jobs": a.jobs, "rows_kept": int(kept), "seconds_total": round(total, 2),
            "cpu_seconds_total": round(total_cpu, 2),
            "seconds_by_stage": {r["stage"]: round(r["seconds"], 2) for r in stages},
            "stages": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in stages],
+           "analysis_tasks": {n: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in t.items()}
+                              for n, t in tasks.items()},
            "peak_rss_gb": round(peak, 2), "peak_rss_with_children_gb": round(sampler.peak_gb, 2),
            "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
            "load_other_max": round(worst, 2), "valid_for_goal": worst <= LOAD_LIMIT,

@@ -23,7 +23,7 @@ from survey_pipeline.errors import AnalysisError, StoreError
 from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, check_project, normalize_name
 
-from ._parallel import run_tasks
+from ._parallel import run_named
 from .comments import (
     CELL_COLUMNS,
     CODE_TABLE_COLUMNS,
@@ -234,8 +234,10 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     # design: run together, on two cores where possible (results in a fixed order, as one by one)
     est_tasks, est_rows = estimate_tasks(design, specs, st)
     rank_keys, rtasks = rank_tasks(design, specs)
-    got = run_tasks([*rtasks, lambda: _sort_order(wr.weights, ["wave", "response_id"]),
-                     lambda: scale_alphas(design.data, specs), *est_tasks])
+    timings: dict[str, dict] = {}  # each task's own seconds, by name (summary["task_seconds"])
+    got = run_named([*(("ranks", t) for t in rtasks), ("weights order", lambda: _sort_order(wr.weights, ["wave", "response_id"])),
+                     ("alphas", lambda: scale_alphas(design.data, specs)), *(("estimates", t) for t in est_tasks)],
+                    timings)
     ranks = dict(zip(rank_keys, got[:len(rtasks)], strict=True))
     weights_order, alphas = got[len(rtasks):len(rtasks) + 2]
     est = est_rows(got[len(rtasks) + 2:])
@@ -247,9 +249,11 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     # the modeled (small-area) rows come from the direct rows, beside the comparisons; they are
     # added after them, so no comparison, finding, ranking or driver uses a modeled number
     mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
-    got = run_tasks([*ctasks, *dtasks, *mtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
-                     lambda: importance_satisfaction(est, specs, inst),
-                     lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)])
+    got = run_named([*(("comparisons", t) for t in ctasks), *(("did", t) for t in dtasks),
+                     *(("small-area", t) for t in mtasks),
+                     ("priorities", lambda: priorities_table(est, specs, inst, design, ranks=ranks)),
+                     ("importance", lambda: importance_satisfaction(est, specs, inst)),
+                     ("drivers", lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust))], timings)
     modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 3]) if mfinish else (None, None)
     comp = concat_comparisons(got[:len(ctasks)])
     for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
@@ -289,7 +293,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         cspecs = comment_specs(comments.lexicon, inst.languages)
         clevels = [lv for lv in ("city", "district", "neighborhood") if lv == "city" or lv in design.data.columns]
         ctasks_, crows = estimate_tasks(design, cspecs, st, levels=clevels, groups=())
-        est = pd.concat([est, crows(run_tasks(ctasks_))], ignore_index=True)
+        est = pd.concat([est, crows(run_named([("comment estimates", t) for t in ctasks_], timings))],
+                        ignore_index=True)
         comment_tables = {"comment_themes": themes_table(comments.lexicon),
                           "comment_codes": _sorted(comments.codes[CODE_TABLE_COLUMNS],
                                                    ["wave", "response_id", "variable", "theme"]),
@@ -319,7 +324,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                "estimates": int(direct.sum()), "suppressed": int((direct & (est["reliability"] == "suppress")).sum()),
                "modeled": int((~direct).sum()),
                "modeled_suppressed": int((~direct & (est["reliability"] == "suppress")).sum()),
-               "comparisons": len(comp), "findings": _findings_first_for_all(comp)}
+               "comparisons": len(comp), "findings": _findings_first_for_all(comp), "task_seconds": timings}
     return AnalysisRun(tables, summary)
 
 
