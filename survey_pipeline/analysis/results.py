@@ -23,7 +23,7 @@ from survey_pipeline.errors import AnalysisError, StoreError
 from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, check_project, normalize_name
 
-from ._parallel import run_named
+from ._parallel import run_named, timed_block
 from .comments import (
     CELL_COLUMNS,
     CODE_TABLE_COLUMNS,
@@ -242,24 +242,29 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     weights_order, alphas = got[len(rtasks):len(rtasks) + 2]
     est = est_rows(got[len(rtasks) + 2:])
     tick("comparisons")
-    # the comparison tables, the evaluations and the priorities side by side (in this order)
-    ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+    # the comparison tables, the evaluations, the priorities and the drivers side by side
+    with timed_block(timings, "contrasts (before the tasks)"):
+        ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
     dtasks = [lambda ev=ev: did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs,
                                 adjust=st.adjust) for ev in st.evaluations]
     # the modeled (small-area) rows come from the direct rows, beside the comparisons; they are
     # added after them, so no comparison, finding, ranking or driver uses a modeled number
-    mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
-    got = run_named([*(("comparisons", t) for t in ctasks), *(("did", t) for t in dtasks),
-                     *(("small-area", t) for t in mtasks),
+    with timed_block(timings, "small-area set-up"):
+        mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
+    # the longest tasks first (they are taken in list order): the two processes end together
+    got = run_named([("drivers", lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)),
+                     *(("small-area", t) for t in mtasks), *(("comparisons", t) for t in ctasks),
+                     *(("did", t) for t in dtasks),
                      ("priorities", lambda: priorities_table(est, specs, inst, design, ranks=ranks)),
-                     ("importance", lambda: importance_satisfaction(est, specs, inst)),
-                     ("drivers", lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust))], timings)
-    modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 3]) if mfinish else (None, None)
+                     ("importance", lambda: importance_satisfaction(est, specs, inst))], timings)
+    drv, got = got[0], got[1:]
+    modeled, sae_diag = mfinish(got[:len(mtasks)]) if mfinish else (None, None)
+    got = got[len(mtasks):]
     comp = concat_comparisons(got[:len(ctasks)])
     for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
         if not d.empty:
             comp = pd.concat([comp, d], ignore_index=True)
-    pri, iss, drv = got[-3:]
+    pri, iss = got[-2:]
     labels = {s.indicator: finding_label(s, inst.language) for s in specs if s.topic != "contact"}
     names = {}
     for a in inst.areas.items:
@@ -269,7 +274,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                 names[v] = a.label.get(inst.language, a.name)
     if district_names is None:
         district_names = district_labels(inst.areas, inst.language)
-    comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
+    with timed_block(timings, "findings"):
+        comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
     diag = pd.concat([wr.diagnostics, alphas], ignore_index=True)
     rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")
