@@ -380,7 +380,8 @@ def _project_inputs(project: Project):
         if not waves:
             raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
                                 fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
-        frame = store.read_clean_waves(waves)  # every wave, one below the other
+        # every wave, one below the other; the missing kinds as categoricals (1 byte a cell)
+        frame = store.read_clean_waves(waves, missing_as="category")
         # the matched area codes are the response columns area_<level>; a geography
         # question may hold the raw answer under the level's own name: the match wins
         levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in frame.columns]
