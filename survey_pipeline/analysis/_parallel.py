@@ -33,7 +33,7 @@ from typing import TypeVar
 
 from survey_pipeline.errors import AnalysisError, ProjectError
 
-__all__ = ["default_jobs", "run_named", "run_tasks", "using", "workers"]
+__all__ = ["default_jobs", "run_named", "run_tasks", "timed_block", "using", "workers"]
 
 T = TypeVar("T")
 
@@ -212,15 +212,37 @@ def run_named(tasks: Sequence[tuple[str, Callable[[], T]]], timings: dict[str, d
 
     def timed(task: Callable[[], T]) -> Callable[[], tuple[T, float, float]]:
         def run() -> tuple[T, float, float]:
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu = time.perf_counter(), _cpu()
             out = task()
-            return out, time.perf_counter() - wall, time.process_time() - cpu
+            return out, time.perf_counter() - wall, _cpu() - cpu
         return run
 
     got = run_tasks([timed(t) for _name, t in tasks])
     for (name, _task), (_out, wall, cpu) in zip(tasks, got, strict=True):
-        t = timings.setdefault(name, {"seconds": 0.0, "cpu_seconds": 0.0, "tasks": 0})
-        t["seconds"] += wall
-        t["cpu_seconds"] += cpu
-        t["tasks"] += 1
+        _add(timings, name, wall, cpu)
     return [out for out, _wall, _cpu in got]
+
+
+@contextmanager
+def timed_block(timings: dict[str, dict] | None, name: str):
+    """Within the block, the wall and CPU seconds (this process and the children it waited for,
+    e.g. :func:`run_tasks`' workers) are added to ``timings[name]`` as by :func:`run_named`."""
+    wall, cpu = time.perf_counter(), _cpu()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            _add(timings, name, time.perf_counter() - wall, _cpu() - cpu)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended and were waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _add(timings: dict[str, dict], name: str, wall: float, cpu: float) -> None:
+    t = timings.setdefault(name, {"seconds": 0.0, "cpu_seconds": 0.0, "tasks": 0})
+    t["seconds"] += wall
+    t["cpu_seconds"] += cpu
+    t["tasks"] += 1
