@@ -442,7 +442,9 @@ class Design:
         if self.lonely_psu == "average" and self._lonely.any():
             scale_psu[self._lonely[self._psu_stratum]] = 0.0
             nok = nstrat - int(self._lonely.sum())
-        xtrs, a_list, spa, hpa, xta = [], [], [], [], []
+        xtrs: list = []
+        a_list: list = []
+        xta: list = []
         for st in self._steps:
             r = np.divide(st.w_before, st.w_after, out=np.zeros_like(st.w_after),
                           where=st.w_after != 0)
