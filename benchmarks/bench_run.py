@@ -14,9 +14,14 @@ writing) and the peak resident memory, and writes ``benchmarks/out/run.json``.
 docs: ``--rows 200000`` (5 exports of 40,000) and ``--rows 1000000`` (5 exports of 200,000).
 
 It prints a table of the stages (seconds, CPU seconds of the process and its workers, the 1-minute
-load average at the stage's start and end), the peak memory (the main process's ``VmHWM``, and the
-largest sum of the resident memory of the process and all its children, sampled every 0.2 s),
-and the load average before and after the run. The load average counts this run's own busy
+load average at the stage's start and end), then the analysis' tasks inside the stages (estimates,
+the contrasts made before the comparison tasks, comparisons, DiD, small-area, priorities,
+importance, drivers ...: each one's own seconds and CPU seconds in the process that ran it; they
+run side by side, so they add up to more than their stage), the peak memory (the main process's
+``VmHWM``; the largest sum of the resident memory of the process and all its children, sampled
+every 0.2 s; and the largest sum of their proportional set sizes, PSS, where a page a forked
+worker shares with the main process counts once, not in each), and the load average before and
+after the run. The load average counts this run's own busy
 threads too, so each stage's load from *other* jobs is estimated as the load average at its end
 minus the CPU seconds per second the run itself used in the stage. A figure whose stage saw more
 than 1.5 from other jobs (or a run that started at load > 1.5) is marked "taken at load X: not
@@ -141,13 +146,30 @@ def _tree_usage(root: int) -> tuple[float, float]:
     return rss, cpu
 
 
+def _tree_pss(root: int) -> float:
+    """GB of proportional set size of ``root`` and its live children (``/proc/PID/smaps_rollup``:
+    a page shared by k processes, e.g. a forked worker's copy-on-write view of the analysis'
+    frames, counts 1/k in each, so the sum counts it once; the RSS sum counts it k times)."""
+    kb = 0
+    for p in _tree_pids(root):
+        try:
+            with open(f"/proc/{p}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        kb += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return kb / 1e6
+
+
 class TreeSampler:
     """Samples the resident memory of this process and its children every ``every`` seconds (the
     run's workers are children), and keeps the largest sum; :meth:`cpu` is the CPU seconds used so
     far by the process, its finished children and its live children."""
 
     def __init__(self, every: float = 0.2):
-        self.every, self.peak_gb = every, 0.0
+        self.every, self.peak_gb, self.peak_pss_gb = every, 0.0, 0.0
         self._stop = threading.Event()
         self._live_cpu: dict[int, float] = {}
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
@@ -160,6 +182,7 @@ class TreeSampler:
     def sample(self) -> None:
         rss, _ = _tree_usage(os.getpid())
         self.peak_gb = max(self.peak_gb, rss)
+        self.peak_pss_gb = max(self.peak_pss_gb, _tree_pss(os.getpid()))
 
     def cpu(self) -> float:
         """CPU seconds of this process and of all its children (finished or running)."""
@@ -212,7 +235,7 @@ def stage_table(marks: list[tuple[str, float, float, float]], load_before: float
 
 
 def print_table(stages: list[dict], total: float, total_cpu: float, load_before: tuple, load_after: tuple,
-                peak_main: float, peak_tree: float, worst: float) -> None:
+                peak_main: float, peak_tree: float, worst: float, peak_pss: float = float("nan")) -> None:
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} (1, 5, 15 min)")
     print(f"{'stage':<36} {'seconds':>8} {'CPU s':>8} {'load start':>10} {'load end':>9} {'others':>7}")
     for r in stages:
@@ -221,7 +244,19 @@ def print_table(stages: list[dict], total: float, total_cpu: float, load_before:
     print(f"{'total':<36} {total:8.2f} {total_cpu:8.2f} {'':>10} {'':>9} {worst:7.2f}  {load_note(worst)}")
     print(f"load average after:  {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (1, 5, 15 min)")
     print(f"peak memory: main process {peak_main:.2f} GB (VmHWM); process and children together "
-          f"{peak_tree:.2f} GB (largest sum of RSS, sampled every 0.2 s)")
+          f"{peak_tree:.2f} GB (largest sum of RSS, sampled every 0.2 s; pages the forked workers share "
+          f"with it counted in each), {peak_pss:.2f} GB counting shared pages once (largest sum of PSS)")
+
+
+def print_tasks(tasks: dict[str, dict]) -> None:
+    """The analysis' tasks (``AnalysisRun.summary["task_seconds"]``): each name's own wall and CPU
+    seconds in the process that ran it. The tasks of a stage run side by side (``--jobs``
+    processes), so their seconds add up to more than the stage's."""
+    if not tasks:
+        return
+    print(f"{'analysis task (own time, side by side)':<36} {'seconds':>8} {'CPU s':>8} {'tasks':>6}")
+    for name, t in tasks.items():
+        print(f"  {name[:34]:<34} {t['seconds']:8.2f} {t['cpu_seconds']:8.2f} {t['tasks']:6d}")
 
 
 def main() -> None:
@@ -265,12 +300,17 @@ def main() -> None:
         peak = _vm("VmHWM")
         kept = sum(getattr(s, "rows_kept", 0) for s in res.ingests)
         summary = res.analysis.summary if res.analysis is not None else {}
-    print_table(stages, total, total_cpu, load_before, load_after, peak, sampler.peak_gb, worst)
+    print_table(stages, total, total_cpu, load_before, load_after, peak, sampler.peak_gb, worst, sampler.peak_pss_gb)
+    tasks = summary.get("task_seconds") or {}
+    print_tasks(tasks)
     out = {"rows": a.rows, "jobs": a.jobs, "rows_kept": int(kept), "seconds_total": round(total, 2),
            "cpu_seconds_total": round(total_cpu, 2),
            "seconds_by_stage": {r["stage"]: round(r["seconds"], 2) for r in stages},
            "stages": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in stages],
+           "analysis_tasks": {n: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in t.items()}
+                              for n, t in tasks.items()},
            "peak_rss_gb": round(peak, 2), "peak_rss_with_children_gb": round(sampler.peak_gb, 2),
+           "peak_pss_with_children_gb": round(sampler.peak_pss_gb, 2),
            "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
            "load_other_max": round(worst, 2), "valid_for_goal": worst <= LOAD_LIMIT,
            "note": load_note(worst),

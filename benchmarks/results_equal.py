@@ -15,7 +15,8 @@ change; the ``runs`` table and the ``sources.loaded_at`` timestamps are not comp
     PYTHONPATH=. python benchmarks/results_equal.py stores /tmp/before-program /tmp/after-program
 
 ``compare`` exits 1 when a table differs: other rows or text, or a number off by more than
-1e-12 relative (1e-12 absolute near zero). The ``runs`` table (timestamps) is not compared.
+1e-12 relative (1e-12 absolute near zero); with ``--exact`` (``compare`` and ``stores``), a number
+that is not the same double (bitwise; NaN where NaN), with no exception for round-off. The ``runs`` table (timestamps) is not compared.
 Where a domain's variance is zero up to round-off in both tables (every valid answer in the
 domain is the same, so ``se`` is the square root of the cancellation error of its moments,
 below 1e-6 x max(1, |estimate|)), the columns computed from that round-off (``se``, ``ci_*``,
@@ -81,8 +82,9 @@ def _zero_se(df: pd.DataFrame) -> np.ndarray:
     return se < 1e-6 * np.maximum(1.0, np.abs(est))
 
 
-def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
-    """Differences between two results tables (empty when equal to ``RTOL``)."""
+def compare_frames(a: pd.DataFrame, b: pd.DataFrame, exact: bool = False) -> list[str]:
+    """Differences between two results tables (empty when equal to ``RTOL``; with ``exact``,
+    when every number is the same double, NaN where NaN)."""
     probs = []
     if list(a.columns) != list(b.columns):
         return [f"columns differ: {list(a.columns)} vs {list(b.columns)}"]
@@ -94,8 +96,8 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
             xa, ya = x.to_numpy(float), y.to_numpy(float)
             same_nan = np.isnan(xa) == np.isnan(ya)
             tol = 1e-9 if c in ("deff", "n_eff") else RTOL
-            ok = same_nan & (np.isnan(xa) | np.isclose(xa, ya, rtol=tol, atol=tol))
-            if c in NOISE and "se" in a.columns and "estimate" in a.columns:
+            ok = same_nan & (np.isnan(xa) | ((xa == ya) if exact else np.isclose(xa, ya, rtol=tol, atol=tol)))
+            if not exact and c in NOISE and "se" in a.columns and "estimate" in a.columns:
                 ok |= _zero_se(a) & _zero_se(b)
             if not ok.all():
                 i = int(np.flatnonzero(~ok)[0])
@@ -123,7 +125,7 @@ def _store_files(root: Path) -> dict[str, Path]:
     return found
 
 
-def compare_stores(a: Path, b: Path) -> bool:
+def compare_stores(a: Path, b: Path, exact: bool = False) -> bool:
     """Print and return whether every table of the stores under ``a`` and ``b`` is the same."""
     import duckdb
 
@@ -148,7 +150,7 @@ def compare_stores(a: Path, b: Path) -> bool:
         for t in sorted(set(tabs["a"]) & set(tabs["b"])):
             x, y = (tabs[s][t].drop(columns=[c for c in _SKIP_COLUMNS.get(t, ()) if c in tabs[s][t].columns])
                     for s in ("a", "b"))
-            probs = compare_frames(x, y)
+            probs = compare_frames(x, y, exact)
             print(f"{name:40s} {t:24s} {len(x):>8,} rows  {'same' if not probs else 'DIFFERENT'}")
             for p in probs:
                 print(f"    {p}")
@@ -161,11 +163,13 @@ def main() -> int:
     ap.add_argument("mode", choices=["save", "compare", "stores"])
     ap.add_argument("folder", type=Path)
     ap.add_argument("other", type=Path, nargs="?", help="stores: the second store or program folder")
+    ap.add_argument("--exact", action="store_true",
+                    help="compare every number bitwise (the same double; NaN where NaN), not at 1e-12")
     a = ap.parse_args()
     if a.mode == "stores":
         if a.other is None:
             ap.error("stores needs two folders (or two .duckdb files)")
-        return 0 if compare_stores(a.folder, a.other) else 1
+        return 0 if compare_stores(a.folder, a.other, a.exact) else 1
     tables = runs()
     failed = False
     for name, tabs in tables.items():
@@ -177,7 +181,7 @@ def main() -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 df.reset_index(drop=True).to_pickle(path)
                 continue
-            probs = compare_frames(pd.read_pickle(path), df.reset_index(drop=True))
+            probs = compare_frames(pd.read_pickle(path), df.reset_index(drop=True), a.exact)
             print(f"{name:9s} {t:24s} {len(df):>8,} rows  {'same' if not probs else 'DIFFERENT'}")
             for p in probs:
                 print(f"    {p}")

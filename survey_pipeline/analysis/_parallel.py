@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from typing import TypeVar
 
 from survey_pipeline.errors import AnalysisError, ProjectError
 
-__all__ = ["default_jobs", "run_tasks", "using", "workers"]
+__all__ = ["default_jobs", "run_named", "run_tasks", "timed_block", "using", "workers"]
 
 T = TypeVar("T")
 
@@ -199,3 +200,49 @@ def run_tasks(tasks: Sequence[Callable[[], T]], n_workers: int | None = None) ->
             p.join()
     # what a child did not deliver (it failed, or died): here, in order
     return [results[i] if i in results else tasks[i]() for i in range(len(tasks))]
+
+
+def run_named(tasks: Sequence[tuple[str, Callable[[], T]]], timings: dict[str, dict] | None = None) -> list[T]:
+    """:func:`run_tasks` of ``(name, task)`` pairs; with ``timings``, each task's wall and CPU
+    seconds (measured in the process that ran it) are added up per name into
+    ``timings[name] = {"seconds", "cpu_seconds", "tasks"}``. The tasks run side by side, so a
+    name's seconds are its own work, not a share of the stage's elapsed time."""
+    if timings is None:
+        return run_tasks([t for _name, t in tasks])
+
+    def timed(task: Callable[[], T]) -> Callable[[], tuple[T, float, float]]:
+        def run() -> tuple[T, float, float]:
+            wall, cpu = time.perf_counter(), _cpu()
+            out = task()
+            return out, time.perf_counter() - wall, _cpu() - cpu
+        return run
+
+    got = run_tasks([timed(t) for _name, t in tasks])
+    for (name, _task), (_out, wall, cpu) in zip(tasks, got, strict=True):
+        _add(timings, name, wall, cpu)
+    return [out for out, _wall, _cpu in got]
+
+
+@contextmanager
+def timed_block(timings: dict[str, dict] | None, name: str):
+    """Within the block, the wall and CPU seconds (this process and the children it waited for,
+    e.g. :func:`run_tasks`' workers) are added to ``timings[name]`` as by :func:`run_named`."""
+    wall, cpu = time.perf_counter(), _cpu()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            _add(timings, name, time.perf_counter() - wall, _cpu() - cpu)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended and were waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _add(timings: dict[str, dict], name: str, wall: float, cpu: float) -> None:
+    t = timings.setdefault(name, {"seconds": 0.0, "cpu_seconds": 0.0, "tasks": 0})
+    t["seconds"] += wall
+    t["cpu_seconds"] += cpu
+    t["tasks"] += 1

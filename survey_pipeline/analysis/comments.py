@@ -222,15 +222,25 @@ def code_comments(texts: pd.Series, lang: pd.Series | str, lexicon: Lexicon) -> 
     all_langs = sorted({lg for t in lexicon.themes for lg in t.keywords})
     raw = texts.astype(object).where(texts.notna(), "").astype(str)
     keep = raw.str.strip() != ""
-    norm = raw[keep].map(normalize_text)
+    # a comment's codes depend only on its normalised text and its language: each distinct
+    # text is normalised once, and each distinct (text, language) coded once, then repeated
+    # ("no", "none", "more patrols" ... recur; the same codes as coding every comment)
+    inv, distinct = pd.factorize(raw[keep].to_numpy(dtype=object))
+    norm = pd.Series(np.array([normalize_text(t) for t in distinct] + [""], dtype=object)[inv],
+                     index=raw.index[keep], dtype=object)
     lg = langs[keep].astype(object).where(langs[keep].isin(all_langs), None)
-    # vectorised: each theme's keywords tried over all comments at once (no loop over comments)
-    own = _code_all(norm, lg, lexicon, all_langs, fallback=False)
-    matched = own.notna().any(axis=1)
-    retry = ~matched & lg.notna()
+    ids, _pairs = pd.factorize(norm.to_numpy(dtype=object) + "\0" + lg.fillna("\1").to_numpy(dtype=object))
+    first = np.unique(ids, return_index=True)[1]  # each pair's first comment, in the order of first sight
+    unorm = norm.iloc[first].reset_index(drop=True)
+    ulg = lg.iloc[first].reset_index(drop=True)
+    # vectorised: each theme's keywords tried over all distinct comments at once (no loop over comments)
+    uown = _code_all(unorm, ulg, lexicon, all_langs, fallback=False)
+    matched = uown.notna().any(axis=1)
+    retry = ~matched & ulg.notna()
     if retry.any():
-        other = _code_all(norm[retry], lg[retry], lexicon, all_langs, fallback=True)
-        own.loc[retry] = other
+        other = _code_all(unorm[retry], ulg[retry], lexicon, all_langs, fallback=True)
+        uown.loc[retry] = other
+    own = uown.iloc[ids].set_axis(norm.index)
     rows = own.rename_axis("comment_id").reset_index().melt(id_vars="comment_id", var_name="theme",
                                                             value_name="rule").dropna(subset=["rule"])
     none = own.index[own.isna().all(axis=1)]

@@ -35,7 +35,7 @@ import pandas as pd
 from survey_pipeline.instrument.model import Instrument
 from survey_pipeline.stats import Design, adjust_pvalues
 from survey_pipeline.stats.errors import StatsError
-from survey_pipeline.stats.regression import svyglm_arrays
+from survey_pipeline.stats.regression import svyglm_arrays, svyglm_domains
 
 from .indicators import IndicatorSpec, _values_cache, indicator_values
 
@@ -84,6 +84,13 @@ def fit_drivers(design: Design, y: np.ndarray, x: np.ndarray, names: list[str], 
     R-squared on the complete cases."""
     res = svyglm_arrays(design, y, x, names, domain=domain, level=level)
     ok = domain & ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
+    return _driver_rows(design, res, y, x, ok, adjust)
+
+
+def _driver_rows(design: Design, res: pd.DataFrame, y: np.ndarray, x: np.ndarray, ok: np.ndarray,
+                 adjust: str) -> tuple[pd.DataFrame, float]:
+    """:func:`fit_drivers`' rows and R-squared from the model's coefficient table ``res`` and its
+    complete cases ``ok``."""
     w = design.weights[ok]
     beta = res["estimate"].to_numpy()
     fitted = beta[0] + x[ok] @ beta[1:]
@@ -131,8 +138,13 @@ def drivers_table(design: Design, specs: list[IndicatorSpec], inst: Instrument, 
                 col = data[lvl].to_numpy(dtype=object)
                 for a in sorted({str(v) for v in col[in_wave] if v is not None and v == v}):
                     domains.append((lvl, a, in_wave & (col == a)))
-            for lvl, area, dom in domains:
-                n = int((complete & dom).sum())
+            counts = [int((complete & dom).sum()) for _lvl, _area, dom in domains]
+            # the wave's models side by side: one pass over the rows for all their variances
+            fitting = [i for i, n in enumerate(counts) if n >= need]
+            fits = dict(zip(fitting, svyglm_domains(design, y, x, names, [domains[i][2] for i in fitting]),
+                            strict=True))
+            for i, (lvl, area, dom) in enumerate(domains):
+                n = counts[i]
                 base = pd.DataFrame({"driver": names, "department": [d.department for d in m.drivers],
                                      **{f"label_{lg}": [d.label.get(lg) for d in m.drivers] for lg in langs}})
                 base["satisfaction"] = [sat.get((wave, lvl, area, d), np.nan) for d in names]
@@ -143,7 +155,9 @@ def drivers_table(design: Design, specs: list[IndicatorSpec], inst: Instrument, 
                                                           f"needs ({per_driver} per driver, at least {min_cases})")
                 else:
                     try:
-                        fit, r2 = fit_drivers(design, y, x, names, dom, adjust=adjust)
+                        if isinstance(fits[i], StatsError):
+                            raise fits[i]
+                        fit, r2 = _driver_rows(design, fits[i], y, x, complete & dom, adjust)
                     except StatsError as exc:
                         rows = base.assign(coefficient=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan,
                                            df=np.nan, p=np.nan, p_adj=np.nan, rank=pd.NA, r2=np.nan,

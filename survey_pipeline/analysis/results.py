@@ -23,7 +23,7 @@ from survey_pipeline.errors import AnalysisError, StoreError
 from survey_pipeline.instrument.areas import district_labels, read_areas
 from survey_pipeline.project import Project, check_project, normalize_name
 
-from ._parallel import run_tasks
+from ._parallel import run_named, timed_block
 from .comments import (
     CELL_COLUMNS,
     CODE_TABLE_COLUMNS,
@@ -234,28 +234,37 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
     # design: run together, on two cores where possible (results in a fixed order, as one by one)
     est_tasks, est_rows = estimate_tasks(design, specs, st)
     rank_keys, rtasks = rank_tasks(design, specs)
-    got = run_tasks([*rtasks, lambda: _sort_order(wr.weights, ["wave", "response_id"]),
-                     lambda: scale_alphas(design.data, specs), *est_tasks])
+    timings: dict[str, dict] = {}  # each task's own seconds, by name (summary["task_seconds"])
+    got = run_named([*(("ranks", t) for t in rtasks), ("weights order", lambda: _sort_order(wr.weights, ["wave", "response_id"])),
+                     ("alphas", lambda: scale_alphas(design.data, specs)), *(("estimates", t) for t in est_tasks)],
+                    timings)
     ranks = dict(zip(rank_keys, got[:len(rtasks)], strict=True))
     weights_order, alphas = got[len(rtasks):len(rtasks) + 2]
     est = est_rows(got[len(rtasks) + 2:])
     tick("comparisons")
-    # the comparison tables, the evaluations and the priorities side by side (in this order)
-    ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
+    # the comparison tables, the evaluations, the priorities and the drivers side by side
+    with timed_block(timings, "contrasts (before the tasks)"):
+        ctasks = compare_tasks(design, est, specs, waves, min_n=st.min_n, nchs=st.nchs, adjust=st.adjust)
     dtasks = [lambda ev=ev: did(design, specs, ev, waves, areas=amap, min_n=st.min_n, nchs=st.nchs,
                                 adjust=st.adjust) for ev in st.evaluations]
     # the modeled (small-area) rows come from the direct rows, beside the comparisons; they are
     # added after them, so no comparison, finding, ranking or driver uses a modeled number
-    mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
-    got = run_tasks([*ctasks, *dtasks, *mtasks, lambda: priorities_table(est, specs, inst, design, ranks=ranks),
-                     lambda: importance_satisfaction(est, specs, inst),
-                     lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)])
-    modeled, sae_diag = mfinish(got[len(ctasks) + len(dtasks):len(got) - 3]) if mfinish else (None, None)
+    with timed_block(timings, "small-area set-up"):
+        mtasks, mfinish = _modeled_tasks(est, design, inst, amap, targets, waves) if st.small_area else ([], None)
+    # the longest tasks first (they are taken in list order): the two processes end together
+    got = run_named([("drivers", lambda: drivers_table(design, specs, inst, est, waves, adjust=st.adjust)),
+                     *(("small-area", t) for t in mtasks), *(("comparisons", t) for t in ctasks),
+                     *(("did", t) for t in dtasks),
+                     ("priorities", lambda: priorities_table(est, specs, inst, design, ranks=ranks)),
+                     ("importance", lambda: importance_satisfaction(est, specs, inst))], timings)
+    drv, got = got[0], got[1:]
+    modeled, sae_diag = mfinish(got[:len(mtasks)]) if mfinish else (None, None)
+    got = got[len(mtasks):]
     comp = concat_comparisons(got[:len(ctasks)])
     for d in got[len(ctasks):len(ctasks) + len(dtasks)]:
         if not d.empty:
             comp = pd.concat([comp, d], ignore_index=True)
-    pri, iss, drv = got[-3:]
+    pri, iss = got[-2:]
     labels = {s.indicator: finding_label(s, inst.language) for s in specs if s.topic != "contact"}
     names = {}
     for a in inst.areas.items:
@@ -265,7 +274,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                 names[v] = a.label.get(inst.language, a.name)
     if district_names is None:
         district_names = district_labels(inst.areas, inst.language)
-    comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
+    with timed_block(timings, "findings"):
+        comp = findings(comp, labels, names, wave_labels, st.findings, district_names=district_names)
     tick("priorities")
     diag = pd.concat([wr.diagnostics, alphas], ignore_index=True)
     rel = est.groupby(["wave", "reliability"]).size().reset_index(name="value")
@@ -289,7 +299,8 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
         cspecs = comment_specs(comments.lexicon, inst.languages)
         clevels = [lv for lv in ("city", "district", "neighborhood") if lv == "city" or lv in design.data.columns]
         ctasks_, crows = estimate_tasks(design, cspecs, st, levels=clevels, groups=())
-        est = pd.concat([est, crows(run_tasks(ctasks_))], ignore_index=True)
+        est = pd.concat([est, crows(run_named([("comment estimates", t) for t in ctasks_], timings))],
+                        ignore_index=True)
         comment_tables = {"comment_themes": themes_table(comments.lexicon),
                           "comment_codes": _sorted(comments.codes[CODE_TABLE_COLUMNS],
                                                    ["wave", "response_id", "variable", "theme"]),
@@ -319,7 +330,7 @@ def analyze_frame(frame: pd.DataFrame, inst, *, targets: pd.DataFrame | None = N
                "estimates": int(direct.sum()), "suppressed": int((direct & (est["reliability"] == "suppress")).sum()),
                "modeled": int((~direct).sum()),
                "modeled_suppressed": int((~direct & (est["reliability"] == "suppress")).sum()),
-               "comparisons": len(comp), "findings": _findings_first_for_all(comp)}
+               "comparisons": len(comp), "findings": _findings_first_for_all(comp), "task_seconds": timings}
     return AnalysisRun(tables, summary)
 
 
@@ -369,7 +380,8 @@ def _project_inputs(project: Project):
         if not waves:
             raise AnalysisError(f"{project.store_path}: the store holds no waves.", rule="no-waves",
                                 fix="Ingest an export first: survey-pipeline ingest EXPORT --project DIR --wave ID")
-        frame = store.read_clean_waves(waves)  # every wave, one below the other
+        # every wave, one below the other; the missing kinds as categoricals (1 byte a cell)
+        frame = store.read_clean_waves(waves, missing_as="category")
         # the matched area codes are the response columns area_<level>; a geography
         # question may hold the raw answer under the level's own name: the match wins
         levels = [c for c in ("district", "neighborhood", "beat") if f"area_{c}" in frame.columns]

@@ -88,6 +88,32 @@ class _CalStep:
     recipe: tuple[str, dict[str, Any]]
 
 
+@dataclass(frozen=True, eq=False)
+class _CovParts:
+    """What :meth:`Design._cov` reuses across calls (see :meth:`Design._cov_parts`), with what it
+    was made from: a copy of the design (``copy.copy``, e.g. after another calibration step)
+    shares the attribute but not the steps, and makes its own."""
+
+    steps: tuple
+    lonely_psu: str
+    scale_h: np.ndarray
+    P: sparse.csr_matrix
+    H: sparse.csr_matrix
+    scale_psu: np.ndarray
+    nok: int
+    xtrs: list
+    xta: list
+    a_list: list | None
+    spa: list
+    quads: dict
+    hpa: list
+
+    def owner(self, d: Design) -> bool:
+        return (len(self.steps) == len(d._steps) and all(a is b for a, b in zip(self.steps, d._steps, strict=True))
+                and self.lonely_psu == d.lonely_psu and self.scale_h is d._scale_h and self.P is d._P
+                and self.H is d._H)
+
+
 def _tcrit(df: float, level: float) -> float:
     if not np.isfinite(df):
         return float(sps.norm.ppf(0.5 + level / 2))
@@ -401,78 +427,110 @@ class Design:
         return new
 
     # ------------------------------------------------------------------ variance engine
-    def _cov(self, s: sparse.spmatrix | np.ndarray) -> np.ndarray:
-        """Linearization covariance of the totals of the columns of ``s`` (weighted influence).
-
-        ``s`` is ``n x k`` (sparse or dense). Calibration steps turn it into
-        ``s + sum_j A_j B_j`` with sparse ``A_j = diag(w_after) X_j`` and small dense ``B_j``;
-        nothing ``n x k`` dense is formed beyond ``s`` itself.
-        """
-        s = sparse.csr_matrix(s)
-        k = s.shape[1]
-        a_list: list[sparse.csr_matrix] = []
-        b_list: list[np.ndarray] = []
-        for st in self._steps:
-            r = np.divide(st.w_before, st.w_after, out=np.zeros_like(st.w_after),
-                          where=st.w_after != 0)
-            xtr = sparse.csr_matrix(st.x.T.multiply(r[None, :]))
-            m = dense(xtr @ s)
-            for a, b in zip(a_list, b_list, strict=True):
-                m = m + dense(xtr @ a) @ b
-            b_new = -st.ginv @ m
-            a_list.append(rowscale(st.w_after, st.x))
-            b_list.append(b_new)
-        if self._psu_is_row:
-            ps, pa = s, a_list
-        else:
-            ps = self._P @ s  # P x k sparse
-            pa = [self._P @ a for a in a_list]
+    def _cov_parts(self) -> _CovParts:
+        """The parts of :meth:`_cov` that do not depend on the influence ``s`` (each calibration
+        step's ``X' diag(w_before / w_after)``, its PSU totals of ``diag(w_after) X`` scaled by the
+        strata's factors, their products with each other and their stratum totals), made once per
+        design and reused by every call: the same operations on the same operands as when made
+        per call, so the same numbers."""
+        parts = self.__dict__.get("_cov_cache")
+        if parts is not None and parts.owner(self):
+            return parts
         scale_psu = self._scale_h[self._psu_stratum].copy()
         nstrat = len(self._n_h)
         nok = nstrat
         if self.lonely_psu == "average" and self._lonely.any():
             scale_psu[self._lonely[self._psu_stratum]] = 0.0
             nok = nstrat - int(self._lonely.sum())
-        def quad(left, right):
-            return dense(left.T @ rowscale(scale_psu, right))
+        xtrs: list = []
+        a_list: list = []
+        xta: list = []
+        for st in self._steps:
+            r = np.divide(st.w_before, st.w_after, out=np.zeros_like(st.w_after),
+                          where=st.w_after != 0)
+            xtr = sparse.csr_matrix(st.x.T.multiply(r[None, :]))
+            xta.append([dense(xtr @ a) for a in a_list])  # with the earlier steps' A
+            xtrs.append(xtr)
+            a_list.append(rowscale(st.w_after, st.x))
+        pa = a_list if self._psu_is_row else [self._P @ a for a in a_list]
+        spa = [rowscale(scale_psu, p) for p in pa]
+        quads = {(i, j): dense(pa[i].T @ spa[j]) for i in range(len(pa)) for j in range(i, len(pa))}
+        hpa = [dense(self._H @ p) for p in pa]
+        parts = _CovParts(tuple(self._steps), self.lonely_psu, self._scale_h, self._P, self._H, scale_psu, nok,
+                          xtrs, xta, a_list if self._stage2 is not None else None, spa, quads, hpa)
+        self.__dict__["_cov_cache"] = parts  # this design's own (a derived design makes its own)
+        return parts
 
-        v = quad(ps, ps)
-        for pa_j, b_j in zip(pa, b_list, strict=True):
-            cross = quad(ps, pa_j) @ b_j
-            v = v + cross + cross.T
-        for i, (pa_i, b_i) in enumerate(zip(pa, b_list, strict=True)):
-            for j, (pa_j, b_j) in enumerate(zip(pa, b_list, strict=True)):
-                if j < i:
-                    continue
-                term = b_i.T @ quad(pa_i, pa_j) @ b_j
-                v = v + (term if i == j else term + term.T)
-        # stratum centring: subtract sum_h scale_h n_h m_h m_h'
-        tot_h = dense(self._H @ ps)
-        for pa_j, b_j in zip(pa, b_list, strict=True):
-            tot_h = tot_h + dense(self._H @ pa_j) @ b_j
+    def _cov(self, s: sparse.spmatrix | np.ndarray) -> np.ndarray:
+        """Linearization covariance of the totals of the columns of ``s`` (weighted influence).
+
+        ``s`` is ``n x k`` (sparse or dense). Calibration steps turn it into
+        ``s + sum_j A_j B_j`` with sparse ``A_j = diag(w_after) X_j`` and small dense ``B_j``;
+        nothing ``n x k`` dense is formed beyond ``s`` itself. What does not depend on ``s``
+        comes from :meth:`_cov_parts` (made once per design).
+        """
+        s = sparse.csr_matrix(s)
+        return self._cov_blocks(s, [slice(0, s.shape[1])])[0]
+
+    def _cov_blocks(self, s: sparse.spmatrix | np.ndarray, blocks: Sequence[slice]) -> list[np.ndarray]:
+        """``[self._cov(s[:, b]) for b in blocks]``, the same numbers, with the sparse products
+        over the ``n`` rows made once for every column of ``s`` (e.g. the influence of one model
+        fitted in several domains, side by side); the small dense algebra of each block is that
+        of its own :meth:`_cov` (the same operands, so the same sums)."""
+        s = sparse.csr_matrix(s)
+        parts = self._cov_parts()
+        ms = [dense(xtr @ s) for xtr in parts.xtrs]  # every step's X'R S, all columns at once
+        ps = s if self._psu_is_row else self._P @ s  # P x k sparse
+        scale_psu = parts.scale_psu
+        vv = dense(ps.T @ rowscale(scale_psu, ps))
+        crosses = [dense(ps.T @ spa_j) for spa_j in parts.spa]
+        tot_all = dense(self._H @ ps)
+        nstrat = len(self._n_h)
         n_h = self._n_h
         centre = np.ones(nstrat, bool)
-        if self.lonely_psu == "adjust":
-            centre &= ~self._lonely
-        if self.lonely_psu == "average":
+        if self.lonely_psu in ("adjust", "average"):
             centre &= ~self._lonely
         coef = np.where(centre, self._scale_h / n_h, 0.0)
-        v = v - tot_h.T @ (coef[:, None] * tot_h)
-        v = (v + v.T) / 2
-        if nok < nstrat:
-            v = v * nstrat / nok
-        if self._stage2 is not None:
-            S2, c_ssu, c_psu, ssu_psu = self._stage2
-            adj = s
-            for a_j, b_j in zip(a_list, b_list, strict=True):
-                adj = adj + sparse.csr_matrix(a_j @ b_j)
-            z = sparse.csr_matrix(S2 @ adj)  # SSU totals
-            t = dense(sparse.csr_matrix((np.ones(len(ssu_psu)), (ssu_psu, np.arange(len(ssu_psu)))),
-                                        shape=(len(c_psu), len(ssu_psu))) @ z)
-            v2 = dense(z.T @ rowscale(c_ssu, z)) - t.T @ (c_psu[:, None] * t)
-            v = v + (v2 + v2.T) / 2
-        assert v.shape == (k, k)
-        return v
+        out = []
+        for blk in blocks:
+            k = len(range(*blk.indices(s.shape[1])))
+            b_list: list[np.ndarray] = []
+            for j, st in enumerate(self._steps):
+                m = ms[j][:, blk]
+                for xa, b in zip(parts.xta[j], b_list, strict=True):
+                    m = m + xa @ b
+                b_list.append(-st.ginv @ m)
+            v = vv[blk, blk]
+            for cr, b_j in zip(crosses, b_list, strict=True):
+                cross = cr[blk] @ b_j
+                v = v + cross + cross.T
+            for i, b_i in enumerate(b_list):
+                for j, b_j in enumerate(b_list):
+                    if j < i:
+                        continue
+                    term = b_i.T @ parts.quads[i, j] @ b_j
+                    v = v + (term if i == j else term + term.T)
+            # stratum centring: subtract sum_h scale_h n_h m_h m_h'
+            tot_h = tot_all[:, blk]
+            for hpa_j, b_j in zip(parts.hpa, b_list, strict=True):
+                tot_h = tot_h + hpa_j @ b_j
+            v = v - tot_h.T @ (coef[:, None] * tot_h)
+            v = (v + v.T) / 2
+            if parts.nok < nstrat:
+                v = v * nstrat / parts.nok
+            if self._stage2 is not None:
+                S2, c_ssu, c_psu, ssu_psu = self._stage2
+                adj = sparse.csr_matrix(s[:, blk])
+                for a_j, b_j in zip(parts.a_list, b_list, strict=True):
+                    adj = adj + sparse.csr_matrix(a_j @ b_j)
+                z = sparse.csr_matrix(S2 @ adj)  # SSU totals
+                t = dense(sparse.csr_matrix((np.ones(len(ssu_psu)), (ssu_psu, np.arange(len(ssu_psu)))),
+                                            shape=(len(c_psu), len(ssu_psu))) @ z)
+                v2 = dense(z.T @ rowscale(c_ssu, z)) - t.T @ (c_psu[:, None] * t)
+                v = v + (v2 + v2.T) / 2
+            assert v.shape == (k, k)
+            out.append(v)
+        return out
 
     # ------------------------------------------------------------------ domains
     def _domains(self, by, valid: np.ndarray) -> tuple[np.ndarray, pd.DataFrame, int]:

@@ -19,12 +19,12 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from ._linalg import one_blas_thread
-from .errors import ConvergenceError, DesignError
+from .errors import ConvergenceError, DesignError, StatsError
 
 if TYPE_CHECKING:
     from .design import Design
 
-__all__ = ["svyglm", "svyglm_arrays"]
+__all__ = ["svyglm", "svyglm_arrays", "svyglm_domains"]
 
 
 def svyglm(
@@ -93,23 +93,36 @@ def svyglm_arrays(
                           f"outcome {outcome!r}; the model cannot be fitted.")
     if family == "binomial" and np.any((y[ok] < 0) | (y[ok] > 1)):
         raise DesignError(f"glm: binomial outcome {outcome!r} must be 0/1 (or a proportion).")
+    beta, _at, infl_rows = _fit(design, y, x, ok, family, tol, outcome)
+    infl = np.zeros_like(x)
+    infl[ok] = infl_rows
+    v = design._cov(infl)
+    return _coef_table(design, names, beta, v, ok, level)
+
+
+def _fit(design: Design, y: np.ndarray, x: np.ndarray, ok: np.ndarray, family: str, tol: float,
+         outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The coefficients on the rows ``ok`` (IRLS, the survey weights as variance weights), the
+    rows and their influence ``(X'WX)^{-1} x_i w_i (y_i - mu_i)`` (one row per row of ``ok``)."""
     w = design.weights
     fam = sm.families.Gaussian() if family == "gaussian" else sm.families.Binomial()
-    wn = w[ok] / w[ok].mean()
-    model = sm.GLM(y[ok], x[ok], family=fam, var_weights=wn)
+    xo, yo, wo = x[ok], y[ok], w[ok]
+    wn = wo / wo.mean()
+    model = sm.GLM(yo, xo, family=fam, var_weights=wn)
     res = model.fit(tol=tol, maxiter=200)
     if not res.converged:
         raise ConvergenceError(f"glm: IRLS did not converge for outcome {outcome!r}.")
     beta = np.asarray(res.params)
-    mu = np.zeros(design.n)
-    mu[ok] = 1 / (1 + np.exp(-(x[ok] @ beta))) if family == "binomial" else x[ok] @ beta
-    work = np.ones(design.n) if family == "gaussian" else mu * (1 - mu)
-    a = (x[ok] * (w[ok] * work[ok])[:, None]).T @ x[ok]
+    mu = 1 / (1 + np.exp(-(xo @ beta))) if family == "binomial" else xo @ beta
+    work = np.ones(len(yo)) if family == "gaussian" else mu * (1 - mu)
+    a = (xo * (wo * work)[:, None]).T @ xo
     with one_blas_thread():  # predictors x predictors
         ainv = np.linalg.inv(a)
-    infl = np.zeros_like(x)
-    infl[ok] = (x[ok] * (w[ok] * (y[ok] - mu[ok]))[:, None]) @ ainv
-    v = design._cov(infl)
+    return beta, np.flatnonzero(ok), (xo * (wo * (yo - mu))[:, None]) @ ainv
+
+
+def _coef_table(design: Design, names: list[str], beta: np.ndarray, v: np.ndarray, ok: np.ndarray,
+                level: float) -> pd.DataFrame:
     se = np.sqrt(np.diag(v))
     df = float(design._domain_df(np.where(ok, 0, -1), 1)[0]) + 1 - len(beta)
     tq = sps.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
@@ -125,3 +138,69 @@ def svyglm_arrays(
         "p": 2 * sps.t.sf(np.abs(t), df) if df > 0 else np.nan,
         "n": int(ok.sum()),
     })
+
+
+def svyglm_domains(
+    design: Design,
+    y: np.ndarray,
+    x: np.ndarray,
+    names: Sequence[str],
+    domains: Sequence[np.ndarray],
+    *,
+    family: Literal["gaussian", "binomial"] = "gaussian",
+    level: float = 0.95,
+    tol: float = 1e-12,
+    outcome: str = "y",
+) -> list[pd.DataFrame | StatsError]:
+    """``[svyglm_arrays(design, y, x, names, domain=d, ...) for d in domains]`` (with an
+    intercept), the same numbers, for one model fitted in several domains of the design (e.g. a
+    wave and its districts): the arrays are checked and the complete cases found once, and the
+    variances of every domain's coefficients come from one pass over the rows
+    (:meth:`~survey_pipeline.stats.Design._cov_blocks`). A domain whose model cannot be fitted
+    gets its error (a :class:`~survey_pipeline.stats.errors.StatsError`) in its place."""
+    from .design import check_option
+
+    check_option(family, ("gaussian", "binomial"), "family")
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float).reshape(design.n, -1)
+    if len(y) != design.n or x.shape[1] != len(names):
+        raise DesignError(f"glm: y has {len(y)} values and x {x.shape[1]} columns for {design.n} rows and "
+                          f"{len(names)} names; give one value per row of the design and one name per column.")
+    names = ["(Intercept)", *names]
+    x = np.column_stack([np.ones(design.n), x])
+    complete = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
+    k = x.shape[1]
+    out: list = []
+    fitted: list[tuple[int, np.ndarray, np.ndarray]] = []
+    rows, cols, vals = [], [], []
+    for d in domains:
+        d = np.asarray(d, dtype=bool)
+        if d.shape != (design.n,):
+            raise DesignError(f"glm: domain has shape {d.shape}; give one True/False per row ({design.n}).")
+        ok = complete & d
+        try:
+            if ok.sum() <= k:
+                raise DesignError(f"glm: {int(ok.sum())} complete case(s) for {k} coefficient(s) of "
+                                  f"outcome {outcome!r}; the model cannot be fitted.")
+            if family == "binomial" and np.any((y[ok] < 0) | (y[ok] > 1)):
+                raise DesignError(f"glm: binomial outcome {outcome!r} must be 0/1 (or a proportion).")
+            beta, at, infl = _fit(design, y, x, ok, family, tol, outcome)
+        except StatsError as exc:
+            out.append(exc)
+            continue
+        # the influence rows as svyglm_arrays's sparse copy of its n x k array has them (no zeros)
+        r, c = np.nonzero(infl)
+        rows.append(at[r])
+        cols.append(c + k * len(fitted))
+        vals.append(infl[r, c])
+        fitted.append((len(out), beta, ok))
+        out.append(None)
+    if fitted:
+        from scipy import sparse
+
+        s = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(design.n, k * len(fitted)))
+        covs = design._cov_blocks(s, [slice(k * i, k * (i + 1)) for i in range(len(fitted))])
+        for (pos, beta, ok), v in zip(fitted, covs, strict=True):
+            out[pos] = _coef_table(design, names, beta, v, ok, level)
+    return out

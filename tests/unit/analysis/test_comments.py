@@ -154,3 +154,20 @@ def test_the_lexicon_on_held_out_comments():
     for lang in ("en", "es"):
         p, r = precision_recall(t["themes"], codes, t.index[t["language"] == lang])
         assert p >= 0.85 and r >= 0.85, (lang, p, r)
+
+
+def test_repeated_comments_get_the_codes_of_each_coded_alone():
+    """code_comments codes each distinct (text, language) once and repeats the codes: on the
+    fixture city's comments, repeated and mixed with other languages, unknown languages and
+    blanks, every comment's codes are those it gets coded on its own (in the same row order)."""
+    t = pd.read_csv(FIXTURE_CITY / "ground_truth_comments.csv.gz", keep_default_na=False).iloc[::20]
+    texts = pd.concat([t["text"], t["text"].iloc[::3], t["text"].iloc[::2],
+                       pd.Series(["", "   ", None, "NO", "no.", "no"])], ignore_index=True)
+    langs = pd.concat([t["language"], t["language"].iloc[::3].replace({"en": "fr", "es": "en"}), t["language"].iloc[::2],
+                       pd.Series(["en", "es", "en", "en", "", "es"])], ignore_index=True)
+    langs.index = texts.index = range(100, 100 + len(texts))  # comment ids are the index, not positions
+    got = code_comments(texts, langs, LEX)
+    alone = pd.concat([code_comments(texts.loc[[i]], langs.loc[[i]], LEX) for i in texts.index], ignore_index=True)
+    assert len(got) > len(texts) // 2 and got["comment_id"].nunique() == len(texts) - 3  # 3 blanks
+    assert got["theme"].nunique() > 10
+    pd.testing.assert_frame_equal(got, alone, check_exact=True, check_dtype=False)
