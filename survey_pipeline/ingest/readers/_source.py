@@ -550,8 +550,8 @@ def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray,
     A quoted cell may hold line breaks (a comment in paragraphs); but when two or more of the
     lines inside one record hold at least half as many delimiters as the header has cells, a
     quote opened by mistake has swallowed the responses that followed it, and reading on would
-    lose them without a trace. One such line is enough when the record's lines hold one and a half
-    rows' delimiters or more and either its cell count (``lens``) is not the header's or the header
+    lose them without a trace. One such line is enough when it and the record's first line hold one
+    and a half rows' delimiters or more and either its cell count (``lens``) is not the header's or the header
     is wide (:data:`_SWALLOW_WIDE` cells; a comment in paragraphs cannot hold half a row's
     delimiters there): two responses merged into one record, which would be read, or quarantined,
     as one response.
@@ -574,16 +574,20 @@ def _check_swallowed(path: Path, data: bytes, delim: str, rec_lines: np.ndarray,
         last = int(rec_lines[i])
         lo = int(starts[first - 1]) if first - 1 < len(starts) else len(data)
         hi = int(starts[last]) if last < len(starts) else len(data)
-        rowlike = sum(1 for ln in data[lo:hi].splitlines()[1:] if ln.count(d) >= thr)
-        # one row-like line is enough in a ragged record whose lines hold well over one row's
-        # delimiters (a ragged row with a comment in paragraphs holds about one row's)
-        merged = rowlike == 1 and (ragged[i] or wide) and data[lo:hi].count(d) >= 1.5 * max(header_cells - 1, 1)
+        lines = data[lo:hi].splitlines()
+        counts = [ln.count(d) for ln in lines]
+        rowlike = sum(1 for c in counts[1:] if c >= thr)
+        # one row-like line is enough when it and the record's first line hold well over one row's
+        # delimiters between them (a row with a comment in paragraphs holds about one row's there,
+        # however many delimiters the comment's own lines hold)
+        merged = (rowlike == 1 and (ragged[i] or wide)
+                  and counts[0] + max(counts[1:]) >= 1.5 * max(header_cells - 1, 1))
         if rowlike >= 2 or merged:
-            lines = "1 following line that looks like a whole row (with" if rowlike == 1 else \
+            what = "1 following line that looks like a whole row (with" if rowlike == 1 else \
                 f"{rowlike} following lines that look like whole rows (each with"
             raise IngestError(
                 f"{path}: lines {first}-{last} are read as one row: a quote opened in line {first} is not closed "
-                f"where its cell ends, so {lines} {thr} or more delimiters) became part of one cell. Reading on "
+                f"where its cell ends, so {what} {thr} or more delimiters) became part of one cell. Reading on "
                 "would lose those responses.",
                 file=path, rule="csv-quote",
                 fix=f"Open the file in a text editor at line {first}, find the stray \" (a cell that starts with a "

@@ -278,3 +278,14 @@ def test_a_wide_export_with_a_long_comment_in_paragraphs_loads(tmp_path):
     body[7] = body[7].replace(",ok,", ',"First, second, third;\nfourth, fifth.",', 1)
     raw = read_export(write(tmp_path, ("\n".join([head, *body]) + "\n").encode()), platform="generic")
     assert len(raw.frame) == 30 and raw.frame["Comment"].iloc[7] == "First, second, third;\nfourth, fifth."
+
+
+def test_a_wide_export_with_a_cell_of_many_lines_and_delimiters_loads(tmp_path):
+    """A well-quoted cell of 2,000 lines, each with a delimiter, is one cell, not merged rows (the
+    delimiters inside the cell do not count towards a row's)."""
+    head = ",".join(["ResponseId", "Comment", *(f"Q{i}" for i in range(1, 30))])
+    body = [",".join([f"R_{r:03d}", "ok", *("3" for _ in range(29))]) for r in range(30)]
+    cell = "line\n," * 2000
+    body[7] = body[7].replace(",ok,", ',"' + cell + '",', 1)
+    raw = read_export(write(tmp_path, ("\n".join([head, *body]) + "\n").encode()), platform="generic")
+    assert len(raw.frame) == 30 and raw.frame["Comment"].iloc[7] == cell
