@@ -162,7 +162,7 @@ def test_locales_setting_is_validated():
     assert "'en_US' is not a locale of 'es'" in str(exc.value.problems[0])
     with pytest.raises(ProjectError) as exc:
         parse_settings('[reporting]\nlocales = {xx = "xx_XX"}\n')
-    assert "unknown language 'xx'; the languages are en, es" in str(exc.value.problems[0])
+    assert "unknown language 'xx'; the languages are en, es, vi" in str(exc.value.problems[0])
 
 
 def test_a_project_in_spain_gets_its_report_numbers_with_a_decimal_comma(tmp_path):

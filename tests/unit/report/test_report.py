@@ -210,6 +210,22 @@ def test_spanish_report(project):
     assert format_value(sat, "pct", lang="es") == format_value(sat, "pct", lang="en")
 
 
+
+def test_vietnamese_report(project):
+    """The third language end to end: the report's words, the findings written in Vietnamese from the
+    comparison rows, and numbers by vi_VN (decimal comma, "69,3%")."""
+    rep = build_report(project, language="vi")
+    html = render_html(rep)
+    assert '<html lang="vi">' in html and "Tóm tắt" in html and "Báo cáo khảo sát cộng đồng" in html
+    assert "Cách đọc báo cáo này" in html and "Được tạo bởi survey-pipeline" in html
+    sat = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' "
+                "AND area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
+    assert format_value(sat, "pct", lang="vi") in html and "," in format_value(sat, "pct", lang="vi")
+    findings = rep.section("summary").bullets
+    assert rep.section("summary").bullets_title == "Những phát hiện đáng tin cậy lớn nhất"
+    assert findings and all(" kể từ " in f or " so với " in f for f in findings), findings  # vi sentence patterns
+    assert not any(w in f for f in findings for w in (" since ", " than ", " desde ", "points"))  # no en/es words
+
 def test_an_earlier_wave_compares_with_its_own_previous_wave(project):
     rep = build_report(project, wave="2025-spring")
     assert rep.wave_ref == "2024-spring"
