@@ -206,3 +206,16 @@ def test_dashboard_requests_write_numbers_in_the_projects_locales(tmp_path):
     with plain.server.test_request_context("/?lang=es"):
         plain.server.preprocess_request()
         assert fmt_value(0.583, "share", "es") == "58%"
+
+
+def test_comment_theme_wording_in_each_language():
+    """The analysis' own words for a comment theme follow the catalogs (a Vietnamese instrument no
+    longer gets the Spanish wording, as it did when the code knew two languages)."""
+    from survey_pipeline.analysis.wording import THEME_WORDING, in_language
+
+    assert in_language(THEME_WORDING, "en", label="Noise") == \
+        "Share of respondents who commented whose comments mention: Noise"
+    assert in_language(THEME_WORDING, "es", label="Ruido") == \
+        "Proporción de quienes dejaron un comentario que mencionan: Ruido"
+    assert in_language(THEME_WORDING, "vi", label="Tiếng ồn") == "Tỷ lệ người đã góp ý có ý kiến nhắc đến: Tiếng ồn"
+    assert in_language(THEME_WORDING, "fr", label="Bruit").startswith("Share of respondents")  # no catalog
