@@ -373,7 +373,7 @@ def test_workbook_shows_the_drivers(workbook):
     assert "Key drivers of overall satisfaction and trust" in text and "Police response" in text
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "vi"])
 def test_area_tables_mark_modeled_numbers_and_never_test_them(tmp_path, lang):
     """A neighborhood whose direct number is suppressed shows the modeled one, marked ◇ with the
     footnote; its change and its difference from the rest stay empty even though a (leaked)
