@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit setup browser-deps clean fuzz
+.PHONY: demo test lint unit setup browser-deps clean fuzz messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,17 @@ lint: $(STAMP)
 TEST_WORKERS ?= 2
 test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15
+
+# The message catalogs (docs/i18n.md): extract every message of the library, the report and the
+# dashboard into the template and merge it into each language's .po (new messages untranslated,
+# changed ones fuzzy: translate them, then tests/unit/test_i18n.py passes). No compile step: the
+# .po files are read and compiled on first use (survey_pipeline.i18n.translations).
+I18N := survey_pipeline/i18n
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k nt:1,2 -k N_ -c TRANSLATORS: \
+		--add-location=file --sort-by-file -w 100 --project=survey-pipeline --version=0.1.0 \
+		-o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N)/locale -D messages -w 100 --ignore-obsolete --previous
 
 # The whole fuzz corpus of malformed exports (issue 19; a sample runs in `make test`): a table by family.
 fuzz: $(STAMP)

@@ -25,9 +25,10 @@ from dash_app.export import to_csv_bytes, to_xlsx_bytes
 from dash_app.feed import register_feed
 from dash_app.figures.charts import prepare_geojson
 from dash_app.harden import install_guards
-from dash_app.i18n import LANGS, download_headers, t
+from dash_app.i18n import LANGS, PAGE_TITLES, download_headers, t
 from dash_app.pages import PAGES, page_for_path
 from dash_app.pages._common import language_control, page_layout, pick, register_page
+from survey_pipeline.i18n import project_locales, use_locales
 
 __all__ = ["create_app", "warm_up"]
 
@@ -55,10 +56,10 @@ def _nav(path: str, q: dict[str, str], lang: str, prefix: str = "/") -> html.Nav
     links = []
     for mod in PAGES:
         current = path == mod.PATH
-        links.append(html.Li(dcc.Link(t(mod.PAGE, lang), href=prefix + mod.PATH.lstrip("/") + build_query(shared),
+        links.append(html.Li(dcc.Link(t(PAGE_TITLES[mod.PAGE], lang), href=prefix + mod.PATH.lstrip("/") + build_query(shared),
                                       className="nav-link" + (" current" if current else ""),
-                                      title=t(mod.PAGE, lang) + (" ✓" if current else ""))))
-    return html.Nav(html.Ul(links), id=ids.NAV, className="nav", **{"aria-label": t("nav", lang)})
+                                      title=t(PAGE_TITLES[mod.PAGE], lang) + (" ✓" if current else ""))))
+    return html.Nav(html.Ul(links), id=ids.NAV, className="nav", **{"aria-label": t("Pages", lang)})
 
 
 def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str, prefix: str = "/") -> list:
@@ -66,16 +67,16 @@ def _shell(source: ResultsSource, path: str, q: dict[str, str], lang: str, prefi
     data = source.get()
     mod = page_for_path(path)
     if mod is None:
-        body = [html.H1(t("not_found", lang))]
+        body = [html.H1(t("Page not found.", lang))]
     else:  # a page's layout depends only on its normalised state, the language and the role: cache it
         st = mod.state(data, q)
         key = ("layout", mod.PAGE, lang, current_role(), tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                                                                       for k, v in st.items())))
         body = data.lru(key, lambda: page_layout(mod, data, q, lang))
     return [
-        html.A(t("skip", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
+        html.A(t("Skip to main content", lang), href="#" + ids.MAIN, className="skip-link", id=ids.SKIP_LINK),
         html.Header(className="header", children=[
-            html.Div(t("title", lang), className="site-title"),
+            html.Div(t("Community survey results", lang), className="site-title"),
             language_control(lang),
         ]),
         _nav(path, q, lang, prefix),
@@ -134,6 +135,25 @@ def _relative(pathname: str | None, prefix: str) -> str:
     return "/" + path.strip("/")
 
 
+def _use_project_locales(server, locales: dict[str, str]) -> None:
+    """Every request of the dashboard writes numbers in the project's locales (survey.toml
+    ``[reporting] locales``: ``{es = "es_ES"}``; default en_US, es_US)."""
+    if not locales:
+        return
+
+    @server.before_request
+    def _enter() -> None:
+        block = use_locales(locales)
+        block.__enter__()
+        flask.g.survey_pipeline_locales = block
+
+    @server.teardown_request
+    def _exit(_exc: BaseException | None) -> None:
+        block = flask.g.pop("survey_pipeline_locales", None)
+        if block is not None:
+            block.__exit__(None, None, None)
+
+
 def create_app(project: Any, *, title: str = "Community survey results", auth: AuthConfig | None = None,
                base_path: str | None = None) -> dash.Dash:
     """Build the dashboard for a project.
@@ -163,6 +183,7 @@ def create_app(project: Any, *, title: str = "Community survey results", auth: A
     install_auth(app.server, prefix, auth or AuthConfig(), {m.PATH for m in PAGES})
     app.auth = auth or AuthConfig()
     source = ResultsSource(project, geojson_route=app.config.requests_pathname_prefix + GEOJSON_PATH)
+    _use_project_locales(app.server, project_locales(source.root) if source.root else {})
     _serve_shapes(app, source)
     register_feed(app.server, prefix, source)
     app.layout = html.Div([

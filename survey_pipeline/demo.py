@@ -175,6 +175,7 @@ def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
         ("xlsform", "resident_xlsform.xlsx", None),
         ("paper", "resident_paper_en.html", ["en"]),
         ("paper", "resident_paper_es.html", ["es"]),
+        ("paper", "resident_paper_vi.html", ["vi"]),
         ("codebook", "resident_codebook.xlsx", None),
     ):
         out = deploy_dir / name
@@ -187,7 +188,7 @@ def run_demo(directory: str | Path, *, progress=None) -> DemoResult:
     report_dir = root / "report"
     report_dir.mkdir()
     for name, language in (("riverton_report.xlsx", "en"), ("riverton_report.html", "en"),
-                           ("riverton_informe_es.html", "es")):
+                           ("riverton_informe_es.html", "es"), ("riverton_bao_cao_vi.html", "vi")):
         write_report(root, report_dir / name, language=language)
         result.reports.append(report_dir / name)
     result.stages.append("report")

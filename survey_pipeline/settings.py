@@ -189,9 +189,37 @@ class QualitySection(Section):
         return self
 
 
+def _locales(v: object) -> object:
+    """``{language = "locale"}``: each language one with a catalog, each locale a Babel locale of it."""
+    from babel import Locale, UnknownLocaleError
+
+    from survey_pipeline.i18n import languages
+
+    if not isinstance(v, dict):
+        raise PydanticCustomError("bad-setting", "locales = {value} is not valid: expected a table such as "
+                                  '{{es = "es_ES"}}.', {"value": repr(v)})
+    for lang, tag in v.items():
+        if lang not in languages():
+            raise PydanticCustomError("bad-setting", "locales: unknown language '{lang}'; the languages are {langs}.",
+                                      {"lang": lang, "langs": ", ".join(languages())})
+        try:
+            loc = Locale.parse(str(tag).replace("-", "_")) if isinstance(tag, str) and tag else None
+        except (ValueError, UnknownLocaleError):
+            loc = None
+        if loc is None or loc.language != lang:
+            raise PydanticCustomError("bad-setting", "locales: '{tag}' is not a locale of '{lang}'; write a CLDR "
+                                      'locale of that language, e.g. es = "es_ES" (Spain) or es = "es_US".',
+                                      {"tag": tag, "lang": lang})
+    return {k: str(x).replace("-", "_") for k, x in v.items()}
+
+
 class ReportingSection(Section):
     min_n: PosInt = Field(30, description="Suppress estimates with fewer valid answers.")
     nchs: bool = Field(True, description="NCHS presentation standards for proportions.")
+    locales: Annotated[dict[str, str], BeforeValidator(_locales)] = Field(
+        default_factory=dict, description='How numbers and dates of a language are written, in the report and the dashboard: '
+        '{es = "es_ES"} for Spain (58,3 %, 1.234); default en_US, es_US (58.3%, 1,234, as US and Mexican Spanish write them), vi_VN.',
+        json_schema_extra={"toml_type": "table of language = locale"})
 
 
 def _bounds(v: object) -> object:

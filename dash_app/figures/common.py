@@ -9,6 +9,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from survey_pipeline.i18n import fmt_number, fmt_percent
+
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Yellow (#F0E442) is left out of lines and markers: too light on white (WCAG).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
@@ -25,53 +27,55 @@ def is_share(statistic: str | None) -> bool:
     return statistic == "share"
 
 
-def fmt_value(value: float | None, statistic: str | None) -> str:
-    """A number as shown: shares as whole percents, means and scores with two decimals."""
+def fmt_value(value: float | None, statistic: str | None, lang: str = "en") -> str:
+    """A number as shown: shares as whole percents, means and scores with two decimals, written
+    by ``lang``'s locale (:func:`survey_pipeline.i18n.fmt_percent`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value * 100:.0f}%" if is_share(statistic) else f"{value:.2f}"
+    return fmt_percent(value, lang) if is_share(statistic) else fmt_number(value, lang, 2)
 
 
 def _signed(text: str) -> str:
     """A typographic minus (U+2212) for negative numbers, and no "-0" or "+0" for a rounded zero."""
-    if text.lstrip("+-−").strip("0.") == "":
+    if text.lstrip("+-−").strip("0.,") == "":
         return text.lstrip("+-−")
     return text.replace("-", "\u2212")
 
 
-def fmt_diff(value: float | None, statistic: str | None, pts: str = "pts") -> str:
+def fmt_diff(value: float | None, statistic: str | None, pts: str = "pts", lang: str = "en") -> str:
     """A difference, signed: percentage points (``pts``, the unit's word) for shares."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if not is_share(statistic):
-        return _signed(f"{value:+.2f}")
-    text = _signed(f"{value * 100:+.0f}")
+        return _signed(fmt_number(value, lang, 2, sign=True))
+    text = _signed(fmt_number(value * 100, lang, 0, sign=True))
     if text.lstrip("+−") == "1" and pts.endswith("s"):  # "−1 pt", "+1 punto"
         pts = pts[:-1]
     return f"{text} {pts}"
 
 
-def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False, to: str = "to") -> str:
+def fmt_ci(lo: float | None, hi: float | None, statistic: str | None, diff: bool = False, to: str = "to",
+           lang: str = "en") -> str:
     """'58%–66%', or for a difference '−6 to +4' (``to`` in the reader's language)."""
     if diff:
-        return f"{fmt_diff(lo, statistic, '').strip()} {to} {fmt_diff(hi, statistic, '').strip()}"
-    return f"{fmt_value(lo, statistic)}–{fmt_value(hi, statistic)}"
+        return f"{fmt_diff(lo, statistic, '', lang).strip()} {to} {fmt_diff(hi, statistic, '', lang).strip()}"
+    return f"{fmt_value(lo, statistic, lang)}–{fmt_value(hi, statistic, lang)}"
 
 
-def fmt_p(p: float | None) -> str:
+def fmt_p(p: float | None, lang: str = "en") -> str:
     """An adjusted p-value as shown: three decimals, '<0.001' below that."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
-    return "<0.001" if p < 0.0005 else f"{p:.3f}"
+    return "<" + fmt_number(0.001, lang, 3) if p < 0.0005 else fmt_number(p, lang, 3)
 
 
-def fmt_estimate(row, statistic: str | None = None, suppressed_text: str = "suppressed") -> str:
+def fmt_estimate(row, statistic: str | None = None, suppressed_text: str = "suppressed", lang: str = "en") -> str:
     """'62% (95% CI 58%–66%)' or 'suppressed: <reason>' for a row with estimate/ci/reliability."""
     stat = statistic or row.get("statistic")
     if row.get("reliability") == "suppress":
         reason = row.get("reliability_reason")
         return f"{suppressed_text}: {reason}" if reason else suppressed_text
-    return f"{fmt_value(row['estimate'], stat)} ({fmt_ci(row['ci_low'], row['ci_high'], stat)})"
+    return f"{fmt_value(row['estimate'], stat, lang)} ({fmt_ci(row['ci_low'], row['ci_high'], stat, lang=lang)})"
 
 
 def scale(statistic: str | None) -> float:

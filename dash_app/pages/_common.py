@@ -13,7 +13,8 @@ from dash import Input, Output, State, dcc, html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_value
-from dash_app.i18n import LANGS, localize_numbers, reason_text, t, wave_label
+from dash_app.i18n import LANGS, LEVELS, PAGE_TITLES, TOPICS, reason_text, t, wave_label
+from survey_pipeline.i18n import fmt_number, language_name, number_separators
 from survey_pipeline.results.tables import (  # shared with the reports
     headline_indicators,
     shown_estimates,
@@ -107,7 +108,7 @@ def shown_for(data: Results, wave: str, indicator: str, statistic: str) -> pd.Da
 
 def method_text(modeled: object, lang: str) -> str:
     """Where a shown number comes from, in words: the survey's answers or the small-area model."""
-    return t("modeled_short" if is_true(modeled) else "direct", lang)
+    return t("◇ Modeled (small-area estimate)", lang) if is_true(modeled) else t("Direct (survey answers)", lang)
 
 
 def is_true(v: object) -> bool:
@@ -133,15 +134,11 @@ def indicator_title(data: Results, indicator: str, lang: str) -> str:
     be a serious problem, a top priority and a service ("Noise")."""
     def make() -> dict[str, str]:
         ind = data.indicators.drop_duplicates("indicator")
-        return {i: (f"{t('topic_' + str(tp), lang)} · {data.indicator_label(i, lang)}"
-                    if "topic_" + str(tp) in _TOPIC_KEYS else data.indicator_label(i, lang))
+        return {i: (f"{t(TOPICS[str(tp)], lang)} · {data.indicator_label(i, lang)}"
+                    if str(tp) in TOPICS else data.indicator_label(i, lang))
                 for i, tp in zip(ind["indicator"], ind["topic"], strict=True)}
 
     return data.memo(("indicator_titles", lang), make).get(indicator, indicator)
-
-
-_TOPIC_KEYS = {f"topic_{k}" for k in ("safety", "satisfaction", "importance", "problem", "priority", "trust",
-                                      "scale", "contact")}
 
 
 def department_names(data: Results, lang: str) -> dict[str, str]:
@@ -201,21 +198,21 @@ def indicator_options(data: Results, lang: str, topics: Iterable[str] | None = N
 
 
 def wave_control(page: str, data: Results, st: dict, lang: str) -> html.Fieldset:
-    return radios(page, "wave", t("wave", lang), wave_options(data, lang), st["wave"])
+    return radios(page, "wave", t("Wave", lang), wave_options(data, lang), st["wave"])
 
 
 def indicator_control(page: str, data: Results, st: dict, lang: str) -> html.Div:
-    return dropdown(page, "indicator", t("indicator", lang), indicator_options(data, lang), st["indicator"],
+    return dropdown(page, "indicator", t("Indicator", lang), indicator_options(data, lang), st["indicator"],
                     wide=True)
 
 
 def area_control(page: str, data: Results, table: str, st: dict, lang: str) -> html.Div:
     """The area dropdown (city, districts, neighborhoods...) for the areas present in ``table``."""
-    return dropdown(page, "area", t("area", lang), area_options(data, table, lang), st["area"])
+    return dropdown(page, "area", t("Area", lang), area_options(data, table, lang), st["area"])
 
 
 def level_control(page: str, levels: Iterable[str], st: dict, lang: str) -> html.Fieldset:
-    return radios(page, "level", t("level", lang), level_options(levels, lang), st["level"])
+    return radios(page, "level", t("Area level", lang), level_options(levels, lang), st["level"])
 
 
 def area_key(level: str, code: str) -> str:
@@ -231,7 +228,7 @@ def split_area(key: str) -> tuple[str, str]:
 
 def area_label(data: Results, level: str, code: str, lang: str) -> str:
     if level == "city":
-        return t("city", lang)
+        return t("City", lang)
     return data.area_name(level, code, lang)
 
 
@@ -248,7 +245,7 @@ def area_options(data: Results, frame: pd.DataFrame | str, lang: str, levels: It
         codes = sorted(present.loc[present["area_level"] == level, "area"].astype(str),
                        key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
         for c in codes:
-            lab = t("city", lang) if level == "city" else f"{t(level, lang)}: {data.area_name(level, c, lang)}"
+            lab = t("City", lang) if level == "city" else f"{t(LEVELS[level], lang)}: {data.area_name(level, c, lang)}"
             out.append({"label": lab, "value": area_key(level, c)})
     return out
 
@@ -261,19 +258,19 @@ def _table_for_options(data: Results, name: str) -> pd.DataFrame:
 
 
 def level_options(levels: Iterable[str], lang: str) -> list[dict]:
-    return [{"label": t(lv, lang), "value": lv} for lv in levels]
+    return [{"label": t(LEVELS[lv], lang), "value": lv} for lv in levels]
 
 
 def language_control(lang: str) -> html.Fieldset:
-    return radios("shell", "lang", t("language", lang),
-                  [{"label": "English", "value": "en"}, {"label": "Español", "value": "es"}], lang)
+    return radios("shell", "lang", t("Language", lang),
+                  [{"label": language_name(code), "value": code} for code in LANGS], lang)
 
 
 def download_bar(page: str, lang: str) -> html.Div:
-    return html.Div(className="downloads", role="group", **{"aria-label": t("download_label", lang)}, children=[
-        html.Span(t("download_label", lang) + ":", className="downloads-label"),
-        html.Button(t("download_csv", lang), id=ids.download_id(page, "csv"), className="button", n_clicks=0),
-        html.Button(t("download_xlsx", lang), id=ids.download_id(page, "xlsx"), className="button", n_clicks=0),
+    return html.Div(className="downloads", role="group", **{"aria-label": t("Data behind this view", lang)}, children=[
+        html.Span(t("Data behind this view", lang) + ":", className="downloads-label"),
+        html.Button(t("Download CSV", lang), id=ids.download_id(page, "csv"), className="button", n_clicks=0),
+        html.Button(t("Download Excel", lang), id=ids.download_id(page, "xlsx"), className="button", n_clicks=0),
     ])
 
 
@@ -282,18 +279,27 @@ def table(df: pd.DataFrame, caption: str, table_id: str | None = None, hide_capt
     """A plain HTML table: the text alternative of a chart. ``hide_caption`` keeps the caption for
     screen readers only (when a visible heading already says the same)."""
     head = html.Thead(html.Tr([html.Th(c, scope="col") for c in df.columns]))
-    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else localize_numbers(str(v), lang)) for v in row])
+    body = html.Tbody([html.Tr([html.Td(_cell(v, lang)) for v in row])
                        for row in df.itertuples(index=False)])
     kw = {"id": table_id} if table_id else {}
     cap = html.Caption(caption, className="sr-only" if hide_caption else None)
     return html.Table([cap, head, body], className="data-table", **kw)
 
 
-def _md_cell(v: object, lang: str = "en") -> str:
+def _cell(v: object, lang: str = "en", decimals: int | None = None) -> str:
+    """A table cell: a float written by ``lang``'s locale (``decimals`` of them, else as many as it
+    has, up to 6), anything else as it is (text the page has already written in ``lang``)."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
-    text = localize_numbers(f"{v:.3f}" if isinstance(v, float) else str(v), lang)
-    return md_escape(text)
+    if isinstance(v, float):
+        if decimals is None:
+            decimals = min(6, len(repr(v).split(".")[1])) if "." in repr(v) and "e" not in repr(v) else 0
+        return fmt_number(v, lang, decimals)
+    return str(v)
+
+
+def _md_cell(v: object, lang: str = "en") -> str:
+    return md_escape(_cell(v, lang, 3))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:&\"'=])")
@@ -322,15 +328,14 @@ def table_view(df: pd.DataFrame, lang: str, page: str) -> html.Details:
     Rendered from Markdown: one component instead of one per cell, which keeps large area lists
     (hundreds of neighborhoods or beats) cheap to build and send."""
     return html.Details(className="table-view", children=[
-        html.Summary(t("table_view", lang)),
+        html.Summary(t("Table view of the chart", lang)),
         dcc.Markdown(markdown_table(df, lang), id=ids.table_id(page), className="data-table-md"),
     ])
 
 
 def graph(page: str, fig, caption: str, lang: str = "en") -> html.Figure:
     """A chart with its caption; Spanish charts write 0,5 and 1.000 (plotly's ``separators``)."""
-    if lang == "es":
-        fig.layout.separators = ",."
+    fig.layout.separators = number_separators(lang)
     return html.Figure(className="chart", children=[
         dcc.Graph(id=ids.graph_id(page), figure=fig, config={"displaylogo": False, "responsive": True,
                                                              # only "save as picture": zoom and lasso tools
@@ -345,16 +350,15 @@ def fmt_row(r: pd.Series | dict, stat: str, lang: str) -> str:
     if r.get("reliability") == "suppress":
         return f"{t('suppressed', lang)}: {reason_text(r.get('reliability_reason'), lang)}".strip(" :")
     if pd.isna(r.get("estimate")):
-        return t("no_estimate", lang)
+        return t("no estimate", lang)
     mark = MODELED_MARK + " " if is_true(r.get("modeled")) else ""
-    return mark + localize_numbers(f"{fmt_value(r['estimate'], stat)} ({fmt_ci(r['ci_low'], r['ci_high'], stat)})",
-                                   lang)
+    return mark + f"{fmt_value(r['estimate'], stat, lang)} ({fmt_ci(r['ci_low'], r['ci_high'], stat, lang=lang)})"
 
 
 def fmt_change(r: pd.Series | dict, stat: str, lang: str = "en") -> str:
     """'+3 pts (−2 to +8)': a difference with its 95% interval, percentage points for shares."""
-    return localize_numbers(f"{fmt_diff(r['estimate'], stat, t('pts', lang))} "
-                            f"({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True, to=t('to', lang))})", lang)
+    return (f"{fmt_diff(r['estimate'], stat, t('pts', lang), lang)} "
+            f"({fmt_ci(r['ci_low'], r['ci_high'], stat, diff=True, to=t('to', lang), lang=lang)})")
 
 
 def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_title: str) -> pd.DataFrame:
@@ -362,16 +366,16 @@ def estimates_view(df: pd.DataFrame, stat: str, lang: str, name_col: str, name_t
     ``modeled`` column (:func:`shown_rows`) a column says where each number comes from."""
     out = pd.DataFrame({
         name_title: df[name_col].to_list(),
-        t("estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
-        t("ci_low_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
-        t("ci_high_col", lang): [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
-        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, stat, lang) for _, r in df.iterrows()],
-        t("n", lang): df["n"].to_list(),
-        t("reliability", lang): df["reliability"].to_list(),
-        t("reason", lang): [reason_text(r, lang) for r in df["reliability_reason"]],
+        t("Estimate", lang): [None if r == "suppress" else e for e, r in zip(df["estimate"], df["reliability"], strict=True)],
+        t("95% CI low", lang): [None if r == "suppress" else v for v, r in zip(df["ci_low"], df["reliability"], strict=True)],
+        t("95% CI high", lang): [None if r == "suppress" else v for v, r in zip(df["ci_high"], df["reliability"], strict=True)],
+        t("{label} (95% CI)", lang, label=t("Estimate", lang)): [fmt_row(r, stat, lang) for _, r in df.iterrows()],
+        t("n (unweighted)", lang): df["n"].to_list(),
+        t("Reliability", lang): df["reliability"].to_list(),
+        t("Why", lang): [reason_text(r, lang) for r in df["reliability_reason"]],
     })
     if "modeled" in df.columns:
-        out.insert(5, t("source", lang), [method_text(m, lang) for m in df["modeled"]])
+        out.insert(5, t("Source", lang), [method_text(m, lang) for m in df["modeled"]])
     return out
 
 
@@ -416,7 +420,7 @@ def page_layout(mod, data: Results, q: dict, lang: str) -> list:
     from dash_app.auth import current_role
 
     st = mod.state(data, q)
-    return [html.H1(t(mod.PAGE, lang)), html.Div(mod.controls(data, st, lang), className="controls"),
+    return [html.H1(t(PAGE_TITLES[mod.PAGE], lang)), html.Div(mod.controls(data, st, lang), className="controls"),
             download_bar(mod.PAGE, lang) if current_role() == "analyst" else None,
             html.Div(cached_content(data, mod.PAGE, st, lang, mod.content), id=ids.view_id(mod.PAGE))]
 

@@ -18,7 +18,7 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.comments import comment_themes_figure
-from dash_app.i18n import reason_text, t, wave_label
+from dash_app.i18n import reason_text, wave_label
 from dash_app.pages._common import (
     area_key,
     area_label,
@@ -33,6 +33,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.i18n import N_, t
 from survey_pipeline.results.tables import recorded_min_n
 
 PAGE = "comments"
@@ -42,50 +43,18 @@ PREFIX = "comment_theme:"
 FEED_MAX = 50
 LEVELS = ("city", "district", "neighborhood")
 
-TEXT = {
-    "intro": {"en": "Share of the residents who commented (any open question) whose comments mention each theme, "
-                    "weighted like every other estimate, with 95% intervals. Themes are coded by keyword rules an "
-                    "analyst can check and correct.",
-              "es": "Proporción de los residentes que dejaron un comentario (cualquier pregunta abierta) cuyos comentarios "
-                    "mencionan cada tema, ponderada como las demás estimaciones, con intervalos del 95%. Los temas se "
-                    "codifican con reglas de palabras clave que un analista puede revisar y corregir."},
-    "theme": {"en": "Theme", "es": "Tema"},
-    "all_themes": {"en": "All themes", "es": "Todos los temas"},
-    "axis": {"en": "Share of residents who commented", "es": "Proporción de quienes comentaron"},
-    "chart_title": {"en": "Comment themes — {area}, {wave}", "es": "Temas de los comentarios — {area}, {wave}"},
-    "feed": {"en": "What residents wrote", "es": "Lo que escribieron los residentes"},
-    "feed_count": {"en": "{shown} of {total} comments (personal details removed).",
-                   "es": "{shown} de {total} comentarios (sin datos personales)."},
-    "hidden_min_n": {"en": "Comments are not shown here: fewer than {min_n} residents commented in {area} in {wave} "
-                           "({n}), so a comment could point to a person.",
-                     "es": "Los comentarios no se muestran aquí: menos de {min_n} residentes comentaron en {area} en "
-                           "{wave} ({n}), así que un comentario podría identificar a una persona."},
-    "hidden_theme": {"en": "Comments about this theme are not shown here: fewer than {min_n} residents wrote about it "
-                           "in {area} in {wave} ({n}), so a comment could point to a person.",
-                     "es": "Los comentarios sobre este tema no se muestran aquí: menos de {min_n} residentes escribieron "
-                           "sobre él en {area} en {wave} ({n}), así que un comentario podría identificar a una persona."},
-    "none": {"en": "No published comment matches this selection.",
-             "es": "Ningún comentario publicado coincide con esta selección."},
-    "kind_problem": {"en": "Problem", "es": "Problema"},
-    "kind_service": {"en": "Service", "es": "Servicio"},
-    "kind_conduct": {"en": "Police conduct", "es": "Conducta policial"},
-    "kind_praise": {"en": "Praise", "es": "Elogio"},
-    "kind_other": {"en": "Other", "es": "Otro"},
-}
-
-
-def _t(key: str, lang: str, **fmt: object) -> str:
-    text = TEXT[key].get(lang) or TEXT[key]["en"]
-    return text.format(**fmt) if fmt else text
+# The kinds of comment theme, as the theme table names them.
+KINDS = {"problem": N_("Problem"), "service": N_("Service"), "conduct": N_("Police conduct"),
+         "praise": N_("Praise"), "other": N_("Other")}
 
 
 def _table(data: Results, name: str, columns: list[str]) -> pd.DataFrame:
     """A comment table, or an empty one with ``columns`` when the store has none (results written
     before comments were coded, or by a project without open questions: read as a frame without columns)."""
-    t = data.tables.get(name)
-    if t is None or not set(columns) <= set(t.columns):
+    df = data.tables.get(name)
+    if df is None or not set(columns) <= set(df.columns):
         return pd.DataFrame(columns=columns)
-    return t
+    return df
 
 
 def _themes(data: Results) -> pd.DataFrame:
@@ -122,12 +91,12 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
     sup = d["reliability"].eq("suppress")
     return pd.DataFrame({
-        t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
-        _t("theme", lang): d[lab], t("estimate", lang): d["estimate"].where(~sup),
+        t("Wave", lang): st["wave"], t("Area", lang): area_label(data, *split_area(st["area"]), lang),
+        t("Theme", lang): d[lab], t("Estimate", lang): d["estimate"].where(~sup),
         "ci_low": d["ci_low"].where(~sup), "ci_high": d["ci_high"].where(~sup),
-        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, "share", lang) for _, r in d.iterrows()],
-        t("n", lang): d["n"], t("reliability", lang): d["reliability"],
-        t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
+        t("{label} (95% CI)", lang, label=t("Estimate", lang)): [fmt_row(r, "share", lang) for _, r in d.iterrows()],
+        t("n (unweighted)", lang): d["n"], t("Reliability", lang): d["reliability"],
+        t("Why", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })
 
 
@@ -147,11 +116,11 @@ def feed_rule(data: Results, st: dict, lang: str) -> str | None:
     where = area_label(data, *split_area(st["area"]), lang)
     n = cell_count(data, st)
     if n < need:
-        return _t("hidden_min_n", lang, min_n=need, area=where, wave=wave_label(st["wave"], lang), n=n)
+        return t("Comments are not shown here: fewer than {min_n} residents commented in {area} in {wave} ({n}), so a comment could point to a person.", lang, min_n=need, area=where, wave=wave_label(st["wave"], lang), n=n)
     if st["theme"] != "all":
         nt = cell_count(data, st, st["theme"])
         if nt < need:
-            return _t("hidden_theme", lang, min_n=need, area=where, wave=wave_label(st["wave"], lang), n=nt)
+            return t("Comments about this theme are not shown here: fewer than {min_n} residents wrote about it in {area} in {wave} ({n}), so a comment could point to a person.", lang, min_n=need, area=where, wave=wave_label(st["wave"], lang), n=nt)
     return None
 
 
@@ -169,20 +138,20 @@ def feed_rows(data: Results, st: dict) -> pd.DataFrame:
 
 def _feed(data: Results, st: dict, lang: str) -> html.Section:
     hidden = feed_rule(data, st, lang)
-    title = html.H2(_t("feed", lang))
+    title = html.H2(t("What residents wrote", lang))
     if hidden is not None:
         return html.Section([title, html.P(hidden, id=ids.section_table_id(PAGE, "feed-hidden"), className="note")],
                             className="comment-feed")
     rows = feed_rows(data, st)
     if rows.empty:
-        return html.Section([title, html.P(_t("none", lang), className="note")], className="comment-feed")
-    names = dict(zip(_themes(data)["theme"], _themes(data)[f"label_{lang}" if lang in ("en", "es") else "label_en"],
+        return html.Section([title, html.P(t("No published comment matches this selection.", lang), className="note")], className="comment-feed")
+    names = dict(zip(_themes(data)["theme"], _themes(data)[f"label_{lang}" if f"label_{lang}" in _themes(data).columns else "label_en"],
                      strict=True))
     shown = rows.head(FEED_MAX)
     items = [html.Li([html.Blockquote(str(r.text), **({"lang": str(r.language)} if r.language else {})),
                       html.P(" · ".join(names.get(x, x) for x in str(r.themes).split(";") if x), className="tags")],
                      className="comment") for r in shown.itertuples(index=False)]
-    return html.Section([title, html.P(_t("feed_count", lang, shown=len(shown), total=len(rows)), className="note"),
+    return html.Section([title, html.P(t("{shown} of {total} comments (personal details removed).", lang, shown=len(shown), total=len(rows)), className="note"),
                          html.Ul(items, id=ids.section_table_id(PAGE, "feed"), className="comment-list")],
                         className="comment-feed")
 
@@ -191,22 +160,22 @@ def content(data: Results, st: dict, lang: str) -> list:
     d = plain_reasons(_cell(data, st), lang)
     lab = f"label_{lang}" if f"label_{lang}" in d.columns else "label_en"
     where = area_label(data, *split_area(st["area"]), lang)
-    kinds = {k: _t(f"kind_{k}", lang) for k in ("problem", "service", "conduct", "praise", "other")}
-    fig = comment_themes_figure(d, label_col=lab, kind_labels=kinds, axis_label=_t("axis", lang),
-                                title=_t("chart_title", lang, area=where, wave=wave_label(st["wave"], lang)),
-                                suppressed_text=t("suppressed", lang), no_data=t("no_data", lang))
-    tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
-    return [graph(PAGE, fig, _t("intro", lang), lang), table_view(tv, lang, PAGE), _feed(data, st, lang)]
+    kinds = {k: t(word, lang) for k, word in KINDS.items()}
+    fig = comment_themes_figure(d, label_col=lab, kind_labels=kinds, axis_label=t("Share of residents who commented", lang),
+                                title=t("Comment themes — {area}, {wave}", lang, area=where, wave=wave_label(st["wave"], lang)),
+                                suppressed_text=t("suppressed", lang), no_data=t("No results for this selection.", lang))
+    tv = view_data(data, st, lang).drop(columns=[t("Estimate", lang), "ci_low", "ci_high"])
+    return [graph(PAGE, fig, t("Share of the residents who commented (any open question) whose comments mention each theme, weighted like every other estimate, with 95% intervals. Themes are coded by keyword rules an analyst can check and correct.", lang), lang), table_view(tv, lang, PAGE), _feed(data, st, lang)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     th = _themes(data).sort_values("position")
     lab = f"label_{lang}" if f"label_{lang}" in th.columns else "label_en"
-    options = [{"label": _t("all_themes", lang), "value": "all"},
+    options = [{"label": t("All themes", lang), "value": "all"},
                *({"label": str(name), "value": str(theme)} for theme, name in zip(th["theme"], th[lab], strict=True))]
     return [
         wave_control(PAGE, data, st, lang),
-        dropdown(PAGE, "area", t("area", lang), area_options(data, _estimates(data), lang, LEVELS) or
-                 [{"label": t("city", lang), "value": area_key("city", "city")}], st["area"]),
-        dropdown(PAGE, "theme", _t("theme", lang), options, st["theme"]),
+        dropdown(PAGE, "area", t("Area", lang), area_options(data, _estimates(data), lang, LEVELS) or
+                 [{"label": t("City", lang), "value": area_key("city", "city")}], st["area"]),
+        dropdown(PAGE, "theme", t("Theme", lang), options, st["theme"]),
     ]

@@ -9,7 +9,7 @@ from dash import Input, Output, State, dcc, html
 
 from dash_app import ids
 from dash_app.data import Results
-from dash_app.i18n import reason_text, t, wave_label
+from dash_app.i18n import LEVELS, reason_text, t, wave_label
 from dash_app.pages._common import (
     fmt_change,
     fmt_row,
@@ -24,6 +24,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.i18n import N_, number_separators
 from survey_pipeline.results.sentences import benchmark_sentence
 from survey_pipeline.results.tables import benchmark_rows
 
@@ -61,12 +62,12 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
         # of direct estimates; a test on the model's own uncertainty is not done)
         d = None if modeled else by_area.get(r["area"])
         if modeled and not sup:
-            mark, diff, padj, diff_val = t("not_tested_modeled", lang), "–", None, None
+            mark, diff, padj, diff_val = t("not tested (modeled number)", lang), "–", None, None
         elif sup or d is None:
             mark, diff, padj, diff_val = "–", "–", None, None
         else:
             diff, padj, diff_val = fmt_change(d, stat, lang), float(d["p_adj"]), float(d["estimate"])
-            mark = (t("higher", lang) if d["estimate"] > 0 else t("lower", lang)) if bool(d["significant"]) else t("same", lang)
+            mark = (t("▲ higher", lang) if d["estimate"] > 0 else t("▼ lower", lang)) if bool(d["significant"]) else t("– no clear difference", lang)
         rows.append({
             "area": data.area_name(st["level"], r["area"], lang), "code": r["area"],
             "estimate_value": None if sup else float(r["estimate"]),
@@ -76,31 +77,41 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
             "difference": diff_val,
             "difference_text": diff, "p_adj": padj, "significance": mark, "n": int(r["n"]),
             "reliability": r["reliability"],
-            "method": t("modeled_tag" if modeled else "direct_tag", lang), "modeled": modeled,
-            "reason": (t("caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
+            "method": t("◇ Modeled", lang) if modeled else t("Direct", lang), "modeled": modeled,
+            "reason": (t("use with caution", lang) + ": " if r["reliability"] == "flag" else "") + reason_text(r["reliability_reason"], lang),
             "adjust": None if d is None else d.get("adjust"),
         })
     return pd.DataFrame(rows)
 
 
-# The grid's own words (filter menus) in Spanish; English is the grid's default.
-GRID_TEXT_ES = {
-    "filterOoo": "Filtrar…", "equals": "Igual a", "notEqual": "Distinto de", "lessThan": "Menor que",
-    "greaterThan": "Mayor que", "lessThanOrEqual": "Menor o igual que", "greaterThanOrEqual": "Mayor o igual que",
-    "inRange": "Entre", "inRangeStart": "Desde", "inRangeEnd": "Hasta", "contains": "Contiene",
-    "notContains": "No contiene", "startsWith": "Empieza por", "endsWith": "Termina en", "blank": "Vacío",
-    "notBlank": "No vacío", "andCondition": "Y", "orCondition": "O", "empty": "Elija uno",
-    "noRowsToShow": "No hay filas", "applyFilter": "Aplicar", "resetFilter": "Restablecer", "clearFilter": "Borrar",
-    "cancelFilter": "Cancelar", "ariaFilterInput": "Valor del filtro", "ariaFilteringOperator": "Operador del filtro",
+# The grid's own words (filter menus); English is the grid's default.
+GRID_TEXT = {
+    "filterOoo": N_("Filter…"), "equals": N_("Equals"), "notEqual": N_("Does not equal"), "lessThan": N_("Less than"),
+    "greaterThan": N_("Greater than"), "lessThanOrEqual": N_("Less than or equal to"),
+    "greaterThanOrEqual": N_("Greater than or equal to"), "inRange": N_("Between"), "inRangeStart": N_("From"),
+    "inRangeEnd": N_("To"), "contains": N_("Contains"), "notContains": N_("Does not contain"),
+    "startsWith": N_("Begins with"), "endsWith": N_("Ends with"), "blank": N_("Blank"), "notBlank": N_("Not blank"),
+    "andCondition": N_("AND"), "orCondition": N_("OR"), "empty": N_("Choose one"), "noRowsToShow": N_("No rows to show"),
+    "applyFilter": N_("Apply"), "resetFilter": N_("Reset"), "clearFilter": N_("Clear"), "cancelFilter": N_("Cancel"),
+    "ariaFilterInput": N_("Filter input"), "ariaFilteringOperator": N_("Filtering operator"),
 }
 
 
+def grid_text(lang: str) -> dict[str, str]:
+    """The grid's words in ``lang`` (ag-grid's ``localeText``); none for English, the grid's own."""
+    return {} if lang == "en" else {k: t(v, lang) for k, v in GRID_TEXT.items()}
+
+
+def _decimal_comma(lang: str) -> bool:
+    return number_separators(lang)[0] == ","
+
+
 def number_filter(lang: str) -> dict:
-    """A number column's filter that reads numbers as the page writes them: in Spanish "0,05" (a
-    decimal comma; "0.05" is read too) and shows the typed value back with a comma. A browser's
-    number box would drop the comma, so Spanish types into a text box limited to digits, sign and
-    separators."""
-    if lang != "es":
+    """A number column's filter that reads numbers as the page writes them: where the locale writes
+    a decimal comma (es_ES, vi_VN) "0,05" ("0.05" is read too) and shows the typed value back with
+    a comma. A browser's number box would drop the comma, so such a locale types into a text box
+    limited to digits, sign and separators."""
+    if not _decimal_comma(lang):
         return {}
     return {
         "allowedCharPattern": "\\d\\-\\,\\.",
@@ -116,25 +127,25 @@ def _columns(lang: str) -> list[dict]:
     """The grid's columns: fit in the page without scrolling sideways (the city's value is in the
     heading, reliability is the row's style and the 'Why' column; the download has every field)."""
     return [
-        {"field": "area", "headerName": t("area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
-        {"field": "estimate_text", "headerName": t("with_ci", lang, label=t("estimate", lang)), "minWidth": 165, "flex": 1},
-        {"field": "estimate_value", "headerName": t("estimate", lang), "hide": True},
-        {"field": "city", "headerName": t("with_ci", lang, label=t("city_value", lang)), "hide": True},
-        {"field": "difference_text", "headerName": t("difference", lang), "minWidth": 150, "flex": 1,
+        {"field": "area", "headerName": t("Area", lang), "pinned": "left", "minWidth": 115, "flex": 1},
+        {"field": "estimate_text", "headerName": t("{label} (95% CI)", lang, label=t("Estimate", lang)), "minWidth": 165, "flex": 1},
+        {"field": "estimate_value", "headerName": t("Estimate", lang), "hide": True},
+        {"field": "city", "headerName": t("{label} (95% CI)", lang, label=t("City", lang)), "hide": True},
+        {"field": "difference_text", "headerName": t("Difference vs rest of city", lang), "minWidth": 150, "flex": 1,
          "comparator": {"function": "(a, b, na, nb) => (na.data.difference ?? -1e9) - (nb.data.difference ?? -1e9)"}},
-        {"field": "p_adj", "headerName": t("p_adj", lang), "minWidth": 95, "maxWidth": 120,
+        {"field": "p_adj", "headerName": t("Adjusted p", lang), "minWidth": 95, "maxWidth": 120,
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value < 0.0005 ? '<0.001' : "
-                                           "params.value.toFixed(3))" + (".replace('.', ',')" if lang == "es" else "")},
+                                           "params.value.toFixed(3))" + (".replace('.', ',')" if _decimal_comma(lang) else "")},
          "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
-        {"field": "significance", "headerName": t("sig_mark", lang), "minWidth": 150, "flex": 1},
-        {"field": "n", "headerName": t("n", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130,
+        {"field": "significance", "headerName": t("Significance", lang), "minWidth": 150, "flex": 1},
+        {"field": "n", "headerName": t("n (unweighted)", lang), "type": "numericColumn", "minWidth": 115, "maxWidth": 130,
          "filter": "agNumberColumnFilter", "filterParams": number_filter(lang)},
-        {"field": "method", "headerName": t("source", lang), "minWidth": 100, "maxWidth": 130,
-         "headerTooltip": t("modeled_legend", lang),
+        {"field": "method", "headerName": t("Source", lang), "minWidth": 100, "maxWidth": 130,
+         "headerTooltip": t("◇ Modeled (small-area estimate)", lang),
          "cellClass": {"function": "params.data && params.data.modeled ? 'cell-modeled' : ''"}},
-        {"field": "reliability", "headerName": t("reliability", lang), "hide": True},
+        {"field": "reliability", "headerName": t("Reliability", lang), "hide": True},
         {"field": "modeled", "headerName": "modeled", "hide": True},
-        {"field": "reason", "headerName": t("reason", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
+        {"field": "reason", "headerName": t("Why", lang), "minWidth": 160, "flex": 2, "tooltipField": "reason",
          "wrapText": True, "autoHeight": True},
     ]
 
@@ -149,7 +160,7 @@ def content(data: Results, st: dict, lang: str) -> list:
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "enableCellTextSelection": True,
                          "rowClassRules": {"row-suppressed": "params.data.reliability == 'suppress'",
                                            "row-modeled": "params.data.modeled && params.data.reliability != 'suppress'"},
-                         **({"localeText": GRID_TEXT_ES} if lang == "es" else {})},
+                         **({"localeText": grid_text(lang)} if lang != "en" else {})},
         csvExportParams={"fileName": f"compare_{st['wave']}_{st['indicator']}.csv"},
         className="ag-theme-quartz compare-grid",
     )
@@ -157,14 +168,14 @@ def content(data: Results, st: dict, lang: str) -> list:
     stat = headline_statistic(data, st["indicator"])
     bench = [html.P(benchmark_sentence(b, lang), className="benchmark")
              for b in benchmark_rows(data.tables.get("benchmarks"), st["wave"], st["indicator"], stat).to_dict("records")]
-    toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("all_columns", lang), "value": "all"}],
+    toggle = dcc.Checklist(id=ids.grid_toggle_id(PAGE), options=[{"label": " " + t("Show every column", lang), "value": "all"}],
                            value=[], className="grid-toggle", inputClassName="radio-input")
     modeled = not df.empty and bool((df["modeled"] & df["reliability"].ne("suppress")).any())
-    return [html.H2(f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}"),
-            html.P([html.Strong(f"{t('city', lang)}: {city}. "), t("compare_intro", lang)], className="intro"),
-            *([html.P(t("modeled_note", lang), id=ids.view_id(PAGE) + "-modeled", className="modeled-note")]
+    return [html.H2(f"{label} — {t(LEVELS[st['level']], lang)}, {wave_label(st['wave'], lang)}"),
+            html.P([html.Strong(f"{t('City', lang)}: {city}. "), t('Each area against the rest of the city; ▲/▼ mark differences that stay significant after adjusting for the many areas compared at once. The intervals are not adjusted, so an interval can miss zero while the difference is still not clear.', lang)], className="intro"),
+            *([html.P(t("◇ marks a modeled number (small-area estimate): where an area has too few answers for a reliable number of its own, a model combines its answers with its district, its previous wave and its population. It is shown with its 95% interval and is never tested for significant differences.", lang), id=ids.view_id(PAGE) + "-modeled", className="modeled-note")]
               if modeled else []),
-            *([html.Div([html.H3(t("city_benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
+            *([html.Div([html.H3(t("The city against its benchmarks", lang)), *bench], id=ids.COMPARE_BENCHMARKS,
                         className="benchmarks")] if bench else []),
             toggle, grid]
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from dash_app.data import Results
 from dash_app.figures import equity_figure
-from dash_app.i18n import group_label, t, wave_label
+from dash_app.i18n import DIMS, group_label, t, wave_label
 from dash_app.pages._common import (
     area_control,
     area_label,
@@ -64,12 +64,12 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d, ref = _rows(data, st)
     d = d.assign(group=[group_label(g, lang) for g in d["group"]])
     if ref is not None:
-        d = pd.concat([d, ref.to_frame().T.assign(group=t("all_residents", lang))], ignore_index=True)
-    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "group", t("group_value", lang))
-    out.insert(0, t("group", lang), t(st["group"], lang) if st["group"] else "")
-    out.insert(0, t("area", lang), area_label(data, *split_area(st["area"]), lang))
-    out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
-    out.insert(0, t("wave", lang), st["wave"])
+        d = pd.concat([d, ref.to_frame().T.assign(group=t("All residents", lang))], ignore_index=True)
+    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "group", t("Group", lang))
+    out.insert(0, t("Demographic group", lang), t(DIMS.get(st["group"], st["group"]), lang) if st["group"] else "")
+    out.insert(0, t("Area", lang), area_label(data, *split_area(st["area"]), lang))
+    out.insert(0, t("Indicator", lang), data.indicator_label(st["indicator"], lang))
+    out.insert(0, t("Wave", lang), st["wave"])
     return out
 
 
@@ -81,11 +81,11 @@ def content(data: Results, st: dict, lang: str) -> list:
     where = area_label(data, *split_area(st["area"]), lang)
     fig = equity_figure(d, groups=groups, statistic=headline_statistic(data, st["indicator"]), label=label,
                         reference=ref,
-                        title=f"{label} — {t(st['group'], lang) if st['group'] else ''}, {where}, "
+                        title=f"{label} — {t(DIMS.get(st['group'], st['group']), lang) if st['group'] else ''}, {where}, "
                               f"{wave_label(st['wave'], lang)}",
-                        reference_label=t("all_residents", lang), suppressed_text=t("suppressed", lang),
-                        group_labels={g: group_label(g, lang) for g in groups}, no_data=t("no_data", lang))
-    return [graph(PAGE, fig, t("equity_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
+                        reference_label=t("All residents", lang), suppressed_text=t("suppressed", lang),
+                        group_labels={g: group_label(g, lang) for g in groups}, no_data=t("No results for this selection.", lang))
+    return [graph(PAGE, fig, t("The indicator by demographic group, with 95% intervals; the dashed line is all residents. A diamond marks an estimate to use with caution (hover for why).", lang), lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
@@ -93,5 +93,5 @@ def controls(data: Results, st: dict, lang: str) -> list:
         wave_control(PAGE, data, st, lang),
         indicator_control(PAGE, data, st, lang),
         area_control(PAGE, data, "estimates_grouped", st, lang),
-        radios(PAGE, "group", t("group", lang), [{"label": t(d, lang), "value": d} for d in _dims(data)], st["group"]),
+        radios(PAGE, "group", t("Demographic group", lang), [{"label": t(DIMS.get(d, d), lang), "value": d} for d in _dims(data)], st["group"]),
     ]

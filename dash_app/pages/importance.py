@@ -7,8 +7,8 @@ import pandas as pd
 
 from dash_app.data import Results
 from dash_app.figures import drivers_figure, importance_satisfaction_figure
-from dash_app.figures.common import fmt_ci
-from dash_app.i18n import reason_text, t, wave_label
+from dash_app.figures.common import fmt_ci, fmt_value
+from dash_app.i18n import BANDS, reason_text, t, wave_label
 from dash_app.pages._common import (
     area_control,
     area_label,
@@ -76,16 +76,16 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st)
     lab = label_column(d, lang)
     return pd.DataFrame({
-        t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
-        t("service", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
-        t("importance_col", lang): d["importance"],
-        t("with_ci", lang, label=t("importance_col", lang)): [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+        t("Wave", lang): st["wave"], t("Area", lang): area_label(data, *split_area(st["area"]), lang),
+        t("Service", lang): d[lab], t("Department", lang): [department_name(data, x, lang) for x in d["department"]],
+        t("Importance", lang): d["importance"],
+        t("{label} (95% CI)", lang, label=t("Importance", lang)): [f"{fmt_value(i, 'share', lang)} ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share', lang=lang)})"
                                                  for i, s in zip(d["importance"], d["importance_se"], strict=True)],
-        t("satisfaction_col", lang): d["satisfaction"],
-        t("with_ci", lang, label=t("satisfaction_col", lang)): [f"{i * 100:.0f}% ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share')})"
+        t("Satisfaction", lang): d["satisfaction"],
+        t("{label} (95% CI)", lang, label=t("Satisfaction", lang)): [f"{fmt_value(i, 'share', lang)} ({fmt_ci(i - 1.96 * s, i + 1.96 * s, 'share', lang=lang)})"
                                                    for i, s in zip(d["satisfaction"], d["satisfaction_se"], strict=True)],
-        t("is_score", lang): d["is_score"].round(3), t("band", lang): [t(f"band_{b}", lang) for b in d["band"]],
-        t("reliability", lang): d["reliability"], t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
+        t("I–S score", lang): d["is_score"].round(3), t("Priority band", lang): [t(BANDS[b], lang) if b in BANDS else b for b in d["band"]],
+        t("Reliability", lang): d["reliability"], t("Why", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })
 
 
@@ -94,11 +94,11 @@ def content(data: Results, st: dict, lang: str) -> list:
     lab = label_column(d, lang)
     where = area_label(data, *split_area(st["area"]), lang)
     fig = importance_satisfaction_figure(
-        d, label_col=lab, title=f"{t('importance', lang)} — {where}, {wave_label(st['wave'], lang)}",
-        band_labels={b: t(f"band_{b}", lang) for b in ("highest", "high", "medium", "low")},
-        x_title=t("satisfaction_axis", lang), y_title=t("importance_axis", lang),
-        no_data=t("no_data", lang), suppressed_text=t("not_shown", lang))
-    return [graph(PAGE, fig, t("importance_intro", lang), lang), table_view(view_data(data, st, lang), lang, PAGE),
+        d, label_col=lab, title=f"{t('Importance–satisfaction', lang)} — {where}, {wave_label(st['wave'], lang)}",
+        band_labels={b: t(word, lang) for b, word in BANDS.items()},
+        x_title=t("Satisfied with the service (%)", lang), y_title=t("Name it among the most important (%)", lang),
+        no_data=t("No results for this selection.", lang), suppressed_text=t("Not shown (too few answers or too uncertain here)", lang))
+    return [graph(PAGE, fig, t("Services residents rate important but are less satisfied with are the highest priorities (top left).", lang), lang), table_view(view_data(data, st, lang), lang, PAGE),
             *drivers_section(data, st, lang)]
 
 
@@ -122,11 +122,11 @@ def drivers_section(data: Results, st: dict, lang: str) -> list:
     lab = label_column(d, lang) if len(d) else "label_en"
     fig = drivers_figure(
         d, label_col=lab, outcome_labels={o: data.indicator_label(o, lang) for o in d.get("outcome", [])},
-        title=f"{t('drivers_title', lang)} — {where}, {wave_label(st['wave'], lang)}",
-        x_title=t("drivers_x", lang), y_title=t("drivers_y", lang), no_data=t("drivers_none", lang),
-        suppressed_text=t("not_shown", lang), n_text=t("drivers_n", lang), to=t("to", lang),
-        p_text=t("p_adj", lang), ci_text=t("ci", lang))
-    return [graph(f"{PAGE}-drivers", fig, t("drivers_intro", lang), lang)]
+        title=f"{t('Key drivers: which police services go with the overall ratings', lang)} — {where}, {wave_label(st['wave'], lang)}",
+        x_title=t("Satisfied with the service (%)", lang), y_title=t("Importance: points more likely positive", lang), no_data=t("No driver model for this area: models are fitted for the city and for each district with enough complete answers.", lang),
+        suppressed_text=t("Not shown (too few answers or too uncertain here)", lang), n_text=t("n = {n}", lang), to=t("to", lang),
+        p_text=t("Adjusted p", lang), ci_text=t("95% CI", lang))
+    return [graph(f"{PAGE}-drivers", fig, t("Each dot is a service, at the share of residents satisfied with it (across) and its importance from the model (up): how many percentage points more likely residents satisfied with the service are to give the positive overall answer, the other services held equal, with its 95% interval. Filled dots stay significant after adjusting for the services compared. These are associations, not causes: a service high on the chart is where to look, not proof that improving it will raise the overall rating. Only residents who answered the overall question and every service count (complete cases; n on each panel).", lang), lang)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -8,7 +8,7 @@ import pandas as pd
 from dash_app.data import Results
 from dash_app.figures import equity_figure, map_figure
 from dash_app.figures.charts import map_view, prepare_geojson
-from dash_app.i18n import t, wave_label
+from dash_app.i18n import LEVELS, t, wave_label
 from dash_app.pages._common import (
     estimates_for,
     estimates_view,
@@ -51,9 +51,9 @@ def _rows(data: Results, st: dict, lang: str = "en") -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st, lang)
-    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "name", t("area", lang))
-    out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
-    out.insert(0, t("wave", lang), st["wave"])
+    out = estimates_view(d, headline_statistic(data, st["indicator"]), lang, "name", t("Area", lang))
+    out.insert(0, t("Indicator", lang), data.indicator_label(st["indicator"], lang))
+    out.insert(0, t("Wave", lang), st["wave"])
     return out
 
 
@@ -65,16 +65,16 @@ def content(data: Results, st: dict, lang: str) -> list:
     view = data.memo("map_view", lambda: map_view(prepared[0])) if prepared else None
     fig = map_figure(d, data.geojson, level=st["level"], statistic=headline_statistic(data, st["indicator"]),
                      label=label, area_names=dict(zip(d["area"], d["name"], strict=True)),
-                     title=f"{label} — {t(st['level'], lang)}, {wave_label(st['wave'], lang)}",
-                     suppressed_text=t("suppressed", lang), no_data_text=t("no_estimate", lang),
-                     no_map_text=t("no_map", lang),
+                     title=f"{label} — {t(LEVELS[st['level']], lang)}, {wave_label(st['wave'], lang)}",
+                     suppressed_text=t("suppressed", lang), no_data_text=t("no estimate", lang),
+                     no_map_text=t("No area shapes (areas.geojson) in this project.", lang),
                      prepared=prepared, geojson_url=data.geojson_url, view=view,
-                     modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
-    intro = t("map_intro", lang) + (" " + t("modeled_note", lang)
+                     modeled_text=t("◇ Modeled (small-area estimate)", lang), modeled_hover=t("modeled (small-area estimate)", lang))
+    intro = t("Grey areas have no reliable estimate (suppressed for too few answers, or not surveyed); hover for the reason. The colour range of a share spans at least 20 percentage points, so small differences do not look large.", lang) + (" " + t("◇ marks a modeled number (small-area estimate): where an area has too few answers for a reliable number of its own, a model combines its answers with its district, its previous wave and its population. It is shown with its 95% interval and is never tested for significant differences.", lang)
                                      if (d["modeled"] & d["reliability"].ne("suppress")).any() else "")
     parts = [graph(PAGE, fig, intro, lang)]
     if 1 < len(d) <= MAX_RANKED:
-        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("ranking_intro", lang), lang))
+        parts.append(graph(f"{PAGE}-ranking", _ranking(data, d, st, lang), t("The same values as the map, with 95% intervals; the dashed line is the city. Areas whose intervals overlap may not really differ; a diamond marks an estimate to use with caution.", lang), lang))
     return [*parts, table_view(view_data(data, st, lang), lang, PAGE)]
 
 
@@ -93,10 +93,10 @@ def _ranking(data: Results, d: pd.DataFrame, st: dict, lang: str):
     return equity_figure(d.assign(group=d["area"]), groups=order, statistic=stat,
                          label=indicator_title(data, st["indicator"], lang),
                          reference=city.iloc[0] if not city.empty else None,
-                         title=t("ranking_title", lang, level=t(st["level"], lang).lower()),
-                         reference_label=t("city", lang), suppressed_text=t("suppressed", lang),
-                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("no_data", lang),
-                         modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
+                         title=t("Each {level}, highest first", lang, level=t(LEVELS[st["level"]], lang).lower()),
+                         reference_label=t("City", lang), suppressed_text=t("suppressed", lang),
+                         group_labels=dict(zip(d["area"], d["name"], strict=True)), no_data=t("No results for this selection.", lang),
+                         modeled_text=t("◇ Modeled (small-area estimate)", lang), modeled_hover=t("modeled (small-area estimate)", lang))
 
 
 def controls(data: Results, st: dict, lang: str) -> list:

@@ -10,7 +10,7 @@ from dash import html
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures.common import fmt_ci, fmt_diff, fmt_p, fmt_value
-from dash_app.i18n import localize_numbers, t, wave_label
+from dash_app.i18n import SHARE_OF, t, wave_label
 from dash_app.pages._common import (
     department_name,
     estimates_for,
@@ -25,6 +25,7 @@ from dash_app.pages._common import (
     wave_control,
     wave_state,
 )
+from survey_pipeline.i18n import fmt_int, fmt_number
 from survey_pipeline.results.sentences import (
     Words,
     benchmark_sentence,
@@ -64,8 +65,8 @@ def _headline_rows(data: Results, wave: str, lang: str) -> pd.DataFrame:
         ch = c.iloc[0] if not c.empty else None
         lo_hi = scale_range(indicator_definition(data, ind, stat)) if stat != "share" else None
         label = data.indicator_label(ind, lang)
-        if stat == "score" and t("index_word", lang).lower() not in label.lower():
-            label = f"{label} ({t('index_word', lang)})"
+        if stat == "score" and t("index", lang).lower() not in label.lower():
+            label = f"{label} ({t('index', lang)})"
         rows.append({"indicator": ind, "label": label, "topic": topics.get(ind), "alpha": _alpha(data, wave, ind),
                      "statistic": stat, "scale": None if lo_hi is None else f"{lo_hi[0]}-{lo_hi[1]}",
                      "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"],
@@ -145,14 +146,13 @@ def _value(r: pd.Series, lang: str) -> list:
     """The big number and its unit: '59%' 'satisfied', or '3.11' 'on a 1–5 scale'."""
     stat = r["statistic"]
     if stat == "share":
-        key = f"share_of_{r['topic']}" if r["topic"] in ("satisfaction", "safety", "trust") else "share_of_other"
-        unit = t(key, lang)
+        unit = t(SHARE_OF.get(r["topic"], SHARE_OF["other"]), lang)
     elif r["scale"]:
         lo, hi = r["scale"].split("-")
-        unit = t("on_scale", lang, lo=lo, hi=hi)
+        unit = t("on a {lo}–{hi} scale", lang, lo=lo, hi=hi)
     else:
         unit = ""
-    return [html.Span(localize_numbers(fmt_value(r["estimate"], stat), lang), className="card-number"),
+    return [html.Span(fmt_value(r["estimate"], stat, lang), className="card-number"),
             html.Span(" " + unit, className="card-unit") if unit else None]
 
 
@@ -160,26 +160,28 @@ def _card(r: pd.Series, lang: str) -> html.Div:
     stat = r["statistic"]
     sup = r["reliability"] == "suppress"
     if r["change"] is None or pd.isna(r["change"]):
-        change, sig = t("no_change", lang), ""
+        change, sig = t("no earlier wave to compare", lang), ""
     else:
         unit = t("pts", lang) if stat == "share" else t("points", lang)
-        amount = fmt_diff(r["change"], stat, unit)
-        ci = fmt_ci(r["change_ci_low"], r["change_ci_high"], stat, diff=True, to=t("to", lang))
-        change = localize_numbers(t("change_vs", lang, change=amount, wave=wave_label(r["wave_ref"], lang))
-                                  + f" ({t('ci', lang)} {ci})", lang)
+        amount = fmt_diff(r["change"], stat, unit, lang)
+        ci = fmt_ci(r["change_ci_low"], r["change_ci_high"], stat, diff=True, to=t("to", lang), lang=lang)
+        change = (t("{change} since {wave}", lang, change=amount, wave=wave_label(r["wave_ref"], lang))
+                  + f" ({t('95% CI', lang)} {ci})")
         if r["change_reliability"] == "suppress":
             sig = t("suppressed", lang)
         else:
-            sig = t("significant" if r["significant"] else "not_significant", lang,
-                    p=localize_numbers(fmt_p(r["p_adj"]), lang))
+            p = fmt_p(r["p_adj"], lang)
+            sig = (t("a significant change (adjusted p {p})", lang, p=p) if r["significant"]
+                   else t("no clear change: not significant (adjusted p {p})", lang, p=p))
     return html.Div(className="card" + (" suppressed" if sup else ""), children=[
         html.H3(r["label"], className="card-title"),
         html.P(fmt_row(r, stat, lang) if sup else _value(r, lang), className="card-value"),
-        html.P("" if sup else localize_numbers(f"{t('ci', lang)} {fmt_ci(r['ci_low'], r['ci_high'], stat)} · "
-                                               f"n = {int(r['n']):,}", lang), className="card-ci"),
+        html.P("" if sup else (f"{t('95% CI', lang)} {fmt_ci(r['ci_low'], r['ci_high'], stat, lang=lang)} · "
+                                f"n = {fmt_int(r['n'], lang)}"), className="card-ci"),
         html.P(change, className="card-change"),
         html.P(sig, className="card-sig " + ("sig" if r["significant"] else "nonsig")) if sig else None,
-        html.P(t("alpha_card", lang, alpha=localize_numbers(f"{r['alpha']:.2f}", lang)), className="card-caution")
+        html.P(t("⚠ Its questions agree only weakly (Cronbach's alpha {alpha}, below {threshold}): read with care.", lang,
+                 alpha=fmt_number(r['alpha'], lang, 2), threshold=fmt_number(0.7, lang, 2)), className="card-caution")
         if pd.notna(r.get("alpha")) and r["alpha"] < 0.7 else None,
         *[html.P(b, className="card-benchmark") for b in r.get("benchmarks") or []],
     ])
@@ -188,13 +190,13 @@ def _card(r: pd.Series, lang: str) -> html.Div:
 def _priority_card(data: Results, top: pd.Series, k: int, lang: str) -> html.Div:
     lab = top.get(f"label_{lang}") or top["label_en"]
     lo, hi = int(top["rank_low"]), int(top["rank_high"])
-    rank = t("rank_of", lang, rank=lo, k=k) if lo == hi else t("rank_between", lang, lo=lo, hi=hi, k=k)
+    rank = t("rank {rank} of {k}", lang, rank=lo, k=k) if lo == hi else t("rank {lo}–{hi} of {k} (95%)", lang, lo=lo, hi=hi, k=k)
     return html.Div(className="card", children=[
-        html.H3(t("top_priority", lang), className="card-title"),
+        html.H3(t("Top priority", lang), className="card-title"),
         html.P(lab, className="card-value card-value-text"),
-        html.P(f"{fmt_value(top['estimate'], 'share')} {t('named_by', lang)} "
-               f"({t('ci', lang)} {fmt_ci(top['ci_low'], top['ci_high'], 'share')}) · {rank}", className="card-ci"),
-        html.P(f"{t('department', lang)}: {department_name(data, top['department'], lang)}", className="card-change"),
+        html.P(f"{fmt_value(top['estimate'], 'share', lang)} {t('name it a top problem', lang)} "
+               f"({t('95% CI', lang)} {fmt_ci(top['ci_low'], top['ci_high'], 'share', lang=lang)}) · {rank}", className="card-ci"),
+        html.P(f"{t('Department', lang)}: {department_name(data, top['department'], lang)}", className="card-change"),
     ])
 
 
@@ -207,21 +209,21 @@ def content(data: Results, st: dict, lang: str) -> list:
         cards.append(_priority_card(data, top, k, lang))
     f = _findings(data, wave)
     items = ([html.Li(finding_text(data, r, lang)) for _, r in f.iterrows()] if not f.empty
-             else [html.Li(t("no_findings", lang))])
+             else [html.Li(t("No significant, reliable differences this wave.", lang))])
     ref = wave_label(h["wave_ref"].iloc[0], lang) if not h.empty and h["wave_ref"].iloc[0] else "–"
     table_df = pd.DataFrame({
-        t("indicator", lang): h.get("label", pd.Series(dtype=object)),
-        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
-        t("change_since", lang, wave=ref): [
+        t("Indicator", lang): h.get("label", pd.Series(dtype=object)),
+        t("{label} (95% CI)", lang, label=t("Estimate", lang)): [fmt_row(r, r["statistic"], lang) for _, r in h.iterrows()],
+        t("Change since {wave}", lang, wave=ref): [
             "–" if pd.isna(r["change"]) else fmt_change({"estimate": r["change"], "ci_low": r["change_ci_low"],
                                                           "ci_high": r["change_ci_high"]}, r["statistic"], lang)
             for _, r in h.iterrows()],
-        t("p_adj", lang): [localize_numbers(fmt_p(r["p_adj"]), lang) for _, r in h.iterrows()],
+        t("Adjusted p", lang): [fmt_p(r["p_adj"], lang) for _, r in h.iterrows()],
     }) if not h.empty else pd.DataFrame()
     return [
-        html.P(t("overview_intro", lang, wave=wave_label(wave, lang)) + " " + t("ci_note", lang), className="intro"),
+        html.P(t("Headline indicators for {wave}, citywide.", lang, wave=wave_label(wave, lang)) + " " + t("Numbers in brackets are 95% confidence intervals.", lang), className="intro"),
         html.Div(cards, className="cards", id=ids.OVERVIEW_CARDS),
-        html.H2(t("findings", lang)),
+        html.H2(t("Largest reliable findings", lang)),
         html.Ul(items, id=ids.OVERVIEW_FINDINGS, className="findings"),
         table_view(table_df, lang, PAGE),
     ]

@@ -49,14 +49,14 @@ def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     lab = label_column(d, lang)
     sup = d["reliability"].eq("suppress")
     return pd.DataFrame({
-        t("wave", lang): st["wave"], t("area", lang): area_label(data, *split_area(st["area"]), lang),
-        t("rank", lang): d["rank"], t("rank_range", lang): [f"{int(a)}–{int(b)}" for a, b in zip(d["rank_low"], d["rank_high"], strict=True)],
-        t("problem", lang): d[lab], t("department", lang): [department_name(data, x, lang) for x in d["department"]],
-        t("estimate", lang): d["estimate"].where(~sup), "ci_low": d["ci_low"].where(~sup),
+        t("Wave", lang): st["wave"], t("Area", lang): area_label(data, *split_area(st["area"]), lang),
+        t("Rank", lang): d["rank"], t("Rank range (95%)", lang): [f"{int(a)}–{int(b)}" for a, b in zip(d["rank_low"], d["rank_high"], strict=True)],
+        t("Problem", lang): d[lab], t("Department", lang): [department_name(data, x, lang) for x in d["department"]],
+        t("Estimate", lang): d["estimate"].where(~sup), "ci_low": d["ci_low"].where(~sup),
         "ci_high": d["ci_high"].where(~sup),
-        t("with_ci", lang, label=t("estimate", lang)): [fmt_row(r, "share", lang) for _, r in d.iterrows()],
-        t("n", lang): d["n"], t("reliability", lang): d["reliability"],
-        t("reason", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
+        t("{label} (95% CI)", lang, label=t("Estimate", lang)): [fmt_row(r, "share", lang) for _, r in d.iterrows()],
+        t("n (unweighted)", lang): d["n"], t("Reliability", lang): d["reliability"],
+        t("Why", lang): [reason_text(r, lang) for r in d["reliability_reason"]],
     })
 
 
@@ -66,17 +66,17 @@ def content(data: Results, st: dict, lang: str) -> list:
     depts = {x: department_name(data, x, lang) for x in d["department"].dropna().unique()} if not d.empty else {}
     where = area_label(data, *split_area(st["area"]), lang)
     fig = priorities_figure(d, label_col=lab, by_department=st["order"] == "department", department_labels=depts,
-                            title=f"{t('priorities', lang)} — {where}, {wave_label(st['wave'], lang)}", axis_label=t("share_top", lang),
-                            suppressed_text=t("suppressed", lang), no_data=t("no_data", lang),
-                            rank_label=t("rank_range", lang))
-    tv = view_data(data, st, lang).drop(columns=[t("estimate", lang), "ci_low", "ci_high"])
-    return [graph(PAGE, fig, t("priorities_intro", lang), lang), table_view(tv, lang, PAGE)]
+                            title=f"{t('Priorities', lang)} — {where}, {wave_label(st['wave'], lang)}", axis_label=t('Share naming it a top problem', lang),
+                            suppressed_text=t("suppressed", lang), no_data=t("No results for this selection.", lang),
+                            rank_label=t("Rank range (95%)", lang))
+    tv = view_data(data, st, lang).drop(columns=[t("Estimate", lang), "ci_low", "ci_high"])
+    return [graph(PAGE, fig, t("What residents want fixed first, with 95% intervals. Problems are owned by the department that can act.", lang), lang), table_view(tv, lang, PAGE)]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     return [
         wave_control(PAGE, data, st, lang),
         area_control(PAGE, data, "priorities", st, lang),
-        radios(PAGE, "order", t("order", lang), [{"label": t("by_rank", lang), "value": "rank"},
-                                                 {"label": t("by_department", lang), "value": "department"}], st["order"]),
+        radios(PAGE, "order", t("Order", lang), [{"label": t("By rank", lang), "value": "rank"},
+                                                 {"label": t("By department", lang), "value": "department"}], st["order"]),
     ]

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 from dash_app import ids
 from dash_app.data import Results
 from dash_app.figures import trends_figure
-from dash_app.i18n import t, wave_label
+from dash_app.i18n import STATS, t, wave_label
 from dash_app.pages._common import (
     area_key,
     area_options,
@@ -62,22 +62,22 @@ def _rows(data: Results, st: dict) -> pd.DataFrame:
 
 def view_data(data: Results, st: dict, lang: str) -> pd.DataFrame:
     d = _rows(data, st).sort_values(["key", "wave"])
-    d["name"] = [t("city", lang) if lv == "city" else data.area_name(lv, a, lang)
+    d["name"] = [t("City", lang) if lv == "city" else data.area_name(lv, a, lang)
                  for lv, a in zip(d["area_level"], d["area"], strict=True)]
-    out = estimates_view(d, st["stat"], lang, "name", t("area", lang))
-    out.insert(1, t("wave", lang), d["wave"].to_list())
-    out.insert(0, t("stat", lang), t(f"stat_{st['stat']}", lang))
-    out.insert(0, t("indicator", lang), data.indicator_label(st["indicator"], lang))
+    out = estimates_view(d, st["stat"], lang, "name", t("Area", lang))
+    out.insert(1, t("Wave", lang), d["wave"].to_list())
+    out.insert(0, t("Show as", lang), t(STATS[st['stat']], lang))
+    out.insert(0, t("Indicator", lang), data.indicator_label(st["indicator"], lang))
     return out
 
 
 def axis_label(data: Results, indicator: str, statistic: str, lang: str) -> str:
     """What the y axis measures: '%' for shares, 'Average answer (1–4 scale)' for means."""
     if statistic == "share":
-        return t("share_axis", lang)
+        return t("Share of residents", lang)
     lo_hi = scale_range(indicator_definition(data, indicator, statistic))
-    name = t(f"stat_{statistic}", lang)
-    return f"{name} ({t('on_scale', lang, lo=lo_hi[0], hi=lo_hi[1])})" if lo_hi else name
+    name = t(STATS[statistic], lang)
+    return f"{name} ({t('on a {lo}–{hi} scale', lang, lo=lo_hi[0], hi=lo_hi[1])})" if lo_hi else name
 
 
 def content(data: Results, st: dict, lang: str) -> list:
@@ -88,24 +88,24 @@ def content(data: Results, st: dict, lang: str) -> list:
     fig = trends_figure(d, areas=st["areas"], area_names=names, statistic=st["stat"],
                         label=axis_label(data, st["indicator"], st["stat"], lang),
                         waves=[wave_label(w, lang) for w in data.waves], title=indicator_title(data, st["indicator"], lang),
-                        city_label=t("city", lang), no_data=t("no_data", lang),
-                        suppressed_text=t("suppressed", lang), no_estimate_text=t("no_estimate", lang),
-                        modeled_text=t("modeled_legend", lang), modeled_hover=t("modeled_hover", lang))
+                        city_label=t("City", lang), no_data=t("No results for this selection.", lang),
+                        suppressed_text=t("suppressed", lang), no_estimate_text=t("no estimate", lang),
+                        modeled_text=t("◇ Modeled (small-area estimate)", lang), modeled_hover=t("modeled (small-area estimate)", lang))
     shown = d["reliability"].ne("suppress") & d["modeled"].astype(bool) if "modeled" in d.columns else d["area"].isna()
-    intro = t("trends_intro", lang) + (" " + t("modeled_note", lang) if shown.any() else "")
+    intro = t("The city is the bold black line with its 95% confidence band in grey; each area's vertical bar is its 95% interval (areas are set slightly apart so the bars stay readable). Suppressed points are left out.", lang) + (" " + t("◇ marks a modeled number (small-area estimate): where an area has too few answers for a reliable number of its own, a model combines its answers with its district, its previous wave and its population. It is shown with its 95% interval and is never tested for significant differences.", lang) if shown.any() else "")
     return [graph(PAGE, fig, intro, lang), table_view(view_data(data, st, lang), lang, PAGE)]
 
 
 def _stat_options(stats: list[str], lang: str) -> list[dict]:
-    return [{"label": t(f"stat_{s}", lang), "value": s} for s in stats]
+    return [{"label": t(STATS[s], lang), "value": s} for s in stats]
 
 
 def controls(data: Results, st: dict, lang: str) -> list:
     opts = area_options(data, "estimates", lang, levels=("district", "neighborhood", "beat"))
     return [
         indicator_control(PAGE, data, st, lang),
-        radios(PAGE, "stat", t("stat", lang), _stat_options(statistics(data, st["indicator"]), lang), st["stat"]),
-        dropdown(PAGE, "areas", t("areas", lang), opts, st["areas"], multi=True),
+        radios(PAGE, "stat", t("Show as", lang), _stat_options(statistics(data, st["indicator"]), lang), st["stat"]),
+        dropdown(PAGE, "areas", t("Areas", lang), opts, st["areas"], multi=True),
     ]
 
 

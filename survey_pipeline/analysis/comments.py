@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from survey_pipeline.analysis.wording import THEME_WORDING, in_language
 from survey_pipeline.errors import CommentsError, Problem
 
 from .indicators import IndicatorSpec
@@ -345,8 +346,7 @@ def comment_specs(lexicon: Lexicon, languages: list[str]) -> list[IndicatorSpec]
     out = []
     for th in lexicon.themes:
         label = {lg: th.label.get(lg, th.label.get("en", th.id)) for lg in languages}
-        wording = {lg: ("Share of respondents who commented whose comments mention: " if lg == "en" else
-                        "Proporción de quienes dejaron un comentario que mencionan: ") + label[lg] for lg in languages}
+        wording = {lg: in_language(THEME_WORDING, lg, label=label[lg]) for lg in languages}
         out.append(IndicatorSpec(
             indicator=THEME_PREFIX + th.id, topic="comment", statistic="share", kind="item",
             variables=(theme_column(th.id),),

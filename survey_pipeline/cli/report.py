@@ -8,11 +8,10 @@ from pathlib import Path
 import typer
 
 from survey_pipeline.cli._app import app, out
+from survey_pipeline.i18n import languages
 
-
-class LanguageOption(StrEnum):
-    en = "en"
-    es = "es"
+#: The report's languages: those with a message catalog (survey_pipeline/i18n/locale).
+LanguageOption = StrEnum("LanguageOption", {lang: lang for lang in languages()})
 
 
 @app.command("report")
@@ -20,7 +19,7 @@ def report_cmd(
     project: Path = typer.Option(..., "--project", help="The survey project folder (holds warehouse.duckdb)."),
     out_file: Path = typer.Option(..., "--out", help="FILE.xlsx (Excel workbook), FILE.html (self-contained web page) or FILE.pdf (printed with headless Chromium)."),
     wave: str | None = typer.Option(None, "--wave", help="The wave to report on (default: the latest analysed wave)."),
-    language: LanguageOption = typer.Option(LanguageOption.en, "--language", case_sensitive=True,
+    language: LanguageOption = typer.Option("en", "--language", case_sensitive=True,
                                             help="Language of the report's text and the indicators' labels."),
 ) -> None:
     """Write the report city leaders read: summary, one sheet or section per topic, methodology.

@@ -450,6 +450,10 @@ def _build(src: Source, pools: dict[str, dict[str, _Entry]], problems: ProblemLi
                 problems.add("missing-translation", f"{what} has no '{lg}' label.",
                              f"Add '{lg}: ...' (the instrument declares languages {languages}).",
                              file=where_src.file, line=where_src.line(*path), question=question)
+        if where_src is not src:
+            # a shared file (an include) may carry more languages than this instrument declares
+            # (shared_scales.yaml has en, es and vi; the partner survey declares en and es): keep its own
+            return {str(k): str(v) for k, v in value.items() if v is not None and k in languages}
         for lg in value:
             if lg not in languages:
                 problems.add("undeclared-language", f"{what} has a label in '{lg}', which the instrument does not declare.",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from survey_pipeline.i18n import N_, t
 from survey_pipeline.results.tables import recorded_min_n
 
 if TYPE_CHECKING:  # the section is built inside content.py
@@ -25,39 +26,7 @@ PREFIX = "comment_theme:"
 TOP_THEMES = 5
 EXAMPLES = 5
 
-TEXT = {
-    "title": {"en": "Comments", "es": "Comentarios"},
-    "intro": {"en": "What residents wrote when asked what the police or the city could do, coded into themes by "
-                    "keyword rules an analyst checked and corrected. Shares are of the residents who commented in "
-                    "{wave} (weighted, 95% intervals); a comment can have several themes.",
-              "es": "Lo que escribieron los residentes cuando se les preguntó qué podrían hacer la policía o la ciudad, "
-                    "codificado en temas con reglas de palabras clave que un analista revisó y corrigió. Las proporciones "
-                    "son de los residentes que comentaron en {wave} (ponderadas, intervalos del 95%); un comentario "
-                    "puede tener varios temas."},
-    "themes_title": {"en": "Comment themes, citywide", "es": "Temas de los comentarios, en toda la ciudad"},
-    "theme": {"en": "Theme", "es": "Tema"},
-    "share": {"en": "Share of commenters", "es": "Proporción de quienes comentaron"},
-    "ci_low": {"en": "95% CI low", "es": "IC 95% inferior"},
-    "ci_high": {"en": "95% CI high", "es": "IC 95% superior"},
-    "n": {"en": "Residents who commented (n)", "es": "Residentes que comentaron (n)"},
-    "reliability": {"en": "Reliability", "es": "Fiabilidad"},
-    "note": {"en": "Note", "es": "Nota"},
-    "examples_title": {"en": "Examples for the top themes", "es": "Ejemplos de los temas principales"},
-    "area": {"en": "Neighborhood", "es": "Vecindario"},
-    "comment": {"en": "Comment (personal details removed)", "es": "Comentario (sin datos personales)"},
-    "examples_note": {"en": "Up to {k} comments per theme, only from areas and themes with at least {min_n} residents "
-                            "who commented, so that no comment points to a person.",
-                      "es": "Hasta {k} comentarios por tema, solo de zonas y temas con al menos {min_n} residentes que "
-                            "comentaron, para que ningún comentario identifique a una persona."},
-    "rel_ok": {"en": "reliable", "es": "fiable"},
-    "rel_flag": {"en": "interpret with care", "es": "interpretar con cautela"},
-    "rel_suppress": {"en": "suppressed", "es": "suprimido"},
-}
-
-
-def _t(key: str, lang: str, **fmt: object) -> str:
-    text = TEXT[key].get(lang) or TEXT[key]["en"]
-    return text.format(**fmt) if fmt else text
+RELIABILITY = {"ok": N_("reliable"), "flag": N_("interpret with care"), "suppress": N_("suppressed")}
 
 
 def examples(feed: pd.DataFrame, theme: str, k: int = EXAMPLES) -> pd.DataFrame:
@@ -90,12 +59,12 @@ def comments_section(ctx: _Ctx) -> Section | None:
     for c in ("estimate", "ci_low", "ci_high"):
         d[c] = d[c].where(~sup)
     d["_suppressed"] = sup.to_numpy()
-    d["rel_text"] = d["reliability"].map(lambda r: _t(f"rel_{r}", lang) if r in ("ok", "flag", "suppress") else "")
+    d["rel_text"] = d["reliability"].map(lambda r: t(RELIABILITY[r], lang) if r in RELIABILITY else "")
     d["note"] = d["reliability_reason"].where(sup, None)
-    table = Table("comment_themes", _t("themes_title", lang), d, [
-        Column("label", _t("theme", lang)), Column("estimate", _t("share", lang), "pct"),
-        Column("ci_low", _t("ci_low", lang), "pct"), Column("ci_high", _t("ci_high", lang), "pct"),
-        Column("n", _t("n", lang), "int"), Column("rel_text", _t("reliability", lang)), Column("note", _t("note", lang))],
+    table = Table("comment_themes", t("Comment themes, citywide", lang), d, [
+        Column("label", t("Theme", lang)), Column("estimate", t("Share of commenters", lang), "pct"),
+        Column("ci_low", t("95% CI low", lang), "pct"), Column("ci_high", t("95% CI high", lang), "pct"),
+        Column("n", t("Residents who commented (n)", lang), "int"), Column("rel_text", t("Reliability", lang)), Column("note", t("Note", lang))],
         row_header="label")
     tables = [table]
     min_n = recorded_min_n(ctx.tables)
@@ -112,8 +81,8 @@ def comments_section(ctx: _Ctx) -> Section | None:
                 rows.append({"label": r.label, "area_text": ctx.area("neighborhood", str(e.neighborhood)),
                              "text": e.text, "theme_key": r.theme})
         if rows:
-            tables.append(Table("comment_examples", _t("examples_title", lang), pd.DataFrame(rows), [
-                Column("label", _t("theme", lang)), Column("area_text", _t("area", lang)),
-                Column("text", _t("comment", lang))], split_by="theme_key", row_header="label",
-                split_drop=("label",), note=_t("examples_note", lang, k=EXAMPLES, min_n=min_n)))
-    return Section("comments", _t("title", lang), intro=_t("intro", lang, wave=ctx.wl(ctx.wave)), tables=tables)
+            tables.append(Table("comment_examples", t("Examples for the top themes", lang), pd.DataFrame(rows), [
+                Column("label", t("Theme", lang)), Column("area_text", t("Neighborhood", lang)),
+                Column("text", t("Comment (personal details removed)", lang))], split_by="theme_key", row_header="label",
+                split_drop=("label",), note=t("Up to {k} comments per theme, only from areas and themes with at least {min_n} residents who commented, so that no comment points to a person.", lang, k=EXAMPLES, min_n=min_n)))
+    return Section("comments", t("Comments", lang), intro=t("What residents wrote when asked what the police or the city could do, coded into themes by keyword rules an analyst checked and corrected. Shares are of the residents who commented in {wave} (weighted, 95% intervals); a comment can have several themes.", lang, wave=ctx.wl(ctx.wave)), tables=tables)

@@ -19,8 +19,9 @@ import duckdb
 import pandas as pd
 
 from survey_pipeline.errors import ProjectError, StoreError
+from survey_pipeline.i18n import N_, fmt_number, languages, project_locales, t, use_locales
 from survey_pipeline.report.comments import comments_section
-from survey_pipeline.report.i18n import LANGUAGES, funnel_step_label, t
+from survey_pipeline.results.funnel import funnel_step_label
 from survey_pipeline.results.sentences import (
     Words,
     benchmark_sentence,
@@ -55,6 +56,22 @@ Kind = Literal["text", "int", "num", "pct", "pct2", "pp", "stat", "dstat", "p"]
 #: Topics with a section of their own, in order, and the indicator topics each one shows.
 TOPIC_SECTIONS = (("problem_topic", ("problem",)), ("satisfaction", ("satisfaction",)), ("safety", ("safety",)),
                   ("trust", ("trust", "scale")), ("contact", ("contact",)))
+#: The words the report picks by a code: section titles, area levels, bands, statistics, reliability.
+TITLES = {"problem_topic": N_("Problems"), "satisfaction": N_("Satisfaction"), "safety": N_("Safety"),
+          "trust": N_("Trust and scales"), "contact": N_("Police contact")}
+LEVEL_WORDS = {"city": N_("City"), "district": N_("District"), "neighborhood": N_("Neighborhood"), "beat": N_("Beat")}
+BANDS = {"highest": N_("highest (I-S >= .20)"), "high": N_("high (.10-.20)"), "medium": N_("medium (.05-.10)"),
+         "low": N_("low (< .05)")}
+STATS = {"share": N_("share"), "score": N_("score"), "mean": N_("mean")}
+RELIABILITY = {"flag": N_("interpret with care"), "suppress": N_("suppressed")}
+#: The report's names of the weighting diagnostics.
+METRIC_WORDS = {"n_eff": N_("Effective n (Kish)"), "deff": N_("Design effect of weighting"),
+                "weight_min": N_("Smallest weight"), "weight_max": N_("Largest weight"),
+                "weight_ratio": N_("Largest / smallest"), "trimmed": N_("Weights trimmed"),
+                "margin_gap": N_("Largest gap to a weighting target (relative)")}
+RULES = {"rule_min_n": N_("Suppress with fewer valid answers than"),
+         "rule_nchs": N_("NCHS data presentation standards for proportions"),
+         "rule_ci": N_("Confidence interval method for shares"), "rule_adjust": N_("Multiple-comparison adjustment")}
 MAX_FINDINGS = 10
 #: The rows a report shows: estimates for all residents; changes, differences from the rest of the
 #: city and findings (not the demographic breakdowns, area pairs or trends).
@@ -113,13 +130,17 @@ class Report:
     wave_ref: str | None
     language: str
     sections: list[Section]
+    #: The locale of each language's numbers (survey.toml ``[reporting] locales``; default
+    #: :data:`survey_pipeline.i18n.DEFAULT_LOCALES`): the writers format with it.
+    locales: dict[str, str] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 
 
-def _project_info(root: Path) -> tuple[str, dict[str, str]]:
-    """(project name, {wave id: label}) from survey.toml, tolerant of a missing or partial file."""
+def _project_info(root: Path) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(project name, {wave id: label}, {language: locale}) from survey.toml, tolerant of a missing or
+    partial file (check_project has validated it when there is one)."""
     name, labels = root.name, {}
     toml = root / "survey.toml"
     try:
@@ -132,7 +153,7 @@ def _project_info(root: Path) -> tuple[str, dict[str, str]]:
     for w in conf.get("waves", []) if isinstance(conf.get("waves"), list) else []:
         if isinstance(w, dict) and isinstance(w.get("id"), str) and isinstance(w.get("label"), str):
             labels[w["id"]] = w["label"]
-    return name, labels
+    return name, labels, project_locales(root)
 
 
 def build_report(project: str | Path, *, wave: str | None = None, language: str = "en") -> Report:
@@ -145,7 +166,9 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
     wave
         The wave reported on (default: the latest wave with estimates).
     language
-        ``en`` or ``es``: the report's own words and the indicators' labels and wording.
+        A language with a catalog (``en``, ``es``, ...: :func:`survey_pipeline.i18n.languages`): the
+        report's own words and the indicators' labels and wording; its numbers are written in the
+        project's locale for it (``[reporting] locales``).
 
     Raises
     ------
@@ -171,16 +194,16 @@ def build_report(project: str | Path, *, wave: str | None = None, language: str 
         geojson = json.loads(gj.read_text(encoding="utf-8")) if gj else None
     except (OSError, ValueError):
         geojson = None
-    name, labels = _project_info(root)
+    name, labels, locales = _project_info(root)
     names = {**area_names_from_geojson(geojson, language), **district_area_names(district_names(root), language)}
     return report_from_tables(tables, project=name, wave=wave, language=language, wave_labels=labels,
-                              area_names=names, source=store)
+                              area_names=names, source=store, locales=locales)
 
 
 def _check_language(language: str) -> None:
-    if language not in LANGUAGES:
+    if language not in languages():
         raise ProjectError(f"unknown report language '{language}'.", rule="unknown-language",
-                           fix=f"Use one of: {', '.join(LANGUAGES)}.")
+                           fix=f"Use one of: {', '.join(languages())}.")
 
 
 class _Ctx:
@@ -230,8 +253,8 @@ class _Ctx:
 
     def wave_rows(self, table: str) -> pd.DataFrame:
         """A copy of ``table``'s rows of the report's wave (empty when the results lack the table)."""
-        t = self.tables.get(table, pd.DataFrame())
-        return t[t["wave"] == self.wave].copy() if not t.empty else t
+        df = self.tables.get(table, pd.DataFrame())
+        return df[df["wave"] == self.wave].copy() if not df.empty else df
 
     def wl(self, w: str | None) -> str:
         """A wave as the reader reads it: survey.toml's label in English, translated in Spanish
@@ -249,7 +272,7 @@ class _Ctx:
 
     def area(self, level: str, code: str) -> str:
         if level == "city" or code == "city":
-            return t("city", self.lang)
+            return t("City", self.lang)
         name = self.area_names.get((level, str(code)))
         return name if name else str(code).replace("_", " ").title() if level == "district" else str(code)
 
@@ -259,12 +282,12 @@ class _Ctx:
         return self.departments.get(d, d.replace("_", " ").capitalize())
 
     def rel(self, r: object) -> str:
-        return t(f"rel_{r}", self.lang) if r in ("ok", "flag", "suppress") else ""
+        return t(RELIABILITY[r], self.lang) if r in RELIABILITY else ""
 
     def yn(self, v: object) -> str:
         if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
             return ""
-        return t("yes" if bool(v) else "no", self.lang)
+        return t("yes", self.lang) if bool(v) else t("no", self.lang)
 
     def sort_areas(self, df: pd.DataFrame, first: list[str] | None = None) -> pd.DataFrame:
         if df.empty:
@@ -277,9 +300,20 @@ class _Ctx:
 
 def report_from_tables(tables: dict[str, pd.DataFrame], *, project: str = "", wave: str | None = None,
                        language: str = "en", wave_labels: dict[str, str] | None = None,
-                       area_names: dict[tuple[str, str], str] | None = None, source: Path | None = None) -> Report:
-    """The report's content from results tables already read (see :func:`build_report`)."""
+                       area_names: dict[tuple[str, str], str] | None = None, source: Path | None = None,
+                       locales: dict[str, str] | None = None) -> Report:
+    """The report's content from results tables already read (see :func:`build_report`); numbers
+    in the locales ``locales`` (``{"es": "es_ES"}``; default :data:`survey_pipeline.i18n.DEFAULT_LOCALES`)."""
     _check_language(language)
+    with use_locales(locales):
+        report = _report(tables, project, wave, language, wave_labels, area_names, source)
+    report.locales = dict(locales or {})
+    return report
+
+
+def _report(tables: dict[str, pd.DataFrame], project: str, wave: str | None, language: str,
+            wave_labels: dict[str, str] | None, area_names: dict[tuple[str, str], str] | None,
+            source: Path | None) -> Report:
     waves = wave_order(tables)
     if wave is None:
         wave = waves[-1]
@@ -305,7 +339,7 @@ def report_from_tables(tables: dict[str, pd.DataFrame], *, project: str = "", wa
         sections.append(cm)
     sections.append(_comparisons(ctx))
     sections.append(_methodology(ctx))
-    return Report(title=t("title", language), project=project, wave=wave, wave_label=ctx.wl(wave),
+    return Report(title=t("Community survey report", language), project=project, wave=wave, wave_label=ctx.wl(wave),
                   wave_ref=wave_ref, language=language, sections=sections)
 
 
@@ -344,7 +378,7 @@ def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
     out["note"] = out["reliability_reason"].where(out["reliability"] != "ok", None)
     if "modeled" in out.columns:
         shown_mod = out["modeled"].astype(bool) & ~sup
-        out["note"] = [f"◇ {t('modeled', ctx.lang)}" + (f"; {n.removeprefix('modeled; ')}" if isinstance(n, str) and n
+        out["note"] = [f"◇ {t('modeled (small-area estimate)', ctx.lang)}" + (f"; {n.removeprefix('modeled; ')}" if isinstance(n, str) and n
                                                          else "")
                        if m else n for m, n in zip(shown_mod, out["note"], strict=True)]
         out["_modeled"] = shown_mod.to_numpy()
@@ -353,15 +387,15 @@ def _with_comparisons(ctx: _Ctx, est: pd.DataFrame) -> pd.DataFrame:
 
 def _estimate_columns(ctx: _Ctx, first: list[Column], change: bool = True, rest: bool = True) -> list[Column]:
     lang = ctx.lang
-    cols = [*first, Column("estimate", t("estimate", lang), "stat"), Column("ci_low", t("ci_low", lang), "stat"), Column("ci_high", t("ci_high", lang), "stat"), Column("n", t("n", lang), "int")]
+    cols = [*first, Column("estimate", t("Estimate", lang), "stat"), Column("ci_low", t("CI low", lang), "stat"), Column("ci_high", t("CI high", lang), "stat"), Column("n", t("n (answers)", lang), "int")]
     if change and ctx.wave_ref is not None:
-        cols += [Column("chg", t("change", lang, wave=ctx.wl(ctx.wave_ref)), "dstat"),
-                 Column("chg_ci_low", t("change_ci_low", lang), "dstat"),
-                 Column("chg_ci_high", t("change_ci_high", lang), "dstat"),
-                 Column("chg_p", t("p_adj", lang), "p"), Column("chg_sig", t("significant", lang))]
+        cols += [Column("chg", t("Change since {wave}", lang, wave=ctx.wl(ctx.wave_ref)), "dstat"),
+                 Column("chg_ci_low", t("Change CI low", lang), "dstat"),
+                 Column("chg_ci_high", t("Change CI high", lang), "dstat"),
+                 Column("chg_p", t("Adjusted p", lang), "p"), Column("chg_sig", t("Significant", lang))]
     if rest:
-        cols += [Column("rest", t("vs_rest", lang), "dstat"), Column("rest_sig", t("vs_rest_sig", lang))]
-    return [*cols, Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
+        cols += [Column("rest", t("Difference vs rest of city", lang), "dstat"), Column("rest_sig", t("Significant vs rest", lang))]
+    return [*cols, Column("rel_text", t("Reliability", lang)), Column("note", t("Note", lang))]
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -369,23 +403,23 @@ def _estimate_columns(ctx: _Ctx, first: list[Column], change: bool = True, rest:
 def _legend(ctx: _Ctx) -> list[str]:
     lang = ctx.lang
     modeled = "modeled" in ctx.est.columns and bool((ctx.est["modeled"] & ctx.est["reliability"].ne("suppress")).any())
-    return [t("legend_share", lang), t("legend_ci", lang), t("legend_change", lang), t("legend_suppressed", lang),
-            t("legend_flag", lang), *([t("legend_modeled", lang)] if modeled else [])]
+    return [t("Shares are percentages of valid answers; scores and means are on the item's scale.", lang), t("95% CI (CI low to CI high): the 95% confidence interval of the estimate or change.", lang), t("Change: this wave minus the previous one (percentage points for shares); significant = adjusted p < {p}.", lang, p=fmt_number(0.05, lang, 2)), t("Suppressed (grey rows, no number): too few answers or too imprecise to show; the note says why.", lang),
+            t("Interpret with care: shown, but less precise than usual; the note says why.", lang), *([t("◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers with its district's estimate, its previous wave and its population; its interval is the model's. A modeled number is never tested for a change or a difference (those cells stay empty).", lang)] if modeled else [])]
 
 
 def _summary(ctx: _Ctx, project: str) -> Section:
     lang = ctx.lang
     runs = ctx.tables.get("runs", pd.DataFrame())
-    facts = [(t("project", lang), project), (t("wave", lang), ctx.wl(ctx.wave)),
-             (t("previous_wave", lang), ctx.wl(ctx.wave_ref) if ctx.wave_ref else t("none", lang))]
+    facts = [(t("Project", lang), project), (t("Wave", lang), ctx.wl(ctx.wave)),
+             (t("Previous wave", lang), ctx.wl(ctx.wave_ref) if ctx.wave_ref else t("none", lang))]
     if not runs.empty:
         r = runs.iloc[-1]
         if pd.notna(r.get("finished_at")):
-            facts.append((t("computed", lang), str(pd.Timestamp(r["finished_at"]).strftime("%Y-%m-%d %H:%M %Z")).strip()))
+            facts.append((t("Results computed", lang), str(pd.Timestamp(r["finished_at"]).strftime("%Y-%m-%d %H:%M %Z")).strip()))
         if isinstance(r.get("instrument"), str):
-            facts.append((t("instrument", lang), f"{r['instrument']} {r.get('instrument_version') or ''}".strip()))
+            facts.append((t("Instrument", lang), f"{r['instrument']} {r.get('instrument_version') or ''}".strip()))
     counts = ctx.est.drop_duplicates(["area_level", "area"])["area_level"].value_counts()
-    facts.append((t("areas_count", lang), "; ".join(f"{t(lv, lang)}: {int(counts[lv])}" for lv in LEVEL_ORDER
+    facts.append((t("Areas", lang), "; ".join(f"{t(LEVEL_WORDS[lv], lang)}: {int(counts[lv])}" for lv in LEVEL_ORDER
                                                      if lv in counts and lv != "city") or "–"))
     heads = headline_indicators(ctx.ind)
     e = ctx.est[(ctx.est["area_level"] == "city") & ctx.est["indicator"].isin(heads)]
@@ -393,8 +427,8 @@ def _summary(ctx: _Ctx, project: str) -> Section:
     h = _with_comparisons(ctx, e)
     h = h.assign(_o=h["indicator"].map({i: k for k, i in enumerate(heads)})).sort_values("_o")
     h["label"] = h["indicator"].map(ctx.labels)
-    head = Table("headline", t("headline", lang), h.reset_index(drop=True),
-                 _estimate_columns(ctx, [Column("label", t("indicator", lang))], rest=False), row_header="label")
+    head = Table("headline", t("Headline indicators, citywide", lang), h.reset_index(drop=True),
+                 _estimate_columns(ctx, [Column("label", t("Indicator", lang))], rest=False), row_header="label")
     tables = [head]
     bench = _benchmarks(ctx, h)
     if bench is not None:
@@ -409,9 +443,9 @@ def _summary(ctx: _Ctx, project: str) -> Section:
         bullets = list(dict.fromkeys(ctx.finding(r) for _, r in f.iterrows()))[:MAX_FINDINGS]
     else:
         bullets = []
-    return Section("summary", t("summary", lang), facts=facts, tables=tables,
-                   bullets=bullets or [t("no_findings", lang)],
-                   bullets_title=t("findings", lang), legend=[*_legend(ctx), t("findings_language", lang)])
+    return Section("summary", t("Summary", lang), facts=facts, tables=tables,
+                   bullets=bullets or [t("No reliable difference large enough to report in this wave.", lang)],
+                   bullets_title=t("Largest reliable findings", lang), legend=[*_legend(ctx), t("Findings: the largest reliable, significant changes, written from the comparisons.", lang)])
 
 
 def _benchmarks(ctx: _Ctx, head: pd.DataFrame) -> Table | None:
@@ -423,9 +457,9 @@ def _benchmarks(ctx: _Ctx, head: pd.DataFrame) -> Table | None:
             rows.append({"label": r.label, "benchmark": benchmark_sentence(b, ctx.lang)})
     if not rows:
         return None
-    return Table("benchmarks", t("benchmarks", ctx.lang), pd.DataFrame(rows),
-                 [Column("label", t("indicator", ctx.lang)), Column("benchmark", t("benchmark", ctx.lang))],
-                 note=t("benchmarks_note", ctx.lang), row_header="label")
+    return Table("benchmarks", t("How the city compares", ctx.lang), pd.DataFrame(rows),
+                 [Column("label", t("Indicator", ctx.lang)), Column("benchmark", t("Benchmark", ctx.lang))],
+                 note=t("Peers: the program's agencies, each one vote; the difference from the program mean is tested with both samples' uncertainty and adjusted for the number of agencies. Outside references are tested only when their standard error is published.", ctx.lang), row_header="label")
 
 
 def _top_priority(ctx: _Ctx) -> Table | None:
@@ -446,13 +480,13 @@ def _top_priority(ctx: _Ctx) -> Table | None:
     row["rank_low"] = top["rank_low"].to_numpy()
     row["rank_high"] = top["rank_high"].to_numpy()
     lang = ctx.lang
-    cols = [Column("label", t("problem", lang)), Column("department", t("department", lang)),
-            Column("estimate", t("share_top", lang), "pct"), Column("ci_low", t("ci_low", lang), "pct"),
-            Column("ci_high", t("ci_high", lang), "pct"), Column("rank_low", t("rank_low", lang), "int"),
-            Column("rank_high", t("rank_high", lang), "int")]
+    cols = [Column("label", t("Problem", lang)), Column("department", t("Department", lang)),
+            Column("estimate", t("Share naming it a top problem", lang), "pct"), Column("ci_low", t("CI low", lang), "pct"),
+            Column("ci_high", t("CI high", lang), "pct"), Column("rank_low", t("Rank range from", lang), "int"),
+            Column("rank_high", t("Rank range to", lang), "int")]
     if ctx.wave_ref is not None:
-        cols += [Column("chg", t("change", lang, wave=ctx.wl(ctx.wave_ref)), "pp"), Column("chg_sig", t("significant", lang))]
-    return Table("top_priority", t("top_priority", lang), row.reset_index(drop=True), cols, row_header="label")
+        cols += [Column("chg", t("Change since {wave}", lang, wave=ctx.wl(ctx.wave_ref)), "pp"), Column("chg_sig", t("Significant", lang))]
+    return Table("top_priority", t("Top priority, citywide", lang), row.reset_index(drop=True), cols, row_header="label")
 
 
 def _label_col(df: pd.DataFrame, lang: str) -> pd.Series:
@@ -462,7 +496,7 @@ def _label_col(df: pd.DataFrame, lang: str) -> pd.Series:
 
 def _with_area_names(ctx: _Ctx, df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    df["level_text"] = df["area_level"].map(lambda x: t(x, ctx.lang) if x in LEVEL_ORDER else str(x))
+    df["level_text"] = df["area_level"].map(lambda x: t(LEVEL_WORDS[x], ctx.lang) if x in LEVEL_WORDS else str(x))
     df["area_text"] = [ctx.area(lv, a) for lv, a in zip(df["area_level"], df["area"], strict=True)]
     if "_modeled" in df.columns:  # a modeled number: the area is marked (the legend says what ◇ means)
         df["area_text"] = [f"{a} ◇" if m else a for a, m in zip(df["area_text"], df["_modeled"], strict=True)]
@@ -485,16 +519,16 @@ def _priorities(ctx: _Ctx) -> Section | None:
     p["rel_text"] = p["reliability"].map(ctx.rel)
     p["note"] = p["reliability_reason"].where(p["reliability"] != "ok", None)
     p = _sort_by_area_then(ctx, _with_area_names(ctx, p.assign(_r=p["rank"].astype(float))), "_r")
-    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
-            Column("rank", t("rank", lang), "int"), Column("rank_low", t("rank_low", lang), "int"),
-            Column("rank_high", t("rank_high", lang), "int"), Column("label", t("problem", lang)),
-            Column("dept_text", t("department", lang)), Column("estimate", t("share_top", lang), "pct"),
-            Column("ci_low", t("ci_low", lang), "pct"), Column("ci_high", t("ci_high", lang), "pct"),
-            Column("n", t("n", lang), "int"), Column("rel_text", t("reliability", lang)),
-            Column("note", t("note", lang))]
-    table = Table("priorities", t("priorities", lang), p.reset_index(drop=True), cols, split_by="area_key",
+    cols = [Column("level_text", t("Level", lang)), Column("area_text", t("Area", lang)),
+            Column("rank", t("Rank", lang), "int"), Column("rank_low", t("Rank range from", lang), "int"),
+            Column("rank_high", t("Rank range to", lang), "int"), Column("label", t("Problem", lang)),
+            Column("dept_text", t("Department", lang)), Column("estimate", t("Share naming it a top problem", lang), "pct"),
+            Column("ci_low", t("CI low", lang), "pct"), Column("ci_high", t("CI high", lang), "pct"),
+            Column("n", t("n (answers)", lang), "int"), Column("rel_text", t("Reliability", lang)),
+            Column("note", t("Note", lang))]
+    table = Table("priorities", t("Priorities", lang), p.reset_index(drop=True), cols, split_by="area_key",
                   row_header="label", split_drop=("level_text", "area_text"))
-    return Section("priorities", t("priorities", lang), intro=t("priorities_intro", lang, wave=ctx.wl(ctx.wave)),
+    return Section("priorities", t("Priorities", lang), intro=t("What residents want fixed first in {wave}, by area, with 95% intervals and the range of ranks the intervals allow. Each problem is owned by the department that can act.", lang, wave=ctx.wl(ctx.wave)),
                    tables=[table], legend=_legend(ctx))
 
 
@@ -521,12 +555,12 @@ def _topic(ctx: _Ctx, key: str, topics: tuple[str, ...]) -> Section | None:
                        _ak=rows["area"].map(natural_key))
     rows = rows.sort_values(["_o", "_lv", "_ak"], kind="stable").drop(columns=["_o", "_lv", "_ak"])
     lang = ctx.lang
-    title = t(key, lang)
-    cols = _estimate_columns(ctx, [Column("label", t("indicator", lang)), Column("level_text", t("level", lang)),
-                                   Column("area_text", t("area", lang))])
-    note = t("legend_modeled", lang) if "_modeled" in rows.columns and rows["_modeled"].any() else ""
+    title = t(TITLES[key], lang)
+    cols = _estimate_columns(ctx, [Column("label", t("Indicator", lang)), Column("level_text", t("Level", lang)),
+                                   Column("area_text", t("Area", lang))])
+    note = t("◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers with its district's estimate, its previous wave and its population; its interval is the model's. A modeled number is never tested for a change or a difference (those cells stay empty).", lang) if "_modeled" in rows.columns and rows["_modeled"].any() else ""
     table = Table(key, title, rows.reset_index(drop=True), cols, note=note, split_by="label", row_header="area_text")
-    return Section(key, title, intro=t("topic_intro", lang, topic=title, wave=ctx.wl(ctx.wave)), tables=[table],
+    return Section(key, title, intro=t("{topic} in {wave}, by area (headline statistic of each indicator, all residents).", lang, topic=title, wave=ctx.wl(ctx.wave)), tables=[table],
                    legend=_legend(ctx))
 
 
@@ -540,19 +574,19 @@ def _importance(ctx: _Ctx) -> Section | None:
     lang = ctx.lang
     d["label"] = _label_col(d, lang)
     d["dept_text"] = d["department"].map(ctx.dept)
-    d["band_text"] = d["band"].map(lambda b: t(f"band_{b}", lang) if b in ("highest", "high", "medium", "low") else b)
+    d["band_text"] = d["band"].map(lambda b: t(BANDS[b], lang) if b in BANDS else b)
     d = _with_area_names(ctx, d)
     d = _sort_by_area_then(ctx, d.assign(_s=-d["is_score"].astype(float)), "_s")
-    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
-            Column("label", t("service", lang)), Column("dept_text", t("department", lang)),
-            Column("importance", t("importance_col", lang), "pct"), Column("importance_se", t("importance_se", lang), "pct"),
-            Column("satisfaction", t("satisfaction_col", lang), "pct"),
-            Column("satisfaction_se", t("satisfaction_se", lang), "pct"),
-            Column("is_score", t("is_score", lang), "num"), Column("band_text", t("band", lang))]
-    table = Table("importance", t("importance", lang), d.reset_index(drop=True), cols, split_by="area_key",
+    cols = [Column("level_text", t("Level", lang)), Column("area_text", t("Area", lang)),
+            Column("label", t("Service", lang)), Column("dept_text", t("Department", lang)),
+            Column("importance", t("Importance", lang), "pct"), Column("importance_se", t("Importance SE", lang), "pct"),
+            Column("satisfaction", t("Satisfaction", lang), "pct"),
+            Column("satisfaction_se", t("Satisfaction SE", lang), "pct"),
+            Column("is_score", t("I-S score", lang), "num"), Column("band_text", t("Priority band", lang))]
+    table = Table("importance", t("Importance-satisfaction", lang), d.reset_index(drop=True), cols, split_by="area_key",
                   row_header="label", split_drop=("level_text", "area_text"))
     drivers = _drivers(ctx)
-    return Section("importance", t("importance", lang), intro=t("importance_intro", lang, wave=ctx.wl(ctx.wave)),
+    return Section("importance", t("Importance-satisfaction", lang), intro=t("Services rated important but with lower satisfaction are the highest priorities (ETC Institute importance-satisfaction bands), {wave}.", lang, wave=ctx.wl(ctx.wave)),
                    tables=[table, *([drivers] if drivers is not None else [])])
 
 
@@ -575,14 +609,14 @@ def _drivers(ctx: _Ctx) -> Table | None:
     d["_suppressed"] = sup.to_numpy()
     d["rel_text"] = d["reliability"].map(ctx.rel)
     d["note"] = d["reliability_reason"].where(sup, None)
-    cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang)),
-            Column("outcome_text", t("drivers_outcome", lang)), Column("label", t("drivers_driver", lang)),
-            Column("coefficient", t("drivers_coefficient", lang), "pp"), Column("ci_low", t("ci_low", lang), "pp"),
-            Column("ci_high", t("ci_high", lang), "pp"), Column("p_adj", t("p_adj", lang), "p"),
-            Column("satisfaction", t("satisfaction_col", lang), "pct"), Column("n", t("drivers_n", lang), "int"),
-            Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
-    return Table("drivers", t("drivers_title", lang), d.reset_index(drop=True), cols, split_by="area_key",
-                 row_header="label", split_drop=("level_text", "area_text"), note=t("drivers_note", lang))
+    cols = [Column("level_text", t("Level", lang)), Column("area_text", t("Area", lang)),
+            Column("outcome_text", t("Overall rating", lang)), Column("label", t("Service", lang)),
+            Column("coefficient", t("Importance (points)", lang), "pp"), Column("ci_low", t("CI low", lang), "pp"),
+            Column("ci_high", t("CI high", lang), "pp"), Column("p_adj", t("Adjusted p", lang), "p"),
+            Column("satisfaction", t("Satisfaction", lang), "pct"), Column("n", t("n (complete cases)", lang), "int"),
+            Column("rel_text", t("Reliability", lang)), Column("note", t("Note", lang))]
+    return Table("drivers", t("Key drivers of overall satisfaction and trust", lang), d.reset_index(drop=True), cols, split_by="area_key",
+                 row_header="label", split_drop=("level_text", "area_text"), note=t("Importance is the coefficient of a design-based linear probability model (svyglm on the raked weights): how many percentage points more likely residents satisfied with the service are to give the positive overall answer, the other services held equal, with its 95% interval and the p-value adjusted over the services of the model. These are associations among residents, not causes. Only residents who answered the overall question and every service count (complete cases, n); a model needs at least 100 of them and 10 per service.", lang))
 
 
 def _comparisons(ctx: _Ctx) -> Section:
@@ -609,14 +643,14 @@ def _comparisons(ctx: _Ctx) -> Section:
     lv = {x: k for k, x in enumerate(LEVEL_ORDER)}
     c = c.assign(_o=c["indicator"].map(ctx.order), _lv=c["area_level"].map(lambda x: lv.get(x, 9)),
                  _ak=c["area"].map(natural_key)).sort_values(["_o", "_lv", "_ak"], kind="stable")
-    cols = [Column("label", t("indicator", lang)), Column("level_text", t("level", lang)),
-            Column("area_text", t("area", lang)), Column("estimate", t("difference", lang), "dstat"),
-            Column("ci_low", t("ci_low", lang), "dstat"), Column("ci_high", t("ci_high", lang), "dstat"),
-            Column("p_adj", t("p_adj", lang), "p"), Column("sig", t("significant", lang)),
-            Column("rel_text", t("reliability", lang)), Column("note", t("note", lang))]
-    table = Table("comparisons", t("comparisons", lang), c.drop(columns=["_o", "_lv", "_ak"]).reset_index(drop=True),
+    cols = [Column("label", t("Indicator", lang)), Column("level_text", t("Level", lang)),
+            Column("area_text", t("Area", lang)), Column("estimate", t("Difference vs rest", lang), "dstat"),
+            Column("ci_low", t("CI low", lang), "dstat"), Column("ci_high", t("CI high", lang), "dstat"),
+            Column("p_adj", t("Adjusted p", lang), "p"), Column("sig", t("Significant", lang)),
+            Column("rel_text", t("Reliability", lang)), Column("note", t("Note", lang))]
+    table = Table("comparisons", t("Area comparisons", lang), c.drop(columns=["_o", "_lv", "_ak"]).reset_index(drop=True),
                   cols, split_by="label", row_header="area_text")
-    return Section("comparisons", t("comparisons", lang), intro=t("comparisons_intro", lang, wave=ctx.wl(ctx.wave)),
+    return Section("comparisons", t("Area comparisons", lang), intro=t("Each area against the rest of the city in {wave}: every area for the headline indicators, and every significant reliable difference for the others (p adjusted for multiple comparisons).", lang, wave=ctx.wl(ctx.wave)),
                    tables=[table], legend=_legend(ctx))
 
 
@@ -638,8 +672,8 @@ def _methodology(ctx: _Ctx) -> Section:
         wcols = [w for w in waves if w in wide.columns]
         for w in wcols:
             wide[w] = wide[w].astype(float).round().astype("Int64").astype(object).where(wide[w].notna(), None)
-        tables.append(Table("sample", t("sample", lang), wide.reset_index(drop=True),
-                            [Column("level_text", t("level", lang)), Column("area_text", t("area", lang))]
+        tables.append(Table("sample", t("Completed interviews per wave and area", lang), wide.reset_index(drop=True),
+                            [Column("level_text", t("Level", lang)), Column("area_text", t("Area", lang))]
                             + [Column(w, ctx.wl(w), "int") for w in wcols], row_header="area_text"))
     wdiag = _diag(ctx, "weighting")
     metrics = {"kish_n_eff": ("n_eff", "num"), "deff_weighting": ("deff", "num")}
@@ -651,11 +685,11 @@ def _methodology(ctx: _Ctx) -> Section:
             wide = both.pivot_table(index=["area_level", "area"], columns="metric", values="value",
                                     aggfunc="first").reset_index()
             wide = _with_area_names(ctx, ctx.sort_areas(wide))
-            cols = [Column("level_text", t("level", lang)), Column("area_text", t("area", lang))]
+            cols = [Column("level_text", t("Level", lang)), Column("area_text", t("Area", lang))]
             if "completes" in wide.columns:
-                cols.append(Column("completes", t("completes", lang), "int"))
-            cols += [Column(m, t(k, lang), kind) for m, (k, kind) in metrics.items() if m in wide.columns]
-            tables.append(Table("weighting_areas", t("weighting_areas", lang, wave=ctx.wl(ctx.wave)),
+                cols.append(Column("completes", t("Completes", lang), "int"))
+            cols += [Column(m, t(METRIC_WORDS[k], lang), kind) for m, (k, kind) in metrics.items() if m in wide.columns]
+            tables.append(Table("weighting_areas", t("Weighting diagnostics by area, {wave}", lang, wave=ctx.wl(ctx.wave)),
                                 wide.reset_index(drop=True), cols, row_header="area_text"))
         city = wdiag[wdiag["area_level"] == "city"]
         wm = {"kish_n_eff": "n_eff", "deff_weighting": "deff", "weight_min": "weight_min", "weight_max": "weight_max",
@@ -674,10 +708,10 @@ def _methodology(ctx: _Ctx) -> Section:
             rows.append(r)
         if rows:
             df = pd.DataFrame(rows)
-            cols = [Column("wave_text", t("wave", lang))] + [
-                Column(m, t(k, lang), {"trimmed": "int", "max_margin_error": "pct2"}.get(m, "num")) for m, k in wm.items()
-                if df[m].notna().any()] + [Column("notes", t("weight_notes", lang))]
-            tables.append(Table("weighting_waves", t("weighting_waves", lang), df, cols, row_header="wave_text"))
+            cols = [Column("wave_text", t("Wave", lang))] + [
+                Column(m, t(METRIC_WORDS[k], lang), {"trimmed": "int", "max_margin_error": "pct2"}.get(m, "num")) for m, k in wm.items()
+                if df[m].notna().any()] + [Column("notes", t("Notes", lang))]
+            tables.append(Table("weighting_waves", t("Weighting diagnostics by wave, citywide", lang), df, cols, row_header="wave_text"))
     rr = _diag(ctx, "response_rate")
     if not rr.empty:
         wide = rr.pivot_table(index=["wave", "area_level", "area"], columns="metric", values="value",
@@ -689,12 +723,12 @@ def _methodology(ctx: _Ctx) -> Section:
         wide["wave_text"] = wide["wave"].map(ctx.wl)
         metric_cols = [m for m in ("RR1", "RR2", "RR3", "RR4", "COOP1", "COOP2", "REF1", "CON1") if m in wide.columns]
         metric_cols += sorted(m for m in rr["metric"].unique() if m not in metric_cols)
-        tables.append(Table("response_rates", t("response_rates", lang), wide.reset_index(drop=True),
-                            [Column("wave_text", t("wave", lang)), Column("level_text", t("level", lang)),
-                             Column("area_text", t("area", lang))] + [Column(m, m, "pct") for m in metric_cols]
-                            + [Column("detail", t("note", lang))], row_header="area_text"))
+        tables.append(Table("response_rates", t("Response rates (AAPOR)", lang), wide.reset_index(drop=True),
+                            [Column("wave_text", t("Wave", lang)), Column("level_text", t("Level", lang)),
+                             Column("area_text", t("Area", lang))] + [Column(m, m, "pct") for m in metric_cols]
+                            + [Column("detail", t("Note", lang))], row_header="area_text"))
     else:
-        facts.append((t("response_rates", lang), t("no_response_rates", lang)))
+        facts.append((t("Response rates (AAPOR)", lang), t("No response rates: no invitations are recorded in survey.toml.", lang)))
     funnel = _funnel(ctx)
     if funnel is not None:
         tables.append(funnel)
@@ -705,11 +739,11 @@ def _methodology(ctx: _Ctx) -> Section:
         al["wave_text"] = al["wave"].map(ctx.wl)
         al["index_text"] = al["detail"].map(lambda d: ctx.labels.get(d, d) if isinstance(d, str) else "")
         al = al.assign(_wo=al["wave"].map({w: k for k, w in enumerate(waves)})).sort_values(["_wo", "detail"])
-        tables.append(Table("alpha", t("alpha", lang), al.reset_index(drop=True),
-                            [Column("wave_text", t("wave", lang)), Column("index_text", t("index", lang)),
-                             Column("value", t("alpha_col", lang), "num")], row_header="index_text"))
+        tables.append(Table("alpha", t("Scale reliability (Cronbach's alpha)", lang), al.reset_index(drop=True),
+                            [Column("wave_text", t("Wave", lang)), Column("index_text", t("Index", lang)),
+                             Column("value", t("Alpha", lang), "num")], row_header="index_text"))
     tables.append(_wording(ctx))
-    return Section("methodology", t("methodology", lang), intro=t("methodology_intro", lang), facts=facts,
+    return Section("methodology", t("Methodology", lang), intro=t("How the numbers were made and how far to trust them.", lang), facts=facts,
                    tables=tables)
 
 
@@ -722,9 +756,9 @@ def _funnel(ctx: _Ctx) -> Table | None:
         return None
 
     df = pd.DataFrame({"step": [funnel_step_label(s, r, lang) for s, r, _ in steps], "count": [int(v) for _, _, v in steps]})
-    return Table("funnel", t("funnel", lang, wave=ctx.wl(ctx.wave)), df,
-                 [Column("step", t("step", lang)), Column("count", t("responses", lang), "int")],
-                 note=t("funnel_note", lang), row_header="step")
+    return Table("funnel", t("From the response rate's completes to the responses analysed, {wave}", lang, wave=ctx.wl(ctx.wave)), df,
+                 [Column("step", t("Step", lang)), Column("count", t("Responses", lang), "int")],
+                 note=t("The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality rules exclude (each counted once, under its first reason) and adds the partial interviews it can use.", lang), row_header="step")
 
 
 def _rules(ctx: _Ctx) -> list[Table]:
@@ -737,26 +771,26 @@ def _rules(ctx: _Ctx) -> list[Table]:
             settings = json.loads(runs["settings"].iloc[-1]).get("analysis", {}) or {}
         except (ValueError, AttributeError):
             settings = {}
-    rows.append({"rule": t("rule_level", lang), "value": "95%"})
+    rows.append({"rule": t("Confidence level", lang), "value": "95%"})
     for key, label in (("min_n", "rule_min_n"), ("nchs", "rule_nchs"), ("ci_method", "rule_ci"),
                        ("adjust", "rule_adjust")):
         if key in settings:
             v = settings[key]
-            rows.append({"rule": t(label, lang), "value": ctx.yn(v) if isinstance(v, bool) else str(v)})
+            rows.append({"rule": t(RULES[label], lang), "value": ctx.yn(v) if isinstance(v, bool) else str(v)})
     rr = _diag(ctx, "reliability_rule")
     if not rr.empty:
         for r in rr[rr["wave"] == ctx.wave].itertuples():
             if isinstance(r.detail, str) and r.detail:
                 rows.append({"rule": r.detail, "value": f"{r.value:g}"})
-    out = [Table("rules", t("rules", lang), pd.DataFrame(rows), [Column("rule", t("setting", lang)),
-                                                                 Column("value", t("value", lang))], row_header="rule")]
+    out = [Table("rules", t("Reliability rules", lang), pd.DataFrame(rows), [Column("rule", t("Rule", lang)),
+                                                                 Column("value", t("Value", lang))], row_header="rule")]
     # the numbers shown (ctx.est: the direct one where reliable, else the modeled one), so that a
     # suppressed direct number replaced by a modeled one counts where it is shown, marked ◇
     e = ctx.est
     if not e.empty:
         reason = e["reliability_reason"].astype(object).where(e["reliability_reason"].notna(), "")
         if "modeled" in e.columns and e["modeled"].any():
-            mark = f"◇ {t('modeled', lang)}"
+            mark = f"◇ {t('modeled (small-area estimate)', lang)}"
             reason = reason.where(~e["modeled"].astype(bool), [
                 f"{mark}; {r.removeprefix('modeled; ')}" if r else mark
                 for r in reason.where(e["modeled"].astype(bool), "")])
@@ -765,10 +799,10 @@ def _rules(ctx: _Ctx) -> list[Table]:
         cnt = cnt.assign(_r=cnt["reliability"].map(lambda x: rank.get(x, 3))).sort_values(["_r", "count"],
                                                                                          ascending=[True, False])
         cnt["rel_text"] = cnt["reliability"].map(lambda x: ctx.rel(x) or x)
-        out.append(Table("reliability_counts", t("reliability_counts", lang, wave=ctx.wl(ctx.wave)),
+        out.append(Table("reliability_counts", t("Reliability of the estimates for all residents, {wave}", lang, wave=ctx.wl(ctx.wave)),
                          cnt.reset_index(drop=True),
-                         [Column("rel_text", t("reliability", lang)), Column("reason", t("reason", lang)),
-                          Column("count", t("estimates_count", lang), "int")], row_header="rel_text"))
+                         [Column("rel_text", t("Reliability", lang)), Column("reason", t("Reason", lang)),
+                          Column("count", t("Estimates", lang), "int")], row_header="rel_text"))
     return out
 
 
@@ -780,10 +814,10 @@ def _wording(ctx: _Ctx) -> Table:
     ind["label"] = ind["indicator"].map(ctx.labels)
     ind["wording"] = ind[wcol].where(ind[wcol].notna(), ind.get("wording_en"))
     ind["topic_text"] = ind["topic"]
-    ind["stat_text"] = ind["statistic"].map(lambda s: t(f"stat_{s}", lang) if s in ("share", "score", "mean") else s)
+    ind["stat_text"] = ind["statistic"].map(lambda s: t(STATS[s], lang) if s in STATS else s)
     ind["dept_text"] = ind["department"].map(ctx.dept)
-    return Table("wording", t("wording", lang), ind.reset_index(drop=True),
-                 [Column("indicator", t("indicator_id", lang)), Column("label", t("indicator", lang)),
-                  Column("topic_text", t("topic", lang)), Column("stat_text", t("statistic", lang)),
-                  Column("dept_text", t("department", lang)), Column("wording", t("question", lang)),
-                  Column("definition", t("definition", lang))], row_header="label")
+    return Table("wording", t("Indicators and question wording", lang), ind.reset_index(drop=True),
+                 [Column("indicator", t("Indicator id", lang)), Column("label", t("Indicator", lang)),
+                  Column("topic_text", t("Topic", lang)), Column("stat_text", t("Statistic", lang)),
+                  Column("dept_text", t("Department", lang)), Column("wording", t("Question wording", lang)),
+                  Column("definition", t("Definition", lang))], row_header="label")

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from survey_pipeline.i18n import fmt_int, fmt_number, fmt_percent, t, use_locales
 from survey_pipeline.report.content import Column, Report, Section, Table
-from survey_pipeline.report.i18n import t
 
 __all__ = ["format_value", "render_html", "write_html"]
 
@@ -79,12 +79,11 @@ def format_value(v: object, kind: str, stat: object = None, lang: str = "en") ->
         kind = "pp" if stat == "share" else "dnum"
     if not isinstance(v, int | float) or isinstance(v, bool):
         return str(v)
-    text = {"pct": lambda x: f"{x * 100:.1f}%", "pct2": lambda x: f"{x * 100:.2f}%", "pp": lambda x: f"{x * 100:+.1f} pp", "num": lambda x: f"{x:.2f}",
-            "dnum": lambda x: f"{x:+.2f}", "int": lambda x: f"{round(x):,}", "p": lambda x: f"{x:.3f}"}
-    out = text[kind](float(v)) if kind in text else str(v)
-    if lang == "es":  # decimal comma, thousands point
-        out = out.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    return out
+    text = {"pct": lambda x: fmt_percent(x, lang, 1), "pct2": lambda x: fmt_percent(x, lang, 2),
+            "pp": lambda x: t("{value} pp", lang, value=fmt_number(x * 100, lang, 1, sign=True)),
+            "num": lambda x: fmt_number(x, lang, 2), "dnum": lambda x: fmt_number(x, lang, 2, sign=True),
+            "int": lambda x: fmt_int(x, lang), "p": lambda x: fmt_number(x, lang, 3)}
+    return text[kind](float(v)) if kind in text else str(v)
 
 
 def _bar(share: float) -> str:
@@ -101,7 +100,7 @@ def _units(cols: list[Column], lang: str) -> list[tuple[Column, Column | None, s
         c = cols[k]
         nxt = cols[k + 1] if k + 1 < len(cols) else None
         if c.key.endswith("ci_low") and nxt is not None and nxt.key == c.key[:-3] + "high":
-            title = t("ci95", lang) if c.key == "ci_low" else t("change_ci95", lang)
+            title = t("95% CI", lang) if c.key == "ci_low" else t("95% CI of the change", lang)
             out.append((c, nxt, title))
             k += 2
         else:
@@ -125,7 +124,7 @@ def _table(tb: Table, caption: str, frame: pd.DataFrame, cols: list[Column], lan
             if high is not None:
                 lo = format_value(v, c.kind, stats[i], lang)
                 hi = format_value(data[high.key][i], high.kind, stats[i], lang)
-                cells.append(f'<td class="num">{escape(f"{lo} to {hi}" if lang == "en" else f"{lo} a {hi}") if lo and hi else ""}</td>')
+                cells.append(f'<td class="num">{escape(t("{low} to {high}", lang, low=lo, high=hi)) if lo and hi else ""}</td>')
                 continue
             if c.kind == "text":
                 body = "" if _missing(v) else escape(str(v))
@@ -173,14 +172,19 @@ def _section(s: Section, lang: str) -> str:
         out.append(f"<h3>{escape(s.bullets_title)}</h3><ul class=\"findings\">"
                    + "".join(f"<li>{escape(b)}</li>" for b in s.bullets) + "</ul>")
     if s.legend and s.key == "summary":
-        out.append(f'<div class="legend"><h3>{escape(t("legend", lang))}</h3><ul>'
+        out.append(f'<div class="legend"><h3>{escape(t("How to read this report", lang))}</h3><ul>'
                    + "".join(f"<li>{escape(x)}</li>" for x in s.legend) + "</ul></div>")
     out.append("</section>")
     return "\n".join(out)
 
 
 def render_html(report: Report) -> str:
-    """The whole page as a string."""
+    """The whole page as a string, its numbers in the report's locales."""
+    with use_locales(report.locales):
+        return _render(report)
+
+
+def _render(report: Report) -> str:
     lang = report.language
     title = f"{report.title}: {report.project}, {report.wave_label}"
     nav = "".join(f'<li><a href="#{escape(s.key)}">{escape(s.title)}</a></li>' for s in report.sections)
@@ -189,10 +193,10 @@ def render_html(report: Report) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n"
             f"<h1>{escape(report.title)}</h1>\n"
-            f'<p class="meta">{escape(report.project)} · {escape(t("wave", lang))}: {escape(report.wave_label)}</p>\n'
-            f"</header>\n<nav aria-label=\"{escape(t('contents', lang))}\"><h2>{escape(t('contents', lang))}</h2>"
+            f'<p class="meta">{escape(report.project)} · {escape(t("Wave", lang))}: {escape(report.wave_label)}</p>\n'
+            f"</header>\n<nav aria-label=\"{escape(t('Contents', lang))}\"><h2>{escape(t('Contents', lang))}</h2>"
             f"<ol>{nav}</ol></nav>\n<main>\n{body}\n</main>\n"
-            f"<footer><p>{escape(t('generated', lang))}</p></footer>\n</body>\n</html>\n")
+            f"<footer><p>{escape(t('Made by survey-pipeline from the results tables only.', lang))}</p></footer>\n</body>\n</html>\n")
 
 
 def write_html(report: Report, out: str | Path) -> Path:

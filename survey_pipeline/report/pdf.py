@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from survey_pipeline.errors import SurveyPipelineError
+from survey_pipeline.i18n import t
 from survey_pipeline.report.content import Report
 from survey_pipeline.report.html import render_html
 
@@ -23,7 +24,6 @@ __all__ = ["CHROMIUM_NAMES", "PdfError", "find_chromium", "require_chromium", "w
 
 #: Program names tried, in order, on the PATH (``SURVEY_PIPELINE_CHROMIUM`` overrides them).
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "msedge")
-_PAGE_WORDS = {"en": ("Page", "of"), "es": ("Página", "de")}
 INSTALL_HINT = ("Install Chromium (Debian/Ubuntu: sudo apt-get install chromium; macOS: brew install --cask chromium; "
                 "Windows: install Google Chrome or Microsoft Edge), or set SURVEY_PIPELINE_CHROMIUM to the browser's "
                 "program file. The Excel (.xlsx) and web page (.html) reports need no browser.")
@@ -56,9 +56,13 @@ def require_chromium(out: str | Path) -> str:
 
 def print_css(report: Report) -> str:
     """Page-margin boxes with the page number and the report's title (Chromium >= 131)."""
-    page, of = _PAGE_WORDS.get(report.language, _PAGE_WORDS["en"])
+    # TRANSLATORS: the page number box of the PDF: "Page 3 of 12" ({page} and {pages} are counters).
+    words = t("Page {page} of {pages}", report.language).replace('"', "")
+    before, _, rest = words.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    content = f'"{before}" counter(page) "{middle}" counter(pages)' + (f' "{after}"' if after else "")
     return ("@page { size: landscape; margin: 12mm 12mm 16mm;"
-            f' @bottom-right {{ content: "{page} " counter(page) " {of} " counter(pages);'
+            f" @bottom-right {{ content: {content};"
             " font: 8pt system-ui, sans-serif; color: #555; } }\n")
 
 

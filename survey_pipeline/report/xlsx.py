@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from survey_pipeline.i18n import t
 from survey_pipeline.report.content import Report, Section, Table
-from survey_pipeline.report.i18n import t
 from survey_pipeline.safe import safe_text
 
 __all__ = ["NUMBER_FORMATS", "SUPPRESSED_FILL", "column_index", "write_xlsx"]
@@ -165,7 +165,7 @@ def _section(ws, s: Section, lang: str) -> None:
             sh.row += 1
     if s.legend:
         sh.row += 0 if not single else 1
-        sh.text(t("legend", lang), bold=True)
+        sh.text(t("How to read this report", lang), bold=True)
         for line in s.legend:
             sh.text(line)
     sh.finish()

@@ -1,52 +1,41 @@
-"""The words of the ``sample_funnel`` steps, in each language: shared by the report and the dashboard.
+"""The words of the ``sample_funnel`` steps: shared by the report and the dashboard.
 
 :func:`~survey_pipeline.results.tables.funnel_steps` reads the steps from the results tables;
-:func:`funnel_step_label` says one in words.
+:func:`funnel_step_label` says one in words (translations in the catalogs, :mod:`survey_pipeline.i18n`).
 """
 
 from __future__ import annotations
 
-__all__ = ["FUNNEL_TEXT", "funnel_step_label"]
+from survey_pipeline.i18n import N_, t
 
-FUNNEL_TEXT: dict[str, dict[str, str]] = {
-    "funnel_note": {
-        "en": "The response rate counts every complete interview (AAPOR); the analysis leaves out those the quality "
-              "rules exclude (each counted once, under its first reason) and adds the partial interviews it can use.",
-        "es": "La tasa de respuesta cuenta toda entrevista completa (AAPOR); el análisis deja fuera las que excluyen "
-              "las reglas de calidad (cada una una vez, por su primer motivo) y suma las entrevistas parciales que "
-              "puede usar."},
-    "funnel_start_aapor_completes": {"en": "Complete interviews counted for the response rate (AAPOR)",
-                                     "es": "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"},
-    "funnel_start_kept": {"en": "Responses kept by ingest", "es": "Respuestas conservadas en la carga"},
-    "funnel_excluded": {"en": "− excluded: {reason}", "es": "− excluidas: {reason}"},
-    "funnel_added_partials": {"en": "+ partial interviews analysed", "es": "+ entrevistas parciales analizadas"},
-    "funnel_added_other": {"en": "+ other responses analysed (outside the invited areas)",
-                           "es": "+ otras respuestas analizadas (fuera de las zonas invitadas)"},
-    "funnel_analysed": {"en": "= responses analysed", "es": "= respuestas analizadas"},
-    "excl_speeder": {"en": "answered too fast", "es": "respondieron demasiado rápido"},
-    "excl_straightliner": {"en": "same answer to every item of a grid", "es": "la misma respuesta en toda una tabla"},
-    "excl_attention_failed": {"en": "failed the attention check", "es": "no superaron la pregunta de control"},
-    "excl_duplicate_id": {"en": "duplicate response id", "es": "identificador de respuesta duplicado"},
-    "excl_duplicate_contact": {"en": "same contact answered twice", "es": "el mismo contacto respondió dos veces"},
-    "excl_duplicate_answers": {"en": "duplicate answers", "es": "respuestas duplicadas"},
-    "excl_breakoff": {"en": "stopped too early", "es": "abandonaron demasiado pronto"},
-    "excl_preview": {"en": "preview", "es": "vista previa"}, "excl_test": {"en": "test", "es": "prueba"},
-    "excl_bot": {"en": "bot", "es": "bot"},
-    "excl_fraud_duplicate": {"en": "fraud check: duplicate", "es": "control de fraude: duplicado"},
-    "excl_fraud_score": {"en": "fraud check: score", "es": "control de fraude: puntuación"},
-    "excl_unknown_area": {"en": "area not recognised", "es": "zona no reconocida"},
+__all__ = ["EXCLUSIONS", "FUNNEL_NOTE", "STEPS", "funnel_step_label"]
+
+FUNNEL_NOTE = N_("The response rate counts every complete interview (AAPOR); the analysis leaves out those the "
+                 "quality rules exclude (each counted once, under its first reason) and adds the partial "
+                 "interviews it can use.")
+STEPS = {
+    "start_aapor_completes": N_("Complete interviews counted for the response rate (AAPOR)"),
+    "start_kept": N_("Responses kept by ingest"),
+    "excluded": N_("− excluded: {reason}"),
+    "added_partials": N_("+ partial interviews analysed"),
+    "added_other": N_("+ other responses analysed (outside the invited areas)"),
+    "analysed": N_("= responses analysed"),
 }
-"""The words of the ``sample_funnel`` steps (report and dashboard)."""
+#: The quality flags that keep a response out, in words.
+EXCLUSIONS = {
+    "speeder": N_("answered too fast"), "straightliner": N_("same answer to every item of a grid"),
+    "attention_failed": N_("failed the attention check"), "duplicate_id": N_("duplicate response id"),
+    "duplicate_contact": N_("same contact answered twice"), "duplicate_answers": N_("duplicate answers"),
+    "breakoff": N_("stopped too early"), "preview": N_("preview"), "test": N_("test"), "bot": N_("bot"),
+    "fraud_duplicate": N_("fraud check: duplicate"), "fraud_score": N_("fraud check: score"),
+    "unknown_area": N_("area not recognised"),
+}
 
 
 def funnel_step_label(step: str, reason: str | None, lang: str) -> str:
     """A ``sample_funnel`` step (:func:`~survey_pipeline.results.tables.funnel_steps`) in words, in
-    ``lang`` (English where a word is missing); an exclusion reason without words is shown as stored."""
-    def word(key: str) -> str:
-        entry = FUNNEL_TEXT[key]
-        return entry.get(lang, entry["en"])
-
+    ``lang``; an exclusion reason without words is shown as stored."""
     if step == "excluded":
-        key = f"excl_{reason}"
-        return word("funnel_excluded").format(reason=word(key) if key in FUNNEL_TEXT else reason)
-    return word(f"funnel_{step}")
+        why = t(EXCLUSIONS[reason], lang) if reason in EXCLUSIONS else reason
+        return t(STEPS["excluded"], lang, reason=why)
+    return t(STEPS[step], lang)

@@ -1,4 +1,4 @@
-"""Finding sentences in plain language, in English and Spanish: the one writer of them.
+"""Finding sentences in plain language, in each language: the one writer of them.
 
 :func:`~survey_pipeline.analysis.comparisons.findings` writes the ``finding`` column of the
 ``comparisons`` results table with :func:`finding_sentence` (English grammar, the instrument's
@@ -25,8 +25,10 @@ kind               English (Spanish alike)
                    (95% CI 5 to 19) from <before> to <after>"
 =================  ===========================================================================
 
-Shares are differences in percentage points (whole points), scores and means two decimals;
-Spanish writes the decimal comma ("0,40") and "IC 95% 3 a 19".
+Shares are differences in percentage points (whole points, singular and plural by the language's
+plural rule), scores and means two decimals, written by the reader's locale
+(:func:`survey_pipeline.i18n.fmt_number`: "0.40" in en_US and es_US, "0,40" in es_ES). The words
+and sentence patterns are messages in the catalogs (:mod:`survey_pipeline.i18n`).
 """
 
 from __future__ import annotations
@@ -35,94 +37,50 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
-__all__ = ["LANGUAGES", "Language", "Words", "district_phrase", "finding_sentence", "group_phrase",
-           "indicator_phrase", "indicator_phrases", "localize_numbers", "wave_label"]
+from survey_pipeline.i18n import N_, check_language, fmt_number, fmt_percent, languages, nt, t
 
-Language = Literal["en", "es"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
+__all__ = ["Words", "benchmark_sentence", "district_phrase", "finding_sentence", "group_phrase",
+           "indicator_phrase", "indicator_phrases", "languages", "wave_label"]
 
-# How an indicator reads as the subject of a sentence, by topic ({} is the indicator's label).
-_PHRASE: dict[str, dict[str, str]] = {
-    "en": {"safety": "Feeling safe ({})", "satisfaction": "Satisfaction with {}",
-           "importance": "{} named most important", "problem": "{} as a serious problem",
-           "priority": "{} as a top priority", "trust": "Trust ({})", "contact": "Contact: {}",
-           "scale": "{} score"},
-    "es": {"safety": "La sensación de seguridad ({})", "satisfaction": "La satisfacción con «{}»",
-           "importance": "La proporción que señala «{}» como servicio más importante",
-           "problem": "La proporción que considera «{}» un problema grave",
-           "priority": "La proporción que señala «{}» como prioridad principal", "trust": "La confianza ({})",
-           "contact": "El contacto con la policía ({})", "scale": "La puntuación de «{}»"},
+# How an indicator reads as the subject of a sentence, by topic ({label} is the indicator's label).
+_PHRASE: dict[str, str] = {
+    "safety": N_("Feeling safe ({label})"), "satisfaction": N_("Satisfaction with {label}"),
+    "importance": N_("{label} named most important"), "problem": N_("{label} as a serious problem"),
+    "priority": N_("{label} as a top priority"), "trust": N_("Trust ({label})"), "contact": N_("Contact: {label}"),
+    "scale": N_("{label} score"),
 }
-_DEPT = {"en": "Naming a problem of {} as a top priority",
-         "es": "La proporción que señala un problema de «{}» como prioridad principal"}
+_DEPT = N_("Naming a problem of {label} as a top priority")
 
-_GROUPS: dict[str, dict[str, str]] = {
-    "female": {"en": "women", "es": "las mujeres"}, "male": {"en": "men", "es": "los hombres"},
-    "another_gender": {"en": "residents of another gender", "es": "los residentes de otro género"},
-    "own": {"en": "homeowners", "es": "los propietarios de su vivienda"},
-    "rent": {"en": "renters", "es": "los inquilinos"},
-    "no_rent": {"en": "residents who pay no rent", "es": "los residentes que no pagan alquiler"},
-    "hispanic": {"en": "Hispanic residents", "es": "los residentes hispanos"},
-    "white": {"en": "White residents", "es": "los residentes blancos"},
-    "black": {"en": "Black residents", "es": "los residentes negros"},
-    "asian": {"en": "Asian residents", "es": "los residentes asiáticos"},
-    "aian": {"en": "American Indian and Alaska Native residents",
-             "es": "los residentes indígenas americanos y nativos de Alaska"},
-    "nhpi": {"en": "Native Hawaiian and Pacific Islander residents",
-             "es": "los residentes nativos de Hawái y de las islas del Pacífico"},
-    "multiracial": {"en": "multiracial residents", "es": "los residentes multirraciales"},
-    "other": {"en": "residents of another race", "es": "los residentes de otra raza"},
-    "other_race": {"en": "residents of another race", "es": "los residentes de otra raza"},
+_GROUPS: dict[str, str] = {
+    "female": N_("women"), "male": N_("men"), "another_gender": N_("residents of another gender"),
+    "own": N_("homeowners"), "rent": N_("renters"), "no_rent": N_("residents who pay no rent"),
+    "hispanic": N_("Hispanic residents"), "white": N_("White residents"), "black": N_("Black residents"),
+    "asian": N_("Asian residents"), "aian": N_("American Indian and Alaska Native residents"),
+    "nhpi": N_("Native Hawaiian and Pacific Islander residents"), "multiracial": N_("multiracial residents"),
+    "other": N_("residents of another race"), "other_race": N_("residents of another race"),
 }
 
 # The sentence of each kind; {label} {group} {place} {verb} {amount} {ci} {ref} {wave} {other} {cmp}.
-_TEMPLATES: dict[str, dict[str, str]] = {
-    "en": {
-        "wave_change": "{label} in {place} {verb} {amount} ({ci}) since {ref}",
-        "wave_change_group": "{label} among {group} in {place} {verb} {amount} ({ci}) since {ref}",
-        "group_vs_rest": "{label} among {group} in {place} is {amount} {cmp} than among other residents ({ci}) "
-                         "in {wave}",
-        "area_vs_rest": "{label} in {place} is {amount} {cmp} than in the rest of the city ({ci}) in {wave}",
-        "area_vs_rest_group": "{label} among {group} in {place} is {amount} {cmp} than among {group} in the rest "
-                              "of the city ({ci}) in {wave}",
-        "area_pair": "{label} in {place} is {amount} {cmp} than in {other} ({ci}) in {wave}",
-        "trend": "{label} in {place} {verb} {amount} a wave ({ci}) from {ref} to {wave}",
-        "trend_group": "{label} among {group} in {place} {verb} {amount} a wave ({ci}) from {ref} to {wave}",
-        "did": "{label} in {place} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}",
-    },
-    "es": {
-        "wave_change": "{label} en {place} {verb} {amount} ({ci}) desde {ref}",
-        "wave_change_group": "{label} entre {group} en {place} {verb} {amount} ({ci}) desde {ref}",
-        "group_vs_rest": "{label} entre {group} en {place} es {amount} {cmp} que entre los demás residentes ({ci}) "
-                         "en {wave}",
-        "area_vs_rest": "{label} en {place} es {amount} {cmp} que en el resto de la ciudad ({ci}) en {wave}",
-        "area_vs_rest_group": "{label} entre {group} en {place} es {amount} {cmp} que entre {group} en el resto "
-                              "de la ciudad ({ci}) en {wave}",
-        "area_pair": "{label} en {place} es {amount} {cmp} que en {other} ({ci}) en {wave}",
-        "trend": "{label} en {place} {verb} {amount} por ola ({ci}) entre {ref} y {wave}",
-        "trend_group": "{label} entre {group} en {place} {verb} {amount} por ola ({ci}) entre {ref} y {wave}",
-        "did": "{label} en {place} {verb} {amount} más que en el resto de la ciudad ({ci}) entre {ref} y {wave}",
-    },
+_TEMPLATES: dict[str, str] = {
+    "wave_change": N_("{label} in {place} {verb} {amount} ({ci}) since {ref}"),
+    "wave_change_group": N_("{label} among {group} in {place} {verb} {amount} ({ci}) since {ref}"),
+    "group_vs_rest": N_("{label} among {group} in {place} is {amount} {cmp} than among other residents ({ci}) "
+                        "in {wave}"),
+    "area_vs_rest": N_("{label} in {place} is {amount} {cmp} than in the rest of the city ({ci}) in {wave}"),
+    "area_vs_rest_group": N_("{label} among {group} in {place} is {amount} {cmp} than among {group} in the rest "
+                             "of the city ({ci}) in {wave}"),
+    "area_pair": N_("{label} in {place} is {amount} {cmp} than in {other} ({ci}) in {wave}"),
+    "trend": N_("{label} in {place} {verb} {amount} a wave ({ci}) from {ref} to {wave}"),
+    "trend_group": N_("{label} among {group} in {place} {verb} {amount} a wave ({ci}) from {ref} to {wave}"),
+    "did": N_("{label} in {place} {verb} {amount} more than in the rest of the city ({ci}) from {ref} to {wave}"),
 }
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {"rose": "rose", "fell": "fell", "higher": "higher", "lower": "lower", "city": "the city",
-           "ci": "95% CI", "to": "to", "and": ", "},
-    "es": {"rose": "subió", "fell": "bajó", "higher": "mayor", "lower": "menor", "city": "la ciudad",
-           "ci": "IC 95%", "to": "a", "and": " y "},
-}
-
-_SEASONS: dict[str, dict[str, str]] = {
-    "spring": {"en": "Spring", "es": "Primavera"}, "summer": {"en": "Summer", "es": "Verano"},
-    "fall": {"en": "Fall", "es": "Otoño"}, "autumn": {"en": "Autumn", "es": "Otoño"},
-    "winter": {"en": "Winter", "es": "Invierno"},
-}
+_SEASONS: dict[str, str] = {"spring": N_("Spring"), "summer": N_("Summer"), "fall": N_("Fall"),
+                            "autumn": N_("Autumn"), "winter": N_("Winter")}
 
 
 def _check(lang: str) -> None:
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    check_language(lang)
 
 
 def indicator_phrase(label: str, topic: str | None, lang: str = "en", *, department: bool = False) -> str:
@@ -134,8 +92,8 @@ def indicator_phrase(label: str, topic: str | None, lang: str = "en", *, departm
     """
     _check(lang)
     if department:
-        return _DEPT[lang].format(label)
-    return _PHRASE[lang].get(str(topic), "{}").format(label)
+        return t(_DEPT, lang, label=label)
+    return t(_PHRASE[str(topic)], lang, label=label) if str(topic) in _PHRASE else str(label)
 
 
 def indicator_phrases(indicators, lang: str = "en") -> dict[str, str]:
@@ -160,16 +118,14 @@ def group_phrase(group_dim: str, group: str, lang: str = "en") -> str:
     _check(lang)
     g = str(group)
     if g in _GROUPS:
-        return _GROUPS[g][lang]
+        return t(_GROUPS[g], lang)
     m = re.fullmatch(r"age_(\d+)_(\d+)", g)
     if m:
-        return (f"residents aged {m.group(1)}–{m.group(2)}" if lang == "en"
-                else f"los residentes de {m.group(1)}–{m.group(2)} años")
+        return t("residents aged {lo}–{hi}", lang, lo=m.group(1), hi=m.group(2))
     m = re.fullmatch(r"age_(\d+)_plus", g)
     if m:
-        return f"residents aged {m.group(1)}+" if lang == "en" else f"los residentes de {m.group(1)} años o más"
-    dim = str(group_dim).replace("_", " ")
-    return f"residents with {dim} '{g}'" if lang == "en" else f"los residentes con {dim} «{g}»"
+        return t("residents aged {lo}+", lang, lo=m.group(1))
+    return t("residents with {dim} '{group}'", lang, dim=str(group_dim).replace("_", " "), group=g)
 
 
 def district_phrase(code: str, name: str | None = None, lang: str = "en") -> str:
@@ -179,30 +135,32 @@ def district_phrase(code: str, name: str | None = None, lang: str = "en") -> str
     / "el distrito Eastside"; a name that already says district reads as written: "District 3"
     -> "District 3" / "el Distrito 3", "Eastside District" -> "the Eastside District". Without
     one, from the code: ``east`` -> "the East district" / "el distrito East" (a code that says
-    district is kept: "District 9").
+    district is kept: "District 9"). The word for district, the article and the two patterns
+    are messages, so each language says it its own way.
     """
     _check(lang)
-    word = "district" if lang == "en" else "distrito"
+    # TRANSLATORS: the word a district name may already contain ("District 3", "Distrito 3"), lower case.
+    word = t("district", lang).casefold()
+    # TRANSLATORS: the articles a district name may start with, separated by |; "-" for none.
+    articles = tuple(a.strip() + " " for a in t("the", lang).casefold().split("|") if a.strip() not in ("", "-"))
     if name:
         n = str(name).strip()
         low = n.casefold()
-        if lang == "en":
-            if low.startswith(("district", "the ")):
-                return n
-            return f"the {n}" if low.endswith(" district") else f"the {n} district"
-        if low.startswith(("el ", "la ")):
+        if low.startswith(articles) or (lang == "en" and low.startswith(word)):
             return n
-        return f"el {n}" if "distrito" in low else f"el distrito {n}"
+        if word in low or "district" in low:
+            return t("the {name}", lang, name=n)
+        return t("the {name} district", lang, name=n)
     c = str(code)
-    if "district" in c.casefold() or "distrito" in c.casefold():
+    if "district" in c.casefold() or word in c.casefold():
         return c
-    return f"the {c.title()} {word}" if lang == "en" else f"el {word} {c.title()}"
+    return t("the {name} district", lang, name=c.title())
 
 
 def wave_label(wave: str, lang: str = "en", label: str | None = None) -> str:
     """A wave as read: ``2026-spring`` -> "Spring 2026" / "Primavera 2026", ``2026q1`` -> "2026 Q1"
-    / "2026 T1". ``label`` (the wave's label in survey.toml) wins in English; in Spanish a label
-    "Spring 2026" is translated the same way, and any other label is kept."""
+    / "2026 T1". ``label`` (the wave's label in survey.toml) wins in English; in another language
+    a label "Spring 2026" is translated the same way, and any other label is kept."""
     _check(lang)
     if lang == "en" and label:
         return str(label)
@@ -211,47 +169,28 @@ def wave_label(wave: str, lang: str = "en", label: str | None = None) -> str:
         if m:
             year, season = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
             if season.lower() in _SEASONS:
-                return f"{_SEASONS[season.lower()][lang]} {year}"
+                return t("{season} {year}", lang, season=t(_SEASONS[season.lower()], lang), year=year)
         m = re.fullmatch(r"(\d{4})[-_ ]?[qQ]([1-4])", text)
         if m:
-            return f"{m.group(1)} {'T' if lang == 'es' else 'Q'}{m.group(2)}"
+            # TRANSLATORS: a quarter of a year, "2026 Q1".
+            return t("{year} Q{quarter}", lang, year=m.group(1), quarter=m.group(2))
     return str(label) if label else str(wave)
-
-
-_NUMBER = re.compile(r"\d[\d.,]*\d")
-_SWAP = str.maketrans({".": ",", ",": "."})
-
-
-def localize_numbers(text: str, lang: str) -> str:
-    """Numbers written the reader's way: Spanish swaps the decimal point and the thousands comma
-    ("1,168" -> "1.168", "0.985" -> "0,985"); English text is returned as is."""
-    if lang != "es" or not isinstance(text, str):
-        return text
-    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
-
-
-def _num(x: float, decimals: int, lang: str) -> str:
-    s = f"{x:.{decimals}f}"
-    return s.replace(".", ",") if lang == "es" else s
 
 
 def _amount(stat: str, x: float, lang: str = "en") -> str:
     """The size of a difference: "11 points" for a share (percentage points), "0.40" otherwise."""
     if stat == "share":
-        v = abs(x) * 100
-        if lang == "es":
-            return f"{v:.0f} {'punto' if f'{v:.0f}' == '1' else 'puntos'}"
-        return f"{v:.0f} points"
-    return _num(abs(x), 2, lang)
+        v = round(abs(x) * 100)
+        return nt("{amount} point", "{amount} points", v, lang, amount=fmt_number(v, lang))
+    return fmt_number(abs(x), lang, 2)
 
 
 def _ci(stat: str, lo: float, hi: float, sign: float, lang: str = "en") -> str:
     """The 95% CI of a difference, turned with its sign so it reads as the stated direction."""
     a, b = sorted((lo * sign, hi * sign))
-    w = _WORDS[lang]
     if stat == "share":
-        return f"{w['ci']} {_num(a * 100, 0, lang)} {w['to']} {_num(b * 100, 0, lang)}"
-    return f"{w['ci']} {_num(a, 2, lang)} {w['to']} {_num(b, 2, lang)}"
+        return t("95% CI {low} to {high}", lang, low=fmt_number(a * 100, lang), high=fmt_number(b * 100, lang))
+    return t("95% CI {low} to {high}", lang, low=fmt_number(a, lang, 2), high=fmt_number(b, lang, 2))
 
 
 @dataclass(frozen=True)
@@ -270,7 +209,8 @@ class Words:
         ``{wave: label}`` as the reader reads them (:func:`wave_label`); a wave without one is
         written as its id.
     lang
-        ``en`` or ``es``: the grammar and the way numbers are written.
+        A language with a catalog (:func:`survey_pipeline.i18n.languages`): the words, the
+        grammar and the way numbers are written.
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -287,13 +227,23 @@ class Words:
         neighborhood by its name (else its code)."""
         c = str(code)
         if level == "city":
-            return _WORDS[self.lang]["city"]
+            return t("the city", self.lang)
         if level == "district":
             return district_phrase(c, self.district_names.get(c), self.lang)
         return self.area_names.get(c, c)
 
     def wave(self, wave: object) -> str:
         return self.wave_labels.get(wave, wave)  # type: ignore[arg-type]
+
+
+def _join(names: list[str], lang: str) -> str:
+    """Areas named in a list: "A, B, C" in English; "A, B y C" where the language joins the last one
+    with a word (the message ", " is that language's last separator)."""
+    if len(names) < 2:
+        return "".join(names)
+    # TRANSLATORS: what joins the last two names of a list ("A, B y C"); English keeps ", ".
+    last = t(", ", lang)
+    return ", ".join(names[:-1]) + last + names[-1]
 
 
 def _missing(v: object) -> bool:
@@ -319,23 +269,23 @@ def finding_sentence(row: Mapping, words: Words) -> str:
     stat = str(row["statistic"])
     est = float(row["estimate"])
     sign = 1.0 if est >= 0 else -1.0
-    w = _WORDS[lang]
     gd = row.get("group_dim")
     grouped = not _missing(gd) and str(gd) != "all"
-    key = f"{kind}_group" if grouped and f"{kind}_group" in _TEMPLATES[lang] else kind
-    if key not in _TEMPLATES[lang]:
+    key = f"{kind}_group" if grouped and f"{kind}_group" in _TEMPLATES else kind
+    if key not in _TEMPLATES:
         raise ValueError(f"no finding sentence for comparisons of kind {kind!r}")
     if kind == "did":
         names = [words.area_names.get(a, a) for a in str(row["area"]).split(";")]
-        place = (w["and"].join(names) if lang == "en" or len(names) < 2
-                 else ", ".join(names[:-1]) + w["and"] + names[-1])
+        place = _join(names, lang)
     else:
         place = words.place(str(row["area_level"]), row["area"])
     other = "" if kind != "area_pair" else words.place(str(row["area_level"]), row["area_ref"])
-    return _TEMPLATES[lang][key].format(
+    up = sign > 0
+    return t(_TEMPLATES[key], lang,
         label=words.labels.get(row["indicator"], row["indicator"]),
         group=group_phrase(str(gd), str(row.get("group")), lang) if grouped else "",
-        place=place, other=other, verb=w["rose" if sign > 0 else "fell"], cmp=w["higher" if sign > 0 else "lower"],
+        place=place, other=other, verb=t("rose", lang) if up else t("fell", lang),
+        cmp=t("higher", lang) if up else t("lower", lang),
         amount=_amount(stat, est, lang), ci=_ci(stat, float(row["ci_low"]), float(row["ci_high"]), sign, lang),
         ref=words.wave(row.get("wave_ref")), wave=words.wave(row.get("wave")))
 
@@ -343,77 +293,64 @@ def finding_sentence(row: Mapping, words: Words) -> str:
 # Benchmarks (a program's peers, outside references): one sentence per benchmark row, shown
 # under the agency's own number on the Overview and Compare pages and in the report.
 _BENCH = {
-    "en": {
-        "program": "{program} median {median} (25th–75th percentile {q25}–{q75}; {k} agencies): {verdict}",
-        "higher": "higher than the program mean by {diff}",
-        "lower": "lower than the program mean by {diff}",
-        "not clearly different": "not clearly different from the program mean",
-        "suppressed": "too few answers here to compare",
-        "above": "above {pct}% of peer agencies",
-        "external": "{source}{year}: {value}{interval}",
-        "ext_higher": "{diff} higher than this reference",
-        "ext_lower": "{diff} lower than this reference",
-        "ext_same": "not clearly different from this reference",
-        "reference only": "a reference value, not tested",
-        "interval": " (published range {low}–{high})",
-    },
-    "es": {
-        "program": "Mediana de {program}: {median} (percentiles 25–75: {q25}–{q75}; {k} agencias): {verdict}",
-        "higher": "por encima de la media del programa en {diff}",
-        "lower": "por debajo de la media del programa en {diff}",
-        "not clearly different": "sin diferencia clara con la media del programa",
-        "suppressed": "muy pocas respuestas aquí para comparar",
-        "above": "por encima del {pct}% de las agencias pares",
-        "external": "{source}{year}: {value}{interval}",
-        "ext_higher": "{diff} por encima de esta referencia",
-        "ext_lower": "{diff} por debajo de esta referencia",
-        "ext_same": "sin diferencia clara con esta referencia",
-        "reference only": "valor de referencia, sin prueba",
-        "interval": " (rango publicado {low}–{high})",
-    },
+    "program": N_("{program} median {median} (25th–75th percentile {q25}–{q75}; {k} agencies): {verdict}"),
+    "higher": N_("higher than the program mean by {diff}"),
+    "lower": N_("lower than the program mean by {diff}"),
+    "not clearly different": N_("not clearly different from the program mean"),
+    "suppressed": N_("too few answers here to compare"),
+    "above": N_("above {pct} of peer agencies"),
+    "external": N_("{source}{year}: {value}{interval}"),
+    "ext_higher": N_("{diff} higher than this reference"),
+    "ext_lower": N_("{diff} lower than this reference"),
+    "ext_same": N_("not clearly different from this reference"),
+    "reference only": N_("a reference value, not tested"),
+    "interval": N_(" (published range {low}–{high})"),
 }
 
 
 def _value(stat: str, x: float, lang: str) -> str:
-    return f"{_num(x * 100, 0, lang)}%" if stat == "share" else _num(x, 2, lang)
+    return fmt_percent(x, lang) if stat == "share" else fmt_number(x, lang, 2)
 
 
 def benchmark_sentence(row: Mapping, lang: str = "en") -> str:
     """A benchmark row (the ``benchmarks`` table written by ``program run``) as a sentence:
-    "Tri-County median 61% (25th–75th percentile 54–67%; 20 agencies): not clearly different from
-    the program mean · above 45% of peer agencies", or "Gallup 2024: 61% (published range 58–64%):
+    "Tri-County median 61% (25th–75th percentile 54%–67%; 20 agencies): not clearly different from
+    the program mean · above 45% of peer agencies", or "Gallup 2024: 61% (published range 58%–64%):
     a reference value, not tested"."""
     _check(lang)
-    w = _BENCH[lang]
+
+    def w(key: str, **fmt: object) -> str:
+        return t(_BENCH[key], lang, **fmt)
+
     stat = row["statistic"]
     verdict = row.get("verdict")
     if row["source"] == "program":
         if verdict in ("higher", "lower"):
-            v = w[verdict].format(diff=_amount(stat, float(row["diff"]), lang))
+            v = w(verdict, diff=_amount(stat, float(row["diff"]), lang))
         else:
-            v = w.get(verdict, w["not clearly different"])
-        text = w["program"].format(program=row.get("source_label") or "program",
-                                   median=_value(stat, float(row["median"]), lang),
-                                   q25=_value(stat, float(row["q25"]), lang), q75=_value(stat, float(row["q75"]), lang),
-                                   k=int(row["n_members"]), verdict=v)
+            v = w(verdict if verdict in _BENCH else "not clearly different")
+        text = w("program", program=row.get("source_label") or "program",
+                 median=_value(stat, float(row["median"]), lang),
+                 q25=_value(stat, float(row["q25"]), lang), q75=_value(stat, float(row["q75"]), lang),
+                 k=int(row["n_members"]), verdict=v)
         if not _missing(row.get("percentile")):
-            text += " · " + w["above"].format(pct=f"{float(row['percentile']):.0f}")
+            text += " · " + w("above", pct=fmt_percent(float(row["percentile"]) / 100, lang))
         return text
     interval = ""
     if not _missing(row.get("reference_low")) and not _missing(row.get("reference_high")):
-        interval = w["interval"].format(low=_value(stat, float(row["reference_low"]), lang),
-                                        high=_value(stat, float(row["reference_high"]), lang))
+        interval = w("interval", low=_value(stat, float(row["reference_low"]), lang),
+                     high=_value(stat, float(row["reference_high"]), lang))
     year = row.get("year")
-    text = w["external"].format(source=row.get("source_label") or "", year="" if _missing(year) or not year else f" {year}",
-                                value=_value(stat, float(row["reference"]), lang), interval=interval)
+    text = w("external", source=row.get("source_label") or "", year="" if _missing(year) or not year else f" {year}",
+             value=_value(stat, float(row["reference"]), lang), interval=interval)
     if verdict == "higher":
-        tail = w["ext_higher"].format(diff=_amount(stat, float(row["diff"]), lang))
+        tail = w("ext_higher", diff=_amount(stat, float(row["diff"]), lang))
     elif verdict == "lower":
-        tail = w["ext_lower"].format(diff=_amount(stat, float(row["diff"]), lang))
+        tail = w("ext_lower", diff=_amount(stat, float(row["diff"]), lang))
     elif verdict == "not clearly different":
-        tail = w["ext_same"]
+        tail = w("ext_same")
     elif verdict == "suppressed":
-        tail = w["suppressed"]
+        tail = w("suppressed")
     else:
-        tail = w["reference only"]
+        tail = w("reference only")
     return f"{text}: {tail}"

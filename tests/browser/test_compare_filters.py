@@ -1,5 +1,6 @@
-"""The Compare grid's number filters in each language: a Spanish reader types the adjusted p the
-way the grid shows it ("0,05"), and the filter keeps the same rows as "0.05" in English."""
+"""The Compare grid's number filters in each language and locale: a reader in Spain (a project that
+chose es_ES) types the adjusted p the way the grid shows it ("0,05"), a US Spanish reader "0.05",
+and the filter keeps the same rows as "0.05" in English."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dash_app import create_app
+from dash_app.app import _use_project_locales
 from dash_app.pages import compare
 
 PATH = "/compare?wave=2026-spring&indicator=safe_night&level=neighborhood"
@@ -43,9 +45,12 @@ def _filter_less_than(dash_duo, text: str) -> list[str]:
     return labels
 
 
-@pytest.mark.parametrize(("lang", "text"), [("en", "0.05"), ("es", "0,05"), ("es", "0.05")])
-def test_p_value_filter_reads_the_pages_numbers(dash_duo, results_project, lang, text):
+@pytest.mark.parametrize(("lang", "locales", "text"), [("en", None, "0.05"), ("es", None, "0.05"),
+                                                      ("es", {"es": "es_ES"}, "0,05"), ("es", {"es": "es_ES"}, "0.05")])
+def test_p_value_filter_reads_the_pages_numbers(dash_duo, results_project, lang, locales, text):
     app = create_app(results_project)
+    if locales:  # as a survey.toml with [reporting] locales would (the shared project has none)
+        _use_project_locales(app.server, locales)
     data = app.results.get()
     st = compare.state(data, {"wave": "2026-spring", "indicator": "safe_night", "level": "neighborhood"})
     df = compare.view_data(data, st, lang)

@@ -154,6 +154,30 @@ def test_language_switch_keeps_the_filters(app_server, screenshots_dir):
     assert dash_duo.get_logs() == []
 
 
+
+def test_dashboard_in_vietnamese(app_server, screenshots_dir):
+    """The third language: the switch lists every catalog's language in its own name; the Overview
+    renders in Vietnamese with vi_VN numbers (decimal comma) and keeps its filters."""
+    dash_duo = app_server
+    _open(dash_duo, "/?wave=2026-spring", "overview-view")
+    switch = dash_duo.driver.find_element(By.CSS_SELECTOR, "header fieldset").text
+    assert "English" in switch and "Español" in switch and "Tiếng Việt" in switch
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "header input[value='vi']").click()
+    _wait_url(dash_duo, "lang=vi")
+    dash_duo.wait_for_text_to_equal("h1", "Tổng quan", timeout=10)
+    assert "wave=2026-spring" in dash_duo.driver.current_url
+    nav = dash_duo.driver.find_element(By.ID, "nav").text
+    assert "Bản đồ" in nav and "Phương pháp" in nav and "Overview" not in nav
+    view = dash_duo.driver.find_element(By.ID, "overview-view").text
+    assert "Các chỉ số chính của Mùa xuân 2026, toàn thành phố." in view and "KTC 95%" in view
+    assert "kể từ Mùa xuân 2025" in view
+    card = dash_duo.driver.find_element(By.CSS_SELECTOR, ".card .card-ci").text  # "KTC 95% 55%–63% · n = 1.234"
+    assert card.startswith("KTC 95%") and "n = " in card
+    assert dash_duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    time.sleep(0.4)
+    dash_duo.driver.save_screenshot(str(screenshots_dir / "overview_vi.png"))
+    assert dash_duo.get_logs() == []
+
 def _wait_file(folder: Path, suffix: str, timeout: float = 15) -> Path:
     end = time.time() + timeout
     while time.time() < end:

@@ -184,10 +184,10 @@ def test_demo_modeled_numbers_are_marked_on_map_and_compare(dash_duo, demo_app, 
     q = f"lang={lang}&wave=2026-spring&indicator=sat_police_overall"
     _open(dash_duo, dash_duo.server_url + f"/map?{q}&level=neighborhood", "#map-graph .main-svg")
     _settled(dash_duo, "map")
-    got = json.loads(dash_duo.driver.execute_script(_MODELED_JS, t("modeled_legend", lang)))
+    got = json.loads(dash_duo.driver.execute_script(_MODELED_JS, t("◇ Modeled (small-area estimate)", lang)))
     assert got["n"] >= 1, got  # neighborhoods drawn from the model (none if modeled rows were dropped)
-    assert t("modeled_legend", lang) in got["legend"], got["legend"]
-    assert all(t("modeled_hover", lang) in x and "95%" in x for x in got["text"]), got["text"]
+    assert t("◇ Modeled (small-area estimate)", lang) in got["legend"], got["legend"]
+    assert all(t("modeled (small-area estimate)", lang) in x and "95%" in x for x in got["text"]), got["text"]
     _screenshot(dash_duo, demo_shots / f"map_modeled_{lang}.png")
 
     _open(dash_duo, dash_duo.server_url + f"/compare?{q}&level=beat", "#compare-grid .ag-row")
@@ -195,7 +195,7 @@ def test_demo_modeled_numbers_are_marked_on_map_and_compare(dash_duo, demo_app, 
     modeled_rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#compare-grid .ag-center-cols-container .row-modeled")
     assert modeled_rows, "no beat row marked as modeled"
     text = dash_duo.driver.find_element(By.ID, "compare-view").text
-    assert t("modeled_tag", lang) in text and t("not_tested_modeled", lang) in text
+    assert t("◇ Modeled", lang) in text and t("not tested (modeled number)", lang) in text
     assert dash_duo.driver.find_element(By.ID, "compare-view-modeled").text.startswith("◇")
     _screenshot(dash_duo, demo_shots / f"compare_modeled_{lang}.png")
     assert dash_duo.get_logs() == []

@@ -32,7 +32,8 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     night = truth["planted"]["night_safety_drop"]
     assert any(f.startswith(f"Feeling safe (Your neighborhood, at night) in {night['name']} fell ")
                and f.endswith("since Spring 2025") for f in findings), findings
-    for name in ("resident_xlsform.xlsx", "resident_paper_en.html", "resident_paper_es.html", "resident_codebook.xlsx"):
+    for name in ("resident_xlsform.xlsx", "resident_paper_en.html", "resident_paper_es.html", "resident_paper_vi.html",
+                 "resident_codebook.xlsx"):
         assert (target / "deploy" / name).stat().st_size > 1000
     assert "Centro" in (target / "deploy" / "resident_paper_es.html").read_text(encoding="utf-8")
     # the council report, in both formats and in Spanish, with the Eastgate finding on its summary
@@ -47,6 +48,13 @@ def test_demo_builds_ingests_and_deploys(tmp_path, capsys):
     assert '<html lang="es"' in es_html
     assert f"La sensación de seguridad (Su vecindario, de noche) en {night['name']} bajó " in es_html
     assert f"in {night['name']} fell " not in es_html and "since Spring" not in es_html
+    # and in Vietnamese, the third language: its words, the instrument's vi labels, the finding in vi
+    vi_html = (target / "report" / "riverton_bao_cao_vi.html").read_text(encoding="utf-8")
+    assert '<html lang="vi"' in vi_html and "Báo cáo khảo sát cộng đồng" in vi_html
+    assert f"Cảm giác an toàn (Khu phố của quý vị, ban đêm) tại {night['name']} giảm " in vi_html
+    assert "kể từ Mùa xuân 2025" in vi_html and "since Spring" not in vi_html
+    vi_paper = (target / "deploy" / "resident_paper_vi.html").read_text(encoding="utf-8")
+    assert "Khảo sát cộng đồng" in vi_paper and "Đánh dấu một ô." in vi_paper
     # one writer: fed the report's English words, it writes every stored finding byte for byte
     from survey_pipeline.report.content import _Ctx, _project_info
     from survey_pipeline.results.sentences import finding_sentence

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from survey_pipeline.errors import DeployError, InstrumentError
+from survey_pipeline.i18n import N_, languages, t
 from survey_pipeline.instrument import skiplogic
 from survey_pipeline.instrument.areas import apply_areas
 from survey_pipeline.instrument.model import Areas, Instrument, Question, Text
@@ -21,73 +22,46 @@ LANGUAGE_NAMES: dict[str, str] = {
 }
 """Native names used in XLSForm language columns (``label::Español (es)``)."""
 
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "instructions": "Please answer each question by marking the box next to your answer, like this: ☒. "
-                        "If you make a mistake, fill in the wrong box completely and mark the right one. "
-                        "Follow any instruction that tells you to skip a question.",
-        "mark_one": "Mark one box.",
-        "mark_all": "Mark all that apply.",
-        "mark_one_per_row": "Mark one box in each row.",
-        "rank": "Write 1 next to the most important, 2 next to the next most important, up to {n}.",
-        "write_number": "Write a number.",
-        "write_answer": "Write your answer.",
-        "between": "Write a number from {min} to {max}.",
-        "skip": "If you answered {answers} to question {q}, skip to question {to}.",
-        "skip_end": "If you answered {answers} to question {q}, skip to the end of the survey.",
-        "only_if": "Answer only if {condition}.",
-        "answered": "you answered {answers} to question {q}",
-        "not_answered": "you did not answer {answers} to question {q}",
-        "marked": "you marked '{answer}' in question {q}",
-        "and": "and", "or": "or", "not": "it is not true that",
-        "thanks": "Thank you for completing the survey.",
-        "district": "In which district do you live?",
-        "beat": "In which police beat do you live, if you know it?",
-        "agency": "Conducted by {agency}",
-        "page": "Page",
-        "version": "Version",
-        "question": "Question",
-    },
-    "es": {
-        "instructions": "Responda cada pregunta marcando la casilla junto a su respuesta, así: ☒. "
-                        "Si se equivoca, rellene por completo la casilla equivocada y marque la correcta. "
-                        "Siga las instrucciones que le indiquen pasar a otra pregunta.",
-        "mark_one": "Marque una casilla.",
-        "mark_all": "Marque todas las que correspondan.",
-        "mark_one_per_row": "Marque una casilla en cada fila.",
-        "rank": "Escriba 1 junto al más importante, 2 junto al siguiente, hasta {n}.",
-        "write_number": "Escriba un número.",
-        "write_answer": "Escriba su respuesta.",
-        "between": "Escriba un número del {min} al {max}.",
-        "skip": "Si respondió {answers} en la pregunta {q}, pase a la pregunta {to}.",
-        "skip_end": "Si respondió {answers} en la pregunta {q}, pase al final de la encuesta.",
-        "only_if": "Responda solo si {condition}.",
-        "answered": "respondió {answers} en la pregunta {q}",
-        "not_answered": "no respondió {answers} en la pregunta {q}",
-        "marked": "marcó '{answer}' en la pregunta {q}",
-        "and": "y", "or": "o", "not": "no es cierto que",
-        "thanks": "Gracias por completar la encuesta.",
-        "district": "¿En qué distrito vive?",
-        "beat": "¿En qué sector policial (beat) vive, si lo sabe?",
-        "agency": "Realizada por {agency}",
-        "page": "Página",
-        "version": "Versión",
-        "question": "Pregunta",
-    },
+PHRASES: dict[str, str] = {
+    "instructions": N_("Please answer each question by marking the box next to your answer, like this: ☒. If you make a mistake, fill in the wrong box completely and mark the right one. Follow any instruction that tells you to skip a question."),
+    "mark_one": N_("Mark one box."),
+    "mark_all": N_("Mark all that apply."),
+    "mark_one_per_row": N_("Mark one box in each row."),
+    "rank": N_("Write 1 next to the most important, 2 next to the next most important, up to {n}."),
+    "write_number": N_("Write a number."),
+    "write_answer": N_("Write your answer."),
+    "between": N_("Write a number from {min} to {max}."),
+    "skip": N_("If you answered {answers} to question {q}, skip to question {to}."),
+    "skip_end": N_("If you answered {answers} to question {q}, skip to the end of the survey."),
+    "only_if": N_("Answer only if {condition}."),
+    "answered": N_("you answered {answers} to question {q}"),
+    "not_answered": N_("you did not answer {answers} to question {q}"),
+    "marked": N_("you marked '{answer}' in question {q}"),
+    "and": N_("and"),
+    "or": N_("or"),
+    "not": N_("it is not true that"),
+    "thanks": N_("Thank you for completing the survey."),
+    "district": N_("In which district do you live?"),
+    "beat": N_("In which police beat do you live, if you know it?"),
+    "agency": N_("Conducted by {agency}"),
+    "page": N_("Page"),
+    "version": N_("Version"),
+    "question": N_("Question"),
 }
-"""Wording the exports add around the instrument's own text (instructions, skip directions)."""
+"""Wording the exports add around the instrument's own text (instructions, skip directions): English
+messages, translated by the catalogs (:mod:`survey_pipeline.i18n`, ``docs/i18n.md``)."""
 
 
 def phrases(language: str, fmt: str) -> dict[str, str]:
-    """The added wording in ``language``; a clear error when there is none yet."""
-    if language not in PHRASES:
+    """The added wording in ``language`` (from its catalog); a clear error when it has none yet."""
+    if language not in languages():
         raise DeployError(
             f"the {fmt} export has no wording for language '{language}' (instructions, skip directions).",
             rule="no-phrases",
-            fix=(f"Export in one of {', '.join(PHRASES)}, or add a '{language}' entry to PHRASES in "
-                 "survey_pipeline/instrument/deploy/common.py."),
+            fix=(f"Export in one of {', '.join(languages())}, or add a catalog for '{language}' "
+                 "(survey_pipeline/i18n/locale/<lang>/LC_MESSAGES/messages.po; docs/i18n.md)."),
         )
-    return PHRASES[language]
+    return {key: t(message, language) for key, message in PHRASES.items()}
 
 
 def language_column(lang: str) -> str:

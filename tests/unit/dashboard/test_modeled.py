@@ -61,15 +61,15 @@ def test_map_marks_the_modeled_area_and_keeps_direct_ones(data, lang):
     direct = rows[~rows["modeled"]]
     assert len(direct) == 11 and (direct["method"] != "modeled (Fay–Herriot)").all()
     fig = _figure(map_page.content(data, st, lang))
-    modeled = [tr for tr in fig.data if tr.name == t("modeled_legend", lang)]
+    modeled = [tr for tr in fig.data if tr.name == t("◇ Modeled (small-area estimate)", lang)]
     assert len(modeled) == 1 and modeled[0].showlegend
     assert modeled[0].marker.line.width > 3
     assert len(modeled[0].locations) == 1 and modeled[0].z[0] == pytest.approx(MODELED_VALUE * 100)
-    assert t("modeled_hover", lang) in modeled[0].text[0] and "35%–51%" in modeled[0].text[0]
-    others = [tr for tr in fig.data if tr.name != t("modeled_legend", lang)]
-    assert all(t("modeled_hover", lang) not in x for tr in others for x in (tr.text or []))
+    assert t("modeled (small-area estimate)", lang) in modeled[0].text[0] and "35%–51%" in modeled[0].text[0]
+    others = [tr for tr in fig.data if tr.name != t("◇ Modeled (small-area estimate)", lang)]
+    assert all(t("modeled (small-area estimate)", lang) not in x for tr in others for x in (tr.text or []))
     ranking = _figure(map_page.content(data, st, lang), 1)
-    open_marks = [tr for tr in ranking.data if tr.name == t("modeled_legend", lang)]
+    open_marks = [tr for tr in ranking.data if tr.name == t("◇ Modeled (small-area estimate)", lang)]
     assert open_marks and all(str(s).endswith("-open") for s in open_marks[0].marker.symbol)
 
 
@@ -78,7 +78,7 @@ def test_a_modeled_number_that_is_suppressed_stays_grey(data):
     rows = map_page._rows(data, st, "en").set_index("area")
     assert rows.loc["12", "reliability"] == "suppress" and not bool(rows.loc["12", "modeled"])
     fig = _figure(map_page.content(data, st, "en"))
-    assert not [tr for tr in fig.data if tr.name == t("modeled_legend", "en")]
+    assert not [tr for tr in fig.data if tr.name == t("◇ Modeled (small-area estimate)", "en")]
     grey = [tr for tr in fig.data if tr.name == t("suppressed", "en")]
     assert grey and "12" in list(grey[0].locations)
 
@@ -88,17 +88,17 @@ def test_compare_shows_the_source_and_never_tests_a_modeled_number(data, lang):
     st = {"wave": W, "indicator": "sat_police_overall", "level": "neighborhood"}
     df = compare.view_data(data, st, lang).set_index("code")
     row = df.loc["12"]
-    assert row["modeled"] and row["method"] == t("modeled_tag", lang)
+    assert row["modeled"] and row["method"] == t("◇ Modeled", lang)
     assert row["estimate_text"].startswith("◇ ") and row["estimate_value"] == pytest.approx(MODELED_VALUE)
     # the fixture's comparisons call 12 significantly different: not for a modeled number
     c = data.comparisons
     assert c[(c["kind"] == "area_vs_rest") & (c["area"] == "12") & (c["wave"] == W) & c["significant"]
              & (c["indicator"] == "sat_police_overall") & (c["group_dim"] == "all")].shape[0] == 1
     assert pd.isna(row["difference"]) and pd.isna(row["p_adj"]) and row["difference_text"] == "–"
-    assert row["significance"] == t("not_tested_modeled", lang)
-    assert (df.drop(index="12")["method"] == t("direct_tag", lang)).all()
+    assert row["significance"] == t("not tested (modeled number)", lang)
+    assert (df.drop(index="12")["method"] == t("Direct", lang)).all()
     texts = " ".join(_texts(compare.content(data, st, lang)))
-    assert t("modeled_note", lang) in texts
+    assert t("◇ marks a modeled number (small-area estimate): where an area has too few answers for a reliable number of its own, a model combines its answers with its district, its previous wave and its population. It is shown with its 95% interval and is never tested for significant differences.", lang) in texts
 
 
 def test_trends_draws_modeled_points_open_with_a_legend_entry(data):
@@ -107,16 +107,16 @@ def test_trends_draws_modeled_points_open_with_a_legend_entry(data):
     twelve = next(tr for tr in fig.data if "12" in str(tr.name) or tr.name == data.area_name("neighborhood", "12"))
     # 2024 and 2026 modeled (direct suppressed), 2025 direct (ok)
     assert list(twelve.marker.symbol) == ["circle-open", "circle", "circle-open"]
-    assert t("modeled_hover", "es") in twelve.text[0] and t("modeled_hover", "es") not in twelve.text[1]
-    assert any(tr.name == t("modeled_legend", "es") for tr in fig.data)
+    assert t("modeled (small-area estimate)", "es") in twelve.text[0] and t("modeled (small-area estimate)", "es") not in twelve.text[1]
+    assert any(tr.name == t("◇ Modeled (small-area estimate)", "es") for tr in fig.data)
     one = next(tr for tr in fig.data if tr.name == data.area_name("neighborhood", "1"))
     assert not hasattr(one.marker, "symbol") or one.marker.symbol is None
 
 
 def test_downloads_say_which_numbers_are_modeled(app):
     client = app.server.test_client()
-    for lang, source, modeled in (("en", t("source", "en"), t("modeled_short", "en")),
-                                  ("es", t("source", "es"), t("modeled_short", "es"))):
+    for lang, source, modeled in (("en", t("Source", "en"), t("◇ Modeled (small-area estimate)", "en")),
+                                  ("es", t("Source", "es"), t("◇ Modeled (small-area estimate)", "es"))):
         st = {"wave": W, "indicator": "sat_police_overall", "level": "neighborhood"}
         view = map_page.view_data(app.results.get(), st, lang)
         assert source in view.columns
@@ -135,14 +135,14 @@ def test_downloads_say_which_numbers_are_modeled(app):
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_methodology_says_what_a_modeled_number_is(data, lang):
     texts = " ".join(_texts(methodology.content(data, {"wave": W}, lang)))
-    assert t("methodology_modeled", lang) in texts
+    assert t("Small areas. Where a neighborhood or beat has too few answers for a reliable direct estimate, the map, the comparison and the trends show a modeled number (◇, small-area estimate): a Fay–Herriot model combines the area's own answers with its district's estimate, its previous wave and its population make-up, and the areas are adjusted to add up to their district and the city. Its interval comes from the model's mean squared error; a modeled number whose error is over half of it is still suppressed, and modeled numbers never enter the significant changes or differences.", lang) in texts
 
 
 def test_without_modeled_rows_nothing_is_marked(tmp_path):
     data = create_app(make_results_project(tmp_path)).results.get()
     st = {"wave": W, "indicator": "sat_police_overall", "level": "neighborhood"}
     fig = _figure(map_page.content(data, st, "en"))
-    assert not [tr for tr in fig.data if tr.name == t("modeled_legend", "en")]
+    assert not [tr for tr in fig.data if tr.name == t("◇ Modeled (small-area estimate)", "en")]
     assert not compare.view_data(data, st, "en")["modeled"].any()
     texts = " ".join(_texts(methodology.content(data, {"wave": W}, "en")))
-    assert t("methodology_modeled", "en") not in texts
+    assert t("Small areas. Where a neighborhood or beat has too few answers for a reliable direct estimate, the map, the comparison and the trends show a modeled number (◇, small-area estimate): a Fay–Herriot model combines the area's own answers with its district's estimate, its previous wave and its population make-up, and the areas are adjusted to add up to their district and the city. Its interval comes from the model's mean squared error; a modeled number whose error is over half of it is still suppressed, and modeled numbers never enter the significant changes or differences.", "en") not in texts

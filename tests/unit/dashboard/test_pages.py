@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 from dash_app import create_app
-from dash_app.figures.common import fmt_diff
-from dash_app.i18n import group_label, localize_numbers, reason_text, wave_label
+from dash_app.figures.common import fmt_ci, fmt_diff, fmt_p, fmt_value
+from dash_app.i18n import group_label, reason_text, wave_label
 from dash_app.pages import compare, equity, overview, trends
 from dash_app.pages import map as map_page
 from dash_app.pages._common import headline_statistic, indicator_options, scale_range, statistics
+from survey_pipeline.i18n import use_locales
 from tests.fixtures_results import build_tables, make_results_project, write_store
 
 MEAN_OF = {"sat_police_overall": (1, 5), "safe_night": (1, 4)}
@@ -76,11 +77,14 @@ def test_overview_cards_are_shares_with_change_in_points_and_trust_on_its_scale(
     assert "satisfied" in text and "feel safe" in text and "on a 1–5 scale" in text and "since Spring 2025" in text
     es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
     assert "satisfechos" in es and "en una escala de 1 a 5" in es and "Primavera 2025" in es
-    assert "Cronbach's alpha 0.61" in text and "alfa de Cronbach 0,61" in es  # a weak index says so
-    assert "below 0.70" in text and "menor que 0,70" in es  # the threshold written the reader's way too
+    assert "Cronbach's alpha 0.61" in text and "alfa de Cronbach 0.61" in es  # a weak index says so (es_US)
+    assert "below 0.70" in text and "menor que 0.70" in es  # the threshold written the reader's way too
+    with use_locales({"es": "es_ES"}):  # Spain's decimal comma, when a project picks es_ES
+        es_es = str(overview.content(data, {"wave": "2026-spring"}, "es"))
+    assert "alfa de Cronbach 0,61" in es_es and "menor que 0,70" in es_es
     assert "Cronbach" not in str(overview.content(data, {"wave": "2025-spring"}, "en"))  # 0.865 that wave
     trust = f"{h.loc['index_trust', 'estimate']:.2f}"
-    assert trust in text and trust.replace(".", ",") in es  # Spanish decimals
+    assert trust in text and trust in es and trust.replace(".", ",") in es_es  # es_US 3.37, es_ES 3,37
 
 
 def test_views_show_one_statistic(data):
@@ -114,8 +118,14 @@ def test_words_a_reader_sees():
     assert scale_range("mean of the 6 items (1-5; reverse-keyed items as 6 - code)") == (1, 5)
     assert fmt_diff(-0.008, "share") == "−1 pt" and fmt_diff(0.12, "share", "puntos") == "+12 puntos"
     assert fmt_diff(0.0004, "share") == "0 pts" and fmt_diff(-0.25, "score") == "−0.25"
-    assert localize_numbers("IC 95% 3.06–3.17 · n = 1,168; p 0.985", "es") == "IC 95% 3,06–3,17 · n = 1.168; p 0,985"
-    assert localize_numbers("n = 1,168", "en") == "n = 1,168" and localize_numbers("Primavera 2026", "es") == "Primavera 2026"
+    # US Spanish writes numbers as US English does (CLDR es_US); Spain's decimal comma only when chosen
+    assert fmt_value(0.583, "share", "es") == "58%" and fmt_ci(0.0306, 0.0317, "mean", lang="es") == "0.03–0.03"
+    assert fmt_diff(-0.254, "score", lang="es") == "−0.25" and fmt_p(0.985, "es") == "0.985"
+    assert fmt_p(0.0001, "es") == "<0.001"
+    with use_locales({"es": "es_ES"}):
+        assert fmt_diff(-0.254, "score", lang="es") == "−0,25" and fmt_p(0.985, "es") == "0,985"
+        assert fmt_p(0.0001, "es") == "<0,001" and fmt_value(0.583, "share", "es") == "58\u00a0%"
+        assert fmt_diff(-0.254, "score", lang="en") == "−0.25"
 
 
 def test_trends_statistic_choices_follow_the_indicator(app):
@@ -160,17 +170,21 @@ def test_overview_findings_in_spanish_are_the_writers_sentences(data):
              "group_dim": "tenure", "group": "rent", "indicator": "index_trust", "statistic": "score",
              "estimate": -0.25, "ci_low": -0.4, "ci_high": -0.1, "finding": "stored English"}
     assert overview.finding_text(data, score, "es").endswith(
-        "entre los inquilinos en la ciudad bajó 0,25 (IC 95% 0,10 a 0,40) desde Primavera 2025")
+        "entre los inquilinos en la ciudad bajó 0.25 (IC 95% 0.10 a 0.40) desde Primavera 2025")
+    with use_locales({"es": "es_ES"}):
+        assert overview.finding_text(data, score, "es").endswith("bajó 0,25 (IC 95% 0,10 a 0,40) desde Primavera 2025")
 
 
 def test_compare_number_filters_read_the_pages_numbers():
-    """The adjusted p and n columns filter as numbers; in Spanish the filter box takes "0,05"."""
-    cols = {c["field"]: c for c in compare._columns("es")}
+    """The adjusted p and n columns filter as numbers; where the locale writes a decimal comma
+    (es_ES) the filter box takes "0,05"; US Spanish writes "0.05" and keeps the grid's number box."""
+    with use_locales({"es": "es_ES"}):
+        cols = {c["field"]: c for c in compare._columns("es")}
     assert cols["p_adj"]["filter"] == "agNumberColumnFilter" and cols["n"]["filter"] == "agNumberColumnFilter"
     fp = cols["p_adj"]["filterParams"]
     assert "," in fp["allowedCharPattern"] and "replace(',', '.')" in fp["numberParser"]["function"]
-    assert compare.number_filter("en") == {}  # English: the grid's own number box
-    assert compare.GRID_TEXT_ES["lessThan"] == "Menor que"
+    assert compare.number_filter("en") == {} and compare.number_filter("es") == {}  # en_US, es_US: 0.05
+    assert compare.grid_text("es")["lessThan"] == "Menor que" and compare.grid_text("en") == {}
 
 
 def test_downloads_have_the_pages_language_headers(app):
@@ -213,7 +227,10 @@ def test_methodology_funnel_connects_aapor_completes_to_the_responses_analysed(t
     assert es.iloc[0, 0] == "Entrevistas completas contadas en la tasa de respuesta (AAPOR)"
     assert es.iloc[-1, 0] == "= respuestas analizadas"
     page_es = str(methodology.content(data, {"wave": "2026-spring"}, "es"))
-    assert "'1.358'" in page_es and "'1.301'" in page_es and "'1,358'" not in page_es  # shown the Spanish way
+    assert "'1,358'" in page_es and "'1,301'" in page_es  # US Spanish groups thousands as US English does
+    with use_locales({"es": "es_ES"}):
+        page_es = str(methodology.content(data, {"wave": "2026-spring"}, "es"))
+    assert "'1.358'" in page_es and "'1.301'" in page_es and "'1,358'" not in page_es  # Spain's way
     assert methodology._funnel_table(data, "2025-spring", "en").empty  # no funnel rows: no table
     page = str(methodology.content(data, {"wave": "2026-spring"}, "en"))
     assert "From the response rate's completes to the responses analysed" in page and "1,358" in page

@@ -14,6 +14,7 @@ from dash import dcc
 from dash_app import create_app, ids
 from dash_app.app import warm_up
 from dash_app.data import ResultsSource
+from dash_app.i18n import LANGS
 from dash_app.pages import PAGES, page_for_path
 from dash_app.serve import serve
 from survey_pipeline.errors import SurveyPipelineError
@@ -83,7 +84,7 @@ def test_every_figure_satisfies_plotlys_schema(project):
     data = create_app(project).results.get()
     seen = 0
     for mod in PAGES:
-        for lang in ("en", "es"):
+        for lang in LANGS:  # every language with a catalog: en, es, vi
             for graph in _graphs(mod.content(data, mod.state(data, {}), lang)):
                 go.Figure(graph.figure.to_dict())  # validates: raises on an unknown property or bad value
                 seen += 1
@@ -107,7 +108,7 @@ def test_warm_up_renders_every_default_view(project):
     cache = app.results.get()._memo["_lru"]
     pages = {key[1] for key in cache if key[0] == "layout"}
     assert pages == {mod.PAGE for mod in PAGES}
-    assert {key[2] for key in cache if key[0] == "layout"} == {"en", "es"}
+    assert {key[2] for key in cache if key[0] == "layout"} == set(LANGS) == {"en", "es", "vi"}
 
 
 @pytest.mark.parametrize(("kwargs", "rule"), [

@@ -14,6 +14,8 @@ from survey_pipeline.instrument.deploy import export_instrument
 from .deploy_fixtures import RICH
 
 LANGUAGE_SETS = [["en"], ["es"], ["en", "es"]]
+# the resident survey also in Vietnamese, alone and with the others (docs/i18n.md)
+RESIDENT_VI = [["vi"], ["en", "es", "vi"]]
 TEMPLATES = [t for t in ("resident", "partner", "agency_self_assessment") if t in list_templates()]
 
 pytestmark = [
@@ -48,3 +50,13 @@ def test_inline_instrument_with_agency_areas_passes_odk_validate(write_instrumen
     result = convert(xlsform=str(out), validate=True)
     assert result.warnings == []
     assert "selected( neighborhoods ," in result.xform or "selected(neighborhoods" in result.xform
+
+
+@pytest.mark.parametrize("langs", RESIDENT_VI, ids=["vi", "en+es+vi"])
+def test_resident_xlsform_in_vietnamese_passes_odk_validate(langs, tmp_path):
+    inst = load_instrument("resident")
+    out = export_instrument(inst, "xlsform", tmp_path / "resident.xlsx", languages=langs, agency="Springfield PD")
+    result = convert(xlsform=str(out), validate=True)
+    assert result.warnings == []
+    assert 'lang="Tiếng Việt (vi)"' in result.xform
+    assert "Quý vị cảm thấy an toàn đến mức nào khi đi bộ một mình ở mỗi nơi sau?" in result.xform

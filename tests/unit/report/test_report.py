@@ -206,8 +206,25 @@ def test_spanish_report(project):
     assert '<html lang="es">' in html and "Satisfecho con la policía" in html and "Resumen" in html
     sat = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' "
                 "AND area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
-    assert format_value(sat, "pct", lang="es") in html and "," in format_value(sat, "pct", lang="es")
+    assert format_value(sat, "pct", lang="es") in html and "." in format_value(sat, "pct", lang="es")  # es_US
+    assert format_value(sat, "pct", lang="es") == format_value(sat, "pct", lang="en")
 
+
+
+def test_vietnamese_report(project):
+    """The third language end to end: the report's words, the findings written in Vietnamese from the
+    comparison rows, and numbers by vi_VN (decimal comma, "69,3%")."""
+    rep = build_report(project, language="vi")
+    html = render_html(rep)
+    assert '<html lang="vi">' in html and "Tóm tắt" in html and "Báo cáo khảo sát cộng đồng" in html
+    assert "Cách đọc báo cáo này" in html and "Được tạo bởi survey-pipeline" in html
+    sat = store(project, "SELECT estimate FROM estimates WHERE wave = ? AND indicator = 'sat_police_overall' "
+                "AND area = 'city' AND group_dim = 'all' AND method NOT LIKE 'modeled%'", WAVE)["estimate"].iloc[0]
+    assert format_value(sat, "pct", lang="vi") in html and "," in format_value(sat, "pct", lang="vi")
+    findings = rep.section("summary").bullets
+    assert rep.section("summary").bullets_title == "Những phát hiện đáng tin cậy lớn nhất"
+    assert findings and all(" kể từ " in f or " so với " in f for f in findings), findings  # vi sentence patterns
+    assert not any(w in f for f in findings for w in (" since ", " than ", " desde ", "points"))  # no en/es words
 
 def test_an_earlier_wave_compares_with_its_own_previous_wave(project):
     rep = build_report(project, wave="2025-spring")
@@ -328,7 +345,7 @@ def test_methodology_funnel_from_aapor_completes_to_the_responses_analysed(tmp_p
                                          "+ partial interviews analysed", "= responses analysed"]
     assert en.frame["count"].tolist() == [1358, 45, 30, 18, 1301]
     page = render_html(build_report(root, language="es"))
-    assert "= respuestas analizadas</th><td class=\"num\">1.301<" in page
+    assert "= respuestas analizadas</th><td class=\"num\">1,301<" in page  # es_US groups as en_US
     earlier = build_report(root, wave="2025-spring").section("methodology").tables
     assert not any(tb.key == "funnel" for tb in earlier)  # no funnel rows for that wave: no table
 
@@ -356,12 +373,12 @@ def test_workbook_shows_the_drivers(workbook):
     assert "Key drivers of overall satisfaction and trust" in text and "Police response" in text
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "vi"])
 def test_area_tables_mark_modeled_numbers_and_never_test_them(tmp_path, lang):
     """A neighborhood whose direct number is suppressed shows the modeled one, marked ◇ with the
     footnote; its change and its difference from the rest stay empty even though a (leaked)
     significant comparison exists; a modeled number that is itself suppressed stays suppressed."""
-    from survey_pipeline.report.i18n import t
+    from survey_pipeline.i18n import t
     from tests.fixtures_results import MODELED_VALUE, build_tables, with_modeled, write_store
 
     root = make_results_project(tmp_path / "p")
@@ -374,24 +391,24 @@ def test_area_tables_mark_modeled_numbers_and_never_test_them(tmp_path, lang):
     twelve = rows.loc["12"]
     assert twelve["estimate"] == pytest.approx(MODELED_VALUE) and twelve["area_text"].endswith(" ◇")
     assert pd.isna(twelve["rest"]) and pd.isna(twelve["chg"]) and pd.isna(twelve["rest_sig"])
-    assert twelve["note"].startswith("◇ " + t("modeled", lang))
-    assert tb.note == t("legend_modeled", lang) and t("legend_modeled", lang) in report.sections[0].legend
+    assert twelve["note"].startswith("◇ " + t("modeled (small-area estimate)", lang))
+    assert tb.note == t("◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers with its district's estimate, its previous wave and its population; its interval is the model's. A modeled number is never tested for a change or a difference (those cells stay empty).", lang) and t("◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers with its district's estimate, its previous wave and its population; its interval is the model's. A modeled number is never tested for a change or a difference (those cells stay empty).", lang) in report.sections[0].legend
     others = rows.drop(index="12")
     assert not others["area_text"].str.endswith("◇").any() and others["estimate"].notna().all()
     safety = next(s for s in report.sections if s.key == "safety").tables[0].frame
     day = safety[(safety["area"] == "12") & (safety["indicator"] == "safe_day")].iloc[0]
     assert bool(day["_suppressed"]) and pd.isna(day["estimate"]) and not day["area_text"].endswith("◇")
     html = render_html(report)
-    assert escape(t("legend_modeled", lang)) in html
+    assert escape(t("◇ Modeled (small-area estimate): where a neighborhood or beat has too few answers for a reliable direct estimate, the number shown comes from a Fay–Herriot model that combines the area's answers with its district's estimate, its previous wave and its population; its interval is the model's. A modeled number is never tested for a change or a difference (those cells stay empty).", lang)) in html
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "vi"])
 def test_methodology_counts_the_numbers_shown_modeled_ones_marked(tmp_path, lang):
     """The methodology's reliability counts are those of the numbers shown: a suppressed direct
     number that a reliable modeled one replaces counts once, as the modeled row's ok and marked
     ◇ modeled; a direct number that is ok or flagged stays; a modeled number that is itself
     suppressed leaves the direct row's count as it was."""
-    from survey_pipeline.report.i18n import t
+    from survey_pipeline.i18n import t
     from tests.fixtures_results import build_tables, with_modeled, write_store
 
     root = make_results_project(tmp_path / "p")
@@ -409,7 +426,7 @@ def test_methodology_counts_the_numbers_shown_modeled_ones_marked(tmp_path, lang
     j = direct.merge(modeled, on=key, suffixes=("", "_m"))
     replaced = int(((j["reliability"] == "suppress") & (j["reliability_m"] == "ok")).sum())
     assert replaced > 0
-    mark = "◇ " + t("modeled", lang)
+    mark = "◇ " + t("modeled (small-area estimate)", lang)
     assert cnt["count"].sum() == len(direct)  # one per number shown (every modeled row has a direct one)
     got = cnt[cnt["reason"] == mark]
     assert len(got) == 1 and got["reliability"].iloc[0] == "ok" and got["count"].iloc[0] == replaced

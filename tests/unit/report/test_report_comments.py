@@ -18,11 +18,11 @@ def project(tmp_path_factory):
     return make_results_project(tmp_path_factory.mktemp("report-comments") / "p")
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "vi"])
 def test_themes_table_and_examples_only_from_cells_meeting_min_n(project, lang):
     rep = build_report(project, language=lang)
     sec = rep.section("comments")
-    assert sec.title == ("Comments" if lang == "en" else "Comentarios")
+    assert sec.title == {"en": "Comments", "es": "Comentarios", "vi": "Ý kiến"}[lang]
     themes, ex = sec.tables
     assert len(themes.frame) == 5
     ok = themes.frame[~themes.frame["_suppressed"]]

@@ -83,14 +83,14 @@ def test_findings_column_is_written_by_the_writer():
     (CHANGE, "La sensación de seguridad (Su vecindario, de noche) en Eastgate bajó 23 puntos (IC 95% 15 a 32) "
              "desde Primavera 2025"),
     (GROUP_CHANGE, "La puntuación de «Eficacia colectiva» entre los residentes de 55–64 años en el distrito South "
-                   "subió 0,40 (IC 95% 0,20 a 0,61) desde Primavera 2024"),
+                   "subió 0.40 (IC 95% 0.20 a 0.61) desde Primavera 2024"),
     (GAP, "La satisfacción con «Eliminación de grafiti» entre los residentes negros en el distrito Este es 41 puntos "
           "menor que entre los demás residentes (IC 95% 31 a 51) en Primavera 2026"),
     (DID, "La proporción que considera «Basura» un problema grave en Southside y Millbrook bajó 17 puntos más que en "
           "el resto de la ciudad (IC 95% 9 a 25) entre Primavera 2024 y Primavera 2026"),
     (VS_REST, "La sensación de seguridad (Su vecindario, de noche) en Eastgate es 8 puntos mayor que en el resto de "
               "la ciudad (IC 95% 2 a 14) en Primavera 2026"),
-    (TREND, "La puntuación de «Eficacia colectiva» en la ciudad subió 0,12 por ola (IC 95% 0,05 a 0,20) entre "
+    (TREND, "La puntuación de «Eficacia colectiva» en la ciudad subió 0.12 por ola (IC 95% 0.05 a 0.20) entre "
             "Primavera 2024 y Primavera 2026"),
     (PAIR, "La sensación de seguridad (Su vecindario, de noche) en Eastgate es 12 puntos mayor que en Southside "
            "(IC 95% 4 a 20) en Primavera 2026"),
