@@ -170,8 +170,9 @@ class TreeSampler:
 
     PSS_EVERY = 10
     """PSS is read on every 10th sample (2 s): reading ``smaps_rollup`` walks a process's page
-    tables and holds its memory-map lock, so sampled every 0.2 s it slowed the run it measured (at
-    1M responses: 93.4-99.6 s with it, 87.7 s without; the ingest stage 40-43 s against 37 s)."""
+    tables and holds its memory-map lock, which slows the run it measures. At 1M responses, single
+    runs on a quiet machine: 93.4 and 99.6 s read every 0.2 s, 92.7 s every 2 s, 87.7 s not read
+    (runs of one code differ by about 5 s)."""
 
     def __init__(self, every: float = 0.2):
         self.every, self.peak_gb, self.peak_pss_gb = every, 0.0, 0.0
