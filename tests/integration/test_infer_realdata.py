@@ -1,4 +1,5 @@
-"""Every real file in ../shared/realdata goes through ``infer_instrument``: the draft validates,
+"""Every real file (``tests/realdata.py``: ../shared/realdata, else the copies carried in
+tests/data/realdata) goes through ``infer_instrument``: the draft validates,
 and what was inferred (scales, roles, areas, weight, mode) is printed and checked."""
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_tampa_bay_files(name, tmp_path):
     assert fish["type"] == "multi"
 
 
-@pytest.mark.skipif(not SAN_DIEGO.exists(), reason="San Diego files not available")
+@pytest.mark.skipif(not SAN_DIEGO.exists(), reason="the San Diego files are neither in ../shared/realdata nor in tests/data/realdata")
 def test_san_diego_with_its_codebook(tmp_path):
     rep, doc = _infer(SAN_DIEGO / "resident_survey_weighted_datasd.csv", tmp_path,
                       SAN_DIEGO / "resident_survey_dictionary_datasd.csv")
