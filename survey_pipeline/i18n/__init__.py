@@ -151,20 +151,19 @@ def use_locales(locales: Mapping[str, str] | None) -> Iterator[None]:
 
 
 def project_locales(root: str | Path) -> dict[str, str]:
-    """A project's ``[reporting] locales`` from its survey.toml (``{}`` when there is none, or the
-    file cannot be read: :func:`survey_pipeline.project.check_project` reports a broken file)."""
-    import tomllib
+    """A project's ``[reporting] locales``, read through the settings model
+    (:func:`survey_pipeline.settings.read_settings`); ``{}`` when there is no survey.toml or it is
+    broken (:func:`survey_pipeline.project.check_project` reports a broken file)."""
+    from survey_pipeline.errors import SurveyPipelineError
+    from survey_pipeline.settings import read_settings
 
     toml = Path(root) / "survey.toml"
+    if not toml.is_file():
+        return {}
     try:
-        conf = tomllib.loads(toml.read_text(encoding="utf-8")) if toml.is_file() else {}
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        return dict(read_settings(toml).reporting.locales)
+    except SurveyPipelineError:
         return {}
-    rep = conf.get("reporting")
-    loc = rep.get("locales") if isinstance(rep, dict) else None
-    if not isinstance(loc, dict):
-        return {}
-    return {str(k): str(v).replace("-", "_") for k, v in loc.items() if k in languages() and isinstance(v, str)}
 
 
 def locale_of(lang: str) -> str:

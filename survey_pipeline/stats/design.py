@@ -427,6 +427,17 @@ class Design:
         return new
 
     # ------------------------------------------------------------------ variance engine
+    def _psu_scale(self) -> tuple[np.ndarray, int]:
+        """Each PSU's variance factor (its stratum's ``_scale_h``; 0 in a lonely stratum under
+        ``lonely_psu="average"``) and the number of strata that count (all, or those with more than
+        one PSU under "average")."""
+        scale_psu = self._scale_h[self._psu_stratum].copy()
+        nok = len(self._n_h)
+        if self.lonely_psu == "average" and self._lonely.any():
+            scale_psu[self._lonely[self._psu_stratum]] = 0.0
+            nok -= int(self._lonely.sum())
+        return scale_psu, nok
+
     def _cov_parts(self) -> _CovParts:
         """The parts of :meth:`_cov` that do not depend on the influence ``s`` (each calibration
         step's ``X' diag(w_before / w_after)``, its PSU totals of ``diag(w_after) X`` scaled by the
@@ -436,12 +447,7 @@ class Design:
         parts = self.__dict__.get("_cov_cache")
         if parts is not None and parts.owner(self):
             return parts
-        scale_psu = self._scale_h[self._psu_stratum].copy()
-        nstrat = len(self._n_h)
-        nok = nstrat
-        if self.lonely_psu == "average" and self._lonely.any():
-            scale_psu[self._lonely[self._psu_stratum]] = 0.0
-            nok = nstrat - int(self._lonely.sum())
+        scale_psu, nok = self._psu_scale()
         xtrs: list = []
         a_list: list = []
         xta: list = []

@@ -167,12 +167,8 @@ class DomainMeans:
         self._cal_dense_val: tuple | None = None
         self._cal_blocks: list | None = None
         # ---- shared pieces of the variance (as Design._cov)
-        scale_psu = d._scale_h[d._psu_stratum].copy()
+        scale_psu, nok = d._psu_scale()
         nstrat = len(d._n_h)
-        nok = nstrat
-        if d.lonely_psu == "average" and d._lonely.any():
-            scale_psu[d._lonely[d._psu_stratum]] = 0.0
-            nok = nstrat - int(d._lonely.sum())
         centre = np.ones(nstrat, bool)
         if d.lonely_psu in ("adjust", "average"):
             centre &= ~d._lonely

@@ -72,17 +72,7 @@ def svyglm_arrays(
     one, as R's ``svyglm``, whose ``degf`` is that of the design after its missing rows (and the
     rows outside a subset) are set to zero weight (Lumley 2010, sec. 5.2).
     """
-    from .design import check_option
-
-    check_option(family, ("gaussian", "binomial"), "family")
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float).reshape(design.n, -1)
-    if len(y) != design.n or x.shape[1] != len(names):
-        raise DesignError(f"glm: y has {len(y)} values and x {x.shape[1]} columns for {design.n} rows and "
-                          f"{len(names)} names; give one value per row of the design and one name per column.")
-    names = (["(Intercept)"] if intercept else []) + list(names)
-    x = np.column_stack(([np.ones(design.n)] if intercept else []) + [x])
-    ok = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
+    y, x, names, ok = _glm_inputs(design, y, x, names, family, intercept)
     if domain is not None:
         domain = np.asarray(domain, dtype=bool)
         if domain.shape != (design.n,):
@@ -98,6 +88,23 @@ def svyglm_arrays(
     infl[ok] = infl_rows
     v = design._cov(infl)
     return _coef_table(design, names, beta, v, ok, level)
+
+
+def _glm_inputs(design: Design, y, x, names: Sequence[str], family: str, intercept: bool
+                ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """The checked arrays of a model: ``y``, ``x`` with its intercept column, the coefficient
+    names, and the complete cases (no missing value, a non-zero weight)."""
+    from .design import check_option
+
+    check_option(family, ("gaussian", "binomial"), "family")
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float).reshape(design.n, -1)
+    if len(y) != design.n or x.shape[1] != len(names):
+        raise DesignError(f"glm: y has {len(y)} values and x {x.shape[1]} columns for {design.n} rows and "
+                          f"{len(names)} names; give one value per row of the design and one name per column.")
+    names = (["(Intercept)"] if intercept else []) + list(names)
+    x = np.column_stack(([np.ones(design.n)] if intercept else []) + [x])
+    return y, x, names, ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
 
 
 def _fit(design: Design, y: np.ndarray, x: np.ndarray, ok: np.ndarray, family: str, tol: float,
@@ -158,17 +165,7 @@ def svyglm_domains(
     variances of every domain's coefficients come from one pass over the rows
     (:meth:`~survey_pipeline.stats.Design._cov_blocks`). A domain whose model cannot be fitted
     gets its error (a :class:`~survey_pipeline.stats.errors.StatsError`) in its place."""
-    from .design import check_option
-
-    check_option(family, ("gaussian", "binomial"), "family")
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float).reshape(design.n, -1)
-    if len(y) != design.n or x.shape[1] != len(names):
-        raise DesignError(f"glm: y has {len(y)} values and x {x.shape[1]} columns for {design.n} rows and "
-                          f"{len(names)} names; give one value per row of the design and one name per column.")
-    names = ["(Intercept)", *names]
-    x = np.column_stack([np.ones(design.n), x])
-    complete = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & (design.weights > 0)
+    y, x, names, complete = _glm_inputs(design, y, x, names, family, True)
     k = x.shape[1]
     out: list = []
     fitted: list[tuple[int, np.ndarray, np.ndarray]] = []
